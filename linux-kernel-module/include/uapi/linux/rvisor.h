@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * rVisor user ABI: the ioctls of /dev/rvisor.
+ *
+ * Defined once here; the module (through bindgen in linux-kernel-module), the `rvisor` CLI
+ * (through bindgen in its build script) and the C guest tests all use this header.
+ *
+ * All pointers are passed as __u64 so that the layout is the same for every caller.
+ * Reserved fields and flags must be zero (-EINVAL otherwise) so they can be given a meaning later.
+ */
+#ifndef _UAPI_LINUX_RVISOR_H
+#define _UAPI_LINUX_RVISOR_H
+
+#include <linux/ioctl.h>
+#include <linux/types.h>
+
+#define RVISOR_DEVICE_PATH "/dev/rvisor"
+
+/* Longest container hostname, as Linux's __NEW_UTS_LEN. */
+#define RVISOR_HOSTNAME_MAX 64
+/* Longest container root path, NUL included, as Linux's PATH_MAX. */
+#define RVISOR_ROOT_MAX 4096
+
+/* RVISOR_IOC_CREATE: create a container. Needs CAP_SYS_ADMIN (-EPERM).
+ * root: NUL-terminated host path of an existing directory (-ENOENT, -ENOTDIR, -ENAMETOOLONG);
+ *       relative paths resolve against the caller's working directory.
+ * hostname: NUL-terminated, 1..RVISOR_HOSTNAME_MAX bytes; 0 selects "rvisor" (-EINVAL if empty
+ *       or too long).
+ * id: out, the new container's id (> 0). */
+struct rvisor_create {
+	__u64 root;
+	__u64 hostname;
+	__u32 flags;
+	__u32 id;
+};
+
+/* One container as reported by RVISOR_IOC_LIST. */
+struct rvisor_container_info {
+	__u32 id;
+	__u32 members;        /* live tasks (threads included) in the container */
+	__u32 flags;          /* RVISOR_CONTAINER_* */
+	__u32 reserved;
+	char hostname[RVISOR_HOSTNAME_MAX + 1];
+	char root[RVISOR_ROOT_MAX];
+};
+
+/* The container is being removed: its tasks were killed and it goes away with the last one. */
+#define RVISOR_CONTAINER_DYING 0x1
+
+/* RVISOR_IOC_LIST: containers, ordered by id.
+ * entries: array of `capacity` struct rvisor_container_info (may be 0 when capacity is 0).
+ * count: out, how many containers exist (may exceed capacity; only `capacity` are written). */
+struct rvisor_list {
+	__u64 entries;
+	__u32 capacity;
+	__u32 count;
+};
+
+#define RVISOR_IOC_MAGIC 0xb7
+
+#define RVISOR_IOC_CREATE  _IOWR(RVISOR_IOC_MAGIC, 1, struct rvisor_create)
+/* arg: the container id, by value. The calling process (all its threads) joins the container.
+ * -ENOENT: no such container (or it is dying); -EPERM: the caller is already contained, or it is
+ * neither CAP_SYS_ADMIN nor the creator's uid; -EBUSY: a thread of the caller could not be joined. */
+#define RVISOR_IOC_ADDSELF _IO(RVISOR_IOC_MAGIC, 2)
+/* arg: the container id, by value. Kills every task left in the container; the container is freed
+ * when its last task is gone (at once when it has none). Needs CAP_SYS_ADMIN. -ENOENT if unknown. */
+#define RVISOR_IOC_REMOVE  _IO(RVISOR_IOC_MAGIC, 3)
+#define RVISOR_IOC_LIST    _IOWR(RVISOR_IOC_MAGIC, 4, struct rvisor_list)
+
+#endif /* _UAPI_LINUX_RVISOR_H */

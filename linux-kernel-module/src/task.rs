@@ -1,0 +1,141 @@
+//! Tasks (threads) of the host kernel, as rVisor sees them.
+
+use alloc::vec::Vec;
+use core::ptr::NonNull;
+
+use crate::bindings;
+use crate::error::{Error, Result};
+
+/// The identity of a live task: the address of its `task_struct`, used as a key only.
+///
+/// A `TaskId` is never dereferenced by Rust. It names a task for as long as that task has not
+/// passed its exit tracepoint; rVisor drops every `TaskId` it keeps at that point, so a recycled
+/// address can never be confused with an old member.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
+pub struct TaskId(usize);
+
+impl TaskId {
+    /// The task running this code.
+    pub fn current() -> TaskId {
+        // SAFETY: a plain call into the shim.
+        TaskId(unsafe { bindings::rvisor_current() } as usize)
+    }
+
+    /// The parent (real_parent) of the current task, as `getppid` sees it.
+    pub fn current_parent() -> TaskId {
+        // SAFETY: a plain call into the shim.
+        TaskId(unsafe { bindings::rvisor_current_real_parent() } as usize)
+    }
+
+    /// The id of the task pointer the kernel handed to a callback.
+    pub(crate) fn from_raw(task: *mut bindings::task_struct) -> TaskId {
+        TaskId(task as usize)
+    }
+
+    /// The raw value, for hashing.
+    pub fn as_usize(self) -> usize {
+        self.0
+    }
+}
+
+/// A counted reference to a task (`get_task_struct`), released on drop.
+pub struct HeldTask(NonNull<bindings::task_struct>);
+
+impl HeldTask {
+    /// The task's id.
+    pub fn id(&self) -> TaskId {
+        TaskId(self.0.as_ptr() as usize)
+    }
+
+    /// The host's pid (thread id) of the task; for logs only, never shown to a container.
+    pub fn host_tid(&self) -> i32 {
+        // SAFETY: the task is held alive by our reference.
+        unsafe { bindings::rvisor_task_host_pid(self.0.as_ptr()) }
+    }
+
+    /// True if the task leads its thread group (its tid is the process id).
+    pub fn is_thread_group_leader(&self) -> bool {
+        // SAFETY: the task is held alive by our reference.
+        unsafe { bindings::rvisor_task_is_thread_group_leader(self.0.as_ptr()) }
+    }
+
+    /// Sends SIGKILL to the task's thread group.
+    pub fn kill(&self) {
+        // SAFETY: the task is held alive by our reference.
+        unsafe { bindings::rvisor_send_sigkill(self.0.as_ptr()) };
+    }
+}
+
+impl Drop for HeldTask {
+    fn drop(&mut self) {
+        // SAFETY: releases the reference taken by `current_threads`.
+        unsafe { bindings::rvisor_put_task(self.0.as_ptr()) };
+    }
+}
+
+/// Every thread of the current process, held.
+pub fn current_threads() -> Result<Vec<HeldTask>> {
+    let mut room = 8usize;
+    loop {
+        let mut raw: Vec<*mut bindings::task_struct> = Vec::new();
+        raw.try_reserve_exact(room).map_err(|_| Error::ENOMEM)?;
+        // SAFETY: `raw` has room for `room` pointers; the shim stores at most that many.
+        let n = unsafe { bindings::rvisor_current_threads(raw.as_mut_ptr(), room as u32) } as usize;
+        // SAFETY: the shim wrote min(n, room) pointers.
+        unsafe { raw.set_len(core::cmp::min(n, room)) };
+        let held: Vec<HeldTask> = raw.into_iter().filter_map(NonNull::new).map(HeldTask).collect();
+        if n <= room {
+            return Ok(held);
+        }
+        // Threads were created meanwhile: drop these references and count again.
+        drop(held);
+        room = n.checked_add(8).ok_or(Error::ENOMEM)?;
+    }
+}
+
+/// True if the caller has CAP_SYS_ADMIN.
+pub fn capable_sys_admin() -> bool {
+    // SAFETY: a plain call into the shim.
+    unsafe { bindings::rvisor_capable_sys_admin() }
+}
+
+/// The caller's effective uid in its user namespace.
+pub fn current_euid() -> u32 {
+    // SAFETY: a plain call into the shim.
+    unsafe { bindings::rvisor_current_euid() }
+}
+
+/// Sets the address the kernel clears and futex-wakes when the current thread exits
+/// (`set_tid_address`).
+pub fn set_clear_child_tid(addr: usize) {
+    // SAFETY: a plain call into the shim; the address is only used with user accessors.
+    unsafe { bindings::rvisor_set_clear_child_tid(addr as _) }
+}
+
+/// Sleeps about `ms` milliseconds; `EINTR` if a signal is pending for the caller.
+pub fn sleep_interruptible(ms: u32) -> Result {
+    // SAFETY: a plain call into the shim, from process context.
+    if unsafe { bindings::rvisor_msleep_interruptible(ms) } {
+        Err(Error::EINTR)
+    } else {
+        Ok(())
+    }
+}
+
+/// A reference on this module: while one is held, `rmmod` is refused as busy.
+pub struct ModuleRef(());
+
+impl ModuleRef {
+    /// Takes a reference; `None` while the module is being unloaded.
+    pub fn get() -> Option<ModuleRef> {
+        // SAFETY: a plain call into the shim.
+        unsafe { bindings::rvisor_module_get() }.then_some(ModuleRef(()))
+    }
+}
+
+impl Drop for ModuleRef {
+    fn drop(&mut self) {
+        // SAFETY: balances the successful `rvisor_module_get` of `get`.
+        unsafe { bindings::rvisor_module_put() }
+    }
+}
