@@ -1,0 +1,136 @@
+//! [`Backend`]: the per-object primitives a storage layer provides to [`HostFs`].
+//!
+//! A backend never sees a path. It is handed a directory handle and one checked [`Name`] and
+//! must look that name up *in that directory only*, without following a symbolic link and
+//! without treating it as anything but one entry. Everything that makes a path safe (walking
+//! components, clamping `..` at the root, resolving symbolic links inside the root, counting
+//! them) is done above it by [`crate::walk`], so every backend (std + libc on the host, the
+//! Linux VFS in the kernel module) gets the same confinement for free.
+//!
+//! A handle refers to one filesystem object, not to a name: once obtained it keeps meaning the
+//! same object even if that object is renamed or unlinked (an `O_PATH` file descriptor on the
+//! host, a `struct path` reference in the kernel).
+//!
+//! [`HostFs`]: crate::HostFs
+
+use alloc::vec::Vec;
+
+use crate::error::FsResult;
+use crate::metadata::{FileType, FsInfo, Metadata, Timespec};
+use crate::name::Name;
+
+/// What a new directory entry created by [`Backend::create`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NodeKind {
+    /// A regular file.
+    File,
+    /// A directory.
+    Dir,
+    /// A FIFO.
+    NamedPipe,
+    /// A socket inode (what `bind` leaves behind).
+    Socket,
+}
+
+/// One entry a backend lists, before names are turned into text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawDirEntry {
+    /// The entry's name as stored (Linux names are bytes, not necessarily UTF-8).
+    pub name: Vec<u8>,
+    /// The inode number it names.
+    pub inode: u64,
+    /// The type of the object it names.
+    pub type_: FileType,
+}
+
+/// A new access or modification time for [`Backend::set_times`], as `utimensat` takes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimeUpdate {
+    /// Leave the time as it is (`UTIME_OMIT`).
+    Keep,
+    /// Set it to the current time (`UTIME_NOW`).
+    Now,
+    /// Set it to this time.
+    At(Timespec),
+}
+
+/// Per-object primitives of a storage layer. See the module documentation for the contract.
+pub trait Backend: Send + Sync + 'static {
+    /// An open reference to one filesystem object of this backend.
+    type Handle: Send + Sync;
+
+    /// Looks `name` up in `dir` without following a symbolic link, returning the object it
+    /// names and its type. A mount point is crossed into the mounted filesystem's root.
+    fn lookup(&self, dir: &Self::Handle, name: Name<'_>) -> FsResult<(Self::Handle, FileType)>;
+
+    /// `stat` of the object itself (a symbolic link is not followed).
+    fn metadata(&self, handle: &Self::Handle) -> FsResult<Metadata>;
+
+    /// The target text of a symbolic link.
+    fn read_link(&self, link: &Self::Handle) -> FsResult<Vec<u8>>;
+
+    /// Reads from a regular file (or FIFO) at `offset`; returns how many bytes were read.
+    fn read_at(&self, file: &Self::Handle, offset: u64, buf: &mut [u8]) -> FsResult<usize>;
+
+    /// Writes to a regular file (or FIFO) at `offset`; returns how many bytes were written.
+    fn write_at(&self, file: &Self::Handle, offset: u64, buf: &[u8]) -> FsResult<usize>;
+
+    /// Sets a regular file's length, zero-filling when it grows.
+    fn resize(&self, file: &Self::Handle, len: u64) -> FsResult<()>;
+
+    /// Flushes an object's data (and, unless `data_only`, its metadata) to storage.
+    fn sync(&self, handle: &Self::Handle, data_only: bool) -> FsResult<()>;
+
+    /// Flushes the whole filesystem holding `handle`.
+    fn sync_fs(&self, handle: &Self::Handle) -> FsResult<()>;
+
+    /// `statfs` of the filesystem holding `handle`.
+    fn fs_info(&self, handle: &Self::Handle) -> FsResult<FsInfo>;
+
+    /// Creates `name` in `dir`, failing with `EEXIST` if the name is taken (even by a dangling
+    /// symbolic link), and returns a handle to the new object.
+    fn create(
+        &self,
+        dir: &Self::Handle,
+        name: Name<'_>,
+        kind: NodeKind,
+        mode: u16,
+    ) -> FsResult<Self::Handle>;
+
+    /// Creates the symbolic link `name` in `dir` holding `target`, and returns its handle.
+    fn symlink(&self, dir: &Self::Handle, name: Name<'_>, target: &str) -> FsResult<Self::Handle>;
+
+    /// Gives the object `target` (never a directory) the new name `name` in `dir`.
+    fn link(&self, target: &Self::Handle, dir: &Self::Handle, name: Name<'_>) -> FsResult<()>;
+
+    /// Removes the entry `name` from `dir`: a directory (which must be empty) if `is_dir`,
+    /// anything else otherwise, as `unlinkat` with or without `AT_REMOVEDIR`.
+    fn unlink(&self, dir: &Self::Handle, name: Name<'_>, is_dir: bool) -> FsResult<()>;
+
+    /// Moves `old_dir/old_name` to `new_dir/new_name`, replacing what is there as `rename`
+    /// does.
+    fn rename(
+        &self,
+        old_dir: &Self::Handle,
+        old_name: Name<'_>,
+        new_dir: &Self::Handle,
+        new_name: Name<'_>,
+    ) -> FsResult<()>;
+
+    /// Every entry of a directory except `.` and `..`.
+    fn read_dir(&self, dir: &Self::Handle) -> FsResult<Vec<RawDirEntry>>;
+
+    /// Sets the permission bits of an object that is not a symbolic link.
+    fn chmod(&self, handle: &Self::Handle, mode: u16) -> FsResult<()>;
+
+    /// Changes owner and/or group of the object itself; `None` leaves one unchanged.
+    fn chown(&self, handle: &Self::Handle, uid: Option<u32>, gid: Option<u32>) -> FsResult<()>;
+
+    /// Sets access and modification times of the object itself.
+    fn set_times(
+        &self,
+        handle: &Self::Handle,
+        atime: TimeUpdate,
+        mtime: TimeUpdate,
+    ) -> FsResult<()>;
+}

@@ -1,0 +1,380 @@
+//! [`HostFs`]: a directory of an underlying filesystem exposed as a whole filesystem whose
+//! root it is, over any [`Backend`]; and [`HostINode`], its objects.
+//!
+//! Every path is resolved by [`crate::walk`], so nothing reachable through a `HostFs` lies
+//! outside its root directory (see that module for how). Device nodes inside the root are
+//! listed and `stat`ed but their contents are refused with `EACCES`, as on a `nodev` mount:
+//! a container must not reach host devices through nodes found in its image. For the same
+//! reason device nodes cannot be created (`EPERM`).
+
+use alloc::string::String;
+use alloc::sync::{Arc, Weak};
+use alloc::vec::Vec;
+use core::any::Any;
+
+use spin::Mutex;
+
+use crate::backend::{Backend, NodeKind, TimeUpdate};
+use crate::error::{FsError, FsResult};
+use crate::metadata::{DirEntry, FileType, FsInfo, Metadata, PERMISSION_BITS};
+use crate::name::{check_path, Name};
+use crate::vfs::{FileSystem, INode, PathParent};
+use crate::walk;
+
+/// What every object of one `HostFs` shares: the backend and the root directory's handle.
+struct Mount<B: Backend> {
+    backend: B,
+    root: Arc<B::Handle>,
+}
+
+/// A directory of an underlying filesystem, exposed as a filesystem with that directory as
+/// its root.
+pub struct HostFs<B: Backend> {
+    mount: Arc<Mount<B>>,
+}
+
+impl<B: Backend> HostFs<B> {
+    /// A filesystem rooted at the directory `root` of `backend`.
+    pub fn with_backend(backend: B, root: B::Handle) -> FsResult<Arc<Self>> {
+        if backend.metadata(&root)?.type_ != FileType::Dir {
+            return Err(FsError::NotDir);
+        }
+        Ok(Arc::new(Self { mount: Arc::new(Mount { backend, root: Arc::new(root) }) }))
+    }
+
+    /// The root directory, as its concrete type.
+    pub fn root(&self) -> Arc<HostINode<B>> {
+        HostINode::new_root(&self.mount)
+    }
+}
+
+impl<B: Backend> FileSystem for HostFs<B> {
+    fn root_inode(&self) -> Arc<dyn INode> {
+        self.root()
+    }
+
+    fn sync(&self) -> FsResult<()> {
+        self.mount.backend.sync_fs(&self.mount.root)
+    }
+
+    fn info(&self) -> FsResult<FsInfo> {
+        self.mount.backend.fs_info(&self.mount.root)
+    }
+}
+
+/// One object of a [`HostFs`], reached by a path walk from its root.
+pub struct HostINode<B: Backend> {
+    mount: Arc<Mount<B>>,
+    handle: Arc<B::Handle>,
+    /// Fixed for the object's life, so it is read once when the object is found.
+    type_: FileType,
+    /// The directory this object was reached from: where `..` leads. `None` only for the root.
+    parent: Option<Arc<HostINode<B>>>,
+    /// This node itself, to make it the parent of the nodes found from it.
+    this: Weak<HostINode<B>>,
+    /// The snapshot of entries `get_entry` reads, taken when index 0 is read.
+    listing: Mutex<Option<Vec<DirEntry>>>,
+}
+
+impl<B: Backend> HostINode<B> {
+    fn new_root(mount: &Arc<Mount<B>>) -> Arc<Self> {
+        Self::new(mount.clone(), mount.root.clone(), FileType::Dir, None)
+    }
+
+    fn new(
+        mount: Arc<Mount<B>>,
+        handle: Arc<B::Handle>,
+        type_: FileType,
+        parent: Option<Arc<Self>>,
+    ) -> Arc<Self> {
+        Arc::new_cyclic(|this| Self {
+            mount,
+            handle,
+            type_,
+            parent,
+            this: this.clone(),
+            listing: Mutex::new(None),
+        })
+    }
+
+    /// The backend's handle of this object, for the few calls that need the underlying file
+    /// itself (file-backed `mmap`, `sendfile`).
+    pub fn handle(&self) -> &B::Handle {
+        &self.handle
+    }
+
+    /// The object's type.
+    pub fn file_type(&self) -> FileType {
+        self.type_
+    }
+
+    /// This node as an `Arc`. Nodes only ever live in an `Arc`, so the upgrade cannot fail
+    /// while `self` is borrowed; `ESTALE` is reported rather than assumed.
+    fn arc(&self) -> FsResult<Arc<Self>> {
+        self.this.upgrade().ok_or(FsError::Stale)
+    }
+
+    /// The root of this node's filesystem.
+    pub(crate) fn root(&self) -> Arc<Self> {
+        Self::new_root(&self.mount)
+    }
+
+    /// Where `..` leads: the node this one was reached from, or the root itself.
+    pub(crate) fn parent_or_self(self: &Arc<Self>) -> Arc<Self> {
+        self.parent.clone().unwrap_or_else(|| self.clone())
+    }
+
+    pub(crate) fn require_dir(&self) -> FsResult<()> {
+        match self.type_ {
+            FileType::Dir => Ok(()),
+            _ => Err(FsError::NotDir),
+        }
+    }
+
+    /// The entry `name` of this directory, not followed if it is a symbolic link.
+    pub(crate) fn child(self: &Arc<Self>, name: Name<'_>) -> FsResult<Arc<Self>> {
+        self.require_dir()?;
+        let (handle, type_) = self.mount.backend.lookup(&self.handle, name)?;
+        Ok(self.new_child(handle, type_))
+    }
+
+    fn new_child(self: &Arc<Self>, handle: B::Handle, type_: FileType) -> Arc<Self> {
+        Self::new(self.mount.clone(), Arc::new(handle), type_, Some(self.clone()))
+    }
+
+    /// The target of this symbolic link as text. Linux targets are bytes; ones that are not
+    /// UTF-8 are decoded lossily and so resolve to nothing (see the crate's divergences).
+    pub(crate) fn link_target(&self) -> FsResult<String> {
+        if self.type_ != FileType::SymLink {
+            return Err(FsError::InvalidArgument);
+        }
+        let target = self.mount.backend.read_link(&self.handle)?;
+        Ok(text_from_bytes(target))
+    }
+
+    /// `other` as a node of this same filesystem, or `EXDEV`.
+    fn same_fs<'a>(&self, other: &'a Arc<dyn INode>) -> FsResult<&'a Self> {
+        let other: &dyn INode = other.as_ref();
+        match other.downcast_ref::<Self>() {
+            Some(node) if Arc::ptr_eq(&node.mount, &self.mount) => Ok(node),
+            _ => Err(FsError::CrossDevice),
+        }
+    }
+
+    /// Checks that this object's contents may be read or written.
+    fn require_data(&self) -> FsResult<()> {
+        match self.type_ {
+            FileType::File | FileType::NamedPipe => Ok(()),
+            FileType::Dir => Err(FsError::IsDir),
+            FileType::SymLink => Err(FsError::InvalidArgument),
+            // As on a `nodev` mount: opening a device node is refused.
+            FileType::CharDevice | FileType::BlockDevice => Err(FsError::AccessDenied),
+            // Opening a socket inode is ENXIO in Linux.
+            FileType::Socket => Err(FsError::NoDeviceOrAddress),
+        }
+    }
+
+    fn sync(&self, data_only: bool) -> FsResult<()> {
+        match self.type_ {
+            FileType::File | FileType::Dir => self.mount.backend.sync(&self.handle, data_only),
+            _ => Err(FsError::InvalidArgument),
+        }
+    }
+
+    /// Fills the listing snapshot from the backend.
+    fn snapshot(&self) -> FsResult<Vec<DirEntry>> {
+        let entries = self.mount.backend.read_dir(&self.handle)?;
+        Ok(entries
+            .into_iter()
+            .map(|entry| DirEntry {
+                name: text_from_bytes(entry.name),
+                inode: entry.inode,
+                type_: entry.type_,
+            })
+            .collect())
+    }
+}
+
+/// A name that, for the entry operations, may not be `.` or `..`: each operation reports
+/// those with the error Linux gives it (`dot_error`).
+fn entry_name(name: &str, dot_error: FsError) -> FsResult<Name<'_>> {
+    if name == "." || name == ".." {
+        return Err(dot_error);
+    }
+    Name::new(name)
+}
+
+fn text_from_bytes(bytes: Vec<u8>) -> String {
+    String::from_utf8(bytes)
+        .unwrap_or_else(|error| String::from_utf8_lossy(error.as_bytes()).into_owned())
+}
+
+fn offset_u64(value: usize) -> FsResult<u64> {
+    u64::try_from(value).map_err(|_| FsError::Overflow)
+}
+
+impl<B: Backend> INode for HostINode<B> {
+    fn read_at(&self, offset: usize, buf: &mut [u8]) -> FsResult<usize> {
+        self.require_data()?;
+        self.mount.backend.read_at(&self.handle, offset_u64(offset)?, buf)
+    }
+
+    fn write_at(&self, offset: usize, buf: &[u8]) -> FsResult<usize> {
+        self.require_data()?;
+        self.mount.backend.write_at(&self.handle, offset_u64(offset)?, buf)
+    }
+
+    fn metadata(&self) -> FsResult<Metadata> {
+        self.mount.backend.metadata(&self.handle)
+    }
+
+    fn chmod(&self, mode: u16) -> FsResult<()> {
+        if self.type_ == FileType::SymLink {
+            return Err(FsError::NotSupported);
+        }
+        self.mount.backend.chmod(&self.handle, mode & PERMISSION_BITS)
+    }
+
+    fn chown(&self, uid: Option<u32>, gid: Option<u32>) -> FsResult<()> {
+        self.mount.backend.chown(&self.handle, uid, gid)
+    }
+
+    fn set_times(&self, atime: TimeUpdate, mtime: TimeUpdate) -> FsResult<()> {
+        self.mount.backend.set_times(&self.handle, atime, mtime)
+    }
+
+    fn resize(&self, len: usize) -> FsResult<()> {
+        match self.type_ {
+            FileType::File => self.mount.backend.resize(&self.handle, offset_u64(len)?),
+            FileType::Dir => Err(FsError::IsDir),
+            _ => Err(FsError::InvalidArgument),
+        }
+    }
+
+    fn sync_all(&self) -> FsResult<()> {
+        self.sync(false)
+    }
+
+    fn sync_data(&self) -> FsResult<()> {
+        self.sync(true)
+    }
+
+    fn find(&self, name: &str) -> FsResult<Arc<dyn INode>> {
+        self.require_dir()?;
+        let this = self.arc()?;
+        match name {
+            "." => Ok(this),
+            ".." => Ok(this.parent_or_self()),
+            name => Ok(this.child(Name::new(name)?)?),
+        }
+    }
+
+    fn lookup_follow(&self, path: &str, follow_last: bool) -> FsResult<Arc<dyn INode>> {
+        Ok(walk::resolve(&self.arc()?, path, follow_last)?)
+    }
+
+    fn lookup_parent(&self, path: &str) -> FsResult<PathParent> {
+        let (dir, name, must_be_dir) = walk::resolve_parent(&self.arc()?, path)?;
+        Ok(PathParent { dir, name, must_be_dir })
+    }
+
+    fn create(&self, name: &str, type_: FileType, mode: u16) -> FsResult<Arc<dyn INode>> {
+        self.require_dir()?;
+        let name = entry_name(name, FsError::AlreadyExists)?;
+        let kind = match type_ {
+            FileType::File => NodeKind::File,
+            FileType::Dir => NodeKind::Dir,
+            FileType::NamedPipe => NodeKind::NamedPipe,
+            FileType::Socket => NodeKind::Socket,
+            FileType::SymLink => return Err(FsError::InvalidArgument),
+            FileType::CharDevice | FileType::BlockDevice => return Err(FsError::NotPermitted),
+        };
+        let this = self.arc()?;
+        let handle =
+            self.mount.backend.create(&self.handle, name, kind, mode & PERMISSION_BITS)?;
+        Ok(this.new_child(handle, type_))
+    }
+
+    fn symlink(&self, name: &str, target: &str) -> FsResult<Arc<dyn INode>> {
+        self.require_dir()?;
+        check_path(target)?;
+        let name = entry_name(name, FsError::AlreadyExists)?;
+        let this = self.arc()?;
+        let handle = self.mount.backend.symlink(&self.handle, name, target)?;
+        Ok(this.new_child(handle, FileType::SymLink))
+    }
+
+    fn read_link(&self) -> FsResult<String> {
+        self.link_target()
+    }
+
+    fn link(&self, name: &str, other: &Arc<dyn INode>) -> FsResult<()> {
+        self.require_dir()?;
+        let other = self.same_fs(other)?;
+        if other.type_ == FileType::Dir {
+            return Err(FsError::NotPermitted);
+        }
+        let name = entry_name(name, FsError::AlreadyExists)?;
+        self.mount.backend.link(&other.handle, &self.handle, name)
+    }
+
+    fn unlink(&self, name: &str) -> FsResult<()> {
+        self.require_dir()?;
+        let name = entry_name(name, FsError::IsDir)?;
+        self.mount.backend.unlink(&self.handle, name, false)
+    }
+
+    fn rmdir(&self, name: &str) -> FsResult<()> {
+        self.require_dir()?;
+        let name = match name {
+            "." => return Err(FsError::InvalidArgument),
+            ".." => return Err(FsError::NotEmpty),
+            name => Name::new(name)?,
+        };
+        self.mount.backend.unlink(&self.handle, name, true)
+    }
+
+    fn move_(&self, old_name: &str, target: &Arc<dyn INode>, new_name: &str) -> FsResult<()> {
+        self.require_dir()?;
+        let target = self.same_fs(target)?;
+        target.require_dir()?;
+        let old_name = entry_name(old_name, FsError::Busy)?;
+        let new_name = entry_name(new_name, FsError::Busy)?;
+        self.mount.backend.rename(&self.handle, old_name, &target.handle, new_name)
+    }
+
+    fn get_entry(&self, index: usize) -> FsResult<DirEntry> {
+        self.require_dir()?;
+        match index {
+            0 => {
+                let snapshot = self.snapshot()?;
+                *self.listing.lock() = Some(snapshot);
+                let inode = self.metadata()?.inode;
+                Ok(DirEntry { name: ".".into(), inode, type_: FileType::Dir })
+            }
+            1 => {
+                let inode = self.arc()?.parent_or_self().metadata()?.inode;
+                Ok(DirEntry { name: "..".into(), inode, type_: FileType::Dir })
+            }
+            index => {
+                let mut listing = self.listing.lock();
+                if listing.is_none() {
+                    *listing = Some(self.snapshot()?);
+                }
+                listing
+                    .as_ref()
+                    .and_then(|entries| entries.get(index - 2))
+                    .cloned()
+                    .ok_or(FsError::NotFound)
+            }
+        }
+    }
+
+    fn fs(&self) -> Arc<dyn FileSystem> {
+        Arc::new(HostFs { mount: self.mount.clone() })
+    }
+
+    fn as_any_ref(&self) -> &dyn Any {
+        self
+    }
+}

@@ -1,0 +1,186 @@
+//! The VFS interface the rest of rVisor programs against: [`INode`] (one filesystem object)
+//! and [`FileSystem`] (a tree of them), in the shape of rcore-fs.
+//!
+//! Paths given to [`INode::lookup`] and friends are resolved *inside* the filesystem: an
+//! absolute path starts at the filesystem's root, `..` never climbs above that root, and a
+//! symbolic link is resolved as if the root were `/`.
+//!
+//! ```
+//! # use kernel_hostfs::{FileType, HostFs, FileSystem};
+//! # let dir = std::env::temp_dir().join(format!("kernel-hostfs-doc-vfs-{}", std::process::id()));
+//! # std::fs::create_dir_all(&dir).unwrap();
+//! let fs = HostFs::new(&dir)?;
+//! let root = fs.root_inode();
+//! let etc = root.create("etc", FileType::Dir, 0o755)?;
+//! let passwd = etc.create("passwd", FileType::File, 0o644)?;
+//! passwd.write_at(0, b"root:x:0:0::/root:/bin/sh\n")?;
+//!
+//! // `..` above the root is the root, so this is /etc/passwd of the container.
+//! let same = etc.lookup("../../../etc/passwd")?;
+//! assert_eq!(same.metadata()?.inode, passwd.metadata()?.inode);
+//!
+//! let names: Vec<String> = root.read_dir().map(|e| e.map(|e| e.name)).collect::<Result<_, _>>()?;
+//! assert_eq!(names, [".", "..", "etc"]);
+//! # std::fs::remove_dir_all(&dir).unwrap();
+//! # Ok::<(), kernel_hostfs::FsError>(())
+//! ```
+
+use alloc::string::String;
+use alloc::sync::Arc;
+use core::any::Any;
+
+use crate::backend::TimeUpdate;
+use crate::error::{FsError, FsResult};
+use crate::metadata::{DirEntry, FileType, FsInfo, Metadata};
+
+/// A filesystem: a tree of [`INode`]s under one root.
+pub trait FileSystem: Send + Sync {
+    /// The root directory.
+    fn root_inode(&self) -> Arc<dyn INode>;
+
+    /// Flushes everything written to the filesystem to storage (`syncfs`).
+    fn sync(&self) -> FsResult<()>;
+
+    /// What `statfs` reports.
+    fn info(&self) -> FsResult<FsInfo>;
+}
+
+/// The directory a path's last component lives in, and that component, as
+/// [`INode::lookup_parent`] returns them for calls that create, remove or rename an entry.
+pub struct PathParent {
+    /// The directory that holds (or will hold) the entry.
+    pub dir: Arc<dyn INode>,
+    /// The last component, unresolved. It may be `.` or `..` (the path `/` gives `.`): each
+    /// call decides what that means, as Linux does.
+    pub name: String,
+    /// The path ended in `/`, so the entry must be (or become) a directory.
+    pub must_be_dir: bool,
+}
+
+/// One filesystem object: a file, a directory, a symbolic link, a device node, a FIFO or a
+/// socket. Operations that make no sense for the object's type fail as Linux fails them
+/// (`EISDIR` reading a directory, `ENOTDIR` looking a name up in a file, …).
+pub trait INode: Any + Send + Sync {
+    /// Reads up to `buf.len()` bytes at `offset`; returns the count, 0 at end of file.
+    fn read_at(&self, offset: usize, buf: &mut [u8]) -> FsResult<usize>;
+
+    /// Writes `buf` at `offset`, growing the file as needed; returns the count written.
+    fn write_at(&self, offset: usize, buf: &[u8]) -> FsResult<usize>;
+
+    /// What `stat` reports about this object.
+    fn metadata(&self) -> FsResult<Metadata>;
+
+    /// Sets the permission bits (`mode & 0o7777`). `EOPNOTSUPP` on a symbolic link, as
+    /// `fchmodat(AT_SYMLINK_NOFOLLOW)`.
+    fn chmod(&self, mode: u16) -> FsResult<()>;
+
+    /// Changes owner and/or group; `None` leaves one unchanged.
+    fn chown(&self, uid: Option<u32>, gid: Option<u32>) -> FsResult<()>;
+
+    /// Sets access and modification times, as `utimensat`.
+    fn set_times(&self, atime: TimeUpdate, mtime: TimeUpdate) -> FsResult<()>;
+
+    /// Sets a regular file's length.
+    fn resize(&self, len: usize) -> FsResult<()>;
+
+    /// Flushes data and metadata to storage (`fsync`).
+    fn sync_all(&self) -> FsResult<()>;
+
+    /// Flushes data to storage (`fdatasync`).
+    fn sync_data(&self) -> FsResult<()>;
+
+    /// The entry `name` of this directory, not following a symbolic link: `.` is this
+    /// directory, `..` its parent (the root's parent is the root).
+    fn find(&self, name: &str) -> FsResult<Arc<dyn INode>>;
+
+    /// Resolves `path` from this directory (or from the root if it is absolute), following
+    /// symbolic links on the way and, if `follow_last`, the final one too.
+    fn lookup_follow(&self, path: &str, follow_last: bool) -> FsResult<Arc<dyn INode>>;
+
+    /// Resolves all of `path` but its last component, following symbolic links; the
+    /// directory found must exist.
+    fn lookup_parent(&self, path: &str) -> FsResult<PathParent>;
+
+    /// Creates `name` in this directory: a regular file, directory, FIFO or socket inode.
+    /// Device nodes are refused with `EPERM`; symbolic links are made by [`INode::symlink`].
+    fn create(&self, name: &str, type_: FileType, mode: u16) -> FsResult<Arc<dyn INode>>;
+
+    /// Creates the symbolic link `name` in this directory holding `target`.
+    fn symlink(&self, name: &str, target: &str) -> FsResult<Arc<dyn INode>>;
+
+    /// The target of this symbolic link (`EINVAL` if this is not one, as `readlink`).
+    fn read_link(&self) -> FsResult<String>;
+
+    /// Adds `name` in this directory as a new hard link to `other` (of the same filesystem).
+    fn link(&self, name: &str, other: &Arc<dyn INode>) -> FsResult<()>;
+
+    /// Removes the non-directory entry `name` (`EISDIR` for a directory, as `unlink`).
+    fn unlink(&self, name: &str) -> FsResult<()>;
+
+    /// Removes the empty directory `name` (`ENOTDIR`, `ENOTEMPTY` as `rmdir`).
+    fn rmdir(&self, name: &str) -> FsResult<()>;
+
+    /// Renames `old_name` of this directory to `new_name` in `target`, replacing what is
+    /// there as `rename` does.
+    fn move_(&self, old_name: &str, target: &Arc<dyn INode>, new_name: &str) -> FsResult<()>;
+
+    /// The directory entry at `index`: 0 is `.`, 1 is `..`, then the entries in storage order.
+    /// `ENOENT` past the last entry. Reading index 0 takes a fresh snapshot of the directory
+    /// (as `rewinddir`); later indices read from it.
+    fn get_entry(&self, index: usize) -> FsResult<DirEntry>;
+
+    /// The filesystem this object belongs to.
+    fn fs(&self) -> Arc<dyn FileSystem>;
+
+    /// This object as `Any`, to recognise objects of the same filesystem.
+    fn as_any_ref(&self) -> &dyn Any;
+}
+
+impl dyn INode {
+    /// Resolves `path` following every symbolic link, the last one included (as `stat`).
+    pub fn lookup(&self, path: &str) -> FsResult<Arc<dyn INode>> {
+        self.lookup_follow(path, true)
+    }
+
+    /// Iterates over the entries of this directory, `.` and `..` first.
+    pub fn read_dir(&self) -> ReadDir<'_> {
+        ReadDir { dir: self, next: 0, done: false }
+    }
+
+    /// This object as its concrete type, if it is one.
+    pub fn downcast_ref<T: INode>(&self) -> Option<&T> {
+        self.as_any_ref().downcast_ref::<T>()
+    }
+}
+
+/// Iterator over a directory's entries, from [`read_dir`](trait.INode.html#method.read_dir).
+/// Yields an error once and then stops if the directory cannot be read.
+pub struct ReadDir<'a> {
+    dir: &'a dyn INode,
+    next: usize,
+    done: bool,
+}
+
+impl Iterator for ReadDir<'_> {
+    type Item = FsResult<DirEntry>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        match self.dir.get_entry(self.next) {
+            Ok(entry) => {
+                self.next += 1;
+                Some(Ok(entry))
+            }
+            Err(FsError::NotFound) => {
+                self.done = true;
+                None
+            }
+            Err(error) => {
+                self.done = true;
+                Some(Err(error))
+            }
+        }
+    }
+}
