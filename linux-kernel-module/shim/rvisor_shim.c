@@ -206,6 +206,11 @@ struct task_struct *notrace rvisor_current(void)
 	return current;
 }
 
+void rvisor_kill_current(void)
+{
+	send_sig(SIGKILL, current, 1);
+}
+
 struct task_struct *notrace rvisor_current_real_parent(void)
 {
 	/* Only compared as a key: the pointer is never dereferenced after the RCU section. */
@@ -346,7 +351,7 @@ static void notrace rvisor_gate_ftrace(unsigned long ip, unsigned long parent_ip
 	struct pt_regs *user = task_pt_regs(current);
 	struct pt_regs *regs;
 
-	if (!rvisor_rs_gate_intercepts(user->orig_ax,
+	if (!rvisor_rs_gate_intercepts((const struct rvisor_pt_regs *)user,
 				       syscall_get_arch(current) == AUDIT_ARCH_I386))
 		return;
 	regs = ftrace_get_regs(fregs);

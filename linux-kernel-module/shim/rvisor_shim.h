@@ -91,6 +91,7 @@ void rvisor_module_put(void);
 
 /* ---- tasks (pointers are only compared or passed back here; Rust never dereferences them) ---- */
 struct task_struct *rvisor_current(void);
+void rvisor_kill_current(void);
 /* the current task's parent process (real_parent), for getppid; valid while current lives */
 struct task_struct *rvisor_current_real_parent(void);
 int rvisor_task_host_pid(struct task_struct *t);
@@ -138,7 +139,7 @@ void rvisor_rs_exit(void);
 int rvisor_rs_dev_open(void);
 long rvisor_rs_dev_ioctl(unsigned int cmd, unsigned long arg);
 /* In the ftrace callback (atomic): true to take over the syscall. compat: the 32-bit entry. */
-bool rvisor_rs_gate_intercepts(unsigned long nr, bool compat);
+bool rvisor_rs_gate_intercepts(const struct rvisor_pt_regs *regs, bool compat);
 /* In place of __secure_computing: the syscall's result (stored in ax; the real call is skipped). */
 long rvisor_rs_gate_serve(struct rvisor_pt_regs *regs, bool compat);
 /* Tracepoints (atomic context: no sleeping). */

@@ -21,6 +21,10 @@ impl FilterId {
         let task = TaskId::current();
         // SAFETY: the current task is alive; the shim only reads the pointer.
         let filter = unsafe { bindings::rvisor_task_seccomp_filter(task.as_usize() as *mut _) };
+        FilterId::from_ptr(filter)
+    }
+
+    pub(crate) fn from_ptr(filter: *const core::ffi::c_void) -> Option<FilterId> {
         (!filter.is_null()).then_some(FilterId(filter as usize))
     }
 }
@@ -90,40 +94,33 @@ impl Drop for Hooks {
     }
 }
 
-/// A syscall taken over by the gate: its number and arguments, from the user's saved registers.
-pub struct Syscall {
-    nr: usize,
-    args: [usize; 6],
+/// A syscall on its way through the gate: its number and arguments, read from the user's saved
+/// registers.
+pub struct Syscall<'a> {
+    regs: &'a bindings::rvisor_pt_regs,
     compat: bool,
 }
 
-impl Syscall {
-    pub(crate) fn from_regs(regs: &bindings::rvisor_pt_regs, compat: bool) -> Syscall {
-        Syscall {
-            nr: regs.orig_ax as usize,
-            args: [
-                regs.di as usize,
-                regs.si as usize,
-                regs.dx as usize,
-                regs.r10 as usize,
-                regs.r8 as usize,
-                regs.r9 as usize,
-            ],
-            compat,
-        }
+impl<'a> Syscall<'a> {
+    pub(crate) fn new(regs: &'a bindings::rvisor_pt_regs, compat: bool) -> Self {
+        Syscall { regs, compat }
     }
 
-    /// The syscall number (x86-64 numbering, or i386 if [`Syscall::is_compat`]).
+    /// The syscall number (x86-64 numbering, or i386 if [`Syscall::is_compat`]); -1 and other
+    /// out-of-range values arrive as large numbers.
+    #[inline(always)]
     pub fn nr(&self) -> usize {
-        self.nr
+        self.regs.orig_ax as usize
     }
 
-    /// The six arguments.
+    /// The arguments, in the x86-64 syscall order (rdi, rsi, rdx, r10, r8, r9).
     pub fn args(&self) -> [usize; 6] {
-        self.args
+        let r = self.regs;
+        [r.di as usize, r.si as usize, r.dx as usize, r.r10 as usize, r.r8 as usize, r.r9 as usize]
     }
 
     /// True for a call through the 32-bit entry (`int $0x80`).
+    #[inline(always)]
     pub fn is_compat(&self) -> bool {
         self.compat
     }

@@ -10,7 +10,7 @@ use core::sync::atomic::{AtomicPtr, Ordering};
 use crate::bindings;
 use crate::error::{Error, Result};
 use crate::gate::Syscall;
-use crate::task::TaskId;
+use crate::task::TaskRef;
 
 /// The module: built at `insmod`, dropped at `rmmod`.
 ///
@@ -28,20 +28,20 @@ pub trait KernelModule: Sized + Sync + 'static {
 
     /// The gate's ftrace callback (*atomic*, on the syscall path of every task with a seccomp
     /// filter): true takes the call over, false lets the kernel run it untouched.
-    fn gate_intercepts(&self, nr: usize, compat: bool) -> bool;
+    fn gate_intercepts(&self, call: &Syscall<'_>) -> bool;
 
     /// A call taken over by the gate (process context, the caller's): its result, which the
     /// user sees in `rax`; the real syscall is skipped.
-    fn gate_serve(&self, call: &Syscall) -> isize;
+    fn gate_serve(&self, call: &Syscall<'_>) -> isize;
 
     /// `sched_process_fork` (*atomic*): `child` was created by `parent` and has not run yet.
-    fn task_forked(&self, parent: TaskId, child: TaskId);
+    fn task_forked(&self, parent: TaskRef<'_>, child: TaskRef<'_>);
 
     /// `sched_process_exit` (*atomic*): `task` is exiting; its id must be forgotten now.
-    fn task_exited(&self, task: TaskId);
+    fn task_exited(&self, task: TaskRef<'_>);
 
     /// `sched_process_exec` (*atomic*): `task` has just executed a new program.
-    fn task_execed(&self, task: TaskId);
+    fn task_execed(&self, task: TaskRef<'_>);
 }
 
 /// The one instance of the module, reachable from the shim's callbacks.
@@ -103,10 +103,15 @@ impl<T: KernelModule> ModuleInstance<T> {
         }
     }
 
+    /// # Safety
+    ///
+    /// `regs` must be the current task's saved user registers (`task_pt_regs(current)`).
     #[doc(hidden)]
     #[inline(always)]
-    pub fn gate_intercepts(&self, nr: usize, compat: bool) -> bool {
-        self.get().is_some_and(|m| m.gate_intercepts(nr, compat))
+    pub unsafe fn gate_intercepts(&self, regs: *const bindings::rvisor_pt_regs, compat: bool) -> bool {
+        // SAFETY: per this function's contract `regs` is valid; it is only read here.
+        let call = Syscall::new(unsafe { &*regs }, compat);
+        self.get().is_some_and(|m| m.gate_intercepts(&call))
     }
 
     /// # Safety
@@ -116,7 +121,7 @@ impl<T: KernelModule> ModuleInstance<T> {
     #[inline(always)]
     pub unsafe fn gate_serve(&self, regs: *mut bindings::rvisor_pt_regs, compat: bool) -> i64 {
         // SAFETY: per this function's contract `regs` is valid; it is only read here.
-        let call = Syscall::from_regs(unsafe { &*regs }, compat);
+        let call = Syscall::new(unsafe { &*regs }, compat);
         match self.get() {
             Some(m) => m.gate_serve(&call) as i64,
             None => Error::ENOSYS.to_syscall_return() as i64,
@@ -126,21 +131,25 @@ impl<T: KernelModule> ModuleInstance<T> {
     #[doc(hidden)]
     pub fn task_forked(&self, parent: *mut bindings::task_struct, child: *mut bindings::task_struct) {
         if let Some(m) = self.get() {
-            m.task_forked(TaskId::from_raw(parent), TaskId::from_raw(child));
+            // SAFETY: the tracepoint passes live tasks for the duration of the call.
+            let (parent, child) = unsafe { (TaskRef::from_raw(parent), TaskRef::from_raw(child)) };
+            m.task_forked(parent, child);
         }
     }
 
     #[doc(hidden)]
     pub fn task_exited(&self, task: *mut bindings::task_struct) {
         if let Some(m) = self.get() {
-            m.task_exited(TaskId::from_raw(task));
+            // SAFETY: the tracepoint passes a live task for the duration of the call.
+            m.task_exited(unsafe { TaskRef::from_raw(task) });
         }
     }
 
     #[doc(hidden)]
     pub fn task_execed(&self, task: *mut bindings::task_struct) {
         if let Some(m) = self.get() {
-            m.task_execed(TaskId::from_raw(task));
+            // SAFETY: the tracepoint passes a live task for the duration of the call.
+            m.task_execed(unsafe { TaskRef::from_raw(task) });
         }
     }
 }
@@ -185,8 +194,12 @@ macro_rules! module {
 
         #[allow(unsafe_code)]
         #[no_mangle]
-        extern "C" fn rvisor_rs_gate_intercepts(nr: u64, compat: bool) -> bool {
-            __RVISOR_MODULE.gate_intercepts(nr as usize, compat)
+        extern "C" fn rvisor_rs_gate_intercepts(
+            regs: *const $crate::bindings::rvisor_pt_regs,
+            compat: bool,
+        ) -> bool {
+            // SAFETY: the shim passes task_pt_regs(current) of the task making the call.
+            unsafe { __RVISOR_MODULE.gate_intercepts(regs, compat) }
         }
 
         #[allow(unsafe_code)]

@@ -27,15 +27,57 @@ impl TaskId {
         TaskId(unsafe { bindings::rvisor_current_real_parent() } as usize)
     }
 
-    /// The id of the task pointer the kernel handed to a callback.
-    pub(crate) fn from_raw(task: *mut bindings::task_struct) -> TaskId {
-        TaskId(task as usize)
-    }
-
     /// The raw value, for hashing.
     pub fn as_usize(self) -> usize {
         self.0
     }
+}
+
+/// A task the kernel handed to a callback, alive for the callback's duration.
+#[derive(Clone, Copy)]
+pub struct TaskRef<'a> {
+    task: NonNull<bindings::task_struct>,
+    _life: core::marker::PhantomData<&'a ()>,
+}
+
+impl TaskRef<'_> {
+    /// # Safety
+    ///
+    /// `task` must be a live task for the lifetime chosen by the caller.
+    pub(crate) unsafe fn from_raw(task: *mut bindings::task_struct) -> Self {
+        // A tracepoint never passes NULL; a dangling-but-unused value is never dereferenced.
+        TaskRef { task: NonNull::new(task).unwrap_or(NonNull::dangling()), _life: core::marker::PhantomData }
+    }
+
+    /// The task's id.
+    pub fn id(&self) -> TaskId {
+        TaskId(self.task.as_ptr() as usize)
+    }
+
+    /// True if the task leads its thread group (a new process rather than a new thread).
+    pub fn is_thread_group_leader(&self) -> bool {
+        // SAFETY: the task is alive for `'a` (the constructor's contract).
+        unsafe { bindings::rvisor_task_is_thread_group_leader(self.task.as_ptr()) }
+    }
+
+    /// The task's top seccomp filter, if any.
+    pub fn seccomp_filter(&self) -> Option<crate::gate::FilterId> {
+        // SAFETY: the task is alive for `'a`; the shim only reads the pointer.
+        let filter = unsafe { bindings::rvisor_task_seccomp_filter(self.task.as_ptr()) };
+        crate::gate::FilterId::from_ptr(filter)
+    }
+
+    /// Sends SIGKILL to the task's thread group.
+    pub fn kill(&self) {
+        // SAFETY: the task is alive for `'a`.
+        unsafe { bindings::rvisor_send_sigkill(self.task.as_ptr()) };
+    }
+}
+
+/// Sends SIGKILL to the current task's thread group: it dies on its way back to user space.
+pub fn kill_current() {
+    // SAFETY: a plain call into the shim.
+    unsafe { bindings::rvisor_kill_current() }
 }
 
 /// A counted reference to a task (`get_task_struct`), released on drop.

@@ -1,0 +1,126 @@
+//! The ioctls of `/dev/rvisor` (`include/uapi/linux/rvisor.h`).
+
+use linux_kernel_module::path::HostDir;
+use linux_kernel_module::task;
+use linux_kernel_module::uapi::{
+    rvisor_container_info, rvisor_create, rvisor_list, RVISOR_CONTAINER_DYING, RVISOR_HOSTNAME_MAX,
+    RVISOR_ROOT_MAX,
+};
+use linux_kernel_module::user_ptr::{read_user_cstr, UserInOutPtr, UserOutPtr};
+use linux_kernel_module::{Error, Result};
+
+use crate::container::Hostname;
+use crate::Rvisor;
+
+/// The hostname of a container created without one.
+const DEFAULT_HOSTNAME: &[u8] = b"rvisor";
+
+/// How long REMOVE waits for the killed tasks of a container to exit.
+const REMOVE_WAIT_MS: u32 = 5000;
+const REMOVE_POLL_MS: u32 = 10;
+
+/// CREATE: validates everything, then makes the container and writes its id back.
+pub fn create(rvisor: &Rvisor, arg: usize) -> Result<isize> {
+    if !task::capable_sys_admin() {
+        return Err(Error::EPERM);
+    }
+    let ptr = UserInOutPtr::<rvisor_create>::new(arg);
+    let mut args = ptr.read()?;
+    if args.flags != 0 || args.id != 0 {
+        return Err(Error::EINVAL);
+    }
+    let root = read_user_cstr(args.root as usize, RVISOR_ROOT_MAX as usize - 1)?;
+    if root.is_empty() {
+        return Err(Error::ENOENT);
+    }
+    let hostname = if args.hostname == 0 {
+        Hostname::new(DEFAULT_HOSTNAME)?
+    } else {
+        let name = read_user_cstr(args.hostname as usize, RVISOR_HOSTNAME_MAX as usize)
+            .map_err(|e| if e == Error::ENAMETOOLONG { Error::EINVAL } else { e })?;
+        Hostname::new(&name)?
+    };
+    let root = HostDir::lookup(&root)?;
+    let container = rvisor.containers.create(root, hostname, task::current_euid())?;
+    args.id = container.id();
+    if let Err(e) = ptr.write(&args) {
+        // The caller cannot learn the id: undo.
+        rvisor.containers.remove(container.id());
+        return Err(e);
+    }
+    log::info!("container {} created", container.id());
+    Ok(0)
+}
+
+/// ADDSELF: the calling process, all its threads, joins container `id`.
+pub fn add_self(rvisor: &Rvisor, id: usize) -> Result<isize> {
+    let id = u32::try_from(id).map_err(|_| Error::ENOENT)?;
+    let container = rvisor.containers.get(id).filter(|c| !c.is_dying()).ok_or(Error::ENOENT)?;
+    if !task::capable_sys_admin() && task::current_euid() != container.creator_euid() {
+        return Err(Error::EPERM);
+    }
+    rvisor.join_current(&container)?;
+    Ok(0)
+}
+
+/// REMOVE: kills what is left in container `id` and frees it once its last task is gone.
+pub fn remove(rvisor: &Rvisor, id: usize) -> Result<isize> {
+    if !task::capable_sys_admin() {
+        return Err(Error::EPERM);
+    }
+    let id = u32::try_from(id).map_err(|_| Error::ENOENT)?;
+    let container = rvisor.containers.get(id).ok_or(Error::ENOENT)?;
+    rvisor.containers.mark_dying(&container);
+    let mut waited = 0;
+    while container.members().get() > 0 {
+        // Kill again each round: a task may have been forked after the previous round.
+        container.kill_all();
+        if waited >= REMOVE_WAIT_MS {
+            log::warn!("container {}: {} tasks did not exit after SIGKILL", id, container.members().get());
+            return Err(Error::EBUSY);
+        }
+        task::sleep_interruptible(REMOVE_POLL_MS)?;
+        waited += REMOVE_POLL_MS;
+    }
+    rvisor.gates.remove_container(id);
+    rvisor.containers.remove(id);
+    log::info!("container {} removed", id);
+    Ok(0)
+}
+
+/// LIST: writes up to `capacity` containers and the total count.
+pub fn list(rvisor: &Rvisor, arg: usize) -> Result<isize> {
+    let ptr = UserInOutPtr::<rvisor_list>::new(arg);
+    let mut args = ptr.read()?;
+    let containers = rvisor.containers.all();
+    let entries = UserOutPtr::<rvisor_container_info>::with_len(args.entries as usize, args.capacity as usize);
+    // One entry is 4 KiB: build each on the heap, not on the kernel stack.
+    let mut info = alloc::boxed::Box::new(rvisor_container_info::default());
+    for (i, c) in containers.iter().take(args.capacity as usize).enumerate() {
+        *info = rvisor_container_info::default();
+        info.id = c.id();
+        info.members = c.members().get();
+        info.flags = if c.is_dying() { RVISOR_CONTAINER_DYING } else { 0 };
+        copy_cstr(&mut info.hostname, c.hostname().as_bytes());
+        copy_cstr(&mut info.root, c.root_name());
+        let at = entries
+            .addr()
+            .checked_add(i * core::mem::size_of::<rvisor_container_info>())
+            .ok_or(Error::EFAULT)?;
+        UserOutPtr::<rvisor_container_info>::new(at).write(&info)?;
+    }
+    args.count = u32::try_from(containers.len()).map_err(|_| Error::EOVERFLOW)?;
+    ptr.write(&args)?;
+    Ok(0)
+}
+
+/// Copies `src` into a NUL-terminated C array, cut to fit.
+fn copy_cstr(dst: &mut [core::ffi::c_char], src: &[u8]) {
+    let n = core::cmp::min(src.len(), dst.len().saturating_sub(1));
+    for (d, s) in dst.iter_mut().zip(src.iter().take(n)) {
+        *d = *s as core::ffi::c_char;
+    }
+    if let Some(end) = dst.get_mut(n) {
+        *end = 0;
+    }
+}

@@ -1,0 +1,137 @@
+//! Which task belongs to which container, under which virtual ids.
+//!
+//! The table is read on the syscall path of every contained task (and of host tasks with their
+//! own seccomp filters, for the calls rVisor serves), so a lookup is one hash and one short
+//! chain under a per-bucket spin lock. Nodes are allocated by the caller before a lock is taken:
+//! nothing allocates or frees a container under a bucket lock.
+
+use alloc::boxed::Box;
+use alloc::sync::Arc;
+
+use linux_kernel_module::sync::SpinLock;
+use linux_kernel_module::task::TaskId;
+
+use crate::container::Container;
+
+/// A contained task: its container and its virtual ids there.
+#[derive(Clone)]
+pub struct Member {
+    /// The container.
+    pub container: Arc<Container>,
+    /// The task's own virtual id (`gettid`).
+    pub tid: u32,
+    /// Its thread group's virtual id (`getpid`): the leader's tid.
+    pub pid: u32,
+}
+
+/// One entry of a bucket's chain.
+pub struct Node {
+    task: TaskId,
+    member: Member,
+    next: Option<Box<Node>>,
+}
+
+impl Node {
+    /// An entry for `task`, to be inserted with [`MemberTable::insert`].
+    pub fn new(task: TaskId, member: Member) -> Self {
+        Node { task, member, next: None }
+    }
+
+    /// The member this entry records.
+    pub fn member(&self) -> &Member {
+        &self.member
+    }
+}
+
+const BUCKET_BITS: u32 = 8;
+const BUCKETS: usize = 1 << BUCKET_BITS;
+
+/// Every contained task, keyed by [`TaskId`].
+pub struct MemberTable {
+    buckets: [SpinLock<Option<Box<Node>>>; BUCKETS],
+}
+
+impl MemberTable {
+    /// An empty table.
+    pub const fn new() -> Self {
+        MemberTable { buckets: [const { SpinLock::new(None) }; BUCKETS] }
+    }
+
+    fn bucket(&self, task: TaskId) -> &SpinLock<Option<Box<Node>>> {
+        // task_structs are cache-line aligned: drop the low bits, then Fibonacci hashing.
+        let hash = ((task.as_usize() >> 6) as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        // The shift leaves BUCKET_BITS bits: always a valid index.
+        &self.buckets[(hash >> (64 - BUCKET_BITS)) as usize]
+    }
+
+    /// True if `task` is a member.
+    #[inline]
+    pub fn contains(&self, task: TaskId) -> bool {
+        self.with(task, |_| ()).is_some()
+    }
+
+    /// A copy of `task`'s record (the container is shared, not copied).
+    pub fn get(&self, task: TaskId) -> Option<Member> {
+        self.with(task, Member::clone)
+    }
+
+    /// Runs `f` on `task`'s record under the bucket lock: `f` must not sleep.
+    pub fn with<R>(&self, task: TaskId, f: impl FnOnce(&Member) -> R) -> Option<R> {
+        let bucket = self.bucket(task).lock();
+        let mut node = bucket.as_deref();
+        while let Some(n) = node {
+            if n.task == task {
+                return Some(f(&n.member));
+            }
+            node = n.next.as_deref();
+        }
+        None
+    }
+
+    /// Changes `task`'s record under the bucket lock: `f` must not sleep.
+    pub fn update(&self, task: TaskId, f: impl FnOnce(&mut Member)) -> bool {
+        let mut bucket = self.bucket(task).lock();
+        let mut node = bucket.as_deref_mut();
+        while let Some(n) = node {
+            if n.task == task {
+                f(&mut n.member);
+                return true;
+            }
+            node = n.next.as_deref_mut();
+        }
+        false
+    }
+
+    /// Adds `node` unless its task is already a member; then the node comes back unchanged.
+    pub fn insert(&self, mut node: Box<Node>) -> Result<(), Box<Node>> {
+        let task = node.task;
+        let mut bucket = self.bucket(task).lock();
+        let mut cursor = bucket.as_deref();
+        while let Some(n) = cursor {
+            if n.task == task {
+                return Err(node);
+            }
+            cursor = n.next.as_deref();
+        }
+        node.next = bucket.take();
+        *bucket = Some(node);
+        Ok(())
+    }
+
+    /// Takes `task`'s entry out. The caller drops it after the lock is released.
+    pub fn remove(&self, task: TaskId) -> Option<Box<Node>> {
+        let mut bucket = self.bucket(task).lock();
+        let mut link: &mut Option<Box<Node>> = &mut bucket;
+        loop {
+            match link {
+                None => return None,
+                Some(n) if n.task == task => {
+                    let mut removed = link.take()?;
+                    *link = removed.next.take();
+                    return Some(removed);
+                }
+                Some(n) => link = &mut n.next,
+            }
+        }
+    }
+}
