@@ -69,10 +69,12 @@ pub trait Backend: Send + Sync + 'static {
     /// The target text of a symbolic link.
     fn read_link(&self, link: &Self::Handle) -> FsResult<Vec<u8>>;
 
-    /// Reads from a regular file (or FIFO) at `offset`; returns how many bytes were read.
+    /// Reads from a regular file at `offset`, or from a FIFO in stream order (`offset` is
+    /// ignored, as by `read`); returns how many bytes were read. Never blocks on a FIFO.
     fn read_at(&self, file: &Self::Handle, offset: u64, buf: &mut [u8]) -> FsResult<usize>;
 
-    /// Writes to a regular file (or FIFO) at `offset`; returns how many bytes were written.
+    /// Writes to a regular file at `offset`, or to a FIFO in stream order; returns how many
+    /// bytes were written. Never blocks on a FIFO.
     fn write_at(&self, file: &Self::Handle, offset: u64, buf: &[u8]) -> FsResult<usize>;
 
     /// Sets a regular file's length, zero-filling when it grows.

@@ -95,6 +95,8 @@ fs_errors! {
     FileTooLarge = EFBIG(27),
     /// no space left on device
     NoSpace = ENOSPC(28),
+    /// illegal seek
+    IllegalSeek = ESPIPE(29),
     /// read-only file system
     ReadOnlyFs = EROFS(30),
     /// too many links
@@ -138,7 +140,7 @@ mod tests {
     use alloc::collections::BTreeSet;
     use alloc::string::ToString;
 
-    const ALL: [FsError; 29] = [
+    const ALL: [FsError; 30] = [
         FsError::NotPermitted,
         FsError::NotFound,
         FsError::Interrupted,
@@ -159,6 +161,7 @@ mod tests {
         FsError::TextFileBusy,
         FsError::FileTooLarge,
         FsError::NoSpace,
+        FsError::IllegalSeek,
         FsError::ReadOnlyFs,
         FsError::TooManyLinks,
         FsError::NameTooLong,
@@ -198,7 +201,10 @@ mod tests {
     #[test]
     fn messages_come_from_doc_comments() {
         assert_eq!(FsError::NotEmpty.to_string(), "directory not empty");
-        assert_eq!(FsError::SymlinkLoop.message(), "too many levels of symbolic links");
+        assert_eq!(
+            FsError::SymlinkLoop.message(),
+            "too many levels of symbolic links"
+        );
     }
 
     #[test]

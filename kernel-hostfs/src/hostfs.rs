@@ -39,7 +39,12 @@ impl<B: Backend> HostFs<B> {
         if backend.metadata(&root)?.type_ != FileType::Dir {
             return Err(FsError::NotDir);
         }
-        Ok(Arc::new(Self { mount: Arc::new(Mount { backend, root: Arc::new(root) }) }))
+        Ok(Arc::new(Self {
+            mount: Arc::new(Mount {
+                backend,
+                root: Arc::new(root),
+            }),
+        }))
     }
 
     /// The root directory, as its concrete type.
@@ -139,7 +144,12 @@ impl<B: Backend> HostINode<B> {
     }
 
     fn new_child(self: &Arc<Self>, handle: B::Handle, type_: FileType) -> Arc<Self> {
-        Self::new(self.mount.clone(), Arc::new(handle), type_, Some(self.clone()))
+        Self::new(
+            self.mount.clone(),
+            Arc::new(handle),
+            type_,
+            Some(self.clone()),
+        )
     }
 
     /// The target of this symbolic link as text. Linux targets are bytes; ones that are not
@@ -216,12 +226,16 @@ fn offset_u64(value: usize) -> FsResult<u64> {
 impl<B: Backend> INode for HostINode<B> {
     fn read_at(&self, offset: usize, buf: &mut [u8]) -> FsResult<usize> {
         self.require_data()?;
-        self.mount.backend.read_at(&self.handle, offset_u64(offset)?, buf)
+        self.mount
+            .backend
+            .read_at(&self.handle, offset_u64(offset)?, buf)
     }
 
     fn write_at(&self, offset: usize, buf: &[u8]) -> FsResult<usize> {
         self.require_data()?;
-        self.mount.backend.write_at(&self.handle, offset_u64(offset)?, buf)
+        self.mount
+            .backend
+            .write_at(&self.handle, offset_u64(offset)?, buf)
     }
 
     fn metadata(&self) -> FsResult<Metadata> {
@@ -232,7 +246,9 @@ impl<B: Backend> INode for HostINode<B> {
         if self.type_ == FileType::SymLink {
             return Err(FsError::NotSupported);
         }
-        self.mount.backend.chmod(&self.handle, mode & PERMISSION_BITS)
+        self.mount
+            .backend
+            .chmod(&self.handle, mode & PERMISSION_BITS)
     }
 
     fn chown(&self, uid: Option<u32>, gid: Option<u32>) -> FsResult<()> {
@@ -275,7 +291,11 @@ impl<B: Backend> INode for HostINode<B> {
 
     fn lookup_parent(&self, path: &str) -> FsResult<PathParent> {
         let (dir, name, must_be_dir) = walk::resolve_parent(&self.arc()?, path)?;
-        Ok(PathParent { dir, name, must_be_dir })
+        Ok(PathParent {
+            dir,
+            name,
+            must_be_dir,
+        })
     }
 
     fn create(&self, name: &str, type_: FileType, mode: u16) -> FsResult<Arc<dyn INode>> {
@@ -290,8 +310,10 @@ impl<B: Backend> INode for HostINode<B> {
             FileType::CharDevice | FileType::BlockDevice => return Err(FsError::NotPermitted),
         };
         let this = self.arc()?;
-        let handle =
-            self.mount.backend.create(&self.handle, name, kind, mode & PERMISSION_BITS)?;
+        let handle = self
+            .mount
+            .backend
+            .create(&self.handle, name, kind, mode & PERMISSION_BITS)?;
         Ok(this.new_child(handle, type_))
     }
 
@@ -340,7 +362,9 @@ impl<B: Backend> INode for HostINode<B> {
         target.require_dir()?;
         let old_name = entry_name(old_name, FsError::Busy)?;
         let new_name = entry_name(new_name, FsError::Busy)?;
-        self.mount.backend.rename(&self.handle, old_name, &target.handle, new_name)
+        self.mount
+            .backend
+            .rename(&self.handle, old_name, &target.handle, new_name)
     }
 
     fn get_entry(&self, index: usize) -> FsResult<DirEntry> {
@@ -350,11 +374,19 @@ impl<B: Backend> INode for HostINode<B> {
                 let snapshot = self.snapshot()?;
                 *self.listing.lock() = Some(snapshot);
                 let inode = self.metadata()?.inode;
-                Ok(DirEntry { name: ".".into(), inode, type_: FileType::Dir })
+                Ok(DirEntry {
+                    name: ".".into(),
+                    inode,
+                    type_: FileType::Dir,
+                })
             }
             1 => {
                 let inode = self.arc()?.parent_or_self().metadata()?.inode;
-                Ok(DirEntry { name: "..".into(), inode, type_: FileType::Dir })
+                Ok(DirEntry {
+                    name: "..".into(),
+                    inode,
+                    type_: FileType::Dir,
+                })
             }
             index => {
                 let mut listing = self.listing.lock();
@@ -371,7 +403,9 @@ impl<B: Backend> INode for HostINode<B> {
     }
 
     fn fs(&self) -> Arc<dyn FileSystem> {
-        Arc::new(HostFs { mount: self.mount.clone() })
+        Arc::new(HostFs {
+            mount: self.mount.clone(),
+        })
     }
 
     fn as_any_ref(&self) -> &dyn Any {

@@ -75,8 +75,8 @@ pub mod name;
 pub mod vfs;
 pub mod walk;
 
-#[cfg(test)]
-mod test_support;
+#[cfg(all(test, not(target_os = "none")))]
+mod tests;
 
 pub use backend::{Backend, NodeKind, RawDirEntry, TimeUpdate};
 pub use error::{errno, FsError, FsResult};

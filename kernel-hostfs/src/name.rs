@@ -84,7 +84,10 @@ mod tests {
         assert_eq!(Name::new(".."), Err(FsError::InvalidArgument));
         assert_eq!(Name::new("a/b"), Err(FsError::InvalidArgument));
         assert_eq!(Name::new("a\0b"), Err(FsError::InvalidArgument));
-        assert_eq!(Name::new(&"n".repeat(NAME_MAX + 1)), Err(FsError::NameTooLong));
+        assert_eq!(
+            Name::new(&"n".repeat(NAME_MAX + 1)),
+            Err(FsError::NameTooLong)
+        );
     }
 
     #[test]

@@ -61,10 +61,12 @@ pub struct PathParent {
 /// socket. Operations that make no sense for the object's type fail as Linux fails them
 /// (`EISDIR` reading a directory, `ENOTDIR` looking a name up in a file, …).
 pub trait INode: Any + Send + Sync {
-    /// Reads up to `buf.len()` bytes at `offset`; returns the count, 0 at end of file.
+    /// Reads up to `buf.len()` bytes at `offset`; returns the count, 0 at end of file. A FIFO
+    /// ignores `offset` and reads in stream order.
     fn read_at(&self, offset: usize, buf: &mut [u8]) -> FsResult<usize>;
 
-    /// Writes `buf` at `offset`, growing the file as needed; returns the count written.
+    /// Writes `buf` at `offset`, growing the file as needed; returns the count written. A
+    /// FIFO ignores `offset`.
     fn write_at(&self, offset: usize, buf: &[u8]) -> FsResult<usize>;
 
     /// What `stat` reports about this object.
@@ -144,7 +146,11 @@ impl dyn INode {
 
     /// Iterates over the entries of this directory, `.` and `..` first.
     pub fn read_dir(&self) -> ReadDir<'_> {
-        ReadDir { dir: self, next: 0, done: false }
+        ReadDir {
+            dir: self,
+            next: 0,
+            done: false,
+        }
     }
 
     /// This object as its concrete type, if it is one.

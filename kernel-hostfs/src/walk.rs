@@ -42,7 +42,11 @@ pub(crate) fn resolve<B: Backend>(
     follow_last: bool,
 ) -> FsResult<Arc<HostINode<B>>> {
     check_path(path)?;
-    let mut walk = Walk { current: start.clone(), pending: Vec::new(), links_followed: 0 };
+    let mut walk = Walk {
+        current: start.clone(),
+        pending: Vec::new(),
+        links_followed: 0,
+    };
     walk.push_path(path);
     walk.run(follow_last)
 }

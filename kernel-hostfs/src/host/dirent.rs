@@ -40,7 +40,11 @@ impl<'a> Dirents<'a> {
         let name_len = padded_name.iter().position(|&byte| byte == 0)?;
         let name = padded_name.get(..name_len)?;
         self.rest = self.rest.get(reclen..)?;
-        Some(Dirent { inode: u64::from_ne_bytes(inode.try_into().ok()?), d_type, name })
+        Some(Dirent {
+            inode: u64::from_ne_bytes(inode.try_into().ok()?),
+            d_type,
+            name,
+        })
     }
 }
 
@@ -85,8 +89,16 @@ mod tests {
         assert_eq!(
             decoded,
             [
-                Dirent { inode: 7, d_type: 8, name: b"file" },
-                Dirent { inode: 9, d_type: 4, name: b"a-longer-directory-name" },
+                Dirent {
+                    inode: 7,
+                    d_type: 8,
+                    name: b"file"
+                },
+                Dirent {
+                    inode: 9,
+                    d_type: 4,
+                    name: b"a-longer-directory-name"
+                },
             ]
         );
     }
@@ -100,11 +112,17 @@ mod tests {
 
         let mut zero_reclen = buf.clone();
         zero_reclen[RECLEN_AT..RECLEN_AT + 2].copy_from_slice(&0u16.to_ne_bytes());
-        assert_eq!(Dirents::new(&zero_reclen).collect::<Vec<_>>(), [Err(FsError::Io)]);
+        assert_eq!(
+            Dirents::new(&zero_reclen).collect::<Vec<_>>(),
+            [Err(FsError::Io)]
+        );
 
         let mut unterminated = buf;
         let len = unterminated.len();
         unterminated[NAME_AT..len].fill(b'x');
-        assert_eq!(Dirents::new(&unterminated).collect::<Vec<_>>(), [Err(FsError::Io)]);
+        assert_eq!(
+            Dirents::new(&unterminated).collect::<Vec<_>>(),
+            [Err(FsError::Io)]
+        );
     }
 }

@@ -12,7 +12,7 @@
 
 use std::ffi::CString;
 use std::fs::{File, OpenOptions, Permissions};
-use std::io;
+use std::io::{self, Read, Write};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::os::unix::fs::{FileExt, OpenOptionsExt, PermissionsExt};
 use std::path::Path;
@@ -87,7 +87,11 @@ pub struct HostHandle {
 
 impl HostHandle {
     fn new(object: OwnedFd) -> Self {
-        Self { object, reader: Mutex::new(None), writer: Mutex::new(None) }
+        Self {
+            object,
+            reader: Mutex::new(None),
+            writer: Mutex::new(None),
+        }
     }
 
     /// The `/proc/self/fd/N` link naming this very object.
@@ -116,7 +120,12 @@ impl HostHandle {
 
     /// A fresh descriptor for reading a directory (each listing starts from the beginning).
     fn open_dir(&self) -> FsResult<OwnedFd> {
-        sys::open_at(self.object.as_fd(), c".", libc::O_RDONLY | libc::O_DIRECTORY, 0)
+        sys::open_at(
+            self.object.as_fd(),
+            c".",
+            libc::O_RDONLY | libc::O_DIRECTORY,
+            0,
+        )
     }
 }
 
@@ -134,6 +143,11 @@ fn c_name(name: Name<'_>) -> FsResult<CString> {
 /// `openat(dir, name, O_PATH | O_NOFOLLOW)`: the object a name denotes, never a link's target.
 fn open_object(dir: &HostHandle, name: &CString) -> FsResult<OwnedFd> {
     sys::open_at(dir.object.as_fd(), name, libc::O_PATH | libc::O_NOFOLLOW, 0)
+}
+
+/// `pread`/`pwrite` failed because the object is a stream (a FIFO): it has no offsets.
+fn is_stream(error: &io::Error) -> bool {
+    error.raw_os_error() == Some(libc::ESPIPE)
 }
 
 fn file_type(stat: &libc::stat) -> FsResult<FileType> {
@@ -167,9 +181,18 @@ fn to_metadata(stat: &libc::stat) -> FsResult<Metadata> {
 
 fn to_libc_time(update: TimeUpdate) -> libc::timespec {
     match update {
-        TimeUpdate::Keep => libc::timespec { tv_sec: 0, tv_nsec: libc::UTIME_OMIT },
-        TimeUpdate::Now => libc::timespec { tv_sec: 0, tv_nsec: libc::UTIME_NOW },
-        TimeUpdate::At(time) => libc::timespec { tv_sec: time.sec, tv_nsec: time.nsec },
+        TimeUpdate::Keep => libc::timespec {
+            tv_sec: 0,
+            tv_nsec: libc::UTIME_OMIT,
+        },
+        TimeUpdate::Now => libc::timespec {
+            tv_sec: 0,
+            tv_nsec: libc::UTIME_NOW,
+        },
+        TimeUpdate::At(time) => libc::timespec {
+            tv_sec: time.sec,
+            tv_nsec: time.nsec,
+        },
     }
 }
 
@@ -209,11 +232,19 @@ impl Backend for HostBackend {
     }
 
     fn read_at(&self, file: &HostHandle, offset: u64, buf: &mut [u8]) -> FsResult<usize> {
-        Ok(file.contents(false)?.read_at(buf, offset)?)
+        let contents = file.contents(false)?;
+        match contents.read_at(buf, offset) {
+            Err(error) if is_stream(&error) => Ok((&*contents).read(buf)?),
+            result => Ok(result?),
+        }
     }
 
     fn write_at(&self, file: &HostHandle, offset: u64, buf: &[u8]) -> FsResult<usize> {
-        Ok(file.contents(true)?.write_at(buf, offset)?)
+        let contents = file.contents(true)?;
+        match contents.write_at(buf, offset) {
+            Err(error) if is_stream(&error) => Ok((&*contents).write(buf)?),
+            result => Ok(result?),
+        }
     }
 
     fn resize(&self, file: &HostHandle, len: u64) -> FsResult<()> {
@@ -321,7 +352,12 @@ impl Backend for HostBackend {
         new_name: Name<'_>,
     ) -> FsResult<()> {
         let (old_name, new_name) = (c_name(old_name)?, c_name(new_name)?);
-        sys::rename_at(old_dir.object.as_fd(), &old_name, new_dir.object.as_fd(), &new_name)
+        sys::rename_at(
+            old_dir.object.as_fd(),
+            &old_name,
+            new_dir.object.as_fd(),
+            &new_name,
+        )
     }
 
     fn read_dir(&self, dir: &HostHandle) -> FsResult<Vec<RawDirEntry>> {
@@ -350,7 +386,11 @@ impl Backend for HostBackend {
                         }
                     }
                 };
-                entries.push(RawDirEntry { name: record.name.to_vec(), inode: record.inode, type_ });
+                entries.push(RawDirEntry {
+                    name: record.name.to_vec(),
+                    inode: record.inode,
+                    type_,
+                });
             }
         }
     }
@@ -361,10 +401,17 @@ impl Backend for HostBackend {
 
     fn chown(&self, handle: &HostHandle, uid: Option<u32>, gid: Option<u32>) -> FsResult<()> {
         // -1 is chown's "leave unchanged".
-        sys::chown(handle.object.as_fd(), uid.unwrap_or(u32::MAX), gid.unwrap_or(u32::MAX))
+        sys::chown(
+            handle.object.as_fd(),
+            uid.unwrap_or(u32::MAX),
+            gid.unwrap_or(u32::MAX),
+        )
     }
 
     fn set_times(&self, handle: &HostHandle, atime: TimeUpdate, mtime: TimeUpdate) -> FsResult<()> {
-        sys::set_times(handle.object.as_fd(), &[to_libc_time(atime), to_libc_time(mtime)])
+        sys::set_times(
+            handle.object.as_fd(),
+            &[to_libc_time(atime), to_libc_time(mtime)],
+        )
     }
 }

@@ -19,7 +19,11 @@ use crate::name::PATH_MAX;
 const SELF: &CStr = c"";
 
 fn last_error() -> FsError {
-    FsError::from_errno(io::Error::last_os_error().raw_os_error().unwrap_or(errno::EIO))
+    FsError::from_errno(
+        io::Error::last_os_error()
+            .raw_os_error()
+            .unwrap_or(errno::EIO),
+    )
 }
 
 fn check(ret: libc::c_int) -> FsResult<()> {
@@ -75,7 +79,12 @@ pub(super) fn read_link(link: BorrowedFd<'_>) -> FsResult<Vec<u8>> {
     let mut target = std::vec![0u8; PATH_MAX];
     // SAFETY: `SELF` is NUL-terminated; `target` is valid for writes of `target.len()` bytes.
     let len = unsafe {
-        libc::readlinkat(link.as_raw_fd(), SELF.as_ptr(), target.as_mut_ptr().cast(), target.len())
+        libc::readlinkat(
+            link.as_raw_fd(),
+            SELF.as_ptr(),
+            target.as_mut_ptr().cast(),
+            target.len(),
+        )
     };
     let len = usize::try_from(len).map_err(|_| last_error())?;
     // A target filling the buffer may have been cut short; Linux never stores one that long.
