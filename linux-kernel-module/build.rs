@@ -16,6 +16,9 @@ fn main() {
     let bindings = bindgen::Builder::default()
         .header(shim.to_string_lossy())
         .header(uapi.to_string_lossy())
+        // The kernel's C ABI is x86-64 LP64, as a Linux user program's: parse as one, so the UAPI
+        // headers resolve from the build machine whatever Rust target is being built.
+        .clang_arg("--target=x86_64-unknown-linux-gnu")
         .use_core()
         .ctypes_prefix("core::ffi")
         .layout_tests(false)

@@ -1,5 +1,6 @@
 //! The ioctls of `/dev/rvisor` (`include/uapi/linux/rvisor.h`).
 
+use linux_kernel_module::allocator::try_box_zeroed;
 use linux_kernel_module::path::HostDir;
 use linux_kernel_module::task;
 use linux_kernel_module::uapi::{
@@ -94,10 +95,9 @@ pub fn list(rvisor: &Rvisor, arg: usize) -> Result<isize> {
     let mut args = ptr.read()?;
     let containers = rvisor.containers.all();
     let entries = UserOutPtr::<rvisor_container_info>::with_len(args.entries as usize, args.capacity as usize);
-    // One entry is 4 KiB: build each on the heap, not on the kernel stack.
-    let mut info = alloc::boxed::Box::new(rvisor_container_info::default());
     for (i, c) in containers.iter().take(args.capacity as usize).enumerate() {
-        *info = rvisor_container_info::default();
+        // One entry is 4 KiB: build it on the heap, not on the kernel stack.
+        let mut info = try_box_zeroed::<rvisor_container_info>()?;
         info.id = c.id();
         info.members = c.members().get();
         info.flags = if c.is_dying() { RVISOR_CONTAINER_DYING } else { 0 };

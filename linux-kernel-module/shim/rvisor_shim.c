@@ -580,38 +580,38 @@ void rvisor_utsname(struct rvisor_utsname *out)
 
 /* ---------------------------------------------------------------- /dev/rvisor */
 
-static int dev_open(struct inode *inode, struct file *file)
+static int rvisor_dev_open(struct inode *inode, struct file *file)
 {
 	return rvisor_rs_dev_open();
 }
 
-static long dev_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+static long rvisor_dev_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	return rvisor_rs_dev_ioctl(cmd, arg);
 }
 
-static const struct file_operations dev_fops = {
+static const struct file_operations rvisor_dev_fops = {
 	.owner = THIS_MODULE,
-	.open = dev_open,
-	.unlocked_ioctl = dev_ioctl,
+	.open = rvisor_dev_open,
+	.unlocked_ioctl = rvisor_dev_ioctl,
 	.llseek = noop_llseek,
 };
 
-static struct miscdevice dev = {
+static struct miscdevice rvisor_dev = {
 	.minor = MISC_DYNAMIC_MINOR,
 	.name = "rvisor",
-	.fops = &dev_fops,
+	.fops = &rvisor_dev_fops,
 	.mode = 0666,
 };
 
 int rvisor_misc_register(void)
 {
-	return misc_register(&dev);
+	return misc_register(&rvisor_dev);
 }
 
 void rvisor_misc_deregister(void)
 {
-	misc_deregister(&dev);
+	misc_deregister(&rvisor_dev);
 }
 
 /* ---------------------------------------------------------------- module */

@@ -5,6 +5,7 @@ use core::alloc::{GlobalAlloc, Layout};
 
 use crate::bindings;
 use crate::error::{Error, Result};
+use crate::user_ptr::Pod;
 
 /// kmalloc with `GFP_KERNEL`: may sleep, so never allocate through it in atomic context (under a
 /// [`crate::sync::SpinLock`], in a tracepoint or in the gate's ftrace callback); use
@@ -68,4 +69,19 @@ pub fn try_box_atomic<T>(value: T) -> Result<Box<T>> {
         ptr.write(value);
         Ok(Box::from_raw(ptr))
     }
+}
+
+/// A zeroed `T` on the heap: for structures too large for the kernel stack. `ENOMEM` on failure.
+pub fn try_box_zeroed<T: Pod>() -> Result<Box<T>> {
+    let layout = Layout::new::<T>();
+    if layout.size() == 0 {
+        return Err(Error::EINVAL);
+    }
+    // SAFETY: the layout has a non-zero size.
+    let ptr = unsafe { alloc::alloc::alloc_zeroed(layout) } as *mut T;
+    if ptr.is_null() {
+        return Err(Error::ENOMEM);
+    }
+    // SAFETY: a fresh allocation of `T`'s layout, all zero, which is a valid `T` (`T: Pod`).
+    Ok(unsafe { Box::from_raw(ptr) })
 }

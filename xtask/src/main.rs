@@ -1,0 +1,57 @@
+//! Project tasks: `cargo xtask <command>`.
+//!
+//! - `setup`: install what building and testing need (idempotent).
+//! - `build-ko [--kdir DIR]`: build rvisor.ko (hardened nightly Rust + the C shim).
+//! - `load [--ko FILE]`: insmod on this machine and check /dev/rvisor.
+//! - `vm [--kernel SERIES] [-- CMD...]`: boot a guest with the module loaded; run CMD.
+//! - `test-ko [--kernel SERIES]`: the in-VM suite, on every supported kernel.
+//! - `bench [--kernel SERIES]`: instructions per syscall under qemu -icount.
+
+mod bench;
+mod build;
+mod guest;
+mod kernels;
+mod load;
+mod setup;
+mod testko;
+mod util;
+mod vm;
+
+use std::process::ExitCode;
+
+const USAGE: &str = "usage: cargo xtask <command>
+  setup                         install packages, Rust targets, the Debian kernels (idempotent)
+  build-ko [--kdir DIR]         build rvisor.ko (default: for every supported kernel)
+  load [--ko FILE]              insmod rvisor.ko on this machine and check /dev/rvisor
+  vm [--kernel 6.1|6.12] [-- CMD...]
+                                boot a guest with rvisor loaded; run CMD (or a shell)
+  test-ko [--kernel 6.1|6.12]   run the in-VM test suite (default: every supported kernel)
+  bench [--kernel 6.1|6.12]     instructions per syscall, native vs contained";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let Some((command, rest)) = args.split_first() else {
+        eprintln!("{USAGE}");
+        return ExitCode::from(2);
+    };
+    let result = match command.as_str() {
+        "setup" => setup::run(rest),
+        "build-ko" => build::run(rest),
+        "load" => load::run(rest),
+        "vm" => vm::run(rest),
+        "test-ko" => testko::run(rest),
+        "bench" => bench::run(rest),
+        "help" | "--help" | "-h" => {
+            println!("{USAGE}");
+            Ok(0)
+        }
+        other => Err(format!("unknown command `{other}`\n{USAGE}")),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(message) => {
+            eprintln!("xtask: error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
