@@ -389,13 +389,16 @@ impl<B: Backend> INode for HostINode<B> {
                 })
             }
             index => {
-                let mut listing = self.listing.lock();
-                if listing.is_none() {
-                    *listing = Some(self.snapshot()?);
+                let position = index.checked_sub(2).ok_or(FsError::NotFound)?;
+                if self.listing.lock().is_none() {
+                    // Read outside the lock: listing a directory is a (possibly slow) call.
+                    let snapshot = self.snapshot()?;
+                    self.listing.lock().get_or_insert(snapshot);
                 }
-                listing
+                self.listing
+                    .lock()
                     .as_ref()
-                    .and_then(|entries| entries.get(index - 2))
+                    .and_then(|entries| entries.get(position))
                     .cloned()
                     .ok_or(FsError::NotFound)
             }

@@ -66,13 +66,29 @@ impl FileType {
 
     /// The `d_type` value `getdents64` reports for this type (`DT_REG`, `DT_DIR`, …).
     pub const fn dirent_type(self) -> u8 {
-        // DT_* is the S_IF* value shifted right by 12, by definition in <dirent.h>.
-        (self.mode_bits() >> 12) as u8
+        match self {
+            Self::Socket => 12,
+            Self::SymLink => 10,
+            Self::File => 8,
+            Self::BlockDevice => 6,
+            Self::Dir => 4,
+            Self::CharDevice => 2,
+            Self::NamedPipe => 1,
+        }
     }
 
     /// The type a `getdents64` `d_type` names, or `None` for `DT_UNKNOWN` and undefined values.
     pub const fn from_dirent_type(d_type: u8) -> Option<Self> {
-        Self::from_mode((d_type as u32) << 12)
+        match d_type {
+            12 => Some(Self::Socket),
+            10 => Some(Self::SymLink),
+            8 => Some(Self::File),
+            6 => Some(Self::BlockDevice),
+            4 => Some(Self::Dir),
+            2 => Some(Self::CharDevice),
+            1 => Some(Self::NamedPipe),
+            _ => None,
+        }
     }
 }
 
@@ -179,6 +195,14 @@ mod tests {
             assert_eq!(FileType::from_mode(type_.mode_bits() | 0o755), Some(type_));
         }
         assert_eq!(FileType::from_mode(0o644), None);
+    }
+
+    #[test]
+    fn dirent_types_are_the_mode_type_shifted() {
+        // <dirent.h> defines DT_* as IFTODT(mode) = (mode & S_IFMT) >> 12.
+        for type_ in ALL {
+            assert_eq!(u32::from(type_.dirent_type()), type_.mode_bits() >> 12);
+        }
     }
 
     #[test]

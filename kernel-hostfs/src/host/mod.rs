@@ -32,7 +32,7 @@ mod dirent;
 #[allow(unsafe_code)]
 mod sys;
 
-use dirent::Dirents;
+use dirent::{Dirent, Dirents};
 
 /// `f_type` of procfs (`PROC_SUPER_MAGIC`).
 const PROC_SUPER_MAGIC: u64 = 0x9fa0;
@@ -102,11 +102,11 @@ impl HostHandle {
     /// A descriptor for reading or writing the contents, opened on first use.
     fn contents(&self, write: bool) -> FsResult<Arc<File>> {
         let slot = if write { &self.writer } else { &self.reader };
-        let mut slot = slot.lock();
-        if let Some(file) = slot.as_ref() {
+        if let Some(file) = slot.lock().as_ref() {
             return Ok(file.clone());
         }
-        let file = Arc::new(
+        // Opened outside the lock, which is a spin lock; a racing opener's file is kept.
+        let opened = Arc::new(
             OpenOptions::new()
                 .read(!write)
                 .write(write)
@@ -114,8 +114,7 @@ impl HostHandle {
                 .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
                 .open(self.fd_link())?,
         );
-        *slot = Some(file.clone());
-        Ok(file)
+        Ok(slot.lock().get_or_insert(opened).clone())
     }
 
     /// A fresh descriptor for reading a directory (each listing starts from the beginning).
@@ -143,6 +142,19 @@ fn c_name(name: Name<'_>) -> FsResult<CString> {
 /// `openat(dir, name, O_PATH | O_NOFOLLOW)`: the object a name denotes, never a link's target.
 fn open_object(dir: &HostHandle, name: &CString) -> FsResult<OwnedFd> {
     sys::open_at(dir.object.as_fd(), name, libc::O_PATH | libc::O_NOFOLLOW, 0)
+}
+
+/// The type of a listed entry; `None` if it vanished before a `DT_UNKNOWN` could be asked.
+fn entry_type(dir: BorrowedFd<'_>, record: &Dirent<'_>) -> FsResult<Option<FileType>> {
+    if let Some(type_) = FileType::from_dirent_type(record.d_type) {
+        return Ok(Some(type_));
+    }
+    let name = CString::new(record.name).map_err(|_| FsError::Io)?;
+    match sys::stat_at(dir, &name, libc::AT_SYMLINK_NOFOLLOW) {
+        Ok(stat) => Ok(Some(file_type(&stat)?)),
+        Err(FsError::NotFound) => Ok(None),
+        Err(error) => Err(error),
+    }
 }
 
 /// `pread`/`pwrite` failed because the object is a stream (a FIFO): it has no offsets.
@@ -196,22 +208,20 @@ fn to_libc_time(update: TimeUpdate) -> libc::timespec {
     }
 }
 
-impl HostBackend {
-    fn chmod_object(&self, handle: &HostHandle, mode: u16) -> FsResult<()> {
-        // chmod through the fd link reaches the object itself; fchmod refuses O_PATH.
-        std::fs::set_permissions(handle.fd_link(), Permissions::from_mode(u32::from(mode)))?;
-        Ok(())
-    }
+fn chmod_object(handle: &HostHandle, mode: u16) -> FsResult<()> {
+    // chmod through the fd link reaches the object itself; fchmod refuses O_PATH.
+    std::fs::set_permissions(handle.fd_link(), Permissions::from_mode(u32::from(mode)))?;
+    Ok(())
+}
 
-    /// Gives a new object exactly the requested permission bits: the caller has applied the
-    /// contained process's umask already, so the host process's umask must not apply again.
-    fn apply_requested_mode(&self, handle: &HostHandle, mode: u16) -> FsResult<()> {
-        let current = self.metadata(handle)?.mode;
-        if current & 0o777 != mode & 0o777 {
-            self.chmod_object(handle, (current & 0o7000) | (mode & 0o777))?;
-        }
-        Ok(())
+/// Gives a new object exactly the requested permission bits: the caller has applied the
+/// contained process's umask already, so the host process's umask must not apply again.
+fn apply_requested_mode(handle: &HostHandle, mode: u16) -> FsResult<()> {
+    let current = to_metadata(&sys::stat(handle.object.as_fd())?)?.mode;
+    if current & 0o777 != mode & 0o777 {
+        chmod_object(handle, (current & 0o7000) | (mode & 0o777))?;
     }
+    Ok(())
 }
 
 impl Backend for HostBackend {
@@ -252,10 +262,8 @@ impl Backend for HostBackend {
     }
 
     fn sync(&self, handle: &HostHandle, data_only: bool) -> FsResult<()> {
-        let file = match self.metadata(handle)?.type_ {
-            FileType::Dir => Arc::new(File::from(handle.open_dir()?)),
-            _ => handle.contents(false)?,
-        };
+        // A read-only descriptor is enough for fsync, and opens directories too.
+        let file = handle.contents(false)?;
         if data_only {
             file.sync_data()?;
         } else {
@@ -266,7 +274,7 @@ impl Backend for HostBackend {
 
     fn sync_fs(&self, handle: &HostHandle) -> FsResult<()> {
         // syncfs refuses O_PATH descriptors.
-        sys::syncfs(handle.open_dir()?.as_fd())
+        sys::syncfs(handle.contents(false)?.as_fd())
     }
 
     fn fs_info(&self, handle: &HostHandle) -> FsResult<FsInfo> {
@@ -323,7 +331,7 @@ impl Backend for HostBackend {
                 HostHandle::new(open_object(dir, &name)?)
             }
         };
-        self.apply_requested_mode(&handle, mode)?;
+        apply_requested_mode(&handle, mode)?;
         Ok(handle)
     }
 
@@ -374,29 +382,16 @@ impl Backend for HostBackend {
                 if record.name == b"." || record.name == b".." {
                     continue;
                 }
-                let type_ = match FileType::from_dirent_type(record.d_type) {
-                    Some(type_) => type_,
-                    // DT_UNKNOWN: ask the inode. An entry removed meanwhile is skipped.
-                    None => {
-                        let name = CString::new(record.name).map_err(|_| FsError::Io)?;
-                        match sys::stat_at(dir_fd.as_fd(), &name, libc::AT_SYMLINK_NOFOLLOW) {
-                            Ok(stat) => file_type(&stat)?,
-                            Err(FsError::NotFound) => continue,
-                            Err(error) => return Err(error),
-                        }
-                    }
-                };
-                entries.push(RawDirEntry {
-                    name: record.name.to_vec(),
-                    inode: record.inode,
-                    type_,
-                });
+                if let Some(type_) = entry_type(dir_fd.as_fd(), &record)? {
+                    let (name, inode) = (record.name.to_vec(), record.inode);
+                    entries.push(RawDirEntry { name, inode, type_ });
+                }
             }
         }
     }
 
     fn chmod(&self, handle: &HostHandle, mode: u16) -> FsResult<()> {
-        self.chmod_object(handle, mode)
+        chmod_object(handle, mode)
     }
 
     fn chown(&self, handle: &HostHandle, uid: Option<u32>, gid: Option<u32>) -> FsResult<()> {

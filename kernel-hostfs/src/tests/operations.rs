@@ -311,11 +311,14 @@ fn directory_listing_matches_the_host() {
         .map(|entry| {
             let entry = entry.unwrap();
             let kind = entry.file_type().unwrap();
-            let type_ = match () {
-                _ if kind.is_symlink() => FileType::SymLink,
-                _ if kind.is_dir() => FileType::Dir,
-                _ if kind.is_fifo() => FileType::NamedPipe,
-                _ => FileType::File,
+            let type_ = if kind.is_symlink() {
+                FileType::SymLink
+            } else if kind.is_dir() {
+                FileType::Dir
+            } else if kind.is_fifo() {
+                FileType::NamedPipe
+            } else {
+                FileType::File
             };
             (
                 entry.file_name().to_str().unwrap().to_string(),
