@@ -11,6 +11,21 @@
 //! same object even if that object is renamed or unlinked (an `O_PATH` file descriptor on the
 //! host, a `struct path` reference in the kernel).
 //!
+//! ```
+//! use kernel_hostfs::{Backend, FileType, FsError, HostBackend, HostFs, Name};
+//!
+//! # let dir = std::env::temp_dir().join(format!("kernel-hostfs-doc-backend-{}", std::process::id()));
+//! # std::fs::create_dir_all(dir.join("sub")).unwrap();
+//! let root = HostFs::new(&dir)?.root();
+//! // A backend is asked for one checked name in one held directory, nothing more:
+//! let (_sub, type_) = HostBackend.lookup(root.handle(), Name::new("sub")?)?;
+//! assert_eq!(type_, FileType::Dir);
+//! // and a path, `.` or `..` cannot even be expressed as a `Name`.
+//! assert!(Name::new("../etc").is_err() && Name::new("..").is_err());
+//! # std::fs::remove_dir_all(&dir).unwrap();
+//! # Ok::<(), FsError>(())
+//! ```
+//!
 //! [`HostFs`]: crate::HostFs
 
 use alloc::vec::Vec;

@@ -6,6 +6,24 @@
 //! listed and `stat`ed but their contents are refused with `EACCES`, as on a `nodev` mount:
 //! a container must not reach host devices through nodes found in its image. For the same
 //! reason device nodes cannot be created (`EPERM`).
+//!
+//! ```
+//! use kernel_hostfs::{FileType, FsError, HostFs, INode};
+//!
+//! # let dir = std::env::temp_dir().join(format!("kernel-hostfs-doc-hostfs-{}", std::process::id()));
+//! # std::fs::create_dir_all(&dir).unwrap();
+//! let fs = HostFs::new(&dir)?;
+//! let root = fs.root(); // the concrete `HostINode`, with its backend handle
+//! assert_eq!(root.file_type(), FileType::Dir);
+//! assert_eq!(root.create("null", FileType::CharDevice, 0o666).err(), Some(FsError::NotPermitted));
+//!
+//! // Objects of another HostFs, even on the same directory, are on another mount.
+//! let file = root.create("f", FileType::File, 0o644)?;
+//! let twin = HostFs::new(&dir)?.root();
+//! assert_eq!(twin.link("g", &file).err(), Some(FsError::CrossDevice));
+//! # std::fs::remove_dir_all(&dir).unwrap();
+//! # Ok::<(), FsError>(())
+//! ```
 
 use alloc::string::String;
 use alloc::sync::{Arc, Weak};

@@ -1,7 +1,7 @@
 //! The VFS interface the rest of rVisor programs against: [`INode`] (one filesystem object)
 //! and [`FileSystem`] (a tree of them), in the shape of rcore-fs.
 //!
-//! Paths given to [`INode::lookup`] and friends are resolved *inside* the filesystem: an
+//! Paths given to [`INode::lookup_follow`] and friends are resolved *inside* the filesystem: an
 //! absolute path starts at the filesystem's root, `..` never climbs above that root, and a
 //! symbolic link is resolved as if the root were `/`.
 //!

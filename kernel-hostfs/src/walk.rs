@@ -14,10 +14,32 @@
 //!   as Linux's `MAXSYMLINKS`); names longer than `NAME_MAX` are `ENAMETOOLONG` when reached,
 //!   paths longer than `PATH_MAX` and embedded NULs are refused before anything is walked.
 //!
-//! Nothing here depends on the backend beyond [`Backend`](crate::Backend)'s one-name lookup
-//! and link read, which is why the kernel backend inherits these guarantees unchanged.
+//! Nothing here depends on the backend beyond [`Backend`]'s one-name lookup and link read,
+//! which is why the kernel backend inherits these guarantees unchanged.
+//!
+//! ```
+//! use kernel_hostfs::{FileSystem, FileType, FsError, HostFs, MAX_SYMLINK_FOLLOWS};
+//!
+//! # let dir = std::env::temp_dir().join(format!("kernel-hostfs-doc-walk-{}", std::process::id()));
+//! # std::fs::create_dir_all(&dir).unwrap();
+//! let root = HostFs::new(&dir)?.root_inode();
+//! root.create("etc", FileType::Dir, 0o755)?;
+//! root.symlink("up", "../../..")?;
+//! root.symlink("hosts-etc", "/etc")?;
+//! root.symlink("loop", "loop")?;
+//!
+//! let etc = root.lookup("etc")?.metadata()?.inode;
+//! assert_eq!(root.lookup("up/etc")?.metadata()?.inode, etc); // clamped at the root
+//! assert_eq!(root.lookup("hosts-etc")?.metadata()?.inode, etc); // "/" is the root
+//! assert_eq!(root.lookup("loop").err(), Some(FsError::SymlinkLoop));
+//! let forty_passes = "up/".repeat(MAX_SYMLINK_FOLLOWS) + "etc";
+//! assert_eq!(root.lookup(&forty_passes)?.metadata()?.inode, etc);
+//! # std::fs::remove_dir_all(&dir).unwrap();
+//! # Ok::<(), FsError>(())
+//! ```
 //!
 //! [`HostFs`]: crate::HostFs
+//! [`Backend`]: crate::Backend
 
 use alloc::string::{String, ToString};
 use alloc::sync::Arc;

@@ -9,6 +9,21 @@
 //!
 //! No host path string is ever resolved after the root: every other call names one entry in
 //! a held directory descriptor or acts on a held descriptor.
+//!
+//! ```
+//! use std::os::fd::AsFd;
+//! use kernel_hostfs::{FileType, FsError, HostFs, INode};
+//!
+//! # let dir = std::env::temp_dir().join(format!("kernel-hostfs-doc-host-{}", std::process::id()));
+//! # std::fs::create_dir_all(&dir).unwrap();
+//! let root = HostFs::new(&dir)?.root();
+//! root.create("data", FileType::File, 0o600)?.write_at(0, b"bytes")?;
+//! assert_eq!(std::fs::read(dir.join("data")).unwrap(), b"bytes");
+//! // The handle's descriptor is an O_PATH one naming the object, for calls that need it.
+//! let _fd = root.handle().as_fd();
+//! # std::fs::remove_dir_all(&dir).unwrap();
+//! # Ok::<(), FsError>(())
+//! ```
 
 use std::ffi::CString;
 use std::fs::{File, OpenOptions, Permissions};
