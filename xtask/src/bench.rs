@@ -1,1 +1,1 @@
-pub fn run(_: &[String]) -> Result<u8, String> { Err("todo".into()) }
+pub fn run(_: &[String]) -> Result<u8, String> { Err("bench: not written yet".into()) }

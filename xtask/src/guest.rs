@@ -1,1 +1,196 @@
-pub fn run(_: &[String]) -> Result<u8, String> { Err("todo".into()) }
+//! The guest: a busybox initramfs holding rvisor.ko, the static `rvisor` CLI, the static guest
+//! test programs and a small busybox rootfs at `/rootfs`, booted under qemu.
+
+use std::fs;
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use crate::kernels::Kernel;
+use crate::util::{self, step};
+
+/// Marks the end of the guest's command, with its status.
+pub const EXIT_MARK: &str = "@@RVISOR-EXIT ";
+/// Brackets the guest kernel log printed before power-off.
+pub const DMESG_BEGIN: &str = "@@RVISOR-DMESG-BEGIN@@";
+pub const DMESG_END: &str = "@@RVISOR-DMESG-END@@";
+
+/// Guest log lines that fail any run.
+pub const BAD_LOG: &[&str] = &["BUG:", "WARNING:", "Oops", "general protection", "KASAN", "refcount_t", "Call Trace"];
+
+/// Guest programs and the CLI, built once per xtask run.
+pub struct Userland {
+    pub rvisor: PathBuf,
+    pub programs: Vec<PathBuf>,
+}
+
+/// Builds the static CLI and the static C guest programs.
+pub fn build_userland() -> Result<Userland, String> {
+    let root = util::root();
+    step("static rvisor CLI");
+    let target_dir = root.join("target/guest-rust");
+    util::run(
+        Command::new("cargo")
+            .current_dir(&root)
+            .env("RUSTFLAGS", "-C target-feature=+crt-static")
+            .env("CARGO_TARGET_DIR", &target_dir)
+            .args(["build", "--quiet", "--release", "-p", "rvisor", "--target", "x86_64-unknown-linux-gnu"]),
+    )?;
+    let rvisor = target_dir.join("x86_64-unknown-linux-gnu/release/rvisor");
+    step("static guest programs");
+    let out = root.join("target/guest/bin");
+    fs::create_dir_all(&out).map_err(|e| e.to_string())?;
+    let mut programs = Vec::new();
+    for source in tests::guest_programs(&root.join("tests")) {
+        let name = source.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+        let binary = out.join(&name);
+        let fresh = fs::metadata(&binary)
+            .and_then(|b| Ok(b.modified()? >= fs::metadata(&source)?.modified()?))
+            .unwrap_or(false);
+        let header = root.join("linux-kernel-module/include/uapi");
+        if !fresh {
+            util::run(
+                Command::new("gcc")
+                    .args(["-static", "-O2", "-Wall", "-Werror", "-pthread", "-I"])
+                    .arg(&header)
+                    .arg("-o")
+                    .arg(&binary)
+                    .arg(&source),
+            )?;
+        }
+        programs.push(binary);
+    }
+    Ok(Userland { rvisor, programs })
+}
+
+/// Builds an initramfs whose `/init` runs `body` and powers off. `files` are extra
+/// (guest path, content) pairs. Returns the image's path.
+pub fn initramfs(name: &str, ko: &Path, userland: &Userland, body: &str, files: &[(String, String)]) -> Result<PathBuf, String> {
+    let root = util::root().join("target/guest").join(name);
+    let tree = root.join("tree");
+    let _ = fs::remove_dir_all(&tree);
+    for dir in ["bin", "sbin", "proc", "sys", "dev", "tmp", "root", "tests", "rootfs"] {
+        fs::create_dir_all(tree.join(dir)).map_err(|e| e.to_string())?;
+    }
+    install_busybox(&tree)?;
+    install_busybox(&tree.join("rootfs"))?;
+    for dir in ["proc", "tmp", "etc", "root"] {
+        fs::create_dir_all(tree.join("rootfs").join(dir)).map_err(|e| e.to_string())?;
+    }
+    write(&tree.join("rootfs/etc/hostname"), "rootfs\n")?;
+    copy(ko, &tree.join("rvisor.ko"))?;
+    copy(&userland.rvisor, &tree.join("bin/rvisor"))?;
+    for program in &userland.programs {
+        let name = program.file_name().ok_or("program without a name")?;
+        copy(program, &tree.join("tests").join(name))?;
+    }
+    for (path, content) in files {
+        write(&tree.join(path.trim_start_matches('/')), content)?;
+    }
+    let init = format!(
+        "#!/bin/sh\nexport PATH=/bin:/sbin\n\
+         mount -t proc proc /proc\nmount -t sysfs sys /sys\nmount -t devtmpfs dev /dev\nmount -t tmpfs tmp /tmp\n\
+         {body}\n\
+         echo {DMESG_BEGIN}\ndmesg\necho {DMESG_END}\npoweroff -f\n"
+    );
+    write(&tree.join("init"), &init)?;
+    set_executable(&tree.join("init"))?;
+    let image = root.join("initramfs.cpio.gz");
+    let script = format!(
+        "cd {} && find . -print0 | cpio --null -o -H newc --quiet | gzip -1 > {}",
+        util::shell_quote(&tree.to_string_lossy()),
+        util::shell_quote(&image.to_string_lossy())
+    );
+    util::run(Command::new("sh").args(["-c", &script]))?;
+    Ok(image)
+}
+
+fn install_busybox(dir: &Path) -> Result<(), String> {
+    fs::create_dir_all(dir.join("bin")).map_err(|e| e.to_string())?;
+    copy(Path::new("/bin/busybox"), &dir.join("bin/busybox"))
+        .map_err(|e| format!("{e} (busybox-static missing? `cargo xtask setup`)"))?;
+    let list = util::output(Command::new("/bin/busybox").arg("--list"))?;
+    for applet in list.lines().filter(|a| !a.is_empty() && *a != "busybox") {
+        let link = dir.join("bin").join(applet);
+        if !link.exists() {
+            std::os::unix::fs::symlink("busybox", &link).map_err(|e| format!("{}: {e}", link.display()))?;
+        }
+    }
+    Ok(())
+}
+
+fn copy(from: &Path, to: &Path) -> Result<(), String> {
+    fs::copy(from, to).map(|_| ()).map_err(|e| format!("copy {} -> {}: {e}", from.display(), to.display()))
+}
+
+fn write(path: &Path, content: &str) -> Result<(), String> {
+    if let Some(parent) = path.parent() {
+        fs::create_dir_all(parent).map_err(|e| e.to_string())?;
+    }
+    fs::write(path, content).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+fn set_executable(path: &Path) -> Result<(), String> {
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(path, fs::Permissions::from_mode(0o755)).map_err(|e| e.to_string())
+}
+
+/// How a guest run went.
+pub struct Boot {
+    /// The serial console, line by line (CR removed).
+    pub lines: Vec<String>,
+    /// The guest command's status, if it got that far.
+    pub exit: Option<i32>,
+    /// qemu's own status: 124 for a timeout.
+    pub qemu_status: Option<i32>,
+}
+
+impl Boot {
+    /// Lines of the whole console (kernel messages included) that show a kernel bug.
+    pub fn bad_log_lines(&self) -> Vec<&str> {
+        self.lines.iter().map(String::as_str).filter(|l| BAD_LOG.iter().any(|b| l.contains(b))).collect()
+    }
+}
+
+/// Boots `kernel` with `initrd` under TCG (set RVISOR_ACCEL=kvm on a host where KVM works).
+/// With `echo`, console lines are printed as they come, markers and the final dmesg excepted.
+pub fn boot(kernel: &Kernel, initrd: &Path, icount: bool, timeout_s: u32, echo: bool) -> Result<Boot, String> {
+    let accel = std::env::var("RVISOR_ACCEL").unwrap_or_else(|_| "tcg".into());
+    let cpu = if accel == "kvm" { "host" } else { "max" };
+    let mut cmd = Command::new("timeout");
+    cmd.args(["--foreground", "-k", "5", &timeout_s.to_string(), "qemu-system-x86_64"])
+        .args(["-accel", &accel, "-cpu", cpu, "-m", "1024", "-smp", "1"])
+        .args(["-nographic", "-no-reboot", "-nodefaults", "-serial", "stdio", "-monitor", "none"]);
+    if icount {
+        cmd.args(["-icount", "shift=0,sleep=off"]);
+    }
+    cmd.arg("-kernel")
+        .arg(&kernel.vmlinuz)
+        .arg("-initrd")
+        .arg(initrd)
+        .args(["-append", "console=ttyS0 panic=-1 quiet loglevel=4 oops=panic"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped());
+    let mut child = cmd.spawn().map_err(|e| format!("cannot start qemu-system-x86_64: {e} (`cargo xtask setup`)"))?;
+    let stdout = child.stdout.take().ok_or("no qemu stdout")?;
+    let mut lines = Vec::new();
+    let mut exit = None;
+    let mut in_dmesg = false;
+    let mut out = std::io::stdout();
+    for line in BufReader::new(stdout).split(b'\n') {
+        let line = line.map_err(|e| e.to_string())?;
+        let line = String::from_utf8_lossy(&line).trim_end_matches('\r').to_owned();
+        if let Some(rest) = line.strip_prefix(EXIT_MARK) {
+            exit = rest.trim_end_matches('@').trim().parse().ok();
+        } else if line.contains(DMESG_BEGIN) {
+            in_dmesg = true;
+        } else if line.contains(DMESG_END) {
+            in_dmesg = false;
+        } else if echo && !in_dmesg {
+            let _ = writeln!(out, "{line}");
+        }
+        lines.push(line);
+    }
+    let status = child.wait().map_err(|e| e.to_string())?;
+    Ok(Boot { lines, exit, qemu_status: status.code() })
+}

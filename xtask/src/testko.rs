@@ -1,1 +1,68 @@
-pub fn run(_: &[String]) -> Result<u8, String> { Err("todo".into()) }
+//! `cargo xtask test-ko`: the in-VM suite (`tests` crate) on every supported kernel.
+
+use crate::guest::{self, EXIT_MARK};
+use crate::kernels;
+use crate::util::{self, step};
+
+/// Per-case limit inside the guest, and for the whole boot.
+const CASE_TIMEOUT_S: u32 = 60;
+const BOOT_TIMEOUT_S: u32 = 900;
+
+pub fn run(args: &[String]) -> Result<u8, String> {
+    let mut args = args.to_vec();
+    let series = util::take_option(&mut args, "--kernel")?;
+    util::no_more(&args)?;
+    let selected = kernels::selected(series.as_deref())?;
+    let object = crate::build::rust_object()?;
+    let userland = guest::build_userland()?;
+    let cases = tests::cases();
+    let mut files: Vec<(String, String)> =
+        cases.iter().map(|c| (format!("tests/cases/{}.sh", c.name), format!("{}\n", c.script))).collect();
+    files.push(("tests/suite.sh".into(), tests::runner_script(&cases, CASE_TIMEOUT_S)));
+    let body = format!("sh /tests/suite.sh\necho \"{EXIT_MARK}0@@\"");
+    let (mut passed, mut failed) = (0usize, 0usize);
+    for kernel in &selected {
+        let ko = crate::build::build_ko(&object, &kernel.release, &kernel.kdir)?;
+        let initrd = guest::initramfs(&format!("test-{}", kernel.series), &ko, &userland, &body, &files)?;
+        step(&format!("test-ko on {}: {} cases", kernel.release, cases.len()));
+        let boot = guest::boot(kernel, &initrd, false, BOOT_TIMEOUT_S, false)?;
+        let outcomes = tests::parse_outcomes(&boot.lines);
+        for case in &cases {
+            let label = format!("[{}] {}", kernel.series, case.name);
+            match outcomes.iter().find(|(name, _)| name == case.name) {
+                None => {
+                    failed += 1;
+                    println!("FAIL {label}: did not finish");
+                }
+                Some((_, outcome)) => match (case.check)(outcome) {
+                    Ok(()) => {
+                        passed += 1;
+                        println!("ok   {label}");
+                    }
+                    Err(why) => {
+                        failed += 1;
+                        println!("FAIL {label}: {}", why.replace('\n', "\n     "));
+                    }
+                },
+            }
+        }
+        let bad = boot.bad_log_lines();
+        let label = format!("[{}] guest log free of kernel bugs", kernel.series);
+        if bad.is_empty() && boot.exit == Some(0) {
+            passed += 1;
+            println!("ok   {label}");
+        } else {
+            failed += 1;
+            println!("FAIL {label}: qemu status {:?}, guest exit {:?}", boot.qemu_status, boot.exit);
+            for line in bad {
+                println!("     {line}");
+            }
+            let tail: Vec<&String> = boot.lines.iter().rev().take(40).collect();
+            for line in tail.into_iter().rev() {
+                println!("     | {line}");
+            }
+        }
+    }
+    println!("test-ko: {passed} passed, {failed} failed");
+    Ok(if failed == 0 { 0 } else { 1 })
+}
