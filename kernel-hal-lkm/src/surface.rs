@@ -152,6 +152,9 @@ pub trait PhysicalMemory: Send + Sync {
 /// All addresses and page counts are in whole pages. Mapping requires the frames to be
 /// allocated and the pages to be unmapped; unmapping and protecting skip the pages of the range
 /// that are not mapped.
+///
+/// The kernel backend's page table is the memory map of the process that made it: `vm_mmap`
+/// and `vm_munmap` act on the current process, so it is changed from that process's threads.
 pub trait PageTable: Send {
     /// The virtual range this page table may map.
     fn region(&self) -> Range<VirtAddr>;

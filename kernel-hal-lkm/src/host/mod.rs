@@ -10,13 +10,29 @@
 //! | user copy | `process_vm_readv`/`writev` on the own process | `copy_from_user`/`copy_to_user` |
 //! | park | a futex wait, interrupted by a signal handler | a wait queue, interrupted by a pending signal |
 //!
-//! ```
-//! use kernel_hal_lkm::{host::HostPlatform, Platform};
+//! User memory on the host is what host page tables map: user copies reach only the regions
+//! those page tables reserved, never the Rust objects of the test process.
 //!
-//! let value = 0x1234_u64;
+//! ```
+//! use kernel_hal_lkm::{host::HostPlatform, HalError, MmuFlags, PhysFrame, Platform};
+//!
+//! let memory = HostPlatform.new_physical_memory(1).unwrap();
+//! let frame = PhysFrame::alloc(&memory).unwrap();
+//! let mut table = memory.clone().new_page_table().unwrap();
+//! let user = table.region().start;
+//! table.map(user, frame.paddr(), 1, MmuFlags::READ | MmuFlags::WRITE).unwrap();
+//!
+//! HostPlatform.copy_to_user(user + 8, &0x1234_u64.to_ne_bytes()).unwrap();
 //! let mut copy = [0; 8];
-//! HostPlatform.copy_from_user(&value as *const u64 as usize, &mut copy).unwrap();
+//! memory.read(frame.paddr() + 8, &mut copy).unwrap();
 //! assert_eq!(u64::from_ne_bytes(copy), 0x1234);
+//!
+//! let kernel_side = 0_u64;
+//! let mut byte = [0];
+//! assert_eq!(
+//!     HostPlatform.copy_from_user(&kernel_side as *const u64 as usize, &mut byte),
+//!     Err(HalError::Fault)
+//! );
 //! ```
 
 mod page_table;
@@ -29,15 +45,55 @@ pub use physical_memory::HostPhysicalMemory;
 
 use crate::surface::{HalError, Parker, PhysicalMemory, Platform, VirtAddr};
 use alloc::sync::Arc;
+use core::ops::Range;
 use core::time::Duration;
 use std::{
     io,
-    sync::OnceLock,
+    sync::{OnceLock, PoisonError, RwLock},
     time::{Instant, SystemTime, UNIX_EPOCH},
+    vec::Vec,
 };
 
 /// The host backend's [`Platform`].
 pub struct HostPlatform;
+
+/// The regions reserved by live host page tables: the process's user memory.
+///
+/// A user copy holds the read lock for its system call, and a region is given back under the
+/// write lock, so a copy never reaches addresses the process may have reused.
+static USER_REGIONS: RwLock<Vec<Range<VirtAddr>>> = RwLock::new(Vec::new());
+
+/// Makes `region` user memory.
+fn add_user_region(region: Range<VirtAddr>) {
+    USER_REGIONS
+        .write()
+        .unwrap_or_else(PoisonError::into_inner)
+        .push(region);
+}
+
+/// Makes `region` no longer user memory, and then runs `give_back`, before any copy can look.
+fn remove_user_region(region: &Range<VirtAddr>, give_back: impl FnOnce()) {
+    let mut regions = USER_REGIONS.write().unwrap_or_else(PoisonError::into_inner);
+    regions.retain(|known| known != region);
+    give_back();
+}
+
+/// Runs `copy` if `addr..addr + len` lies in one user region, which stays so meanwhile.
+fn with_user_range(
+    addr: VirtAddr,
+    len: usize,
+    copy: impl FnOnce() -> isize,
+) -> Result<(), HalError> {
+    let end = addr.checked_add(len).ok_or(HalError::Fault)?;
+    let regions = USER_REGIONS.read().unwrap_or_else(PoisonError::into_inner);
+    if !regions
+        .iter()
+        .any(|region| region.start <= addr && end <= region.end)
+    {
+        return Err(HalError::Fault);
+    }
+    check_user_copy(copy(), len)
+}
 
 /// The fixed point of [`HostPlatform::monotonic_now`]: the first time anyone asked.
 static MONOTONIC_ORIGIN: OnceLock<Instant> = OnceLock::new();
@@ -55,19 +111,22 @@ impl Platform for HostPlatform {
     }
 
     fn copy_from_user(&self, src: VirtAddr, dst: &mut [u8]) -> Result<(), HalError> {
+        let len = dst.len();
         let local = libc::iovec {
             iov_base: dst.as_mut_ptr().cast(),
-            iov_len: dst.len(),
+            iov_len: len,
         };
         let remote = libc::iovec {
             iov_base: src as *mut libc::c_void,
-            iov_len: dst.len(),
+            iov_len: len,
         };
-        // SAFETY: `local` describes `dst`, which is exclusively borrowed for the call. The kernel
-        // reads `remote` through the process's page tables and reports EFAULT instead of
-        // faulting, so any `src` is acceptable.
-        let copied = unsafe { libc::process_vm_readv(libc::getpid(), &local, 1, &remote, 1, 0) };
-        check_user_copy(copied, dst.len())
+        with_user_range(src, len, || {
+            // SAFETY: `local` describes `dst`, which is exclusively borrowed for the call.
+            // `remote` lies in a page table's reserved region, which holds no Rust object; the
+            // kernel reads it through the process's page tables and reports EFAULT instead of
+            // faulting.
+            unsafe { libc::process_vm_readv(libc::getpid(), &local, 1, &remote, 1, 0) }
+        })
     }
 
     fn copy_to_user(&self, dst: VirtAddr, src: &[u8]) -> Result<(), HalError> {
@@ -79,12 +138,14 @@ impl Platform for HostPlatform {
             iov_base: dst as *mut libc::c_void,
             iov_len: src.len(),
         };
-        // SAFETY: `local` describes `src`, which the kernel only reads. The kernel writes
-        // `remote` through the process's page tables and reports EFAULT for unmapped or
-        // read-only pages instead of faulting; the caller names the user memory to overwrite,
-        // which is the contract of `copy_to_user`.
-        let copied = unsafe { libc::process_vm_writev(libc::getpid(), &local, 1, &remote, 1, 0) };
-        check_user_copy(copied, src.len())
+        with_user_range(dst, src.len(), || {
+            // SAFETY: `local` describes `src`, which the kernel only reads. `remote` lies in a
+            // page table's reserved region, which holds only mappings of physical-memory files
+            // and the reservation, never a Rust object; the kernel writes it through the
+            // process's page tables and reports EFAULT for unmapped or read-only pages instead
+            // of faulting.
+            unsafe { libc::process_vm_writev(libc::getpid(), &local, 1, &remote, 1, 0) }
+        })
     }
 
     fn new_parker(&self) -> Result<Arc<dyn Parker>, HalError> {
@@ -125,30 +186,70 @@ fn io_error(error: io::Error) -> HalError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::surface::{MmuFlags, PageTable, PhysAddr, PAGE_SIZE};
+    use alloc::boxed::Box;
 
-    #[test]
-    fn user_copies_reach_the_process_memory() {
-        let mut target = [0u8; 16];
-        HostPlatform
-            .copy_to_user(target.as_mut_ptr() as usize + 4, b"user")
-            .unwrap();
-        assert_eq!(&target[4..8], b"user");
-        let mut back = [0u8; 4];
-        HostPlatform
-            .copy_from_user(target.as_ptr() as usize + 4, &mut back)
-            .unwrap();
-        assert_eq!(&back, b"user");
+    /// A page of user memory: the memory, its frame, and the page table mapping it.
+    fn user_page(flags: MmuFlags) -> (Arc<dyn PhysicalMemory>, PhysAddr, Box<dyn PageTable>) {
+        let memory = HostPlatform.new_physical_memory(2).unwrap();
+        let paddr = memory.frame_alloc_contiguous(1, 0).unwrap();
+        let mut table = memory.clone().new_page_table().unwrap();
+        let start = table.region().start;
+        table.map(start + PAGE_SIZE, paddr, 1, flags).unwrap();
+        (memory, paddr, table)
     }
 
     #[test]
-    fn user_copies_of_unmapped_memory_fault() {
+    fn user_copies_reach_mapped_user_memory() {
+        let (memory, paddr, table) = user_page(MmuFlags::READ | MmuFlags::WRITE);
+        let user = table.region().start + PAGE_SIZE;
+        HostPlatform.copy_to_user(user + 4, b"user").unwrap();
+        let mut back = [0u8; 4];
+        memory.read(paddr + 4, &mut back).unwrap();
+        assert_eq!(&back, b"user");
+        memory.write(paddr + 100, b"frame").unwrap();
+        let mut seen = [0u8; 5];
+        HostPlatform.copy_from_user(user + 100, &mut seen).unwrap();
+        assert_eq!(&seen, b"frame");
+    }
+
+    #[test]
+    fn user_copies_outside_mapped_user_memory_fault() {
+        let (_memory, _paddr, table) = user_page(MmuFlags::READ);
+        let user = table.region().start + PAGE_SIZE;
         let mut buf = [0u8; 8];
-        // Page zero is never mapped in a Linux process.
+        // Read-only, reserved but unmapped, crossing into the reservation.
+        assert_eq!(HostPlatform.copy_to_user(user, &buf), Err(HalError::Fault));
+        assert_eq!(
+            HostPlatform.copy_from_user(user - PAGE_SIZE, &mut buf),
+            Err(HalError::Fault)
+        );
+        assert_eq!(
+            HostPlatform.copy_from_user(user + PAGE_SIZE - 4, &mut buf),
+            Err(HalError::Fault)
+        );
+        // Memory of the process that no page table reserved is never user memory.
+        let kernel_side = [7u8; 8];
+        assert_eq!(
+            HostPlatform.copy_from_user(kernel_side.as_ptr() as usize, &mut buf),
+            Err(HalError::Fault)
+        );
         assert_eq!(
             HostPlatform.copy_from_user(8, &mut buf),
             Err(HalError::Fault)
         );
-        assert_eq!(HostPlatform.copy_to_user(8, &buf), Err(HalError::Fault));
+        assert_eq!(
+            HostPlatform.copy_from_user(usize::MAX - 2, &mut buf),
+            Err(HalError::Fault)
+        );
+        HostPlatform.copy_from_user(user, &mut buf).unwrap();
+        // Once the page table is gone its region is no user memory either.
+        let region_start = table.region().start;
+        drop(table);
+        assert_eq!(
+            HostPlatform.copy_from_user(region_start + PAGE_SIZE, &mut buf),
+            Err(HalError::Fault)
+        );
     }
 
     #[test]

@@ -44,6 +44,7 @@ impl HostPageTable {
             return Err(last_errno());
         }
         let start = base as usize;
+        super::add_user_region(start..start + REGION_SIZE);
         Ok(Self {
             memory,
             region: start..start + REGION_SIZE,
@@ -191,12 +192,16 @@ impl PageTable for HostPageTable {
 
 impl Drop for HostPageTable {
     fn drop(&mut self) {
-        // SAFETY: the region was reserved by this page table and holds only its mappings;
-        // nothing refers to them once the page table is gone.
-        let status = unsafe { libc::munmap(self.region.start as *mut libc::c_void, REGION_SIZE) };
-        if status != 0 {
-            log::warn!("unmapping a page table's region: {}", last_errno());
-        }
+        // Given back while no user copy can reach the region.
+        super::remove_user_region(&self.region, || {
+            // SAFETY: the region was reserved by this page table and holds only its mappings;
+            // nothing refers to them once the page table is gone.
+            let status =
+                unsafe { libc::munmap(self.region.start as *mut libc::c_void, REGION_SIZE) };
+            if status != 0 {
+                log::warn!("unmapping a page table's region: {}", last_errno());
+            }
+        });
     }
 }
 

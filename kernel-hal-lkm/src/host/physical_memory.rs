@@ -71,6 +71,11 @@ impl Frames {
 impl HostPhysicalMemory {
     /// Creates the backing file of a physical memory of at most `max_frames` frames.
     pub fn new(max_frames: usize) -> Result<Self, HalError> {
+        // Every frame's offset must fit the file's offsets.
+        max_frames
+            .checked_mul(PAGE_SIZE)
+            .and_then(|bytes| libc::off_t::try_from(bytes).ok())
+            .ok_or(HalError::OutOfRange)?;
         let number = NEXT_FILE_NUMBER.fetch_add(1, Ordering::Relaxed);
         let path = PathBuf::from(format!(
             "/dev/shm/rvisor-pmem-{}-{number}",
