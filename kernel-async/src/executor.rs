@@ -571,7 +571,7 @@ mod tests {
 
     #[test]
     fn no_wake_up_is_lost_under_stress() {
-        const ROUNDS: usize = 3_000;
+        const ROUNDS: usize = 20_000;
         within(StdDuration::from_secs(40), || {
             // One notifier thread sets each round's event as soon as it gets it, racing the
             // user thread going to sleep.
