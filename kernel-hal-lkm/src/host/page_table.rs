@@ -14,7 +14,7 @@ const REGION_SIZE: usize = 1 << 30;
 
 /// The page table of an address space, served by the calling process's own mappings.
 ///
-/// It reserves [`REGION_SIZE`] bytes of address space with an inaccessible mapping; mapping
+/// It reserves 1 GiB of address space with an inaccessible mapping; mapping
 /// frames replaces part of it with a shared mapping of the physical-memory file at the frames'
 /// offset, so a write through the virtual address is a write to the frame. Unmapping puts the
 /// inaccessible reservation back, so nothing else of the process can land in the region.
