@@ -1,5 +1,7 @@
 //! Project tasks: `cargo xtask <command>`.
 //!
+//! - `demo`: setup, then a container in a guest (the README's first command).
+//! - `test`: setup, then every test (the README's second command, and CI's).
 //! - `setup`: install what building and testing need (idempotent).
 //! - `build-ko [--kdir DIR]`: build rvisor.ko (hardened nightly Rust + the C shim).
 //! - `load [--ko FILE]`: insmod on this machine and check /dev/rvisor.
@@ -7,6 +9,7 @@
 //! - `test-ko [--kernel SERIES]`: the in-VM suite, on every supported kernel.
 //! - `bench [--kernel SERIES]`: instructions per syscall under qemu -icount.
 
+mod all;
 mod bench;
 mod build;
 mod guest;
@@ -20,6 +23,8 @@ mod vm;
 use std::process::ExitCode;
 
 const USAGE: &str = "usage: cargo xtask <command>
+  demo                          setup, build rvisor.ko, boot a guest, run a container
+  test                          setup, then every test (host crates, no_std builds, in-VM suite)
   setup                         install packages, Rust targets, the Debian kernels (idempotent)
   build-ko [--kdir DIR]         build rvisor.ko (default: for every supported kernel)
   load [--ko FILE]              insmod rvisor.ko on this machine and check /dev/rvisor
@@ -35,6 +40,8 @@ fn main() -> ExitCode {
         return ExitCode::from(2);
     };
     let result = match command.as_str() {
+        "demo" => all::demo(rest),
+        "test" => all::test(rest),
         "setup" => setup::run(rest),
         "build-ko" => build::run(rest),
         "load" => load::run(rest),
