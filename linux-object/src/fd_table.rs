@@ -1,0 +1,484 @@
+//! [`FdTable`]: a process's file descriptors, each naming an open file description and
+//! carrying its own close-on-exec flag.
+//!
+//! Semantics follow Linux: a new descriptor is the lowest free one; at the limit
+//! (`RLIMIT_NOFILE`) allocation fails with `EMFILE`; a negative, unused or out-of-range
+//! descriptor is `EBADF`; `dup`, `dup2` and `dup3` share the description and clear
+//! close-on-exec on the copy (`dup3(O_CLOEXEC)` sets it).
+//!
+//! ```
+//! use linux_object::fd_table::FdTable;
+//! use linux_object::fs::{OpenFlags, Pipe};
+//! use linux_object::LxError;
+//!
+//! let mut files = FdTable::new();
+//! let (reader, writer) = Pipe::new_pair(OpenFlags::empty());
+//! assert_eq!(files.add(reader, false)?, 0);
+//! assert_eq!(files.add(writer, true)?, 1);
+//! assert_eq!(files.dup2(1, 9)?, 9);
+//! assert!(!files.cloexec(9)?); // the copy is not close-on-exec
+//! files.close(0)?;
+//! assert_eq!(files.dup(9)?, 0); // lowest free
+//! files.close_on_exec();
+//! assert_eq!(files.get(1).err(), Some(LxError::EBADF));
+//! # Ok::<(), LxError>(())
+//! ```
+
+use crate::error::{LxError, LxResult};
+use crate::fs::{FileLike, OpenFlags};
+use alloc::collections::BTreeMap;
+use alloc::sync::Arc;
+
+/// Linux's default soft `RLIMIT_NOFILE`.
+pub const DEFAULT_FD_LIMIT: usize = 1024;
+
+/// Linux's `fs.nr_open` default: no descriptor limit may exceed this.
+pub const MAX_FD_LIMIT: usize = 1 << 20;
+
+/// A descriptor's slot in the table.
+#[derive(Clone)]
+struct Entry {
+    file: Arc<dyn FileLike>,
+    cloexec: bool,
+}
+
+/// A process's descriptors. `Clone` is what `fork` does: the copy names the same
+/// descriptions, with the same close-on-exec flags.
+#[derive(Clone)]
+pub struct FdTable {
+    entries: BTreeMap<usize, Entry>,
+    limit: usize,
+}
+
+impl Default for FdTable {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl FdTable {
+    /// An empty table with the default limit.
+    pub fn new() -> Self {
+        Self {
+            entries: BTreeMap::new(),
+            limit: DEFAULT_FD_LIMIT,
+        }
+    }
+
+    /// The limit: descriptors are below it.
+    pub fn limit(&self) -> usize {
+        self.limit
+    }
+
+    /// Sets the limit (`setrlimit(RLIMIT_NOFILE)`); `EPERM` above [`MAX_FD_LIMIT`], as Linux
+    /// refuses raising past `nr_open`. Open descriptors above a lowered limit stay open.
+    pub fn set_limit(&mut self, limit: usize) -> LxResult {
+        if limit > MAX_FD_LIMIT {
+            return Err(LxError::EPERM);
+        }
+        self.limit = limit;
+        Ok(())
+    }
+
+    /// How many descriptors are open.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether no descriptor is open.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Installs `file` at the lowest free descriptor; `EMFILE` if none is below the limit.
+    pub fn add(&mut self, file: Arc<dyn FileLike>, cloexec: bool) -> LxResult<i32> {
+        self.add_from(file, 0, cloexec)
+    }
+
+    /// Installs `file` at the lowest free descriptor `>= min` (`fcntl(F_DUPFD)`): `EINVAL` if
+    /// `min` is not below the limit, `EMFILE` if no descriptor is free up to it.
+    pub fn add_from(
+        &mut self,
+        file: Arc<dyn FileLike>,
+        min: usize,
+        cloexec: bool,
+    ) -> LxResult<i32> {
+        if min >= self.limit {
+            return Err(LxError::EINVAL);
+        }
+        let fd = self.lowest_free(min).ok_or(LxError::EMFILE)?;
+        let raw = i32::try_from(fd).map_err(|_| LxError::EMFILE)?;
+        self.entries.insert(fd, Entry { file, cloexec });
+        Ok(raw)
+    }
+
+    /// The lowest descriptor `>= min` and below the limit that is not in use.
+    fn lowest_free(&self, min: usize) -> Option<usize> {
+        let mut candidate = min;
+        for &used in self.entries.range(min..).map(|(fd, _)| fd) {
+            if used != candidate {
+                break;
+            }
+            candidate = candidate.checked_add(1)?;
+        }
+        (candidate < self.limit).then_some(candidate)
+    }
+
+    fn entry(&self, fd: i32) -> LxResult<&Entry> {
+        let index = usize::try_from(fd).map_err(|_| LxError::EBADF)?;
+        self.entries.get(&index).ok_or(LxError::EBADF)
+    }
+
+    /// The description `fd` names; `EBADF` if none.
+    pub fn get(&self, fd: i32) -> LxResult<Arc<dyn FileLike>> {
+        self.entry(fd).map(|entry| entry.file.clone())
+    }
+
+    /// Closes `fd` and returns its description (released when the caller drops the last
+    /// reference); `EBADF` if it was not open.
+    pub fn close(&mut self, fd: i32) -> LxResult<Arc<dyn FileLike>> {
+        let index = usize::try_from(fd).map_err(|_| LxError::EBADF)?;
+        self.entries
+            .remove(&index)
+            .map(|entry| entry.file)
+            .ok_or(LxError::EBADF)
+    }
+
+    /// `dup`: a new lowest descriptor for `fd`'s description, not close-on-exec.
+    pub fn dup(&mut self, fd: i32) -> LxResult<i32> {
+        let file = self.get(fd)?;
+        self.add(file, false)
+    }
+
+    /// `fcntl(F_DUPFD / F_DUPFD_CLOEXEC)`: as [`dup`](Self::dup) but at or above `min`.
+    pub fn dup_from(&mut self, fd: i32, min: i32, cloexec: bool) -> LxResult<i32> {
+        let file = self.get(fd)?;
+        let min = usize::try_from(min).map_err(|_| LxError::EINVAL)?;
+        self.add_from(file, min, cloexec)
+    }
+
+    /// `dup2`: makes `new` name `old`'s description, closing what `new` named first.
+    /// `dup2(fd, fd)` returns `fd` if it is open (`EBADF` if not) and changes nothing, not
+    /// even close-on-exec.
+    pub fn dup2(&mut self, old: i32, new: i32) -> LxResult<i32> {
+        if old == new {
+            return self.entry(old).map(|_| new);
+        }
+        self.dup_onto(old, new, false)
+    }
+
+    /// `dup3`: as [`dup2`](Self::dup2), but `old == new` is `EINVAL`, and `flags` may only be
+    /// `O_CLOEXEC` (else `EINVAL`), which sets close-on-exec on `new`.
+    pub fn dup3(&mut self, old: i32, new: i32, flags: OpenFlags) -> LxResult<i32> {
+        // Linux checks the flags, then old == new, then the descriptors (fs/file.c, ksys_dup3).
+        if !(flags - OpenFlags::CLOEXEC).is_empty() {
+            return Err(LxError::EINVAL);
+        }
+        if old == new {
+            return Err(LxError::EINVAL);
+        }
+        self.dup_onto(old, new, flags.contains(OpenFlags::CLOEXEC))
+    }
+
+    fn dup_onto(&mut self, old: i32, new: i32, cloexec: bool) -> LxResult<i32> {
+        let index = usize::try_from(new).map_err(|_| LxError::EBADF)?;
+        if index >= self.limit {
+            return Err(LxError::EBADF);
+        }
+        let file = self.get(old)?;
+        // The description `new` named is released when the replaced entry drops.
+        self.entries.insert(index, Entry { file, cloexec });
+        Ok(new)
+    }
+
+    /// `fcntl(F_GETFD)`: whether `fd` is close-on-exec.
+    pub fn cloexec(&self, fd: i32) -> LxResult<bool> {
+        self.entry(fd).map(|entry| entry.cloexec)
+    }
+
+    /// `fcntl(F_SETFD)`: sets or clears `fd`'s close-on-exec flag.
+    pub fn set_cloexec(&mut self, fd: i32, cloexec: bool) -> LxResult {
+        let index = usize::try_from(fd).map_err(|_| LxError::EBADF)?;
+        let entry = self.entries.get_mut(&index).ok_or(LxError::EBADF)?;
+        entry.cloexec = cloexec;
+        Ok(())
+    }
+
+    /// What `execve` does: closes every close-on-exec descriptor.
+    pub fn close_on_exec(&mut self) {
+        self.entries.retain(|_, entry| !entry.cloexec);
+    }
+
+    /// The open descriptors in increasing order (for `/proc/self/fd`, `close_range`).
+    pub fn fds(&self) -> impl Iterator<Item = i32> + '_ {
+        self.entries.keys().filter_map(|&fd| i32::try_from(fd).ok())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fs::Pipe;
+    use proptest::prelude::*;
+
+    fn some_file() -> Arc<dyn FileLike> {
+        Pipe::new_pair(OpenFlags::empty()).0
+    }
+
+    fn same(a: &Arc<dyn FileLike>, b: &Arc<dyn FileLike>) -> bool {
+        Arc::ptr_eq(a, b)
+    }
+
+    #[test]
+    fn descriptors_are_the_lowest_free_ones() {
+        let mut files = FdTable::new();
+        for expected in 0..5 {
+            assert_eq!(files.add(some_file(), false), Ok(expected));
+        }
+        files.close(1).unwrap();
+        files.close(3).unwrap();
+        assert_eq!(files.add(some_file(), false), Ok(1));
+        assert_eq!(files.add(some_file(), false), Ok(3));
+        assert_eq!(files.add(some_file(), false), Ok(5));
+    }
+
+    #[test]
+    fn emfile_at_the_limit_and_einval_for_f_dupfd_past_it() {
+        let mut files = FdTable::new();
+        files.set_limit(3).unwrap();
+        for _ in 0..3 {
+            files.add(some_file(), false).unwrap();
+        }
+        assert_eq!(files.add(some_file(), false), Err(LxError::EMFILE));
+        assert_eq!(files.dup(0), Err(LxError::EMFILE));
+        assert_eq!(files.dup_from(0, 3, false), Err(LxError::EINVAL));
+        assert_eq!(files.dup_from(0, -1, false), Err(LxError::EINVAL));
+        assert_eq!(files.set_limit(MAX_FD_LIMIT + 1), Err(LxError::EPERM));
+    }
+
+    #[test]
+    fn bad_descriptors_are_ebadf() {
+        let mut files = FdTable::new();
+        assert_eq!(files.get(0).err(), Some(LxError::EBADF));
+        assert_eq!(files.get(-1).err(), Some(LxError::EBADF));
+        assert_eq!(files.close(0).err(), Some(LxError::EBADF));
+        assert_eq!(files.close(-5).err(), Some(LxError::EBADF));
+        assert_eq!(files.dup(7), Err(LxError::EBADF));
+        assert_eq!(files.cloexec(2), Err(LxError::EBADF));
+        assert_eq!(files.set_cloexec(-1, true), Err(LxError::EBADF));
+    }
+
+    #[test]
+    fn dup_shares_the_description_and_clears_cloexec() {
+        let mut files = FdTable::new();
+        let file = some_file();
+        files.add(file.clone(), true).unwrap();
+        assert_eq!(files.dup(0), Ok(1));
+        assert!(same(&files.get(1).unwrap(), &file));
+        assert_eq!(files.cloexec(0), Ok(true));
+        assert_eq!(files.cloexec(1), Ok(false));
+        assert_eq!(files.dup_from(0, 10, true), Ok(10));
+        assert_eq!(files.cloexec(10), Ok(true));
+    }
+
+    #[test]
+    fn dup2_as_linux() {
+        let mut files = FdTable::new();
+        let a = some_file();
+        let b = some_file();
+        files.add(a.clone(), true).unwrap();
+        files.add(b, true).unwrap();
+        // Onto itself: returns the fd, keeps close-on-exec.
+        assert_eq!(files.dup2(0, 0), Ok(0));
+        assert_eq!(files.cloexec(0), Ok(true));
+        // Onto an open fd: replaces it silently, copy not close-on-exec.
+        assert_eq!(files.dup2(0, 1), Ok(1));
+        assert!(same(&files.get(1).unwrap(), &a));
+        assert_eq!(files.cloexec(1), Ok(false));
+        // Bad old fd (also when old == new), bad new fd.
+        assert_eq!(files.dup2(5, 5), Err(LxError::EBADF));
+        assert_eq!(files.dup2(5, 6), Err(LxError::EBADF));
+        assert_eq!(files.dup2(-1, 0), Err(LxError::EBADF));
+        assert_eq!(files.dup2(0, -1), Err(LxError::EBADF));
+        assert_eq!(files.dup2(0, DEFAULT_FD_LIMIT as i32), Err(LxError::EBADF));
+        // Far above the lowest free: fine below the limit.
+        assert_eq!(files.dup2(0, 1000), Ok(1000));
+    }
+
+    #[test]
+    fn dup3_as_linux() {
+        let mut files = FdTable::new();
+        files.add(some_file(), false).unwrap();
+        assert_eq!(files.dup3(0, 0, OpenFlags::empty()), Err(LxError::EINVAL));
+        assert_eq!(files.dup3(0, 4, OpenFlags::NONBLOCK), Err(LxError::EINVAL));
+        // The flags are checked before the descriptors.
+        assert_eq!(files.dup3(9, 4, OpenFlags::APPEND), Err(LxError::EINVAL));
+        assert_eq!(files.dup3(9, 9, OpenFlags::empty()), Err(LxError::EINVAL));
+        assert_eq!(files.dup3(9, 4, OpenFlags::empty()), Err(LxError::EBADF));
+        assert_eq!(files.dup3(0, 4, OpenFlags::CLOEXEC), Ok(4));
+        assert_eq!(files.cloexec(4), Ok(true));
+    }
+
+    #[test]
+    fn closing_the_last_descriptor_releases_the_description() {
+        let mut files = FdTable::new();
+        let (reader, writer) = Pipe::new_pair(OpenFlags::empty());
+        let writer_fd = files.add(writer, false).unwrap();
+        files.dup2(writer_fd, 7).unwrap();
+        files.close(writer_fd).unwrap();
+        assert_eq!(
+            reader.read(&mut [0; 1]),
+            Err(LxError::EAGAIN),
+            "fd 7 still writes"
+        );
+        files.close(7).unwrap();
+        assert_eq!(reader.read(&mut [0; 1]), Ok(0), "end of file");
+    }
+
+    #[test]
+    fn fork_copies_and_exec_closes_cloexec() {
+        let mut parent = FdTable::new();
+        parent.add(some_file(), false).unwrap();
+        parent.add(some_file(), true).unwrap();
+        let mut child = parent.clone();
+        child.close_on_exec();
+        assert_eq!(child.fds().collect::<Vec<_>>(), [0]);
+        assert_eq!(parent.fds().collect::<Vec<_>>(), [0, 1]);
+        assert!(same(&parent.get(0).unwrap(), &child.get(0).unwrap()));
+    }
+
+    /// Operations of the property test, on small descriptor numbers so they collide.
+    #[derive(Debug, Clone)]
+    enum Op {
+        Open,
+        Close(i32),
+        Dup(i32),
+        Dup2(i32, i32),
+        Dup3(i32, i32, bool),
+        SetCloexec(i32, bool),
+        Exec,
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        let fd = -1..10i32;
+        prop_oneof![
+            Just(Op::Open),
+            fd.clone().prop_map(Op::Close),
+            fd.clone().prop_map(Op::Dup),
+            (fd.clone(), fd.clone()).prop_map(|(a, b)| Op::Dup2(a, b)),
+            (fd.clone(), fd.clone(), any::<bool>()).prop_map(|(a, b, c)| Op::Dup3(a, b, c)),
+            (fd, any::<bool>()).prop_map(|(a, c)| Op::SetCloexec(a, c)),
+            Just(Op::Exec),
+        ]
+    }
+
+    /// A model of the table: a plain array of (description id, cloexec) slots.
+    struct Model {
+        slots: Vec<Option<(usize, bool)>>,
+        next_id: usize,
+    }
+
+    impl Model {
+        fn slot(&self, fd: i32) -> Option<(usize, bool)> {
+            usize::try_from(fd)
+                .ok()
+                .and_then(|i| self.slots.get(i).copied().flatten())
+        }
+        fn lowest(&self) -> Option<usize> {
+            self.slots.iter().position(Option::is_none)
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+        #[test]
+        fn table_matches_a_model(ops in proptest::collection::vec(op(), 1..60)) {
+            const LIMIT: usize = 8;
+            let mut table = FdTable::new();
+            table.set_limit(LIMIT).unwrap();
+            let mut model = Model { slots: vec![None; LIMIT], next_id: 0 };
+            let mut files: Vec<Arc<dyn FileLike>> = Vec::new();
+            for op in ops {
+                match op {
+                    Op::Open => {
+                        let file = some_file();
+                        let got = table.add(file.clone(), false);
+                        match model.lowest() {
+                            Some(fd) => {
+                                prop_assert_eq!(got, Ok(fd as i32));
+                                model.slots[fd] = Some((model.next_id, false));
+                                model.next_id += 1;
+                                files.push(file);
+                            }
+                            None => prop_assert_eq!(got, Err(LxError::EMFILE)),
+                        }
+                    }
+                    Op::Close(fd) => {
+                        let expected = model.slot(fd);
+                        prop_assert_eq!(table.close(fd).is_ok(), expected.is_some());
+                        if expected.is_some() { model.slots[fd as usize] = None; }
+                    }
+                    Op::Dup(fd) => {
+                        let got = table.dup(fd);
+                        match (model.slot(fd), model.lowest()) {
+                            (None, _) => prop_assert_eq!(got, Err(LxError::EBADF)),
+                            (Some(_), None) => prop_assert_eq!(got, Err(LxError::EMFILE)),
+                            (Some((id, _)), Some(new)) => {
+                                prop_assert_eq!(got, Ok(new as i32));
+                                model.slots[new] = Some((id, false));
+                            }
+                        }
+                    }
+                    Op::Dup2(old, new) | Op::Dup3(old, new, _) => {
+                        let dup3 = matches!(op, Op::Dup3(..));
+                        let cloexec = matches!(op, Op::Dup3(_, _, true));
+                        let got = if dup3 {
+                            let flags = if cloexec { OpenFlags::CLOEXEC } else { OpenFlags::empty() };
+                            table.dup3(old, new, flags)
+                        } else {
+                            table.dup2(old, new)
+                        };
+                        let new_in_range = usize::try_from(new).is_ok_and(|n| n < LIMIT);
+                        let expected = match model.slot(old) {
+                            _ if dup3 && old == new => Err(LxError::EINVAL),
+                            Some(_) if old == new => Ok(new),
+                            _ if !new_in_range => Err(LxError::EBADF),
+                            None => Err(LxError::EBADF),
+                            Some((id, _)) => {
+                                model.slots[new as usize] = Some((id, cloexec));
+                                Ok(new)
+                            }
+                        };
+                        prop_assert_eq!(got, expected);
+                    }
+                    Op::SetCloexec(fd, flag) => {
+                        let got = table.set_cloexec(fd, flag);
+                        match model.slot(fd) {
+                            Some((id, _)) => {
+                                prop_assert_eq!(got, Ok(()));
+                                model.slots[fd as usize] = Some((id, flag));
+                            }
+                            None => prop_assert_eq!(got, Err(LxError::EBADF)),
+                        }
+                    }
+                    Op::Exec => {
+                        table.close_on_exec();
+                        for slot in &mut model.slots {
+                            if matches!(slot, Some((_, true))) { *slot = None; }
+                        }
+                    }
+                }
+                // Every slot names the description the model says, with its flag.
+                for (fd, slot) in model.slots.iter().enumerate() {
+                    match slot {
+                        None => prop_assert!(table.get(fd as i32).is_err()),
+                        Some((id, cloexec)) => {
+                            prop_assert!(same(&table.get(fd as i32).unwrap(), &files[*id]));
+                            prop_assert_eq!(table.cloexec(fd as i32), Ok(*cloexec));
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,266 @@
+//! [`File`]: an open file description over an [`INode`], with its own offset.
+
+use super::{FileLike, OpenFlags, SeekFrom};
+use crate::error::{LxError, LxResult};
+use alloc::sync::Arc;
+use core::any::Any;
+use kernel_hostfs::{INode, Metadata};
+use spin::Mutex;
+
+/// An inode opened by `open`: regular files, directories (for `getdents64`, `fchdir`), FIFOs
+/// and whatever else the filesystem serves.
+///
+/// ```
+/// # use kernel_hostfs::{FileSystem, FileType, HostFs};
+/// use linux_object::fs::{File, FileLike, OpenFlags, SeekFrom};
+/// # let dir = std::env::temp_dir().join(format!("linux-object-doc-file-{}", std::process::id()));
+/// # std::fs::create_dir_all(&dir).unwrap();
+/// # let root = HostFs::new(&dir).unwrap().root_inode();
+/// let inode = root.create("log", FileType::File, 0o644)?;
+/// let log = File::new(inode, OpenFlags::WRONLY | OpenFlags::APPEND);
+/// log.write(b"one ")?;
+/// log.seek(SeekFrom::Start(0))?;
+/// log.write(b"two")?; // O_APPEND: at the end whatever the offset
+/// assert_eq!(log.metadata()?.size, 7);
+/// assert_eq!(log.read(&mut [0; 4]), Err(linux_object::LxError::EBADF));
+/// # std::fs::remove_dir_all(&dir).unwrap();
+/// # Ok::<(), linux_object::LxError>(())
+/// ```
+pub struct File {
+    inode: Arc<dyn INode>,
+    flags: Mutex<OpenFlags>,
+    /// The file offset. Its lock is held across a read or write so concurrent calls on one
+    /// description each see and advance a consistent offset, as Linux's `f_pos_lock`.
+    offset: Mutex<u64>,
+}
+
+impl File {
+    /// Opens `inode` with `flags` (access mode, `O_APPEND`, `O_NONBLOCK`; `O_CLOEXEC` belongs to
+    /// the fd table and is dropped here).
+    pub fn new(inode: Arc<dyn INode>, flags: OpenFlags) -> Arc<Self> {
+        Arc::new(Self {
+            inode,
+            flags: Mutex::new(flags - OpenFlags::CLOEXEC),
+            offset: Mutex::new(0),
+        })
+    }
+
+    fn check_readable(&self) -> LxResult {
+        if self.flags().readable() {
+            Ok(())
+        } else {
+            Err(LxError::EBADF)
+        }
+    }
+
+    fn check_writable(&self) -> LxResult {
+        if self.flags().writable() {
+            Ok(())
+        } else {
+            Err(LxError::EBADF)
+        }
+    }
+
+    fn file_size(&self) -> LxResult<u64> {
+        Ok(self.inode.metadata()?.size)
+    }
+}
+
+/// Converts a file offset to the `usize` the VFS takes; past `usize::MAX` is `EOVERFLOW`.
+fn vfs_offset(offset: u64) -> LxResult<usize> {
+    usize::try_from(offset).map_err(|_| LxError::EOVERFLOW)
+}
+
+/// `offset + count`, or `EOVERFLOW` if the file offset would pass what `loff_t` holds.
+fn advance(offset: u64, count: usize) -> LxResult<u64> {
+    u64::try_from(count)
+        .ok()
+        .and_then(|count| offset.checked_add(count))
+        .filter(|end| i64::try_from(*end).is_ok())
+        .ok_or(LxError::EOVERFLOW)
+}
+
+impl FileLike for File {
+    fn read(&self, buf: &mut [u8]) -> LxResult<usize> {
+        self.check_readable()?;
+        let mut offset = self.offset.lock();
+        let count = self.inode.read_at(vfs_offset(*offset)?, buf)?;
+        *offset = advance(*offset, count)?;
+        Ok(count)
+    }
+
+    fn write(&self, buf: &[u8]) -> LxResult<usize> {
+        self.check_writable()?;
+        let mut offset = self.offset.lock();
+        if self.flags().contains(OpenFlags::APPEND) {
+            *offset = self.file_size()?;
+        }
+        let count = self.inode.write_at(vfs_offset(*offset)?, buf)?;
+        *offset = advance(*offset, count)?;
+        Ok(count)
+    }
+
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> LxResult<usize> {
+        self.check_readable()?;
+        Ok(self.inode.read_at(vfs_offset(offset)?, buf)?)
+    }
+
+    /// Linux (see `pwrite(2)`, BUGS) appends on an `O_APPEND` description whatever `offset`
+    /// says; so does this.
+    fn write_at(&self, offset: u64, buf: &[u8]) -> LxResult<usize> {
+        self.check_writable()?;
+        let offset = if self.flags().contains(OpenFlags::APPEND) {
+            self.file_size()?
+        } else {
+            offset
+        };
+        Ok(self.inode.write_at(vfs_offset(offset)?, buf)?)
+    }
+
+    fn seek(&self, pos: SeekFrom) -> LxResult<u64> {
+        let mut offset = self.offset.lock();
+        let (base, delta) = match pos {
+            SeekFrom::Start(to) => (0, i64::try_from(to).map_err(|_| LxError::EINVAL)?),
+            SeekFrom::Current(delta) => (*offset, delta),
+            SeekFrom::End(delta) => (self.file_size()?, delta),
+        };
+        let base = i64::try_from(base).map_err(|_| LxError::EOVERFLOW)?;
+        // A result below zero is EINVAL, one past what loff_t holds EOVERFLOW (lseek(2)).
+        let target = base.checked_add(delta).ok_or(LxError::EOVERFLOW)?;
+        let target = u64::try_from(target).map_err(|_| LxError::EINVAL)?;
+        *offset = target;
+        Ok(target)
+    }
+
+    fn metadata(&self) -> LxResult<Metadata> {
+        Ok(self.inode.metadata()?)
+    }
+
+    fn flags(&self) -> OpenFlags {
+        *self.flags.lock()
+    }
+
+    fn set_flags(&self, flags: OpenFlags) {
+        let mut current = self.flags.lock();
+        *current = (*current - OpenFlags::SETTABLE) | (flags & OpenFlags::SETTABLE);
+    }
+
+    fn inode(&self) -> Option<Arc<dyn INode>> {
+        Some(self.inode.clone())
+    }
+
+    fn sync(&self, data_only: bool) -> LxResult {
+        if data_only {
+            self.inode.sync_data()?;
+        } else {
+            self.inode.sync_all()?;
+        }
+        Ok(())
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kernel_hostfs::{FileSystem, FileType, HostFs};
+    use std::path::PathBuf;
+
+    struct Scratch(PathBuf);
+
+    impl Drop for Scratch {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    fn scratch_file(name: &str) -> (Scratch, Arc<dyn INode>) {
+        let dir =
+            std::env::temp_dir().join(format!("linux-object-file-{}-{name}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let root = HostFs::new(&dir).unwrap().root_inode();
+        let inode = root.create("f", FileType::File, 0o644).unwrap();
+        inode.write_at(0, b"0123456789").unwrap();
+        (Scratch(dir), inode)
+    }
+
+    #[test]
+    fn reads_advance_the_offset_and_stop_at_end_of_file() {
+        let (_dir, inode) = scratch_file("read");
+        let file = File::new(inode, OpenFlags::empty());
+        let mut buf = [0; 4];
+        assert_eq!(file.read(&mut buf), Ok(4));
+        assert_eq!(&buf, b"0123");
+        assert_eq!(file.seek(SeekFrom::Current(0)), Ok(4));
+        assert_eq!(file.read(&mut [0; 100]), Ok(6));
+        assert_eq!(file.read(&mut buf), Ok(0));
+    }
+
+    #[test]
+    fn access_mode_is_checked_as_linux_with_ebadf() {
+        let (_dir, inode) = scratch_file("mode");
+        let read_only = File::new(inode.clone(), OpenFlags::empty());
+        assert_eq!(read_only.write(b"x"), Err(LxError::EBADF));
+        assert_eq!(read_only.write_at(0, b"x"), Err(LxError::EBADF));
+        let write_only = File::new(inode.clone(), OpenFlags::WRONLY);
+        assert_eq!(write_only.read(&mut [0; 1]), Err(LxError::EBADF));
+        assert_eq!(write_only.read_at(0, &mut [0; 1]), Err(LxError::EBADF));
+        let neither = File::new(inode, OpenFlags::WRONLY | OpenFlags::RDWR);
+        assert_eq!(neither.read(&mut [0; 1]), Err(LxError::EBADF));
+        assert_eq!(neither.write(b"x"), Err(LxError::EBADF));
+    }
+
+    #[test]
+    fn pread_and_pwrite_leave_the_offset_alone() {
+        let (_dir, inode) = scratch_file("pread");
+        let file = File::new(inode, OpenFlags::RDWR);
+        assert_eq!(file.write_at(8, b"AB"), Ok(2));
+        let mut buf = [0; 3];
+        assert_eq!(file.read_at(7, &mut buf), Ok(3));
+        assert_eq!(&buf, b"7AB");
+        assert_eq!(file.seek(SeekFrom::Current(0)), Ok(0));
+    }
+
+    #[test]
+    fn append_writes_at_the_end_even_through_pwrite() {
+        let (_dir, inode) = scratch_file("append");
+        let file = File::new(inode.clone(), OpenFlags::RDWR | OpenFlags::APPEND);
+        assert_eq!(file.write(b"ab"), Ok(2));
+        assert_eq!(file.seek(SeekFrom::Current(0)), Ok(12));
+        assert_eq!(file.write_at(0, b"cd"), Ok(2));
+        let mut buf = [0; 14];
+        assert_eq!(inode.read_at(0, &mut buf), Ok(14));
+        assert_eq!(&buf, b"0123456789abcd");
+    }
+
+    #[test]
+    fn seek_rejects_negative_results_and_allows_holes() {
+        let (_dir, inode) = scratch_file("seek");
+        let file = File::new(inode, OpenFlags::RDWR);
+        assert_eq!(file.seek(SeekFrom::End(-3)), Ok(7));
+        assert_eq!(file.seek(SeekFrom::Current(-8)), Err(LxError::EINVAL));
+        assert_eq!(file.seek(SeekFrom::Current(0)), Ok(7));
+        assert_eq!(file.seek(SeekFrom::End(5)), Ok(15));
+        assert_eq!(
+            file.seek(SeekFrom::Current(i64::MAX)),
+            Err(LxError::EOVERFLOW)
+        );
+        assert_eq!(SeekFrom::from_raw(-1, 0), Err(LxError::EINVAL));
+        assert_eq!(SeekFrom::from_raw(0, 3), Err(LxError::EINVAL));
+    }
+
+    #[test]
+    fn set_flags_changes_only_append_and_nonblock() {
+        let (_dir, inode) = scratch_file("flags");
+        let file = File::new(inode, OpenFlags::WRONLY | OpenFlags::CLOEXEC);
+        assert_eq!(file.flags(), OpenFlags::WRONLY);
+        file.set_flags(OpenFlags::RDWR | OpenFlags::APPEND | OpenFlags::NONBLOCK);
+        assert_eq!(
+            file.flags(),
+            OpenFlags::WRONLY | OpenFlags::APPEND | OpenFlags::NONBLOCK
+        );
+    }
+}

@@ -1,0 +1,195 @@
+//! Open files: the [`FileLike`] trait every kind of open file description implements, and its
+//! kinds — [`File`] (an [`INode`](kernel_hostfs::INode) with an offset), [`Pipe`] (one end of
+//! an anonymous pipe) and [`HostStdio`] (a file the process inherited from the host when it
+//! joined the container).
+//!
+//! A `FileLike` is an *open file description*: `dup` and `fork` share it (offset and status
+//! flags included) through an `Arc`, and it is released when the last descriptor naming it is
+//! closed. Reads and writes come in two forms: [`FileLike::read`]/[`FileLike::write`] never
+//! block (they give `EAGAIN` where a blocking call would wait), and
+//! [`FileLike::poll_read`]/[`FileLike::poll_write`] return `Pending` and register the waker
+//! instead; [`read_file`] and [`write_file`] wrap those in futures for the syscall layer.
+//!
+//! ```
+//! use linux_object::fs::{read_file, write_file, Pipe};
+//! # fn block_on<F: core::future::Future>(f: F) -> F::Output {
+//! #     let mut f = core::pin::pin!(f);
+//! #     let mut cx = core::task::Context::from_waker(core::task::Waker::noop());
+//! #     loop { if let core::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) { return v; } }
+//! # }
+//!
+//! let (reader, writer) = Pipe::new_pair(Default::default());
+//! block_on(write_file(&*writer, b"ping"))?;
+//! drop(writer); // the last writer gone: the reader sees end of file after the data
+//! let mut buf = [0; 8];
+//! assert_eq!(block_on(read_file(&*reader, &mut buf))?, 4);
+//! assert_eq!(block_on(read_file(&*reader, &mut buf))?, 0);
+//! # Ok::<(), linux_object::LxError>(())
+//! ```
+
+mod file;
+mod pipe;
+mod stdio;
+
+pub use file::File;
+pub use pipe::{Pipe, PIPE_CAPACITY};
+pub use stdio::{HostStdio, StdioFile};
+
+use crate::error::{LxError, LxResult};
+use bitflags::bitflags;
+use core::any::Any;
+use core::future::poll_fn;
+use core::task::{Context, Poll};
+use kernel_hostfs::Metadata;
+
+bitflags! {
+    /// The `O_*` flags of `open` (x86-64 values) that an open file description keeps or that
+    /// the fd table needs. Creation flags (`O_CREAT`, `O_EXCL`, `O_TRUNC`, …) are the syscall
+    /// layer's business and are not kept.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+    pub struct OpenFlags: u32 {
+        /// Open for writing only (access mode 1).
+        const WRONLY = 0o1;
+        /// Open for reading and writing (access mode 2).
+        const RDWR = 0o2;
+        /// Every write goes to the end of the file.
+        const APPEND = 0o2000;
+        /// Calls that would wait give `EAGAIN` instead.
+        const NONBLOCK = 0o4000;
+        /// The descriptor is closed by `execve` (kept in the fd table, not the description).
+        const CLOEXEC = 0o2_000_000;
+    }
+}
+
+/// The access-mode bits of [`OpenFlags`] (`O_ACCMODE`).
+const ACCESS_MODE_MASK: u32 = 0o3;
+
+impl OpenFlags {
+    /// May this description be read? Access modes `O_RDONLY` (0) and `O_RDWR` (2).
+    pub fn readable(self) -> bool {
+        matches!(self.bits() & ACCESS_MODE_MASK, 0 | 2)
+    }
+
+    /// May this description be written? Access modes `O_WRONLY` (1) and `O_RDWR` (2). Mode 3
+    /// is neither readable nor writable, as on Linux.
+    pub fn writable(self) -> bool {
+        matches!(self.bits() & ACCESS_MODE_MASK, 1 | 2)
+    }
+
+    /// The flags `fcntl(F_SETFL)` may change: `O_APPEND` and `O_NONBLOCK`.
+    pub const SETTABLE: Self = Self::APPEND.union(Self::NONBLOCK);
+}
+
+/// Where `lseek` counts from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SeekFrom {
+    /// `SEEK_SET`: from the start of the file.
+    Start(u64),
+    /// `SEEK_CUR`: from the current offset.
+    Current(i64),
+    /// `SEEK_END`: from the end of the file.
+    End(i64),
+}
+
+impl SeekFrom {
+    /// Decodes `lseek`'s `(offset, whence)`; `EINVAL` for an unknown `whence`, as Linux gives
+    /// for `SEEK_DATA`/`SEEK_HOLE` on filesystems without holes too.
+    pub fn from_raw(offset: i64, whence: u32) -> LxResult<Self> {
+        match whence {
+            0 => u64::try_from(offset)
+                .map(Self::Start)
+                .map_err(|_| LxError::EINVAL),
+            1 => Ok(Self::Current(offset)),
+            2 => Ok(Self::End(offset)),
+            _ => Err(LxError::EINVAL),
+        }
+    }
+}
+
+/// An open file description.
+pub trait FileLike: Any + Send + Sync {
+    /// Reads at the current offset without ever waiting: `EAGAIN` where a blocking read would
+    /// wait. `EBADF` if the description was not opened for reading.
+    fn read(&self, buf: &mut [u8]) -> LxResult<usize>;
+
+    /// Writes at the current offset (or the end, with `O_APPEND`) without ever waiting.
+    /// `EBADF` if the description was not opened for writing.
+    fn write(&self, buf: &[u8]) -> LxResult<usize>;
+
+    /// Reads, or registers `cx`'s waker and returns `Pending` where a blocking read would
+    /// wait. Kinds that never wait keep this default.
+    fn poll_read(&self, _cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<LxResult<usize>> {
+        Poll::Ready(self.read(buf))
+    }
+
+    /// Writes some of `buf`, or registers `cx`'s waker and returns `Pending` where a blocking
+    /// write would wait. A partial count is a success; [`write_file`] loops.
+    fn poll_write(&self, _cx: &mut Context<'_>, buf: &[u8]) -> Poll<LxResult<usize>> {
+        Poll::Ready(self.write(buf))
+    }
+
+    /// Reads at `offset` without moving the file offset (`pread64`); `ESPIPE` on a stream.
+    fn read_at(&self, _offset: u64, _buf: &mut [u8]) -> LxResult<usize> {
+        Err(LxError::ESPIPE)
+    }
+
+    /// Writes at `offset` without moving the file offset (`pwrite64`); `ESPIPE` on a stream.
+    fn write_at(&self, _offset: u64, _buf: &[u8]) -> LxResult<usize> {
+        Err(LxError::ESPIPE)
+    }
+
+    /// Moves the offset (`lseek`) and returns the new one; `ESPIPE` on a stream.
+    fn seek(&self, _pos: SeekFrom) -> LxResult<u64> {
+        Err(LxError::ESPIPE)
+    }
+
+    /// What `fstat` reports.
+    fn metadata(&self) -> LxResult<Metadata>;
+
+    /// The status flags `fcntl(F_GETFL)` reports: access mode, `O_APPEND`, `O_NONBLOCK`.
+    fn flags(&self) -> OpenFlags;
+
+    /// Replaces the [`OpenFlags::SETTABLE`] flags (`fcntl(F_SETFL)`); others are ignored, as
+    /// Linux ignores them.
+    fn set_flags(&self, flags: OpenFlags);
+
+    /// The inode behind this description, if it has one (for `fchdir`, `fstatat(fd, "")`…).
+    fn inode(&self) -> Option<alloc::sync::Arc<dyn kernel_hostfs::INode>> {
+        None
+    }
+
+    /// Flushes to storage (`fsync`); `EINVAL` for kinds that cannot, as Linux.
+    fn sync(&self, _data_only: bool) -> LxResult {
+        Err(LxError::EINVAL)
+    }
+
+    /// This description as `Any`, to recognise its kind.
+    fn as_any(&self) -> &dyn Any;
+}
+
+/// Reads from `file`, waiting while a blocking read would (a future for the syscall layer).
+pub async fn read_file(file: &dyn FileLike, buf: &mut [u8]) -> LxResult<usize> {
+    poll_fn(|cx| file.poll_read(cx, buf)).await
+}
+
+/// Writes all of `buf` to `file`, waiting while a blocking write would, and returns its length.
+/// An error after part of `buf` was written returns the count written so far, as `write(2)`
+/// does; `O_NONBLOCK` returns the first partial count (or `EAGAIN` if nothing fit).
+pub async fn write_file(file: &dyn FileLike, buf: &[u8]) -> LxResult<usize> {
+    if buf.is_empty() {
+        // Still checks the access mode: `write(fd, p, 0)` on a read-only fd is `EBADF`.
+        return file.write(buf);
+    }
+    let mut written = 0;
+    while let Some(rest) = buf.get(written..).filter(|rest| !rest.is_empty()) {
+        match poll_fn(|cx| file.poll_write(cx, rest)).await {
+            Ok(count) => written += count,
+            Err(error) if written == 0 => return Err(error),
+            Err(_) => break,
+        }
+        if file.flags().contains(OpenFlags::NONBLOCK) {
+            break;
+        }
+    }
+    Ok(written)
+}

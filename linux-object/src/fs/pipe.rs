@@ -1,0 +1,374 @@
+//! [`Pipe`]: the two ends of an anonymous pipe (`pipe2`).
+//!
+//! The ends share a bounded byte queue. A read on an empty pipe waits until a writer writes
+//! or the last write end is closed (then it is end of file); a write to a full pipe waits
+//! until a reader makes room; a write with no read end left fails with `EPIPE` (the syscall
+//! layer also raises `SIGPIPE`). Waiting is a `Pending` poll whose waker the other side fires:
+//! nothing here sleeps or spins.
+
+use super::{FileLike, OpenFlags};
+use crate::error::{LxError, LxResult};
+use alloc::collections::VecDeque;
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+use core::any::Any;
+use core::sync::atomic::{AtomicU64, Ordering};
+use core::task::{Context, Poll, Waker};
+use kernel_hostfs::{FileType, Metadata, Timespec};
+use spin::Mutex;
+
+/// Bytes a pipe holds before writers wait: Linux's default pipe size (16 pages).
+pub const PIPE_CAPACITY: usize = 65536;
+
+/// Inode numbers for pipes, as the kernel's `pipefs` hands them out.
+static NEXT_PIPE_INODE: AtomicU64 = AtomicU64::new(1);
+
+/// The state both ends share.
+struct Channel {
+    inode: u64,
+    state: Mutex<ChannelState>,
+}
+
+struct ChannelState {
+    buffer: VecDeque<u8>,
+    readers: usize,
+    writers: usize,
+    /// Readers waiting for data or for the last writer to go.
+    read_wakers: Vec<Waker>,
+    /// Writers waiting for room or for the last reader to go.
+    write_wakers: Vec<Waker>,
+}
+
+/// Adds `cx`'s waker to `wakers` unless an equivalent one is already there.
+fn register(wakers: &mut Vec<Waker>, cx: &Context<'_>) {
+    if !wakers.iter().any(|waker| waker.will_wake(cx.waker())) {
+        wakers.push(cx.waker().clone());
+    }
+}
+
+/// Wakes every waker taken from the shared state (after its lock is released, so a woken
+/// task that polls at once does not find it held).
+fn wake_all(wakers: Vec<Waker>) {
+    wakers.into_iter().for_each(Waker::wake);
+}
+
+/// Which end of the pipe a [`Pipe`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum End {
+    Read,
+    Write,
+}
+
+/// One end of a pipe: an open file description, shared by `dup` and `fork`, whose drop (when
+/// its last descriptor is closed) may wake the other side.
+pub struct Pipe {
+    channel: Arc<Channel>,
+    end: End,
+    flags: Mutex<OpenFlags>,
+}
+
+impl Pipe {
+    /// Creates a pipe and returns its read end and its write end, as `pipe2(flags)`. Only
+    /// `O_NONBLOCK` is kept on the descriptions (`O_CLOEXEC` belongs to the fd table).
+    pub fn new_pair(flags: OpenFlags) -> (Arc<Self>, Arc<Self>) {
+        let channel = Arc::new(Channel {
+            inode: NEXT_PIPE_INODE.fetch_add(1, Ordering::Relaxed),
+            state: Mutex::new(ChannelState {
+                buffer: VecDeque::new(),
+                readers: 1,
+                writers: 1,
+                read_wakers: Vec::new(),
+                write_wakers: Vec::new(),
+            }),
+        });
+        let nonblock = flags & OpenFlags::NONBLOCK;
+        let reader = Arc::new(Self {
+            channel: channel.clone(),
+            end: End::Read,
+            flags: Mutex::new(nonblock),
+        });
+        let writer = Arc::new(Self {
+            channel,
+            end: End::Write,
+            flags: Mutex::new(OpenFlags::WRONLY | nonblock),
+        });
+        (reader, writer)
+    }
+
+    fn nonblocking(&self) -> bool {
+        self.flags().contains(OpenFlags::NONBLOCK)
+    }
+
+    /// Takes what is there, or says why there is nothing: `Ok(0)` at end of file, `None` if
+    /// a reader has to wait (after registering `cx`, if given).
+    fn try_read(&self, cx: Option<&Context<'_>>, buf: &mut [u8]) -> Option<LxResult<usize>> {
+        if self.end != End::Read {
+            return Some(Err(LxError::EBADF));
+        }
+        if buf.is_empty() {
+            return Some(Ok(0));
+        }
+        let mut state = self.channel.state.lock();
+        if state.buffer.is_empty() {
+            if state.writers == 0 {
+                return Some(Ok(0));
+            }
+            if let Some(cx) = cx {
+                register(&mut state.read_wakers, cx);
+            }
+            return None;
+        }
+        let count = buf.len().min(state.buffer.len());
+        for (slot, byte) in buf.iter_mut().zip(state.buffer.drain(..count)) {
+            *slot = byte;
+        }
+        let wakers = core::mem::take(&mut state.write_wakers);
+        drop(state);
+        wake_all(wakers);
+        Some(Ok(count))
+    }
+
+    /// Puts in what fits, or says why nothing can go in: `EPIPE` with no reader left, `None`
+    /// if the writer has to wait (after registering `cx`, if given).
+    fn try_write(&self, cx: Option<&Context<'_>>, buf: &[u8]) -> Option<LxResult<usize>> {
+        if self.end != End::Write {
+            return Some(Err(LxError::EBADF));
+        }
+        let mut state = self.channel.state.lock();
+        if state.readers == 0 {
+            return Some(Err(LxError::EPIPE));
+        }
+        if buf.is_empty() {
+            return Some(Ok(0));
+        }
+        let room = PIPE_CAPACITY.saturating_sub(state.buffer.len());
+        if room == 0 {
+            if let Some(cx) = cx {
+                register(&mut state.write_wakers, cx);
+            }
+            return None;
+        }
+        let count = room.min(buf.len());
+        state.buffer.extend(buf.iter().take(count));
+        let wakers = core::mem::take(&mut state.read_wakers);
+        drop(state);
+        wake_all(wakers);
+        Some(Ok(count))
+    }
+}
+
+impl FileLike for Pipe {
+    fn read(&self, buf: &mut [u8]) -> LxResult<usize> {
+        self.try_read(None, buf).unwrap_or(Err(LxError::EAGAIN))
+    }
+
+    fn write(&self, buf: &[u8]) -> LxResult<usize> {
+        self.try_write(None, buf).unwrap_or(Err(LxError::EAGAIN))
+    }
+
+    fn poll_read(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<LxResult<usize>> {
+        if self.nonblocking() {
+            return Poll::Ready(self.read(buf));
+        }
+        self.try_read(Some(cx), buf)
+            .map_or(Poll::Pending, Poll::Ready)
+    }
+
+    fn poll_write(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<LxResult<usize>> {
+        if self.nonblocking() {
+            return Poll::Ready(self.write(buf));
+        }
+        self.try_write(Some(cx), buf)
+            .map_or(Poll::Pending, Poll::Ready)
+    }
+
+    fn metadata(&self) -> LxResult<Metadata> {
+        let size = self.channel.state.lock().buffer.len();
+        Ok(Metadata {
+            dev: 0,
+            inode: self.channel.inode,
+            size: u64::try_from(size).unwrap_or(u64::MAX),
+            blk_size: 4096,
+            blocks: 0,
+            type_: FileType::NamedPipe,
+            mode: 0o600,
+            nlinks: 1,
+            uid: 0,
+            gid: 0,
+            rdev: 0,
+            atime: Timespec::default(),
+            mtime: Timespec::default(),
+            ctime: Timespec::default(),
+        })
+    }
+
+    fn flags(&self) -> OpenFlags {
+        *self.flags.lock()
+    }
+
+    fn set_flags(&self, flags: OpenFlags) {
+        let mut current = self.flags.lock();
+        *current = (*current - OpenFlags::SETTABLE) | (flags & OpenFlags::SETTABLE);
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
+
+impl Drop for Pipe {
+    /// The last descriptor of this end is gone: wake the other side so it sees end of file
+    /// (readers) or `EPIPE` (writers).
+    fn drop(&mut self) {
+        let mut state = self.channel.state.lock();
+        let wakers = match self.end {
+            End::Read => {
+                state.readers = state.readers.saturating_sub(1);
+                core::mem::take(&mut state.write_wakers)
+            }
+            End::Write => {
+                state.writers = state.writers.saturating_sub(1);
+                core::mem::take(&mut state.read_wakers)
+            }
+        };
+        drop(state);
+        wake_all(wakers);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fs::{read_file, write_file};
+    use crate::test_executor::{block_on, poll_once, CountingWaker};
+    use std::pin::pin;
+    use std::thread;
+
+    #[test]
+    fn a_read_on_an_empty_pipe_is_pending_until_a_writer_wakes_it() {
+        let (reader, writer) = Pipe::new_pair(OpenFlags::empty());
+        let (counter, waker) = CountingWaker::new();
+        let mut buf = [0; 8];
+        {
+            let mut read = pin!(read_file(&*reader, &mut buf));
+            assert!(poll_once(read.as_mut(), &waker).is_pending());
+            assert!(poll_once(read.as_mut(), &waker).is_pending());
+            assert_eq!(counter.wakes(), 0);
+            assert_eq!(writer.write(b"hi"), Ok(2));
+            assert_eq!(counter.wakes(), 1, "one waker, registered once");
+            assert_eq!(poll_once(read.as_mut(), &waker), Poll::Ready(Ok(2)));
+        }
+        assert_eq!(&buf[..2], b"hi");
+    }
+
+    #[test]
+    fn closing_the_last_writer_wakes_the_reader_with_end_of_file() {
+        let (reader, writer) = Pipe::new_pair(OpenFlags::empty());
+        let second_writer = writer.clone(); // a dup: the same description
+        let (counter, waker) = CountingWaker::new();
+        let mut buf = [0; 8];
+        let mut read = pin!(read_file(&*reader, &mut buf));
+        assert!(poll_once(read.as_mut(), &waker).is_pending());
+        drop(writer);
+        assert_eq!(counter.wakes(), 0, "a dup still holds the write end");
+        drop(second_writer);
+        assert_eq!(counter.wakes(), 1);
+        assert_eq!(poll_once(read.as_mut(), &waker), Poll::Ready(Ok(0)));
+    }
+
+    #[test]
+    fn data_written_before_the_writer_closes_is_read_before_end_of_file() {
+        let (reader, writer) = Pipe::new_pair(OpenFlags::empty());
+        assert_eq!(block_on(write_file(&*writer, b"last words")), Ok(10));
+        drop(writer);
+        let mut buf = [0; 4];
+        assert_eq!(reader.read(&mut buf), Ok(4));
+        assert_eq!(reader.read(&mut [0; 64]), Ok(6));
+        assert_eq!(reader.read(&mut buf), Ok(0));
+    }
+
+    #[test]
+    fn writing_with_no_reader_left_is_epipe_even_for_a_waiting_writer() {
+        let (reader, writer) = Pipe::new_pair(OpenFlags::empty());
+        let full = vec![7u8; PIPE_CAPACITY];
+        assert_eq!(writer.write(&full), Ok(PIPE_CAPACITY));
+        let (counter, waker) = CountingWaker::new();
+        let mut write = pin!(write_file(&*writer, b"more"));
+        assert!(poll_once(write.as_mut(), &waker).is_pending());
+        drop(reader);
+        assert_eq!(counter.wakes(), 1);
+        assert_eq!(
+            poll_once(write.as_mut(), &waker),
+            Poll::Ready(Err(LxError::EPIPE))
+        );
+        assert_eq!(writer.write(b""), Err(LxError::EPIPE));
+    }
+
+    #[test]
+    fn a_full_pipe_makes_the_writer_wait_for_room() {
+        let (reader, writer) = Pipe::new_pair(OpenFlags::empty());
+        let data: Vec<u8> = (0..PIPE_CAPACITY + 100).map(|i| i as u8).collect();
+        let (counter, waker) = CountingWaker::new();
+        let mut write = pin!(write_file(&*writer, &data));
+        assert!(poll_once(write.as_mut(), &waker).is_pending());
+        let mut head = vec![0; 1000];
+        assert_eq!(reader.read(&mut head), Ok(1000));
+        assert_eq!(counter.wakes(), 1);
+        assert_eq!(
+            poll_once(write.as_mut(), &waker),
+            Poll::Ready(Ok(data.len()))
+        );
+        assert_eq!(head[..], data[..1000]);
+    }
+
+    #[test]
+    fn nonblocking_ends_give_eagain_instead_of_waiting() {
+        let (reader, writer) = Pipe::new_pair(OpenFlags::NONBLOCK);
+        assert_eq!(
+            block_on(read_file(&*reader, &mut [0; 4])),
+            Err(LxError::EAGAIN)
+        );
+        assert_eq!(writer.write(&vec![0; PIPE_CAPACITY + 1]), Ok(PIPE_CAPACITY));
+        assert_eq!(block_on(write_file(&*writer, b"x")), Err(LxError::EAGAIN));
+        reader.set_flags(OpenFlags::empty());
+        assert_eq!(reader.flags(), OpenFlags::empty());
+        assert_eq!(writer.flags(), OpenFlags::WRONLY | OpenFlags::NONBLOCK);
+    }
+
+    #[test]
+    fn each_end_refuses_the_other_direction_with_ebadf() {
+        let (reader, writer) = Pipe::new_pair(OpenFlags::empty());
+        assert_eq!(reader.write(b"x"), Err(LxError::EBADF));
+        assert_eq!(writer.read(&mut [0; 1]), Err(LxError::EBADF));
+        assert_eq!(
+            reader.seek(crate::fs::SeekFrom::Start(0)),
+            Err(LxError::ESPIPE)
+        );
+        assert_eq!(writer.read_at(0, &mut [0; 1]), Err(LxError::ESPIPE));
+        let stat = reader.metadata().unwrap();
+        assert_eq!(stat.type_, FileType::NamedPipe);
+        assert_eq!(stat.inode, writer.metadata().unwrap().inode);
+    }
+
+    #[test]
+    fn a_reader_thread_sleeps_until_another_thread_writes() {
+        let (reader, writer) = Pipe::new_pair(OpenFlags::empty());
+        let consumer = thread::spawn(move || {
+            let mut got = Vec::new();
+            let mut buf = [0; 3];
+            loop {
+                match block_on(read_file(&*reader, &mut buf)) {
+                    Ok(0) => return got,
+                    Ok(n) => got.extend_from_slice(&buf[..n]),
+                    Err(error) => panic!("read failed: {error}"),
+                }
+            }
+        });
+        for chunk in [&b"hello "[..], b"from ", b"another thread"] {
+            assert_eq!(block_on(write_file(&*writer, chunk)), Ok(chunk.len()));
+            thread::yield_now();
+        }
+        drop(writer);
+        assert_eq!(consumer.join().unwrap(), b"hello from another thread");
+    }
+}

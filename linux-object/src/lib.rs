@@ -1,0 +1,40 @@
+//! rVisor's Linux objects: what a contained program sees as its process, its files and its
+//! program image, built on the VFS of `kernel-hostfs`.
+//!
+//! - [`error`]: [`LxError`], the one errno enum every operation here fails with.
+//! - [`fs`]: open file descriptions — the [`FileLike`](fs::FileLike) trait,
+//!   [`File`](fs::File) over an inode, [`Pipe`](fs::Pipe), and
+//!   [`StdioFile`](fs::StdioFile) for files inherited from the host.
+//! - [`fd_table`]: [`FdTable`](fd_table::FdTable), a process's descriptors.
+//!
+//! Nothing here touches the kernel: the host's files come in through the
+//! [`HostStdio`](fs::HostStdio) trait, memory through the traits of the ELF loader.
+//!
+//! ```
+//! use linux_object::fd_table::FdTable;
+//! use linux_object::fs::{FileLike, OpenFlags, Pipe};
+//!
+//! let mut files = FdTable::new();
+//! let (reader, writer) = Pipe::new_pair(OpenFlags::empty());
+//! let read_fd = files.add(reader, true)?;
+//! let write_fd = files.add(writer, true)?;
+//! files.get(write_fd)?.write(b"through the table")?;
+//! let mut buf = [0; 17];
+//! files.get(read_fd)?.read(&mut buf)?;
+//! assert_eq!(&buf, b"through the table");
+//! # Ok::<(), linux_object::LxError>(())
+//! ```
+#![cfg_attr(not(test), no_std)]
+#![deny(unsafe_code)]
+#![warn(missing_docs)]
+
+extern crate alloc;
+
+pub mod error;
+pub mod fd_table;
+pub mod fs;
+
+#[cfg(test)]
+mod test_executor;
+
+pub use error::{LxError, LxResult};
