@@ -32,8 +32,14 @@ impl Hostname {
             return Err(Error::EINVAL);
         }
         let mut bytes = [0; HOSTNAME_MAX];
-        bytes.get_mut(..name.len()).ok_or(Error::EINVAL)?.copy_from_slice(name);
-        Ok(Hostname { bytes, len: name.len() })
+        bytes
+            .get_mut(..name.len())
+            .ok_or(Error::EINVAL)?
+            .copy_from_slice(name);
+        Ok(Hostname {
+            bytes,
+            len: name.len(),
+        })
     }
 
     /// The name's bytes, no NUL.
@@ -144,12 +150,18 @@ pub struct GateIndex {
 impl GateIndex {
     /// An empty index.
     pub const fn new() -> Self {
-        GateIndex { gates: SpinLock::new(Vec::new()) }
+        GateIndex {
+            gates: SpinLock::new(Vec::new()),
+        }
     }
 
     /// The container whose gate is `filter`.
     pub fn container_of(&self, filter: FilterId) -> Option<Arc<Container>> {
-        self.gates.lock().iter().find(|(f, _)| *f == filter).map(|(_, c)| c.clone())
+        self.gates
+            .lock()
+            .iter()
+            .find(|(f, _)| *f == filter)
+            .map(|(_, c)| c.clone())
     }
 
     /// True if `filter` is a gate.
@@ -195,11 +207,21 @@ struct RegistryInner {
 impl Registry {
     /// An empty registry.
     pub fn new() -> Result<Registry> {
-        Ok(Registry { inner: Mutex::new(RegistryInner { next_id: 1, containers: BTreeMap::new() })? })
+        Ok(Registry {
+            inner: Mutex::new(RegistryInner {
+                next_id: 1,
+                containers: BTreeMap::new(),
+            })?,
+        })
     }
 
     /// Creates a container rooted at `root`; returns it.
-    pub fn create(&self, root: HostDir, hostname: Hostname, creator_euid: u32) -> Result<Arc<Container>> {
+    pub fn create(
+        &self,
+        root: HostDir,
+        hostname: Hostname,
+        creator_euid: u32,
+    ) -> Result<Arc<Container>> {
         let root_name = root.name()?;
         let module = ModuleRef::get().ok_or(Error::ENODEV)?;
         let mut inner = self.inner.lock();

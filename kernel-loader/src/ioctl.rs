@@ -37,12 +37,20 @@ pub fn create(rvisor: &Rvisor, arg: usize) -> Result<isize> {
     let hostname = if args.hostname == 0 {
         Hostname::new(DEFAULT_HOSTNAME)?
     } else {
-        let name = read_user_cstr(args.hostname as usize, RVISOR_HOSTNAME_MAX as usize)
-            .map_err(|e| if e == Error::ENAMETOOLONG { Error::EINVAL } else { e })?;
+        let name =
+            read_user_cstr(args.hostname as usize, RVISOR_HOSTNAME_MAX as usize).map_err(|e| {
+                if e == Error::ENAMETOOLONG {
+                    Error::EINVAL
+                } else {
+                    e
+                }
+            })?;
         Hostname::new(&name)?
     };
     let root = HostDir::lookup(&root)?;
-    let container = rvisor.containers.create(root, hostname, task::current_euid())?;
+    let container = rvisor
+        .containers
+        .create(root, hostname, task::current_euid())?;
     args.id = container.id();
     if let Err(e) = ptr.write(&args) {
         // The caller cannot learn the id: undo.
@@ -56,7 +64,11 @@ pub fn create(rvisor: &Rvisor, arg: usize) -> Result<isize> {
 /// ADDSELF: the calling process, all its threads, joins container `id`.
 pub fn add_self(rvisor: &Rvisor, id: usize) -> Result<isize> {
     let id = u32::try_from(id).map_err(|_| Error::ENOENT)?;
-    let container = rvisor.containers.get(id).filter(|c| !c.is_dying()).ok_or(Error::ENOENT)?;
+    let container = rvisor
+        .containers
+        .get(id)
+        .filter(|c| !c.is_dying())
+        .ok_or(Error::ENOENT)?;
     if !task::capable_sys_admin() && task::current_euid() != container.creator_euid() {
         return Err(Error::EPERM);
     }
@@ -77,7 +89,11 @@ pub fn remove(rvisor: &Rvisor, id: usize) -> Result<isize> {
         // Kill again each round: a task may have been forked after the previous round.
         container.kill_all();
         if waited >= REMOVE_WAIT_MS {
-            log::warn!("container {}: {} tasks did not exit after SIGKILL", id, container.members().get());
+            log::warn!(
+                "container {}: {} tasks did not exit after SIGKILL",
+                id,
+                container.members().get()
+            );
             return Err(Error::EBUSY);
         }
         task::sleep_interruptible(REMOVE_POLL_MS)?;
@@ -94,13 +110,20 @@ pub fn list(rvisor: &Rvisor, arg: usize) -> Result<isize> {
     let ptr = UserInOutPtr::<rvisor_list>::new(arg);
     let mut args = ptr.read()?;
     let containers = rvisor.containers.all();
-    let entries = UserOutPtr::<rvisor_container_info>::with_len(args.entries as usize, args.capacity as usize);
+    let entries = UserOutPtr::<rvisor_container_info>::with_len(
+        args.entries as usize,
+        args.capacity as usize,
+    );
     for (i, c) in containers.iter().take(args.capacity as usize).enumerate() {
         // One entry is 4 KiB: build it on the heap, not on the kernel stack.
         let mut info = try_box_zeroed::<rvisor_container_info>()?;
         info.id = c.id();
         info.members = c.members().get();
-        info.flags = if c.is_dying() { RVISOR_CONTAINER_DYING } else { 0 };
+        info.flags = if c.is_dying() {
+            RVISOR_CONTAINER_DYING
+        } else {
+            0
+        };
         copy_cstr(&mut info.hostname, c.hostname().as_bytes());
         copy_cstr(&mut info.root, c.root_name());
         let at = entries

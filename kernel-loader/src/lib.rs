@@ -17,11 +17,14 @@ mod syscall;
 use alloc::boxed::Box;
 use alloc::sync::Arc;
 
-use linux_kernel_module::gate::{FilterId, Gate, Hooks, Syscall};
+use linux_kernel_module::gate::{FilterId, Gate, Hooks, Syscall, Verdict};
 use linux_kernel_module::miscdev::MiscDevice;
 use linux_kernel_module::module::KernelModule;
+use linux_kernel_module::sync::AtomicContext;
 use linux_kernel_module::task::{self, TaskId, TaskRef};
-use linux_kernel_module::uapi::{RVISOR_IOC_ADDSELF, RVISOR_IOC_CREATE, RVISOR_IOC_LIST, RVISOR_IOC_REMOVE};
+use linux_kernel_module::uapi::{
+    RVISOR_IOC_ADDSELF, RVISOR_IOC_CREATE, RVISOR_IOC_LIST, RVISOR_IOC_REMOVE,
+};
 use linux_kernel_module::{Error, Result};
 
 use container::{Container, GateIndex, Registry};
@@ -44,8 +47,18 @@ impl Rvisor {
     /// True if the current task is contained (registered, or behind a gate).
     #[inline]
     fn current_is_contained(&self) -> bool {
-        self.members.contains(TaskId::current())
-            || FilterId::of_current().is_some_and(|f| self.gates.contains(f))
+        self.is_contained(TaskId::current())
+    }
+
+    /// True if `task`, the current task, is contained (registered, or behind a gate).
+    #[inline]
+    fn is_contained(&self, task: TaskId) -> bool {
+        self.members.contains(task) || self.behind_gate()
+    }
+
+    /// True if the current task runs behind a container's gate (registered or not).
+    fn behind_gate(&self) -> bool {
+        FilterId::of_current().is_some_and(|f| self.gates.contains(f))
     }
 
     /// Makes the calling process, all its threads, members of `container`.
@@ -70,7 +83,11 @@ impl Rvisor {
                 }
                 let tid = container.alloc_pid()?;
                 let pid = *pid.get_or_insert(tid);
-                let member = Member { container: container.clone(), tid, pid };
+                let member = Member {
+                    container: container.clone(),
+                    tid,
+                    pid,
+                };
                 self.admit(Box::new(Node::new(thread.id(), member)))?;
                 added += 1;
             }
@@ -134,26 +151,50 @@ impl KernelModule for Rvisor {
     }
 
     #[inline]
-    fn gate_intercepts(&self, call: &Syscall<'_>) -> bool {
-        syscall::taken_over(call) && self.current_is_contained()
+    fn gate_decide(&self, call: &Syscall<'_>, atomic: &AtomicContext) -> Verdict {
+        syscall::decide(
+            call,
+            || {
+                self.members
+                    .with_atomic(call.task(), atomic, |_| ())
+                    .is_some()
+                    || self.behind_gate()
+            },
+            |answer| {
+                self.members
+                    .with_atomic(call.task(), atomic, |caller| answer(caller, call))
+            },
+        )
     }
 
     fn gate_serve(&self, call: &Syscall<'_>) -> isize {
-        let Some(caller) = self.members.get(TaskId::current()) else {
+        let Some(caller) = self.members.get(call.task()) else {
             // Behind a gate but never registered (its registration failed): fail closed.
             log::warn!("unregistered task behind a gate: killed");
             task::kill_current();
             return Error::ENOSYS.to_syscall_return();
         };
-        syscall::serve(&syscall::Context { caller: &caller, members: &self.members }, call)
+        syscall::serve(
+            &syscall::Context {
+                caller: &caller,
+                members: &self.members,
+            },
+            call,
+        )
     }
 
     fn task_forked(&self, parent: TaskRef<'_>, child: TaskRef<'_>) {
-        let (container, parent_pid) = match self.members.with(parent.id(), |m| (m.container.clone(), m.pid)) {
+        let (container, parent_pid) = match self
+            .members
+            .with(parent.id(), |m| (m.container.clone(), m.pid))
+        {
             Some(found) => found,
             None => {
                 // A process still joining (ADDSELF registers its threads itself).
-                let Some(container) = parent.seccomp_filter().and_then(|f| self.gates.container_of(f)) else {
+                let Some(container) = parent
+                    .seccomp_filter()
+                    .and_then(|f| self.gates.container_of(f))
+                else {
                     return;
                 };
                 if !child.is_thread_group_leader() {
@@ -163,13 +204,28 @@ impl KernelModule for Rvisor {
             }
         };
         let registered = container.alloc_pid().and_then(|tid| {
-            let pid = if child.is_thread_group_leader() { tid } else { parent_pid };
-            let member = Member { container: container.clone(), tid, pid };
-            self.admit(linux_kernel_module::allocator::try_box_atomic(Node::new(child.id(), member))?)
+            let pid = if child.is_thread_group_leader() {
+                tid
+            } else {
+                parent_pid
+            };
+            let member = Member {
+                container: container.clone(),
+                tid,
+                pid,
+            };
+            self.admit(linux_kernel_module::allocator::try_box_atomic(Node::new(
+                child.id(),
+                member,
+            ))?)
         });
         if let Err(e) = registered {
             // Not registered means not contained: it must never run.
-            log::warn!("container {}: a new task could not be registered ({:?}): killed", container.id(), e);
+            log::warn!(
+                "container {}: a new task could not be registered ({:?}): killed",
+                container.id(),
+                e
+            );
             child.kill();
         }
     }

@@ -8,7 +8,7 @@
 use alloc::boxed::Box;
 use alloc::sync::Arc;
 
-use linux_kernel_module::sync::SpinLock;
+use linux_kernel_module::sync::{AtomicContext, SpinLock};
 use linux_kernel_module::task::TaskId;
 
 use crate::container::Container;
@@ -34,7 +34,11 @@ pub struct Node {
 impl Node {
     /// An entry for `task`, to be inserted with [`MemberTable::insert`].
     pub fn new(task: TaskId, member: Member) -> Self {
-        Node { task, member, next: None }
+        Node {
+            task,
+            member,
+            next: None,
+        }
     }
 
     /// The member this entry records.
@@ -54,7 +58,9 @@ pub struct MemberTable {
 impl MemberTable {
     /// An empty table.
     pub const fn new() -> Self {
-        MemberTable { buckets: [const { SpinLock::new(None) }; BUCKETS] }
+        MemberTable {
+            buckets: [const { SpinLock::new(None) }; BUCKETS],
+        }
     }
 
     fn bucket(&self, task: TaskId) -> &SpinLock<Option<Box<Node>>> {
@@ -78,6 +84,24 @@ impl MemberTable {
     /// Runs `f` on `task`'s record under the bucket lock: `f` must not sleep.
     pub fn with<R>(&self, task: TaskId, f: impl FnOnce(&Member) -> R) -> Option<R> {
         let bucket = self.bucket(task).lock();
+        let mut node = bucket.as_deref();
+        while let Some(n) = node {
+            if n.task == task {
+                return Some(f(&n.member));
+            }
+            node = n.next.as_deref();
+        }
+        None
+    }
+
+    /// [`MemberTable::with`] where preemption is disabled already (the gate's callback).
+    pub fn with_atomic<R>(
+        &self,
+        task: TaskId,
+        atomic: &AtomicContext,
+        f: impl FnOnce(&Member) -> R,
+    ) -> Option<R> {
+        let bucket = self.bucket(task).lock_atomic(atomic);
         let mut node = bucket.as_deref();
         while let Some(n) = node {
             if n.task == task {

@@ -335,9 +335,15 @@ static int notrace rvisor_gate_serve(const struct seccomp_data *sd)
 {
 	struct pt_regs *regs = task_pt_regs(current);
 
-	regs->ax = rvisor_rs_gate_serve((struct rvisor_pt_regs *)regs,
+	regs->ax = rvisor_rs_gate_serve((struct rvisor_pt_regs *)regs, current,
 					syscall_get_arch(current) == AUDIT_ARCH_I386);
 	return -1; /* skip the syscall: the user sees regs->ax */
+}
+
+/* Runs in place of __secure_computing for a call the callback answered already. */
+static int notrace rvisor_gate_answered(const struct seccomp_data *sd)
+{
+	return -1;
 }
 
 /*
@@ -350,13 +356,30 @@ static void notrace rvisor_gate_ftrace(unsigned long ip, unsigned long parent_ip
 {
 	struct pt_regs *user = task_pt_regs(current);
 	struct pt_regs *regs;
+	long ret = 0;
+	int verdict;
 
-	if (!rvisor_rs_gate_intercepts((const struct rvisor_pt_regs *)user,
-				       syscall_get_arch(current) == AUDIT_ARCH_I386))
-		return;
-	regs = ftrace_get_regs(fregs);
-	if (regs)
-		regs->ip = (unsigned long)rvisor_gate_serve;
+	/* Rust takes its spin locks without toggling preemption itself on this path. */
+	preempt_disable_notrace();
+	verdict = rvisor_rs_gate_decide((const struct rvisor_pt_regs *)user, current,
+					syscall_get_arch(current) == AUDIT_ARCH_I386, &ret);
+	preempt_enable_notrace();
+	switch (verdict) {
+	case RVISOR_GATE_SERVE:
+		regs = ftrace_get_regs(fregs);
+		if (regs)
+			regs->ip = (unsigned long)rvisor_gate_serve;
+		break;
+	case RVISOR_GATE_RETURN:
+		regs = ftrace_get_regs(fregs);
+		if (regs) {
+			user->ax = ret;
+			regs->ip = (unsigned long)rvisor_gate_answered;
+		}
+		break;
+	default:
+		break;
+	}
 }
 
 static struct ftrace_ops gate_ops = {

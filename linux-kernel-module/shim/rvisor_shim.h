@@ -138,10 +138,18 @@ int rvisor_rs_init(void);
 void rvisor_rs_exit(void);
 int rvisor_rs_dev_open(void);
 long rvisor_rs_dev_ioctl(unsigned int cmd, unsigned long arg);
-/* In the ftrace callback (atomic): true to take over the syscall. compat: the 32-bit entry. */
-bool rvisor_rs_gate_intercepts(const struct rvisor_pt_regs *regs, bool compat);
+/* What the gate does with a syscall (rvisor_rs_gate_decide). */
+enum rvisor_gate_verdict {
+	RVISOR_GATE_PASS = 0,   /* the kernel runs it untouched */
+	RVISOR_GATE_SERVE = 1,  /* rvisor_rs_gate_serve runs in its place */
+	RVISOR_GATE_RETURN = 2, /* answered already: *ret is the result, the real call is skipped */
+};
+/* In the ftrace callback, preemption disabled (must not sleep); `task` is current. compat: the
+ * 32-bit entry. */
+int rvisor_rs_gate_decide(const struct rvisor_pt_regs *regs, struct task_struct *task, bool compat,
+			  long *ret);
 /* In place of __secure_computing: the syscall's result (stored in ax; the real call is skipped). */
-long rvisor_rs_gate_serve(struct rvisor_pt_regs *regs, bool compat);
+long rvisor_rs_gate_serve(struct rvisor_pt_regs *regs, struct task_struct *task, bool compat);
 /* Tracepoints (atomic context: no sleeping). */
 void rvisor_rs_task_fork(struct task_struct *parent, struct task_struct *child);
 void rvisor_rs_task_exit(struct task_struct *task);

@@ -3,7 +3,7 @@
 //! Joining a container attaches an allow-all seccomp filter, the *gate*, to the task; the kernel
 //! copies it to every descendant before its first instruction and no task can remove it. Tasks
 //! with a filter take the syscall slow path through `__secure_computing`, where ONE ftrace hook
-//! asks [`crate::module::KernelModule::gate_intercepts`] whether to take the call over; if so the
+//! asks [`crate::module::KernelModule::gate_decide`] whether to take the call over; if so the
 //! call is served by [`crate::module::KernelModule::gate_serve`] and the real syscall is skipped.
 //! Tasks without a filter never reach the hook and pay nothing.
 
@@ -51,7 +51,10 @@ impl Gate {
         let ret = unsafe { bindings::rvisor_gate_attach(&mut pin, &mut filter) };
         Error::check(ret as i64)?;
         let pin = core::ptr::NonNull::new(pin).ok_or(Error::EIO)?;
-        Ok(Gate { pin, filter: FilterId(filter as usize) })
+        Ok(Gate {
+            pin,
+            filter: FilterId(filter as usize),
+        })
     }
 
     /// The gate's filter.
@@ -98,12 +101,29 @@ impl Drop for Hooks {
 /// registers.
 pub struct Syscall<'a> {
     regs: &'a bindings::rvisor_pt_regs,
+    task: TaskId,
     compat: bool,
 }
 
+/// What the gate does with a syscall.
+pub enum Verdict {
+    /// The kernel runs it untouched.
+    Pass,
+    /// [`crate::module::KernelModule::gate_serve`] runs in its place (process context).
+    Serve,
+    /// Answered already, in the callback: this is the result and the real call is skipped.
+    Return(isize),
+}
+
 impl<'a> Syscall<'a> {
-    pub(crate) fn new(regs: &'a bindings::rvisor_pt_regs, compat: bool) -> Self {
-        Syscall { regs, compat }
+    pub(crate) fn new(regs: &'a bindings::rvisor_pt_regs, task: TaskId, compat: bool) -> Self {
+        Syscall { regs, task, compat }
+    }
+
+    /// The calling task (the current one).
+    #[inline(always)]
+    pub fn task(&self) -> TaskId {
+        self.task
     }
 
     /// The syscall number (x86-64 numbering, or i386 if [`Syscall::is_compat`]); -1 and other
@@ -116,7 +136,14 @@ impl<'a> Syscall<'a> {
     /// The arguments, in the x86-64 syscall order (rdi, rsi, rdx, r10, r8, r9).
     pub fn args(&self) -> [usize; 6] {
         let r = self.regs;
-        [r.di as usize, r.si as usize, r.dx as usize, r.r10 as usize, r.r8 as usize, r.r9 as usize]
+        [
+            r.di as usize,
+            r.si as usize,
+            r.dx as usize,
+            r.r10 as usize,
+            r.r8 as usize,
+            r.r9 as usize,
+        ]
     }
 
     /// True for a call through the 32-bit entry (`int $0x80`).

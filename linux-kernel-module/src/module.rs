@@ -9,7 +9,9 @@ use core::sync::atomic::{AtomicPtr, Ordering};
 
 use crate::bindings;
 use crate::error::{Error, Result};
-use crate::gate::Syscall;
+use crate::gate::{Syscall, Verdict};
+use crate::sync::AtomicContext;
+use crate::task::TaskId;
 use crate::task::TaskRef;
 
 /// The module: built at `insmod`, dropped at `rmmod`.
@@ -26,9 +28,10 @@ pub trait KernelModule: Sized + Sync + 'static {
     /// `ioctl` on `/dev/rvisor` (process context): a non-negative result or an errno.
     fn ioctl(&self, cmd: u32, arg: usize) -> Result<isize>;
 
-    /// The gate's ftrace callback (*atomic*, on the syscall path of every task with a seccomp
-    /// filter): true takes the call over, false lets the kernel run it untouched.
-    fn gate_intercepts(&self, call: &Syscall<'_>) -> bool;
+    /// The gate's ftrace callback (*atomic*, preemption disabled, on the syscall path of every
+    /// task with a seccomp filter): whether the kernel runs the call, rVisor serves it, or it is
+    /// answered already.
+    fn gate_decide(&self, call: &Syscall<'_>, atomic: &AtomicContext) -> Verdict;
 
     /// A call taken over by the gate (process context, the caller's): its result, which the
     /// user sees in `rax`; the real syscall is skipped.
@@ -52,7 +55,9 @@ pub struct ModuleInstance<T> {
 impl<T: KernelModule> ModuleInstance<T> {
     /// An empty slot, for a `static`.
     pub const fn new() -> Self {
-        ModuleInstance { ptr: AtomicPtr::new(core::ptr::null_mut()) }
+        ModuleInstance {
+            ptr: AtomicPtr::new(core::ptr::null_mut()),
+        }
     }
 
     fn get(&self) -> Option<&T> {
@@ -69,7 +74,8 @@ impl<T: KernelModule> ModuleInstance<T> {
         crate::printk::init(log::LevelFilter::Info);
         match T::init() {
             Ok(module) => {
-                self.ptr.store(Box::into_raw(Box::new(module)), Ordering::Release);
+                self.ptr
+                    .store(Box::into_raw(Box::new(module)), Ordering::Release);
                 0
             }
             Err(e) => -e.errno(),
@@ -105,23 +111,50 @@ impl<T: KernelModule> ModuleInstance<T> {
 
     /// # Safety
     ///
-    /// `regs` must be the current task's saved user registers (`task_pt_regs(current)`).
+    /// `regs` must be the current task's saved user registers (`task_pt_regs(current)`), `task`
+    /// the current task, `ret` valid for a write, and preemption disabled.
     #[doc(hidden)]
     #[inline(always)]
-    pub unsafe fn gate_intercepts(&self, regs: *const bindings::rvisor_pt_regs, compat: bool) -> bool {
+    pub unsafe fn gate_decide(
+        &self,
+        regs: *const bindings::rvisor_pt_regs,
+        task: *mut bindings::task_struct,
+        compat: bool,
+        ret: *mut core::ffi::c_long,
+    ) -> i32 {
         // SAFETY: per this function's contract `regs` is valid; it is only read here.
-        let call = Syscall::new(unsafe { &*regs }, compat);
-        self.get().is_some_and(|m| m.gate_intercepts(&call))
+        let call = Syscall::new(unsafe { &*regs }, TaskId::from_ptr(task), compat);
+        // SAFETY: the shim calls this between preempt_disable and preempt_enable.
+        let atomic = unsafe { AtomicContext::new() };
+        let verdict = match self.get() {
+            Some(m) => m.gate_decide(&call, &atomic),
+            None => Verdict::Pass,
+        };
+        (match verdict {
+            Verdict::Pass => bindings::rvisor_gate_verdict_RVISOR_GATE_PASS,
+            Verdict::Serve => bindings::rvisor_gate_verdict_RVISOR_GATE_SERVE,
+            Verdict::Return(value) => {
+                // SAFETY: per this function's contract `ret` is valid for a write.
+                unsafe { *ret = value as core::ffi::c_long };
+                bindings::rvisor_gate_verdict_RVISOR_GATE_RETURN
+            }
+        }) as i32
     }
 
     /// # Safety
     ///
-    /// `regs` must be the current task's saved user registers (`task_pt_regs(current)`).
+    /// `regs` must be the current task's saved user registers (`task_pt_regs(current)`) and
+    /// `task` the current task.
     #[doc(hidden)]
     #[inline(always)]
-    pub unsafe fn gate_serve(&self, regs: *mut bindings::rvisor_pt_regs, compat: bool) -> i64 {
+    pub unsafe fn gate_serve(
+        &self,
+        regs: *mut bindings::rvisor_pt_regs,
+        task: *mut bindings::task_struct,
+        compat: bool,
+    ) -> i64 {
         // SAFETY: per this function's contract `regs` is valid; it is only read here.
-        let call = Syscall::new(unsafe { &*regs }, compat);
+        let call = Syscall::new(unsafe { &*regs }, TaskId::from_ptr(task), compat);
         match self.get() {
             Some(m) => m.gate_serve(&call) as i64,
             None => Error::ENOSYS.to_syscall_return() as i64,
@@ -129,7 +162,11 @@ impl<T: KernelModule> ModuleInstance<T> {
     }
 
     #[doc(hidden)]
-    pub fn task_forked(&self, parent: *mut bindings::task_struct, child: *mut bindings::task_struct) {
+    pub fn task_forked(
+        &self,
+        parent: *mut bindings::task_struct,
+        child: *mut bindings::task_struct,
+    ) {
         if let Some(m) = self.get() {
             // SAFETY: the tracepoint passes live tasks for the duration of the call.
             let (parent, child) = unsafe { (TaskRef::from_raw(parent), TaskRef::from_raw(child)) };
@@ -194,22 +231,25 @@ macro_rules! module {
 
         #[allow(unsafe_code)]
         #[no_mangle]
-        extern "C" fn rvisor_rs_gate_intercepts(
+        extern "C" fn rvisor_rs_gate_decide(
             regs: *const $crate::bindings::rvisor_pt_regs,
+            task: *mut $crate::bindings::task_struct,
             compat: bool,
-        ) -> bool {
-            // SAFETY: the shim passes task_pt_regs(current) of the task making the call.
-            unsafe { __RVISOR_MODULE.gate_intercepts(regs, compat) }
+            ret: *mut core::ffi::c_long,
+        ) -> i32 {
+            // SAFETY: the shim passes task_pt_regs(current), current and a local for the result.
+            unsafe { __RVISOR_MODULE.gate_decide(regs, task, compat, ret) }
         }
 
         #[allow(unsafe_code)]
         #[no_mangle]
         extern "C" fn rvisor_rs_gate_serve(
             regs: *mut $crate::bindings::rvisor_pt_regs,
+            task: *mut $crate::bindings::task_struct,
             compat: bool,
         ) -> i64 {
-            // SAFETY: the shim passes task_pt_regs(current) of the task making the call.
-            unsafe { __RVISOR_MODULE.gate_serve(regs, compat) }
+            // SAFETY: the shim passes task_pt_regs(current) and current, of the calling task.
+            unsafe { __RVISOR_MODULE.gate_serve(regs, task, compat) }
         }
 
         #[allow(unsafe_code)]

@@ -23,12 +23,15 @@ impl HostDir {
             return Err(Error::EINVAL);
         }
         let mut c_path: Vec<u8> = Vec::new();
-        c_path.try_reserve_exact(path.len() + 1).map_err(|_| Error::ENOMEM)?;
+        c_path
+            .try_reserve_exact(path.len() + 1)
+            .map_err(|_| Error::ENOMEM)?;
         c_path.extend_from_slice(path);
         c_path.push(0);
         let mut out: *mut bindings::rvisor_path = core::ptr::null_mut();
         // SAFETY: `c_path` is NUL-terminated; `out` is valid for a write; process context.
-        let ret = unsafe { bindings::rvisor_path_lookup_dir(c_path.as_ptr() as *const _, &mut out) };
+        let ret =
+            unsafe { bindings::rvisor_path_lookup_dir(c_path.as_ptr() as *const _, &mut out) };
         Error::check(ret as i64)?;
         NonNull::new(out).map(HostDir).ok_or(Error::EIO)
     }
@@ -40,7 +43,9 @@ impl HostDir {
         buf.try_reserve_exact(CAP).map_err(|_| Error::ENOMEM)?;
         buf.resize(CAP, 0);
         // SAFETY: `buf` has CAP writable bytes; the path is held by `self`.
-        let ret = unsafe { bindings::rvisor_path_name(self.0.as_ptr(), buf.as_mut_ptr() as *mut _, CAP as i32) };
+        let ret = unsafe {
+            bindings::rvisor_path_name(self.0.as_ptr(), buf.as_mut_ptr() as *mut _, CAP as i32)
+        };
         Error::check(ret as i64)?;
         let len = buf.iter().position(|&b| b == 0).unwrap_or(CAP);
         buf.truncate(len);

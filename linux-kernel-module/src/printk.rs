@@ -21,7 +21,10 @@ impl Write for Line {
     fn write_str(&mut self, s: &str) -> fmt::Result {
         let room = LINE_MAX - self.len;
         let n = core::cmp::min(room, s.len());
-        if let (Some(dst), Some(src)) = (self.buf.get_mut(self.len..self.len + n), s.as_bytes().get(..n)) {
+        if let (Some(dst), Some(src)) = (
+            self.buf.get_mut(self.len..self.len + n),
+            s.as_bytes().get(..n),
+        ) {
             dst.copy_from_slice(src);
             self.len += n;
         }
@@ -40,10 +43,19 @@ fn level_of(level: log::Level) -> i32 {
 
 /// Prints one formatted line at `level`.
 pub fn print(level: log::Level, args: fmt::Arguments<'_>) {
-    let mut line = Line { buf: [0; LINE_MAX], len: 0 };
+    let mut line = Line {
+        buf: [0; LINE_MAX],
+        len: 0,
+    };
     let _ = line.write_fmt(args);
     // SAFETY: `buf[..len]` is initialised; printk copies it before returning.
-    unsafe { bindings::rvisor_printk(level_of(level), line.buf.as_ptr() as *const _, line.len as _) };
+    unsafe {
+        bindings::rvisor_printk(
+            level_of(level),
+            line.buf.as_ptr() as *const _,
+            line.len as _,
+        )
+    };
 }
 
 /// True when a rate-limited message may be printed now (the kernel's default burst and interval).
@@ -76,7 +88,10 @@ pub fn init(max_level: log::LevelFilter) {
 #[cfg(target_os = "none")]
 #[panic_handler]
 fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
-    let mut line = Line { buf: [0; LINE_MAX], len: 0 };
+    let mut line = Line {
+        buf: [0; LINE_MAX],
+        len: 0,
+    };
     let _ = write!(line, "BUG in rVisor: {}", info);
     // SAFETY: `buf[..len]` is initialised; rvisor_bug prints it and does not return.
     unsafe { bindings::rvisor_bug(line.buf.as_ptr() as *const _, line.len as _) }

@@ -46,13 +46,37 @@ impl Drop for PreemptDisabled {
 impl<T> SpinLock<T> {
     /// A new unlocked lock.
     pub const fn new(value: T) -> Self {
-        SpinLock { inner: spin::Mutex::new(value) }
+        SpinLock {
+            inner: spin::Mutex::new(value),
+        }
     }
 
     /// Disables preemption and takes the lock.
     pub fn lock(&self) -> SpinLockGuard<'_, T> {
         let preempt = PreemptDisabled::new();
-        SpinLockGuard { guard: self.inner.lock(), _preempt: preempt }
+        SpinLockGuard {
+            guard: self.inner.lock(),
+            _preempt: preempt,
+        }
+    }
+
+    /// Takes the lock where preemption is disabled already (`atomic` proves it): no call to
+    /// toggle it, for the syscall gate's callback.
+    pub fn lock_atomic<'a>(&'a self, _atomic: &'a AtomicContext) -> spin::MutexGuard<'a, T> {
+        self.inner.lock()
+    }
+}
+
+/// Proof that the code holding it runs with preemption disabled. Only this crate makes one, for
+/// the callbacks the kernel runs that way.
+pub struct AtomicContext(());
+
+impl AtomicContext {
+    /// # Safety
+    ///
+    /// Preemption must stay disabled while the value lives.
+    pub(crate) unsafe fn new() -> Self {
+        AtomicContext(())
     }
 }
 
@@ -90,7 +114,10 @@ impl<T> Mutex<T> {
     pub fn new(value: T) -> Result<Self> {
         // SAFETY: a plain call into the shim; it returns NULL on failure.
         let raw = NonNull::new(unsafe { bindings::rvisor_mutex_new() }).ok_or(Error::ENOMEM)?;
-        Ok(Mutex { raw, data: UnsafeCell::new(value) })
+        Ok(Mutex {
+            raw,
+            data: UnsafeCell::new(value),
+        })
     }
 
     /// Takes the lock, sleeping until it is free.

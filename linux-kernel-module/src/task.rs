@@ -27,6 +27,10 @@ impl TaskId {
         TaskId(unsafe { bindings::rvisor_current_real_parent() } as usize)
     }
 
+    pub(crate) fn from_ptr(task: *mut bindings::task_struct) -> TaskId {
+        TaskId(task as usize)
+    }
+
     /// The raw value, for hashing.
     pub fn as_usize(self) -> usize {
         self.0
@@ -46,7 +50,10 @@ impl TaskRef<'_> {
     /// `task` must be a live task for the lifetime chosen by the caller.
     pub(crate) unsafe fn from_raw(task: *mut bindings::task_struct) -> Self {
         // A tracepoint never passes NULL; a dangling-but-unused value is never dereferenced.
-        TaskRef { task: NonNull::new(task).unwrap_or(NonNull::dangling()), _life: core::marker::PhantomData }
+        TaskRef {
+            task: NonNull::new(task).unwrap_or(NonNull::dangling()),
+            _life: core::marker::PhantomData,
+        }
     }
 
     /// The task's id.
@@ -125,7 +132,11 @@ pub fn current_threads() -> Result<Vec<HeldTask>> {
         let n = unsafe { bindings::rvisor_current_threads(raw.as_mut_ptr(), room as u32) } as usize;
         // SAFETY: the shim wrote min(n, room) pointers.
         unsafe { raw.set_len(core::cmp::min(n, room)) };
-        let held: Vec<HeldTask> = raw.into_iter().filter_map(NonNull::new).map(HeldTask).collect();
+        let held: Vec<HeldTask> = raw
+            .into_iter()
+            .filter_map(NonNull::new)
+            .map(HeldTask)
+            .collect();
         if n <= room {
             return Ok(held);
         }

@@ -81,7 +81,11 @@ impl<T: Pod, P: Policy> UserSlicePtr<T, P> {
 
     /// `len` values of `T` starting at `addr`.
     pub fn with_len(addr: usize, len: usize) -> Self {
-        UserSlicePtr { addr, len, _marker: PhantomData }
+        UserSlicePtr {
+            addr,
+            len,
+            _marker: PhantomData,
+        }
     }
 
     /// The user address.
@@ -112,7 +116,11 @@ impl<T: Pod, P: Read> UserSlicePtr<T, P> {
         let mut value = MaybeUninit::<T>::uninit();
         // SAFETY: `value` is `bytes` writable bytes; the shim faults safely on a bad user address.
         let left = unsafe {
-            bindings::rvisor_copy_from_user(value.as_mut_ptr() as *mut _, self.addr as _, bytes as _)
+            bindings::rvisor_copy_from_user(
+                value.as_mut_ptr() as *mut _,
+                self.addr as _,
+                bytes as _,
+            )
         };
         if left != 0 {
             return Err(Error::EFAULT);

@@ -50,7 +50,11 @@ impl Outcome {
         if got == expected {
             Ok(())
         } else {
-            Err(format!("expected lines:\n  {}\ngot:\n  {}", expected.join("\n  "), got.join("\n  ")))
+            Err(format!(
+                "expected lines:\n  {}\ngot:\n  {}",
+                expected.join("\n  "),
+                got.join("\n  ")
+            ))
         }
     }
 
@@ -59,7 +63,10 @@ impl Outcome {
         if self.lines().contains(&line) {
             Ok(())
         } else {
-            Err(format!("no line `{line}` in:\n  {}", self.lines().join("\n  ")))
+            Err(format!(
+                "no line `{line}` in:\n  {}",
+                self.lines().join("\n  ")
+            ))
         }
     }
 }
@@ -104,10 +111,18 @@ pub fn parse_outcomes(lines: &[String]) -> Vec<(String, Outcome)> {
             current = Some((rest.trim_end_matches('@').to_owned(), Vec::new()));
         } else if let Some(rest) = line.find(CASE_END).map(|i| &line[i + CASE_END.len()..]) {
             let rest = rest.trim_end_matches('@');
-            if let (Some((name, body)), Some((end_name, status))) = (current.take(), rest.rsplit_once(' ')) {
+            if let (Some((name, body)), Some((end_name, status))) =
+                (current.take(), rest.rsplit_once(' '))
+            {
                 if name == end_name {
                     let status = status.parse().unwrap_or(-1);
-                    out.push((name, Outcome { output: body.join("\n"), status }));
+                    out.push((
+                        name,
+                        Outcome {
+                            output: body.join("\n"),
+                            status,
+                        },
+                    ));
                 }
             }
         } else if let Some((_, body)) = current.as_mut() {
@@ -139,10 +154,16 @@ mod tests {
 
     #[test]
     fn exactly_reports_the_difference() {
-        let o = Outcome { output: "1\n2".into(), status: 0 };
+        let o = Outcome {
+            output: "1\n2".into(),
+            status: 0,
+        };
         assert!(o.exactly(&["1", "2"]).is_ok());
         assert!(o.exactly(&["1", "3"]).is_err());
-        let failed = Outcome { output: "1\n2".into(), status: 1 };
+        let failed = Outcome {
+            output: "1\n2".into(),
+            status: 1,
+        };
         assert!(failed.exactly(&["1", "2"]).is_err());
     }
 
@@ -153,7 +174,10 @@ mod tests {
         names.sort();
         names.dedup();
         assert_eq!(names.len(), all.len());
-        assert!(all.iter().all(|c| c.name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')));
+        assert!(all.iter().all(|c| c
+            .name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-')));
     }
 
     #[test]
@@ -164,7 +188,10 @@ mod tests {
             .filter_map(|p| p.file_stem().map(|s| s.to_string_lossy().into_owned()))
             .collect();
         for needed in ["bench", "ids", "ioctl", "refuse"] {
-            assert!(names.iter().any(|n| n == needed), "tests/guest/{needed}.c is missing");
+            assert!(
+                names.iter().any(|n| n == needed),
+                "tests/guest/{needed}.c is missing"
+            );
         }
     }
 }

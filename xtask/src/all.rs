@@ -6,15 +6,33 @@ use crate::util::{self, step};
 
 /// The crates that run in the kernel and are tested on the host: they must also build without
 /// std for the kernel's target.
-const NO_STD_CRATES: &[&str] = &["kernel-hal-lkm", "kernel-async", "zircon-object", "kernel-hostfs"];
+const NO_STD_CRATES: &[&str] = &[
+    "kernel-hal-lkm",
+    "kernel-async",
+    "zircon-object",
+    "kernel-hostfs",
+];
 
 /// Sets up, then boots a guest and runs a shell in a container: its pid is 1, its child's 2.
 pub fn demo(args: &[String]) -> Result<u8, String> {
     util::no_more(args)?;
     crate::setup::run(&[])?;
-    let command = ["rvisor", "run", "--hostname", "demo", "--", "/bin/sh", "-c", "echo \"hello from $(hostname): my pid is $$\"; sh -c 'echo \"my child is pid $$\"'; true"];
+    let command = [
+        "rvisor",
+        "run",
+        "--hostname",
+        "demo",
+        "--",
+        "/bin/sh",
+        "-c",
+        "echo \"hello from $(hostname): my pid is $$\"; sh -c 'echo \"my child is pid $$\"'; true",
+    ];
     step(&format!("running in a container: {}", command.join(" ")));
-    let args: Vec<String> = ["--kernel", "6.12", "--"].iter().chain(command.iter()).map(|s| s.to_string()).collect();
+    let args: Vec<String> = ["--kernel", "6.12", "--"]
+        .iter()
+        .chain(command.iter())
+        .map(|s| s.to_string())
+        .collect();
     crate::vm::run(&args)
 }
 
@@ -25,10 +43,16 @@ pub fn test(args: &[String]) -> Result<u8, String> {
     crate::setup::run(&[])?;
     let root = util::root();
     step("cargo test --workspace");
-    util::run(Command::new("cargo").current_dir(&root).args(["test", "--workspace"]))?;
+    util::run(
+        Command::new("cargo")
+            .current_dir(&root)
+            .args(["test", "--workspace"]),
+    )?;
     step("kernel crates without std (x86_64-unknown-none)");
     let mut build = Command::new("cargo");
-    build.current_dir(&root).args(["build", "--target", "x86_64-unknown-none"]);
+    build
+        .current_dir(&root)
+        .args(["build", "--target", "x86_64-unknown-none"]);
     for krate in NO_STD_CRATES {
         build.args(["-p", krate]);
     }

@@ -32,7 +32,13 @@ pub fn run(args: &[String]) -> Result<u8, String> {
     let mut rows: Vec<Row> = Vec::new();
     for kernel in &selected {
         let ko = crate::build::build_ko(&object, &kernel.release, &kernel.kdir)?;
-        let initrd = guest::initramfs(&format!("bench-{}", kernel.series), &ko, &userland, &body, &[])?;
+        let initrd = guest::initramfs(
+            &format!("bench-{}", kernel.series),
+            &ko,
+            &userland,
+            &body,
+            &[],
+        )?;
         step(&format!("bench on {} (qemu -icount)", kernel.release));
         let boot = guest::boot(kernel, &initrd, true, 1200, false)?;
         if boot.exit != Some(0) || !boot.bad_log_lines().is_empty() {
@@ -45,16 +51,29 @@ pub fn run(args: &[String]) -> Result<u8, String> {
         }
         for line in &boot.lines {
             // BENCH <run> <name> <instructions per call>, maybe after console noise.
-            let Some(at) = line.find("BENCH ") else { continue };
-            let words: Vec<&str> = line[at..].split_whitespace().collect();
-            let [_, run, name, value] = words.as_slice() else { continue };
-            let (Some(slot), Ok(value)) = (RUNS.iter().position(|r| r == run), value.parse::<f64>()) else {
+            let Some(at) = line.find("BENCH ") else {
                 continue;
             };
-            let row = match rows.iter().position(|r| r.name == *name && r.kernel == kernel.series) {
+            let words: Vec<&str> = line[at..].split_whitespace().collect();
+            let [_, run, name, value] = words.as_slice() else {
+                continue;
+            };
+            let (Some(slot), Ok(value)) =
+                (RUNS.iter().position(|r| r == run), value.parse::<f64>())
+            else {
+                continue;
+            };
+            let row = match rows
+                .iter()
+                .position(|r| r.name == *name && r.kernel == kernel.series)
+            {
                 Some(i) => &mut rows[i],
                 None => {
-                    rows.push(Row { name: name.to_string(), kernel: kernel.series.to_string(), values: [None; 3] });
+                    rows.push(Row {
+                        name: name.to_string(),
+                        kernel: kernel.series.to_string(),
+                        values: [None; 3],
+                    });
                     rows.last_mut().ok_or("no row")?
                 }
             };

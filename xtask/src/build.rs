@@ -24,7 +24,7 @@ const ENTRY_SYMBOLS: &[&str] = &[
     "rvisor_rs_exit",
     "rvisor_rs_dev_open",
     "rvisor_rs_dev_ioctl",
-    "rvisor_rs_gate_intercepts",
+    "rvisor_rs_gate_decide",
     "rvisor_rs_gate_serve",
     "rvisor_rs_task_fork",
     "rvisor_rs_task_exit",
@@ -78,7 +78,12 @@ fn release_of(kdir: &Path) -> Result<String, String> {
     let file = kdir.join("include/config/kernel.release");
     fs::read_to_string(&file)
         .map(|s| s.trim().to_owned())
-        .map_err(|e| format!("{}: {e} (an unconfigured tree? run `make modules_prepare` there)", file.display()))
+        .map_err(|e| {
+            format!(
+                "{}: {e} (an unconfigured tree? run `make modules_prepare` there)",
+                file.display()
+            )
+        })
 }
 
 /// Builds the hardened Rust object once; returns its path.
@@ -91,10 +96,20 @@ pub fn rust_object() -> Result<PathBuf, String> {
             .current_dir(&root)
             .env("RUSTFLAGS", RUSTFLAGS)
             .env("CARGO_TARGET_DIR", &target_dir)
-            .args(["+nightly", "build", "--quiet", "-p", "kernel-loader", "--profile", "kernel"])
+            .args([
+                "+nightly",
+                "build",
+                "--quiet",
+                "-p",
+                "kernel-loader",
+                "--profile",
+                "kernel",
+            ])
             .args(["--target", "x86_64-unknown-none", "-Zbuild-std=core,alloc"]),
     )
-    .map_err(|e| format!("{e}\n(is the nightly toolchain with rust-src installed? `cargo xtask setup`)"))?;
+    .map_err(|e| {
+        format!("{e}\n(is the nightly toolchain with rust-src installed? `cargo xtask setup`)")
+    })?;
     let staticlib = target_dir.join("x86_64-unknown-none/kernel/libkernel_loader.a");
     let out = root.join("target/ko/rust_part.o");
     link_object(&staticlib, &out)?;
@@ -105,7 +120,12 @@ fn link_object(staticlib: &Path, out: &Path) -> Result<(), String> {
     let work = out.with_extension("parts");
     let _ = fs::remove_dir_all(&work);
     fs::create_dir_all(&work).map_err(|e| e.to_string())?;
-    util::run(Command::new("ar").current_dir(&work).arg("x").arg(staticlib))?;
+    util::run(
+        Command::new("ar")
+            .current_dir(&work)
+            .arg("x")
+            .arg(staticlib),
+    )?;
     let mut members = Vec::new();
     for entry in fs::read_dir(&work).map_err(|e| e.to_string())?.flatten() {
         let path = entry.path();
@@ -137,7 +157,10 @@ fn link_object(staticlib: &Path, out: &Path) -> Result<(), String> {
     util::run(
         Command::new("objcopy")
             .args(["--remove-section=.llvmbc", "--remove-section=.llvmcmd"])
-            .args(["--remove-section=.eh_frame", "--remove-section=.rela.eh_frame"])
+            .args([
+                "--remove-section=.eh_frame",
+                "--remove-section=.rela.eh_frame",
+            ])
             .arg(out),
     )?;
     let relocs = util::output(Command::new("readelf").arg("-rW").arg(out))?;
@@ -149,7 +172,9 @@ fn link_object(staticlib: &Path, out: &Path) -> Result<(), String> {
     bad.sort();
     bad.dedup();
     if !bad.is_empty() {
-        return Err(format!("the Rust object has relocations the module loader rejects: {bad:?}"));
+        return Err(format!(
+            "the Rust object has relocations the module loader rejects: {bad:?}"
+        ));
     }
     let _ = fs::remove_dir_all(&work);
     Ok(())
@@ -164,7 +189,10 @@ pub fn build_ko(object: &Path, release: &str, kdir: &Path) -> Result<PathBuf, St
     let lkm = root.join("linux-kernel-module");
     copy_if_changed(&lkm.join("shim/rvisor_shim.c"), &dir.join("rvisor_shim.c"))?;
     copy_if_changed(&lkm.join("shim/rvisor_shim.h"), &dir.join("rvisor_shim.h"))?;
-    copy_if_changed(&lkm.join("include/uapi/linux/rvisor.h"), &dir.join("include/uapi/linux/rvisor.h"))?;
+    copy_if_changed(
+        &lkm.join("include/uapi/linux/rvisor.h"),
+        &dir.join("include/uapi/linux/rvisor.h"),
+    )?;
     copy_if_changed(object, &dir.join("rust_part.o_shipped"))?;
     write_if_changed(
         &dir.join("Kbuild"),
@@ -179,13 +207,22 @@ pub fn build_ko(object: &Path, release: &str, kdir: &Path) -> Result<PathBuf, St
             .arg(format!("M={}", dir.display()))
             .args(["-j2", "modules"]),
     )?;
-    let warnings: Vec<&str> = log.lines().filter(|l| l.to_ascii_lowercase().contains("warning")).collect();
+    let warnings: Vec<&str> = log
+        .lines()
+        .filter(|l| l.to_ascii_lowercase().contains("warning"))
+        .collect();
     if !warnings.is_empty() {
-        return Err(format!("the {release} build printed warnings:\n{}", warnings.join("\n")));
+        return Err(format!(
+            "the {release} build printed warnings:\n{}",
+            warnings.join("\n")
+        ));
     }
     let ko = dir.join("rvisor.ko");
     if !ko.is_file() {
-        return Err(format!("kbuild finished but {} is missing:\n{log}", ko.display()));
+        return Err(format!(
+            "kbuild finished but {} is missing:\n{log}",
+            ko.display()
+        ));
     }
     Ok(ko)
 }

@@ -16,7 +16,15 @@ pub const DMESG_BEGIN: &str = "@@RVISOR-DMESG-BEGIN@@";
 pub const DMESG_END: &str = "@@RVISOR-DMESG-END@@";
 
 /// Guest log lines that fail any run.
-pub const BAD_LOG: &[&str] = &["BUG:", "WARNING:", "Oops", "general protection", "KASAN", "refcount_t", "Call Trace"];
+pub const BAD_LOG: &[&str] = &[
+    "BUG:",
+    "WARNING:",
+    "Oops",
+    "general protection",
+    "KASAN",
+    "refcount_t",
+    "Call Trace",
+];
 
 /// Guest programs and the CLI, built once per xtask run.
 pub struct Userland {
@@ -34,7 +42,15 @@ pub fn build_userland() -> Result<Userland, String> {
             .current_dir(&root)
             .env("RUSTFLAGS", "-C target-feature=+crt-static")
             .env("CARGO_TARGET_DIR", &target_dir)
-            .args(["build", "--quiet", "--release", "-p", "rvisor", "--target", "x86_64-unknown-linux-gnu"]),
+            .args([
+                "build",
+                "--quiet",
+                "--release",
+                "-p",
+                "rvisor",
+                "--target",
+                "x86_64-unknown-linux-gnu",
+            ]),
     )?;
     let rvisor = target_dir.join("x86_64-unknown-linux-gnu/release/rvisor");
     step("static guest programs");
@@ -42,7 +58,10 @@ pub fn build_userland() -> Result<Userland, String> {
     fs::create_dir_all(&out).map_err(|e| e.to_string())?;
     let mut programs = Vec::new();
     for source in tests::guest_programs(&root.join("tests")) {
-        let name = source.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = source
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
         let binary = out.join(&name);
         let fresh = fs::metadata(&binary)
             .and_then(|b| Ok(b.modified()? >= fs::metadata(&source)?.modified()?))
@@ -65,11 +84,19 @@ pub fn build_userland() -> Result<Userland, String> {
 
 /// Builds an initramfs whose `/init` runs `body` and powers off. `files` are extra
 /// (guest path, content) pairs. Returns the image's path.
-pub fn initramfs(name: &str, ko: &Path, userland: &Userland, body: &str, files: &[(String, String)]) -> Result<PathBuf, String> {
+pub fn initramfs(
+    name: &str,
+    ko: &Path,
+    userland: &Userland,
+    body: &str,
+    files: &[(String, String)],
+) -> Result<PathBuf, String> {
     let root = util::root().join("target/guest").join(name);
     let tree = root.join("tree");
     let _ = fs::remove_dir_all(&tree);
-    for dir in ["bin", "sbin", "proc", "sys", "dev", "tmp", "root", "tests", "rootfs"] {
+    for dir in [
+        "bin", "sbin", "proc", "sys", "dev", "tmp", "root", "tests", "rootfs",
+    ] {
         fs::create_dir_all(tree.join(dir)).map_err(|e| e.to_string())?;
     }
     install_busybox(&tree)?;
@@ -113,14 +140,17 @@ fn install_busybox(dir: &Path) -> Result<(), String> {
     for applet in list.lines().filter(|a| !a.is_empty() && *a != "busybox") {
         let link = dir.join("bin").join(applet);
         if !link.exists() {
-            std::os::unix::fs::symlink("busybox", &link).map_err(|e| format!("{}: {e}", link.display()))?;
+            std::os::unix::fs::symlink("busybox", &link)
+                .map_err(|e| format!("{}: {e}", link.display()))?;
         }
     }
     Ok(())
 }
 
 fn copy(from: &Path, to: &Path) -> Result<(), String> {
-    fs::copy(from, to).map(|_| ()).map_err(|e| format!("copy {} -> {}: {e}", from.display(), to.display()))
+    fs::copy(from, to)
+        .map(|_| ())
+        .map_err(|e| format!("copy {} -> {}: {e}", from.display(), to.display()))
 }
 
 fn write(path: &Path, content: &str) -> Result<(), String> {
@@ -148,19 +178,43 @@ pub struct Boot {
 impl Boot {
     /// Lines of the whole console (kernel messages included) that show a kernel bug.
     pub fn bad_log_lines(&self) -> Vec<&str> {
-        self.lines.iter().map(String::as_str).filter(|l| BAD_LOG.iter().any(|b| l.contains(b))).collect()
+        self.lines
+            .iter()
+            .map(String::as_str)
+            .filter(|l| BAD_LOG.iter().any(|b| l.contains(b)))
+            .collect()
     }
 }
 
 /// Boots `kernel` with `initrd` under TCG (set RVISOR_ACCEL=kvm on a host where KVM works).
 /// With `echo`, console lines are printed as they come, markers and the final dmesg excepted.
-pub fn boot(kernel: &Kernel, initrd: &Path, icount: bool, timeout_s: u32, echo: bool) -> Result<Boot, String> {
+pub fn boot(
+    kernel: &Kernel,
+    initrd: &Path,
+    icount: bool,
+    timeout_s: u32,
+    echo: bool,
+) -> Result<Boot, String> {
     let accel = std::env::var("RVISOR_ACCEL").unwrap_or_else(|_| "tcg".into());
     let cpu = if accel == "kvm" { "host" } else { "max" };
     let mut cmd = Command::new("timeout");
-    cmd.args(["--foreground", "-k", "5", &timeout_s.to_string(), "qemu-system-x86_64"])
-        .args(["-accel", &accel, "-cpu", cpu, "-m", "1024", "-smp", "1"])
-        .args(["-nographic", "-no-reboot", "-nodefaults", "-serial", "stdio", "-monitor", "none"]);
+    cmd.args([
+        "--foreground",
+        "-k",
+        "5",
+        &timeout_s.to_string(),
+        "qemu-system-x86_64",
+    ])
+    .args(["-accel", &accel, "-cpu", cpu, "-m", "1024", "-smp", "1"])
+    .args([
+        "-nographic",
+        "-no-reboot",
+        "-nodefaults",
+        "-serial",
+        "stdio",
+        "-monitor",
+        "none",
+    ]);
     if icount {
         cmd.args(["-icount", "shift=0,sleep=off"]);
     }
@@ -168,10 +222,15 @@ pub fn boot(kernel: &Kernel, initrd: &Path, icount: bool, timeout_s: u32, echo: 
         .arg(&kernel.vmlinuz)
         .arg("-initrd")
         .arg(initrd)
-        .args(["-append", "console=ttyS0 panic=-1 quiet loglevel=4 oops=panic"])
+        .args([
+            "-append",
+            "console=ttyS0 panic=-1 quiet loglevel=4 oops=panic",
+        ])
         .stdin(Stdio::null())
         .stdout(Stdio::piped());
-    let mut child = cmd.spawn().map_err(|e| format!("cannot start qemu-system-x86_64: {e} (`cargo xtask setup`)"))?;
+    let mut child = cmd
+        .spawn()
+        .map_err(|e| format!("cannot start qemu-system-x86_64: {e} (`cargo xtask setup`)"))?;
     let stdout = child.stdout.take().ok_or("no qemu stdout")?;
     let mut lines = Vec::new();
     let mut exit = None;
@@ -179,7 +238,9 @@ pub fn boot(kernel: &Kernel, initrd: &Path, icount: bool, timeout_s: u32, echo: 
     let mut out = std::io::stdout();
     for line in BufReader::new(stdout).split(b'\n') {
         let line = line.map_err(|e| e.to_string())?;
-        let line = String::from_utf8_lossy(&line).trim_end_matches('\r').to_owned();
+        let line = String::from_utf8_lossy(&line)
+            .trim_end_matches('\r')
+            .to_owned();
         if let Some(rest) = line.strip_prefix(EXIT_MARK) {
             exit = rest.trim_end_matches('@').trim().parse().ok();
         } else if line.contains(DMESG_BEGIN) {
@@ -192,5 +253,9 @@ pub fn boot(kernel: &Kernel, initrd: &Path, icount: bool, timeout_s: u32, echo: 
         lines.push(line);
     }
     let status = child.wait().map_err(|e| e.to_string())?;
-    Ok(Boot { lines, exit, qemu_status: status.code() })
+    Ok(Boot {
+        lines,
+        exit,
+        qemu_status: status.code(),
+    })
 }

@@ -19,8 +19,16 @@ pub struct Series {
 }
 
 pub const SERIES: [Series; 2] = [
-    Series { name: "6.1", prefix: "6.1.0-", suffix: "-cloud-amd64" },
-    Series { name: "6.12", prefix: "6.12.", suffix: "+deb12-cloud-amd64" },
+    Series {
+        name: "6.1",
+        prefix: "6.1.0-",
+        suffix: "-cloud-amd64",
+    },
+    Series {
+        name: "6.12",
+        prefix: "6.12.",
+        suffix: "+deb12-cloud-amd64",
+    },
 ];
 
 /// One kernel ready to build for and boot.
@@ -53,13 +61,21 @@ impl Series {
             .filter(|r| self.matches(r))
             .max_by_key(|r| version_key(r))
             .map(str::to_owned)
-            .ok_or_else(|| format!("apt offers no linux-headers for the {} series: run `apt-get update`", self.name))
+            .ok_or_else(|| {
+                format!(
+                    "apt offers no linux-headers for the {} series: run `apt-get update`",
+                    self.name
+                )
+            })
     }
 }
 
 /// Numeric parts of a release, for ordering (6.12.117 > 6.12.99).
 fn version_key(release: &str) -> Vec<u64> {
-    release.split(|c: char| !c.is_ascii_digit()).filter_map(|p| p.parse().ok()).collect()
+    release
+        .split(|c: char| !c.is_ascii_digit())
+        .filter_map(|p| p.parse().ok())
+        .collect()
 }
 
 /// The newest installed, unpacked kernel of `series`.
@@ -76,8 +92,16 @@ pub fn find(series: &Series) -> Result<Kernel, String> {
         if !vmlinuz.is_file() || !kdir.join("Makefile").is_file() {
             continue;
         }
-        if best.as_ref().is_none_or(|b| version_key(&release) > version_key(&b.release)) {
-            best = Some(Kernel { series: series.name, release, kdir, vmlinuz });
+        if best
+            .as_ref()
+            .is_none_or(|b| version_key(&release) > version_key(&b.release))
+        {
+            best = Some(Kernel {
+                series: series.name,
+                release,
+                kdir,
+                vmlinuz,
+            });
         }
     }
     best.ok_or_else(|| {

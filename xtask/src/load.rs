@@ -9,7 +9,9 @@ pub fn run(args: &[String]) -> Result<u8, String> {
     let mut args = args.to_vec();
     let ko = util::take_option(&mut args, "--ko")?;
     util::no_more(&args)?;
-    let release = util::output(Command::new("uname").arg("-r"))?.trim().to_owned();
+    let release = util::output(Command::new("uname").arg("-r"))?
+        .trim()
+        .to_owned();
     let ko = match ko {
         Some(path) => PathBuf::from(path),
         None => {
@@ -21,14 +23,23 @@ pub fn run(args: &[String]) -> Result<u8, String> {
         }
     };
     if Path::new("/dev/rvisor").exists() {
-        return Err("/dev/rvisor exists already: rvisor is loaded (`rmmod rvisor` first to reload)".into());
+        return Err(
+            "/dev/rvisor exists already: rvisor is loaded (`rmmod rvisor` first to reload)".into(),
+        );
     }
     step(&format!("insmod {}", ko.display()));
-    let out = Command::new("insmod").arg(&ko).output().map_err(|e| format!("cannot run insmod: {e}"))?;
+    let out = Command::new("insmod")
+        .arg(&ko)
+        .output()
+        .map_err(|e| format!("cannot run insmod: {e}"))?;
     if !out.status.success() {
         let err = String::from_utf8_lossy(&out.stderr);
         let lockdown = std::fs::read_to_string("/sys/kernel/security/lockdown").unwrap_or_default();
-        let hint = if err.contains("Key was rejected") || err.contains("Required key not available") || lockdown.contains("[integrity]") || lockdown.contains("[confidentiality]") {
+        let hint = if err.contains("Key was rejected")
+            || err.contains("Required key not available")
+            || lockdown.contains("[integrity]")
+            || lockdown.contains("[confidentiality]")
+        {
             "\nThe kernel refuses unsigned modules (Secure Boot lockdown). Sign rvisor.ko with a key \
              enrolled in MOK: `kmodsign sha512 MOK.priv MOK.der rvisor.ko` (or the kernel's \
              scripts/sign-file), enrol it with `mokutil --import MOK.der` and reboot; see README.md."
@@ -39,10 +50,16 @@ pub fn run(args: &[String]) -> Result<u8, String> {
         } else {
             "\nSee `dmesg | grep rvisor` for the kernel's reason."
         };
-        return Err(format!("insmod {} failed: {}{hint}", ko.display(), err.trim()));
+        return Err(format!(
+            "insmod {} failed: {}{hint}",
+            ko.display(),
+            err.trim()
+        ));
     }
     if !Path::new("/dev/rvisor").exists() {
-        return Err("insmod succeeded but /dev/rvisor did not appear: is udev/devtmpfs running?".into());
+        return Err(
+            "insmod succeeded but /dev/rvisor did not appear: is udev/devtmpfs running?".into(),
+        );
     }
     step("rvisor loaded: /dev/rvisor ready");
     Ok(0)

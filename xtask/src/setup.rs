@@ -50,9 +50,26 @@ pub fn run(args: &[String]) -> Result<u8, String> {
         unpack_kernel(release)?;
     }
     step("rustup: x86_64-unknown-none, nightly with rust-src");
-    util::run(Command::new("rustup").args(["target", "add", "x86_64-unknown-none", "x86_64-unknown-linux-gnu"]))?;
-    util::run(Command::new("rustup").args(["toolchain", "install", "nightly", "--profile", "minimal"]))?;
-    util::run(Command::new("rustup").args(["component", "add", "rust-src", "--toolchain", "nightly"]))?;
+    util::run(Command::new("rustup").args([
+        "target",
+        "add",
+        "x86_64-unknown-none",
+        "x86_64-unknown-linux-gnu",
+    ]))?;
+    util::run(Command::new("rustup").args([
+        "toolchain",
+        "install",
+        "nightly",
+        "--profile",
+        "minimal",
+    ]))?;
+    util::run(Command::new("rustup").args([
+        "component",
+        "add",
+        "rust-src",
+        "--toolchain",
+        "nightly",
+    ]))?;
     for series in &SERIES {
         let k = kernels::find(series)?;
         step(&format!("kernel {}: {} ready", k.series, k.release));
@@ -79,12 +96,19 @@ fn unpack_kernel(release: &str) -> Result<(), String> {
     let download = util::cache_dir().join("download");
     fs::create_dir_all(&download).map_err(|e| format!("{}: {e}", download.display()))?;
     let package = format!("linux-image-{release}-unsigned");
-    util::run(Command::new("apt-get").current_dir(&download).args(["download", "-q", &package]))?;
+    util::run(
+        Command::new("apt-get")
+            .current_dir(&download)
+            .args(["download", "-q", &package]),
+    )?;
     let deb = fs::read_dir(&download)
         .map_err(|e| e.to_string())?
         .flatten()
         .map(|e| e.path())
-        .find(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with(&format!("{package}_"))))
+        .find(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with(&format!("{package}_")))
+        })
         .ok_or_else(|| format!("apt-get download {package} left no .deb"))?;
     fs::create_dir_all(&dest).map_err(|e| format!("{}: {e}", dest.display()))?;
     util::run(Command::new("dpkg").arg("-x").arg(&deb).arg(&dest))?;

@@ -16,15 +16,35 @@ pub fn run(args: &[String]) -> Result<u8, String> {
     let object = crate::build::rust_object()?;
     let userland = guest::build_userland()?;
     let cases = tests::cases();
-    let mut files: Vec<(String, String)> =
-        cases.iter().map(|c| (format!("tests/cases/{}.sh", c.name), format!("{}\n", c.script))).collect();
-    files.push(("tests/suite.sh".into(), tests::runner_script(&cases, CASE_TIMEOUT_S)));
+    let mut files: Vec<(String, String)> = cases
+        .iter()
+        .map(|c| {
+            (
+                format!("tests/cases/{}.sh", c.name),
+                format!("{}\n", c.script),
+            )
+        })
+        .collect();
+    files.push((
+        "tests/suite.sh".into(),
+        tests::runner_script(&cases, CASE_TIMEOUT_S),
+    ));
     let body = format!("sh /tests/suite.sh\necho \"{EXIT_MARK}0@@\"");
     let (mut passed, mut failed) = (0usize, 0usize);
     for kernel in &selected {
         let ko = crate::build::build_ko(&object, &kernel.release, &kernel.kdir)?;
-        let initrd = guest::initramfs(&format!("test-{}", kernel.series), &ko, &userland, &body, &files)?;
-        step(&format!("test-ko on {}: {} cases", kernel.release, cases.len()));
+        let initrd = guest::initramfs(
+            &format!("test-{}", kernel.series),
+            &ko,
+            &userland,
+            &body,
+            &files,
+        )?;
+        step(&format!(
+            "test-ko on {}: {} cases",
+            kernel.release,
+            cases.len()
+        ));
         let boot = guest::boot(kernel, &initrd, false, BOOT_TIMEOUT_S, false)?;
         let outcomes = tests::parse_outcomes(&boot.lines);
         for case in &cases {
@@ -53,7 +73,10 @@ pub fn run(args: &[String]) -> Result<u8, String> {
             println!("ok   {label}");
         } else {
             failed += 1;
-            println!("FAIL {label}: qemu status {:?}, guest exit {:?}", boot.qemu_status, boot.exit);
+            println!(
+                "FAIL {label}: qemu status {:?}, guest exit {:?}",
+                boot.qemu_status, boot.exit
+            );
             for line in bad {
                 println!("     {line}");
             }

@@ -23,7 +23,9 @@ pub fn step(message: &str) {
 
 /// Runs `cmd`, its output going to ours; an error naming it if it fails.
 pub fn run(cmd: &mut Command) -> Result<(), String> {
-    let status = cmd.status().map_err(|e| format!("cannot run {}: {e}", describe(cmd)))?;
+    let status = cmd
+        .status()
+        .map_err(|e| format!("cannot run {}: {e}", describe(cmd)))?;
     if status.success() {
         Ok(())
     } else {
@@ -42,7 +44,11 @@ pub fn output(cmd: &mut Command) -> Result<String, String> {
     if out.status.success() {
         Ok(text)
     } else {
-        Err(format!("{} failed ({}):\n{text}", describe(cmd), out.status))
+        Err(format!(
+            "{} failed ({}):\n{text}",
+            describe(cmd),
+            out.status
+        ))
     }
 }
 

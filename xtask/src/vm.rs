@@ -27,9 +27,23 @@ pub fn run(args: &[String]) -> Result<u8, String> {
     if command.is_empty() {
         let body = format!("{load}\necho 'rvisor guest: try `rvisor run -- /bin/sh`; exit to power off'\nsetsid cttyhack sh");
         let initrd = guest::initramfs("vm", &ko, &userland, &body, &[])?;
-        step(&format!("booting {} (interactive; Ctrl-A X quits qemu)", kernel.release));
+        step(&format!(
+            "booting {} (interactive; Ctrl-A X quits qemu)",
+            kernel.release
+        ));
         let status = Command::new("qemu-system-x86_64")
-            .args(["-accel", "tcg", "-cpu", "max", "-m", "1024", "-smp", "1", "-nographic", "-no-reboot"])
+            .args([
+                "-accel",
+                "tcg",
+                "-cpu",
+                "max",
+                "-m",
+                "1024",
+                "-smp",
+                "1",
+                "-nographic",
+                "-no-reboot",
+            ])
             .args(["-nodefaults", "-serial", "mon:stdio"])
             .arg("-kernel")
             .arg(&kernel.vmlinuz)
@@ -40,18 +54,34 @@ pub fn run(args: &[String]) -> Result<u8, String> {
             .map_err(|e| format!("cannot start qemu: {e}"))?;
         return Ok(if status.success() { 0 } else { 1 });
     }
-    let script = command.iter().map(|a| util::shell_quote(a)).collect::<Vec<_>>().join(" ");
+    let script = command
+        .iter()
+        .map(|a| util::shell_quote(a))
+        .collect::<Vec<_>>()
+        .join(" ");
     let body = format!("{load}\nsh /cmd.sh\necho \"{EXIT_MARK}$?@@\"");
-    let initrd = guest::initramfs("vm", &ko, &userland, &body, &[("cmd.sh".into(), format!("{script}\n"))])?;
+    let initrd = guest::initramfs(
+        "vm",
+        &ko,
+        &userland,
+        &body,
+        &[("cmd.sh".into(), format!("{script}\n"))],
+    )?;
     step(&format!("booting {} under qemu", kernel.release));
     let boot = guest::boot(&kernel, &initrd, false, 600, true)?;
     let bad = boot.bad_log_lines();
     if !bad.is_empty() {
-        eprintln!("xtask: the guest kernel log shows a bug:\n{}", bad.join("\n"));
+        eprintln!(
+            "xtask: the guest kernel log shows a bug:\n{}",
+            bad.join("\n")
+        );
         return Ok(1);
     }
     match boot.exit {
         Some(code) => Ok(u8::try_from(code).unwrap_or(1)),
-        None => Err(format!("the guest did not finish the command (qemu status {:?})", boot.qemu_status)),
+        None => Err(format!(
+            "the guest did not finish the command (qemu status {:?})",
+            boot.qemu_status
+        )),
     }
 }

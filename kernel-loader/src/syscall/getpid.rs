@@ -4,21 +4,22 @@ use linux_kernel_module::gate::Syscall;
 use linux_kernel_module::task::TaskId;
 
 use super::{Context, SysResult};
+use crate::members::Member;
 
 /// The caller's process id in its container.
-pub fn sys_getpid(ctx: &Context<'_>, _: &Syscall<'_>) -> SysResult {
-    Ok(ctx.caller.pid as usize)
+pub fn sys_getpid(caller: &Member, _: &Syscall<'_>) -> isize {
+    caller.pid as isize
 }
 
 /// The caller's thread id in its container.
-pub fn sys_gettid(ctx: &Context<'_>, _: &Syscall<'_>) -> SysResult {
-    Ok(ctx.caller.tid as usize)
+pub fn sys_gettid(caller: &Member, _: &Syscall<'_>) -> isize {
+    caller.tid as isize
 }
 
 /// The parent's process id in the container; 0 when the parent is outside it (as for the
 /// first process of a pid namespace).
 pub fn sys_getppid(ctx: &Context<'_>, _: &Syscall<'_>) -> SysResult {
-    let parent = TaskId::current_parent();
+    let parent: TaskId = TaskId::current_parent();
     let ppid = ctx
         .members
         .with(parent, |p| {

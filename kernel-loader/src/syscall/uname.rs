@@ -13,7 +13,10 @@ const DOMAINNAME: &[u8] = b"(none)";
 pub fn sys_uname(ctx: &Context<'_>, call: &Syscall<'_>) -> SysResult {
     let [buf, ..] = call.args();
     let mut name = uts::host_utsname();
-    set_field(&mut name.nodename, ctx.caller.container.hostname().as_bytes());
+    set_field(
+        &mut name.nodename,
+        ctx.caller.container.hostname().as_bytes(),
+    );
     set_field(&mut name.domainname, DOMAINNAME);
     UserOutPtr::<uts::UtsName>::new(buf).write(&name)?;
     Ok(0)
