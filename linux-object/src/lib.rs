@@ -6,6 +6,8 @@
 //!   [`File`](fs::File) over an inode, [`Pipe`](fs::Pipe), and
 //!   [`StdioFile`](fs::StdioFile) for files inherited from the host.
 //! - [`fd_table`]: [`FdTable`](fd_table::FdTable), a process's descriptors.
+//! - [`elf`]: the ELF loader — static and `PT_INTERP` executables mapped through the
+//!   [`AddressSpace`](elf::AddressSpace) trait, and the initial stack (argv, envp, auxv).
 //!
 //! Nothing here touches the kernel: the host's files come in through the
 //! [`HostStdio`](fs::HostStdio) trait, memory through the traits of the ELF loader.
@@ -30,6 +32,7 @@
 
 extern crate alloc;
 
+pub mod elf;
 pub mod error;
 pub mod fd_table;
 pub mod fs;
