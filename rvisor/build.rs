@@ -18,5 +18,7 @@ fn main() {
         .generate()
         .expect("bindgen failed on rvisor.h (is libclang installed? `cargo xtask setup`)");
     let out = PathBuf::from(env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
-    bindings.write_to_file(out.join("uapi.rs")).expect("cannot write uapi.rs");
+    bindings
+        .write_to_file(out.join("uapi.rs"))
+        .expect("cannot write uapi.rs");
 }

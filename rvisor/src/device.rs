@@ -67,7 +67,10 @@ impl Device {
             .map(Device)
             .map_err(|e| match e.kind() {
                 io::ErrorKind::NotFound => DeviceError::NotLoaded,
-                _ => DeviceError::Ioctl { what: "open /dev/rvisor", err: e },
+                _ => DeviceError::Ioctl {
+                    what: "open /dev/rvisor",
+                    err: e,
+                },
             })
     }
 
@@ -76,7 +79,10 @@ impl Device {
         // live struct of the matching type, or a plain integer.
         let ret = unsafe { libc::ioctl(self.0.as_raw_fd(), cmd as _, arg) };
         if ret < 0 {
-            Err(DeviceError::Ioctl { what, err: io::Error::last_os_error() })
+            Err(DeviceError::Ioctl {
+                what,
+                err: io::Error::last_os_error(),
+            })
         } else {
             Ok(())
         }
@@ -90,7 +96,11 @@ impl Device {
             flags: 0,
             id: 0,
         };
-        self.ioctl("create a container", uapi::RVISOR_IOC_CREATE, &mut args as *mut _ as _)?;
+        self.ioctl(
+            "create a container",
+            uapi::RVISOR_IOC_CREATE,
+            &mut args as *mut _ as _,
+        )?;
         Ok(args.id)
     }
 
@@ -109,8 +119,16 @@ impl Device {
         let mut capacity = 16u32;
         loop {
             let mut entries = vec![uapi::rvisor_container_info::default(); capacity as usize];
-            let mut args = uapi::rvisor_list { entries: entries.as_mut_ptr() as u64, capacity, count: 0 };
-            self.ioctl("list containers", uapi::RVISOR_IOC_LIST, &mut args as *mut _ as _)?;
+            let mut args = uapi::rvisor_list {
+                entries: entries.as_mut_ptr() as u64,
+                capacity,
+                count: 0,
+            };
+            self.ioctl(
+                "list containers",
+                uapi::RVISOR_IOC_LIST,
+                &mut args as *mut _ as _,
+            )?;
             if args.count > capacity {
                 capacity = args.count;
                 continue;
@@ -131,7 +149,11 @@ impl Device {
 }
 
 fn c_chars(field: &[libc::c_char]) -> String {
-    let bytes: Vec<u8> = field.iter().take_while(|&&c| c != 0).map(|&c| c as u8).collect();
+    let bytes: Vec<u8> = field
+        .iter()
+        .take_while(|&&c| c != 0)
+        .map(|&c| c as u8)
+        .collect();
     String::from_utf8_lossy(&bytes).into_owned()
 }
 

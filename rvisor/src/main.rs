@@ -50,7 +50,11 @@ struct RunOptions {
 }
 
 fn parse_run(args: &[String]) -> Result<RunOptions, String> {
-    let mut opts = RunOptions { root: "/".into(), hostname: None, command: Vec::new() };
+    let mut opts = RunOptions {
+        root: "/".into(),
+        hostname: None,
+        command: Vec::new(),
+    };
     let mut i = 0;
     while i < args.len() {
         match args[i].as_str() {
@@ -59,7 +63,10 @@ fn parse_run(args: &[String]) -> Result<RunOptions, String> {
                 break;
             }
             "--root" | "--hostname" => {
-                let value = args.get(i + 1).ok_or_else(|| format!("{} needs a value", args[i]))?.clone();
+                let value = args
+                    .get(i + 1)
+                    .ok_or_else(|| format!("{} needs a value", args[i]))?
+                    .clone();
                 if args[i] == "--root" {
                     opts.root = value;
                 } else {
@@ -67,7 +74,9 @@ fn parse_run(args: &[String]) -> Result<RunOptions, String> {
                 }
                 i += 2;
             }
-            other if other.starts_with('-') => return Err(format!("unknown option `{other}`\n{USAGE}")),
+            other if other.starts_with('-') => {
+                return Err(format!("unknown option `{other}`\n{USAGE}"))
+            }
             _ => {
                 opts.command = args[i..].to_vec();
                 break;
@@ -91,14 +100,26 @@ fn run(args: &[String]) -> Result<u8, String> {
     if !root.is_dir() {
         return Err(format!("container root {} is not a directory", opts.root));
     }
-    let root = root.canonicalize().map_err(|e| format!("container root {}: {e}", opts.root))?;
-    let root = CString::new(root.as_os_str().as_bytes()).map_err(|_| "root contains a NUL byte".to_string())?;
-    let hostname = opts.hostname.as_deref().map(|h| c_string("hostname", h)).transpose()?;
-    let argv: Vec<CString> =
-        opts.command.iter().map(|a| c_string("argument", a)).collect::<Result<_, _>>()?;
+    let root = root
+        .canonicalize()
+        .map_err(|e| format!("container root {}: {e}", opts.root))?;
+    let root = CString::new(root.as_os_str().as_bytes())
+        .map_err(|_| "root contains a NUL byte".to_string())?;
+    let hostname = opts
+        .hostname
+        .as_deref()
+        .map(|h| c_string("hostname", h))
+        .transpose()?;
+    let argv: Vec<CString> = opts
+        .command
+        .iter()
+        .map(|a| c_string("argument", a))
+        .collect::<Result<_, _>>()?;
 
     let device = Device::open().map_err(|e| e.to_string())?;
-    let id = device.create(&root, hostname.as_deref()).map_err(|e| e.to_string())?;
+    let id = device
+        .create(&root, hostname.as_deref())
+        .map_err(|e| e.to_string())?;
     let status = spawn_in(&device, id, &argv);
     let removed = device.remove(id);
     let status = status?;
@@ -135,7 +156,11 @@ fn spawn_in(device: &Device, id: u32, argv: &[CString]) -> Result<u8, String> {
                 let msg = format!("rvisor: cannot run {}: {err}\n", argv[0].to_string_lossy());
                 // SAFETY: writing a live buffer to stderr.
                 unsafe { libc::write(2, msg.as_ptr().cast(), msg.len()) };
-                if err.raw_os_error() == Some(libc::ENOENT) { 127 } else { 126 }
+                if err.raw_os_error() == Some(libc::ENOENT) {
+                    127
+                } else {
+                    126
+                }
             }
             Err(e) => {
                 let msg = format!("rvisor: {e}\n");
@@ -169,16 +194,24 @@ fn spawn_in(device: &Device, id: u32, argv: &[CString]) -> Result<u8, String> {
 fn ps() -> Result<u8, String> {
     let device = Device::open().map_err(|e| e.to_string())?;
     let list = device.list().map_err(|e| e.to_string())?;
-    println!("{:>4}  {:>7}  {:<8}  {:<20}  ROOT", "ID", "MEMBERS", "STATE", "HOSTNAME");
+    println!(
+        "{:>4}  {:>7}  {:<8}  {:<20}  ROOT",
+        "ID", "MEMBERS", "STATE", "HOSTNAME"
+    );
     for c in list {
         let state = if c.dying { "dying" } else { "running" };
-        println!("{:>4}  {:>7}  {:<8}  {:<20}  {}", c.id, c.members, state, c.hostname, c.root);
+        println!(
+            "{:>4}  {:>7}  {:<8}  {:<20}  {}",
+            c.id, c.members, state, c.hostname, c.root
+        );
     }
     Ok(0)
 }
 
 fn rm(id: &str) -> Result<u8, String> {
-    let id: u32 = id.parse().map_err(|_| format!("`{id}` is not a container id"))?;
+    let id: u32 = id
+        .parse()
+        .map_err(|_| format!("`{id}` is not a container id"))?;
     let device = Device::open().map_err(|e| e.to_string())?;
     device.remove(id).map_err(|e| e.to_string())?;
     Ok(0)

@@ -11,6 +11,7 @@ const NO_STD_CRATES: &[&str] = &[
     "kernel-async",
     "zircon-object",
     "kernel-hostfs",
+    "linux-object",
 ];
 
 /// Sets up, then boots a guest and runs a shell in a container: its pid is 1, its child's 2.
