@@ -8,6 +8,9 @@
 //! - [`fd_table`]: [`FdTable`](fd_table::FdTable), a process's descriptors.
 //! - [`elf`]: the ELF loader — static and `PT_INTERP` executables mapped through the
 //!   [`AddressSpace`](elf::AddressSpace) trait, and the initial stack (argv, envp, auxv).
+//! - [`process`]: [`LinuxProcess`](process::LinuxProcess) — pid, parent, cwd, fd table,
+//!   children, exit status and `wait4`.
+//! - [`container`]: [`Container`](container::Container) — id, root, physical memory, pids.
 //!
 //! Nothing here touches the kernel: the host's files come in through the
 //! [`HostStdio`](fs::HostStdio) trait, memory through the traits of the ELF loader.
@@ -32,10 +35,12 @@
 
 extern crate alloc;
 
+pub mod container;
 pub mod elf;
 pub mod error;
 pub mod fd_table;
 pub mod fs;
+pub mod process;
 
 #[cfg(test)]
 mod test_executor;

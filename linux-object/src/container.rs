@@ -1,0 +1,316 @@
+//! [`Container`]: one sandbox — its id, its root directory, its physical memory, and its pid
+//! table.
+//!
+//! Pids are the container's own: the first process is pid 1, later ones take the next pid
+//! after the last one handed out, so a reaped process's pid comes back only after the
+//! counter wraps at [`PID_MAX`] (to 2: pid 1 is the first process's for good). A process
+//! whose parent exits is adopted by pid 1, which reaps it.
+//!
+//! ```
+//! use kernel_hostfs::{FileSystem, HostFs};
+//! use linux_object::container::Container;
+//! use linux_object::process::ExitStatus;
+//! # let dir = std::env::temp_dir().join(format!("linux-object-doc-container-{}", std::process::id()));
+//! # std::fs::create_dir_all(&dir).unwrap();
+//! let memory = kernel_hal_lkm::platform().unwrap().new_physical_memory(16).unwrap();
+//! let container = Container::new(7, HostFs::new(&dir)?.root_inode(), memory);
+//! let init = container.spawn_init("/sbin/init".into())?;
+//! let child = init.fork()?;
+//! assert_eq!((init.pid(), child.pid(), child.ppid()), (1, 2, 1));
+//! child.exit(ExitStatus::Exited(3));
+//! assert_eq!(container.pids(), [1, 2]); // a zombie keeps its pid until reaped
+//! # Ok::<(), linux_object::LxError>(())
+//! ```
+
+use crate::error::{LxError, LxResult};
+use crate::fd_table::FdTable;
+use crate::process::{LinuxProcess, WorkingDir};
+use alloc::collections::BTreeMap;
+use alloc::string::String;
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+use kernel_hal_lkm::PhysicalMemory;
+use kernel_hostfs::INode;
+use spin::Mutex;
+
+/// A process id inside a container.
+pub type Pid = u32;
+
+/// Pids are below this: Linux's default `kernel.pid_max`.
+pub const PID_MAX: Pid = 32768;
+
+/// The first process's pid.
+pub const INIT_PID: Pid = 1;
+
+struct PidTable {
+    processes: BTreeMap<Pid, Arc<LinuxProcess>>,
+    /// The pid the next search starts from.
+    next: Pid,
+}
+
+/// A container.
+pub struct Container {
+    id: u64,
+    root: Arc<dyn INode>,
+    memory: Arc<dyn PhysicalMemory>,
+    pids: Mutex<PidTable>,
+}
+
+impl Container {
+    /// A container with no process yet.
+    pub fn new(id: u64, root: Arc<dyn INode>, memory: Arc<dyn PhysicalMemory>) -> Arc<Self> {
+        Arc::new(Self {
+            id,
+            root,
+            memory,
+            pids: Mutex::new(PidTable {
+                processes: BTreeMap::new(),
+                next: INIT_PID,
+            }),
+        })
+    }
+
+    /// The container's id.
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+
+    /// The root directory of its filesystem.
+    pub fn root(&self) -> &Arc<dyn INode> {
+        &self.root
+    }
+
+    /// Its physical memory, where its programs' frames live.
+    pub fn physical_memory(&self) -> &Arc<dyn PhysicalMemory> {
+        &self.memory
+    }
+
+    /// Creates the first process, pid 1, at the root with no descriptors; `EEXIST` if it was
+    /// created already.
+    pub fn spawn_init(self: &Arc<Self>, exec_path: String) -> LxResult<Arc<LinuxProcess>> {
+        let mut table = self.pids.lock();
+        if table.next != INIT_PID {
+            return Err(LxError::EEXIST);
+        }
+        let cwd = WorkingDir {
+            inode: self.root.clone(),
+            path: String::from("/"),
+        };
+        let init = LinuxProcess::new(INIT_PID, self, None, cwd, exec_path, FdTable::new());
+        table.processes.insert(INIT_PID, init.clone());
+        table.next = INIT_PID + 1;
+        Ok(init)
+    }
+
+    /// Allocates a pid and registers the process `make` builds with it. `EAGAIN` when every
+    /// pid is taken (as `fork` fails), `ESRCH` before the first process exists.
+    pub(crate) fn register(
+        self: &Arc<Self>,
+        make: impl FnOnce(Pid, &Arc<Self>) -> Arc<LinuxProcess>,
+    ) -> LxResult<Arc<LinuxProcess>> {
+        let mut table = self.pids.lock();
+        if table.next == INIT_PID {
+            return Err(LxError::ESRCH);
+        }
+        let start = table.next;
+        let mut pid = start;
+        while table.processes.contains_key(&pid) {
+            pid = if pid + 1 >= PID_MAX {
+                INIT_PID + 1
+            } else {
+                pid + 1
+            };
+            if pid == start {
+                return Err(LxError::EAGAIN);
+            }
+        }
+        let process = make(pid, self);
+        table.processes.insert(pid, process.clone());
+        table.next = if pid + 1 >= PID_MAX {
+            INIT_PID + 1
+        } else {
+            pid + 1
+        };
+        Ok(process)
+    }
+
+    /// Frees a reaped process's pid.
+    pub(crate) fn release(&self, pid: Pid) {
+        self.pids.lock().processes.remove(&pid);
+    }
+
+    /// Hands the children of exiting process `from` to pid 1; if pid 1 itself is exiting
+    /// (or gone) they keep no parent.
+    pub(crate) fn adopt_orphans(&self, from: Pid, orphans: BTreeMap<Pid, Arc<LinuxProcess>>) {
+        if orphans.is_empty() {
+            return;
+        }
+        match self.process(INIT_PID).filter(|_| from != INIT_PID) {
+            Some(init) => init.adopt(orphans),
+            None => orphans.values().for_each(|orphan| orphan.orphan()),
+        }
+    }
+
+    /// The process with `pid`, zombies included.
+    pub fn process(&self, pid: Pid) -> Option<Arc<LinuxProcess>> {
+        self.pids.lock().processes.get(&pid).cloned()
+    }
+
+    /// Every pid in use, in order.
+    pub fn pids(&self) -> Vec<Pid> {
+        self.pids.lock().processes.keys().copied().collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fs::{FileLike, OpenFlags, Pipe};
+    use crate::process::{ExitStatus, WaitTarget};
+    use crate::test_executor::{block_on, poll_once, CountingWaker};
+    use kernel_hostfs::{FileSystem, HostFs};
+    use std::pin::pin;
+    use std::task::Poll;
+
+    fn new_container() -> Arc<Container> {
+        let dir =
+            std::env::temp_dir().join(format!("linux-object-container-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let memory = kernel_hal_lkm::platform()
+            .unwrap()
+            .new_physical_memory(4)
+            .unwrap();
+        Container::new(1, HostFs::new(&dir).unwrap().root_inode(), memory)
+    }
+
+    #[test]
+    fn pid_1_comes_first_and_only_once() {
+        let container = new_container();
+        assert_eq!(container.id(), 1);
+        let init = container.spawn_init("/init".into()).unwrap();
+        assert_eq!((init.pid(), init.ppid()), (1, 0));
+        assert_eq!(init.cwd().path, "/");
+        assert!(matches!(
+            container.spawn_init("/init".into()),
+            Err(LxError::EEXIST)
+        ));
+        let fresh = new_container();
+        assert_eq!(
+            fresh.register(|_, _| unreachable!()).err(),
+            Some(LxError::ESRCH)
+        );
+    }
+
+    #[test]
+    fn reaped_pids_come_back_only_after_the_counter_wraps() {
+        let container = new_container();
+        let init = container.spawn_init("/init".into()).unwrap();
+        let first = init.fork().unwrap();
+        assert_eq!(first.pid(), 2);
+        first.exit(ExitStatus::Exited(0));
+        assert_eq!(
+            block_on(init.wait_child(WaitTarget::Pid(2), false)),
+            Ok(Some((2, ExitStatus::Exited(0))))
+        );
+        assert_eq!(container.pids(), [1]);
+        assert_eq!(
+            init.fork().unwrap().pid(),
+            3,
+            "2 is free but not reused yet"
+        );
+        container.pids.lock().next = PID_MAX - 1;
+        assert_eq!(init.fork().unwrap().pid(), PID_MAX - 1);
+        assert_eq!(
+            init.fork().unwrap().pid(),
+            2,
+            "wrapped, 1 skipped, 2 free again"
+        );
+        assert_eq!(init.fork().unwrap().pid(), 4, "3 still in use");
+    }
+
+    #[test]
+    fn fork_fails_with_eagain_when_every_pid_is_taken() {
+        let container = new_container();
+        let init = container.spawn_init("/init".into()).unwrap();
+        for _ in 2..PID_MAX {
+            init.fork().unwrap();
+        }
+        assert_eq!(init.fork().err(), Some(LxError::EAGAIN));
+    }
+
+    #[test]
+    fn wait_reaps_zombies_and_reports_echild_and_wnohang() {
+        let container = new_container();
+        let init = container.spawn_init("/init".into()).unwrap();
+        assert_eq!(
+            block_on(init.wait_child(WaitTarget::Any, false)),
+            Err(LxError::ECHILD)
+        );
+        let child = init.fork().unwrap();
+        assert_eq!(block_on(init.wait_child(WaitTarget::Any, true)), Ok(None));
+        assert_eq!(
+            block_on(init.wait_child(WaitTarget::Pid(99), true)),
+            Err(LxError::ECHILD)
+        );
+        let (counter, waker) = CountingWaker::new();
+        let mut wait = pin!(init.wait_child(WaitTarget::Any, false));
+        assert!(poll_once(wait.as_mut(), &waker).is_pending());
+        child.exit(ExitStatus::Exited(7));
+        assert_eq!(child.exit_status(), Some(ExitStatus::Exited(7)));
+        assert_eq!(container.pids(), [1, 2], "a zombie until reaped");
+        assert_eq!(counter.wakes(), 1);
+        assert_eq!(
+            poll_once(wait.as_mut(), &waker),
+            Poll::Ready(Ok(Some((2, ExitStatus::Exited(7)))))
+        );
+        assert_eq!(container.pids(), [1]);
+        assert_eq!(ExitStatus::Exited(7).wait_status(), 7 << 8);
+        assert_eq!(ExitStatus::Signaled(9).wait_status(), 9);
+    }
+
+    #[test]
+    fn orphans_go_to_pid_1_which_reaps_them() {
+        let container = new_container();
+        let init = container.spawn_init("/init".into()).unwrap();
+        let parent = init.fork().unwrap();
+        let grandchild = parent.fork().unwrap();
+        grandchild.exit(ExitStatus::Exited(1)); // a zombie whose parent never waits
+        let running = parent.fork().unwrap();
+        parent.exit(ExitStatus::Exited(0));
+        assert_eq!(running.ppid(), 1);
+        assert_eq!(grandchild.ppid(), 1);
+        assert_eq!(init.children(), [2, 3, 4]);
+        let mut reaped: Vec<Pid> = Vec::new();
+        while let Ok(Some((pid, _))) = block_on(init.wait_child(WaitTarget::Any, true)) {
+            reaped.push(pid);
+        }
+        assert_eq!(reaped, [2, 3]);
+        assert_eq!(container.pids(), [1, 4]);
+    }
+
+    #[test]
+    fn fork_copies_descriptors_and_exit_closes_them() {
+        let container = new_container();
+        let init = container.spawn_init("/init".into()).unwrap();
+        let (reader, writer) = Pipe::new_pair(OpenFlags::empty());
+        init.files().add(writer, true).unwrap();
+        let child = init.fork().unwrap();
+        assert_eq!(child.exec_path(), "/init");
+        init.files().close(0).unwrap();
+        assert_eq!(
+            reader.read(&mut [0; 1]),
+            Err(LxError::EAGAIN),
+            "the child holds a writer"
+        );
+        child.exit(ExitStatus::Exited(0));
+        assert_eq!(reader.read(&mut [0; 1]), Ok(0), "end of file");
+        let other = init.fork().unwrap();
+        other
+            .files()
+            .add(Pipe::new_pair(OpenFlags::empty()).1, true)
+            .unwrap();
+        other.did_exec("/bin/sh".into());
+        assert_eq!(other.exec_path(), "/bin/sh");
+        assert!(other.files().is_empty(), "close-on-exec");
+    }
+}
