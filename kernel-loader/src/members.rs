@@ -83,15 +83,7 @@ impl MemberTable {
 
     /// Runs `f` on `task`'s record under the bucket lock: `f` must not sleep.
     pub fn with<R>(&self, task: TaskId, f: impl FnOnce(&Member) -> R) -> Option<R> {
-        let bucket = self.bucket(task).lock();
-        let mut node = bucket.as_deref();
-        while let Some(n) = node {
-            if n.task == task {
-                return Some(f(&n.member));
-            }
-            node = n.next.as_deref();
-        }
-        None
+        find(&self.bucket(task).lock(), task).map(f)
     }
 
     /// [`MemberTable::with`] where preemption is disabled already (the gate's callback).
@@ -101,15 +93,7 @@ impl MemberTable {
         atomic: &AtomicContext,
         f: impl FnOnce(&Member) -> R,
     ) -> Option<R> {
-        let bucket = self.bucket(task).lock_atomic(atomic);
-        let mut node = bucket.as_deref();
-        while let Some(n) = node {
-            if n.task == task {
-                return Some(f(&n.member));
-            }
-            node = n.next.as_deref();
-        }
-        None
+        find(&self.bucket(task).lock_atomic(atomic), task).map(f)
     }
 
     /// Changes `task`'s record under the bucket lock: `f` must not sleep.
@@ -158,4 +142,16 @@ impl MemberTable {
             }
         }
     }
+}
+
+/// `task`'s record in a bucket's chain.
+fn find(chain: &Option<Box<Node>>, task: TaskId) -> Option<&Member> {
+    let mut node = chain.as_deref();
+    while let Some(n) = node {
+        if n.task == task {
+            return Some(&n.member);
+        }
+        node = n.next.as_deref();
+    }
+    None
 }
