@@ -7,7 +7,6 @@ use std::fmt::Write as _;
 use std::fs;
 
 use crate::guest::{self, EXIT_MARK};
-use crate::kernels;
 use crate::util::{self, step};
 
 /// The runs, in guest order, and the label the guest program prints for each.
@@ -20,12 +19,7 @@ struct Row {
 }
 
 pub fn run(args: &[String]) -> Result<u8, String> {
-    let mut args = args.to_vec();
-    let series = util::take_option(&mut args, "--kernel")?;
-    util::no_more(&args)?;
-    let selected = kernels::selected(series.as_deref())?;
-    let object = crate::build::rust_object()?;
-    let userland = guest::build_userland()?;
+    let (selected, object, userland) = guest::prepare(args)?;
     let body = format!(
         "/tests/bench native\ninsmod /rvisor.ko\n/tests/bench host_tax\nrvisor run -- /tests/bench contained\necho \"{EXIT_MARK}$?@@\""
     );

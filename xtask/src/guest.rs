@@ -32,6 +32,17 @@ pub struct Userland {
     pub programs: Vec<PathBuf>,
 }
 
+/// What every suite boot needs, from `[--kernel SERIES]`: the kernels, the Rust object of
+/// rvisor.ko (built once for all of them) and the guest userland.
+pub fn prepare(args: &[String]) -> Result<(Vec<Kernel>, PathBuf, Userland), String> {
+    let mut args = args.to_vec();
+    let series = util::take_option(&mut args, "--kernel")?;
+    util::no_more(&args)?;
+    let selected = crate::kernels::selected(series.as_deref())?;
+    let object = crate::build::rust_object()?;
+    Ok((selected, object, build_userland()?))
+}
+
 /// Builds the static CLI and the static C guest programs.
 pub fn build_userland() -> Result<Userland, String> {
     let root = util::root();

@@ -1,20 +1,14 @@
 //! `cargo xtask test-ko`: the in-VM suite (`tests` crate) on every supported kernel.
 
 use crate::guest::{self, EXIT_MARK};
-use crate::kernels;
-use crate::util::{self, step};
+use crate::util::step;
 
 /// Per-case limit inside the guest, and for the whole boot.
 const CASE_TIMEOUT_S: u32 = 60;
 const BOOT_TIMEOUT_S: u32 = 900;
 
 pub fn run(args: &[String]) -> Result<u8, String> {
-    let mut args = args.to_vec();
-    let series = util::take_option(&mut args, "--kernel")?;
-    util::no_more(&args)?;
-    let selected = kernels::selected(series.as_deref())?;
-    let object = crate::build::rust_object()?;
-    let userland = guest::build_userland()?;
+    let (selected, object, userland) = guest::prepare(args)?;
     let cases = tests::cases();
     let mut files: Vec<(String, String)> = cases
         .iter()
