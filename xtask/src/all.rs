@@ -12,6 +12,7 @@ const NO_STD_CRATES: &[&str] = &[
     "zircon-object",
     "kernel-hostfs",
     "linux-object",
+    "rvisor-linux-syscall",
 ];
 
 /// Sets up, then boots a guest and runs a shell in a container: its pid is 1, its child's 2.

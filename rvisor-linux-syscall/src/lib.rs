@@ -1,0 +1,58 @@
+//! rVisor's Linux system calls.
+//!
+//! A [`Syscall`] is one call of one contained thread: the process it belongs to, its thread
+//! id, and the [`TaskHost`] that does what only the machine under the process can do (start a
+//! task, replace an address space, map memory). [`Syscall::run`] looks the number up in the
+//! dispatch table ([`table`]) and returns what the thread's `rax` gets: the result, or
+//! `-errno`. Numbers the table does not serve return `-ENOSYS`.
+//!
+//! Each call lives in a small function named after it (`sys_getpid`, `sys_openat`, …), one
+//! file per family; every user address goes through [`user`]'s typed pointers; every error is
+//! an [`LxError`]. The crate keeps no state of its own: the state is in `linux-object`.
+#![no_std]
+#![deny(unsafe_code)]
+#![warn(missing_docs)]
+
+extern crate alloc;
+#[cfg(test)]
+extern crate std;
+
+pub mod host;
+pub mod table;
+#[cfg(not(target_os = "none"))]
+pub mod testing;
+pub mod user;
+
+mod process;
+
+pub use host::TaskHost;
+pub use linux_object::{LxError, LxResult};
+
+use alloc::sync::Arc;
+use linux_object::container::Pid;
+use linux_object::process::LinuxProcess;
+
+/// What a served call returns to the dispatcher: the value for `rax`, or an errno.
+pub type SysResult = LxResult<usize>;
+
+/// One system call of one contained thread.
+pub struct Syscall<'a> {
+    /// The calling process.
+    pub process: &'a Arc<LinuxProcess>,
+    /// The calling thread's id inside the container.
+    pub tid: Pid,
+    /// The machine under the process.
+    pub host: &'a dyn TaskHost,
+}
+
+impl Syscall<'_> {
+    /// Serves call `nr` with arguments `args` and returns the value for the thread's `rax`:
+    /// the result, `-errno` on failure, `-ENOSYS` for a number this crate does not serve.
+    pub async fn run(&self, nr: u32, args: [usize; 6]) -> isize {
+        match self.dispatch(nr, args).await {
+            Some(Ok(value)) => value as isize,
+            Some(Err(error)) => -(error.errno() as isize),
+            None => -(LxError::ENOSYS.errno() as isize),
+        }
+    }
+}

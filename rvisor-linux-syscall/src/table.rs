@@ -1,0 +1,123 @@
+//! The dispatch table: every call this crate serves, by x86-64 number, in one list.
+//!
+//! Each line is `number name sync|async handler(args…)`. Arguments are the raw registers
+//! `a0`…`a5`, converted to the handler's parameter types by [`Arg`] (an `int` argument takes
+//! the low 32 bits, as Linux's `SYSCALL_DEFINE` wrappers do). From the one list the macro
+//! builds the `match` of [`Syscall::dispatch`] and [`SERVED`], which the documentation
+//! generator (`cargo xtask syscalls-doc`) and the kernel module's router read.
+//!
+//! ```
+//! use rvisor_linux_syscall::table::{served, SERVED};
+//!
+//! assert_eq!(served(39).map(|call| call.name), Some("getpid"));
+//! assert!(SERVED.windows(2).all(|pair| pair[0].nr < pair[1].nr));
+//! ```
+
+use crate::user::UserPtr;
+use crate::{SysResult, Syscall};
+
+/// A served call: its x86-64 number and name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ServedCall {
+    /// The x86-64 syscall number.
+    pub nr: u32,
+    /// Its name, as in `<asm/unistd_64.h>` without `__NR_`.
+    pub name: &'static str,
+}
+
+/// The served call numbered `nr`, if this crate serves it.
+pub fn served(nr: u32) -> Option<ServedCall> {
+    SERVED
+        .binary_search_by_key(&nr, |call| call.nr)
+        .ok()
+        .and_then(|index| SERVED.get(index).copied())
+}
+
+/// A register converted to a handler's parameter type.
+pub trait FromRegister {
+    /// The value of this type a register holding `raw` passes.
+    fn from_register(raw: usize) -> Self;
+}
+
+macro_rules! truncating_registers {
+    ($($type:ty),*) => {$(
+        impl FromRegister for $type {
+            fn from_register(raw: usize) -> Self {
+                // Truncation is the ABI: an `int` argument is the register's low 32 bits.
+                raw as $type
+            }
+        }
+    )*};
+}
+
+truncating_registers!(u32, i32, u64, i64, usize, isize);
+
+impl<T, P> FromRegister for UserPtr<T, P> {
+    fn from_register(raw: usize) -> Self {
+        Self::from(raw)
+    }
+}
+
+/// Converts a raw register to whatever type the handler's parameter has.
+trait Arg {
+    fn arg<T: FromRegister>(self) -> T;
+}
+
+impl Arg for usize {
+    fn arg<T: FromRegister>(self) -> T {
+        T::from_register(self)
+    }
+}
+
+macro_rules! call_handler {
+    (sync, $call:expr) => {
+        $call
+    };
+    (async, $call:expr) => {
+        $call.await
+    };
+}
+
+macro_rules! syscall_table {
+    (registers $registers:tt; $($nr:literal $name:ident $mode:ident $handler:ident($($arg:ident),*);)*) => {
+        /// Every served call, in increasing number.
+        pub const SERVED: &[ServedCall] = &[$(ServedCall { nr: $nr, name: stringify!($name) },)*];
+
+        impl Syscall<'_> {
+            /// Runs the handler of call `nr`; `None` if the table does not serve it.
+            #[allow(unused_variables)]
+            pub(crate) async fn dispatch(&self, nr: u32, args: [usize; 6]) -> Option<SysResult> {
+                let $registers = args;
+                Some(match nr {
+                    $($nr => call_handler!($mode, self.$handler($($arg.arg()),*)),)*
+                    _ => return None,
+                })
+            }
+        }
+    };
+}
+
+syscall_table! {
+    registers [a0, a1, a2, a3, a4, a5];
+
+    39 getpid sync sys_getpid();
+    110 getppid sync sys_getppid();
+    186 gettid sync sys_gettid();
+    218 set_tid_address sync sys_set_tid_address(a0);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_table_is_sorted_and_has_no_duplicates() {
+        assert!(SERVED.windows(2).all(|pair| pair[0].nr < pair[1].nr));
+    }
+
+    #[test]
+    fn int_arguments_take_the_low_32_bits() {
+        assert_eq!(i32::from_register(0xffff_ffff_0000_0003), 3);
+        assert_eq!(i32::from_register(0xffff_ffff), -1);
+    }
+}
