@@ -174,7 +174,7 @@ impl<T, P> UserPtr<T, P> {
     }
 
     /// The pointer `count` elements of `T` further; `EFAULT` if that overflows.
-    pub fn add(self, count: usize) -> LxResult<Self>
+    pub fn offset(self, count: usize) -> LxResult<Self>
     where
         T: UserValue,
     {
@@ -352,7 +352,7 @@ mod tests {
             UserInPtr::<u8>::from(USER_SPACE_END).read_cstring(10),
             Err(LxError::EFAULT)
         );
-        assert!(UserInPtr::<u8>::from(1).add(usize::MAX).is_err());
+        assert!(UserInPtr::<u8>::from(1).offset(usize::MAX).is_err());
     }
 
     #[test]
