@@ -1,0 +1,954 @@
+//! What a differential case is made of: [`Op`]s (one variant per call, with its arguments),
+//! their lowering to raw registers ([`Lowered`]), and what running one gives ([`Outcome`]).
+//!
+//! Both executors share the lowering ([`crate::exec`]): an op becomes a syscall number and up
+//! to six [`Arg`]s, each placed in the executor's user memory the same way, so the only thing
+//! that differs between the two runs is who serves the call.
+
+use std::fmt;
+
+/// A file descriptor argument.
+#[derive(Clone, PartialEq, Eq)]
+pub enum Fd {
+    /// The `n`-th descriptor an earlier op of the sequence returned (modulo how many there are;
+    /// [`NEVER_OPEN`] when there are none yet).
+    H(usize),
+    /// This number as is (`-1`, a never-opened number, …).
+    Raw(i32),
+    /// `AT_FDCWD`.
+    Cwd,
+}
+
+/// A descriptor number no sequence opens: using it gives `EBADF`.
+pub const NEVER_OPEN: i32 = 900;
+
+impl fmt::Debug for Fd {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::H(n) => write!(f, "h{n}"),
+            Self::Raw(n) => write!(f, "{n}"),
+            Self::Cwd => write!(f, "AT_FDCWD"),
+        }
+    }
+}
+
+/// A path argument.
+#[derive(Clone, PartialEq, Eq)]
+pub enum P {
+    /// These bytes, NUL-terminated.
+    S(Vec<u8>),
+    /// A pointer to an unmapped address (`EFAULT`).
+    Bad,
+    /// The null pointer.
+    Null,
+}
+
+impl fmt::Debug for P {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::S(bytes) if bytes.len() > 60 => write!(
+                f,
+                "{:?}…({} bytes)",
+                String::from_utf8_lossy(&bytes[..40]),
+                bytes.len()
+            ),
+            Self::S(bytes) => write!(f, "{:?}", String::from_utf8_lossy(bytes)),
+            Self::Bad => write!(f, "BADPTR"),
+            Self::Null => write!(f, "NULL"),
+        }
+    }
+}
+
+/// A path.
+pub fn p(path: &str) -> P {
+    P::S(path.as_bytes().to_vec())
+}
+
+/// An output buffer: mapped (of the call's length), unmapped, or null.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Out {
+    /// A mapped buffer.
+    Ok,
+    /// An unmapped address.
+    Bad,
+    /// The null pointer.
+    Null,
+}
+
+/// An input buffer.
+#[derive(Clone, PartialEq, Eq)]
+pub enum Data {
+    /// These bytes.
+    B(Vec<u8>),
+    /// `n` bytes at an unmapped address.
+    Bad(usize),
+}
+
+impl fmt::Debug for Data {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::B(bytes) => write!(f, "{:?}", String::from_utf8_lossy(bytes)),
+            Self::Bad(n) => write!(f, "BADPTR[{n}]"),
+        }
+    }
+}
+
+/// Bytes to write.
+pub fn d(text: &str) -> Data {
+    Data::B(text.as_bytes().to_vec())
+}
+
+/// An `loff_t *` argument (`sendfile`, `copy_file_range`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Off {
+    /// Null: use and move the file offset.
+    Null,
+    /// A pointer to this value; the value after the call is compared.
+    At(i64),
+    /// An unmapped address.
+    Bad,
+}
+
+/// One `iovec` of `readv`/`writev`.
+#[derive(Clone, PartialEq, Eq)]
+pub enum Seg {
+    /// `readv`: a mapped buffer of this length.
+    Out(usize),
+    /// `writev`: these bytes.
+    In(Vec<u8>),
+    /// This length at an unmapped address.
+    Bad(usize),
+}
+
+impl fmt::Debug for Seg {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Out(n) => write!(f, "[{n}]"),
+            Self::In(bytes) => write!(f, "{:?}", String::from_utf8_lossy(bytes)),
+            Self::Bad(n) => write!(f, "BADPTR[{n}]"),
+        }
+    }
+}
+
+/// An `iovec` array.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Iov {
+    /// These segments; `cnt` overrides `iovcnt` when set (negative, over `IOV_MAX`, …).
+    V(Vec<Seg>, Option<i64>),
+    /// The array itself at an unmapped address, with this `iovcnt`.
+    Bad(i64),
+}
+
+/// One call with its arguments.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[allow(missing_docs)]
+pub enum Op {
+    Read {
+        fd: Fd,
+        buf: Out,
+        count: usize,
+    },
+    Write {
+        fd: Fd,
+        data: Data,
+    },
+    Open {
+        path: P,
+        flags: i32,
+        mode: u32,
+    },
+    Openat {
+        dirfd: Fd,
+        path: P,
+        flags: i32,
+        mode: u32,
+    },
+    Close {
+        fd: Fd,
+    },
+    Stat {
+        path: P,
+        buf: Out,
+    },
+    Fstat {
+        fd: Fd,
+        buf: Out,
+    },
+    Lstat {
+        path: P,
+        buf: Out,
+    },
+    Newfstatat {
+        dirfd: Fd,
+        path: P,
+        buf: Out,
+        flags: i32,
+    },
+    Lseek {
+        fd: Fd,
+        offset: i64,
+        whence: u32,
+    },
+    Ioctl {
+        fd: Fd,
+        request: u64,
+        arg: Out,
+    },
+    Pread64 {
+        fd: Fd,
+        buf: Out,
+        count: usize,
+        offset: i64,
+    },
+    Pwrite64 {
+        fd: Fd,
+        data: Data,
+        offset: i64,
+    },
+    Readv {
+        fd: Fd,
+        iov: Iov,
+    },
+    Writev {
+        fd: Fd,
+        iov: Iov,
+    },
+    Sendfile {
+        out_fd: Fd,
+        in_fd: Fd,
+        offset: Off,
+        count: usize,
+    },
+    Fcntl {
+        fd: Fd,
+        cmd: i32,
+        arg: u64,
+    },
+    Fsync {
+        fd: Fd,
+    },
+    Fdatasync {
+        fd: Fd,
+    },
+    Truncate {
+        path: P,
+        length: i64,
+    },
+    Ftruncate {
+        fd: Fd,
+        length: i64,
+    },
+    Getdents64 {
+        fd: Fd,
+        buf: Out,
+        count: usize,
+    },
+    Getcwd {
+        buf: Out,
+        size: usize,
+    },
+    Chdir {
+        path: P,
+    },
+    Fchdir {
+        fd: Fd,
+    },
+    Rename {
+        old: P,
+        new: P,
+    },
+    Renameat {
+        olddir: Fd,
+        old: P,
+        newdir: Fd,
+        new: P,
+    },
+    Mkdir {
+        path: P,
+        mode: u32,
+    },
+    Mkdirat {
+        dirfd: Fd,
+        path: P,
+        mode: u32,
+    },
+    Rmdir {
+        path: P,
+    },
+    Link {
+        old: P,
+        new: P,
+    },
+    Linkat {
+        olddir: Fd,
+        old: P,
+        newdir: Fd,
+        new: P,
+        flags: i32,
+    },
+    Unlink {
+        path: P,
+    },
+    Unlinkat {
+        dirfd: Fd,
+        path: P,
+        flags: i32,
+    },
+    Readlink {
+        path: P,
+        buf: Out,
+        size: usize,
+    },
+    Readlinkat {
+        dirfd: Fd,
+        path: P,
+        buf: Out,
+        size: usize,
+    },
+    Access {
+        path: P,
+        mode: i32,
+    },
+    Faccessat {
+        dirfd: Fd,
+        path: P,
+        mode: i32,
+    },
+    CopyFileRange {
+        fd_in: Fd,
+        off_in: Off,
+        fd_out: Fd,
+        off_out: Off,
+        len: usize,
+        flags: u32,
+    },
+    Sync,
+    Dup {
+        fd: Fd,
+    },
+    Dup2 {
+        old: Fd,
+        new: Fd,
+    },
+    Dup3 {
+        old: Fd,
+        new: Fd,
+        flags: i32,
+    },
+    Pipe {
+        buf: Out,
+    },
+    Pipe2 {
+        buf: Out,
+        flags: i32,
+    },
+}
+
+/// A raw argument, placed in user memory by the executor.
+#[derive(Debug, Clone)]
+pub enum Arg {
+    /// This register value.
+    Int(u64),
+    /// A descriptor, resolved against the sequence's handles.
+    Fd(Fd),
+    /// A NUL-terminated path (or a bad/null pointer).
+    Path(P),
+    /// An input buffer.
+    In(Data),
+    /// An output buffer of this many bytes.
+    Out(Out, usize),
+    /// An `loff_t *`.
+    Off(Off),
+    /// An `iovec` array.
+    Iov(Iov),
+}
+
+/// What to read back after a successful call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Capture {
+    /// Nothing beyond the return value.
+    None,
+    /// The first `ret` bytes of argument `i` (`read`, `readlink`).
+    Bytes(usize),
+    /// The `struct stat` at argument `i`.
+    Stat(usize),
+    /// The `linux_dirent64` records in the first `ret` bytes of argument `i`.
+    Dirents(usize),
+    /// The NUL-terminated string at argument `i` (`getcwd`).
+    CStr(usize),
+    /// The two `int`s at argument `i` (`pipe`); they become handles.
+    Pipe(usize),
+    /// The `int` at argument `i` (`ioctl(FIONREAD)`).
+    Int(usize),
+    /// The `iovec` buffers of argument `i`, concatenated, the first `ret` bytes (`readv`).
+    Iov(usize),
+    /// The `loff_t` values at these arguments after the call.
+    Offsets(usize, usize),
+}
+
+/// An op as a raw call.
+pub struct Lowered {
+    /// The x86-64 syscall number.
+    pub nr: i64,
+    /// Its arguments.
+    pub args: Vec<Arg>,
+    /// What to read back on success.
+    pub capture: Capture,
+    /// A successful return value is a new descriptor.
+    pub returns_fd: bool,
+}
+
+fn int(value: impl TryInto<i64>) -> Arg {
+    Arg::Int(value.try_into().unwrap_or(-1) as u64)
+}
+
+impl Op {
+    /// The call's name, as in `<asm/unistd_64.h>` (and in the table's `SERVED`).
+    pub fn name(&self) -> &'static str {
+        self.lower_parts().0
+    }
+
+    fn lower_parts(&self) -> (&'static str, i64, Vec<Arg>, Capture, bool) {
+        use libc::*;
+        let fd = |fd: &Fd| Arg::Fd(fd.clone());
+        let path = |path: &P| Arg::Path(path.clone());
+        let data_len = |data: &Data| match data {
+            Data::B(bytes) => bytes.len(),
+            Data::Bad(n) => *n,
+        };
+        let none = Capture::None;
+        match self {
+            Op::Read { fd: f, buf, count } => (
+                "read",
+                SYS_read,
+                vec![fd(f), Arg::Out(*buf, *count), int(*count)],
+                Capture::Bytes(1),
+                false,
+            ),
+            Op::Write { fd: f, data } => (
+                "write",
+                SYS_write,
+                vec![fd(f), Arg::In(data.clone()), int(data_len(data))],
+                none,
+                false,
+            ),
+            Op::Open {
+                path: pa,
+                flags,
+                mode,
+            } => (
+                "open",
+                SYS_open,
+                vec![path(pa), int(*flags), int(*mode)],
+                none,
+                true,
+            ),
+            Op::Openat {
+                dirfd,
+                path: pa,
+                flags,
+                mode,
+            } => (
+                "openat",
+                SYS_openat,
+                vec![fd(dirfd), path(pa), int(*flags), int(*mode)],
+                none,
+                true,
+            ),
+            Op::Close { fd: f } => ("close", SYS_close, vec![fd(f)], none, false),
+            Op::Stat { path: pa, buf } => (
+                "stat",
+                SYS_stat,
+                vec![path(pa), Arg::Out(*buf, STAT_SIZE)],
+                Capture::Stat(1),
+                false,
+            ),
+            Op::Fstat { fd: f, buf } => (
+                "fstat",
+                SYS_fstat,
+                vec![fd(f), Arg::Out(*buf, STAT_SIZE)],
+                Capture::Stat(1),
+                false,
+            ),
+            Op::Lstat { path: pa, buf } => (
+                "lstat",
+                SYS_lstat,
+                vec![path(pa), Arg::Out(*buf, STAT_SIZE)],
+                Capture::Stat(1),
+                false,
+            ),
+            Op::Newfstatat {
+                dirfd,
+                path: pa,
+                buf,
+                flags,
+            } => (
+                "newfstatat",
+                SYS_newfstatat,
+                vec![fd(dirfd), path(pa), Arg::Out(*buf, STAT_SIZE), int(*flags)],
+                Capture::Stat(2),
+                false,
+            ),
+            Op::Lseek {
+                fd: f,
+                offset,
+                whence,
+            } => (
+                "lseek",
+                SYS_lseek,
+                vec![fd(f), int(*offset), int(*whence)],
+                none,
+                false,
+            ),
+            Op::Ioctl {
+                fd: f,
+                request,
+                arg,
+            } => (
+                "ioctl",
+                SYS_ioctl,
+                vec![fd(f), Arg::Int(*request), Arg::Out(*arg, 64)],
+                if *request == FIONREAD {
+                    Capture::Int(2)
+                } else {
+                    none
+                },
+                false,
+            ),
+            Op::Pread64 {
+                fd: f,
+                buf,
+                count,
+                offset,
+            } => (
+                "pread64",
+                SYS_pread64,
+                vec![fd(f), Arg::Out(*buf, *count), int(*count), int(*offset)],
+                Capture::Bytes(1),
+                false,
+            ),
+            Op::Pwrite64 {
+                fd: f,
+                data,
+                offset,
+            } => (
+                "pwrite64",
+                SYS_pwrite64,
+                vec![
+                    fd(f),
+                    Arg::In(data.clone()),
+                    int(data_len(data)),
+                    int(*offset),
+                ],
+                none,
+                false,
+            ),
+            Op::Readv { fd: f, iov } => (
+                "readv",
+                SYS_readv,
+                vec![fd(f), Arg::Iov(iov.clone())],
+                Capture::Iov(1),
+                false,
+            ),
+            Op::Writev { fd: f, iov } => (
+                "writev",
+                SYS_writev,
+                vec![fd(f), Arg::Iov(iov.clone())],
+                none,
+                false,
+            ),
+            Op::Sendfile {
+                out_fd,
+                in_fd,
+                offset,
+                count,
+            } => (
+                "sendfile",
+                SYS_sendfile,
+                vec![fd(out_fd), fd(in_fd), Arg::Off(*offset), int(*count)],
+                Capture::Offsets(2, 2),
+                false,
+            ),
+            Op::Fcntl { fd: f, cmd, arg } => (
+                "fcntl",
+                SYS_fcntl,
+                vec![fd(f), int(*cmd), Arg::Int(*arg)],
+                none,
+                matches!(*cmd, F_DUPFD | F_DUPFD_CLOEXEC),
+            ),
+            Op::Fsync { fd: f } => ("fsync", SYS_fsync, vec![fd(f)], none, false),
+            Op::Fdatasync { fd: f } => ("fdatasync", SYS_fdatasync, vec![fd(f)], none, false),
+            Op::Truncate { path: pa, length } => (
+                "truncate",
+                SYS_truncate,
+                vec![path(pa), int(*length)],
+                none,
+                false,
+            ),
+            Op::Ftruncate { fd: f, length } => (
+                "ftruncate",
+                SYS_ftruncate,
+                vec![fd(f), int(*length)],
+                none,
+                false,
+            ),
+            Op::Getdents64 { fd: f, buf, count } => (
+                "getdents64",
+                SYS_getdents64,
+                vec![fd(f), Arg::Out(*buf, *count), int(*count)],
+                Capture::Dirents(1),
+                false,
+            ),
+            Op::Getcwd { buf, size } => (
+                "getcwd",
+                SYS_getcwd,
+                vec![Arg::Out(*buf, *size), int(*size)],
+                Capture::CStr(0),
+                false,
+            ),
+            Op::Chdir { path: pa } => ("chdir", SYS_chdir, vec![path(pa)], none, false),
+            Op::Fchdir { fd: f } => ("fchdir", SYS_fchdir, vec![fd(f)], none, false),
+            Op::Rename { old, new } => (
+                "rename",
+                SYS_rename,
+                vec![path(old), path(new)],
+                none,
+                false,
+            ),
+            Op::Renameat {
+                olddir,
+                old,
+                newdir,
+                new,
+            } => (
+                "renameat",
+                SYS_renameat,
+                vec![fd(olddir), path(old), fd(newdir), path(new)],
+                none,
+                false,
+            ),
+            Op::Mkdir { path: pa, mode } => {
+                ("mkdir", SYS_mkdir, vec![path(pa), int(*mode)], none, false)
+            }
+            Op::Mkdirat {
+                dirfd,
+                path: pa,
+                mode,
+            } => (
+                "mkdirat",
+                SYS_mkdirat,
+                vec![fd(dirfd), path(pa), int(*mode)],
+                none,
+                false,
+            ),
+            Op::Rmdir { path: pa } => ("rmdir", SYS_rmdir, vec![path(pa)], none, false),
+            Op::Link { old, new } => ("link", SYS_link, vec![path(old), path(new)], none, false),
+            Op::Linkat {
+                olddir,
+                old,
+                newdir,
+                new,
+                flags,
+            } => (
+                "linkat",
+                SYS_linkat,
+                vec![fd(olddir), path(old), fd(newdir), path(new), int(*flags)],
+                none,
+                false,
+            ),
+            Op::Unlink { path: pa } => ("unlink", SYS_unlink, vec![path(pa)], none, false),
+            Op::Unlinkat {
+                dirfd,
+                path: pa,
+                flags,
+            } => (
+                "unlinkat",
+                SYS_unlinkat,
+                vec![fd(dirfd), path(pa), int(*flags)],
+                none,
+                false,
+            ),
+            Op::Readlink {
+                path: pa,
+                buf,
+                size,
+            } => (
+                "readlink",
+                SYS_readlink,
+                vec![path(pa), Arg::Out(*buf, *size), int(*size)],
+                Capture::Bytes(1),
+                false,
+            ),
+            Op::Readlinkat {
+                dirfd,
+                path: pa,
+                buf,
+                size,
+            } => (
+                "readlinkat",
+                SYS_readlinkat,
+                vec![fd(dirfd), path(pa), Arg::Out(*buf, *size), int(*size)],
+                Capture::Bytes(2),
+                false,
+            ),
+            Op::Access { path: pa, mode } => (
+                "access",
+                SYS_access,
+                vec![path(pa), int(*mode)],
+                none,
+                false,
+            ),
+            Op::Faccessat {
+                dirfd,
+                path: pa,
+                mode,
+            } => (
+                "faccessat",
+                SYS_faccessat,
+                vec![fd(dirfd), path(pa), int(*mode)],
+                none,
+                false,
+            ),
+            Op::CopyFileRange {
+                fd_in,
+                off_in,
+                fd_out,
+                off_out,
+                len,
+                flags,
+            } => (
+                "copy_file_range",
+                SYS_copy_file_range,
+                vec![
+                    fd(fd_in),
+                    Arg::Off(*off_in),
+                    fd(fd_out),
+                    Arg::Off(*off_out),
+                    int(*len),
+                    int(*flags),
+                ],
+                Capture::Offsets(1, 3),
+                false,
+            ),
+            Op::Sync => ("sync", SYS_sync, vec![], none, false),
+            Op::Dup { fd: f } => ("dup", SYS_dup, vec![fd(f)], none, true),
+            Op::Dup2 { old, new } => ("dup2", SYS_dup2, vec![fd(old), fd(new)], none, true),
+            Op::Dup3 { old, new, flags } => (
+                "dup3",
+                SYS_dup3,
+                vec![fd(old), fd(new), int(*flags)],
+                none,
+                true,
+            ),
+            Op::Pipe { buf } => (
+                "pipe",
+                SYS_pipe,
+                vec![Arg::Out(*buf, 8)],
+                Capture::Pipe(0),
+                false,
+            ),
+            Op::Pipe2 { buf, flags } => (
+                "pipe2",
+                SYS_pipe2,
+                vec![Arg::Out(*buf, 8), int(*flags)],
+                Capture::Pipe(0),
+                false,
+            ),
+        }
+    }
+
+    /// The op as a raw call.
+    pub fn lower(&self) -> Lowered {
+        let (_, nr, args, capture, returns_fd) = self.lower_parts();
+        Lowered {
+            nr,
+            args,
+            capture,
+            returns_fd,
+        }
+    }
+}
+
+/// `sizeof(struct stat)` on x86-64.
+pub const STAT_SIZE: usize = 144;
+
+/// The `stat` fields that must match.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatFields {
+    /// `st_mode`: type and permission bits.
+    pub mode: u32,
+    /// `st_nlink`.
+    pub nlink: u64,
+    /// `st_uid`, `st_gid`.
+    pub owner: (u32, u32),
+    /// `st_size`; `None` for a directory, whose size is the filesystem's business.
+    pub size: Option<i64>,
+}
+
+impl StatFields {
+    /// Decodes the fields of an x86-64 `struct stat`.
+    pub fn decode(raw: &[u8]) -> Self {
+        let u32_at = |at: usize| u32::from_le_bytes(raw[at..at + 4].try_into().unwrap());
+        let u64_at = |at: usize| u64::from_le_bytes(raw[at..at + 8].try_into().unwrap());
+        let mode = u32_at(24);
+        Self {
+            mode,
+            nlink: u64_at(16),
+            owner: (u32_at(28), u32_at(32)),
+            size: (mode & libc::S_IFMT != libc::S_IFDIR).then(|| u64_at(48) as i64),
+        }
+    }
+}
+
+/// What a call gave back beyond its return value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Got {
+    /// Nothing (failure, or a call that returns only a value).
+    Nothing,
+    /// Bytes read.
+    Bytes(Vec<u8>),
+    /// `stat` fields.
+    Stat(StatFields),
+    /// Directory entries, `(name, d_type)`, sorted by name (the order is the filesystem's).
+    Dirents(Vec<(Vec<u8>, u8)>),
+    /// The two descriptors of a pipe.
+    Fds(i32, i32),
+    /// An integer, or two offsets.
+    Ints(Vec<i64>),
+}
+
+/// What one call did: its result (value or errno) and what it gave back.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Outcome {
+    /// The return value, or the errno.
+    pub ret: Result<i64, i32>,
+    /// The data it returned through memory.
+    pub got: Got,
+}
+
+impl fmt::Debug for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.ret {
+            Ok(value) => write!(f, "Ok({value})")?,
+            Err(errno) => write!(f, "Err({})", errno_name(errno))?,
+        }
+        match &self.got {
+            Got::Nothing => Ok(()),
+            Got::Bytes(bytes) => write!(f, " bytes {:?}", String::from_utf8_lossy(bytes)),
+            Got::Stat(stat) => write!(
+                f,
+                " stat{{mode {:o}, nlink {}, owner {}:{}, size {:?}}}",
+                stat.mode, stat.nlink, stat.owner.0, stat.owner.1, stat.size
+            ),
+            Got::Dirents(entries) => {
+                let names: Vec<String> = entries
+                    .iter()
+                    .map(|(name, kind)| format!("{}/{kind}", String::from_utf8_lossy(name)))
+                    .collect();
+                write!(f, " dirents {names:?}")
+            }
+            Got::Fds(r, w) => write!(f, " fds [{r}, {w}]"),
+            Got::Ints(values) => write!(f, " ints {values:?}"),
+        }
+    }
+}
+
+/// `ENOENT` and friends by name, for reports.
+pub fn errno_name(errno: i32) -> String {
+    let name = match errno {
+        libc::EPERM => "EPERM",
+        libc::ENOENT => "ENOENT",
+        libc::EIO => "EIO",
+        libc::EBADF => "EBADF",
+        libc::EAGAIN => "EAGAIN",
+        libc::ENOMEM => "ENOMEM",
+        libc::EACCES => "EACCES",
+        libc::EFAULT => "EFAULT",
+        libc::EBUSY => "EBUSY",
+        libc::EEXIST => "EEXIST",
+        libc::EXDEV => "EXDEV",
+        libc::ENOTDIR => "ENOTDIR",
+        libc::EISDIR => "EISDIR",
+        libc::EINVAL => "EINVAL",
+        libc::EMFILE => "EMFILE",
+        libc::ENOTTY => "ENOTTY",
+        libc::EFBIG => "EFBIG",
+        libc::ENOSPC => "ENOSPC",
+        libc::ESPIPE => "ESPIPE",
+        libc::EROFS => "EROFS",
+        libc::EMLINK => "EMLINK",
+        libc::EPIPE => "EPIPE",
+        libc::ERANGE => "ERANGE",
+        libc::ENAMETOOLONG => "ENAMETOOLONG",
+        libc::ENOSYS => "ENOSYS",
+        libc::ENOTEMPTY => "ENOTEMPTY",
+        libc::ELOOP => "ELOOP",
+        libc::EOPNOTSUPP => "EOPNOTSUPP",
+        libc::EOVERFLOW => "EOVERFLOW",
+        _ => return format!("errno {errno}"),
+    };
+    name.to_string()
+}
+
+/// An object created identically in both scratch roots before a case runs.
+#[derive(Debug, Clone)]
+pub enum Fixture {
+    /// A regular file with this content and permission bits.
+    File(&'static str, &'static [u8], u32),
+    /// A directory with these permission bits.
+    Dir(&'static str, u32),
+    /// A symbolic link with this target.
+    Symlink(&'static str, &'static str),
+    /// A hard link to an existing fixture.
+    Hardlink(&'static str, &'static str),
+    /// Owner and group of an existing fixture (not following links).
+    Owner(&'static str, u32, u32),
+}
+
+/// Who runs the sequence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Creds {
+    /// Real, effective and saved uid.
+    pub uid: u32,
+    /// Real, effective and saved gid; no supplementary groups.
+    pub gid: u32,
+}
+
+/// Root.
+pub const ROOT: Creds = Creds { uid: 0, gid: 0 };
+/// `nobody`: the unprivileged user of the permission cases.
+pub const NOBODY: Creds = Creds {
+    uid: 65534,
+    gid: 65534,
+};
+
+/// A hand-written case: a fixture tree, credentials and a sequence of ops.
+#[derive(Debug, Clone)]
+pub struct Case {
+    /// A unique name (`family/what`).
+    pub name: String,
+    /// The tree both roots start with.
+    pub fixture: Vec<Fixture>,
+    /// Who runs the ops.
+    pub creds: Creds,
+    /// The ops, in order.
+    pub ops: Vec<Op>,
+}
+
+impl Case {
+    /// A case run as root.
+    pub fn new(name: &str, fixture: &[Fixture], ops: Vec<Op>) -> Self {
+        Self {
+            name: name.to_string(),
+            fixture: fixture.to_vec(),
+            creds: ROOT,
+            ops,
+        }
+    }
+
+    /// The same case run as `creds`.
+    pub fn as_user(mut self, creds: Creds) -> Self {
+        self.creds = creds;
+        self
+    }
+}

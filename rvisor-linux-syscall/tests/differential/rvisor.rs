@@ -1,0 +1,131 @@
+//! The rVisor executor: a container on a `HostFs` rooted at the scratch root, its first
+//! process with descriptors 0–2 taken (as a fresh Linux process has them), and every call
+//! made through `Syscall::run` with its memory in a `UserArena`.
+
+use std::path::Path;
+use std::pin::pin;
+use std::sync::Arc;
+use std::task::{Context, Poll, Wake, Waker};
+use std::thread::{self, Thread};
+use std::time::{Duration, Instant};
+
+use kernel_hostfs::{FileSystem, HostFs};
+use linux_object::container::Container;
+use linux_object::fs::{OpenFlags, Pipe};
+use linux_object::process::LinuxProcess;
+use rvisor_linux_syscall::testing::UserArena;
+use rvisor_linux_syscall::{Syscall, TaskHost};
+
+use crate::exec::{run_ops, Side};
+use crate::model::{Creds, Op, Outcome};
+
+/// The errno reported for a call that was still pending after [`BLOCK_LIMIT`].
+pub const BLOCKED: i32 = 0xb10c;
+const BLOCK_LIMIT: Duration = Duration::from_secs(5);
+// `UserArena::new` fails above 32 pages (one contiguous buddy block of the host memory).
+const ARENA_PAGES: usize = 32;
+
+/// The machine under the test process: nothing to do.
+struct TestHost;
+
+impl TaskHost for TestHost {
+    fn set_clear_child_tid(&self, _addr: usize) {}
+}
+
+struct Unparker(Thread);
+
+impl Wake for Unparker {
+    fn wake(self: Arc<Self>) {
+        self.0.unpark();
+    }
+}
+
+/// Drives `future` on this thread; `None` if it is still pending after [`BLOCK_LIMIT`].
+fn block_on<F: std::future::Future>(future: F) -> Option<F::Output> {
+    let mut future = pin!(future);
+    let waker = Waker::from(Arc::new(Unparker(thread::current())));
+    let deadline = Instant::now() + BLOCK_LIMIT;
+    loop {
+        if let Poll::Ready(output) = future.as_mut().poll(&mut Context::from_waker(&waker)) {
+            return Some(output);
+        }
+        let now = Instant::now();
+        if now >= deadline {
+            return None;
+        }
+        thread::park_timeout(deadline - now);
+    }
+}
+
+struct RvisorSide<'a> {
+    arena: &'a UserArena,
+    syscall: Syscall<'a>,
+}
+
+impl Side for RvisorSide<'_> {
+    fn put(&mut self, bytes: &[u8]) -> usize {
+        let mut buf = bytes.to_vec();
+        buf.push(0);
+        self.arena.put_bytes(&buf)
+    }
+
+    fn get(&self, addr: usize, len: usize) -> Vec<u8> {
+        self.arena.get_bytes(addr, len)
+    }
+
+    fn bad(&self) -> usize {
+        self.arena.unmapped()
+    }
+
+    fn call(&mut self, nr: i64, args: [usize; 6]) -> Result<i64, i32> {
+        match block_on(self.syscall.run(nr as u32, args)) {
+            None => Err(BLOCKED),
+            Some(ret) if (-4095..0).contains(&ret) => Err(-ret as i32),
+            Some(ret) => Ok(ret as i64),
+        }
+    }
+}
+
+/// Gives `process` the credentials `creds`; `false` if the syscall layer has no way to yet.
+fn set_credentials(_process: &Arc<LinuxProcess>, creds: Creds) -> bool {
+    creds.uid == 0 && creds.gid == 0
+}
+
+/// Runs `ops` through rVisor on a container rooted at `root`, as `creds`.
+pub fn run(root: &Path, creds: Creds, ops: &[Op]) -> Result<Vec<Outcome>, String> {
+    let fs = HostFs::new(root).map_err(|e| format!("HostFs::new: {e:?}"))?;
+    let memory = kernel_hal_lkm::platform()
+        .and_then(|platform| platform.new_physical_memory(16))
+        .map_err(|e| format!("physical memory: {e:?}"))?;
+    let container = Container::new(1, fs.root_inode(), memory);
+    let init = container
+        .spawn_init("/init".into())
+        .map_err(|e| format!("spawn_init: {e:?}"))?;
+    {
+        // 0, 1 and 2 are taken, as in a process started by a shell.
+        let mut files = init.files();
+        let (reader, writer) = Pipe::new_pair(OpenFlags::empty());
+        for file in [reader, writer.clone(), writer] {
+            files
+                .add(file, false)
+                .map_err(|e| format!("fd 0-2: {e:?}"))?;
+        }
+    }
+    if !set_credentials(&init, creds) {
+        return Err(format!(
+            "SKIPPED: no credentials API in LinuxProcess yet to run as {}:{}",
+            creds.uid, creds.gid
+        ));
+    }
+    let arena = UserArena::new(ARENA_PAGES);
+    let host = TestHost;
+    let mut side = RvisorSide {
+        arena: &arena,
+        syscall: Syscall {
+            process: &init,
+            tid: init.pid(),
+            host: &host,
+        },
+    };
+    Ok(run_ops(&mut side, ops))
+}
