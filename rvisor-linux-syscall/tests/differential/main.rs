@@ -301,20 +301,24 @@ fn coverage() {
         }
     }
     let served: BTreeSet<&str> = SERVED.iter().map(|call| call.name).collect();
-    let mut text = String::from(
-        "# Differential coverage: call -> hand-written cases where it succeeded / failed natively\n",
-    );
+    // `call: case, case, …` (what `cargo xtask syscalls-doc` reads), and the same split by
+    // whether the call succeeded or failed natively in the case.
+    let mut text = String::new();
+    let mut detail = String::new();
     for (call, (ok, err)) in &covered {
+        let all: BTreeSet<&String> = ok.iter().chain(err).collect();
+        let all: Vec<&str> = all.into_iter().map(String::as_str).collect();
+        let _ = writeln!(text, "{call}: {}", all.join(", "));
         let _ = writeln!(
-            text,
-            "{call}\t{}\tok: {}\terr: {}",
+            detail,
+            "{call} ({}) succeeds in: {}\n    fails in: {}",
             if served.contains(call) {
                 "served"
             } else {
-                "not-served"
+                "not served"
             },
-            ok.join(" "),
-            err.join(" ")
+            ok.join(", "),
+            err.join(", ")
         );
     }
     let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(
@@ -324,6 +328,8 @@ fn coverage() {
     let _ = std::fs::create_dir_all(&target);
     std::fs::write(target.join("differential-coverage.txt"), &text)
         .expect("writing target/differential-coverage.txt");
+    std::fs::write(target.join("differential-coverage-detail.txt"), &detail)
+        .expect("writing target/differential-coverage-detail.txt");
 
     let mut missing = Vec::new();
     let first_batch = &FILE_CALLS[..FILE_CALLS.iter().position(|c| *c == "creat").unwrap()];

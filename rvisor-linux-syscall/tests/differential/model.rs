@@ -947,7 +947,7 @@ impl Case {
     }
 
     /// The same case run as `creds`.
-    pub fn as_user(mut self, creds: Creds) -> Self {
+    pub fn run_as(mut self, creds: Creds) -> Self {
         self.creds = creds;
         self
     }

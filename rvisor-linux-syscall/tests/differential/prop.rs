@@ -117,16 +117,21 @@ fn op() -> impl Strategy<Value = Op> {
     ]
 }
 
+/// `PROPTEST_CASES`, or `default`.
+fn cases(default: u32) -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(default)
+}
+
 #[test]
 fn random_sequences() {
     if unsafe { libc::geteuid() } != 0 {
         eprintln!("differential/random_sequences: SKIPPED, the native executor needs root");
         return;
     }
-    let cases = std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(64);
+    let cases = cases(64);
     let mut runner = TestRunner::new(Config {
         cases,
         max_shrink_iters: 512,
@@ -142,5 +147,37 @@ fn random_sequences() {
     });
     if let Err(error) = result {
         panic!("a random sequence differs between Linux and rVisor (shrunk):\n{error}");
+    }
+}
+
+/// The harness itself: two native runs of the same random sequence in two fresh roots agree,
+/// so everything compared (values, bytes, `stat` fields, entries, trees) is determined by the
+/// sequence and a difference with rVisor is never noise.
+#[test]
+fn native_runs_are_deterministic() {
+    if unsafe { libc::geteuid() } != 0 {
+        return;
+    }
+    let mut runner = TestRunner::new(Config {
+        cases: cases(32),
+        failure_persistence: None,
+        ..Config::default()
+    });
+    let result = runner.run(&vec(op(), 1..=20), |ops| {
+        let scratch = crate::tree::Scratch::new();
+        crate::tree::build(&scratch.a(), FIX);
+        crate::tree::build(&scratch.b(), FIX);
+        let first = crate::native::run(&scratch.a(), ROOT, &ops).unwrap();
+        let second = crate::native::run(&scratch.b(), ROOT, &ops).unwrap();
+        prop_assert_eq!(first, second);
+        let trees = crate::tree::diff(
+            &crate::tree::snapshot(&scratch.a()),
+            &crate::tree::snapshot(&scratch.b()),
+        );
+        prop_assert!(trees.is_empty(), "{trees:?}");
+        Ok(())
+    });
+    if let Err(error) = result {
+        panic!("two native runs differ: the harness compares something nondeterministic:\n{error}");
     }
 }

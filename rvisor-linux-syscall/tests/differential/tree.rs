@@ -178,14 +178,13 @@ fn describe(node: Option<&Node>) -> String {
         None => "absent".to_string(),
         Some(node) => {
             let data = String::from_utf8_lossy(&node.data);
-            let data = if data.len() > 40 {
-                format!("{}…", &data[..data.floor_char_boundary(40)])
-            } else {
-                data.into_owned()
-            };
+            let mut shown: String = data.chars().take(40).collect();
+            if shown.len() < data.len() {
+                shown.push('…');
+            }
             format!(
                 "{} {:o} {}:{} nlink {} size {:?} {:?}",
-                node.kind, node.perm, node.owner.0, node.owner.1, node.nlink, node.size, data
+                node.kind, node.perm, node.owner.0, node.owner.1, node.nlink, node.size, shown
             )
         }
     }

@@ -68,7 +68,7 @@ pub fn case(name: &str, ops: Vec<Op>) -> Case {
 
 /// A case over [`FIX`], as `nobody` (65534:65534).
 pub fn nobody(name: &str, ops: Vec<Op>) -> Case {
-    Case::new(name, FIX, ops).as_user(NOBODY)
+    Case::new(name, FIX, ops).run_as(NOBODY)
 }
 
 /// The `n`-th descriptor the sequence opened.
