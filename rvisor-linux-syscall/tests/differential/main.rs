@@ -83,12 +83,17 @@ pub fn run_sequence(name: &str, fixture: &[Fixture], creds: Creds, ops: &[Op]) -
     let mut differs = false;
     for (index, ((op, a), b)) in ops.iter().zip(&native).zip(&rvisor).enumerate() {
         if a == b {
-            let _ = writeln!(report, "     #{index} {op:?}\n        both   {a:?}");
+            let _ = writeln!(
+                report,
+                "     #{index} {}\n        both   {a:?}",
+                model::describe(op)
+            );
         } else {
             differs = true;
             let _ = writeln!(
                 report,
-                "  !! #{index} {op:?}\n        native {a:?}\n        rVisor {b:?}"
+                "  !! #{index} {}\n        native {a:?}\n        rVisor {b:?}",
+                model::describe(op)
             );
         }
     }

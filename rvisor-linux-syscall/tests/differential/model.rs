@@ -952,3 +952,142 @@ impl Case {
         self
     }
 }
+
+fn bits(value: i64, names: &[(i64, &str)], zero: &str) -> String {
+    let mut parts = Vec::new();
+    let mut rest = value;
+    for &(bit, name) in names {
+        if bit != 0 && rest & bit == bit {
+            parts.push(name.to_string());
+            rest &= !bit;
+        }
+    }
+    if rest != 0 || parts.is_empty() {
+        if rest == 0 {
+            return zero.to_string();
+        }
+        parts.push(format!("{rest:#x}"));
+    }
+    parts.join("|")
+}
+
+fn open_flags(value: i64) -> String {
+    use libc::*;
+    let access = match value & 3 {
+        0 => "O_RDONLY",
+        1 => "O_WRONLY",
+        2 => "O_RDWR",
+        _ => "O_ACCMODE",
+    };
+    let others: &[(i64, &str)] = &[
+        (O_CREAT as i64, "O_CREAT"),
+        (O_EXCL as i64, "O_EXCL"),
+        (O_TRUNC as i64, "O_TRUNC"),
+        (O_APPEND as i64, "O_APPEND"),
+        (O_NONBLOCK as i64, "O_NONBLOCK"),
+        (O_DIRECTORY as i64, "O_DIRECTORY"),
+        (O_NOFOLLOW as i64, "O_NOFOLLOW"),
+        (O_CLOEXEC as i64, "O_CLOEXEC"),
+    ];
+    let rest = value & !3;
+    if rest == 0 {
+        access.to_string()
+    } else {
+        format!("{access}|{}", bits(rest, others, ""))
+    }
+}
+
+/// Replaces the number after `field: ` in `text` by `render(number)`.
+fn rewrite(text: &str, field: &str, render: impl Fn(i64) -> String) -> String {
+    let key = format!("{field}: ");
+    let Some(at) = text.find(&key) else {
+        return text.to_string();
+    };
+    let start = at + key.len();
+    let len = text[start..]
+        .find(|c: char| !(c.is_ascii_digit() || c == '-'))
+        .unwrap_or(text.len() - start);
+    match text[start..start + len].parse::<i64>() {
+        Ok(value) => format!(
+            "{}{}{}",
+            &text[..start],
+            render(value),
+            &text[start + len..]
+        ),
+        Err(_) => text.to_string(),
+    }
+}
+
+/// The op as a report shows it: flags, modes, commands by name.
+pub fn describe(op: &Op) -> String {
+    use libc::*;
+    let text = format!("{op:?}");
+    let octal = |v: i64| format!("0o{v:o}");
+    let at_flags = |v: i64| {
+        bits(
+            v,
+            &[
+                (AT_SYMLINK_NOFOLLOW as i64, "AT_SYMLINK_NOFOLLOW"),
+                (AT_REMOVEDIR as i64, "AT_REMOVEDIR"),
+                (AT_SYMLINK_FOLLOW as i64, "AT_SYMLINK_FOLLOW"),
+                (AT_EMPTY_PATH as i64, "AT_EMPTY_PATH"),
+            ],
+            "0",
+        )
+    };
+    match op {
+        Op::Open { .. } | Op::Openat { .. } => {
+            rewrite(&rewrite(&text, "flags", open_flags), "mode", octal)
+        }
+        Op::Pipe2 { .. } | Op::Dup3 { .. } => rewrite(&text, "flags", |v| {
+            bits(
+                v,
+                &[
+                    (O_CLOEXEC as i64, "O_CLOEXEC"),
+                    (O_NONBLOCK as i64, "O_NONBLOCK"),
+                ],
+                "0",
+            )
+        }),
+        Op::Newfstatat { .. } | Op::Linkat { .. } | Op::Unlinkat { .. } => {
+            rewrite(&text, "flags", at_flags)
+        }
+        Op::Mkdir { .. } | Op::Mkdirat { .. } => rewrite(&text, "mode", octal),
+        Op::Access { .. } | Op::Faccessat { .. } => rewrite(&text, "mode", |v| {
+            bits(
+                v,
+                &[
+                    (R_OK as i64, "R_OK"),
+                    (W_OK as i64, "W_OK"),
+                    (X_OK as i64, "X_OK"),
+                ],
+                "F_OK",
+            )
+        }),
+        Op::Lseek { .. } => rewrite(&text, "whence", |v| match v as i32 {
+            SEEK_SET => "SEEK_SET".into(),
+            SEEK_CUR => "SEEK_CUR".into(),
+            SEEK_END => "SEEK_END".into(),
+            SEEK_DATA => "SEEK_DATA".into(),
+            SEEK_HOLE => "SEEK_HOLE".into(),
+            other => other.to_string(),
+        }),
+        Op::Fcntl { .. } => rewrite(&text, "cmd", |v| match v as i32 {
+            F_DUPFD => "F_DUPFD".into(),
+            F_GETFD => "F_GETFD".into(),
+            F_SETFD => "F_SETFD".into(),
+            F_GETFL => "F_GETFL".into(),
+            F_SETFL => "F_SETFL".into(),
+            F_DUPFD_CLOEXEC => "F_DUPFD_CLOEXEC".into(),
+            other => other.to_string(),
+        }),
+        Op::Ioctl { .. } => rewrite(&text, "request", |v| match v as u64 {
+            FIONREAD => "FIONREAD".into(),
+            FIOCLEX => "FIOCLEX".into(),
+            FIONCLEX => "FIONCLEX".into(),
+            TCGETS => "TCGETS".into(),
+            other => format!("{other:#x}"),
+        }),
+        _ => text,
+    }
+}
