@@ -157,6 +157,13 @@ pub enum Op {
         flags: i32,
         mode: u32,
     },
+    Creat {
+        path: P,
+        mode: u32,
+    },
+    Umask {
+        mask: u32,
+    },
     Openat {
         dirfd: Fd,
         path: P,
@@ -455,6 +462,10 @@ impl Op {
                 none,
                 true,
             ),
+            Op::Creat { path: pa, mode } => {
+                ("creat", SYS_creat, vec![path(pa), int(*mode)], none, true)
+            }
+            Op::Umask { mask } => ("umask", SYS_umask, vec![int(*mask)], none, false),
             Op::Close { fd: f } => ("close", SYS_close, vec![fd(f)], none, false),
             Op::Stat { path: pa, buf } => (
                 "stat",
@@ -1052,7 +1063,8 @@ pub fn describe(op: &Op) -> String {
         Op::Newfstatat { .. } | Op::Linkat { .. } | Op::Unlinkat { .. } => {
             rewrite(&text, "flags", at_flags)
         }
-        Op::Mkdir { .. } | Op::Mkdirat { .. } => rewrite(&text, "mode", octal),
+        Op::Mkdir { .. } | Op::Mkdirat { .. } | Op::Creat { .. } => rewrite(&text, "mode", octal),
+        Op::Umask { .. } => rewrite(&text, "mask", octal),
         Op::Access { .. } | Op::Faccessat { .. } => rewrite(&text, "mode", |v| {
             bits(
                 v,

@@ -87,6 +87,10 @@ impl Side for RvisorSide<'_> {
 }
 
 /// Gives `process` the credentials `creds`; `false` if the syscall layer has no way to yet.
+///
+/// Once `linux_object::credentials` is in main (the fs calls' branch adds it), this becomes
+/// `process.set_credentials(Credentials::user(creds.uid, creds.gid)); true` — every uid and
+/// gid, no supplementary group, as the native child's `setgroups(0)`/`setresgid`/`setresuid`.
 fn set_credentials(_process: &Arc<LinuxProcess>, creds: Creds) -> bool {
     creds.uid == 0 && creds.gid == 0
 }

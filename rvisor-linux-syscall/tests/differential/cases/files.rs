@@ -252,6 +252,81 @@ pub fn cases() -> Vec<Case> {
             vec![openat(Fd::Cwd, &ln[1..], O_RDONLY)],
         ),
         nobody("openat/eacces", vec![openat(Fd::Cwd, "secret", O_RDONLY)]),
+        // creat
+        case(
+            "creat/new",
+            vec![
+                Op::Creat {
+                    path: p("/new"),
+                    mode: 0o666,
+                },
+                write(h(0), "c"),
+                read(h(0), 1),
+                fstat(h(0)),
+            ],
+        ),
+        case(
+            "creat/truncates-existing",
+            vec![
+                Op::Creat {
+                    path: p("/f"),
+                    mode: 0o600,
+                },
+                fstat(h(0)),
+            ],
+        ),
+        case(
+            "creat/eisdir",
+            vec![Op::Creat {
+                path: p("/d"),
+                mode: 0o644,
+            }],
+        ),
+        case(
+            "creat/enoent",
+            vec![Op::Creat {
+                path: p("/nope/x"),
+                mode: 0o644,
+            }],
+        ),
+        case(
+            "creat/efault",
+            vec![Op::Creat {
+                path: P::Bad,
+                mode: 0o644,
+            }],
+        ),
+        nobody(
+            "creat/eacces",
+            vec![
+                Op::Creat {
+                    path: p("/new"),
+                    mode: 0o644,
+                },
+                Op::Creat {
+                    path: p("/ro"),
+                    mode: 0o644,
+                },
+            ],
+        ),
+        // umask
+        case(
+            "umask/applies-to-creation",
+            vec![
+                Op::Umask { mask: 0o077 },
+                Op::Umask { mask: 0o027 },
+                open_mode("/new", O_CREAT | O_WRONLY, 0o777),
+                mkdir("/newdir", 0o777),
+            ],
+        ),
+        case(
+            "umask/keeps-low-bits",
+            vec![
+                Op::Umask { mask: 0o7777 },
+                Op::Umask { mask: 0 },
+                open_mode("/new", O_CREAT | O_WRONLY, 0o777),
+            ],
+        ),
         // close
         case(
             "close/open-then-close",
