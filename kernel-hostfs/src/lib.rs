@@ -14,6 +14,8 @@
 //!   name up in one directory without following links, read a link, stat, create, …).
 //! * [`hostfs`]: [`HostFs`] and [`HostINode`], generic over the backend.
 //! * `host` (not on `target_os = "none"`): [`HostBackend`], over std and libc `*at` calls.
+//! * `lkm` (on `target_os = "none"`): `KernelBackend`, over the Linux VFS through the
+//!   kernel module's shim.
 //!
 //! The traits and the walk are `no_std + alloc`, so the kernel module builds them for
 //! `x86_64-unknown-none`; its backend over the Linux VFS plugs into the same [`Backend`]
@@ -70,6 +72,8 @@ pub mod error;
 #[cfg(not(target_os = "none"))]
 pub mod host;
 pub mod hostfs;
+#[cfg(target_os = "none")]
+pub mod lkm;
 pub mod metadata;
 pub mod name;
 pub mod vfs;
@@ -83,6 +87,8 @@ pub use error::{errno, FsError, FsResult};
 #[cfg(not(target_os = "none"))]
 pub use host::{HostBackend, HostHandle};
 pub use hostfs::{HostFs, HostINode};
+#[cfg(target_os = "none")]
+pub use lkm::KernelBackend;
 pub use metadata::{DirEntry, FileType, FsInfo, Metadata, Timespec};
 pub use name::{Name, NAME_MAX, PATH_MAX};
 pub use vfs::{FileSystem, INode, PathParent, ReadDir};

@@ -37,6 +37,8 @@
 #include <linux/filter.h>
 #include <linux/audit.h>
 #include <linux/utsname.h>
+#include <linux/statfs.h>
+#include <linux/mount.h>
 #include <asm/syscall.h>
 
 #include "rvisor_shim.h"
@@ -551,11 +553,14 @@ void rvisor_hooks_unregister(void)
 
 struct rvisor_path {
 	struct path path;
+	/* Opened on first read / write (rvisor_vfs_read/write), released with the path. */
+	struct file *reader;
+	struct file *writer;
 };
 
 int rvisor_path_lookup_dir(const char *name, struct rvisor_path **out)
 {
-	struct rvisor_path *p = kmalloc(sizeof(*p), GFP_KERNEL);
+	struct rvisor_path *p = kzalloc(sizeof(*p), GFP_KERNEL);
 	int ret;
 
 	if (!p)
@@ -581,8 +586,527 @@ int rvisor_path_name(struct rvisor_path *p, char *buf, int len)
 
 void rvisor_path_release(struct rvisor_path *p)
 {
+	if (p->reader)
+		fput(p->reader);
+	if (p->writer)
+		fput(p->writer);
 	path_put(&p->path);
 	kfree(p);
+}
+
+/* ---------------------------------------------------------------- the VFS under a root */
+
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
+#define RVISOR_IDMAP(mnt) mnt_idmap(mnt)
+#else
+#define RVISOR_IDMAP(mnt) mnt_user_ns(mnt)
+#endif
+
+static struct rvisor_path *path_holder(const struct path *path)
+{
+	struct rvisor_path *p = kzalloc(sizeof(*p), GFP_KERNEL);
+
+	if (!p)
+		return NULL;
+	p->path = *path;
+	path_get(&p->path);
+	return p;
+}
+
+struct rvisor_path *rvisor_path_clone(struct rvisor_path *p)
+{
+	return path_holder(&p->path);
+}
+
+/* Crosses the mounts stacked on `path` (a held reference, replaced in place). */
+static int cross_mounts(struct path *path)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0)
+	while (d_mountpoint(path->dentry)) {
+		int ret = follow_down(path, 0);
+
+		if (ret <= 0)
+			return ret;
+	}
+#else
+	while (d_mountpoint(path->dentry)) {
+		int ret = follow_down(path);
+
+		if (ret <= 0)
+			return ret;
+	}
+#endif
+	return 0;
+}
+
+int rvisor_vfs_lookup(struct rvisor_path *dir, const char *name, int len,
+		      struct rvisor_path **out, unsigned int *type)
+{
+	struct path found;
+	struct dentry *dentry;
+	struct rvisor_path *p;
+	int ret;
+
+	dentry = lookup_one_unlocked(RVISOR_IDMAP(dir->path.mnt), name, dir->path.dentry, len);
+	if (IS_ERR(dentry))
+		return PTR_ERR(dentry);
+	if (d_is_negative(dentry)) {
+		dput(dentry);
+		return -ENOENT;
+	}
+	found.mnt = mntget(dir->path.mnt);
+	found.dentry = dentry;
+	ret = cross_mounts(&found);
+	if (ret < 0) {
+		path_put(&found);
+		return ret;
+	}
+	p = path_holder(&found);
+	path_put(&found);
+	if (!p)
+		return -ENOMEM;
+	*type = d_inode(p->path.dentry)->i_mode & S_IFMT;
+	*out = p;
+	return 0;
+}
+
+int rvisor_vfs_stat(struct rvisor_path *p, struct rvisor_stat *out)
+{
+	struct kstat st;
+	int ret = vfs_getattr(&p->path, &st, STATX_BASIC_STATS, AT_STATX_SYNC_AS_STAT);
+
+	if (ret)
+		return ret;
+	memset(out, 0, sizeof(*out));
+	out->ino = st.ino;
+	out->dev = new_encode_dev(st.dev);
+	out->rdev = new_encode_dev(st.rdev);
+	out->size = st.size;
+	out->blocks = st.blocks;
+	out->mode = st.mode;
+	out->nlink = st.nlink;
+	out->uid = from_kuid_munged(current_user_ns(), st.uid);
+	out->gid = from_kgid_munged(current_user_ns(), st.gid);
+	out->blksize = st.blksize;
+	out->atime_sec = st.atime.tv_sec;
+	out->atime_nsec = st.atime.tv_nsec;
+	out->mtime_sec = st.mtime.tv_sec;
+	out->mtime_nsec = st.mtime.tv_nsec;
+	out->ctime_sec = st.ctime.tv_sec;
+	out->ctime_nsec = st.ctime.tv_nsec;
+	return 0;
+}
+
+int rvisor_vfs_readlink(struct rvisor_path *p, char *buf, int len)
+{
+	DEFINE_DELAYED_CALL(done);
+	const char *target;
+	int target_len;
+
+	if (!d_is_symlink(p->path.dentry))
+		return -EINVAL;
+	target = vfs_get_link(p->path.dentry, &done);
+	if (IS_ERR(target))
+		return PTR_ERR(target);
+	target_len = strlen(target);
+	if (target_len > len) {
+		do_delayed_call(&done);
+		return -ENAMETOOLONG;
+	}
+	memcpy(buf, target, target_len);
+	do_delayed_call(&done);
+	return target_len;
+}
+
+/* The path's file opened with `flags`, opened once and kept (the first opener wins a race). */
+static struct file *opened(struct rvisor_path *p, struct file **slot, int flags)
+{
+	struct file *file = READ_ONCE(*slot);
+
+	if (file)
+		return file;
+	file = dentry_open(&p->path, flags | O_LARGEFILE | O_NONBLOCK | O_NOATIME, current_cred());
+	if (IS_ERR(file))
+		return file;
+	if (cmpxchg(slot, NULL, file) != NULL) {
+		fput(file);
+		file = READ_ONCE(*slot);
+	}
+	return file;
+}
+
+long rvisor_vfs_read(struct rvisor_path *p, __u64 offset, void *buf, unsigned long len)
+{
+	struct file *file = opened(p, &p->reader, O_RDONLY);
+	loff_t pos = offset;
+
+	if (IS_ERR(file))
+		return PTR_ERR(file);
+	if (offset > LLONG_MAX)
+		return -EOVERFLOW;
+	return kernel_read(file, buf, len, &pos);
+}
+
+long rvisor_vfs_write(struct rvisor_path *p, __u64 offset, const void *buf, unsigned long len)
+{
+	struct file *file = opened(p, &p->writer, O_WRONLY);
+	loff_t pos = offset;
+
+	if (IS_ERR(file))
+		return PTR_ERR(file);
+	if (offset > LLONG_MAX)
+		return -EOVERFLOW;
+	return kernel_write(file, buf, len, &pos);
+}
+
+int rvisor_vfs_truncate(struct rvisor_path *p, __u64 len)
+{
+	if (len > LLONG_MAX)
+		return -EINVAL;
+	return vfs_truncate(&p->path, len);
+}
+
+int rvisor_vfs_fsync(struct rvisor_path *p, bool data_only)
+{
+	struct file *file = opened(p, &p->reader, O_RDONLY);
+
+	if (IS_ERR(file))
+		return PTR_ERR(file);
+	return vfs_fsync(file, data_only);
+}
+
+int rvisor_vfs_syncfs(struct rvisor_path *p)
+{
+	struct super_block *sb = p->path.dentry->d_sb;
+	int ret;
+
+	down_read(&sb->s_umount);
+	ret = sync_filesystem(sb);
+	up_read(&sb->s_umount);
+	return ret;
+}
+
+int rvisor_vfs_statfs(struct rvisor_path *p, struct rvisor_statfs *out)
+{
+	struct kstatfs st;
+	int ret = vfs_statfs(&p->path, &st);
+
+	if (ret)
+		return ret;
+	out->type = st.f_type;
+	out->bsize = st.f_bsize;
+	out->blocks = st.f_blocks;
+	out->bfree = st.f_bfree;
+	out->bavail = st.f_bavail;
+	out->files = st.f_files;
+	out->ffree = st.f_ffree;
+	out->namelen = st.f_namelen;
+	out->frsize = st.f_frsize;
+	out->flags = st.f_flags;
+	return 0;
+}
+
+/*
+ * The parent-locked section every entry change goes through: write access to the mount, the
+ * directory's inode lock, and the (possibly negative) dentry of `name` in it.
+ */
+struct locked_entry {
+	struct rvisor_path *dir;
+	struct dentry *dentry;
+};
+
+static int lock_entry(struct rvisor_path *dir, const char *name, int len, struct locked_entry *e)
+{
+	int ret = mnt_want_write(dir->path.mnt);
+
+	if (ret)
+		return ret;
+	inode_lock_nested(d_inode(dir->path.dentry), I_MUTEX_PARENT);
+	e->dir = dir;
+	e->dentry = lookup_one_len(name, dir->path.dentry, len);
+	if (IS_ERR(e->dentry)) {
+		ret = PTR_ERR(e->dentry);
+		inode_unlock(d_inode(dir->path.dentry));
+		mnt_drop_write(dir->path.mnt);
+		return ret;
+	}
+	return 0;
+}
+
+static void unlock_entry(struct locked_entry *e)
+{
+	dput(e->dentry);
+	inode_unlock(d_inode(e->dir->path.dentry));
+	mnt_drop_write(e->dir->path.mnt);
+}
+
+/* A holder for the new object `dentry` of `dir`'s mount. */
+static int hold_new(struct rvisor_path *dir, struct dentry *dentry, struct rvisor_path **out)
+{
+	struct path path = { .mnt = dir->path.mnt, .dentry = dentry };
+
+	*out = path_holder(&path);
+	return *out ? 0 : -ENOMEM;
+}
+
+int rvisor_vfs_create(struct rvisor_path *dir, const char *name, int len, unsigned int mode,
+		      struct rvisor_path **out)
+{
+	struct inode *dir_inode = d_inode(dir->path.dentry);
+	struct locked_entry e;
+	int ret = lock_entry(dir, name, len, &e);
+
+	if (ret)
+		return ret;
+	if (d_really_is_positive(e.dentry)) {
+		ret = -EEXIST;
+		goto out;
+	}
+	switch (mode & S_IFMT) {
+	case S_IFREG:
+		ret = vfs_create(RVISOR_IDMAP(dir->path.mnt), dir_inode, e.dentry, mode, true);
+		break;
+	case S_IFDIR:
+		ret = vfs_mkdir(RVISOR_IDMAP(dir->path.mnt), dir_inode, e.dentry, mode & 07777);
+		break;
+	case S_IFIFO:
+	case S_IFSOCK:
+		ret = vfs_mknod(RVISOR_IDMAP(dir->path.mnt), dir_inode, e.dentry, mode, 0);
+		break;
+	default:
+		ret = -EPERM;
+		break;
+	}
+	if (!ret && d_really_is_negative(e.dentry))
+		ret = -ENOENT; /* a filesystem that left the dentry unhashed: look it up again */
+	if (!ret)
+		ret = hold_new(dir, e.dentry, out);
+out:
+	unlock_entry(&e);
+	return ret;
+}
+
+int rvisor_vfs_symlink(struct rvisor_path *dir, const char *name, int len, const char *target,
+		       struct rvisor_path **out)
+{
+	struct locked_entry e;
+	int ret = lock_entry(dir, name, len, &e);
+
+	if (ret)
+		return ret;
+	if (d_really_is_positive(e.dentry))
+		ret = -EEXIST;
+	else
+		ret = vfs_symlink(RVISOR_IDMAP(dir->path.mnt), d_inode(dir->path.dentry), e.dentry,
+				  target);
+	if (!ret && d_really_is_negative(e.dentry))
+		ret = -ENOENT;
+	if (!ret)
+		ret = hold_new(dir, e.dentry, out);
+	unlock_entry(&e);
+	return ret;
+}
+
+int rvisor_vfs_link(struct rvisor_path *target, struct rvisor_path *dir, const char *name,
+		    int len)
+{
+	struct locked_entry e;
+	int ret;
+
+	if (target->path.mnt != dir->path.mnt)
+		return -EXDEV;
+	ret = lock_entry(dir, name, len, &e);
+	if (ret)
+		return ret;
+	if (d_really_is_positive(e.dentry))
+		ret = -EEXIST;
+	else
+		ret = vfs_link(target->path.dentry, RVISOR_IDMAP(dir->path.mnt),
+			       d_inode(dir->path.dentry), e.dentry, NULL);
+	unlock_entry(&e);
+	return ret;
+}
+
+int rvisor_vfs_unlink(struct rvisor_path *dir, const char *name, int len, bool is_dir)
+{
+	struct locked_entry e;
+	int ret = lock_entry(dir, name, len, &e);
+
+	if (ret)
+		return ret;
+	if (d_really_is_negative(e.dentry))
+		ret = -ENOENT;
+	else if (is_dir)
+		ret = d_is_dir(e.dentry) ?
+			      vfs_rmdir(RVISOR_IDMAP(dir->path.mnt), d_inode(dir->path.dentry),
+					e.dentry) :
+			      -ENOTDIR;
+	else
+		ret = d_is_dir(e.dentry) ? -EISDIR :
+					   vfs_unlink(RVISOR_IDMAP(dir->path.mnt),
+						      d_inode(dir->path.dentry), e.dentry, NULL);
+	unlock_entry(&e);
+	return ret;
+}
+
+int rvisor_vfs_rename(struct rvisor_path *old_dir, const char *old_name, int old_len,
+		      struct rvisor_path *new_dir, const char *new_name, int new_len)
+{
+	struct renamedata rd = {};
+	struct dentry *trap, *old_dentry, *new_dentry;
+	int ret;
+
+	if (old_dir->path.mnt != new_dir->path.mnt)
+		return -EXDEV;
+	ret = mnt_want_write(old_dir->path.mnt);
+	if (ret)
+		return ret;
+	trap = lock_rename(new_dir->path.dentry, old_dir->path.dentry);
+	if (IS_ERR(trap)) { /* 6.7+: the directories changed parents under us */
+		ret = PTR_ERR(trap);
+		goto drop_write;
+	}
+	old_dentry = lookup_one_len(old_name, old_dir->path.dentry, old_len);
+	if (IS_ERR(old_dentry)) {
+		ret = PTR_ERR(old_dentry);
+		goto unlock;
+	}
+	ret = -ENOENT;
+	if (d_really_is_negative(old_dentry))
+		goto put_old;
+	/* Moving a directory into itself or below it. */
+	ret = -EINVAL;
+	if (old_dentry == trap)
+		goto put_old;
+	new_dentry = lookup_one_len(new_name, new_dir->path.dentry, new_len);
+	if (IS_ERR(new_dentry)) {
+		ret = PTR_ERR(new_dentry);
+		goto put_old;
+	}
+	ret = -ENOTEMPTY;
+	if (new_dentry == trap)
+		goto put_new;
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
+	rd.old_mnt_idmap = RVISOR_IDMAP(old_dir->path.mnt);
+	rd.new_mnt_idmap = RVISOR_IDMAP(new_dir->path.mnt);
+#else
+	rd.old_mnt_userns = RVISOR_IDMAP(old_dir->path.mnt);
+	rd.new_mnt_userns = RVISOR_IDMAP(new_dir->path.mnt);
+#endif
+	rd.old_dir = d_inode(old_dir->path.dentry);
+	rd.old_dentry = old_dentry;
+	rd.new_dir = d_inode(new_dir->path.dentry);
+	rd.new_dentry = new_dentry;
+	ret = vfs_rename(&rd);
+put_new:
+	dput(new_dentry);
+put_old:
+	dput(old_dentry);
+unlock:
+	if (!IS_ERR(trap))
+		unlock_rename(new_dir->path.dentry, old_dir->path.dentry);
+drop_write:
+	mnt_drop_write(old_dir->path.mnt);
+	return ret;
+}
+
+struct readdir_ctx {
+	struct dir_context ctx;
+	char *buf;
+	unsigned long len;
+	unsigned long used;
+	bool full;
+};
+
+static bool fill_dirent(struct dir_context *ctx, const char *name, int name_len, loff_t offset,
+			u64 ino, unsigned int d_type)
+{
+	struct readdir_ctx *r = container_of(ctx, struct readdir_ctx, ctx);
+	unsigned long size = ALIGN(sizeof(struct rvisor_dirent) + name_len, 8);
+	struct rvisor_dirent *d;
+
+	if ((name_len == 1 && name[0] == '.') ||
+	    (name_len == 2 && name[0] == '.' && name[1] == '.'))
+		return true;
+	if (r->used + size > r->len) {
+		r->full = true;
+		return false;
+	}
+	d = (struct rvisor_dirent *)(r->buf + r->used);
+	memset(d, 0, sizeof(*d));
+	d->ino = ino;
+	d->name_len = name_len;
+	d->type = d_type;
+	memcpy(d + 1, name, name_len);
+	r->used += size;
+	return true;
+}
+
+long rvisor_vfs_readdir(struct rvisor_path *dir, __s64 *pos, void *buf, unsigned long len)
+{
+	struct readdir_ctx r = { .ctx.actor = fill_dirent, .buf = buf, .len = len };
+	struct file *file;
+	int ret;
+
+	file = dentry_open(&dir->path, O_RDONLY | O_DIRECTORY | O_LARGEFILE, current_cred());
+	if (IS_ERR(file))
+		return PTR_ERR(file);
+	file->f_pos = *pos;
+	r.ctx.pos = *pos;
+	ret = iterate_dir(file, &r.ctx);
+	*pos = r.ctx.pos;
+	fput(file);
+	if (ret < 0)
+		return ret;
+	if (r.used == 0 && r.full)
+		return -EINVAL;
+	return r.used;
+}
+
+int rvisor_vfs_setattr(struct rvisor_path *p, const struct rvisor_setattr *attr)
+{
+	struct dentry *dentry = p->path.dentry;
+	struct iattr ia = {};
+	int ret;
+
+	if (attr->valid & RVISOR_SET_MODE) {
+		ia.ia_valid |= ATTR_MODE;
+		ia.ia_mode = (attr->mode & 07777) | (d_inode(dentry)->i_mode & S_IFMT);
+	}
+	if (attr->valid & RVISOR_SET_UID) {
+		ia.ia_valid |= ATTR_UID;
+		ia.ia_vfsuid = VFSUIDT_INIT(make_kuid(current_user_ns(), attr->uid));
+	}
+	if (attr->valid & RVISOR_SET_GID) {
+		ia.ia_valid |= ATTR_GID;
+		ia.ia_vfsgid = VFSGIDT_INIT(make_kgid(current_user_ns(), attr->gid));
+	}
+	if (attr->valid & RVISOR_SET_ATIME_NOW) {
+		ia.ia_valid |= ATTR_ATIME;
+	} else if (attr->valid & RVISOR_SET_ATIME) {
+		ia.ia_valid |= ATTR_ATIME | ATTR_ATIME_SET;
+		ia.ia_atime.tv_sec = attr->atime_sec;
+		ia.ia_atime.tv_nsec = attr->atime_nsec;
+	}
+	if (attr->valid & RVISOR_SET_MTIME_NOW) {
+		ia.ia_valid |= ATTR_MTIME;
+	} else if (attr->valid & RVISOR_SET_MTIME) {
+		ia.ia_valid |= ATTR_MTIME | ATTR_MTIME_SET;
+		ia.ia_mtime.tv_sec = attr->mtime_sec;
+		ia.ia_mtime.tv_nsec = attr->mtime_nsec;
+	}
+	if (ia.ia_valid & (ATTR_ATIME | ATTR_MTIME))
+		ia.ia_valid |= ATTR_CTIME;
+	if (!ia.ia_valid)
+		return 0;
+	ret = mnt_want_write(p->path.mnt);
+	if (ret)
+		return ret;
+	inode_lock(d_inode(dentry));
+	ret = notify_change(RVISOR_IDMAP(p->path.mnt), dentry, &ia, NULL);
+	inode_unlock(d_inode(dentry));
+	mnt_drop_write(p->path.mnt);
+	return ret;
 }
 
 /* ---------------------------------------------------------------- uname */

@@ -128,6 +128,103 @@ int rvisor_path_lookup_dir(const char *path, struct rvisor_path **out);
 int rvisor_path_name(struct rvisor_path *p, char *buf, int len);
 void rvisor_path_release(struct rvisor_path *p);
 
+/* ---- the VFS under a container's root (rvisor_vfs.c) ----
+ * Every call acts on one held object (a struct rvisor_path) and at most one name, which the
+ * caller has checked is a single component (no '/', not "." or ".."): path walking and its
+ * confinement are done in Rust. Results are 0, a count, or -errno. */
+
+/* Objects of rvisor_vfs_stat, as struct kstat. */
+struct rvisor_stat {
+	__u64 ino;
+	__u64 dev;
+	__u64 rdev;
+	__u64 size;
+	__u64 blocks;
+	__u32 mode;
+	__u32 nlink;
+	__u32 uid;
+	__u32 gid;
+	__u32 blksize;
+	__u32 pad;
+	__s64 atime_sec, mtime_sec, ctime_sec;
+	__u32 atime_nsec, mtime_nsec, ctime_nsec;
+	__u32 pad2;
+};
+
+struct rvisor_statfs {
+	__u64 type;
+	__u64 bsize;
+	__u64 blocks;
+	__u64 bfree;
+	__u64 bavail;
+	__u64 files;
+	__u64 ffree;
+	__u64 namelen;
+	__u64 frsize;
+	__u64 flags;
+};
+
+/* What rvisor_vfs_setattr changes. */
+enum rvisor_setattr_valid {
+	RVISOR_SET_MODE = 1,
+	RVISOR_SET_UID = 2,
+	RVISOR_SET_GID = 4,
+	RVISOR_SET_ATIME = 8,	  /* to atime_sec/nsec */
+	RVISOR_SET_ATIME_NOW = 16,
+	RVISOR_SET_MTIME = 32,	  /* to mtime_sec/nsec */
+	RVISOR_SET_MTIME_NOW = 64,
+};
+
+struct rvisor_setattr {
+	__u32 valid;
+	__u32 mode;
+	__u32 uid;
+	__u32 gid;
+	__s64 atime_sec, mtime_sec;
+	__u32 atime_nsec, mtime_nsec;
+};
+
+/* One record of rvisor_vfs_readdir's buffer; the name (not NUL-terminated) follows it, and the
+ * next record starts at the next multiple of 8. */
+struct rvisor_dirent {
+	__u64 ino;
+	__u16 name_len;
+	__u8 type; /* DT_* */
+	__u8 pad[5];
+};
+
+/* Looks `name` up in `dir` without following a final symlink, crossing mount points; *type is
+ * the object's S_IFMT bits. -ENOENT for a negative entry. */
+int rvisor_vfs_lookup(struct rvisor_path *dir, const char *name, int len,
+		      struct rvisor_path **out, unsigned int *type);
+int rvisor_vfs_stat(struct rvisor_path *p, struct rvisor_stat *out);
+/* The symlink's target into buf; its length, or -ENAMETOOLONG if it does not fit. */
+int rvisor_vfs_readlink(struct rvisor_path *p, char *buf, int len);
+/* Reads or writes at `offset` (a FIFO in stream order, never blocking). */
+long rvisor_vfs_read(struct rvisor_path *p, __u64 offset, void *buf, unsigned long len);
+long rvisor_vfs_write(struct rvisor_path *p, __u64 offset, const void *buf, unsigned long len);
+int rvisor_vfs_truncate(struct rvisor_path *p, __u64 len);
+int rvisor_vfs_fsync(struct rvisor_path *p, bool data_only);
+int rvisor_vfs_syncfs(struct rvisor_path *p);
+int rvisor_vfs_statfs(struct rvisor_path *p, struct rvisor_statfs *out);
+/* Creates `name` in `dir`: `mode` holds S_IFREG, S_IFDIR, S_IFIFO or S_IFSOCK and the
+ * permission bits. -EEXIST if the name is taken. */
+int rvisor_vfs_create(struct rvisor_path *dir, const char *name, int len, unsigned int mode,
+		      struct rvisor_path **out);
+int rvisor_vfs_symlink(struct rvisor_path *dir, const char *name, int len, const char *target,
+		       struct rvisor_path **out);
+int rvisor_vfs_link(struct rvisor_path *target, struct rvisor_path *dir, const char *name,
+		    int len);
+int rvisor_vfs_unlink(struct rvisor_path *dir, const char *name, int len, bool is_dir);
+int rvisor_vfs_rename(struct rvisor_path *old_dir, const char *old_name, int old_len,
+		      struct rvisor_path *new_dir, const char *new_name, int new_len);
+/* Lists `dir` from position *pos into buf as rvisor_dirent records ("." and ".." skipped);
+ * returns the bytes filled, 0 at the end; *pos advances past what was returned. */
+long rvisor_vfs_readdir(struct rvisor_path *dir, __s64 *pos, void *buf, unsigned long len);
+int rvisor_vfs_setattr(struct rvisor_path *p, const struct rvisor_setattr *attr);
+/* Another reference to the same object. */
+struct rvisor_path *rvisor_path_clone(struct rvisor_path *p);
+
 /* ---- misc ---- */
 void rvisor_utsname(struct rvisor_utsname *out);
 int rvisor_misc_register(void);

@@ -24,6 +24,7 @@ pub mod sync;
 pub mod task;
 pub mod user_ptr;
 pub mod uts;
+pub mod vfs;
 
 pub use error::{Error, Result};
 pub use spin;

@@ -161,31 +161,40 @@ impl<T: KernelModule> ModuleInstance<T> {
         }
     }
 
+    /// # Safety
+    ///
+    /// `parent` and `child` are live tasks for the duration of the call (the fork tracepoint).
     #[doc(hidden)]
-    pub fn task_forked(
+    pub unsafe fn task_forked(
         &self,
         parent: *mut bindings::task_struct,
         child: *mut bindings::task_struct,
     ) {
         if let Some(m) = self.get() {
-            // SAFETY: the tracepoint passes live tasks for the duration of the call.
+            // SAFETY: the caller passes live tasks for the duration of the call.
             let (parent, child) = unsafe { (TaskRef::from_raw(parent), TaskRef::from_raw(child)) };
             m.task_forked(parent, child);
         }
     }
 
+    /// # Safety
+    ///
+    /// `task` is a live task for the duration of the call (the exit tracepoint).
     #[doc(hidden)]
-    pub fn task_exited(&self, task: *mut bindings::task_struct) {
+    pub unsafe fn task_exited(&self, task: *mut bindings::task_struct) {
         if let Some(m) = self.get() {
-            // SAFETY: the tracepoint passes a live task for the duration of the call.
+            // SAFETY: the caller passes a live task for the duration of the call.
             m.task_exited(unsafe { TaskRef::from_raw(task) });
         }
     }
 
+    /// # Safety
+    ///
+    /// `task` is a live task for the duration of the call (the exec tracepoint).
     #[doc(hidden)]
-    pub fn task_execed(&self, task: *mut bindings::task_struct) {
+    pub unsafe fn task_execed(&self, task: *mut bindings::task_struct) {
         if let Some(m) = self.get() {
-            // SAFETY: the tracepoint passes a live task for the duration of the call.
+            // SAFETY: the caller passes a live task for the duration of the call.
             m.task_execed(unsafe { TaskRef::from_raw(task) });
         }
     }
@@ -258,19 +267,22 @@ macro_rules! module {
             parent: *mut $crate::bindings::task_struct,
             child: *mut $crate::bindings::task_struct,
         ) {
-            __RVISOR_MODULE.task_forked(parent, child)
+            // SAFETY: the shim's fork tracepoint passes the live parent and child.
+            unsafe { __RVISOR_MODULE.task_forked(parent, child) }
         }
 
         #[allow(unsafe_code)]
         #[no_mangle]
         extern "C" fn rvisor_rs_task_exit(task: *mut $crate::bindings::task_struct) {
-            __RVISOR_MODULE.task_exited(task)
+            // SAFETY: the shim's exit tracepoint passes the live exiting task.
+            unsafe { __RVISOR_MODULE.task_exited(task) }
         }
 
         #[allow(unsafe_code)]
         #[no_mangle]
         extern "C" fn rvisor_rs_task_exec(task: *mut $crate::bindings::task_struct) {
-            __RVISOR_MODULE.task_execed(task)
+            // SAFETY: the shim's exec tracepoint passes the live task.
+            unsafe { __RVISOR_MODULE.task_execed(task) }
         }
     };
 }

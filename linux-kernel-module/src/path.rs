@@ -53,6 +53,12 @@ impl HostDir {
     }
 }
 
+impl HostDir {
+    pub(crate) fn as_raw(&self) -> *mut bindings::rvisor_path {
+        self.0.as_ptr()
+    }
+}
+
 impl Drop for HostDir {
     fn drop(&mut self) {
         // SAFETY: releases the reference taken by `lookup`, once.

@@ -7,31 +7,37 @@ pub fn cases() -> Vec<Case> {
     vec![
         Case {
             name: "load-unload-3x",
+            covers: &[],
             script: "set -e\nfor i in 1 2 3; do insmod /rvisor.ko; test -c /dev/rvisor; rmmod rvisor; test ! -e /dev/rvisor; done\ninsmod /rvisor.ko\necho loaded",
             check: |o| o.exactly(&["loaded"]),
         },
         Case {
             name: "host-pid-untouched",
+            covers: &[],
             script: "/tests/ids; echo shell=$$",
             check: host_pid_untouched,
         },
         Case {
             name: "shell-pids",
+            covers: &["getpid"],
             script: r#"rvisor run -- /bin/sh -c 'echo $$; sh -c "echo \$\$"; sh -c "echo \$\$"; true'"#,
             check: |o| o.exactly(&["1", "2", "3"]),
         },
         Case {
             name: "shell-ppids",
+            covers: &["getppid"],
             script: r#"rvisor run -- /bin/sh -c 'echo $PPID; sh -c "echo \$PPID"; true'"#,
             check: |o| o.exactly(&["0", "1"]),
         },
         Case {
             name: "ids-first-process",
+            covers: &["getpid", "getppid", "gettid"],
             script: "rvisor run -- /tests/ids",
             check: |o| o.exactly(&["self: pid=1 ppid=0 tid=1"]),
         },
         Case {
             name: "ids-grandchild",
+            covers: &["getpid", "getppid", "gettid", "fork"],
             script: "rvisor run -- /tests/ids fork2",
             check: |o| {
                 o.exactly(&[
@@ -43,21 +49,25 @@ pub fn cases() -> Vec<Case> {
         },
         Case {
             name: "ids-vfork",
+            covers: &["getpid", "getppid", "vfork"],
             script: "rvisor run -- /tests/ids vfork",
             check: |o| o.exactly(&["self: pid=1 ppid=0 tid=1", "vfork child: pid=2 ppid=1"]),
         },
         Case {
             name: "ids-thread",
+            covers: &["getpid", "getppid", "gettid", "clone", "set_tid_address"],
             script: "rvisor run -- /tests/ids threads",
             check: |o| o.exactly(&["self: pid=1 ppid=0 tid=1", "thread: pid=1 ppid=0 tid=2"]),
         },
         Case {
             name: "ids-after-execve",
+            covers: &["getpid", "getppid", "gettid", "execve"],
             script: "rvisor run -- /tests/ids exec",
             check: |o| o.exactly(&["self: pid=1 ppid=0 tid=1", "execd: pid=2 ppid=1 tid=2"]),
         },
         Case {
             name: "refused-calls",
+            covers: &["seccomp", "prctl", "ptrace", "io_uring_setup", "bpf"],
             script: "rvisor run -- /tests/refuse",
             check: |o| {
                 o.exactly(&[
@@ -75,6 +85,7 @@ pub fn cases() -> Vec<Case> {
         },
         Case {
             name: "refusal-is-logged",
+            covers: &["ptrace"],
             script: "rvisor run -- /tests/refuse >/dev/null; dmesg | grep -c 'called refused x86-64 syscall 101 ptrace: ENOSYS'",
             check: |o| match o.lines().last().and_then(|l| l.trim().parse::<u32>().ok()) {
                 Some(n) if n >= 1 => Ok(()),
@@ -83,16 +94,19 @@ pub fn cases() -> Vec<Case> {
         },
         Case {
             name: "uname-hostname",
+            covers: &["uname"],
             script: "rvisor run --hostname box42 -- /bin/sh -c 'uname -n; hostname; uname -r' ; uname -r",
             check: uname_hostname,
         },
         Case {
             name: "exit-status",
+            covers: &["exit_group"],
             script: "rvisor run -- /bin/sh -c 'exit 7'",
             check: |o| o.status_is(7),
         },
         Case {
             name: "missing-root",
+            covers: &[],
             script: "rvisor run --root /no/such/dir -- /bin/true",
             check: |o| {
                 o.status_is(125)?;
@@ -101,6 +115,7 @@ pub fn cases() -> Vec<Case> {
         },
         Case {
             name: "two-containers",
+            covers: &["getpid"],
             script: "rvisor run --hostname alpha -- /bin/sh -c 'sleep 2; echo alpha $$; sh -c \"echo alpha \\$\\$\"; true' > /tmp/a &\n\
                      rvisor run --hostname beta -- /bin/sh -c 'sleep 2; echo beta $$; sh -c \"echo beta \\$\\$\"; true' > /tmp/b &\n\
                      sleep 1; rvisor ps | awk 'NR > 1 { print $4 }' | sort; wait; cat /tmp/a /tmp/b",
@@ -109,6 +124,7 @@ pub fn cases() -> Vec<Case> {
         },
         Case {
             name: "ioctl-abi",
+            covers: &[],
             script: "/tests/ioctl",
             check: |o| {
                 o.exactly(&[
@@ -151,11 +167,13 @@ pub fn cases() -> Vec<Case> {
         },
         Case {
             name: "rm-kills-leftovers",
+            covers: &[],
             script: "rvisor run -- /bin/sh -c 'sleep 100 & echo started' ; rvisor ps | awk 'NR > 1' | wc -l; ps | grep -c '[s]leep 100' || true",
             check: |o| o.exactly(&["started", "0", "0"]),
         },
         Case {
             name: "rmmod-busy-with-live-container",
+            covers: &[],
             script: "rvisor run -- /bin/sleep 3 &\nsleep 1\nrmmod rvisor 2>/dev/null; echo rmmod-live=$?\nwait\nrmmod rvisor; echo rmmod-after=$?\ninsmod /rvisor.ko; echo reload=$?",
             check: |o| o.exactly(&["rmmod-live=1", "rmmod-after=0", "reload=0"]),
         },

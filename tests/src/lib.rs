@@ -18,6 +18,9 @@ pub struct Case {
     pub name: &'static str,
     /// The script, run by busybox `sh` in the guest with a time limit.
     pub script: &'static str,
+    /// The x86-64 syscalls (by name) a contained program makes and the check observes; read
+    /// by `cargo xtask syscalls-doc` for its "covered by" column.
+    pub covers: &'static [&'static str],
     /// Judges the outcome; `Err` says what was wrong.
     pub check: fn(&Outcome) -> Result<(), String>,
 }

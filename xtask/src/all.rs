@@ -59,6 +59,7 @@ pub fn test(args: &[String]) -> Result<u8, String> {
         build.args(["-p", krate]);
     }
     util::run(&mut build)?;
+    crate::syscalls_doc::run(&["--check".to_string()])?;
     step("in-VM suite on every supported kernel");
     crate::testko::run(&[])
 }

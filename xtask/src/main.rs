@@ -8,6 +8,7 @@
 //! - `vm [--kernel SERIES] [-- CMD...]`: boot a guest with the module loaded; run CMD.
 //! - `test-ko [--kernel SERIES]`: the in-VM suite, on every supported kernel.
 //! - `bench [--kernel SERIES]`: instructions per syscall under qemu -icount.
+//! - `syscalls-doc [--check]`: write (or check) docs/SYSCALLS.md from the syscall tables.
 
 mod all;
 mod bench;
@@ -16,6 +17,7 @@ mod guest;
 mod kernels;
 mod load;
 mod setup;
+mod syscalls_doc;
 mod testko;
 mod util;
 mod vm;
@@ -31,7 +33,8 @@ const USAGE: &str = "usage: cargo xtask <command>
   vm [--kernel 6.1|6.12] [-- CMD...]
                                 boot a guest with rvisor loaded; run CMD (or a shell)
   test-ko [--kernel 6.1|6.12]   run the in-VM test suite (default: every supported kernel)
-  bench [--kernel 6.1|6.12]     instructions per syscall, native vs contained";
+  bench [--kernel 6.1|6.12]     instructions per syscall, native vs contained
+  syscalls-doc [--check]        write (or check) docs/SYSCALLS.md from the syscall tables";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -48,6 +51,7 @@ fn main() -> ExitCode {
         "vm" => vm::run(rest),
         "test-ko" => testko::run(rest),
         "bench" => bench::run(rest),
+        "syscalls-doc" => syscalls_doc::run(rest),
         "help" | "--help" | "-h" => {
             println!("{USAGE}");
             Ok(0)

@@ -1,0 +1,271 @@
+//! [`KernelBackend`]: the [`Backend`] of the kernel module, over the Linux VFS
+//! (`linux_kernel_module::vfs`). Built only for `target_os = "none"`, the kernel's target.
+//!
+//! A handle is a held `struct path`; each primitive is one VFS operation on one object and at
+//! most one checked [`Name`], so the confinement of [`crate::walk`] holds here exactly as on
+//! the host backend. Permissions are those of the calling task, as for the host backend's
+//! process: the syscall layer checks the contained process's own.
+
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+
+use linux_kernel_module::path::HostDir;
+use linux_kernel_module::vfs::{set, SetAttr, VfsObject};
+use linux_kernel_module::Error;
+
+use crate::backend::{Backend, NodeKind, RawDirEntry, TimeUpdate};
+use crate::error::{FsError, FsResult};
+use crate::hostfs::HostFs;
+use crate::metadata::{FileType, FsInfo, Metadata, Timespec};
+use crate::name::Name;
+
+/// The Linux VFS as a [`Backend`].
+pub struct KernelBackend;
+
+impl HostFs<KernelBackend> {
+    /// A filesystem rooted at the held host directory `root` (a container's root).
+    pub fn in_kernel(root: &HostDir) -> FsResult<Arc<Self>> {
+        Self::with_backend(KernelBackend, root.object().map_err(fs_error)?)
+    }
+}
+
+fn fs_error(error: Error) -> FsError {
+    FsError::from_errno(error.errno())
+}
+
+/// `DT_*` values of a directory entry's type.
+mod dt {
+    pub const UNKNOWN: u8 = 0;
+    pub const FIFO: u8 = 1;
+    pub const CHR: u8 = 2;
+    pub const DIR: u8 = 4;
+    pub const BLK: u8 = 6;
+    pub const REG: u8 = 8;
+    pub const LNK: u8 = 10;
+    pub const SOCK: u8 = 12;
+}
+
+fn entry_type(dtype: u8) -> Option<FileType> {
+    Some(match dtype {
+        dt::FIFO => FileType::NamedPipe,
+        dt::CHR => FileType::CharDevice,
+        dt::DIR => FileType::Dir,
+        dt::BLK => FileType::BlockDevice,
+        dt::REG => FileType::File,
+        dt::LNK => FileType::SymLink,
+        dt::SOCK => FileType::Socket,
+        _ => return None,
+    })
+}
+
+fn time(update: TimeUpdate, exact: u32, now: u32) -> (u32, i64, u32) {
+    match update {
+        TimeUpdate::Keep => (0, 0, 0),
+        TimeUpdate::Now => (now, 0, 0),
+        // nsec is below 10^9 by `Timespec`'s contract; out of range it is refused by the VFS.
+        TimeUpdate::At(Timespec { sec, nsec }) => {
+            (exact, sec, u32::try_from(nsec).unwrap_or(u32::MAX))
+        }
+    }
+}
+
+fn set_attr(handle: &VfsObject, attr: &SetAttr) -> FsResult<()> {
+    handle.set_attr(attr).map_err(fs_error)
+}
+
+impl Backend for KernelBackend {
+    type Handle = VfsObject;
+
+    fn lookup(&self, dir: &VfsObject, name: Name<'_>) -> FsResult<(VfsObject, FileType)> {
+        let (object, type_bits) = dir.lookup(name.as_str().as_bytes()).map_err(fs_error)?;
+        let type_ = FileType::from_mode(type_bits).ok_or(FsError::Io)?;
+        Ok((object, type_))
+    }
+
+    fn metadata(&self, handle: &VfsObject) -> FsResult<Metadata> {
+        let stat = handle.stat().map_err(fs_error)?;
+        let timespec = |sec: i64, nsec: u32| Timespec {
+            sec,
+            nsec: i64::from(nsec),
+        };
+        Ok(Metadata {
+            dev: stat.dev,
+            inode: stat.ino,
+            size: stat.size,
+            blk_size: stat.blksize,
+            blocks: stat.blocks,
+            type_: FileType::from_mode(stat.mode).ok_or(FsError::Io)?,
+            // Masked to the twelve permission bits, which fit.
+            mode: (stat.mode & 0o7777) as u16,
+            nlinks: stat.nlink.into(),
+            uid: stat.uid,
+            gid: stat.gid,
+            rdev: stat.rdev,
+            atime: timespec(stat.atime_sec, stat.atime_nsec),
+            mtime: timespec(stat.mtime_sec, stat.mtime_nsec),
+            ctime: timespec(stat.ctime_sec, stat.ctime_nsec),
+        })
+    }
+
+    fn read_link(&self, link: &VfsObject) -> FsResult<Vec<u8>> {
+        link.read_link().map_err(fs_error)
+    }
+
+    fn read_at(&self, file: &VfsObject, offset: u64, buf: &mut [u8]) -> FsResult<usize> {
+        file.read_at(offset, buf).map_err(fs_error)
+    }
+
+    fn write_at(&self, file: &VfsObject, offset: u64, buf: &[u8]) -> FsResult<usize> {
+        file.write_at(offset, buf).map_err(fs_error)
+    }
+
+    fn resize(&self, file: &VfsObject, len: u64) -> FsResult<()> {
+        file.truncate(len).map_err(fs_error)
+    }
+
+    fn sync(&self, handle: &VfsObject, data_only: bool) -> FsResult<()> {
+        handle.fsync(data_only).map_err(fs_error)
+    }
+
+    fn sync_fs(&self, handle: &VfsObject) -> FsResult<()> {
+        handle.sync_fs().map_err(fs_error)
+    }
+
+    fn fs_info(&self, handle: &VfsObject) -> FsResult<FsInfo> {
+        let info = handle.statfs().map_err(fs_error)?;
+        Ok(FsInfo {
+            magic: info.type_,
+            bsize: info.bsize,
+            frsize: info.frsize,
+            blocks: info.blocks,
+            bfree: info.bfree,
+            bavail: info.bavail,
+            files: info.files,
+            ffree: info.ffree,
+            namemax: info.namelen,
+        })
+    }
+
+    fn create(
+        &self,
+        dir: &VfsObject,
+        name: Name<'_>,
+        kind: NodeKind,
+        mode: u16,
+    ) -> FsResult<VfsObject> {
+        let type_ = match kind {
+            NodeKind::File => FileType::File,
+            NodeKind::Dir => FileType::Dir,
+            NodeKind::NamedPipe => FileType::NamedPipe,
+            NodeKind::Socket => FileType::Socket,
+        };
+        let object = dir
+            .create(
+                name.as_str().as_bytes(),
+                type_.mode_bits() | u32::from(mode & 0o7777),
+            )
+            .map_err(fs_error)?;
+        // The VFS applies the host task's umask; the syscall layer applied the contained
+        // process's already, so the requested bits are set exactly.
+        let created = self.metadata(&object)?.mode;
+        if created & 0o777 != mode & 0o777 {
+            self.chmod(&object, (created & 0o7000) | (mode & 0o777))?;
+        }
+        Ok(object)
+    }
+
+    fn symlink(&self, dir: &VfsObject, name: Name<'_>, target: &str) -> FsResult<VfsObject> {
+        dir.symlink(name.as_str().as_bytes(), target.as_bytes())
+            .map_err(fs_error)
+    }
+
+    fn link(&self, target: &VfsObject, dir: &VfsObject, name: Name<'_>) -> FsResult<()> {
+        dir.link(target, name.as_str().as_bytes()).map_err(fs_error)
+    }
+
+    fn unlink(&self, dir: &VfsObject, name: Name<'_>, is_dir: bool) -> FsResult<()> {
+        dir.unlink(name.as_str().as_bytes(), is_dir)
+            .map_err(fs_error)
+    }
+
+    fn rename(
+        &self,
+        old_dir: &VfsObject,
+        old_name: Name<'_>,
+        new_dir: &VfsObject,
+        new_name: Name<'_>,
+    ) -> FsResult<()> {
+        old_dir
+            .rename(
+                old_name.as_str().as_bytes(),
+                new_dir,
+                new_name.as_str().as_bytes(),
+            )
+            .map_err(fs_error)
+    }
+
+    fn read_dir(&self, dir: &VfsObject) -> FsResult<Vec<RawDirEntry>> {
+        let raw = dir.read_dir().map_err(fs_error)?;
+        let mut entries = Vec::new();
+        entries
+            .try_reserve_exact(raw.len())
+            .map_err(|_| FsError::NoMemory)?;
+        for entry in raw {
+            let type_ = match entry_type(entry.dtype) {
+                Some(type_) => type_,
+                // A filesystem that does not fill d_type: ask the object itself. An entry
+                // removed meanwhile is left out, as a later getdents would.
+                None if entry.dtype == dt::UNKNOWN => {
+                    let Ok(name) = core::str::from_utf8(&entry.name) else {
+                        continue;
+                    };
+                    match Name::new(name).and_then(|name| self.lookup(dir, name)) {
+                        Ok((_, type_)) => type_,
+                        Err(FsError::NotFound) => continue,
+                        Err(error) => return Err(error),
+                    }
+                }
+                None => return Err(FsError::Io),
+            };
+            entries.push(RawDirEntry {
+                name: entry.name,
+                inode: entry.ino,
+                type_,
+            });
+        }
+        Ok(entries)
+    }
+
+    fn chmod(&self, handle: &VfsObject, mode: u16) -> FsResult<()> {
+        let attr = SetAttr {
+            valid: set::MODE,
+            mode: u32::from(mode & 0o7777),
+            ..SetAttr::default()
+        };
+        set_attr(handle, &attr)
+    }
+
+    fn chown(&self, handle: &VfsObject, uid: Option<u32>, gid: Option<u32>) -> FsResult<()> {
+        let attr = SetAttr {
+            valid: uid.map_or(0, |_| set::UID) | gid.map_or(0, |_| set::GID),
+            uid: uid.unwrap_or(0),
+            gid: gid.unwrap_or(0),
+            ..SetAttr::default()
+        };
+        set_attr(handle, &attr)
+    }
+
+    fn set_times(&self, handle: &VfsObject, atime: TimeUpdate, mtime: TimeUpdate) -> FsResult<()> {
+        let (a_valid, atime_sec, atime_nsec) = time(atime, set::ATIME, set::ATIME_NOW);
+        let (m_valid, mtime_sec, mtime_nsec) = time(mtime, set::MTIME, set::MTIME_NOW);
+        let attr = SetAttr {
+            valid: a_valid | m_valid,
+            atime_sec,
+            atime_nsec,
+            mtime_sec,
+            mtime_nsec,
+            ..SetAttr::default()
+        };
+        set_attr(handle, &attr)
+    }
+}

@@ -1,0 +1,311 @@
+//! Filesystem objects under a container's root, held by the kernel: [`VfsObject`], a counted
+//! `struct path`, and the one-name operations the VFS backend of `kernel-hostfs` is made of.
+//!
+//! Every operation takes at most one *name*: a single path component the caller has checked
+//! (no `/`, no NUL, not `.` or `..`, at most 255 bytes). Walking paths, clamping `..` and
+//! resolving symbolic links inside the root are done above, in `kernel_hostfs::walk`, so the
+//! kernel is never handed a path it could resolve outside the root.
+
+use alloc::vec::Vec;
+use core::ptr::NonNull;
+
+use crate::bindings;
+use crate::error::{Error, Result};
+use crate::path::HostDir;
+
+pub use bindings::{rvisor_setattr as SetAttr, rvisor_stat as Stat, rvisor_statfs as StatFs};
+
+/// `rvisor_setattr.valid` bits.
+pub mod set {
+    pub use crate::bindings::{
+        rvisor_setattr_valid_RVISOR_SET_ATIME as ATIME,
+        rvisor_setattr_valid_RVISOR_SET_ATIME_NOW as ATIME_NOW,
+        rvisor_setattr_valid_RVISOR_SET_GID as GID, rvisor_setattr_valid_RVISOR_SET_MODE as MODE,
+        rvisor_setattr_valid_RVISOR_SET_MTIME as MTIME,
+        rvisor_setattr_valid_RVISOR_SET_MTIME_NOW as MTIME_NOW,
+        rvisor_setattr_valid_RVISOR_SET_UID as UID,
+    };
+}
+
+/// The longest name one component may have (`NAME_MAX`).
+const NAME_MAX: usize = 255;
+/// The longest symbolic link target (`PATH_MAX`).
+const LINK_MAX: usize = 4096;
+/// How much one `readdir` round lists.
+const READDIR_CHUNK: usize = 4096;
+
+/// One held filesystem object: it stays the same object (and its mount stays mounted) while
+/// this lives, whatever is renamed or unlinked meanwhile.
+pub struct VfsObject(NonNull<bindings::rvisor_path>);
+
+// SAFETY: a counted `struct path` (plus files opened from it, each released once); the kernel
+// objects it refers to are safe to use and release from any task.
+unsafe impl Send for VfsObject {}
+// SAFETY: every operation through `&VfsObject` is one the VFS serialises itself (inode locks),
+// and the lazily opened files are installed with cmpxchg in the shim.
+unsafe impl Sync for VfsObject {}
+
+/// One entry of [`VfsObject::read_dir`].
+pub struct RawEntry {
+    /// The name (bytes, not necessarily UTF-8).
+    pub name: Vec<u8>,
+    /// Its inode number.
+    pub ino: u64,
+    /// Its `DT_*` type.
+    pub dtype: u8,
+}
+
+fn checked_name(name: &[u8]) -> Result<i32> {
+    if name.is_empty() || name.len() > NAME_MAX || name.contains(&0) || name.contains(&b'/') {
+        return Err(Error::EINVAL);
+    }
+    i32::try_from(name.len()).map_err(|_| Error::EINVAL)
+}
+
+fn zeroed_bytes(len: usize) -> Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    bytes.try_reserve_exact(len).map_err(|_| Error::ENOMEM)?;
+    bytes.resize(len, 0);
+    Ok(bytes)
+}
+
+fn held(out: *mut bindings::rvisor_path) -> Result<VfsObject> {
+    NonNull::new(out).map(VfsObject).ok_or(Error::EIO)
+}
+
+impl HostDir {
+    /// The directory as a [`VfsObject`] (another reference to it).
+    pub fn object(&self) -> Result<VfsObject> {
+        // SAFETY: `self` holds the path for the duration of the call.
+        let out = unsafe { bindings::rvisor_path_clone(self.as_raw()) };
+        NonNull::new(out).map(VfsObject).ok_or(Error::ENOMEM)
+    }
+}
+
+impl VfsObject {
+    fn raw(&self) -> *mut bindings::rvisor_path {
+        self.0.as_ptr()
+    }
+
+    /// Looks `name` up in this directory without following a final symbolic link, crossing
+    /// mount points; returns the object and its `S_IFMT` bits.
+    pub fn lookup(&self, name: &[u8]) -> Result<(VfsObject, u32)> {
+        let len = checked_name(name)?;
+        let mut out = core::ptr::null_mut();
+        let mut type_bits = 0;
+        // SAFETY: `name` has `len` readable bytes; `out` and `type_bits` are valid for writes;
+        // the directory is held by `self`; process context (the VFS may sleep).
+        let ret = unsafe {
+            bindings::rvisor_vfs_lookup(
+                self.raw(),
+                name.as_ptr().cast(),
+                len,
+                &mut out,
+                &mut type_bits,
+            )
+        };
+        Error::check(ret.into())?;
+        Ok((held(out)?, type_bits))
+    }
+
+    /// `stat` of the object itself.
+    pub fn stat(&self) -> Result<Stat> {
+        let mut stat = Stat::default();
+        // SAFETY: `stat` is valid for a write; the object is held.
+        let ret = unsafe { bindings::rvisor_vfs_stat(self.raw(), &mut stat) };
+        Error::check(ret.into())?;
+        Ok(stat)
+    }
+
+    /// The target of this symbolic link (`EINVAL` if it is not one).
+    pub fn read_link(&self) -> Result<Vec<u8>> {
+        let mut target = zeroed_bytes(LINK_MAX)?;
+        // SAFETY: `target` has LINK_MAX writable bytes; the object is held.
+        let ret = unsafe {
+            bindings::rvisor_vfs_readlink(self.raw(), target.as_mut_ptr().cast(), LINK_MAX as i32)
+        };
+        let len = Error::check(ret.into())?;
+        target.truncate(usize::try_from(len).map_err(|_| Error::EIO)?);
+        Ok(target)
+    }
+
+    /// Reads at `offset` (a FIFO in stream order, never waiting).
+    pub fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<usize> {
+        // SAFETY: `buf` is writable for its length; the object is held.
+        let ret = unsafe {
+            bindings::rvisor_vfs_read(
+                self.raw(),
+                offset,
+                buf.as_mut_ptr().cast(),
+                buf.len() as u64,
+            )
+        };
+        Error::check(ret).and_then(|count| usize::try_from(count).map_err(|_| Error::EIO))
+    }
+
+    /// Writes at `offset` (a FIFO in stream order, never waiting).
+    pub fn write_at(&self, offset: u64, buf: &[u8]) -> Result<usize> {
+        // SAFETY: `buf` is readable for its length; the object is held.
+        let ret = unsafe {
+            bindings::rvisor_vfs_write(self.raw(), offset, buf.as_ptr().cast(), buf.len() as u64)
+        };
+        Error::check(ret).and_then(|count| usize::try_from(count).map_err(|_| Error::EIO))
+    }
+
+    /// Sets a regular file's length.
+    pub fn truncate(&self, len: u64) -> Result<()> {
+        // SAFETY: the object is held.
+        Error::check(unsafe { bindings::rvisor_vfs_truncate(self.raw(), len) }.into()).map(drop)
+    }
+
+    /// Flushes the object (its data only, if `data_only`).
+    pub fn fsync(&self, data_only: bool) -> Result<()> {
+        // SAFETY: the object is held.
+        Error::check(unsafe { bindings::rvisor_vfs_fsync(self.raw(), data_only) }.into()).map(drop)
+    }
+
+    /// Flushes the filesystem holding the object.
+    pub fn sync_fs(&self) -> Result<()> {
+        // SAFETY: the object is held.
+        Error::check(unsafe { bindings::rvisor_vfs_syncfs(self.raw()) }.into()).map(drop)
+    }
+
+    /// `statfs` of the filesystem holding the object.
+    pub fn statfs(&self) -> Result<StatFs> {
+        let mut statfs = StatFs::default();
+        // SAFETY: `statfs` is valid for a write; the object is held.
+        let ret = unsafe { bindings::rvisor_vfs_statfs(self.raw(), &mut statfs) };
+        Error::check(ret.into())?;
+        Ok(statfs)
+    }
+
+    /// Creates `name` in this directory; `mode` holds `S_IFREG`, `S_IFDIR`, `S_IFIFO` or
+    /// `S_IFSOCK` and the permission bits. `EEXIST` if the name is taken.
+    pub fn create(&self, name: &[u8], mode: u32) -> Result<VfsObject> {
+        let len = checked_name(name)?;
+        let mut out = core::ptr::null_mut();
+        // SAFETY: `name` has `len` readable bytes; `out` is valid for a write; held directory.
+        let ret = unsafe {
+            bindings::rvisor_vfs_create(self.raw(), name.as_ptr().cast(), len, mode, &mut out)
+        };
+        Error::check(ret.into())?;
+        held(out)
+    }
+
+    /// Creates the symbolic link `name` in this directory holding `target`.
+    pub fn symlink(&self, name: &[u8], target: &[u8]) -> Result<VfsObject> {
+        let len = checked_name(name)?;
+        if target.is_empty() || target.len() >= LINK_MAX || target.contains(&0) {
+            return Err(Error::EINVAL);
+        }
+        let mut c_target = zeroed_bytes(target.len() + 1)?;
+        c_target[..target.len()].copy_from_slice(target);
+        let mut out = core::ptr::null_mut();
+        // SAFETY: `name` has `len` bytes, `c_target` is NUL-terminated, `out` is writable.
+        let ret = unsafe {
+            bindings::rvisor_vfs_symlink(
+                self.raw(),
+                name.as_ptr().cast(),
+                len,
+                c_target.as_ptr().cast(),
+                &mut out,
+            )
+        };
+        Error::check(ret.into())?;
+        held(out)
+    }
+
+    /// Adds `name` in this directory as a hard link to `target`.
+    pub fn link(&self, target: &VfsObject, name: &[u8]) -> Result<()> {
+        let len = checked_name(name)?;
+        // SAFETY: both objects are held; `name` has `len` readable bytes.
+        let ret = unsafe {
+            bindings::rvisor_vfs_link(target.raw(), self.raw(), name.as_ptr().cast(), len)
+        };
+        Error::check(ret.into()).map(drop)
+    }
+
+    /// Removes `name` from this directory: an empty directory if `is_dir`, anything else if not.
+    pub fn unlink(&self, name: &[u8], is_dir: bool) -> Result<()> {
+        let len = checked_name(name)?;
+        // SAFETY: the directory is held; `name` has `len` readable bytes.
+        let ret =
+            unsafe { bindings::rvisor_vfs_unlink(self.raw(), name.as_ptr().cast(), len, is_dir) };
+        Error::check(ret.into()).map(drop)
+    }
+
+    /// Moves `old_name` of this directory to `new_name` in `new_dir`, as `rename`.
+    pub fn rename(&self, old_name: &[u8], new_dir: &VfsObject, new_name: &[u8]) -> Result<()> {
+        let old_len = checked_name(old_name)?;
+        let new_len = checked_name(new_name)?;
+        // SAFETY: both directories are held; each name has its length of readable bytes.
+        let ret = unsafe {
+            bindings::rvisor_vfs_rename(
+                self.raw(),
+                old_name.as_ptr().cast(),
+                old_len,
+                new_dir.raw(),
+                new_name.as_ptr().cast(),
+                new_len,
+            )
+        };
+        Error::check(ret.into()).map(drop)
+    }
+
+    /// Every entry of this directory but `.` and `..`.
+    pub fn read_dir(&self) -> Result<Vec<RawEntry>> {
+        let header = core::mem::size_of::<bindings::rvisor_dirent>();
+        let mut buf = zeroed_bytes(READDIR_CHUNK)?;
+        let mut entries = Vec::new();
+        let mut pos: i64 = 0;
+        loop {
+            // SAFETY: `buf` has READDIR_CHUNK writable bytes; `pos` is valid; held directory.
+            let ret = unsafe {
+                bindings::rvisor_vfs_readdir(
+                    self.raw(),
+                    &mut pos,
+                    buf.as_mut_ptr().cast(),
+                    READDIR_CHUNK as u64,
+                )
+            };
+            let filled = usize::try_from(Error::check(ret)?).map_err(|_| Error::EIO)?;
+            if filled == 0 {
+                return Ok(entries);
+            }
+            let mut at = 0;
+            while let Some(record) = buf.get(at..filled).filter(|rest| rest.len() >= header) {
+                let ino = u64::from_ne_bytes(record[0..8].try_into().map_err(|_| Error::EIO)?);
+                let name_len = usize::from(u16::from_ne_bytes(
+                    record[8..10].try_into().map_err(|_| Error::EIO)?,
+                ));
+                let dtype = record[10];
+                let name = record.get(header..header + name_len).ok_or(Error::EIO)?;
+                entries.try_reserve(1).map_err(|_| Error::ENOMEM)?;
+                let mut owned = Vec::new();
+                owned
+                    .try_reserve_exact(name_len)
+                    .map_err(|_| Error::ENOMEM)?;
+                owned.extend_from_slice(name);
+                entries.push(RawEntry {
+                    name: owned,
+                    ino,
+                    dtype,
+                });
+                at += (header + name_len).next_multiple_of(8);
+            }
+        }
+    }
+
+    /// Changes what `attr.valid` names: mode, owner, group, times.
+    pub fn set_attr(&self, attr: &SetAttr) -> Result<()> {
+        // SAFETY: `attr` is readable; the object is held.
+        Error::check(unsafe { bindings::rvisor_vfs_setattr(self.raw(), attr) }.into()).map(drop)
+    }
+}
+
+impl Drop for VfsObject {
+    fn drop(&mut self) {
+        // SAFETY: releases the reference this object took, once.
+        unsafe { bindings::rvisor_path_release(self.raw()) }
+    }
+}
