@@ -31,6 +31,7 @@ extern crate alloc;
 #[cfg(not(target_os = "none"))]
 extern crate std;
 
+pub mod file_backed;
 pub mod surface;
 
 #[cfg(not(target_os = "none"))]
