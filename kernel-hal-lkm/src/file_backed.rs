@@ -13,8 +13,8 @@ use buddy_system_allocator::FrameAllocator;
 use spin::Mutex;
 
 use crate::surface::{
-    check_page_aligned, pages_to_bytes, HalError, MmuFlags, PageTable, PhysAddr,
-    PhysicalMemory, VirtAddr, PAGE_SIZE,
+    check_page_aligned, pages_to_bytes, HalError, MmuFlags, PageTable, PhysAddr, PhysicalMemory,
+    VirtAddr, PAGE_SIZE,
 };
 
 /// Largest run of frames the buddy allocator hands out is `1 << (BUDDY_ORDER - 1)` frames.

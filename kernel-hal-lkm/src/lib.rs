@@ -37,4 +37,7 @@ pub mod surface;
 #[cfg(not(target_os = "none"))]
 pub mod host;
 
+#[cfg(target_os = "none")]
+pub mod lkm;
+
 pub use surface::*;

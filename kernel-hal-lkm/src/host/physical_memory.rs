@@ -110,7 +110,10 @@ impl BackingFile for HostFile {
     }
 
     fn new_page_table(memory: Arc<FileMemory<Self>>) -> Result<Box<dyn PageTable>, HalError> {
-        Ok(Box::new(FilePageTable::with_mmu(memory, HostMmu::reserve()?)))
+        Ok(Box::new(FilePageTable::with_mmu(
+            memory,
+            HostMmu::reserve()?,
+        )))
     }
 }
 
