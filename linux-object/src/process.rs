@@ -310,7 +310,7 @@ impl LinuxProcess {
         self.vforks
             .lock()
             .entry(tid)
-            .or_insert_with(Completion::new)
+            .or_default()
             .clone()
     }
 
