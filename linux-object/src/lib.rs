@@ -11,6 +11,7 @@
 //! - [`process`]: [`LinuxProcess`](process::LinuxProcess) — pid, parent, cwd, fd table,
 //!   children, exit status and `wait4`.
 //! - [`container`]: [`Container`](container::Container) — id, root, physical memory, pids.
+//! - [`vm`]: [`VmarSpace`](vm::VmarSpace), the loader's address space over a zircon VMAR.
 //!
 //! Nothing here touches the kernel: the host's files come in through the
 //! [`HostStdio`](fs::HostStdio) trait, memory through the traits of the ELF loader.
@@ -41,6 +42,7 @@ pub mod error;
 pub mod fd_table;
 pub mod fs;
 pub mod process;
+pub mod vm;
 
 #[cfg(test)]
 mod test_executor;

@@ -100,10 +100,23 @@ macro_rules! syscall_table {
 syscall_table! {
     registers [a0, a1, a2, a3, a4, a5];
 
+    9 mmap sync sys_mmap(a0, a1, a2, a3, a4, a5);
+    10 mprotect sync sys_mprotect(a0, a1, a2);
+    11 munmap sync sys_munmap(a0, a1);
+    12 brk sync sys_brk(a0);
     39 getpid sync sys_getpid();
+    56 clone async sys_clone(a0, a1, a2, a3, a4);
+    57 fork async sys_fork();
+    58 vfork async sys_vfork();
+    59 execve sync sys_execve(a0, a1, a2);
+    60 exit sync sys_exit(a0);
+    61 wait4 async sys_wait4(a0, a1, a2, a3);
+    63 uname sync sys_uname(a0);
     110 getppid sync sys_getppid();
     186 gettid sync sys_gettid();
     218 set_tid_address sync sys_set_tid_address(a0);
+    228 clock_gettime sync sys_clock_gettime(a0, a1);
+    231 exit_group sync sys_exit_group(a0);
 }
 
 #[cfg(test)]
