@@ -3,6 +3,7 @@
 //! status a zombie keeps until its parent reaps it with `wait4`.
 
 use crate::container::{Container, Pid};
+use crate::credentials::Credentials;
 use crate::error::{LxError, LxResult};
 use crate::fd_table::FdTable;
 use alloc::collections::BTreeMap;
@@ -68,7 +69,14 @@ pub struct LinuxProcess {
     files: Mutex<FdTable>,
     family: Mutex<Family>,
     exit_status: Mutex<Option<ExitStatus>>,
+    /// Whom the process acts as; a child starts with its parent's.
+    credentials: Mutex<Credentials>,
+    /// The file mode creation mask (`umask`); a child starts with its parent's.
+    umask: Mutex<u32>,
 }
+
+/// The `umask` a container's first process starts with, as Linux's init.
+pub const DEFAULT_UMASK: u32 = 0o022;
 
 impl LinuxProcess {
     pub(crate) fn new(
@@ -92,6 +100,8 @@ impl LinuxProcess {
                 child_waiters: Vec::new(),
             }),
             exit_status: Mutex::new(None),
+            credentials: Mutex::new(parent.map_or_else(Credentials::default, |p| p.credentials())),
+            umask: Mutex::new(parent.map_or(DEFAULT_UMASK, |p| p.umask())),
         })
     }
 
@@ -124,6 +134,27 @@ impl LinuxProcess {
     /// Changes the working directory (`chdir`; the caller checked it is a directory).
     pub fn set_cwd(&self, cwd: WorkingDir) {
         *self.cwd.lock() = cwd;
+    }
+
+    /// The process's credentials.
+    pub fn credentials(&self) -> Credentials {
+        self.credentials.lock().clone()
+    }
+
+    /// Replaces the process's credentials (`setuid` and friends; the caller checked them).
+    pub fn set_credentials(&self, credentials: Credentials) {
+        *self.credentials.lock() = credentials;
+    }
+
+    /// The file mode creation mask.
+    pub fn umask(&self) -> u32 {
+        *self.umask.lock()
+    }
+
+    /// Sets the file mode creation mask to `mask & 0o777` and returns the previous one
+    /// (`umask`).
+    pub fn set_umask(&self, mask: u32) -> u32 {
+        core::mem::replace(&mut *self.umask.lock(), mask & 0o777)
     }
 
     /// The path of the running executable (`/proc/self/exe`).

@@ -14,7 +14,7 @@
 #![warn(missing_docs)]
 
 extern crate alloc;
-#[cfg(test)]
+#[cfg(any(test, not(target_os = "none")))]
 extern crate std;
 
 pub mod host;
@@ -23,7 +23,10 @@ pub mod table;
 pub mod testing;
 pub mod user;
 
+mod fs;
 mod process;
+
+pub use fs::IoVec;
 
 pub use host::TaskHost;
 pub use linux_object::{LxError, LxResult};

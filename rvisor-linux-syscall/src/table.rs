@@ -100,6 +100,12 @@ macro_rules! syscall_table {
 syscall_table! {
     registers [a0, a1, a2, a3, a4, a5];
 
+    0 read async sys_read(a0, a1, a2);
+    1 write async sys_write(a0, a1, a2);
+    17 pread64 async sys_pread64(a0, a1, a2, a3);
+    18 pwrite64 async sys_pwrite64(a0, a1, a2, a3);
+    19 readv async sys_readv(a0, a1, a2);
+    20 writev async sys_writev(a0, a1, a2);
     39 getpid sync sys_getpid();
     110 getppid sync sys_getppid();
     186 gettid sync sys_gettid();

@@ -107,3 +107,34 @@ impl UserArena {
         bytes
     }
 }
+
+/// A [`TaskHost`](crate::TaskHost) that does nothing: enough for calls that never ask the
+/// machine under the process for anything (the file calls).
+#[derive(Debug, Default)]
+pub struct NullHost;
+
+impl crate::TaskHost for NullHost {
+    fn set_clear_child_tid(&self, _addr: usize) {}
+}
+
+struct Unparker(std::thread::Thread);
+
+impl alloc::task::Wake for Unparker {
+    fn wake(self: alloc::sync::Arc<Self>) {
+        self.0.unpark();
+    }
+}
+
+/// Runs `future` (a syscall) to completion on this thread, parking between polls until a
+/// waker fires.
+pub fn block_on<F: core::future::Future>(future: F) -> F::Output {
+    let mut future = core::pin::pin!(future);
+    let waker = core::task::Waker::from(alloc::sync::Arc::new(Unparker(std::thread::current())));
+    let mut cx = core::task::Context::from_waker(&waker);
+    loop {
+        if let core::task::Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+            return output;
+        }
+        std::thread::park();
+    }
+}
