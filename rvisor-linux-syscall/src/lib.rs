@@ -26,7 +26,7 @@ pub mod user;
 mod fs;
 mod process;
 
-pub use fs::IoVec;
+pub use fs::{IoVec, Stat};
 
 pub use host::TaskHost;
 pub use linux_object::{LxError, LxResult};

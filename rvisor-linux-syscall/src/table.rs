@@ -102,14 +102,24 @@ syscall_table! {
 
     0 read async sys_read(a0, a1, a2);
     1 write async sys_write(a0, a1, a2);
+    2 open sync sys_open(a0, a1, a2);
+    3 close sync sys_close(a0);
+    4 stat sync sys_stat(a0, a1);
+    5 fstat sync sys_fstat(a0, a1);
+    6 lstat sync sys_lstat(a0, a1);
+    8 lseek sync sys_lseek(a0, a1, a2);
     17 pread64 async sys_pread64(a0, a1, a2, a3);
     18 pwrite64 async sys_pwrite64(a0, a1, a2, a3);
     19 readv async sys_readv(a0, a1, a2);
     20 writev async sys_writev(a0, a1, a2);
     39 getpid sync sys_getpid();
+    85 creat sync sys_creat(a0, a1);
+    95 umask sync sys_umask(a0);
     110 getppid sync sys_getppid();
     186 gettid sync sys_gettid();
     218 set_tid_address sync sys_set_tid_address(a0);
+    257 openat sync sys_openat(a0, a1, a2, a3);
+    262 newfstatat sync sys_newfstatat(a0, a1, a2, a3);
 }
 
 #[cfg(test)]

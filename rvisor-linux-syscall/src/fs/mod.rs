@@ -8,15 +8,19 @@
 //! permission at open, write and search permission on a directory whose entries change.
 
 // The path helpers are used by the path calls, which follow.
+mod open;
 #[allow(dead_code)]
 mod path;
 mod rw;
+mod seek;
+mod stat;
 
 #[cfg(test)]
 #[allow(dead_code)] // helpers for the families that follow
 mod testing;
 
 pub use rw::IoVec;
+pub use stat::Stat;
 
 use alloc::sync::Arc;
 use kernel_hostfs::FileType;

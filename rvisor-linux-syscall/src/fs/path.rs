@@ -58,7 +58,7 @@ impl Located {
     }
 
     /// The path of this directory's parent (`/` for the root).
-    fn parent_path(&self) -> String {
+    pub fn parent_path(&self) -> String {
         match self.path.rfind('/') {
             Some(0) | None => String::from("/"),
             Some(slash) => String::from(self.path.get(..slash).unwrap_or("/")),
