@@ -20,6 +20,9 @@ use crate::surface::{
 /// Largest run of frames the buddy allocator hands out is `1 << (BUDDY_ORDER - 1)` frames.
 const BUDDY_ORDER: usize = 32;
 
+/// The smallest numbering base of the buddy allocator's frames (see [`FileMemory`]).
+const ALIGNMENT_BASE: usize = 1 << 20;
+
 /// The file a physical memory lives in. It is created at its full size and sparse, so a frame
 /// costs memory only once written.
 pub trait BackingFile: Send + Sync + Sized + 'static {
@@ -71,6 +74,12 @@ impl Frames {
 pub struct FileMemory<F> {
     file: F,
     max_frames: usize,
+    /// What the buddy allocator numbers frame 0: a power of two no smaller than `max_frames`
+    /// (nor than [`ALIGNMENT_BASE`], so that runs aligned beyond the memory's size still fit).
+    /// `buddy_system_allocator` splits the frames it is given at the low bits of their start,
+    /// so frames numbered from 0 would never form a block of more than 32; numbered from
+    /// `base`, they form blocks as large as the memory.
+    base: usize,
     frames: Mutex<Frames>,
 }
 
@@ -84,11 +93,17 @@ impl<F: BackingFile> FileMemory<F> {
             .try_reserve_exact(max_frames.div_ceil(64))
             .map_err(|_| HalError::OutOfFrames)?;
         words.resize(max_frames.div_ceil(64), 0);
+        let base = max_frames
+            .checked_next_power_of_two()
+            .map(|base| base.max(ALIGNMENT_BASE))
+            .filter(|base| base.checked_add(max_frames).is_some())
+            .ok_or(HalError::OutOfRange)?;
         let mut buddy = FrameAllocator::new();
-        buddy.add_frame(0, max_frames);
+        buddy.add_frame(base, base + max_frames);
         Ok(Self {
             file,
             max_frames,
+            base,
             frames: Mutex::new(Frames {
                 buddy,
                 allocated: words,
@@ -133,15 +148,17 @@ impl<F: BackingFile> PhysicalMemory for FileMemory<F> {
         let layout = Layout::from_size_align(count, align).map_err(|_| HalError::OutOfFrames)?;
         let block = count.next_power_of_two().max(align);
         let mut frames = self.frames.lock();
-        let first = frames
+        let numbered = frames
             .buddy
             .alloc_aligned(layout)
             .ok_or(HalError::OutOfFrames)?;
         // The buddy allocator hands out a power of two; the frames past `count` go back now,
         // one by one, so that every frame is freed on its own later.
-        for extra in first + count..first + block {
+        for extra in numbered + count..numbered + block {
             frames.buddy.dealloc(extra, 1);
         }
+        // `base` is a power of two at least as large as any alignment that can succeed.
+        let first = numbered - self.base;
         for frame in first..first + count {
             frames.set_allocated(frame, true);
         }
@@ -164,7 +181,7 @@ impl<F: BackingFile> PhysicalMemory for FileMemory<F> {
             return Err(HalError::NotAllocated);
         }
         frames.set_allocated(frame, false);
-        frames.buddy.dealloc(frame, 1);
+        frames.buddy.dealloc(frame + self.base, 1);
         frames.in_use -= 1;
         Ok(())
     }

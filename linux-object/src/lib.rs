@@ -2,6 +2,8 @@
 //! program image, built on the VFS of `kernel-hostfs`.
 //!
 //! - [`error`]: [`LxError`], the one errno enum every operation here fails with.
+//! - [`credentials`]: [`Credentials`](credentials::Credentials) and Linux's permission
+//!   check.
 //! - [`fs`]: open file descriptions — the [`FileLike`](fs::FileLike) trait,
 //!   [`File`](fs::File) over an inode, [`Pipe`](fs::Pipe), and
 //!   [`StdioFile`](fs::StdioFile) for files inherited from the host.
@@ -37,6 +39,7 @@
 extern crate alloc;
 
 pub mod container;
+pub mod credentials;
 pub mod elf;
 pub mod error;
 pub mod fd_table;

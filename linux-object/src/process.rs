@@ -8,6 +8,7 @@
 //! the pid. The process ends when its last thread does.
 
 use crate::container::{Container, Pid};
+use crate::credentials::Credentials;
 use crate::error::{LxError, LxResult};
 use crate::fd_table::FdTable;
 use alloc::collections::{BTreeMap, BTreeSet};
@@ -144,7 +145,14 @@ pub struct LinuxProcess {
     /// The vfork parents' completions, by the tid of the child thread they wait for.
     vforks: Mutex<BTreeMap<Pid, Arc<Completion>>>,
     brk: Mutex<ProgramBreak>,
+    /// Whom the process acts as; a child starts with its parent's.
+    credentials: Mutex<Credentials>,
+    /// The file mode creation mask (`umask`); a child starts with its parent's.
+    umask: Mutex<u32>,
 }
+
+/// The `umask` a container's first process starts with, as Linux's init.
+pub const DEFAULT_UMASK: u32 = 0o022;
 
 impl LinuxProcess {
     pub(crate) fn new(
@@ -176,6 +184,8 @@ impl LinuxProcess {
             }),
             vforks: Mutex::new(BTreeMap::new()),
             brk: Mutex::new(ProgramBreak::default()),
+            credentials: Mutex::new(parent.map_or_else(Credentials::default, |p| p.credentials())),
+            umask: Mutex::new(parent.map_or(DEFAULT_UMASK, |p| p.umask())),
         })
     }
 
@@ -213,6 +223,27 @@ impl LinuxProcess {
     /// Changes the working directory (`chdir`; the caller checked it is a directory).
     pub fn set_cwd(&self, cwd: WorkingDir) {
         *self.cwd.lock() = cwd;
+    }
+
+    /// The process's credentials.
+    pub fn credentials(&self) -> Credentials {
+        self.credentials.lock().clone()
+    }
+
+    /// Replaces the process's credentials (`setuid` and friends; the caller checked them).
+    pub fn set_credentials(&self, credentials: Credentials) {
+        *self.credentials.lock() = credentials;
+    }
+
+    /// The file mode creation mask.
+    pub fn umask(&self) -> u32 {
+        *self.umask.lock()
+    }
+
+    /// Sets the file mode creation mask to `mask & 0o777` and returns the previous one
+    /// (`umask`).
+    pub fn set_umask(&self, mask: u32) -> u32 {
+        core::mem::replace(&mut *self.umask.lock(), mask & 0o777)
     }
 
     /// The path of the running executable (`/proc/self/exe`).
@@ -307,11 +338,7 @@ impl LinuxProcess {
     /// The completion a `vfork` parent waits on until thread `tid` of this process execs or
     /// exits. Made before the thread starts, so that neither can be missed.
     pub fn vfork_completion(&self, tid: Pid) -> Arc<Completion> {
-        self.vforks
-            .lock()
-            .entry(tid)
-            .or_default()
-            .clone()
+        self.vforks.lock().entry(tid).or_default().clone()
     }
 
     fn complete_vforks(&self) {

@@ -24,9 +24,12 @@ pub mod table;
 pub mod testing;
 pub mod user;
 
+mod fs;
 mod mm;
 mod process;
 mod system;
+
+pub use fs::{IoVec, Stat};
 
 pub use host::TaskHost;
 pub use linux_object::{LxError, LxResult};

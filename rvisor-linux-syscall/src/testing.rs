@@ -77,8 +77,9 @@ impl UserArena {
     ///
     /// If the host HAL cannot provide them (a test setup failure).
     pub fn new(pages: usize) -> Self {
+        // A buddy allocator hands out power-of-two runs.
         let memory = platform()
-            .and_then(|platform| platform.new_physical_memory(pages))
+            .and_then(|platform| platform.new_physical_memory(pages.next_power_of_two()))
             .expect("host physical memory");
         let frames = PhysFrame::alloc_contiguous(&memory, pages, 0).expect("frames");
         let mut table = memory.clone().new_page_table().expect("page table");

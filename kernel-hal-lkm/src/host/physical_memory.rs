@@ -163,6 +163,15 @@ mod tests {
     }
 
     #[test]
+    fn the_whole_memory_is_one_run() {
+        let memory = HostPhysicalMemory::new(100).unwrap();
+        assert_eq!(memory.frame_alloc_contiguous(64, 6), Ok(0));
+        assert_eq!(memory.frame_alloc_contiguous(32, 0), Ok(64 * PAGE_SIZE));
+        assert_eq!(memory.frame_alloc_contiguous(4, 0), Ok(96 * PAGE_SIZE));
+        assert_eq!(memory.frames_in_use(), 100);
+    }
+
+    #[test]
     fn contiguous_runs_are_aligned_and_their_tail_stays_free() {
         let memory = HostPhysicalMemory::new(16).unwrap();
         let run = memory.frame_alloc_contiguous(3, 3).unwrap();
