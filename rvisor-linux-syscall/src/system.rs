@@ -94,3 +94,73 @@ fn timespec_bytes(time: Duration) -> [u8; 16] {
     nsec.copy_from_slice(&i64::from(time.subsec_nanos()).to_le_bytes());
     bytes
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{TestMachine, UserArena};
+
+    const UNAME: u32 = 63;
+    const CLOCK_GETTIME: u32 = 228;
+
+    fn field(bytes: &[u8], index: usize) -> &[u8] {
+        let field = &bytes[index * UTS_FIELD..(index + 1) * UTS_FIELD];
+        let end = field.iter().position(|&b| b == 0).unwrap();
+        &field[..end]
+    }
+
+    #[test]
+    fn uname_reports_linux_and_the_containers_host_name() {
+        let machine = TestMachine::new();
+        let init = machine.init();
+        let arena = UserArena::new(1);
+        let buf = arena.put_bytes(&[0xff; 6 * UTS_FIELD]);
+        machine.container().set_hostname(&"h".repeat(64)).unwrap();
+        assert_eq!(machine.run(&init, 1, UNAME, [buf, 0, 0, 0, 0, 0]), 0);
+        let bytes = arena.get_bytes(buf, 6 * UTS_FIELD);
+        assert_eq!(field(&bytes, 0), b"Linux");
+        assert_eq!(field(&bytes, 1), "h".repeat(64).as_bytes());
+        assert_eq!(field(&bytes, 2), UTS_RELEASE.as_bytes());
+        assert_eq!(field(&bytes, 4), b"x86_64");
+        assert_eq!(field(&bytes, 5), b"(none)");
+        let at_end = arena.unmapped() - 6 * UTS_FIELD + 1;
+        assert_eq!(
+            machine.run(&init, 1, UNAME, [at_end, 0, 0, 0, 0, 0]),
+            -(LxError::EFAULT.errno() as isize)
+        );
+    }
+
+    #[test]
+    fn clocks_read_from_the_platform_and_the_host() {
+        let machine = TestMachine::new();
+        let init = machine.init();
+        let arena = UserArena::new(1);
+        let tp = arena.alloc(16);
+        let read = |clock: i32| {
+            let result = machine.run(&init, 1, CLOCK_GETTIME, [clock as usize, tp, 0, 0, 0, 0]);
+            assert_eq!(result, 0, "clock {clock}");
+            let bytes = arena.get_bytes(tp, 16);
+            let sec = i64::from_le_bytes(bytes[..8].try_into().unwrap());
+            let nsec = i64::from_le_bytes(bytes[8..].try_into().unwrap());
+            assert!((0..1_000_000_000).contains(&nsec));
+            (sec, nsec)
+        };
+        assert!(read(CLOCK_REALTIME).0 > 1_700_000_000);
+        assert!(read(CLOCK_TAI).0 > 1_700_000_000);
+        let before = read(CLOCK_MONOTONIC);
+        let after = read(CLOCK_BOOTTIME);
+        assert!(after >= before);
+        assert_eq!(read(CLOCK_PROCESS_CPUTIME_ID), (3, 500));
+        assert_eq!(read(CLOCK_THREAD_CPUTIME_ID), (1, 250));
+        let einval = -(LxError::EINVAL.errno() as isize);
+        for clock in [10, 12, -1, -6] {
+            let args = [clock as usize, tp, 0, 0, 0, 0];
+            assert_eq!(machine.run(&init, 1, CLOCK_GETTIME, args), einval);
+        }
+        let args = [0, arena.unmapped() - 8, 0, 0, 0, 0];
+        assert_eq!(
+            machine.run(&init, 1, CLOCK_GETTIME, args),
+            -(LxError::EFAULT.errno() as isize)
+        );
+    }
+}

@@ -4,3 +4,6 @@ mod clone;
 mod exec;
 mod exit;
 mod ids;
+
+#[cfg(test)]
+mod tests;
