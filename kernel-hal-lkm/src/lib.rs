@@ -31,9 +31,13 @@ extern crate alloc;
 #[cfg(not(target_os = "none"))]
 extern crate std;
 
+pub mod file_backed;
 pub mod surface;
 
 #[cfg(not(target_os = "none"))]
 pub mod host;
+
+#[cfg(target_os = "none")]
+pub mod lkm;
 
 pub use surface::*;

@@ -38,6 +38,10 @@
 #include <linux/audit.h>
 #include <linux/utsname.h>
 #include <linux/statfs.h>
+#include <linux/shmem_fs.h>
+#include <linux/falloc.h>
+#include <linux/timekeeping.h>
+#include <linux/wait.h>
 #include <linux/mount.h>
 #include <asm/syscall.h>
 
@@ -331,6 +335,8 @@ static unsigned long function_entry(unsigned long addr)
 static unsigned long secure_computing_addr;
 /* __x64_sys_seccomp keeps its ENDBR (it is reached through the syscall dispatch). */
 static long (*sys_seccomp)(const struct pt_regs *regs);
+/* So does __x64_sys_mprotect: the HAL's PageTable::protect on the current process. */
+static long (*sys_mprotect)(const struct pt_regs *regs);
 
 /* Runs in place of __secure_computing for a call the gate takes over. */
 static int notrace rvisor_gate_serve(const struct seccomp_data *sd)
@@ -507,8 +513,9 @@ int rvisor_hooks_register(void)
 
 	secure_computing_addr = symbol_address("__secure_computing");
 	sys_seccomp = (void *)function_entry(symbol_address("__x64_sys_seccomp"));
-	if (!secure_computing_addr || !sys_seccomp) {
-		pr_err("this kernel has no __secure_computing or seccomp(): CONFIG_SECCOMP_FILTER and kprobes are required\n");
+	sys_mprotect = (void *)function_entry(symbol_address("__x64_sys_mprotect"));
+	if (!secure_computing_addr || !sys_seccomp || !sys_mprotect) {
+		pr_err("this kernel has no __secure_computing, seccomp() or mprotect(): CONFIG_SECCOMP_FILTER and kprobes are required\n");
 		return -ENOENT;
 	}
 	for_each_kernel_tracepoint(find_tracepoint, NULL);
@@ -592,6 +599,163 @@ void rvisor_path_release(struct rvisor_path *p)
 		fput(p->writer);
 	path_put(&p->path);
 	kfree(p);
+}
+
+/* ---------------------------------------------------------------- the HAL */
+
+int rvisor_shmem_new(const char *name, __u64 size, struct file **out)
+{
+	struct file *f;
+
+	if (size > MAX_LFS_FILESIZE)
+		return -EFBIG;
+	f = shmem_file_setup(name, size, VM_NORESERVE);
+	if (IS_ERR(f))
+		return PTR_ERR(f);
+	*out = f;
+	return 0;
+}
+
+void rvisor_file_put(struct file *f)
+{
+	fput(f);
+}
+
+long rvisor_file_read(struct file *f, __u64 offset, void *buf, unsigned long len)
+{
+	loff_t pos = offset;
+
+	if (offset > LLONG_MAX)
+		return -EOVERFLOW;
+	return kernel_read(f, buf, len, &pos);
+}
+
+long rvisor_file_write(struct file *f, __u64 offset, const void *buf, unsigned long len)
+{
+	loff_t pos = offset;
+
+	if (offset > LLONG_MAX)
+		return -EOVERFLOW;
+	return kernel_write(f, buf, len, &pos);
+}
+
+int rvisor_file_punch(struct file *f, __u64 offset, __u64 len)
+{
+	if (offset > LLONG_MAX || len > LLONG_MAX - offset)
+		return -EOVERFLOW;
+	return vfs_fallocate(f, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, offset, len);
+}
+
+int rvisor_vm_map_file(struct file *f, unsigned long addr, unsigned long len, unsigned int prot,
+		       __u64 offset)
+{
+	unsigned long ret;
+
+	if (prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC))
+		return -EINVAL;
+	ret = vm_mmap(f, addr, len, prot, MAP_PRIVATE | MAP_FIXED_NOREPLACE, offset);
+	if (IS_ERR_VALUE(ret))
+		return (int)ret;
+	if (ret != addr) { /* not possible with MAP_FIXED_NOREPLACE; never leave a stray mapping */
+		vm_munmap(ret, len);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+int rvisor_vm_unmap(unsigned long addr, unsigned long len)
+{
+	return vm_munmap(addr, len);
+}
+
+int rvisor_vm_protect(unsigned long addr, unsigned long len, unsigned int prot)
+{
+	struct pt_regs args = {};
+
+	if (!sys_mprotect)
+		return -ENOSYS;
+	args.di = addr;
+	args.si = len;
+	args.dx = prot;
+	return (int)sys_mprotect(&args);
+}
+
+int rvisor_vm_query(struct file *f, unsigned long addr, __u64 *offset, unsigned int *prot)
+{
+	struct mm_struct *mm = current->mm;
+	struct vm_area_struct *vma;
+	int ret = -ENOENT;
+
+	if (!mm)
+		return -ENOENT;
+	mmap_read_lock(mm);
+	vma = find_vma(mm, addr);
+	if (vma && vma->vm_start <= addr && vma->vm_file == f) {
+		*offset = ((__u64)vma->vm_pgoff << PAGE_SHIFT) + (addr - vma->vm_start);
+		*prot = ((vma->vm_flags & VM_READ) ? PROT_READ : 0) |
+			((vma->vm_flags & VM_WRITE) ? PROT_WRITE : 0) |
+			((vma->vm_flags & VM_EXEC) ? PROT_EXEC : 0);
+		ret = 0;
+	}
+	mmap_read_unlock(mm);
+	return ret;
+}
+
+unsigned long rvisor_task_size(void)
+{
+	return TASK_SIZE;
+}
+
+__u64 rvisor_monotonic_ns(void)
+{
+	return ktime_get_ns();
+}
+
+__u64 rvisor_realtime_ns(void)
+{
+	return ktime_get_real_ns();
+}
+
+struct rvisor_parker {
+	wait_queue_head_t wq;
+	atomic_t notified;
+};
+
+struct rvisor_parker *rvisor_parker_new(void)
+{
+	struct rvisor_parker *p = kmalloc(sizeof(*p), GFP_KERNEL);
+
+	if (!p)
+		return NULL;
+	init_waitqueue_head(&p->wq);
+	atomic_set(&p->notified, 0);
+	return p;
+}
+
+void rvisor_parker_free(struct rvisor_parker *p)
+{
+	kfree(p);
+}
+
+int rvisor_parker_park(struct rvisor_parker *p, __s64 timeout_ns)
+{
+	long ret;
+
+	if (timeout_ns < 0) {
+		ret = wait_event_interruptible(p->wq, atomic_xchg(&p->notified, 0));
+		return ret ? RVISOR_PARK_INTERRUPTED : RVISOR_PARK_UNPARKED;
+	}
+	ret = wait_event_interruptible_timeout(p->wq, atomic_xchg(&p->notified, 0),
+					       nsecs_to_jiffies(timeout_ns));
+	if (ret < 0)
+		return RVISOR_PARK_INTERRUPTED;
+	return ret ? RVISOR_PARK_UNPARKED : RVISOR_PARK_TIMED_OUT;
+}
+
+void rvisor_parker_unpark(struct rvisor_parker *p)
+{
+	atomic_set(&p->notified, 1);
+	wake_up(&p->wq);
 }
 
 /* ---------------------------------------------------------------- the VFS under a root */

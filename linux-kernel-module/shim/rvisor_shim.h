@@ -128,6 +128,44 @@ int rvisor_path_lookup_dir(const char *path, struct rvisor_path **out);
 int rvisor_path_name(struct rvisor_path *p, char *buf, int len);
 void rvisor_path_release(struct rvisor_path *p);
 
+/* ---- the HAL: physical memory files, mappings into the current process, time, parking ---- */
+/* An unlinked shmem (tmpfs) file of `size` bytes, sparse: a container's physical memory. */
+int rvisor_shmem_new(const char *name, __u64 size, struct file **out);
+void rvisor_file_put(struct file *f);
+/* kernel_read / kernel_write at `offset`: the count, or -errno. */
+long rvisor_file_read(struct file *f, __u64 offset, void *buf, unsigned long len);
+long rvisor_file_write(struct file *f, __u64 offset, const void *buf, unsigned long len);
+/* Frees the file's pages in [offset, offset + len): they read as zero afterwards. */
+int rvisor_file_punch(struct file *f, __u64 offset, __u64 len);
+/* Maps `len` bytes of `f` from `offset` at `addr` of the current process, MAP_PRIVATE |
+ * MAP_FIXED_NOREPLACE (-EEXIST over an existing mapping); prot is PROT_* bits. */
+int rvisor_vm_map_file(struct file *f, unsigned long addr, unsigned long len, unsigned int prot,
+		       __u64 offset);
+int rvisor_vm_unmap(unsigned long addr, unsigned long len);
+/* mprotect of the current process. */
+int rvisor_vm_protect(unsigned long addr, unsigned long len, unsigned int prot);
+/* The offset in `f` and the PROT_* bits of the page at `addr` of the current process; -ENOENT
+ * if no mapping of `f` covers it. */
+int rvisor_vm_query(struct file *f, unsigned long addr, __u64 *offset, unsigned int *prot);
+/* The end of the current process's user address space (TASK_SIZE). */
+unsigned long rvisor_task_size(void);
+__u64 rvisor_monotonic_ns(void);
+__u64 rvisor_realtime_ns(void);
+
+struct rvisor_parker;
+struct rvisor_parker *rvisor_parker_new(void);
+void rvisor_parker_free(struct rvisor_parker *p);
+/* Results of rvisor_parker_park. */
+enum rvisor_park_result {
+	RVISOR_PARK_UNPARKED = 0,
+	RVISOR_PARK_TIMED_OUT = 1,
+	RVISOR_PARK_INTERRUPTED = 2,
+};
+/* Sleeps until unparked (an unpark before the park counts), for at most timeout_ns (negative:
+ * no limit), or until a signal is pending. */
+int rvisor_parker_park(struct rvisor_parker *p, __s64 timeout_ns);
+void rvisor_parker_unpark(struct rvisor_parker *p);
+
 /* ---- the VFS under a container's root (rvisor_vfs.c) ----
  * Every call acts on one held object (a struct rvisor_path) and at most one name, which the
  * caller has checked is a single component (no '/', not "." or ".."): path walking and its

@@ -16,6 +16,7 @@ pub mod allocator;
 pub mod bindings;
 pub mod error;
 pub mod gate;
+pub mod hal;
 pub mod miscdev;
 pub mod module;
 pub mod path;

@@ -42,6 +42,12 @@ pub const PID_MAX: Pid = 32768;
 /// The first process's pid.
 pub const INIT_PID: Pid = 1;
 
+/// The longest host name (`__NEW_UTS_LEN`): `uname` has 65 bytes for it with its NUL.
+pub const HOST_NAME_MAX: usize = 64;
+
+/// A new container's host name, until one is set.
+pub const DEFAULT_HOSTNAME: &str = "localhost";
+
 struct PidTable {
     processes: BTreeMap<Pid, Arc<LinuxProcess>>,
     /// The pid the next search starts from.
@@ -54,6 +60,9 @@ pub struct Container {
     root: Arc<dyn INode>,
     memory: Arc<dyn PhysicalMemory>,
     pids: Mutex<PidTable>,
+    /// The host name its processes see (`uname`, `gethostname`): a container is its own UTS
+    /// namespace, so the host's name never leaks in.
+    hostname: Mutex<String>,
 }
 
 impl Container {
@@ -67,7 +76,27 @@ impl Container {
                 processes: BTreeMap::new(),
                 next: INIT_PID,
             }),
+            hostname: Mutex::new(String::from(DEFAULT_HOSTNAME)),
         })
+    }
+
+    /// The host name its processes see.
+    pub fn hostname(&self) -> String {
+        self.hostname.lock().clone()
+    }
+
+    /// Changes the host name (`sethostname`, or the CLI at creation); `EINVAL` past
+    /// [`HOST_NAME_MAX`] bytes, as Linux.
+    pub fn set_hostname(&self, name: &str) -> LxResult {
+        if name.len() > HOST_NAME_MAX {
+            return Err(LxError::EINVAL);
+        }
+        let mut copy = String::new();
+        copy.try_reserve_exact(name.len())
+            .map_err(|_| LxError::ENOMEM)?;
+        copy.push_str(name);
+        *self.hostname.lock() = copy;
+        Ok(())
     }
 
     /// The container's id.
@@ -108,6 +137,20 @@ impl Container {
         self: &Arc<Self>,
         make: impl FnOnce(Pid, &Arc<Self>) -> Arc<LinuxProcess>,
     ) -> LxResult<Arc<LinuxProcess>> {
+        self.allocate(make).map(|(_, process)| process)
+    }
+
+    /// Allocates a tid for a new thread of `process`: tids and pids are one space, as on
+    /// Linux, and the pid table maps a thread's tid to its process.
+    pub(crate) fn register_thread(self: &Arc<Self>, process: &Arc<LinuxProcess>) -> LxResult<Pid> {
+        self.allocate(|_, _| process.clone()).map(|(tid, _)| tid)
+    }
+
+    /// Allocates the next free id and registers what `make` builds under it.
+    fn allocate(
+        self: &Arc<Self>,
+        make: impl FnOnce(Pid, &Arc<Self>) -> Arc<LinuxProcess>,
+    ) -> LxResult<(Pid, Arc<LinuxProcess>)> {
         let mut table = self.pids.lock();
         if table.next == INIT_PID {
             return Err(LxError::ESRCH);
@@ -131,7 +174,7 @@ impl Container {
         } else {
             pid + 1
         };
-        Ok(process)
+        Ok((pid, process))
     }
 
     /// Frees a reaped process's pid.
@@ -151,7 +194,7 @@ impl Container {
         }
     }
 
-    /// The process with `pid`, zombies included.
+    /// The process with `pid` (or with a thread whose tid is `pid`), zombies included.
     pub fn process(&self, pid: Pid) -> Option<Arc<LinuxProcess>> {
         self.pids.lock().processes.get(&pid).cloned()
     }
@@ -181,6 +224,19 @@ mod tests {
             .new_physical_memory(4)
             .unwrap();
         Container::new(1, HostFs::new(&dir).unwrap().root_inode(), memory)
+    }
+
+    #[test]
+    fn the_host_name_is_the_containers_own() {
+        let container = new_container();
+        assert_eq!(container.hostname(), DEFAULT_HOSTNAME);
+        container.set_hostname("box").unwrap();
+        assert_eq!(container.hostname(), "box");
+        assert_eq!(
+            container.set_hostname(&"x".repeat(HOST_NAME_MAX + 1)),
+            Err(LxError::EINVAL)
+        );
+        container.set_hostname(&"y".repeat(HOST_NAME_MAX)).unwrap();
     }
 
     #[test]

@@ -112,6 +112,12 @@ impl FdTable {
         Ok(raw)
     }
 
+    /// Whether a new descriptor can be installed now (`open` reserves one before it walks the
+    /// path, so a full table is `EMFILE` whatever the path).
+    pub fn has_free(&self) -> bool {
+        self.lowest_free(0).is_some()
+    }
+
     /// The lowest descriptor `>= min` and below the limit that is not in use.
     fn lowest_free(&self, min: usize) -> Option<usize> {
         let mut candidate = min;

@@ -2,6 +2,8 @@
 //! program image, built on the VFS of `kernel-hostfs`.
 //!
 //! - [`error`]: [`LxError`], the one errno enum every operation here fails with.
+//! - [`credentials`]: [`Credentials`](credentials::Credentials) and Linux's permission
+//!   check.
 //! - [`fs`]: open file descriptions — the [`FileLike`](fs::FileLike) trait,
 //!   [`File`](fs::File) over an inode, [`Pipe`](fs::Pipe), and
 //!   [`StdioFile`](fs::StdioFile) for files inherited from the host.
@@ -11,6 +13,7 @@
 //! - [`process`]: [`LinuxProcess`](process::LinuxProcess) — pid, parent, cwd, fd table,
 //!   children, exit status and `wait4`.
 //! - [`container`]: [`Container`](container::Container) — id, root, physical memory, pids.
+//! - [`vm`]: [`VmarSpace`](vm::VmarSpace), the loader's address space over a zircon VMAR.
 //!
 //! Nothing here touches the kernel: the host's files come in through the
 //! [`HostStdio`](fs::HostStdio) trait, memory through the traits of the ELF loader.
@@ -36,11 +39,13 @@
 extern crate alloc;
 
 pub mod container;
+pub mod credentials;
 pub mod elf;
 pub mod error;
 pub mod fd_table;
 pub mod fs;
 pub mod process;
+pub mod vm;
 
 #[cfg(test)]
 mod test_executor;

@@ -1,11 +1,17 @@
 //! [`LinuxProcess`]: what Linux keeps per process beyond its address space — pid and parent,
-//! root and working directory, the executable's path, the fd table, children, and the exit
-//! status a zombie keeps until its parent reaps it with `wait4`.
+//! root and working directory, the executable's path, the fd table, children, the exit
+//! status a zombie keeps until its parent reaps it with `wait4`, its threads' ids, the
+//! program break, and the [`Completion`]s `vfork` parents wait on.
+//!
+//! Threads share their process's `LinuxProcess` (fd table, cwd, children): a thread is only a
+//! tid here, taken from the container's pid table like a pid, and the first thread's tid is
+//! the pid. The process ends when its last thread does.
 
 use crate::container::{Container, Pid};
+use crate::credentials::Credentials;
 use crate::error::{LxError, LxResult};
 use crate::fd_table::FdTable;
-use alloc::collections::BTreeMap;
+use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::string::String;
 use alloc::sync::{Arc, Weak};
 use alloc::vec::Vec;
@@ -51,6 +57,73 @@ pub struct WorkingDir {
     pub path: String,
 }
 
+/// A one-shot event: completed once, awaited by any number of tasks. A `vfork` parent waits
+/// on its child's until the child execs or exits.
+#[derive(Default)]
+pub struct Completion {
+    inner: Mutex<CompletionState>,
+}
+
+#[derive(Default)]
+struct CompletionState {
+    done: bool,
+    waiters: Vec<Waker>,
+}
+
+impl Completion {
+    /// A completion not completed yet.
+    pub fn new() -> Arc<Self> {
+        Arc::new(Self::default())
+    }
+
+    /// Completes it and wakes every waiter; later calls change nothing.
+    pub fn complete(&self) {
+        let waiters = {
+            let mut inner = self.inner.lock();
+            inner.done = true;
+            core::mem::take(&mut inner.waiters)
+        };
+        waiters.into_iter().for_each(Waker::wake);
+    }
+
+    /// Whether it was completed.
+    pub fn is_complete(&self) -> bool {
+        self.inner.lock().done
+    }
+
+    /// Waits until it is completed.
+    pub async fn wait(&self) {
+        poll_fn(|cx| {
+            let mut inner = self.inner.lock();
+            if inner.done {
+                return Poll::Ready(());
+            }
+            if !inner.waiters.iter().any(|w| w.will_wake(cx.waker())) {
+                inner.waiters.push(cx.waker().clone());
+            }
+            Poll::Pending
+        })
+        .await
+    }
+}
+
+/// The program break (`brk`): where the heap starts and where it ends now.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ProgramBreak {
+    /// The first address of the heap: the page after the program's image (`start_brk`); the
+    /// break never goes below it.
+    pub start: usize,
+    /// The current break, as the program set it (not page aligned).
+    pub end: usize,
+}
+
+/// The live threads of a process.
+struct ThreadGroup {
+    tids: BTreeSet<Pid>,
+    /// The first thread's `exit` code, which `wait4` reports once the last thread is gone.
+    leader_code: Option<u8>,
+}
+
 struct Family {
     parent: Weak<LinuxProcess>,
     children: BTreeMap<Pid, Arc<LinuxProcess>>,
@@ -68,7 +141,18 @@ pub struct LinuxProcess {
     files: Mutex<FdTable>,
     family: Mutex<Family>,
     exit_status: Mutex<Option<ExitStatus>>,
+    threads: Mutex<ThreadGroup>,
+    /// The vfork parents' completions, by the tid of the child thread they wait for.
+    vforks: Mutex<BTreeMap<Pid, Arc<Completion>>>,
+    brk: Mutex<ProgramBreak>,
+    /// Whom the process acts as; a child starts with its parent's.
+    credentials: Mutex<Credentials>,
+    /// The file mode creation mask (`umask`); a child starts with its parent's.
+    umask: Mutex<u32>,
 }
+
+/// The `umask` a container's first process starts with, as Linux's init.
+pub const DEFAULT_UMASK: u32 = 0o022;
 
 impl LinuxProcess {
     pub(crate) fn new(
@@ -79,6 +163,8 @@ impl LinuxProcess {
         exec_path: String,
         files: FdTable,
     ) -> Arc<Self> {
+        let mut tids = BTreeSet::new();
+        tids.insert(pid);
         Arc::new(Self {
             pid,
             container: Arc::downgrade(container),
@@ -92,7 +178,20 @@ impl LinuxProcess {
                 child_waiters: Vec::new(),
             }),
             exit_status: Mutex::new(None),
+            threads: Mutex::new(ThreadGroup {
+                tids,
+                leader_code: None,
+            }),
+            vforks: Mutex::new(BTreeMap::new()),
+            brk: Mutex::new(ProgramBreak::default()),
+            credentials: Mutex::new(parent.map_or_else(Credentials::default, |p| p.credentials())),
+            umask: Mutex::new(parent.map_or(DEFAULT_UMASK, |p| p.umask())),
         })
+    }
+
+    /// The container the process is in, while it exists.
+    pub fn container(&self) -> Option<Arc<Container>> {
+        self.container.upgrade()
     }
 
     /// The process id inside its container.
@@ -126,16 +225,136 @@ impl LinuxProcess {
         *self.cwd.lock() = cwd;
     }
 
+    /// The process's credentials.
+    pub fn credentials(&self) -> Credentials {
+        self.credentials.lock().clone()
+    }
+
+    /// Replaces the process's credentials (`setuid` and friends; the caller checked them).
+    pub fn set_credentials(&self, credentials: Credentials) {
+        *self.credentials.lock() = credentials;
+    }
+
+    /// The file mode creation mask.
+    pub fn umask(&self) -> u32 {
+        *self.umask.lock()
+    }
+
+    /// Sets the file mode creation mask to `mask & 0o777` and returns the previous one
+    /// (`umask`).
+    pub fn set_umask(&self, mask: u32) -> u32 {
+        core::mem::replace(&mut *self.umask.lock(), mask & 0o777)
+    }
+
     /// The path of the running executable (`/proc/self/exe`).
     pub fn exec_path(&self) -> String {
         self.exec_path.lock().clone()
     }
 
     /// What `execve` does to the process's own state once the new image is loaded: records
-    /// the path and closes the close-on-exec descriptors.
+    /// the path, closes the close-on-exec descriptors, leaves the calling thread the only one
+    /// (with the pid as its tid, as Linux's `de_thread`) and releases a `vfork` parent.
     pub fn did_exec(&self, path: String) {
         *self.exec_path.lock() = path;
         self.files.lock().close_on_exec();
+        self.release_threads(false);
+        self.complete_vforks();
+    }
+
+    /// The live threads' ids, the first thread's (the pid) included while it runs.
+    pub fn threads(&self) -> Vec<Pid> {
+        self.threads.lock().tids.iter().copied().collect()
+    }
+
+    /// A new thread (`clone(CLONE_THREAD)`): takes a tid from the container's pid table.
+    /// `ESRCH` once the process has exited, `EAGAIN` when no id is left.
+    pub fn new_thread(self: &Arc<Self>) -> LxResult<Pid> {
+        let container = self.container.upgrade().ok_or(LxError::ESRCH)?;
+        if self.exit_status().is_some() {
+            return Err(LxError::ESRCH);
+        }
+        let tid = container.register_thread(self)?;
+        self.threads.lock().tids.insert(tid);
+        Ok(tid)
+    }
+
+    /// Thread `tid` ends (`exit`, or a thread whose start failed): its tid is freed, a
+    /// `vfork` parent waiting for it is released, and if it was the last thread the process
+    /// exits with the first thread's code (or `code` if the first thread is the last), as
+    /// Linux reports the group leader's. Returns whether the process ended.
+    pub fn exit_thread(&self, tid: Pid, code: u8) -> bool {
+        let last = {
+            let mut threads = self.threads.lock();
+            if !threads.tids.remove(&tid) {
+                return false;
+            }
+            if tid == self.pid {
+                threads.leader_code = Some(code);
+            }
+            threads
+                .tids
+                .is_empty()
+                .then(|| threads.leader_code.unwrap_or(code))
+        };
+        if tid != self.pid {
+            if let Some(container) = self.container.upgrade() {
+                container.release(tid);
+            }
+        }
+        if let Some(done) = self.vforks.lock().remove(&tid) {
+            done.complete();
+        }
+        match last {
+            Some(code) => {
+                self.exit(ExitStatus::Exited(code));
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Frees every thread's tid but the pid, which stays the process's own; with `all`, the
+    /// first thread is gone too.
+    fn release_threads(&self, all: bool) {
+        let others: Vec<Pid> = {
+            let mut threads = self.threads.lock();
+            let others = threads
+                .tids
+                .iter()
+                .copied()
+                .filter(|&tid| tid != self.pid)
+                .collect();
+            threads.tids.clear();
+            if !all {
+                threads.tids.insert(self.pid);
+            }
+            others
+        };
+        if let Some(container) = self.container.upgrade() {
+            others.into_iter().for_each(|tid| container.release(tid));
+        }
+    }
+
+    /// The completion a `vfork` parent waits on until thread `tid` of this process execs or
+    /// exits. Made before the thread starts, so that neither can be missed.
+    pub fn vfork_completion(&self, tid: Pid) -> Arc<Completion> {
+        self.vforks.lock().entry(tid).or_default().clone()
+    }
+
+    fn complete_vforks(&self) {
+        let vforks = core::mem::take(&mut *self.vforks.lock());
+        vforks.into_values().for_each(|done| done.complete());
+    }
+
+    /// The program break.
+    pub fn program_break(&self) -> ProgramBreak {
+        *self.brk.lock()
+    }
+
+    /// Sets the program break (`execve` sets both ends to the loaded image's end, `brk`
+    /// moves the end).
+    pub fn set_program_break(&self, brk: ProgramBreak) {
+        *self.brk.lock() = brk;
     }
 
     /// The fd table, locked.
@@ -156,20 +375,57 @@ impl LinuxProcess {
     /// `fork`: a child with a copy of the fd table, the same root, working directory and
     /// executable, and the next free pid (`EAGAIN` when none is left).
     pub fn fork(self: &Arc<Self>) -> LxResult<Arc<LinuxProcess>> {
+        self.fork_under(self)
+    }
+
+    /// `clone(CLONE_PARENT)`: like [`fork`](Self::fork), but the child is this process's
+    /// sibling: its parent is this process's parent. `EINVAL` for the container's first
+    /// process (its siblings would have no parent to reap them, as Linux refuses for init).
+    pub fn fork_sibling(self: &Arc<Self>) -> LxResult<Arc<LinuxProcess>> {
+        let parent = self.parent().ok_or(LxError::EINVAL)?;
+        if self.pid == crate::container::INIT_PID {
+            return Err(LxError::EINVAL);
+        }
+        self.fork_under(&parent)
+    }
+
+    /// A copy of this process, a child of `parent`.
+    fn fork_under(self: &Arc<Self>, parent: &Arc<Self>) -> LxResult<Arc<LinuxProcess>> {
         let container = self.container.upgrade().ok_or(LxError::ESRCH)?;
         let files = self.files.lock().clone();
+        let brk = self.program_break();
         let child = container.register(|pid, container| {
             LinuxProcess::new(
                 pid,
                 container,
-                Some(self),
+                Some(parent),
                 self.cwd(),
                 self.exec_path(),
                 files,
             )
         })?;
-        self.family.lock().children.insert(child.pid, child.clone());
+        child.set_program_break(brk);
+        parent
+            .family
+            .lock()
+            .children
+            .insert(child.pid, child.clone());
         Ok(child)
+    }
+
+    /// Undoes a [`fork`](Self::fork) whose task could not be started: the child leaves its
+    /// parent's children without becoming a zombie, its descriptors are closed and its pid
+    /// is free again. Nobody has seen its pid yet, so nobody waits for it.
+    pub fn abandon(&self) {
+        if let Some(parent) = self.parent() {
+            parent.family.lock().children.remove(&self.pid);
+        }
+        let files = core::mem::take(&mut *self.files.lock());
+        drop(files);
+        self.release_threads(true);
+        if let Some(container) = self.container.upgrade() {
+            container.release(self.pid);
+        }
     }
 
     /// `exit`/`exit_group` or death by a signal: keeps `status` for the parent, closes every
@@ -186,6 +442,9 @@ impl LinuxProcess {
         // Dropping the table outside its lock: closing a pipe end wakes other tasks.
         let files = core::mem::take(&mut *self.files.lock());
         drop(files);
+        // Every thread ends with the process; the pid stays taken until the zombie is reaped.
+        self.release_threads(true);
+        self.complete_vforks();
         let (parent, orphans) = {
             let mut family = self.family.lock();
             (
@@ -272,5 +531,138 @@ impl LinuxProcess {
             };
         }
         poll_fn(|cx| self.try_wait(target, Some(cx))).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::container::Container;
+    use crate::fs::{FileLike, OpenFlags, Pipe};
+    use crate::test_executor::{block_on, poll_once, CountingWaker};
+    use kernel_hostfs::{FileSystem, HostFs};
+    use std::pin::pin;
+
+    fn init() -> (Arc<Container>, Arc<LinuxProcess>) {
+        let dir = std::env::temp_dir().join(format!("linux-object-process-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let memory = kernel_hal_lkm::platform()
+            .unwrap()
+            .new_physical_memory(4)
+            .unwrap();
+        let container = Container::new(1, HostFs::new(&dir).unwrap().root_inode(), memory);
+        let init = container.spawn_init("/init".into()).unwrap();
+        (container, init)
+    }
+
+    #[test]
+    fn threads_take_ids_from_the_pid_space_and_the_last_one_ends_the_process() {
+        let (container, init) = init();
+        let process = init.fork().unwrap();
+        let tid = process.new_thread().unwrap();
+        assert_eq!((process.pid(), tid), (2, 3));
+        assert_eq!(process.threads(), [2, 3]);
+        assert!(Arc::ptr_eq(&container.process(3).unwrap(), &process));
+        assert_eq!(init.fork().unwrap().pid(), 4, "tids and pids are one space");
+
+        // The first thread leaves first: the process lives on, its pid still taken.
+        assert!(!process.exit_thread(2, 7));
+        assert_eq!(process.threads(), [3]);
+        assert_eq!(process.exit_status(), None);
+        // The last thread's exit ends it, with the first thread's code.
+        assert!(process.exit_thread(3, 9));
+        assert_eq!(process.exit_status(), Some(ExitStatus::Exited(7)));
+        assert!(container.process(3).is_none(), "the tid is free");
+        assert_eq!(
+            block_on(init.wait_child(WaitTarget::Pid(2), false)),
+            Ok(Some((2, ExitStatus::Exited(7))))
+        );
+        assert!(!process.exit_thread(3, 1), "gone already");
+        assert_eq!(process.new_thread(), Err(LxError::ESRCH));
+    }
+
+    #[test]
+    fn exit_group_and_exec_end_the_other_threads() {
+        let (container, init) = init();
+        let process = init.fork().unwrap();
+        let a = process.new_thread().unwrap();
+        let b = process.new_thread().unwrap();
+        process.did_exec("/bin/true".into());
+        assert_eq!(process.threads(), [process.pid()]);
+        assert!(container.process(a).is_none() && container.process(b).is_none());
+        let c = process.new_thread().unwrap();
+        process.exit(ExitStatus::Signaled(9));
+        assert!(process.threads().is_empty());
+        assert!(container.process(c).is_none());
+        assert!(container.process(process.pid()).is_some(), "a zombie");
+    }
+
+    #[test]
+    fn a_vfork_parent_waits_until_the_child_execs_or_exits() {
+        let (_container, init) = init();
+        let child = init.fork().unwrap();
+        let done = child.vfork_completion(child.pid());
+        let (counter, waker) = CountingWaker::new();
+        let mut wait = pin!(done.wait());
+        assert!(poll_once(wait.as_mut(), &waker).is_pending());
+        child.did_exec("/bin/sh".into());
+        assert_eq!(counter.wakes(), 1);
+        assert!(poll_once(wait.as_mut(), &waker).is_ready());
+
+        let other = init.fork().unwrap();
+        let done = other.vfork_completion(other.pid());
+        other.exit(ExitStatus::Exited(0));
+        assert!(done.is_complete());
+
+        // A thread started with CLONE_VFORK releases its parent when it exits.
+        let process = init.fork().unwrap();
+        let tid = process.new_thread().unwrap();
+        let done = process.vfork_completion(tid);
+        assert!(!done.is_complete());
+        process.exit_thread(tid, 0);
+        assert!(done.is_complete());
+    }
+
+    #[test]
+    fn clone_parent_makes_a_sibling_but_not_for_init() {
+        let (_container, init) = init();
+        let child = init.fork().unwrap();
+        let sibling = child.fork_sibling().unwrap();
+        assert_eq!(sibling.ppid(), 1);
+        assert!(init.children().contains(&sibling.pid()));
+        assert!(child.children().is_empty());
+        assert_eq!(init.fork_sibling().err(), Some(LxError::EINVAL));
+    }
+
+    #[test]
+    fn an_abandoned_fork_leaves_no_trace() {
+        let (container, init) = init();
+        let (reader, writer) = Pipe::new_pair(OpenFlags::empty());
+        init.files().add(writer, false).unwrap();
+        let child = init.fork().unwrap();
+        init.files().close(0).unwrap();
+        child.abandon();
+        assert!(init.children().is_empty());
+        assert_eq!(container.pids(), [1]);
+        assert_eq!(
+            reader.read(&mut [0; 1]),
+            Ok(0),
+            "its descriptors are closed"
+        );
+        assert_eq!(
+            block_on(init.wait_child(WaitTarget::Any, true)),
+            Err(LxError::ECHILD)
+        );
+    }
+
+    #[test]
+    fn the_program_break_is_inherited_by_fork() {
+        let (_container, init) = init();
+        let brk = ProgramBreak {
+            start: 0x1000,
+            end: 0x2345,
+        };
+        init.set_program_break(brk);
+        assert_eq!(init.fork().unwrap().program_break(), brk);
     }
 }

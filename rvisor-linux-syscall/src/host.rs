@@ -1,10 +1,257 @@
 //! [`TaskHost`]: what the syscall layer asks of the machine under a contained process. The
 //! kernel module implements it over the calling Linux task; tests implement it over the host
-//! HAL.
+//! HAL ([`crate::testing`]).
+//!
+//! The split: rVisor decides and validates (flags, permissions, pids, fds, the program image),
+//! the host does what only the machine can — start a task, install an address space and start
+//! a program in it, map memory into the task, end a thread. Every request reaching the host
+//! has been checked as Linux checks it, so the host may pass it on to Linux as it is.
+//!
+//! Every method acts on the *calling* thread (the kernel knows it as `current`); a test host
+//! is made per simulated thread.
+
+use alloc::boxed::Box;
+use alloc::sync::Arc;
+use bitflags::bitflags;
+use core::time::Duration;
+use linux_object::container::Pid;
+use linux_object::elf::{AddressSpace, LoadedProgram};
+use linux_object::fs::FileLike;
+use linux_object::process::{ExitStatus, LinuxProcess};
+use linux_object::LxResult;
+
+bitflags! {
+    /// `clone` flags (`<uapi/linux/sched.h>`), without the exit signal (the low byte).
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    pub struct CloneFlags: u32 {
+        /// Share the address space.
+        const VM = 0x0000_0100;
+        /// Share root, cwd and umask.
+        const FS = 0x0000_0200;
+        /// Share the fd table.
+        const FILES = 0x0000_0400;
+        /// Share signal handlers.
+        const SIGHAND = 0x0000_0800;
+        /// Return a pidfd (refused: see `sys_clone`).
+        const PIDFD = 0x0000_1000;
+        /// Let a tracer follow the child (ptrace is refused anyway).
+        const PTRACE = 0x0000_2000;
+        /// The parent sleeps until the child execs or exits.
+        const VFORK = 0x0000_4000;
+        /// The child's parent is the caller's parent.
+        const PARENT = 0x0000_8000;
+        /// A thread of the caller's process.
+        const THREAD = 0x0001_0000;
+        /// New mount namespace.
+        const NEWNS = 0x0002_0000;
+        /// Share System V semaphore undo lists.
+        const SYSVSEM = 0x0004_0000;
+        /// Set the child's TLS (`fs` base) to the `tls` argument.
+        const SETTLS = 0x0008_0000;
+        /// Write the child's tid at `parent_tid` in the caller's memory.
+        const PARENT_SETTID = 0x0010_0000;
+        /// Clear (and futex-wake) `child_tid` in the child's memory when it exits.
+        const CHILD_CLEARTID = 0x0020_0000;
+        /// Ignored by Linux.
+        const DETACHED = 0x0040_0000;
+        /// A tracer cannot force CLONE_PTRACE.
+        const UNTRACED = 0x0080_0000;
+        /// Write the child's tid at `child_tid` in the child's memory.
+        const CHILD_SETTID = 0x0100_0000;
+        /// New cgroup namespace.
+        const NEWCGROUP = 0x0200_0000;
+        /// New UTS namespace.
+        const NEWUTS = 0x0400_0000;
+        /// New IPC namespace.
+        const NEWIPC = 0x0800_0000;
+        /// New user namespace.
+        const NEWUSER = 0x1000_0000;
+        /// New pid namespace.
+        const NEWPID = 0x2000_0000;
+        /// New network namespace.
+        const NEWNET = 0x4000_0000;
+        /// Share the I/O context.
+        const IO = 0x8000_0000;
+    }
+}
+
+/// A task to start: a new child process's first thread, or a new thread of the caller's
+/// process. rVisor has registered it (pid/tid, parent) before the host sees it, so the task
+/// can never be observed unregistered.
+pub struct NewTask<'a> {
+    /// The process the task runs in: a new child, or the caller's own for `CLONE_THREAD`.
+    pub process: &'a Arc<LinuxProcess>,
+    /// The task's thread id in the container (the child's pid for a new process).
+    pub tid: Pid,
+    /// The validated flags. The host acts on those about the machine — `VM` (share the
+    /// memory, else copy it as `fork` does), `SIGHAND`, `THREAD`, `SETTLS`, `SYSVSEM`, `IO` —
+    /// and may ignore the rest, which rVisor has handled (`FILES`, `FS`, `PARENT`, `VFORK`,
+    /// `PARENT_SETTID`).
+    pub flags: CloneFlags,
+    /// The signal the parent gets when the child exits (`SIGCHLD` for `fork`); 0 for a thread.
+    pub exit_signal: u8,
+    /// The child's stack pointer; 0 keeps the caller's.
+    pub stack: usize,
+    /// The child's TLS base with `CLONE_SETTLS`.
+    pub tls: usize,
+    /// `CLONE_CHILD_SETTID`: where the child writes its tid (the container's), in its own
+    /// memory, before it first runs user code. Linux ignores a fault there.
+    pub set_child_tid: Option<usize>,
+    /// `CLONE_CHILD_CLEARTID`: where the child's tid is cleared and a futex woken when it
+    /// exits (what `set_tid_address` sets for the caller).
+    pub clear_child_tid: Option<usize>,
+}
+
+/// A fresh address space made for `execve`: the program is loaded into it through
+/// [`space`](Self::space), and only once that succeeded does [`install`](Self::install) make it
+/// the process's. Dropping it without installing discards it and leaves the caller untouched.
+pub trait ExecSpace: Send {
+    /// The loader's view of the space (it asks the space where the stack goes).
+    fn space(&self) -> &dyn AddressSpace;
+
+    /// Replaces the calling process's address space by this one and makes the calling thread
+    /// start `program` (at `program.entry`, stack pointer `program.stack_pointer`, registers
+    /// otherwise cleared) when the call returns. The host also does what exec does to the
+    /// task (Linux's `begin_new_exec`): the other threads of the process end, the calling
+    /// thread takes the process's pid as its tid, signal handlers are reset, the
+    /// alternate signal stack, robust list, rseq and `clear_child_tid` are forgotten, and the
+    /// task is named `comm` (truncated to 15 bytes). On error the old address space must
+    /// still be in place.
+    fn install(self: Box<Self>, program: &LoadedProgram, comm: &str) -> LxResult;
+}
+
+bitflags! {
+    /// Memory protection (`PROT_*`) as `mmap` and `mprotect` take it.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    pub struct MmapProt: u32 {
+        /// Readable.
+        const READ = 0x1;
+        /// Writable.
+        const WRITE = 0x2;
+        /// Executable.
+        const EXEC = 0x4;
+        /// Usable for atomic operations (no effect on x86).
+        const SEM = 0x8;
+        /// `mprotect` only: extend down to the start of a grows-down mapping.
+        const GROWSDOWN = 0x0100_0000;
+        /// `mprotect` only: extend up to the end of a grows-up mapping (none on x86).
+        const GROWSUP = 0x0200_0000;
+    }
+}
+
+bitflags! {
+    /// `mmap` flags (x86-64 values) that rVisor hands on; others are dropped before the host
+    /// sees them.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    pub struct MmapFlags: u32 {
+        /// Shared with other mappings of the same object.
+        const SHARED = 0x01;
+        /// Private copy-on-write.
+        const PRIVATE = 0x02;
+        /// At exactly `addr`, replacing what is there.
+        const FIXED = 0x10;
+        /// Not backed by a file.
+        const ANONYMOUS = 0x20;
+        /// In the low 2 GiB.
+        const MAP_32BIT = 0x40;
+        /// A stack that grows down.
+        const GROWSDOWN = 0x0100;
+        /// Ignored by Linux.
+        const DENYWRITE = 0x0800;
+        /// Ignored by Linux.
+        const EXECUTABLE = 0x1000;
+        /// Lock the pages.
+        const LOCKED = 0x2000;
+        /// Do not reserve swap.
+        const NORESERVE = 0x4000;
+        /// Prefault the pages.
+        const POPULATE = 0x8000;
+        /// With `POPULATE`: do not block on I/O.
+        const NONBLOCK = 0x0001_0000;
+        /// A thread stack (a hint).
+        const STACK = 0x0002_0000;
+        /// Huge pages (the size in bits 26..31).
+        const HUGETLB = 0x0004_0000;
+        /// Synchronous page faults (DAX files only).
+        const SYNC = 0x0008_0000;
+        /// At exactly `addr`, failing with `EEXIST` if anything is mapped there.
+        const FIXED_NOREPLACE = 0x0010_0000;
+    }
+}
+
+/// The file behind a file-backed mapping, for the host to map (the kernel maps the host
+/// `struct file` under it; a kind it cannot map gives `ENODEV`).
+pub struct MappedFile {
+    /// The open file description the fd named; its access mode has been checked.
+    pub file: Arc<dyn FileLike>,
+    /// The offset in the file of the first mapped byte (page aligned).
+    pub offset: u64,
+}
+
+/// An `mmap` that rVisor has validated, to be made by the host.
+pub struct MmapRequest {
+    /// The address: exact with `FIXED`/`FIXED_NOREPLACE` (page aligned, and the range within
+    /// user space), else a hint.
+    pub addr: usize,
+    /// The length, a non-zero page multiple.
+    pub len: usize,
+    /// The protection (`READ`, `WRITE`, `EXEC`, `SEM` only).
+    pub prot: MmapProt,
+    /// The flags: exactly one of `SHARED` and `PRIVATE`, and `ANONYMOUS` iff `file` is `None`.
+    /// With `HUGETLB` the raw huge-page-size bits 26..31 are kept.
+    pub flags: MmapFlags,
+    /// The file, for a file-backed mapping.
+    pub file: Option<MappedFile>,
+}
+
+/// A CPU-time clock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CpuClock {
+    /// CPU time of every thread of the calling process (`CLOCK_PROCESS_CPUTIME_ID`).
+    Process,
+    /// CPU time of the calling thread (`CLOCK_THREAD_CPUTIME_ID`).
+    Thread,
+}
 
 /// The machine under the calling thread.
 pub trait TaskHost: Sync {
     /// Records where the thread's id is cleared (and a futex woken) when it exits
     /// (`set_tid_address`, `CLONE_CHILD_CLEARTID`).
     fn set_clear_child_tid(&self, addr: usize);
+
+    /// Starts `task`: a copy of the calling task (sharing what its flags say) that returns 0
+    /// from `clone` in user mode. On error nothing was started and rVisor forgets the task.
+    fn start_task(&self, task: &NewTask<'_>) -> LxResult;
+
+    /// A fresh, empty address space for `execve` to load a program into.
+    fn new_exec_space(&self) -> LxResult<Box<dyn ExecSpace>>;
+
+    /// Ends the calling thread with `status` once this call returns; it never returns to
+    /// user mode. rVisor has already recorded the exit (and, for the last thread, the
+    /// process's). The host clears and wakes its `clear_child_tid`.
+    fn exit_thread(&self, status: ExitStatus);
+
+    /// Ends every thread of the calling process with `status` (`exit_group`) once this call
+    /// returns. rVisor has already recorded the process's exit.
+    fn exit_group(&self, status: ExitStatus);
+
+    /// Maps memory into the calling process and returns its address.
+    fn mmap(&self, request: &MmapRequest) -> LxResult<usize>;
+
+    /// Unmaps `len` bytes (a non-zero page multiple) from the page-aligned `addr`; holes are
+    /// fine.
+    fn munmap(&self, addr: usize, len: usize) -> LxResult;
+
+    /// Changes the protection of `len` bytes (a non-zero page multiple) from the page-aligned
+    /// `addr`; `ENOMEM` if part of the range is not mapped.
+    fn mprotect(&self, addr: usize, len: usize, prot: MmapProt) -> LxResult;
+
+    /// CPU time used so far by the calling thread or its process.
+    fn cpu_time(&self, clock: CpuClock) -> Duration;
+
+    /// Fills `buf` from the kernel's random source (`AT_RANDOM`).
+    fn fill_random(&self, buf: &mut [u8]);
+
+    /// The CPU's capabilities for `AT_HWCAP` (CPUID.1:EDX on x86-64).
+    fn hwcap(&self) -> u64;
 }

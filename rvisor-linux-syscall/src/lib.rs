@@ -14,7 +14,8 @@
 #![warn(missing_docs)]
 
 extern crate alloc;
-#[cfg(test)]
+// `testing` (hosted only) uses std for its temporary directories and its executor.
+#[cfg(any(test, not(target_os = "none")))]
 extern crate std;
 
 pub mod host;
@@ -23,7 +24,12 @@ pub mod table;
 pub mod testing;
 pub mod user;
 
+mod fs;
+mod mm;
 mod process;
+mod system;
+
+pub use fs::{IoVec, Stat};
 
 pub use host::TaskHost;
 pub use linux_object::{LxError, LxResult};

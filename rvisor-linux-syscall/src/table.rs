@@ -100,10 +100,39 @@ macro_rules! syscall_table {
 syscall_table! {
     registers [a0, a1, a2, a3, a4, a5];
 
+    0 read async sys_read(a0, a1, a2);
+    1 write async sys_write(a0, a1, a2);
+    2 open sync sys_open(a0, a1, a2);
+    3 close sync sys_close(a0);
+    4 stat sync sys_stat(a0, a1);
+    5 fstat sync sys_fstat(a0, a1);
+    6 lstat sync sys_lstat(a0, a1);
+    8 lseek sync sys_lseek(a0, a1, a2);
+    9 mmap sync sys_mmap(a0, a1, a2, a3, a4, a5);
+    10 mprotect sync sys_mprotect(a0, a1, a2);
+    11 munmap sync sys_munmap(a0, a1);
+    12 brk sync sys_brk(a0);
+    17 pread64 async sys_pread64(a0, a1, a2, a3);
+    18 pwrite64 async sys_pwrite64(a0, a1, a2, a3);
+    19 readv async sys_readv(a0, a1, a2);
+    20 writev async sys_writev(a0, a1, a2);
     39 getpid sync sys_getpid();
+    56 clone async sys_clone(a0, a1, a2, a3, a4);
+    57 fork async sys_fork();
+    58 vfork async sys_vfork();
+    59 execve sync sys_execve(a0, a1, a2);
+    60 exit sync sys_exit(a0);
+    61 wait4 async sys_wait4(a0, a1, a2, a3);
+    63 uname sync sys_uname(a0);
+    85 creat sync sys_creat(a0, a1);
+    95 umask sync sys_umask(a0);
     110 getppid sync sys_getppid();
     186 gettid sync sys_gettid();
     218 set_tid_address sync sys_set_tid_address(a0);
+    228 clock_gettime sync sys_clock_gettime(a0, a1);
+    231 exit_group sync sys_exit_group(a0);
+    257 openat sync sys_openat(a0, a1, a2, a3);
+    262 newfstatat sync sys_newfstatat(a0, a1, a2, a3);
 }
 
 #[cfg(test)]

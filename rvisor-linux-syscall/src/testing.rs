@@ -14,14 +14,52 @@
 //! assert_eq!(UserInPtr::<u8>::from(path).read_path().unwrap(), "/etc/passwd");
 //! assert!(UserInPtr::<u8>::from(arena.unmapped()).read_bytes(1).is_err());
 //! ```
+//!
+//! [`TestMachine`] is a [`TaskHost`] over the host HAL, one [`TestTask`] per simulated thread:
+//! a container on a temporary directory, fresh address spaces that are zircon VMARs on the
+//! container's physical memory ([`VmarSpace`]), and a log of every request that reached the
+//! host ([`HostEvent`]). Children and threads that `clone` starts are only recorded: a test
+//! runs syscalls "as" one with another [`Syscall`] (see [`TestMachine::run`]). [`block_on`]
+//! drives a call's future on the calling thread.
+//!
+//! ```
+//! use rvisor_linux_syscall::testing::TestMachine;
+//!
+//! let machine = TestMachine::new();
+//! let init = machine.init();
+//! let child = machine.run(&init, 1, 57, [0; 6]); // fork
+//! assert_eq!(child, 2);
+//! assert_eq!(machine.run(&machine.process(2), 2, 39, [0; 6]), 2); // getpid as the child
+//! ```
 
 use alloc::boxed::Box;
+use alloc::string::{String, ToString};
+use alloc::sync::Arc;
+use alloc::task::Wake;
 use alloc::vec::Vec;
+use core::future::Future;
+use core::pin::Pin;
 use core::sync::atomic::{AtomicUsize, Ordering};
+use core::task::{Context, Poll, Waker};
+use core::time::Duration;
 use kernel_hal_lkm::{platform, MmuFlags, PageTable, PhysFrame, PAGE_SIZE};
+use kernel_hostfs::{FileSystem, HostFs};
+use linux_object::container::{Container, Pid};
+use linux_object::elf::{AddressSpace, LoadedProgram};
+use linux_object::process::{ExitStatus, LinuxProcess};
+use linux_object::vm::{vm_error, VmarSpace};
+use linux_object::{LxError, LxResult};
 use spin::Mutex;
+use std::collections::BTreeMap;
+use std::format;
+use std::path::{Path, PathBuf};
+use zircon_object::vm::{Placement, VmAddressRegion, VmError, VmObject};
 
+use crate::host::{
+    CloneFlags, CpuClock, ExecSpace, MmapFlags, MmapProt, MmapRequest, NewTask, TaskHost,
+};
 use crate::user::{copy_from_user, copy_to_user};
+use crate::Syscall;
 
 /// Mapped user memory for a test, with a bump allocator.
 pub struct UserArena {
@@ -39,8 +77,9 @@ impl UserArena {
     ///
     /// If the host HAL cannot provide them (a test setup failure).
     pub fn new(pages: usize) -> Self {
+        // A buddy allocator hands out power-of-two runs.
         let memory = platform()
-            .and_then(|platform| platform.new_physical_memory(pages))
+            .and_then(|platform| platform.new_physical_memory(pages.next_power_of_two()))
             .expect("host physical memory");
         let frames = PhysFrame::alloc_contiguous(&memory, pages, 0).expect("frames");
         let mut table = memory.clone().new_page_table().expect("page table");
@@ -106,4 +145,484 @@ impl UserArena {
         copy_from_user(addr, &mut bytes).expect("reading the arena");
         bytes
     }
+}
+
+/// Frames of a test machine's physical memory (sparse: only touched frames cost memory).
+const MACHINE_FRAMES: usize = 1 << 15;
+
+/// What reached the host, in order.
+#[derive(Clone)]
+pub enum HostEvent {
+    /// `set_tid_address` / `CLONE_CHILD_CLEARTID` of thread `tid`.
+    ClearChildTid {
+        /// The calling thread.
+        tid: Pid,
+        /// The address.
+        addr: usize,
+    },
+    /// A task was started.
+    Started(StartedTask),
+    /// A program was installed in process `pid` by thread `tid`.
+    Installed {
+        /// The process.
+        pid: Pid,
+        /// The thread that called `execve`.
+        tid: Pid,
+        /// What was loaded.
+        program: LoadedProgram,
+        /// The task's new name.
+        comm: String,
+    },
+    /// Thread `tid` of `pid` ended.
+    ExitThread {
+        /// The process.
+        pid: Pid,
+        /// The thread.
+        tid: Pid,
+        /// Its status.
+        status: ExitStatus,
+    },
+    /// Every thread of `pid` ended.
+    ExitGroup {
+        /// The process.
+        pid: Pid,
+        /// Its status.
+        status: ExitStatus,
+    },
+    /// An `mmap` request (file mappings name whether there was a file and its offset).
+    Mmap {
+        /// The process.
+        pid: Pid,
+        /// The address (hint or fixed).
+        addr: usize,
+        /// The length.
+        len: usize,
+        /// The protection.
+        prot: MmapProt,
+        /// The flags.
+        flags: MmapFlags,
+        /// The file's offset, for a file mapping.
+        file_offset: Option<u64>,
+    },
+    /// An `munmap` request.
+    Munmap {
+        /// The process.
+        pid: Pid,
+        /// The address.
+        addr: usize,
+        /// The length.
+        len: usize,
+    },
+    /// An `mprotect` request.
+    Mprotect {
+        /// The process.
+        pid: Pid,
+        /// The address.
+        addr: usize,
+        /// The length.
+        len: usize,
+        /// The protection.
+        prot: MmapProt,
+    },
+}
+
+/// A task `clone` asked the host to start.
+#[derive(Clone)]
+pub struct StartedTask {
+    /// The thread that called `clone`.
+    pub caller: Pid,
+    /// The process the task runs in.
+    pub process: Arc<LinuxProcess>,
+    /// Its tid.
+    pub tid: Pid,
+    /// The flags.
+    pub flags: CloneFlags,
+    /// The exit signal.
+    pub exit_signal: u8,
+    /// The stack.
+    pub stack: usize,
+    /// The TLS base.
+    pub tls: usize,
+    /// `CLONE_CHILD_SETTID`'s address.
+    pub set_child_tid: Option<usize>,
+    /// `CLONE_CHILD_CLEARTID`'s address.
+    pub clear_child_tid: Option<usize>,
+}
+
+struct MachineState {
+    events: Vec<HostEvent>,
+    /// Each process's address space, made when first needed; `execve` replaces it.
+    spaces: BTreeMap<Pid, Arc<VmarSpace>>,
+    /// An error the next `start_task` fails with.
+    fail_next_start: Option<LxError>,
+}
+
+/// A [`TaskHost`] over the host HAL for tests: a container, its processes' address spaces,
+/// and the log of what reached the host.
+pub struct TestMachine {
+    container: Arc<Container>,
+    root_dir: PathBuf,
+    state: Mutex<MachineState>,
+}
+
+/// One simulated thread of a [`TestMachine`]: the [`TaskHost`] its syscalls see.
+pub struct TestTask {
+    machine: Arc<TestMachine>,
+    pid: Pid,
+    tid: Pid,
+}
+
+impl TestMachine {
+    /// A machine whose container is rooted at a new, empty temporary directory.
+    ///
+    /// # Panics
+    ///
+    /// If the directory or the physical memory cannot be made (a test setup failure).
+    pub fn new() -> Arc<Self> {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let root_dir = std::env::temp_dir().join(format!(
+            "rvisor-syscall-machine-{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        ));
+        std::fs::create_dir_all(&root_dir).expect("container root");
+        let memory = platform()
+            .and_then(|platform| platform.new_physical_memory(MACHINE_FRAMES))
+            .expect("physical memory");
+        let root = HostFs::new(&root_dir).expect("host fs").root_inode();
+        Arc::new(Self {
+            container: Container::new(1, root, memory),
+            root_dir,
+            state: Mutex::new(MachineState {
+                events: Vec::new(),
+                spaces: BTreeMap::new(),
+                fail_next_start: None,
+            }),
+        })
+    }
+
+    /// The container.
+    pub fn container(&self) -> &Arc<Container> {
+        &self.container
+    }
+
+    /// The host directory the container's `/` is.
+    pub fn root_dir(&self) -> &Path {
+        &self.root_dir
+    }
+
+    /// Creates the container's first process (pid 1).
+    ///
+    /// # Panics
+    ///
+    /// If it exists already.
+    pub fn init(&self) -> Arc<LinuxProcess> {
+        self.container
+            .spawn_init("/init".to_string())
+            .expect("the first process")
+    }
+
+    /// The process (or thread's process) with `pid`.
+    ///
+    /// # Panics
+    ///
+    /// If there is none.
+    pub fn process(&self, pid: Pid) -> Arc<LinuxProcess> {
+        self.container
+            .process(pid)
+            .expect("a process with that pid")
+    }
+
+    /// The host of thread `tid` of process `pid`.
+    pub fn task(self: &Arc<Self>, pid: Pid, tid: Pid) -> TestTask {
+        TestTask {
+            machine: self.clone(),
+            pid,
+            tid,
+        }
+    }
+
+    /// Runs call `nr` as thread `tid` of `process` to completion; returns `rax`.
+    pub fn run(
+        self: &Arc<Self>,
+        process: &Arc<LinuxProcess>,
+        tid: Pid,
+        nr: u32,
+        args: [usize; 6],
+    ) -> isize {
+        let host = self.task(process.pid(), tid);
+        let call = Syscall {
+            process,
+            tid,
+            host: &host,
+        };
+        block_on(call.run(nr, args))
+    }
+
+    /// Everything that reached the host so far.
+    pub fn events(&self) -> Vec<HostEvent> {
+        self.state.lock().events.clone()
+    }
+
+    /// The tasks started so far.
+    pub fn started(&self) -> Vec<StartedTask> {
+        self.events()
+            .into_iter()
+            .filter_map(|event| match event {
+                HostEvent::Started(task) => Some(task),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Makes the next `start_task` fail with `error`.
+    pub fn fail_next_start(&self, error: LxError) {
+        self.state.lock().fail_next_start = Some(error);
+    }
+
+    /// The address space of process `pid`: the one `execve` installed, or a fresh one.
+    ///
+    /// # Panics
+    ///
+    /// If a fresh page table cannot be made.
+    pub fn space(&self, pid: Pid) -> Arc<VmarSpace> {
+        let mut state = self.state.lock();
+        state
+            .spaces
+            .entry(pid)
+            .or_insert_with(|| Arc::new(self.fresh_space().expect("an address space")))
+            .clone()
+    }
+
+    fn fresh_space(&self) -> LxResult<VmarSpace> {
+        let memory = self.container.physical_memory().clone();
+        let table = memory
+            .clone()
+            .new_page_table()
+            .map_err(|error| vm_error(VmError::Hal(error)))?;
+        Ok(VmarSpace::new(VmAddressRegion::new_root(table), memory))
+    }
+
+    fn record(&self, event: HostEvent) {
+        self.state.lock().events.push(event);
+    }
+}
+
+impl Drop for TestMachine {
+    fn drop(&mut self) {
+        // Best effort: a leftover temporary directory is harmless.
+        let _ = std::fs::remove_dir_all(&self.root_dir);
+    }
+}
+
+/// The MMU rights of an `mmap` protection.
+fn prot_flags(prot: MmapProt) -> MmuFlags {
+    let mut flags = MmuFlags::empty();
+    flags.set(MmuFlags::READ, prot.contains(MmapProt::READ));
+    flags.set(MmuFlags::WRITE, prot.contains(MmapProt::WRITE));
+    flags.set(MmuFlags::EXECUTE, prot.contains(MmapProt::EXEC));
+    flags
+}
+
+/// A fresh address space for `execve`, installed into the machine.
+struct TestExecSpace {
+    space: Arc<VmarSpace>,
+    machine: Arc<TestMachine>,
+    pid: Pid,
+    tid: Pid,
+}
+
+impl ExecSpace for TestExecSpace {
+    fn space(&self) -> &dyn AddressSpace {
+        &*self.space
+    }
+
+    fn install(self: Box<Self>, program: &LoadedProgram, comm: &str) -> LxResult {
+        let mut state = self.machine.state.lock();
+        state.spaces.insert(self.pid, self.space.clone());
+        state.events.push(HostEvent::Installed {
+            pid: self.pid,
+            tid: self.tid,
+            program: program.clone(),
+            comm: comm.to_string(),
+        });
+        Ok(())
+    }
+}
+
+impl TaskHost for TestTask {
+    fn set_clear_child_tid(&self, addr: usize) {
+        self.machine.record(HostEvent::ClearChildTid {
+            tid: self.tid,
+            addr,
+        });
+    }
+
+    fn start_task(&self, task: &NewTask<'_>) -> LxResult {
+        if let Some(error) = self.machine.state.lock().fail_next_start.take() {
+            return Err(error);
+        }
+        self.machine.record(HostEvent::Started(StartedTask {
+            caller: self.tid,
+            process: task.process.clone(),
+            tid: task.tid,
+            flags: task.flags,
+            exit_signal: task.exit_signal,
+            stack: task.stack,
+            tls: task.tls,
+            set_child_tid: task.set_child_tid,
+            clear_child_tid: task.clear_child_tid,
+        }));
+        Ok(())
+    }
+
+    fn new_exec_space(&self) -> LxResult<Box<dyn ExecSpace>> {
+        Ok(Box::new(TestExecSpace {
+            space: Arc::new(self.machine.fresh_space()?),
+            machine: self.machine.clone(),
+            pid: self.pid,
+            tid: self.tid,
+        }))
+    }
+
+    fn exit_thread(&self, status: ExitStatus) {
+        self.machine.record(HostEvent::ExitThread {
+            pid: self.pid,
+            tid: self.tid,
+            status,
+        });
+    }
+
+    fn exit_group(&self, status: ExitStatus) {
+        self.machine.record(HostEvent::ExitGroup {
+            pid: self.pid,
+            status,
+        });
+    }
+
+    fn mmap(&self, request: &MmapRequest) -> LxResult<usize> {
+        self.machine.record(HostEvent::Mmap {
+            pid: self.pid,
+            addr: request.addr,
+            len: request.len,
+            prot: request.prot,
+            flags: request.flags,
+            file_offset: request.file.as_ref().map(|file| file.offset),
+        });
+        let space = self.machine.space(self.pid);
+        let vmo = VmObject::new_paged(space.physical_memory(), request.len / PAGE_SIZE)
+            .map_err(vm_error)?;
+        if let Some(mapped) = &request.file {
+            // A private snapshot of the file's bytes: enough for tests.
+            let mut bytes = crate::user::try_buffer(request.len)?;
+            let read = mapped
+                .file
+                .read_at(mapped.offset, &mut bytes)
+                .map_err(|_| LxError::ENODEV)?;
+            vmo.write(0, bytes.get(..read).unwrap_or_default())
+                .map_err(vm_error)?;
+        }
+        let vmar = space.vmar();
+        let flags = prot_flags(request.prot);
+        if request.flags.contains(MmapFlags::FIXED_NOREPLACE) {
+            return vmar
+                .map(Placement::At(request.addr), &vmo, 0, request.len, flags)
+                .map_err(|error| match error {
+                    VmError::Overlap => LxError::EEXIST,
+                    other => vm_error(other),
+                });
+        }
+        if request.flags.contains(MmapFlags::FIXED) {
+            return vmar
+                .map_replacing(request.addr, &vmo, 0, request.len, flags)
+                .map_err(vm_error);
+        }
+        if let Ok(addr) = vmar.map(Placement::At(request.addr), &vmo, 0, request.len, flags) {
+            return Ok(addr);
+        }
+        let addr = space.reserve(request.len)?;
+        vmar.map(Placement::At(addr), &vmo, 0, request.len, flags)
+            .map_err(vm_error)
+    }
+
+    fn munmap(&self, addr: usize, len: usize) -> LxResult {
+        self.machine.record(HostEvent::Munmap {
+            pid: self.pid,
+            addr,
+            len,
+        });
+        match self.machine.space(self.pid).vmar().unmap(addr, len) {
+            // Nothing of this space is mapped outside its region.
+            Ok(()) | Err(VmError::OutOfRange) => Ok(()),
+            Err(error) => Err(vm_error(error)),
+        }
+    }
+
+    fn mprotect(&self, addr: usize, len: usize, prot: MmapProt) -> LxResult {
+        self.machine.record(HostEvent::Mprotect {
+            pid: self.pid,
+            addr,
+            len,
+            prot,
+        });
+        self.machine
+            .space(self.pid)
+            .vmar()
+            .protect(addr, len, prot_flags(prot))
+            .map_err(|error| match error {
+                VmError::NotMapped | VmError::OutOfRange => LxError::ENOMEM,
+                other => vm_error(other),
+            })
+    }
+
+    fn cpu_time(&self, clock: CpuClock) -> Duration {
+        match clock {
+            CpuClock::Process => Duration::new(3, 500),
+            CpuClock::Thread => Duration::new(1, 250),
+        }
+    }
+
+    fn fill_random(&self, buf: &mut [u8]) {
+        for (index, byte) in buf.iter_mut().enumerate() {
+            *byte = index as u8 ^ 0x5a;
+        }
+    }
+
+    fn hwcap(&self) -> u64 {
+        0x178b_fbff
+    }
+}
+
+/// Wakes the thread that drives a [`block_on`].
+struct Unparker(std::thread::Thread);
+
+impl Wake for Unparker {
+    fn wake(self: Arc<Self>) {
+        self.0.unpark();
+    }
+}
+
+/// Runs `future` to completion on the calling thread, sleeping until woken between polls.
+pub fn block_on<F: Future>(future: F) -> F::Output {
+    let mut future = core::pin::pin!(future);
+    let waker = Waker::from(Arc::new(Unparker(std::thread::current())));
+    loop {
+        if let Poll::Ready(output) = future.as_mut().poll(&mut Context::from_waker(&waker)) {
+            return output;
+        }
+        std::thread::park();
+    }
+}
+
+/// A waker that does nothing: for polling a future by hand.
+struct IgnoredWake;
+
+impl Wake for IgnoredWake {
+    fn wake(self: Arc<Self>) {}
+}
+
+/// Polls `future` once (with a waker that does nothing), as a test steps a call that waits.
+pub fn poll_once<F: Future + ?Sized>(future: Pin<&mut F>) -> Poll<F::Output> {
+    let waker = Waker::from(Arc::new(IgnoredWake));
+    future.poll(&mut Context::from_waker(&waker))
 }

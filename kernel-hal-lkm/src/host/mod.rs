@@ -39,9 +39,9 @@ mod page_table;
 mod parker;
 mod physical_memory;
 
-pub use page_table::HostPageTable;
+pub use page_table::{HostMmu, HostPageTable};
 pub use parker::HostParker;
-pub use physical_memory::HostPhysicalMemory;
+pub use physical_memory::{HostFile, HostPhysicalMemory};
 
 use crate::surface::{HalError, Parker, PhysicalMemory, Platform, VirtAddr};
 use alloc::sync::Arc;

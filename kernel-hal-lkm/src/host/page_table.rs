@@ -1,33 +1,38 @@
 //! An address space on the host: a reserved region of the calling process.
 
-use super::{errno_error, HostPhysicalMemory};
-use crate::surface::{
-    check_page_aligned, pages_to_bytes, HalError, MmuFlags, PageTable, PhysAddr, VirtAddr,
-    PAGE_SIZE,
-};
-use alloc::{collections::BTreeMap, sync::Arc};
+use super::{errno_error, HostFile, HostPhysicalMemory};
+use crate::file_backed::{FilePageTable, Mmu};
+use crate::surface::{HalError, MmuFlags, VirtAddr};
+use alloc::sync::Arc;
 use core::{ops::Range, ptr};
 use std::{io, os::fd::AsRawFd};
 
 /// Size of the region each page table reserves.
 const REGION_SIZE: usize = 1 << 30;
 
-/// The page table of an address space, served by the calling process's own mappings.
-///
-/// It reserves 1 GiB of address space with an inaccessible mapping; mapping
-/// frames replaces part of it with a shared mapping of the physical-memory file at the frames'
-/// offset, so a write through the virtual address is a write to the frame. Unmapping puts the
-/// inaccessible reservation back, so nothing else of the process can land in the region.
-pub struct HostPageTable {
-    memory: Arc<HostPhysicalMemory>,
-    region: Range<VirtAddr>,
-    /// The mapped pages: their frames and rights, for `query` and for `protect` to skip holes.
-    pages: BTreeMap<VirtAddr, (PhysAddr, MmuFlags)>,
-}
+/// The page table of a host address space.
+pub type HostPageTable = FilePageTable<HostMmu>;
 
-impl HostPageTable {
+impl FilePageTable<HostMmu> {
     /// Reserves the region of a new address space whose pages are frames of `memory`.
     pub fn new(memory: Arc<HostPhysicalMemory>) -> Result<Self, HalError> {
+        Ok(Self::with_mmu(memory, HostMmu::reserve()?))
+    }
+}
+
+/// The mappings of a host address space, served by the calling process's own.
+///
+/// It reserves 1 GiB of address space with an inaccessible mapping; mapping frames replaces
+/// part of it with a shared mapping of the physical-memory file at the frames' offset, so a
+/// write through the virtual address is a write to the frame. Unmapping puts the inaccessible
+/// reservation back, so nothing else of the process can land in the region.
+pub struct HostMmu {
+    region: Range<VirtAddr>,
+}
+
+impl HostMmu {
+    /// Reserves a region and makes it user memory.
+    pub(super) fn reserve() -> Result<Self, HalError> {
         // SAFETY: without MAP_FIXED the kernel picks an unused range, so no existing memory of
         // the process is affected.
         let base = unsafe {
@@ -46,34 +51,8 @@ impl HostPageTable {
         let start = base as usize;
         super::add_user_region(start..start + REGION_SIZE);
         Ok(Self {
-            memory,
             region: start..start + REGION_SIZE,
-            pages: BTreeMap::new(),
         })
-    }
-
-    /// Checks that `pages` pages from `vaddr` are a non-empty page-aligned part of the region,
-    /// and returns their length in bytes.
-    fn check_range(&self, vaddr: VirtAddr, pages: usize) -> Result<usize, HalError> {
-        check_page_aligned(vaddr)?;
-        let len = pages_to_bytes(pages)?;
-        let end = vaddr.checked_add(len).ok_or(HalError::OutOfRange)?;
-        if pages == 0 || vaddr < self.region.start || end > self.region.end {
-            return Err(HalError::OutOfRange);
-        }
-        Ok(len)
-    }
-
-    /// The runs of consecutive mapped pages within `vaddr..vaddr + len`.
-    fn mapped_runs(&self, vaddr: VirtAddr, len: usize) -> impl Iterator<Item = Range<VirtAddr>> {
-        let mut runs: alloc::vec::Vec<Range<VirtAddr>> = alloc::vec::Vec::new();
-        for &page in self.pages.range(vaddr..vaddr + len).map(|(page, _)| page) {
-            match runs.last_mut() {
-                Some(run) if run.end == page => run.end += PAGE_SIZE,
-                _ => runs.push(page..page + PAGE_SIZE),
-            }
-        }
-        runs.into_iter()
     }
 }
 
@@ -96,54 +75,42 @@ fn last_errno() -> HalError {
     errno_error(io::Error::last_os_error().raw_os_error())
 }
 
-impl PageTable for HostPageTable {
+impl Mmu for HostMmu {
+    type File = HostFile;
+
     fn region(&self) -> Range<VirtAddr> {
         self.region.clone()
     }
 
     fn map(
         &mut self,
+        file: &HostFile,
         vaddr: VirtAddr,
-        paddr: PhysAddr,
-        pages: usize,
+        len: usize,
+        offset: u64,
         flags: MmuFlags,
     ) -> Result<(), HalError> {
-        let len = self.check_range(vaddr, pages)?;
-        check_page_aligned(paddr)?;
-        // Mapping past the frames handed out would reach other owners' frames, or past the
-        // end of the file, where an access raises SIGBUS.
-        self.memory.check_allocated(paddr, len)?;
-        if self.pages.range(vaddr..vaddr + len).next().is_some() {
-            return Err(HalError::AlreadyMapped);
-        }
-        let offset = libc::off_t::try_from(paddr).map_err(|_| HalError::OutOfRange)?;
+        let offset = libc::off_t::try_from(offset).map_err(|_| HalError::OutOfRange)?;
         // SAFETY: `vaddr..vaddr + len` lies in the region this page table reserved and holds
-        // no mapping of ours, so MAP_FIXED only replaces the inaccessible reservation, never
-        // memory that Rust code uses.
+        // no mapping of ours (checked by the caller), so MAP_FIXED only replaces the
+        // inaccessible reservation, never memory that Rust code uses.
         let mapped = unsafe {
             libc::mmap(
                 vaddr as *mut libc::c_void,
                 len,
                 prot(flags),
                 libc::MAP_SHARED | libc::MAP_FIXED,
-                self.memory.file().as_raw_fd(),
+                file.as_file().as_raw_fd(),
                 offset,
             )
         };
         if mapped == libc::MAP_FAILED {
             return Err(last_errno());
         }
-        for index in 0..pages {
-            self.pages.insert(
-                vaddr + index * PAGE_SIZE,
-                (paddr + index * PAGE_SIZE, flags),
-            );
-        }
         Ok(())
     }
 
-    fn unmap(&mut self, vaddr: VirtAddr, pages: usize) -> Result<(), HalError> {
-        let len = self.check_range(vaddr, pages)?;
+    fn unmap(&mut self, vaddr: VirtAddr, len: usize) -> Result<(), HalError> {
         // SAFETY: the range lies in the region this page table reserved, which holds only its
         // own mappings and the reservation; the range becomes reservation again.
         let reserved = unsafe {
@@ -159,38 +126,21 @@ impl PageTable for HostPageTable {
         if reserved == libc::MAP_FAILED {
             return Err(last_errno());
         }
-        self.pages
-            .retain(|&page, _| page < vaddr || page >= vaddr + len);
         Ok(())
     }
 
-    fn protect(&mut self, vaddr: VirtAddr, pages: usize, flags: MmuFlags) -> Result<(), HalError> {
-        let len = self.check_range(vaddr, pages)?;
-        for run in self.mapped_runs(vaddr, len) {
-            // SAFETY: the run is one of this page table's own mappings in its reserved region;
-            // the reservation itself is never made accessible.
-            let status =
-                unsafe { libc::mprotect(run.start as *mut libc::c_void, run.len(), prot(flags)) };
-            if status != 0 {
-                return Err(last_errno());
-            }
-            for (_, (_, page_flags)) in self.pages.range_mut(run) {
-                *page_flags = flags;
-            }
+    fn protect(&mut self, vaddr: VirtAddr, len: usize, flags: MmuFlags) -> Result<(), HalError> {
+        // SAFETY: the run is one of this page table's own mappings in its reserved region;
+        // the reservation itself is never made accessible.
+        let status = unsafe { libc::mprotect(vaddr as *mut libc::c_void, len, prot(flags)) };
+        if status != 0 {
+            return Err(last_errno());
         }
         Ok(())
     }
-
-    fn query(&self, vaddr: VirtAddr) -> Result<(PhysAddr, MmuFlags), HalError> {
-        let page = vaddr - vaddr % PAGE_SIZE;
-        self.pages
-            .get(&page)
-            .map(|&(paddr, flags)| (paddr + vaddr % PAGE_SIZE, flags))
-            .ok_or(HalError::NotMapped)
-    }
 }
 
-impl Drop for HostPageTable {
+impl Drop for HostMmu {
     fn drop(&mut self) {
         // Given back while no user copy can reach the region.
         super::remove_user_region(&self.region, || {
@@ -208,6 +158,7 @@ impl Drop for HostPageTable {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::surface::{PageTable, PAGE_SIZE};
     use crate::{
         host::HostPlatform,
         surface::{PhysicalMemory, Platform},

@@ -72,6 +72,13 @@ pub trait AddressSpace {
     /// Writes `data` at `vaddr`, inside what [`map`](Self::map) mapped, whatever its
     /// protection (the loader fills read-only text).
     fn write(&self, vaddr: usize, data: &[u8]) -> LxResult;
+
+    /// Where this space wants the stack to end (its highest address, page aligned): what
+    /// `execve` passes as [`ExecParams::stack_top`]. A space that is not all of user space
+    /// (the host backend's page table reserves 1 GiB) puts it at its own top.
+    fn stack_top(&self) -> usize {
+        DEFAULT_STACK_TOP
+    }
 }
 
 /// Credentials the auxiliary vector reports.
@@ -101,7 +108,8 @@ pub struct ExecParams<'a> {
     pub random: [u8; 16],
     /// `AT_HWCAP`: the CPU's capabilities (CPUID.1:EDX on x86-64).
     pub hwcap: u64,
-    /// The stack's highest address (page aligned).
+    /// The stack's highest address (page aligned): the space's
+    /// [`AddressSpace::stack_top`].
     pub stack_top: usize,
     /// The stack's size (page multiple); arguments may fill a quarter of it.
     pub stack_size: usize,

@@ -2,9 +2,10 @@
 
 use super::{FileLike, OpenFlags, SeekFrom};
 use crate::error::{LxError, LxResult};
+use alloc::string::String;
 use alloc::sync::Arc;
 use core::any::Any;
-use kernel_hostfs::{INode, Metadata};
+use kernel_hostfs::{DirEntry, FsError, INode, Metadata};
 use spin::Mutex;
 
 /// An inode opened by `open`: regular files, directories (for `getdents64`, `fchdir`), FIFOs
@@ -28,6 +29,9 @@ use spin::Mutex;
 /// ```
 pub struct File {
     inode: Arc<dyn INode>,
+    /// The absolute path the inode was reached by inside the container, when the opener knew
+    /// it (for `fchdir` and `getcwd`).
+    path: Option<String>,
     flags: Mutex<OpenFlags>,
     /// The file offset. Its lock is held across a read or write so concurrent calls on one
     /// description each see and advance a consistent offset, as Linux's `f_pos_lock`.
@@ -38,11 +42,49 @@ impl File {
     /// Opens `inode` with `flags` (access mode, `O_APPEND`, `O_NONBLOCK`; `O_CLOEXEC` belongs to
     /// the fd table and is dropped here).
     pub fn new(inode: Arc<dyn INode>, flags: OpenFlags) -> Arc<Self> {
+        Self::build(inode, flags, None)
+    }
+
+    /// As [`new`](Self::new), remembering the absolute path `inode` was reached by.
+    pub fn with_path(inode: Arc<dyn INode>, flags: OpenFlags, path: String) -> Arc<Self> {
+        Self::build(inode, flags, Some(path))
+    }
+
+    fn build(inode: Arc<dyn INode>, flags: OpenFlags, path: Option<String>) -> Arc<Self> {
         Arc::new(Self {
             inode,
+            path,
             flags: Mutex::new(flags - OpenFlags::CLOEXEC),
             offset: Mutex::new(0),
         })
+    }
+
+    /// The absolute path the inode was opened by, if known.
+    pub fn path(&self) -> Option<&str> {
+        self.path.as_deref()
+    }
+
+    /// Reads directory entries from the description's position (an index for
+    /// [`INode::get_entry`]), handing each to `take` with the position after it. The position
+    /// advances past each entry `take` accepts (`Ok(true)`) and stops at the first it refuses,
+    /// at the end of the directory, or at an error (which is returned after the accepted
+    /// entries are accounted for). The offset lock is held throughout, so `lseek` and other
+    /// readers see a consistent position (Linux's `f_pos_lock`).
+    pub fn read_dir(&self, mut take: impl FnMut(&DirEntry, u64) -> LxResult<bool>) -> LxResult {
+        let mut offset = self.offset.lock();
+        loop {
+            let index = vfs_offset(*offset)?;
+            let entry = match self.inode.get_entry(index) {
+                Ok(entry) => entry,
+                Err(FsError::NotFound) => return Ok(()),
+                Err(error) => return Err(error.into()),
+            };
+            let next = offset.checked_add(1).ok_or(LxError::EOVERFLOW)?;
+            if !take(&entry, next)? {
+                return Ok(());
+            }
+            *offset = next;
+        }
     }
 
     fn check_readable(&self) -> LxResult {

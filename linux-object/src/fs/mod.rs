@@ -56,8 +56,26 @@ bitflags! {
         const APPEND = 0o2000;
         /// Calls that would wait give `EAGAIN` instead.
         const NONBLOCK = 0o4000;
+        /// `O_DSYNC`: kept for `F_GETFL`; every write already reaches the host file.
+        const DSYNC = 0o10_000;
+        /// `FASYNC`: kept for `F_GETFL` (no `SIGIO` is sent: signals are the host's).
+        const ASYNC = 0o20_000;
+        /// `O_DIRECT`: kept for `F_GETFL`; I/O goes through the host's page cache anyway.
+        const DIRECT = 0o40_000;
+        /// `O_LARGEFILE`: set by every `open` on x86-64, as Linux forces it there.
+        const LARGEFILE = 0o100_000;
+        /// `O_DIRECTORY`, as `open` was given it.
+        const DIRECTORY = 0o200_000;
+        /// `O_NOFOLLOW`, as `open` was given it.
+        const NOFOLLOW = 0o400_000;
+        /// `O_NOATIME`, as `open` or `F_SETFL` was given it.
+        const NOATIME = 0o1_000_000;
         /// The descriptor is closed by `execve` (kept in the fd table, not the description).
         const CLOEXEC = 0o2_000_000;
+        /// `__O_SYNC` (`O_SYNC` is this with `O_DSYNC`): kept for `F_GETFL`.
+        const SYNC = 0o4_000_000;
+        /// `O_PATH`: the description only names its object; no I/O through it.
+        const PATH = 0o10_000_000;
     }
 }
 
@@ -67,17 +85,22 @@ const ACCESS_MODE_MASK: u32 = 0o3;
 impl OpenFlags {
     /// May this description be read? Access modes `O_RDONLY` (0) and `O_RDWR` (2).
     pub fn readable(self) -> bool {
-        matches!(self.bits() & ACCESS_MODE_MASK, 0 | 2)
+        !self.contains(Self::PATH) && matches!(self.bits() & ACCESS_MODE_MASK, 0 | 2)
     }
 
     /// May this description be written? Access modes `O_WRONLY` (1) and `O_RDWR` (2). Mode 3
     /// is neither readable nor writable, as on Linux.
     pub fn writable(self) -> bool {
-        matches!(self.bits() & ACCESS_MODE_MASK, 1 | 2)
+        !self.contains(Self::PATH) && matches!(self.bits() & ACCESS_MODE_MASK, 1 | 2)
     }
 
-    /// The flags `fcntl(F_SETFL)` may change: `O_APPEND` and `O_NONBLOCK`.
-    pub const SETTABLE: Self = Self::APPEND.union(Self::NONBLOCK);
+    /// The flags `fcntl(F_SETFL)` may change (Linux's `SETFL_MASK`): `O_APPEND`,
+    /// `O_NONBLOCK`, `FASYNC`, `O_DIRECT` and `O_NOATIME`.
+    pub const SETTABLE: Self = Self::APPEND
+        .union(Self::NONBLOCK)
+        .union(Self::ASYNC)
+        .union(Self::DIRECT)
+        .union(Self::NOATIME);
 }
 
 /// Where `lseek` counts from.

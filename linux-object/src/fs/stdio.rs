@@ -29,6 +29,14 @@ pub trait HostStdio: Send + Sync {
 
     /// The host file's access mode and status flags.
     fn flags(&self) -> OpenFlags;
+
+    /// Performs `ioctl(cmd, arg)` on the host file (terminal requests such as `TCGETS` or
+    /// `TIOCGWINSZ`); `arg` is the caller's untouched argument, a user address for most
+    /// requests, which the host dereferences with its own user-copy checks. Hosts that are not
+    /// terminals keep the default, `ENOTTY`.
+    fn ioctl(&self, _cmd: u32, _arg: usize) -> LxResult<usize> {
+        Err(LxError::ENOTTY)
+    }
 }
 
 /// An inherited host file as an open file description.
@@ -69,6 +77,11 @@ impl StdioFile {
             host,
             flags: Mutex::new(flags),
         })
+    }
+
+    /// Forwards `ioctl(cmd, arg)` to the host file (see [`HostStdio::ioctl`]).
+    pub fn ioctl(&self, cmd: u32, arg: usize) -> LxResult<usize> {
+        self.host.ioctl(cmd, arg)
     }
 
     fn check_readable(&self) -> LxResult {

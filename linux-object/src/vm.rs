@@ -1,0 +1,224 @@
+//! [`VmarSpace`]: the ELF loader's [`AddressSpace`] over a zircon
+//! [`VmAddressRegion`](zircon_object::vm::VmAddressRegion).
+//!
+//! `execve` loads a program into a *fresh* address space and installs it only once the load
+//! succeeded. This is that address space: every segment (and the stack) becomes a zeroed
+//! [`VmObject`] of the container's physical memory mapped at its address with the segment's
+//! protection; the loader's writes go to the objects directly, so read-only text is filled
+//! without ever being mapped writable.
+//!
+//! Where things go, as Linux lays out a new process (`mm/util.c`, `fs/binfmt_elf.c`):
+//!
+//! ```text
+//! region start  first position-independent image (the program); brk grows above it
+//!               ...
+//!               later images (the interpreter), top down, below the stack's gap
+//!               STACK_GAP
+//! stack_top - DEFAULT_STACK_SIZE .. stack_top = the region's end: the stack
+//! ```
+//!
+//! The region is whatever the HAL's page table may map: all of user space in the kernel, a
+//! 1 GiB reservation on the host. An `ET_EXEC` program at a fixed address outside it fails
+//! with `ENOMEM`, as an `mmap` out of range does.
+//!
+//! ```
+//! use kernel_hal_lkm::{platform, MmuFlags};
+//! use linux_object::elf::{AddressSpace, Protection};
+//! use linux_object::vm::VmarSpace;
+//! use zircon_object::vm::VmAddressRegion;
+//!
+//! let memory = platform().unwrap().new_physical_memory(16).unwrap();
+//! let space = VmarSpace::new(
+//!     VmAddressRegion::new_root(memory.clone().new_page_table().unwrap()),
+//!     memory,
+//! );
+//! let text = space.reserve(2 * 4096)?;
+//! space.map(text, 2 * 4096, Protection::READ | Protection::EXEC)?;
+//! space.write(text + 10, b"code")?; // read-only for the program, not for the loader
+//! let mapping = space.vmar().find_mapping(text).unwrap();
+//! assert_eq!(mapping.flags(), MmuFlags::READ | MmuFlags::EXECUTE);
+//! let mut back = [0; 4];
+//! space.vmar().read_memory(text + 10, &mut back).unwrap();
+//! assert_eq!(&back, b"code");
+//! # Ok::<(), linux_object::LxError>(())
+//! ```
+
+use crate::elf::{AddressSpace, Protection, DEFAULT_STACK_SIZE, PAGE_SIZE};
+use crate::error::{LxError, LxResult};
+use alloc::sync::Arc;
+use kernel_hal_lkm::{HalError, MmuFlags, PhysicalMemory};
+use spin::Mutex;
+use zircon_object::vm::{Placement, VmAddressRegion, VmError, VmObject};
+
+/// The gap kept free below the stack (Linux's default `stack_guard_gap`, 256 pages), so that
+/// images placed top down never touch the stack.
+pub const STACK_GAP: usize = 256 * PAGE_SIZE;
+
+/// The errno a failed virtual memory operation gives the program: what Linux's `mmap`,
+/// `munmap` or a user copy would give for the same trouble.
+pub fn vm_error(error: VmError) -> LxError {
+    match error {
+        VmError::ZeroLength | VmError::Unaligned => LxError::EINVAL,
+        // No room, or a range outside the address space: `mmap` says ENOMEM.
+        VmError::OutOfRange | VmError::Overlap | VmError::NoSpace => LxError::ENOMEM,
+        VmError::SubRegionInRange => LxError::EINVAL,
+        VmError::NotMapped | VmError::AccessDenied | VmError::Destroyed => LxError::EFAULT,
+        VmError::Hal(HalError::OutOfFrames) => LxError::ENOMEM,
+        VmError::Hal(HalError::Fault) => LxError::EFAULT,
+        VmError::Hal(_) => LxError::EIO,
+    }
+}
+
+/// The MMU rights of a segment's protection.
+pub fn mmu_flags(prot: Protection) -> MmuFlags {
+    let mut flags = MmuFlags::empty();
+    flags.set(MmuFlags::READ, prot.contains(Protection::READ));
+    flags.set(MmuFlags::WRITE, prot.contains(Protection::WRITE));
+    flags.set(MmuFlags::EXECUTE, prot.contains(Protection::EXEC));
+    flags
+}
+
+/// Where the next images go.
+struct Layout {
+    /// The next free address from the bottom: only the first image is put there.
+    low: usize,
+    /// The end of the free range below the stack's gap: later images go right under it.
+    high: usize,
+    /// Whether anything was placed or mapped yet: the first image goes low, the rest high.
+    used: bool,
+}
+
+/// An address space being built by `execve`: a VMAR of the container's physical memory.
+///
+/// Made for a fresh, empty VMAR: it places images without asking the VMAR what is mapped,
+/// so mapping over something already there fails (`ENOMEM`).
+pub struct VmarSpace {
+    vmar: Arc<VmAddressRegion>,
+    memory: Arc<dyn PhysicalMemory>,
+    layout: Mutex<Layout>,
+}
+
+impl VmarSpace {
+    /// The address space of `vmar`, whose objects take frames of `memory`.
+    pub fn new(vmar: Arc<VmAddressRegion>, memory: Arc<dyn PhysicalMemory>) -> Self {
+        let start = vmar.addr();
+        let top = stack_top_of(&vmar);
+        let high = top
+            .checked_sub(DEFAULT_STACK_SIZE)
+            .and_then(|bottom| bottom.checked_sub(STACK_GAP))
+            .unwrap_or(start)
+            .max(start);
+        Self {
+            vmar,
+            memory,
+            layout: Mutex::new(Layout {
+                low: start,
+                high,
+                used: false,
+            }),
+        }
+    }
+
+    /// The root region.
+    pub fn vmar(&self) -> &Arc<VmAddressRegion> {
+        &self.vmar
+    }
+
+    /// The physical memory the mapped objects take their frames from.
+    pub fn physical_memory(&self) -> &Arc<dyn PhysicalMemory> {
+        &self.memory
+    }
+
+    /// Reads `buf.len()` bytes at `vaddr` whatever the mappings' protection (a debugger's
+    /// or `/proc/pid/mem`'s view); `EFAULT` where nothing is mapped.
+    pub fn read(&self, vaddr: usize, buf: &mut [u8]) -> LxResult {
+        let mut done = 0;
+        while let Some(rest) = buf.get_mut(done..).filter(|rest| !rest.is_empty()) {
+            let at = vaddr.checked_add(done).ok_or(LxError::EFAULT)?;
+            let mapping = self.vmar.find_mapping(at).ok_or(LxError::EFAULT)?;
+            let in_mapping = at - mapping.addr();
+            let chunk = rest.len().min(mapping.len() - in_mapping);
+            let part = rest.get_mut(..chunk).ok_or(LxError::EFAULT)?;
+            mapping
+                .vmo()
+                .read(mapping.vmo_offset() + in_mapping, part)
+                .map_err(vm_error)?;
+            done += chunk;
+        }
+        Ok(())
+    }
+
+    /// Places `len` bytes top down under the previous high image; `ENOMEM` when they would
+    /// cross what was placed from the bottom.
+    fn place_high(layout: &mut Layout, len: usize) -> LxResult<usize> {
+        let start = layout
+            .high
+            .checked_sub(len)
+            .filter(|&start| start >= layout.low)
+            .ok_or(LxError::ENOMEM)?;
+        layout.high = start;
+        Ok(start)
+    }
+}
+
+/// The stack's top: the region's end, rounded down to a page.
+fn stack_top_of(vmar: &VmAddressRegion) -> usize {
+    let end = vmar.addr().saturating_add(vmar.size());
+    end - end % PAGE_SIZE
+}
+
+impl AddressSpace for VmarSpace {
+    fn reserve(&self, len: usize) -> LxResult<usize> {
+        let len = len
+            .checked_next_multiple_of(PAGE_SIZE)
+            .filter(|&len| len > 0)
+            .ok_or(LxError::ENOMEM)?;
+        let mut layout = self.layout.lock();
+        if layout.used {
+            return Self::place_high(&mut layout, len);
+        }
+        let start = layout.low;
+        let end = start
+            .checked_add(len)
+            .filter(|&end| end <= layout.high)
+            .ok_or(LxError::ENOMEM)?;
+        layout.low = end;
+        layout.used = true;
+        Ok(start)
+    }
+
+    fn map(&self, vaddr: usize, len: usize, prot: Protection) -> LxResult {
+        let vmo = VmObject::new_paged(&self.memory, len / PAGE_SIZE).map_err(vm_error)?;
+        self.vmar
+            .map(Placement::At(vaddr), &vmo, 0, len, mmu_flags(prot))
+            .map_err(vm_error)?;
+        // A program at a fixed address counts as the first image: what comes next goes high.
+        self.layout.lock().used = true;
+        Ok(())
+    }
+
+    fn write(&self, vaddr: usize, data: &[u8]) -> LxResult {
+        let mut done = 0;
+        while let Some(rest) = data.get(done..).filter(|rest| !rest.is_empty()) {
+            let at = vaddr.checked_add(done).ok_or(LxError::EFAULT)?;
+            let mapping = self.vmar.find_mapping(at).ok_or(LxError::EFAULT)?;
+            let in_mapping = at - mapping.addr();
+            let chunk = rest.len().min(mapping.len() - in_mapping);
+            let part = rest.get(..chunk).ok_or(LxError::EFAULT)?;
+            // Through the object, not the mapping: the loader fills read-only text too.
+            mapping
+                .vmo()
+                .write(mapping.vmo_offset() + in_mapping, part)
+                .map_err(vm_error)?;
+            done += chunk;
+        }
+        Ok(())
+    }
+
+    fn stack_top(&self) -> usize {
+        stack_top_of(&self.vmar)
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,79 @@
+//! File and path calls: descriptors (`read`, `write`, `lseek`, `fcntl`, `ioctl`, …), paths
+//! (`openat`, `stat`, `mkdir`, `rename`, …) and the pieces they share: descriptor look-ups
+//! that refuse `O_PATH` descriptors where Linux does, and the path walk of [`path`].
+//!
+//! Permission checks are made here, with the process's
+//! [`Credentials`](linux_object::credentials::Credentials), because the filesystem acts with
+//! the host's (see `kernel-hostfs`): search permission on each directory walked, read/write
+//! permission at open, write and search permission on a directory whose entries change.
+
+// The path helpers are used by the path calls, which follow.
+mod open;
+#[allow(dead_code)]
+mod path;
+mod rw;
+mod seek;
+mod stat;
+
+#[cfg(test)]
+#[allow(dead_code)] // helpers for the families that follow
+mod testing;
+
+pub use rw::IoVec;
+pub use stat::Stat;
+
+use alloc::sync::Arc;
+use kernel_hostfs::FileType;
+use linux_object::fs::{File, FileLike, OpenFlags};
+use linux_object::{LxError, LxResult};
+
+use crate::user::USER_SPACE_END;
+use crate::Syscall;
+
+/// Most bytes one `read` or `write` moves (Linux's `MAX_RW_COUNT`, `INT_MAX` rounded down to
+/// a page).
+pub(crate) const MAX_RW_COUNT: usize = 0x7fff_f000;
+
+/// Linux's `access_ok`: `EFAULT` unless `[addr, addr + len)` lies in user space. Calls that
+/// check their whole buffer before doing anything (`read`, `getdents64`) use it to fail the
+/// way Linux does before any byte moves.
+pub(crate) fn access_ok(addr: usize, len: usize) -> LxResult {
+    match addr.checked_add(len) {
+        Some(end) if end <= USER_SPACE_END => Ok(()),
+        _ => Err(LxError::EFAULT),
+    }
+}
+
+/// Whether `file` is a stream, which has no offset (`ESPIPE` for `lseek`, `pread64`…): a
+/// pipe, an inherited host file, or a FIFO or socket opened by path.
+pub(crate) fn is_stream(file: &dyn FileLike) -> bool {
+    match file
+        .as_any()
+        .downcast_ref::<File>()
+        .and_then(|file| file.inode())
+    {
+        Some(inode) => matches!(
+            inode.metadata().map(|metadata| metadata.type_),
+            Ok(FileType::NamedPipe | FileType::Socket)
+        ),
+        None => true,
+    }
+}
+
+impl Syscall<'_> {
+    /// The description `fd` names, for a call that does I/O or changes the object through
+    /// it: `EBADF` if `fd` is not open or is an `O_PATH` descriptor (Linux's `fdget`).
+    pub(crate) fn file(&self, fd: i32) -> LxResult<Arc<dyn FileLike>> {
+        let file = self.file_raw(fd)?;
+        if file.flags().contains(OpenFlags::PATH) {
+            return Err(LxError::EBADF);
+        }
+        Ok(file)
+    }
+
+    /// The description `fd` names, `O_PATH` descriptors included (Linux's `fdget_raw`, for
+    /// `fstat`, `fchdir`, `close`, `dup`…).
+    pub(crate) fn file_raw(&self, fd: i32) -> LxResult<Arc<dyn FileLike>> {
+        self.process.files().get(fd)
+    }
+}

@@ -1,0 +1,531 @@
+//! Path resolution for the file calls: where a path starts (`AT_FDCWD`, a directory
+//! descriptor, the root), and a walk that checks what Linux's `link_path_walk` checks on the
+//! way — search permission on every directory a name is looked up in (`EACCES`), `ENOTDIR`
+//! for a non-directory in the middle, at most [`MAX_SYMLINK_FOLLOWS`] symbolic links
+//! (`ELOOP`), a trailing `/` following a final link and requiring a directory.
+//!
+//! The walk asks the filesystem for one name at a time ([`INode::find`], which never follows
+//! a link and keeps `..` confined), reads links itself and tracks the *physical* absolute path
+//! of where it stands: `..` drops the last component and a link's target replaces it, so the
+//! path is what Linux's `getcwd` would print for the object reached.
+
+use alloc::string::String;
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+use kernel_hostfs::{FileType, FsError, INode, MAX_SYMLINK_FOLLOWS, NAME_MAX, PATH_MAX};
+use linux_object::credentials::{Access, Credentials};
+use linux_object::fs::{File, FileLike};
+use linux_object::{LxError, LxResult};
+
+use crate::Syscall;
+
+/// `dirfd` meaning "the working directory".
+pub(crate) const AT_FDCWD: i32 = -100;
+/// Do not follow a final symbolic link.
+pub(crate) const AT_SYMLINK_NOFOLLOW: u32 = 0x100;
+/// `unlinkat`: remove a directory.
+pub(crate) const AT_REMOVEDIR: u32 = 0x200;
+/// `faccessat2`: check with the effective ids.
+pub(crate) const AT_EACCESS: u32 = 0x200;
+/// `linkat`: follow a final symbolic link of the old path.
+pub(crate) const AT_SYMLINK_FOLLOW: u32 = 0x400;
+/// Do not trigger an automount (there are none here: accepted and ignored).
+pub(crate) const AT_NO_AUTOMOUNT: u32 = 0x800;
+/// An empty path names `dirfd` itself.
+pub(crate) const AT_EMPTY_PATH: u32 = 0x1000;
+
+/// A filesystem object and the absolute path inside the container it was reached by.
+#[derive(Clone)]
+pub(crate) struct Located {
+    /// The object.
+    pub inode: Arc<dyn INode>,
+    /// Its physical absolute path.
+    pub path: String,
+}
+
+impl Located {
+    /// The path of `name` inside this directory.
+    pub fn child_path(&self, name: &str) -> LxResult<String> {
+        let mut path = String::new();
+        path.try_reserve(self.path.len() + 1 + name.len())
+            .map_err(|_| LxError::ENOMEM)?;
+        path.push_str(&self.path);
+        if !path.ends_with('/') {
+            path.push('/');
+        }
+        path.push_str(name);
+        Ok(path)
+    }
+
+    /// The path of this directory's parent (`/` for the root).
+    pub fn parent_path(&self) -> String {
+        match self.path.rfind('/') {
+            Some(0) | None => String::from("/"),
+            Some(slash) => String::from(self.path.get(..slash).unwrap_or("/")),
+        }
+    }
+}
+
+/// What the last component of a path is, as Linux's `last_type`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Last {
+    /// A name.
+    Normal(String),
+    /// `.`
+    Dot,
+    /// `..`
+    DotDot,
+    /// The path was only slashes.
+    Root,
+}
+
+/// The directory holding a path's last component, and that component (for the calls that
+/// create, remove or rename it).
+pub(crate) struct Parent {
+    /// The directory.
+    pub dir: Located,
+    /// The last component.
+    pub last: Last,
+    /// The path ended in `/`.
+    pub trailing_slash: bool,
+}
+
+impl Parent {
+    /// The last component's name; `err` for `.`, `..` or the root (each call decides which
+    /// errno those get, as Linux).
+    pub fn name(&self, err: LxError) -> LxResult<&str> {
+        match &self.last {
+            Last::Normal(name) => Ok(name),
+            _ => Err(err),
+        }
+    }
+
+    /// Looks the last (normal) component up without following it.
+    pub fn lookup(&self, name: &str) -> LxResult<Located> {
+        if name.len() > NAME_MAX {
+            return Err(LxError::ENAMETOOLONG);
+        }
+        let inode = self.dir.inode.find(name)?;
+        Ok(Located {
+            inode,
+            path: self.dir.child_path(name)?,
+        })
+    }
+}
+
+/// One path resolution: the root, the credentials permissions are checked with, and the
+/// links followed so far (shared by the re-walks `open` does through a final link).
+pub(crate) struct Walker {
+    root: Arc<dyn INode>,
+    credentials: Credentials,
+    links: usize,
+}
+
+/// Pushes `path`'s components, the first one last, on `pending`.
+fn push_components(pending: &mut Vec<String>, path: &str) -> LxResult {
+    let start = pending.len();
+    for component in path.split('/').filter(|component| !component.is_empty()) {
+        pending.try_reserve(1).map_err(|_| LxError::ENOMEM)?;
+        pending.push(String::from(component));
+    }
+    pending.get_mut(start..).map(<[String]>::reverse);
+    Ok(())
+}
+
+impl Walker {
+    /// A walk from `root` checking permissions for `credentials`.
+    pub fn new(root: Arc<dyn INode>, credentials: Credentials) -> Self {
+        Self {
+            root,
+            credentials,
+            links: 0,
+        }
+    }
+
+    /// The credentials the walk checks with.
+    pub fn credentials(&self) -> &Credentials {
+        &self.credentials
+    }
+
+    /// The root, as a place to start.
+    pub fn root(&self) -> Located {
+        Located {
+            inode: self.root.clone(),
+            path: String::from("/"),
+        }
+    }
+
+    /// Checks that names may be looked up in `dir`: `ENOTDIR` if it is not a directory,
+    /// `EACCES` without search permission (Linux's `may_lookup`). A privileged walker can
+    /// search every directory, so only the type matters, which the lookup itself checks.
+    fn may_lookup(&self, dir: &Located) -> LxResult {
+        if self.credentials.fs_privileged() {
+            return Ok(());
+        }
+        let metadata = dir.inode.metadata()?;
+        if metadata.type_ != FileType::Dir {
+            return Err(LxError::ENOTDIR);
+        }
+        self.credentials.permission(&metadata, Access::EXEC)
+    }
+
+    /// Counts one more link followed and returns the target of `link`; `None` if `link` is not
+    /// a symbolic link.
+    fn link_target(&mut self, link: &dyn INode) -> LxResult<Option<String>> {
+        let target = match link.read_link() {
+            Ok(target) => target,
+            // `read_link` refuses anything but a link without touching storage.
+            Err(FsError::InvalidArgument) => return Ok(None),
+            Err(error) => return Err(error.into()),
+        };
+        self.links += 1;
+        if self.links > MAX_SYMLINK_FOLLOWS {
+            return Err(LxError::ELOOP);
+        }
+        if target.is_empty() {
+            return Err(LxError::ENOENT);
+        }
+        if target.len() >= PATH_MAX {
+            return Err(LxError::ENAMETOOLONG);
+        }
+        Ok(Some(target))
+    }
+
+    /// Resolves `path` from `start` (from the root if it is absolute). A final symbolic link
+    /// is followed if `follow_last` or the path ends in `/` (which also requires a
+    /// directory).
+    pub fn walk(&mut self, start: Located, path: &str, follow_last: bool) -> LxResult<Located> {
+        let mut current = if path.starts_with('/') {
+            self.root()
+        } else {
+            start
+        };
+        let mut must_be_dir = path.ends_with('/');
+        let mut pending = Vec::new();
+        push_components(&mut pending, path)?;
+        while let Some(component) = pending.pop() {
+            let is_last = pending.is_empty();
+            self.may_lookup(&current)?;
+            match component.as_str() {
+                "." => {
+                    // Still a lookup: a non-directory fails here as in Linux.
+                    current.inode.find(".")?;
+                }
+                ".." => {
+                    let inode = current.inode.find("..")?;
+                    let path = current.parent_path();
+                    current = Located { inode, path };
+                }
+                name => {
+                    if name.len() > NAME_MAX {
+                        return Err(LxError::ENAMETOOLONG);
+                    }
+                    let child = current.inode.find(name)?;
+                    let follow = !is_last || follow_last || must_be_dir;
+                    let target = if follow {
+                        self.link_target(&*child)?
+                    } else {
+                        None
+                    };
+                    match target {
+                        Some(target) => {
+                            if is_last && target.ends_with('/') {
+                                must_be_dir = true;
+                            }
+                            if target.starts_with('/') {
+                                current = self.root();
+                            }
+                            push_components(&mut pending, &target)?;
+                        }
+                        None => {
+                            let path = current.child_path(name)?;
+                            current = Located { inode: child, path };
+                        }
+                    }
+                }
+            }
+        }
+        if must_be_dir && current.inode.metadata()?.type_ != FileType::Dir {
+            return Err(LxError::ENOTDIR);
+        }
+        Ok(current)
+    }
+
+    /// Resolves all of `path` but its last component (following links) and returns the
+    /// directory reached with that component. Search permission on the directory is checked
+    /// here, as Linux checks it before looking the last name up.
+    pub fn walk_parent(&mut self, start: Located, path: &str) -> LxResult<Parent> {
+        let trimmed = path.trim_end_matches('/');
+        let trailing_slash = trimmed.len() < path.len();
+        let (dir, last) = match trimmed.rsplit_once('/') {
+            None if trimmed.is_empty() => {
+                return Ok(Parent {
+                    dir: self.root(),
+                    last: Last::Root,
+                    trailing_slash,
+                })
+            }
+            None => (start, trimmed),
+            Some((dir_path, name)) => {
+                let dir = if dir_path.is_empty() {
+                    self.root()
+                } else {
+                    self.walk(start, dir_path, true)?
+                };
+                (dir, name)
+            }
+        };
+        self.may_lookup(&dir)?;
+        if dir.inode.metadata()?.type_ != FileType::Dir {
+            return Err(LxError::ENOTDIR);
+        }
+        let last = match last {
+            "." => Last::Dot,
+            ".." => Last::DotDot,
+            name if name.len() > NAME_MAX => return Err(LxError::ENAMETOOLONG),
+            name => Last::Normal(String::from(name)),
+        };
+        Ok(Parent {
+            dir,
+            last,
+            trailing_slash,
+        })
+    }
+
+    /// If `node` is a symbolic link, counts it and returns its target (for `open` following
+    /// a final link by hand); `None` otherwise.
+    pub fn follow(&mut self, node: &Located) -> LxResult<Option<String>> {
+        self.link_target(&*node.inode)
+    }
+}
+
+/// What a path with `AT_EMPTY_PATH` may name: a descriptor's description, which need not
+/// have an inode (a pipe), or an object found by a walk.
+pub(crate) enum Object {
+    /// A descriptor's description.
+    File(Arc<dyn FileLike>),
+    /// An object found by a walk.
+    Node(Located),
+}
+
+impl Object {
+    /// `stat` of the object.
+    pub fn metadata(&self) -> LxResult<kernel_hostfs::Metadata> {
+        match self {
+            Self::File(file) => file.metadata(),
+            Self::Node(node) => Ok(node.inode.metadata()?),
+        }
+    }
+}
+
+impl Syscall<'_> {
+    /// A walker with the process's credentials.
+    pub(crate) fn walker(&self) -> Walker {
+        Walker::new(self.process.root().clone(), self.process.credentials())
+    }
+
+    /// Where a path relative to `dirfd` starts: the working directory for `AT_FDCWD`, or the
+    /// directory `dirfd` names (`EBADF` if none, `ENOTDIR` if not a directory). Not called
+    /// for absolute paths, which ignore `dirfd` as Linux does.
+    pub(crate) fn start_at(&self, dirfd: i32) -> LxResult<Located> {
+        if dirfd == AT_FDCWD {
+            let cwd = self.process.cwd();
+            return Ok(Located {
+                inode: cwd.inode,
+                path: cwd.path,
+            });
+        }
+        let file = self.process.files().get(dirfd)?;
+        let node = located_file(&*file).ok_or(LxError::ENOTDIR)?;
+        if node.inode.metadata()?.type_ != FileType::Dir {
+            return Err(LxError::ENOTDIR);
+        }
+        Ok(node)
+    }
+
+    /// The start for `path`: the root for an absolute path (whatever `dirfd` is), else
+    /// [`start_at`](Self::start_at).
+    fn start_for(&self, walker: &Walker, dirfd: i32, path: &str) -> LxResult<Located> {
+        if path.starts_with('/') {
+            Ok(walker.root())
+        } else {
+            self.start_at(dirfd)
+        }
+    }
+
+    /// Resolves `path` relative to `dirfd`.
+    pub(crate) fn resolve_with(
+        &self,
+        walker: &mut Walker,
+        dirfd: i32,
+        path: &str,
+        follow_last: bool,
+    ) -> LxResult<Located> {
+        let start = self.start_for(walker, dirfd, path)?;
+        walker.walk(start, path, follow_last)
+    }
+
+    /// Resolves `path` relative to `dirfd` with the process's credentials.
+    pub(crate) fn resolve(&self, dirfd: i32, path: &str, follow_last: bool) -> LxResult<Located> {
+        self.resolve_with(&mut self.walker(), dirfd, path, follow_last)
+    }
+
+    /// Resolves all of `path` but its last component, relative to `dirfd`.
+    pub(crate) fn resolve_parent_with(
+        &self,
+        walker: &mut Walker,
+        dirfd: i32,
+        path: &str,
+    ) -> LxResult<Parent> {
+        let start = self.start_for(walker, dirfd, path)?;
+        walker.walk_parent(start, path)
+    }
+
+    /// [`resolve_parent_with`](Self::resolve_parent_with) the process's credentials.
+    pub(crate) fn resolve_parent(&self, dirfd: i32, path: &str) -> LxResult<Parent> {
+        self.resolve_parent_with(&mut self.walker(), dirfd, path)
+    }
+
+    /// Resolves a user path for a call taking `AT_EMPTY_PATH`: an empty path with
+    /// `empty_path` set names `dirfd` itself (the working directory for `AT_FDCWD`), any
+    /// description; otherwise as [`resolve_with`](Self::resolve_with).
+    pub(crate) fn resolve_object(
+        &self,
+        walker: &mut Walker,
+        dirfd: i32,
+        path: &[u8],
+        follow_last: bool,
+        empty_path: bool,
+    ) -> LxResult<Object> {
+        if path.is_empty() {
+            if !empty_path {
+                return Err(LxError::ENOENT);
+            }
+            if dirfd == AT_FDCWD {
+                return Ok(Object::Node(self.start_at(dirfd)?));
+            }
+            let file = self.process.files().get(dirfd)?;
+            return Ok(match located_file(&*file) {
+                Some(node) => Object::Node(node),
+                None => Object::File(file),
+            });
+        }
+        // Paths are UTF-8 in this filesystem: another name cannot exist (see `read_path`).
+        let path = core::str::from_utf8(path).map_err(|_| LxError::ENOENT)?;
+        Ok(Object::Node(self.resolve_with(
+            walker,
+            dirfd,
+            path,
+            follow_last,
+        )?))
+    }
+}
+
+/// The inode behind a description with the path it was opened by, if it is a [`File`]
+/// (descriptions of other kinds have no place in the tree). A file opened without a recorded
+/// path (none of this crate's) gets an empty path, which `getcwd` reports as unreachable.
+pub(crate) fn located_file(file: &dyn FileLike) -> Option<Located> {
+    let file = file.as_any().downcast_ref::<File>()?;
+    Some(Located {
+        inode: file.inode()?,
+        path: String::from(file.path().unwrap_or("")),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fs::testing::Sandbox;
+
+    #[test]
+    fn the_walk_tracks_the_physical_path() {
+        let sandbox = Sandbox::new("path-physical");
+        sandbox.mkdir("a");
+        sandbox.mkdir("a/b");
+        sandbox.symlink("/a/b", "lb");
+        sandbox.symlink("b/../b/", "a/rel");
+        let sys = sandbox.syscall();
+        let found = sys.resolve(AT_FDCWD, "lb/../b/./", true).unwrap();
+        assert_eq!(found.path, "/a/b");
+        let found = sys.resolve(AT_FDCWD, "/a/rel", true).unwrap();
+        assert_eq!(found.path, "/a/b");
+        let link = sys.resolve(AT_FDCWD, "a/rel", false).unwrap();
+        assert_eq!(link.path, "/a/rel");
+        let up = sys.resolve(AT_FDCWD, "../../..", true).unwrap();
+        assert_eq!(up.path, "/");
+    }
+
+    #[test]
+    fn walk_errors_are_linux_errors() {
+        let sandbox = Sandbox::new("path-errors");
+        sandbox.write("f", b"x");
+        sandbox.symlink("loop", "loop");
+        sandbox.symlink("f", "to-f");
+        let sys = sandbox.syscall();
+        assert_eq!(
+            sys.resolve(AT_FDCWD, "f/x", true).err(),
+            Some(LxError::ENOTDIR)
+        );
+        assert_eq!(
+            sys.resolve(AT_FDCWD, "f/", true).err(),
+            Some(LxError::ENOTDIR)
+        );
+        assert_eq!(
+            sys.resolve(AT_FDCWD, "to-f/", false).err(),
+            Some(LxError::ENOTDIR)
+        );
+        assert_eq!(
+            sys.resolve(AT_FDCWD, "loop", true).err(),
+            Some(LxError::ELOOP)
+        );
+        assert!(sys.resolve(AT_FDCWD, "loop", false).is_ok());
+        assert_eq!(
+            sys.resolve(AT_FDCWD, "nothing/x", true).err(),
+            Some(LxError::ENOENT)
+        );
+        let long = "n".repeat(NAME_MAX + 1);
+        assert_eq!(
+            sys.resolve(AT_FDCWD, &long, true).err(),
+            Some(LxError::ENAMETOOLONG)
+        );
+        assert_eq!(sys.start_at(55).err(), Some(LxError::EBADF));
+    }
+
+    #[test]
+    fn search_permission_is_checked_on_every_directory() {
+        let sandbox = Sandbox::new("path-search");
+        sandbox.mkdir("locked");
+        sandbox.write("locked/f", b"x");
+        sandbox.chmod("locked", 0o600);
+        let user = sandbox.syscall_as(1000, 1000);
+        assert_eq!(
+            user.resolve(AT_FDCWD, "locked/f", true).err(),
+            Some(LxError::EACCES)
+        );
+        // The directory itself can still be reached: its parent is searchable.
+        assert!(user.resolve(AT_FDCWD, "locked", true).is_ok());
+        assert_eq!(
+            user.resolve_parent(AT_FDCWD, "locked/new").err(),
+            Some(LxError::EACCES)
+        );
+        let root = sandbox.syscall();
+        assert!(root.resolve(AT_FDCWD, "locked/f", true).is_ok());
+    }
+
+    #[test]
+    fn parents_and_last_components() {
+        let sandbox = Sandbox::new("path-parent");
+        sandbox.mkdir("d");
+        let sys = sandbox.syscall();
+        let parent = sys.resolve_parent(AT_FDCWD, "d/new/").unwrap();
+        assert_eq!(parent.dir.path, "/d");
+        assert_eq!(parent.last, Last::Normal("new".into()));
+        assert!(parent.trailing_slash);
+        assert_eq!(sys.resolve_parent(AT_FDCWD, "//").unwrap().last, Last::Root);
+        assert_eq!(
+            sys.resolve_parent(AT_FDCWD, "d/..").unwrap().last,
+            Last::DotDot
+        );
+        assert_eq!(sys.resolve_parent(AT_FDCWD, ".").unwrap().last, Last::Dot);
+    }
+}

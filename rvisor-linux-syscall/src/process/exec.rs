@@ -1,0 +1,320 @@
+//! `execve`: a new program in the calling process.
+//!
+//! In Linux's order: the path is read and resolved in the process's root and cwd, the file
+//! must be a regular file with an execute bit (`EACCES`), then argv and envp are read from
+//! user memory within Linux's limits (`E2BIG`, `EFAULT`). A `#!` script runs its interpreter
+//! with the script's path as an argument, as Linux's `binfmt_script` does. The program (and
+//! its `PT_INTERP` interpreter) is loaded through `linux-object`'s loader into a *fresh*
+//! address space from the host; only once that succeeded is it installed, so a failed
+//! `execve` returns to the old program untouched. Then the close-on-exec descriptors are
+//! closed, the other threads are gone, the executable's path and the program break are
+//! recorded, and a `vfork` parent is released.
+
+use crate::user::{UserInPtr, UserValue};
+use crate::{SysResult, Syscall};
+use alloc::string::String;
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+use kernel_hostfs::{FileType, INode};
+use linux_object::elf::{self, Credentials, ExecParams, DEFAULT_STACK_SIZE, MAX_ARG_STRLEN};
+use linux_object::process::ProgramBreak;
+use linux_object::{LxError, LxResult};
+
+/// Linux's `BINPRM_BUF_SIZE`: how much of a file is looked at for `#!`.
+const BINPRM_BUF_SIZE: usize = 256;
+
+/// How many interpreters may be chained (Linux's `exec_binprm` gives up after 5).
+const MAX_INTERPRETER_DEPTH: usize = 5;
+
+/// The bytes argv, envp and their pointers may take: a quarter of the stack, as Linux
+/// allows (`bprm_stack_limits`).
+const ARG_LIMIT: usize = DEFAULT_STACK_SIZE / 4;
+
+/// What the budget of [`ARG_LIMIT`] bytes has left while arguments are read.
+struct ArgBudget(usize);
+
+impl ArgBudget {
+    fn take(&mut self, bytes: usize) -> LxResult {
+        self.0 = self.0.checked_sub(bytes).ok_or(LxError::E2BIG)?;
+        Ok(())
+    }
+}
+
+/// Reads a NULL-terminated array of string pointers (`argv`, `envp`); a null array is empty.
+fn read_strings(array: UserInPtr<usize>, budget: &mut ArgBudget) -> LxResult<Vec<Vec<u8>>> {
+    let mut pointers: Vec<usize> = Vec::new();
+    if !array.is_null() {
+        loop {
+            let pointer = array.offset(pointers.len())?.read()?;
+            if pointer == 0 {
+                break;
+            }
+            // Each pointer takes its place on the new stack.
+            budget.take(usize::SIZE)?;
+            pointers.try_reserve(1).map_err(|_| LxError::ENOMEM)?;
+            pointers.push(pointer);
+        }
+    }
+    let mut strings = Vec::new();
+    strings
+        .try_reserve_exact(pointers.len())
+        .map_err(|_| LxError::ENOMEM)?;
+    for pointer in pointers {
+        // One string may not exceed MAX_ARG_STRLEN with its NUL, nor what is left.
+        let max = (MAX_ARG_STRLEN - 1).min(budget.0.saturating_sub(1));
+        let string =
+            UserInPtr::<u8>::from(pointer)
+                .read_cstring(max)
+                .map_err(|error| match error {
+                    LxError::ENAMETOOLONG => LxError::E2BIG,
+                    other => other,
+                })?;
+        budget.take(string.len() + 1)?;
+        strings.push(string);
+    }
+    Ok(strings)
+}
+
+/// Checks that `inode` may be executed: a regular file (`EACCES` for anything else, as a
+/// directory or device gives) with an execute bit. Credentials are not modelled: the
+/// container's processes act as its root, for whom one execute bit anywhere suffices.
+fn check_executable(inode: &dyn INode) -> LxResult {
+    let metadata = inode.metadata()?;
+    if metadata.type_ != FileType::File || metadata.mode & 0o111 == 0 {
+        return Err(LxError::EACCES);
+    }
+    Ok(())
+}
+
+/// A script's interpreter and its optional single argument.
+type Shebang = (Vec<u8>, Option<Vec<u8>>);
+
+/// The interpreter line of a `#!` script, parsed as Linux's `load_script` parses it, from
+/// `head` (the file's first bytes, zero-padded to [`BINPRM_BUF_SIZE`]): the interpreter and
+/// its optional single argument. `None` if the file is not a script; `ENOEXEC` for a
+/// script without an interpreter, or whose interpreter name is cut off by the buffer's end.
+fn parse_shebang(head: &[u8]) -> LxResult<Option<Shebang>> {
+    if !head.starts_with(b"#!") {
+        return Ok(None);
+    }
+    let spacetab = |byte: &u8| *byte == b' ' || *byte == b'\t';
+    let terminator = |byte: &u8| spacetab(byte) || *byte == 0;
+    let buf = head.get(..BINPRM_BUF_SIZE - 1).unwrap_or(head);
+    let line = match head.iter().position(|&byte| byte == b'\n') {
+        Some(end) => head.get(2..end).unwrap_or_default(),
+        None => {
+            // No newline: the name must end (space, tab or NUL) before the buffer does.
+            let rest = buf.get(2..).unwrap_or_default();
+            let name_start = rest
+                .iter()
+                .position(|byte| !spacetab(byte))
+                .ok_or(LxError::ENOEXEC)?;
+            if !rest
+                .get(name_start..)
+                .unwrap_or_default()
+                .iter()
+                .any(terminator)
+            {
+                return Err(LxError::ENOEXEC);
+            }
+            rest
+        }
+    };
+    // A NUL ends the line as it ends a C string.
+    let line = line.split(|&byte| byte == 0).next().unwrap_or_default();
+    let start = line.iter().position(|byte| !spacetab(byte));
+    let end = line.iter().rposition(|byte| !spacetab(byte));
+    let (Some(start), Some(end)) = (start, end) else {
+        return Err(LxError::ENOEXEC);
+    };
+    let line = line.get(start..=end).unwrap_or_default();
+    let name_end = line.iter().position(terminator).unwrap_or(line.len());
+    let (name, rest) = line.split_at(name_end);
+    let argument = rest
+        .iter()
+        .position(|byte| !spacetab(byte))
+        .and_then(|at| rest.get(at..))
+        .map(|arg| arg.to_vec());
+    Ok(Some((name.to_vec(), argument)))
+}
+
+/// The last component of `path` (what Linux names the task after).
+fn basename(path: &str) -> &str {
+    path.trim_end_matches('/')
+        .rsplit('/')
+        .next()
+        .filter(|name| !name.is_empty())
+        .unwrap_or(path)
+}
+
+impl Syscall<'_> {
+    /// Resolves `path` from the process's root (absolute) or working directory (relative),
+    /// following symbolic links.
+    fn resolve_exec_path(&self, path: &str) -> LxResult<Arc<dyn INode>> {
+        let inode = if path.starts_with('/') {
+            self.process.root().lookup(path)?
+        } else {
+            self.process.cwd().inode.lookup(path)?
+        };
+        Ok(inode)
+    }
+
+    /// Resolves `path` and checks it may be executed.
+    fn open_exec(&self, path: &str) -> LxResult<Arc<dyn INode>> {
+        let inode = self.resolve_exec_path(path)?;
+        check_executable(&*inode)?;
+        Ok(inode)
+    }
+
+    /// `path` made absolute against the working directory (for `/proc/self/exe`).
+    fn absolute_path(&self, path: &str) -> LxResult<String> {
+        let mut absolute = String::new();
+        let cwd = if path.starts_with('/') {
+            String::new()
+        } else {
+            self.process.cwd().path
+        };
+        absolute
+            .try_reserve_exact(cwd.len() + 1 + path.len())
+            .map_err(|_| LxError::ENOMEM)?;
+        absolute.push_str(cwd.trim_end_matches('/'));
+        if !path.starts_with('/') {
+            absolute.push('/');
+        }
+        absolute.push_str(path);
+        Ok(absolute)
+    }
+
+    /// `execve(path, argv, envp)`: replaces the calling process's program. Returns 0 to the
+    /// new program; on failure the old one continues with the error.
+    pub fn sys_execve(
+        &self,
+        path: UserInPtr<u8>,
+        argv: UserInPtr<usize>,
+        envp: UserInPtr<usize>,
+    ) -> SysResult {
+        let path = path.read_path()?;
+        let mut inode = self.open_exec(&path)?;
+        let mut budget = ArgBudget(ARG_LIMIT);
+        // The path is copied onto the new stack too (AT_EXECFN).
+        budget.take(path.len() + 1)?;
+        let mut args = read_strings(argv, &mut budget)?;
+        let env = read_strings(envp, &mut budget)?;
+        if args.is_empty() {
+            // Linux (5.18+) gives a program run with an empty argv an empty argv[0].
+            args.try_reserve(1).map_err(|_| LxError::ENOMEM)?;
+            args.push(Vec::new());
+        }
+
+        // `#!` scripts: the interpreter runs with the script's path in place of argv[0].
+        let mut filename = path.clone();
+        for depth in 0.. {
+            let mut head = [0u8; BINPRM_BUF_SIZE];
+            let mut filled = 0;
+            while let Some(rest) = head.get_mut(filled..).filter(|rest| !rest.is_empty()) {
+                match inode.read_at(filled, rest)? {
+                    0 => break,
+                    count => filled += count,
+                }
+            }
+            let Some((interpreter, argument)) = parse_shebang(&head)? else {
+                break;
+            };
+            if depth >= MAX_INTERPRETER_DEPTH {
+                return Err(LxError::ELOOP);
+            }
+            let interpreter = String::from_utf8(interpreter).map_err(|_| LxError::ENOENT)?;
+            let mut front = Vec::new();
+            front
+                .try_reserve_exact(3 + args.len())
+                .map_err(|_| LxError::ENOMEM)?;
+            front.push(interpreter.as_bytes().to_vec());
+            front.extend(argument);
+            front.push(filename.as_bytes().to_vec());
+            for arg in &front {
+                budget.take(arg.len() + 1 + usize::SIZE)?;
+            }
+            // argv[0] is replaced.
+            front.extend(args.into_iter().skip(1));
+            args = front;
+            inode = self.open_exec(&interpreter)?;
+            filename = interpreter;
+        }
+
+        let mut random = [0u8; 16];
+        self.host.fill_random(&mut random);
+        let exec_space = self.host.new_exec_space()?;
+        let space = exec_space.space();
+        let argv_refs: Vec<&[u8]> = args.iter().map(Vec::as_slice).collect();
+        let envp_refs: Vec<&[u8]> = env.iter().map(Vec::as_slice).collect();
+        let params = ExecParams {
+            argv: &argv_refs,
+            envp: &envp_refs,
+            exec_fn: path.as_bytes(),
+            credentials: Credentials::default(),
+            random,
+            hwcap: self.host.hwcap(),
+            stack_top: space.stack_top(),
+            stack_size: DEFAULT_STACK_SIZE,
+        };
+        let lookup = |interpreter: &str| self.open_exec(interpreter);
+        let program = elf::load(space, &*inode, &lookup, &params)?;
+        let exec_path = self.absolute_path(&filename)?;
+        exec_space.install(&program, basename(&path))?;
+
+        self.process.did_exec(exec_path);
+        self.process.set_program_break(ProgramBreak {
+            start: program.brk,
+            end: program.brk,
+        });
+        Ok(0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shebang(text: &[u8]) -> LxResult<Option<Shebang>> {
+        let mut head = [0u8; BINPRM_BUF_SIZE];
+        let len = text.len().min(BINPRM_BUF_SIZE);
+        head[..len].copy_from_slice(&text[..len]);
+        parse_shebang(&head)
+    }
+
+    #[test]
+    fn interpreter_lines_parse_as_linux_parses_them() {
+        assert_eq!(
+            shebang(b"#!/bin/sh\necho"),
+            Ok(Some((b"/bin/sh".to_vec(), None)))
+        );
+        assert_eq!(
+            shebang(b"#! \t/usr/bin/env  python3 -u \t\nprint()"),
+            Ok(Some((
+                b"/usr/bin/env".to_vec(),
+                Some(b"python3 -u".to_vec())
+            )))
+        );
+        assert_eq!(shebang(b"#!/bin/sh"), Ok(Some((b"/bin/sh".to_vec(), None))));
+        assert_eq!(shebang(b"\x7fELF"), Ok(None));
+        assert_eq!(shebang(b"#!   \n"), Err(LxError::ENOEXEC));
+        assert_eq!(shebang(b"#!"), Err(LxError::ENOEXEC));
+        // A name running to the end of the buffer may be cut off: refused.
+        let mut long = b"#!/".to_vec();
+        long.extend([b'a'; 300]);
+        assert_eq!(shebang(&long), Err(LxError::ENOEXEC));
+        // A long argument is cut at the buffer's end instead.
+        let mut long_arg = b"#!/bin/sh ".to_vec();
+        long_arg.extend([b'a'; 300]);
+        let (name, arg) = shebang(&long_arg).unwrap().unwrap();
+        assert_eq!(name, b"/bin/sh");
+        assert_eq!(arg.unwrap().len(), BINPRM_BUF_SIZE - 1 - 10);
+    }
+
+    #[test]
+    fn basenames() {
+        assert_eq!(basename("/bin/busybox"), "busybox");
+        assert_eq!(basename("sh"), "sh");
+        assert_eq!(basename("/usr/bin/"), "bin");
+    }
+}

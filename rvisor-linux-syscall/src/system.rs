@@ -1,0 +1,166 @@
+//! `uname`, `clock_gettime`: what the system says about itself.
+
+use crate::host::CpuClock;
+use crate::user::UserOutPtr;
+use crate::{SysResult, Syscall};
+use core::time::Duration;
+use kernel_hal_lkm::platform;
+use linux_object::LxError;
+
+/// The length of each `struct utsname` field, its NUL included (`__NEW_UTS_LEN + 1`).
+const UTS_FIELD: usize = 65;
+
+/// The kernel the contained programs see: rVisor, speaking Linux 6.1's ABI (the oldest
+/// kernel it is tested on), whatever the host runs.
+const UTS_RELEASE: &str = "6.1.0-rvisor";
+
+/// The kernel's build, as `uname -v` shows it.
+const UTS_VERSION: &str = "#1 SMP PREEMPT_DYNAMIC rVisor";
+
+/// The NIS domain name of a fresh UTS namespace.
+const UTS_DOMAINNAME: &str = "(none)";
+
+const CLOCK_REALTIME: i32 = 0;
+const CLOCK_MONOTONIC: i32 = 1;
+const CLOCK_PROCESS_CPUTIME_ID: i32 = 2;
+const CLOCK_THREAD_CPUTIME_ID: i32 = 3;
+const CLOCK_MONOTONIC_RAW: i32 = 4;
+const CLOCK_REALTIME_COARSE: i32 = 5;
+const CLOCK_MONOTONIC_COARSE: i32 = 6;
+const CLOCK_BOOTTIME: i32 = 7;
+const CLOCK_REALTIME_ALARM: i32 = 8;
+const CLOCK_BOOTTIME_ALARM: i32 = 9;
+const CLOCK_TAI: i32 = 11;
+
+impl Syscall<'_> {
+    /// `uname(buf)`: fills a `struct utsname` (six 65-byte strings). The node name is the
+    /// container's host name, never the host's.
+    pub fn sys_uname(&self, buf: UserOutPtr<u8>) -> SysResult {
+        let hostname = self
+            .process
+            .container()
+            .map(|container| container.hostname())
+            .ok_or(LxError::ESRCH)?;
+        let fields = [
+            "Linux",
+            hostname.as_str(),
+            UTS_RELEASE,
+            UTS_VERSION,
+            "x86_64",
+            UTS_DOMAINNAME,
+        ];
+        let mut bytes = [0u8; 6 * UTS_FIELD];
+        for (field, out) in fields.iter().zip(bytes.chunks_exact_mut(UTS_FIELD)) {
+            // At most 64 bytes, the rest of the field stays NUL.
+            let text = field.as_bytes();
+            let len = text.len().min(UTS_FIELD - 1);
+            out.iter_mut()
+                .zip(text.iter().take(len))
+                .for_each(|(to, from)| *to = *from);
+        }
+        buf.write_bytes(&bytes)?;
+        Ok(0)
+    }
+
+    /// `clock_gettime(clock, tp)`: the time of a clock as a `struct timespec`. Suspend is not
+    /// modelled, so `BOOTTIME` reads as `MONOTONIC`; `TAI` reads as `REALTIME`, as on a Linux
+    /// whose TAI offset was never set. Clocks of other processes and fd clocks (negative ids)
+    /// are `EINVAL`.
+    pub fn sys_clock_gettime(&self, clock: i32, tp: UserOutPtr<u8>) -> SysResult {
+        let time = match clock {
+            CLOCK_REALTIME | CLOCK_REALTIME_COARSE | CLOCK_REALTIME_ALARM | CLOCK_TAI => {
+                platform().map_err(|_| LxError::EIO)?.realtime_now()
+            }
+            CLOCK_MONOTONIC
+            | CLOCK_MONOTONIC_RAW
+            | CLOCK_MONOTONIC_COARSE
+            | CLOCK_BOOTTIME
+            | CLOCK_BOOTTIME_ALARM => platform().map_err(|_| LxError::EIO)?.monotonic_now(),
+            CLOCK_PROCESS_CPUTIME_ID => self.host.cpu_time(CpuClock::Process),
+            CLOCK_THREAD_CPUTIME_ID => self.host.cpu_time(CpuClock::Thread),
+            _ => return Err(LxError::EINVAL),
+        };
+        tp.write_bytes(&timespec_bytes(time))?;
+        Ok(0)
+    }
+}
+
+/// A `struct timespec` (two longs) holding `time`.
+fn timespec_bytes(time: Duration) -> [u8; 16] {
+    let seconds = i64::try_from(time.as_secs()).unwrap_or(i64::MAX);
+    let mut bytes = [0u8; 16];
+    let (sec, nsec) = bytes.split_at_mut(8);
+    sec.copy_from_slice(&seconds.to_le_bytes());
+    nsec.copy_from_slice(&i64::from(time.subsec_nanos()).to_le_bytes());
+    bytes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{TestMachine, UserArena};
+
+    const UNAME: u32 = 63;
+    const CLOCK_GETTIME: u32 = 228;
+
+    fn field(bytes: &[u8], index: usize) -> &[u8] {
+        let field = &bytes[index * UTS_FIELD..(index + 1) * UTS_FIELD];
+        let end = field.iter().position(|&b| b == 0).unwrap();
+        &field[..end]
+    }
+
+    #[test]
+    fn uname_reports_linux_and_the_containers_host_name() {
+        let machine = TestMachine::new();
+        let init = machine.init();
+        let arena = UserArena::new(1);
+        let buf = arena.put_bytes(&[0xff; 6 * UTS_FIELD]);
+        machine.container().set_hostname(&"h".repeat(64)).unwrap();
+        assert_eq!(machine.run(&init, 1, UNAME, [buf, 0, 0, 0, 0, 0]), 0);
+        let bytes = arena.get_bytes(buf, 6 * UTS_FIELD);
+        assert_eq!(field(&bytes, 0), b"Linux");
+        assert_eq!(field(&bytes, 1), "h".repeat(64).as_bytes());
+        assert_eq!(field(&bytes, 2), UTS_RELEASE.as_bytes());
+        assert_eq!(field(&bytes, 4), b"x86_64");
+        assert_eq!(field(&bytes, 5), b"(none)");
+        let at_end = arena.unmapped() - 6 * UTS_FIELD + 1;
+        assert_eq!(
+            machine.run(&init, 1, UNAME, [at_end, 0, 0, 0, 0, 0]),
+            -(LxError::EFAULT.errno() as isize)
+        );
+    }
+
+    #[test]
+    fn clocks_read_from_the_platform_and_the_host() {
+        let machine = TestMachine::new();
+        let init = machine.init();
+        let arena = UserArena::new(1);
+        let tp = arena.alloc(16);
+        let read = |clock: i32| {
+            let result = machine.run(&init, 1, CLOCK_GETTIME, [clock as usize, tp, 0, 0, 0, 0]);
+            assert_eq!(result, 0, "clock {clock}");
+            let bytes = arena.get_bytes(tp, 16);
+            let sec = i64::from_le_bytes(bytes[..8].try_into().unwrap());
+            let nsec = i64::from_le_bytes(bytes[8..].try_into().unwrap());
+            assert!((0..1_000_000_000).contains(&nsec));
+            (sec, nsec)
+        };
+        assert!(read(CLOCK_REALTIME).0 > 1_700_000_000);
+        assert!(read(CLOCK_TAI).0 > 1_700_000_000);
+        let before = read(CLOCK_MONOTONIC);
+        let after = read(CLOCK_BOOTTIME);
+        assert!(after >= before);
+        assert_eq!(read(CLOCK_PROCESS_CPUTIME_ID), (3, 500));
+        assert_eq!(read(CLOCK_THREAD_CPUTIME_ID), (1, 250));
+        let einval = -(LxError::EINVAL.errno() as isize);
+        for clock in [10, 12, -1, -6] {
+            let args = [clock as usize, tp, 0, 0, 0, 0];
+            assert_eq!(machine.run(&init, 1, CLOCK_GETTIME, args), einval);
+        }
+        let args = [0, arena.unmapped() - 8, 0, 0, 0, 0];
+        assert_eq!(
+            machine.run(&init, 1, CLOCK_GETTIME, args),
+            -(LxError::EFAULT.errno() as isize)
+        );
+    }
+}
