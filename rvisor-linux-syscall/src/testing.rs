@@ -262,6 +262,8 @@ struct MachineState {
 pub struct TestMachine {
     container: Arc<Container>,
     root_dir: PathBuf,
+    /// The root directory was made for this machine and goes with it.
+    owns_root: bool,
     state: Mutex<MachineState>,
 }
 
@@ -286,6 +288,20 @@ impl TestMachine {
             NEXT.fetch_add(1, Ordering::Relaxed)
         ));
         std::fs::create_dir_all(&root_dir).expect("container root");
+        Self::build(root_dir, true)
+    }
+
+    /// A machine whose container is rooted at the existing directory `root_dir`, which is
+    /// left in place when the machine goes.
+    ///
+    /// # Panics
+    ///
+    /// If the directory or the physical memory cannot be used (a test setup failure).
+    pub fn on_root(root_dir: &Path) -> Arc<Self> {
+        Self::build(root_dir.to_path_buf(), false)
+    }
+
+    fn build(root_dir: PathBuf, owns_root: bool) -> Arc<Self> {
         let memory = platform()
             .and_then(|platform| platform.new_physical_memory(MACHINE_FRAMES))
             .expect("physical memory");
@@ -293,6 +309,7 @@ impl TestMachine {
         Arc::new(Self {
             container: Container::new(1, root, memory),
             root_dir,
+            owns_root,
             state: Mutex::new(MachineState {
                 events: Vec::new(),
                 spaces: BTreeMap::new(),
@@ -410,8 +427,10 @@ impl TestMachine {
 
 impl Drop for TestMachine {
     fn drop(&mut self) {
-        // Best effort: a leftover temporary directory is harmless.
-        let _ = std::fs::remove_dir_all(&self.root_dir);
+        if self.owns_root {
+            // Best effort: a leftover temporary directory is harmless.
+            let _ = std::fs::remove_dir_all(&self.root_dir);
+        }
     }
 }
 

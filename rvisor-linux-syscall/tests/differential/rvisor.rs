@@ -9,12 +9,11 @@ use std::task::{Context, Poll, Wake, Waker};
 use std::thread::{self, Thread};
 use std::time::{Duration, Instant};
 
-use kernel_hostfs::{FileSystem, HostFs};
-use linux_object::container::Container;
+use linux_object::credentials::Credentials;
 use linux_object::fs::{OpenFlags, Pipe};
 use linux_object::process::LinuxProcess;
-use rvisor_linux_syscall::testing::UserArena;
-use rvisor_linux_syscall::{Syscall, TaskHost};
+use rvisor_linux_syscall::testing::{TestMachine, UserArena};
+use rvisor_linux_syscall::Syscall;
 
 use crate::exec::{run_ops, Side};
 use crate::model::{Creds, Op, Outcome};
@@ -24,13 +23,6 @@ pub const BLOCKED: i32 = 0xb10c;
 const BLOCK_LIMIT: Duration = Duration::from_secs(5);
 // `UserArena::new` fails above 32 pages (one contiguous buddy block of the host memory).
 const ARENA_PAGES: usize = 32;
-
-/// The machine under the test process: nothing to do.
-struct TestHost;
-
-impl TaskHost for TestHost {
-    fn set_clear_child_tid(&self, _addr: usize) {}
-}
 
 struct Unparker(Thread);
 
@@ -86,25 +78,16 @@ impl Side for RvisorSide<'_> {
     }
 }
 
-/// Gives `process` the credentials `creds`; `false` if the syscall layer has no way to yet.
-///
-/// Once `linux_object::credentials` is in main (the fs calls' branch adds it), this becomes
-/// `process.set_credentials(Credentials::user(creds.uid, creds.gid)); true` — every uid and
-/// gid, no supplementary group, as the native child's `setgroups(0)`/`setresgid`/`setresuid`.
-fn set_credentials(_process: &Arc<LinuxProcess>, creds: Creds) -> bool {
-    creds.uid == 0 && creds.gid == 0
+/// Makes `process` act as `creds`: every user id `uid`, every group id `gid`, no supplementary
+/// group, as the native child's `setgroups(0)`/`setresgid`/`setresuid`.
+fn set_credentials(process: &Arc<LinuxProcess>, creds: Creds) {
+    process.set_credentials(Credentials::user(creds.uid, creds.gid));
 }
 
 /// Runs `ops` through rVisor on a container rooted at `root`, as `creds`.
 pub fn run(root: &Path, creds: Creds, ops: &[Op]) -> Result<Vec<Outcome>, String> {
-    let fs = HostFs::new(root).map_err(|e| format!("HostFs::new: {e:?}"))?;
-    let memory = kernel_hal_lkm::platform()
-        .and_then(|platform| platform.new_physical_memory(16))
-        .map_err(|e| format!("physical memory: {e:?}"))?;
-    let container = Container::new(1, fs.root_inode(), memory);
-    let init = container
-        .spawn_init("/init".into())
-        .map_err(|e| format!("spawn_init: {e:?}"))?;
+    let machine = TestMachine::on_root(root);
+    let init = machine.init();
     {
         // 0, 1 and 2 are taken, as in a process started by a shell.
         let mut files = init.files();
@@ -115,14 +98,9 @@ pub fn run(root: &Path, creds: Creds, ops: &[Op]) -> Result<Vec<Outcome>, String
                 .map_err(|e| format!("fd 0-2: {e:?}"))?;
         }
     }
-    if !set_credentials(&init, creds) {
-        return Err(format!(
-            "SKIPPED: no credentials API in LinuxProcess yet to run as {}:{}",
-            creds.uid, creds.gid
-        ));
-    }
+    set_credentials(&init, creds);
     let arena = UserArena::new(ARENA_PAGES);
-    let host = TestHost;
+    let host = machine.task(init.pid(), init.pid());
     let mut side = RvisorSide {
         arena: &arena,
         syscall: Syscall {
