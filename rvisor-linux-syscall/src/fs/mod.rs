@@ -7,16 +7,22 @@
 //! the host's (see `kernel-hostfs`): search permission on each directory walked, read/write
 //! permission at open, write and search permission on a directory whose entries change.
 
-// The path helpers are used by the path calls, which follow.
+mod access;
+mod copy;
+mod dir;
+mod fcntl;
+mod ioctl;
+mod link;
 mod open;
-#[allow(dead_code)]
 mod path;
+mod pipe;
 mod rw;
 mod seek;
 mod stat;
+mod sync;
+mod truncate;
 
 #[cfg(test)]
-#[allow(dead_code)] // helpers for the families that follow
 mod testing;
 
 pub use rw::IoVec;

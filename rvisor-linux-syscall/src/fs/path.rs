@@ -382,6 +382,7 @@ impl Syscall<'_> {
     }
 
     /// [`resolve_parent_with`](Self::resolve_parent_with) the process's credentials.
+    #[cfg(test)]
     pub(crate) fn resolve_parent(&self, dirfd: i32, path: &str) -> LxResult<Parent> {
         self.resolve_parent_with(&mut self.walker(), dirfd, path)
     }

@@ -1,0 +1,314 @@
+//! `sendfile`, `copy_file_range`: copying between descriptors inside the kernel, through the
+//! [`FileLike`] interface, in bounded chunks.
+
+use alloc::sync::Arc;
+use kernel_hostfs::FileType;
+use linux_object::fs::{write_file, File, FileLike, SeekFrom};
+use linux_object::{LxError, LxResult};
+
+use super::{is_stream, MAX_RW_COUNT};
+use crate::user::{try_buffer, UserInOutPtr};
+use crate::{SysResult, Syscall};
+
+/// Bytes moved per kernel buffer.
+const CHUNK: usize = 64 * 1024;
+
+/// `pos + count` must stay a valid `loff_t` (Linux's `rw_verify_area`): `EINVAL` otherwise.
+fn verify_area(pos: i64, count: usize) -> LxResult<u64> {
+    let start = u64::try_from(pos).map_err(|_| LxError::EINVAL)?;
+    let count = i64::try_from(count).map_err(|_| LxError::EINVAL)?;
+    pos.checked_add(count).ok_or(LxError::EINVAL)?;
+    Ok(start)
+}
+
+/// The regular file behind a description, if it is one; `EISDIR` for a directory, `EINVAL`
+/// for anything else (Linux's `generic_copy_file_checks`).
+fn regular(file: &dyn FileLike) -> LxResult<()> {
+    let inode = file
+        .as_any()
+        .downcast_ref::<File>()
+        .and_then(|file| file.inode())
+        .ok_or(LxError::EINVAL)?;
+    match inode.metadata()?.type_ {
+        FileType::File => Ok(()),
+        FileType::Dir => Err(LxError::EISDIR),
+        _ => Err(LxError::EINVAL),
+    }
+}
+
+fn offset_of(file: &dyn FileLike) -> LxResult<u64> {
+    file.seek(SeekFrom::Current(0))
+}
+
+/// Copies up to `count` bytes from `input` at `in_pos` (or its offset) to `output` at
+/// `out_pos` (or its offset, waiting as a blocking write would); returns the count and
+/// moves the offsets used.
+async fn copy(
+    input: &dyn FileLike,
+    in_pos: Option<u64>,
+    output: &dyn FileLike,
+    out_pos: Option<u64>,
+    count: usize,
+) -> LxResult<usize> {
+    let mut buf = try_buffer(count.min(CHUNK))?;
+    let mut done = 0usize;
+    let in_start = match in_pos {
+        Some(pos) => pos,
+        None => offset_of(input)?,
+    };
+    while done < count {
+        let want = (count - done).min(CHUNK);
+        let chunk = buf.get_mut(..want).ok_or(LxError::EINVAL)?;
+        let at = |start: u64| start.checked_add(done as u64).ok_or(LxError::EOVERFLOW);
+        let got = match input.read_at(at(in_start)?, chunk) {
+            Ok(got) => got.min(want),
+            Err(error) if done == 0 => return Err(error),
+            Err(_) => break,
+        };
+        if got == 0 {
+            break;
+        }
+        let data = chunk.get(..got).unwrap_or_default();
+        let written = match out_pos {
+            Some(pos) => output.write_at(at(pos)?, data),
+            None => write_file(output, data).await,
+        };
+        match written {
+            Ok(written) => {
+                done += written.min(got);
+                if written < got {
+                    break;
+                }
+            }
+            Err(error) if done == 0 => return Err(error),
+            Err(_) => break,
+        }
+    }
+    if in_pos.is_none() {
+        let end = in_start
+            .checked_add(done as u64)
+            .ok_or(LxError::EOVERFLOW)?;
+        input.seek(SeekFrom::Start(end))?;
+    }
+    Ok(done)
+}
+
+impl Syscall<'_> {
+    /// `sendfile(out_fd, in_fd, offset, count)`: from a seekable file (`EINVAL` from a pipe,
+    /// which has no `splice_read` path here, as Linux) to any writable description. With
+    /// `offset` the input's own offset stays, and `*offset` is advanced.
+    pub async fn sys_sendfile(
+        &self,
+        out_fd: i32,
+        in_fd: i32,
+        offset: UserInOutPtr<i64>,
+        count: usize,
+    ) -> SysResult {
+        let explicit = if offset.is_null() {
+            None
+        } else {
+            Some(offset.read()?)
+        };
+        let input = self.file(in_fd)?;
+        if !input.flags().readable() {
+            return Err(LxError::EBADF);
+        }
+        if explicit.is_some() && is_stream(&*input) {
+            return Err(LxError::ESPIPE);
+        }
+        let pos = match explicit {
+            Some(pos) => pos,
+            None => i64::try_from(offset_of(&*input).unwrap_or(0)).map_err(|_| LxError::EINVAL)?,
+        };
+        let pos = verify_area(pos, count)?;
+        let count = count.min(MAX_RW_COUNT);
+        let output: Arc<dyn FileLike> = self.file(out_fd)?;
+        if !output.flags().writable() {
+            return Err(LxError::EBADF);
+        }
+        if output.flags().contains(linux_object::fs::OpenFlags::APPEND) && !is_stream(&*output) {
+            return Err(LxError::EINVAL);
+        }
+        if is_stream(&*input) {
+            return Err(LxError::EINVAL);
+        }
+        if count == 0 {
+            return Ok(0);
+        }
+        let in_pos = explicit.map(|_| pos);
+        let done = copy(&*input, in_pos, &*output, None, count).await?;
+        if explicit.is_some() {
+            let end = pos.checked_add(done as u64).ok_or(LxError::EOVERFLOW)?;
+            offset.write(i64::try_from(end).map_err(|_| LxError::EOVERFLOW)?)?;
+        }
+        Ok(done)
+    }
+
+    /// `copy_file_range(fd_in, off_in, fd_out, off_out, len, flags)`: between regular files
+    /// (`EISDIR`, `EINVAL` otherwise), `flags` must be 0, overlapping ranges of one file are
+    /// `EINVAL`; the count stops at the input's end.
+    pub async fn sys_copy_file_range(
+        &self,
+        fd_in: i32,
+        off_in: UserInOutPtr<i64>,
+        fd_out: i32,
+        off_out: UserInOutPtr<i64>,
+        len: usize,
+        flags: u32,
+    ) -> SysResult {
+        let input = self.file(fd_in)?;
+        let output = self.file(fd_out)?;
+        let in_explicit = if off_in.is_null() {
+            None
+        } else {
+            Some(off_in.read()?)
+        };
+        let out_explicit = if off_out.is_null() {
+            None
+        } else {
+            Some(off_out.read()?)
+        };
+        if flags != 0 {
+            return Err(LxError::EINVAL);
+        }
+        regular(&*input)?;
+        regular(&*output)?;
+        if !input.flags().readable()
+            || !output.flags().writable()
+            || output.flags().contains(linux_object::fs::OpenFlags::APPEND)
+        {
+            return Err(LxError::EBADF);
+        }
+        let in_pos = match in_explicit {
+            Some(pos) => pos,
+            None => i64::try_from(offset_of(&*input)?).map_err(|_| LxError::EINVAL)?,
+        };
+        let out_pos = match out_explicit {
+            Some(pos) => pos,
+            None => i64::try_from(offset_of(&*output)?).map_err(|_| LxError::EINVAL)?,
+        };
+        let in_pos = verify_area(in_pos, len)?;
+        let out_pos = verify_area(out_pos, len)?;
+        let in_metadata = input.metadata()?;
+        let len = if in_pos >= in_metadata.size {
+            0
+        } else {
+            let left = usize::try_from(in_metadata.size - in_pos).unwrap_or(usize::MAX);
+            len.min(left).min(MAX_RW_COUNT)
+        };
+        let out_metadata = output.metadata()?;
+        let same = (in_metadata.dev, in_metadata.inode) == (out_metadata.dev, out_metadata.inode);
+        let len64 = len as u64;
+        if same && out_pos + len64 > in_pos && out_pos < in_pos + len64 {
+            return Err(LxError::EINVAL);
+        }
+        if len == 0 {
+            return Ok(0);
+        }
+        let done = copy(&*input, Some(in_pos), &*output, Some(out_pos), len).await?;
+        let advance = |start: u64| -> LxResult<i64> {
+            let end = start.checked_add(done as u64).ok_or(LxError::EOVERFLOW)?;
+            i64::try_from(end).map_err(|_| LxError::EOVERFLOW)
+        };
+        match in_explicit {
+            Some(_) => off_in.write(advance(in_pos)?)?,
+            None => {
+                input.seek(SeekFrom::Start(in_pos + done as u64))?;
+            }
+        }
+        match out_explicit {
+            Some(_) => off_out.write(advance(out_pos)?)?,
+            None => {
+                output.seek(SeekFrom::Start(out_pos + done as u64))?;
+            }
+        }
+        Ok(done)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fs::testing::{err, run, Sandbox};
+    use linux_object::fs::{OpenFlags, Pipe};
+
+    const SENDFILE: u32 = 40;
+    const COPY_FILE_RANGE: u32 = 326;
+    const OPEN: u32 = 2;
+
+    #[test]
+    fn sendfile_to_a_pipe_and_a_file() {
+        let sandbox = Sandbox::new("copy-sendfile");
+        sandbox.write("src", b"0123456789");
+        sandbox.write("dst", b"");
+        let sys = sandbox.syscall();
+        let src = run(&sys, OPEN, &[sandbox.cstr("src"), 0]) as usize;
+        let dst = run(&sys, OPEN, &[sandbox.cstr("dst"), 1]) as usize;
+        assert_eq!(run(&sys, SENDFILE, &[dst, src, 0, 4]), 4);
+        assert_eq!(sandbox.read("dst"), b"0123");
+        let offset = sandbox.user.put_bytes(&2i64.to_le_bytes());
+        assert_eq!(run(&sys, SENDFILE, &[dst, src, offset, 100]), 8);
+        assert_eq!(sandbox.user.get_bytes(offset, 8), 10i64.to_le_bytes());
+        assert_eq!(sandbox.read("dst"), b"012323456789");
+        assert_eq!(
+            run(&sys, SENDFILE, &[dst, src, 0, 100]),
+            6,
+            "own offset kept at 4"
+        );
+        let (reader, writer) = Pipe::new_pair(OpenFlags::empty());
+        let pipe_in = sys.process.files().add(reader, false).unwrap() as usize;
+        let pipe_out = sys.process.files().add(writer, false).unwrap() as usize;
+        assert_eq!(run(&sys, SENDFILE, &[pipe_out, src, offset, 3]), 0);
+        assert_eq!(
+            run(&sys, SENDFILE, &[dst, pipe_in, 0, 3]),
+            err(LxError::EINVAL)
+        );
+        assert_eq!(
+            run(&sys, SENDFILE, &[dst, pipe_in, offset, 3]),
+            err(LxError::ESPIPE)
+        );
+        assert_eq!(run(&sys, SENDFILE, &[src, dst, 0, 3]), err(LxError::EBADF));
+        assert_eq!(run(&sys, SENDFILE, &[99, src, 0, 3]), err(LxError::EBADF));
+    }
+
+    #[test]
+    fn copy_file_range_as_linux() {
+        let sandbox = Sandbox::new("copy-range");
+        sandbox.write("src", b"0123456789");
+        sandbox.write("dst", b"");
+        sandbox.mkdir("d");
+        let sys = sandbox.syscall();
+        let src = run(&sys, OPEN, &[sandbox.cstr("src"), 2]) as usize;
+        let dst = run(&sys, OPEN, &[sandbox.cstr("dst"), 2]) as usize;
+        assert_eq!(run(&sys, COPY_FILE_RANGE, &[src, 0, dst, 0, 100, 0]), 10);
+        assert_eq!(sandbox.read("dst"), b"0123456789");
+        assert_eq!(
+            run(&sys, COPY_FILE_RANGE, &[src, 0, dst, 0, 100, 0]),
+            0,
+            "at the end"
+        );
+        let off = sandbox.user.put_bytes(&8i64.to_le_bytes());
+        assert_eq!(run(&sys, COPY_FILE_RANGE, &[src, off, dst, 0, 100, 0]), 2);
+        assert_eq!(sandbox.user.get_bytes(off, 8), 10i64.to_le_bytes());
+        assert_eq!(
+            run(&sys, COPY_FILE_RANGE, &[src, 0, dst, 0, 1, 1]),
+            err(LxError::EINVAL)
+        );
+        let same = sandbox.user.put_bytes(&2i64.to_le_bytes());
+        let zero = sandbox.user.put_bytes(&0i64.to_le_bytes());
+        assert_eq!(
+            run(&sys, COPY_FILE_RANGE, &[src, zero, src, same, 4, 0]),
+            err(LxError::EINVAL)
+        );
+        let dir = run(&sys, OPEN, &[sandbox.cstr("d"), 0]) as usize;
+        assert_eq!(
+            run(&sys, COPY_FILE_RANGE, &[dir, 0, dst, 0, 1, 0]),
+            err(LxError::EISDIR)
+        );
+        let ro = run(&sys, OPEN, &[sandbox.cstr("src"), 0]) as usize;
+        assert_eq!(
+            run(&sys, COPY_FILE_RANGE, &[src, zero, ro, 0, 1, 0]),
+            err(LxError::EBADF)
+        );
+    }
+}
