@@ -135,6 +135,10 @@ impl Syscall<'_> {
         if count == 0 {
             return Ok(0);
         }
+        if input.metadata()?.type_ == kernel_hostfs::FileType::Dir {
+            // A directory cannot be spliced from (no `splice_read`).
+            return Err(LxError::EINVAL);
+        }
         let in_pos = explicit.map(|_| pos);
         let done = copy(&*input, in_pos, &*output, None, count).await?;
         if explicit.is_some() {

@@ -1,7 +1,9 @@
 //! `getdents64`, `getcwd`, `chdir`, `fchdir`, `mkdir`, `mkdirat`, `rmdir`: directories.
 
+use alloc::string::String;
+use alloc::sync::Arc;
 use alloc::vec::Vec;
-use kernel_hostfs::{DirEntry, FileType};
+use kernel_hostfs::{DirEntry, FileType, INode};
 use linux_object::credentials::Access;
 use linux_object::fs::{File, FileLike};
 use linux_object::process::WorkingDir;
@@ -87,12 +89,7 @@ impl Syscall<'_> {
     /// `getcwd(buf, size)`: the working directory's path and its NUL; returns that length.
     /// `ERANGE` if it does not fit in `size` (0 included).
     pub fn sys_getcwd(&self, buf: UserOutPtr<u8>, size: usize) -> SysResult {
-        let path = self.process.cwd().path;
-        if path.is_empty() {
-            // A working directory entered through a descriptor of unknown path: Linux says
-            // ENOENT for a working directory it cannot name (an unlinked one).
-            return Err(LxError::ENOENT);
-        }
+        let path = self.cwd_path()?;
         let len = path.len() + 1;
         if size < len {
             return Err(LxError::ERANGE);
@@ -103,6 +100,71 @@ impl Syscall<'_> {
         bytes.push(0);
         buf.write_bytes(&bytes)?;
         Ok(len)
+    }
+
+    /// The working directory's path as it is now, as Linux's `d_path` finds it: `ENOENT` if
+    /// it was removed or cannot be named. The path recorded at `chdir` is used while it still
+    /// leads to the directory; after a rename of the directory or of one above it, the path
+    /// is found again by climbing `..` and looking each directory up in its parent.
+    fn cwd_path(&self) -> LxResult<String> {
+        let cwd = self.process.cwd();
+        let metadata = cwd.inode.metadata()?;
+        if metadata.nlinks == 0 {
+            return Err(LxError::ENOENT);
+        }
+        let identity = (metadata.dev, metadata.inode);
+        if !cwd.path.is_empty() {
+            if let Ok(found) = self.process.root().lookup_follow(&cwd.path, false) {
+                let found = found.metadata()?;
+                if (found.dev, found.inode) == identity {
+                    return Ok(cwd.path);
+                }
+            }
+        }
+        let path = self.climb_to_root(&cwd.inode)?;
+        self.process.set_cwd(WorkingDir {
+            inode: cwd.inode,
+            path: path.clone(),
+        });
+        Ok(path)
+    }
+
+    /// The absolute path of `dir`, found by climbing `..` to the root.
+    fn climb_to_root(&self, dir: &Arc<dyn INode>) -> LxResult<String> {
+        let root = self.process.root().metadata()?;
+        let mut names: Vec<String> = Vec::new();
+        let mut len = 0;
+        let mut current = dir.clone();
+        loop {
+            let metadata = current.metadata()?;
+            if (metadata.dev, metadata.inode) == (root.dev, root.inode) {
+                break;
+            }
+            let parent = current.find("..")?;
+            let name = (0..)
+                .map_while(|index| parent.get_entry(index).ok())
+                .skip(2) // `.` and `..`
+                .find(|entry| entry.inode == metadata.inode)
+                .map(|entry| entry.name)
+                .ok_or(LxError::ENOENT)?;
+            len += name.len() + 1;
+            if len >= kernel_hostfs::PATH_MAX {
+                return Err(LxError::ENAMETOOLONG);
+            }
+            names.try_reserve(1).map_err(|_| LxError::ENOMEM)?;
+            names.push(name);
+            current = parent;
+        }
+        if names.is_empty() {
+            return Ok(String::from("/"));
+        }
+        let mut path = String::new();
+        path.try_reserve_exact(len).map_err(|_| LxError::ENOMEM)?;
+        for name in names.iter().rev() {
+            path.push('/');
+            path.push_str(name);
+        }
+        Ok(path)
     }
 
     /// Makes `dir` the working directory: `ENOTDIR` unless a directory, `EACCES` without
