@@ -321,6 +321,28 @@ pub enum Op {
         path: P,
         mode: i32,
     },
+    Faccessat2 {
+        dirfd: Fd,
+        path: P,
+        mode: i32,
+        flags: i32,
+    },
+    Symlink {
+        target: P,
+        path: P,
+    },
+    Symlinkat {
+        target: P,
+        dirfd: Fd,
+        path: P,
+    },
+    Renameat2 {
+        olddir: Fd,
+        old: P,
+        newdir: Fd,
+        new: P,
+        flags: u32,
+    },
     CopyFileRange {
         fd_in: Fd,
         off_in: Off,
@@ -720,6 +742,49 @@ impl Op {
                 none,
                 false,
             ),
+            Op::Faccessat2 {
+                dirfd,
+                path: pa,
+                mode,
+                flags,
+            } => (
+                "faccessat2",
+                SYS_faccessat2,
+                vec![fd(dirfd), path(pa), int(*mode), int(*flags)],
+                none,
+                false,
+            ),
+            Op::Symlink { target, path: pa } => (
+                "symlink",
+                SYS_symlink,
+                vec![path(target), path(pa)],
+                none,
+                false,
+            ),
+            Op::Symlinkat {
+                target,
+                dirfd,
+                path: pa,
+            } => (
+                "symlinkat",
+                SYS_symlinkat,
+                vec![path(target), fd(dirfd), path(pa)],
+                none,
+                false,
+            ),
+            Op::Renameat2 {
+                olddir,
+                old,
+                newdir,
+                new,
+                flags,
+            } => (
+                "renameat2",
+                SYS_renameat2,
+                vec![fd(olddir), path(old), fd(newdir), path(new), int(*flags)],
+                none,
+                false,
+            ),
             Op::CopyFileRange {
                 fd_in,
                 off_in,
@@ -1065,17 +1130,19 @@ pub fn describe(op: &Op) -> String {
         }
         Op::Mkdir { .. } | Op::Mkdirat { .. } | Op::Creat { .. } => rewrite(&text, "mode", octal),
         Op::Umask { .. } => rewrite(&text, "mask", octal),
-        Op::Access { .. } | Op::Faccessat { .. } => rewrite(&text, "mode", |v| {
-            bits(
-                v,
-                &[
-                    (R_OK as i64, "R_OK"),
-                    (W_OK as i64, "W_OK"),
-                    (X_OK as i64, "X_OK"),
-                ],
-                "F_OK",
-            )
-        }),
+        Op::Access { .. } | Op::Faccessat { .. } | Op::Faccessat2 { .. } => {
+            rewrite(&text, "mode", |v| {
+                bits(
+                    v,
+                    &[
+                        (R_OK as i64, "R_OK"),
+                        (W_OK as i64, "W_OK"),
+                        (X_OK as i64, "X_OK"),
+                    ],
+                    "F_OK",
+                )
+            })
+        }
         Op::Lseek { .. } => rewrite(&text, "whence", |v| match v as i32 {
             SEEK_SET => "SEEK_SET".into(),
             SEEK_CUR => "SEEK_CUR".into(),

@@ -1,5 +1,6 @@
 //! `rename`, `renameat`, `link`, `linkat`, `unlink`, `unlinkat`, `readlink`, `readlinkat`,
-//! `access`, `faccessat`, `truncate`, `ftruncate`.
+//! `access`, `faccessat`, `faccessat2`, `symlink`, `symlinkat`, `renameat2`, `truncate`,
+//! `ftruncate`.
 
 use super::*;
 
@@ -42,6 +43,36 @@ fn faccessat(dirfd: Fd, path: &str, mode: i32) -> Op {
         mode,
     }
 }
+fn faccessat2(dirfd: Fd, path: &str, mode: i32, flags: i32) -> Op {
+    Op::Faccessat2 {
+        dirfd,
+        path: p(path),
+        mode,
+        flags,
+    }
+}
+fn symlink(target: &str, path: &str) -> Op {
+    Op::Symlink {
+        target: p(target),
+        path: p(path),
+    }
+}
+fn symlinkat(target: &str, dirfd: Fd, path: &str) -> Op {
+    Op::Symlinkat {
+        target: p(target),
+        dirfd,
+        path: p(path),
+    }
+}
+fn renameat2(olddir: Fd, old: &str, newdir: Fd, new: &str, flags: u32) -> Op {
+    Op::Renameat2 {
+        olddir,
+        old: p(old),
+        newdir,
+        new: p(new),
+        flags,
+    }
+}
 fn ftruncate(fd: Fd, length: i64) -> Op {
     Op::Ftruncate { fd, length }
 }
@@ -49,6 +80,137 @@ fn ftruncate(fd: Fd, length: i64) -> Op {
 pub fn cases() -> Vec<Case> {
     let ln = long_name();
     vec![
+        // symlink, symlinkat
+        case(
+            "symlink/relative",
+            vec![
+                symlink("f", "/s"),
+                lstat("/s"),
+                readlink("/s", 64),
+                stat("/s"),
+            ],
+        ),
+        case(
+            "symlink/absolute-and-dangling",
+            vec![
+                symlink("/nowhere/x", "/d/s"),
+                readlink("/d/s", 64),
+                stat("/d/s"),
+            ],
+        ),
+        case("symlink/eexist", vec![symlink("x", "/f")]),
+        case(
+            "symlink/eexist-dangling",
+            vec![symlink("x", "/l"), symlink("y", "/l")],
+        ),
+        case("symlink/enoent-parent", vec![symlink("x", "/nope/s")]),
+        case("symlink/enoent-empty-target", vec![symlink("", "/s")]),
+        case("symlink/enotdir-parent", vec![symlink("x", "/f/s")]),
+        case(
+            "symlink/enametoolong",
+            vec![symlink("x", &format!("/{ln}"))],
+        ),
+        nobody("symlink/eacces-parent", vec![symlink("x", "/s")]),
+        case(
+            "symlinkat/in-dirfd",
+            vec![
+                open("/d", O_RDONLY),
+                symlinkat("g", h(0), "s"),
+                stat("/d/s"),
+            ],
+        ),
+        case(
+            "symlinkat/cwd",
+            vec![chdir("/e"), symlinkat("../f", Fd::Cwd, "s"), stat("/e/s")],
+        ),
+        case(
+            "symlinkat/enotdir-dirfd",
+            vec![open("/f", O_RDONLY), symlinkat("x", h(0), "s")],
+        ),
+        case("symlinkat/ebadf", vec![symlinkat("x", BADFD, "s")]),
+        // renameat2
+        case(
+            "renameat2/plain",
+            vec![renameat2(Fd::Cwd, "/f", Fd::Cwd, "/f2", 0), stat("/f2")],
+        ),
+        case(
+            "renameat2/noreplace-new-name",
+            vec![renameat2(
+                Fd::Cwd,
+                "/f",
+                Fd::Cwd,
+                "/f2",
+                libc::RENAME_NOREPLACE,
+            )],
+        ),
+        case(
+            "renameat2/noreplace-eexist",
+            vec![renameat2(
+                Fd::Cwd,
+                "/f",
+                Fd::Cwd,
+                "/ro",
+                libc::RENAME_NOREPLACE,
+            )],
+        ),
+        case(
+            "renameat2/einval-exchange-and-noreplace",
+            vec![renameat2(
+                Fd::Cwd,
+                "/f",
+                Fd::Cwd,
+                "/ro",
+                libc::RENAME_NOREPLACE | libc::RENAME_EXCHANGE,
+            )],
+        ),
+        case(
+            "renameat2/einval-unknown-flag",
+            vec![renameat2(Fd::Cwd, "/f", Fd::Cwd, "/f2", 0x80)],
+        ),
+        case(
+            "renameat2/enoent",
+            vec![renameat2(Fd::Cwd, "/nope", Fd::Cwd, "/f2", 0)],
+        ),
+        // faccessat2
+        case(
+            "faccessat2/ok",
+            vec![faccessat2(Fd::Cwd, "/f", R_OK | W_OK, 0)],
+        ),
+        case(
+            "faccessat2/eaccess-flag",
+            vec![faccessat2(Fd::Cwd, "/f", R_OK, libc::AT_EACCESS)],
+        ),
+        case(
+            "faccessat2/nofollow-dangling",
+            vec![
+                symlink("/nowhere", "/s"),
+                faccessat2(Fd::Cwd, "/s", F_OK, libc::AT_SYMLINK_NOFOLLOW),
+                faccessat2(Fd::Cwd, "/s", F_OK, 0),
+            ],
+        ),
+        case(
+            "faccessat2/empty-path",
+            vec![
+                open("/f", O_RDONLY),
+                faccessat2(h(0), "", R_OK, libc::AT_EMPTY_PATH),
+            ],
+        ),
+        case(
+            "faccessat2/einval-flags",
+            vec![faccessat2(Fd::Cwd, "/f", F_OK, 0x1)],
+        ),
+        case(
+            "faccessat2/einval-mode",
+            vec![faccessat2(Fd::Cwd, "/f", 0x10, 0)],
+        ),
+        case(
+            "faccessat2/enoent",
+            vec![faccessat2(Fd::Cwd, "/nope", F_OK, 0)],
+        ),
+        nobody(
+            "faccessat2/eacces-as-nobody",
+            vec![faccessat2(Fd::Cwd, "/ro", W_OK, 0)],
+        ),
         // rename
         case(
             "rename/file",
