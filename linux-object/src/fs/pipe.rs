@@ -95,6 +95,11 @@ impl Pipe {
         (reader, writer)
     }
 
+    /// How many bytes wait in the pipe (`FIONREAD`).
+    pub fn queued(&self) -> usize {
+        self.channel.state.lock().buffer.len()
+    }
+
     fn nonblocking(&self) -> bool {
         self.flags().contains(OpenFlags::NONBLOCK)
     }
@@ -183,11 +188,11 @@ impl FileLike for Pipe {
     }
 
     fn metadata(&self) -> LxResult<Metadata> {
-        let size = self.channel.state.lock().buffer.len();
         Ok(Metadata {
             dev: 0,
             inode: self.channel.inode,
-            size: u64::try_from(size).unwrap_or(u64::MAX),
+            // Linux's pipefs inodes keep size 0 whatever is buffered (FIONREAD tells that).
+            size: 0,
             blk_size: 4096,
             blocks: 0,
             type_: FileType::NamedPipe,
@@ -243,6 +248,15 @@ mod tests {
     use crate::test_executor::{block_on, poll_once, CountingWaker};
     use std::pin::pin;
     use std::thread;
+
+    #[test]
+    fn fstat_of_a_pipe_is_a_fifo_of_size_zero_whatever_is_buffered() {
+        let (reader, writer) = Pipe::new_pair(OpenFlags::empty());
+        writer.write(b"buffered").unwrap();
+        let metadata = reader.metadata().unwrap();
+        assert_eq!((metadata.type_, metadata.size), (FileType::NamedPipe, 0));
+        assert_eq!(writer.metadata().unwrap().inode, metadata.inode);
+    }
 
     #[test]
     fn a_read_on_an_empty_pipe_is_pending_until_a_writer_wakes_it() {

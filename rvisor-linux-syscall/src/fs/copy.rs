@@ -23,16 +23,29 @@ fn verify_area(pos: i64, count: usize) -> LxResult<u64> {
 
 /// The regular file behind a description, if it is one; `EISDIR` for a directory, `EINVAL`
 /// for anything else (Linux's `generic_copy_file_checks`).
-fn regular(file: &dyn FileLike) -> LxResult<()> {
-    let inode = file
+/// The type of the inode behind `file`, if it is a file of the container's filesystem.
+fn inode_type(file: &dyn FileLike) -> LxResult<Option<FileType>> {
+    match file
         .as_any()
         .downcast_ref::<File>()
         .and_then(|file| file.inode())
-        .ok_or(LxError::EINVAL)?;
-    match inode.metadata()?.type_ {
-        FileType::File => Ok(()),
-        FileType::Dir => Err(LxError::EISDIR),
-        _ => Err(LxError::EINVAL),
+    {
+        Some(inode) => Ok(Some(inode.metadata()?.type_)),
+        None => Ok(None),
+    }
+}
+
+/// `copy_file_range` copies between regular files only: `EISDIR` if either is a directory
+/// (checked on both first, as `generic_copy_file_checks`), else `EINVAL` for any other kind.
+fn both_regular(input: &dyn FileLike, output: &dyn FileLike) -> LxResult<()> {
+    let types = [inode_type(input)?, inode_type(output)?];
+    if types.contains(&Some(FileType::Dir)) {
+        return Err(LxError::EISDIR);
+    }
+    if types.iter().all(|type_| *type_ == Some(FileType::File)) {
+        Ok(())
+    } else {
+        Err(LxError::EINVAL)
     }
 }
 
@@ -129,14 +142,17 @@ impl Syscall<'_> {
         if output.flags().contains(linux_object::fs::OpenFlags::APPEND) && !is_stream(&*output) {
             return Err(LxError::EINVAL);
         }
-        if is_stream(&*input) {
+        // Linux splices: into a file only from a regular file (`splice_direct_to_actor`),
+        // into a pipe from anything, but a pipe or a directory has no `splice_read`, which
+        // only a non-empty transfer reaches.
+        let input_is_stream = is_stream(&*input);
+        if input_is_stream && !is_stream(&*output) {
             return Err(LxError::EINVAL);
         }
         if count == 0 {
             return Ok(0);
         }
-        if input.metadata()?.type_ == kernel_hostfs::FileType::Dir {
-            // A directory cannot be spliced from (no `splice_read`).
+        if input_is_stream || input.metadata()?.type_ == kernel_hostfs::FileType::Dir {
             return Err(LxError::EINVAL);
         }
         let in_pos = explicit.map(|_| pos);
@@ -175,8 +191,7 @@ impl Syscall<'_> {
         if flags != 0 {
             return Err(LxError::EINVAL);
         }
-        regular(&*input)?;
-        regular(&*output)?;
+        both_regular(&*input, &*output)?;
         if !input.flags().readable()
             || !output.flags().writable()
             || output.flags().contains(linux_object::fs::OpenFlags::APPEND)

@@ -57,10 +57,10 @@ impl Syscall<'_> {
                 _ => Err(LxError::ENOTTY),
             };
         }
-        if file.as_any().downcast_ref::<Pipe>().is_some() {
+        if let Some(pipe) = file.as_any().downcast_ref::<Pipe>() {
             return match request {
                 FIONREAD => {
-                    let queued = file.metadata()?.size;
+                    let queued = pipe.queued();
                     UserOutPtr::<i32>::from(arg)
                         .write(i32::try_from(queued).unwrap_or(i32::MAX))?;
                     Ok(0)

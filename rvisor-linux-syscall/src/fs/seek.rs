@@ -1,11 +1,13 @@
 //! `lseek`: moving a description's offset.
 
+use kernel_hostfs::FileType;
 use linux_object::fs::SeekFrom;
 use linux_object::LxError;
 
 use super::is_stream;
 use crate::{SysResult, Syscall};
 
+const SEEK_CUR: u32 = 1;
 const SEEK_DATA: u32 = 3;
 const SEEK_HOLE: u32 = 4;
 
@@ -13,7 +15,8 @@ impl Syscall<'_> {
     /// `lseek(fd, offset, whence)`: `EINVAL` for an unknown `whence` (checked before the
     /// kind of file), `ESPIPE` on a stream, `EINVAL` for a negative result. `SEEK_DATA` and
     /// `SEEK_HOLE` see a file without holes, as Linux's generic implementation: data at any
-    /// offset below the size, the only hole at the end, `ENXIO` at or past the end.
+    /// offset below the size, the only hole at the end, `ENXIO` at or past the end. A
+    /// directory seeks as on tmpfs: to an entry index, from the start or the current one.
     pub fn sys_lseek(&self, fd: i32, offset: i64, whence: u32) -> SysResult {
         let file = self.file(fd)?;
         if whence > SEEK_HOLE {
@@ -21,6 +24,11 @@ impl Syscall<'_> {
         }
         if is_stream(&*file) {
             return Err(LxError::ESPIPE);
+        }
+        if file.metadata()?.type_ == FileType::Dir && whence > SEEK_CUR {
+            // A directory's position is an entry index, as on tmpfs and every filesystem
+            // built on libfs (`dcache_dir_lseek`): it has no end, data or holes to seek to.
+            return Err(LxError::EINVAL);
         }
         let position = match whence {
             SEEK_DATA | SEEK_HOLE => {

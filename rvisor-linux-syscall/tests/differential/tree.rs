@@ -18,7 +18,9 @@ impl Scratch {
     /// Two empty roots, `a` (native) and `b` (rVisor), both mode 0755.
     pub fn new() -> Self {
         static NEXT: AtomicUsize = AtomicUsize::new(0);
-        let dir = std::env::temp_dir().join(format!(
+        // On tmpfs, as rVisor's directories behave: a directory's offset is an entry index
+        // (libfs), where ext4 would give hash cookies and LLONG_MAX for SEEK_END.
+        let dir = std::path::Path::new("/dev/shm").join(format!(
             "rvisor-differential-{}-{}",
             std::process::id(),
             NEXT.fetch_add(1, Ordering::Relaxed)
