@@ -25,6 +25,7 @@ mod truncate;
 #[cfg(test)]
 mod testing;
 
+pub(crate) use path::AT_FDCWD;
 pub use rw::IoVec;
 pub use stat::Stat;
 

@@ -16,7 +16,10 @@ use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 use kernel_hostfs::{FileType, INode};
-use linux_object::elf::{self, Credentials, ExecParams, DEFAULT_STACK_SIZE, MAX_ARG_STRLEN};
+use linux_object::credentials::{Access, Credentials as ProcessCredentials};
+use linux_object::elf::{self, ExecParams, DEFAULT_STACK_SIZE, MAX_ARG_STRLEN};
+
+use crate::fs::AT_FDCWD;
 use linux_object::process::ProgramBreak;
 use linux_object::{LxError, LxResult};
 
@@ -75,15 +78,15 @@ fn read_strings(array: UserInPtr<usize>, budget: &mut ArgBudget) -> LxResult<Vec
     Ok(strings)
 }
 
-/// Checks that `inode` may be executed: a regular file (`EACCES` for anything else, as a
-/// directory or device gives) with an execute bit. Credentials are not modelled: the
-/// container's processes act as its root, for whom one execute bit anywhere suffices.
-fn check_executable(inode: &dyn INode) -> LxResult {
+/// Checks that `inode` may be executed by `credentials`: a regular file (`EACCES` for
+/// anything else, as a directory or device gives) that `generic_permission` lets them execute
+/// (root needs one execute bit anywhere).
+fn check_executable(inode: &dyn INode, credentials: &ProcessCredentials) -> LxResult {
     let metadata = inode.metadata()?;
-    if metadata.type_ != FileType::File || metadata.mode & 0o111 == 0 {
+    if metadata.type_ != FileType::File {
         return Err(LxError::EACCES);
     }
-    Ok(())
+    credentials.permission(&metadata, Access::EXEC)
 }
 
 /// A script's interpreter and its optional single argument.
@@ -149,20 +152,15 @@ fn basename(path: &str) -> &str {
 
 impl Syscall<'_> {
     /// Resolves `path` from the process's root (absolute) or working directory (relative),
-    /// following symbolic links.
+    /// following symbolic links, with search permission checked on the way.
     fn resolve_exec_path(&self, path: &str) -> LxResult<Arc<dyn INode>> {
-        let inode = if path.starts_with('/') {
-            self.process.root().lookup(path)?
-        } else {
-            self.process.cwd().inode.lookup(path)?
-        };
-        Ok(inode)
+        Ok(self.resolve(AT_FDCWD, path, true)?.inode)
     }
 
-    /// Resolves `path` and checks it may be executed.
+    /// Resolves `path` and checks the process may execute it.
     fn open_exec(&self, path: &str) -> LxResult<Arc<dyn INode>> {
         let inode = self.resolve_exec_path(path)?;
-        check_executable(&*inode)?;
+        check_executable(&*inode, &self.process.credentials())?;
         Ok(inode)
     }
 
@@ -251,7 +249,7 @@ impl Syscall<'_> {
             argv: &argv_refs,
             envp: &envp_refs,
             exec_fn: path.as_bytes(),
-            credentials: Credentials::default(),
+            credentials: self.process.credentials().aux(),
             random,
             hwcap: self.host.hwcap(),
             stack_top: space.stack_top(),

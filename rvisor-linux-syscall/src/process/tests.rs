@@ -409,6 +409,44 @@ fn execve_loads_a_program_into_a_fresh_space_and_closes_cloexec_fds() {
 }
 
 #[test]
+fn execve_checks_the_callers_credentials() {
+    let machine = TestMachine::new();
+    let init = machine.init();
+    // Owner-only execute: root may (some x bit is set), another user may not.
+    write_file(&machine, "/owners", b"\x7fELF not really", 0o744);
+    std::fs::create_dir(machine.root_dir().join("locked")).unwrap();
+    write_file(&machine, "/locked/tool", b"\x7fELF not really", 0o755);
+    std::fs::set_permissions(
+        machine.root_dir().join("locked"),
+        std::fs::Permissions::from_mode(0o700),
+    )
+    .unwrap();
+    let arena = UserArena::new(8);
+    let argv = strings(&arena, &["x"]);
+    let owners = arena.put_cstr("/owners");
+    let locked = arena.put_cstr("/locked/tool");
+    // As root both are found and executable, and fail only as images.
+    assert_eq!(
+        execve(&machine, &init, owners, argv, 0),
+        errno(LxError::ENOEXEC)
+    );
+    assert_eq!(
+        execve(&machine, &init, locked, argv, 0),
+        errno(LxError::ENOEXEC)
+    );
+    init.set_credentials(linux_object::credentials::Credentials::user(1000, 1000));
+    assert_eq!(
+        execve(&machine, &init, owners, argv, 0),
+        errno(LxError::EACCES)
+    );
+    // No search permission on the directory.
+    assert_eq!(
+        execve(&machine, &init, locked, argv, 0),
+        errno(LxError::EACCES)
+    );
+}
+
+#[test]
 fn execve_refuses_what_linux_refuses_and_leaves_the_caller_as_it_was() {
     let machine = TestMachine::new();
     let have_hello = install_hello(&machine);
