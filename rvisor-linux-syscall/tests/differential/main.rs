@@ -40,7 +40,7 @@ pub struct CaseRun {
     pub skipped: Option<String>,
 }
 
-fn is_root() -> bool {
+pub(crate) fn is_root() -> bool {
     // SAFETY: geteuid has no preconditions.
     unsafe { libc::geteuid() == 0 }
 }

@@ -134,7 +134,7 @@ fn cases(default: u32) -> u32 {
 
 #[test]
 fn random_sequences() {
-    if unsafe { libc::geteuid() } != 0 {
+    if !crate::is_root() {
         eprintln!("differential/random_sequences: SKIPPED, the native executor needs root");
         return;
     }
@@ -162,7 +162,7 @@ fn random_sequences() {
 /// sequence and a difference with rVisor is never noise.
 #[test]
 fn native_runs_are_deterministic() {
-    if unsafe { libc::geteuid() } != 0 {
+    if !crate::is_root() {
         return;
     }
     let mut runner = TestRunner::new(Config {
