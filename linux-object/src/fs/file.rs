@@ -87,22 +87,6 @@ impl File {
         }
     }
 
-    fn check_readable(&self) -> LxResult {
-        if self.flags().readable() {
-            Ok(())
-        } else {
-            Err(LxError::EBADF)
-        }
-    }
-
-    fn check_writable(&self) -> LxResult {
-        if self.flags().writable() {
-            Ok(())
-        } else {
-            Err(LxError::EBADF)
-        }
-    }
-
     fn file_size(&self) -> LxResult<u64> {
         Ok(self.inode.metadata()?.size)
     }
@@ -124,7 +108,7 @@ fn advance(offset: u64, count: usize) -> LxResult<u64> {
 
 impl FileLike for File {
     fn read(&self, buf: &mut [u8]) -> LxResult<usize> {
-        self.check_readable()?;
+        self.flags().check_readable()?;
         let mut offset = self.offset.lock();
         let count = self.inode.read_at(vfs_offset(*offset)?, buf)?;
         *offset = advance(*offset, count)?;
@@ -132,7 +116,7 @@ impl FileLike for File {
     }
 
     fn write(&self, buf: &[u8]) -> LxResult<usize> {
-        self.check_writable()?;
+        self.flags().check_writable()?;
         let mut offset = self.offset.lock();
         if self.flags().contains(OpenFlags::APPEND) {
             *offset = self.file_size()?;
@@ -143,14 +127,14 @@ impl FileLike for File {
     }
 
     fn read_at(&self, offset: u64, buf: &mut [u8]) -> LxResult<usize> {
-        self.check_readable()?;
+        self.flags().check_readable()?;
         Ok(self.inode.read_at(vfs_offset(offset)?, buf)?)
     }
 
     /// Linux (see `pwrite(2)`, BUGS) appends on an `O_APPEND` description whatever `offset`
     /// says; so does this.
     fn write_at(&self, offset: u64, buf: &[u8]) -> LxResult<usize> {
-        self.check_writable()?;
+        self.flags().check_writable()?;
         let offset = if self.flags().contains(OpenFlags::APPEND) {
             self.file_size()?
         } else {

@@ -94,6 +94,24 @@ impl OpenFlags {
         !self.contains(Self::PATH) && matches!(self.bits() & ACCESS_MODE_MASK, 1 | 2)
     }
 
+    /// `EBADF` unless the description may be read, as `read` on a write-only one gives.
+    pub fn check_readable(self) -> LxResult {
+        if self.readable() {
+            Ok(())
+        } else {
+            Err(LxError::EBADF)
+        }
+    }
+
+    /// `EBADF` unless the description may be written.
+    pub fn check_writable(self) -> LxResult {
+        if self.writable() {
+            Ok(())
+        } else {
+            Err(LxError::EBADF)
+        }
+    }
+
     /// The flags `fcntl(F_SETFL)` may change (Linux's `SETFL_MASK`): `O_APPEND`,
     /// `O_NONBLOCK`, `FASYNC`, `O_DIRECT` and `O_NOATIME`.
     pub const SETTABLE: Self = Self::APPEND

@@ -83,37 +83,21 @@ impl StdioFile {
     pub fn ioctl(&self, cmd: u32, arg: usize) -> LxResult<usize> {
         self.host.ioctl(cmd, arg)
     }
-
-    fn check_readable(&self) -> LxResult {
-        if self.flags().readable() {
-            Ok(())
-        } else {
-            Err(LxError::EBADF)
-        }
-    }
-
-    fn check_writable(&self) -> LxResult {
-        if self.flags().writable() {
-            Ok(())
-        } else {
-            Err(LxError::EBADF)
-        }
-    }
 }
 
 impl FileLike for StdioFile {
     fn read(&self, buf: &mut [u8]) -> LxResult<usize> {
-        self.check_readable()?;
+        self.flags().check_readable()?;
         self.host.read_now(buf)
     }
 
     fn write(&self, buf: &[u8]) -> LxResult<usize> {
-        self.check_writable()?;
+        self.flags().check_writable()?;
         self.host.write(buf)
     }
 
     fn poll_read(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<LxResult<usize>> {
-        if let Err(error) = self.check_readable() {
+        if let Err(error) = self.flags().check_readable() {
             return Poll::Ready(Err(error));
         }
         if self.flags().contains(OpenFlags::NONBLOCK) {

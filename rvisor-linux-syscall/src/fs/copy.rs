@@ -123,9 +123,7 @@ impl Syscall<'_> {
             Some(offset.read()?)
         };
         let input = self.file(in_fd)?;
-        if !input.flags().readable() {
-            return Err(LxError::EBADF);
-        }
+        input.flags().check_readable()?;
         if explicit.is_some() && is_stream(&*input) {
             return Err(LxError::ESPIPE);
         }
@@ -136,9 +134,7 @@ impl Syscall<'_> {
         let pos = verify_area(pos, count)?;
         let count = count.min(MAX_RW_COUNT);
         let output: Arc<dyn FileLike> = self.file(out_fd)?;
-        if !output.flags().writable() {
-            return Err(LxError::EBADF);
-        }
+        output.flags().check_writable()?;
         if output.flags().contains(linux_object::fs::OpenFlags::APPEND) && !is_stream(&*output) {
             return Err(LxError::EINVAL);
         }

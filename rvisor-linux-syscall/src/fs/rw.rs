@@ -7,7 +7,6 @@
 //! waits). A fault partway returns the bytes done so far, or `EFAULT` if none, as Linux;
 //! the offset of a seekable file then only counts the bytes delivered.
 
-use alloc::sync::Arc;
 use alloc::vec::Vec;
 use linux_object::fs::{read_file, write_file, FileLike, SeekFrom};
 use linux_object::{LxError, LxResult};
@@ -211,24 +210,6 @@ fn import_iovec(iov: UserInPtr<IoVec>, count: usize) -> LxResult<Vec<IoVec>> {
     Ok(vectors)
 }
 
-/// The description for a read: `EBADF` if not open, `O_PATH`, or not opened for reading.
-fn readable(file: Arc<dyn FileLike>) -> LxResult<Arc<dyn FileLike>> {
-    if file.flags().readable() {
-        Ok(file)
-    } else {
-        Err(LxError::EBADF)
-    }
-}
-
-/// The description for a write: `EBADF` if not open, `O_PATH`, or not opened for writing.
-fn writable(file: Arc<dyn FileLike>) -> LxResult<Arc<dyn FileLike>> {
-    if file.flags().writable() {
-        Ok(file)
-    } else {
-        Err(LxError::EBADF)
-    }
-}
-
 /// A `pread64`/`pwrite64` offset: `EINVAL` if negative or if `offset + count` overflows.
 fn explicit_offset(offset: i64, count: usize) -> LxResult<u64> {
     let start = u64::try_from(offset).map_err(|_| LxError::EINVAL)?;
@@ -240,14 +221,16 @@ fn explicit_offset(offset: i64, count: usize) -> LxResult<u64> {
 impl Syscall<'_> {
     /// `read(fd, buf, count)`.
     pub async fn sys_read(&self, fd: i32, buf: UserOutPtr<u8>, count: usize) -> SysResult {
-        let file = readable(self.file(fd)?)?;
+        let file = self.file(fd)?;
+        file.flags().check_readable()?;
         let segments = single(buf.addr(), count)?;
         read_to_user(&*file, &segments, Position::Cursor).await
     }
 
     /// `write(fd, buf, count)`.
     pub async fn sys_write(&self, fd: i32, buf: UserInPtr<u8>, count: usize) -> SysResult {
-        let file = writable(self.file(fd)?)?;
+        let file = self.file(fd)?;
+        file.flags().check_writable()?;
         let segments = single(buf.addr(), count)?;
         write_from_user(&*file, &segments, Position::Cursor).await
     }
@@ -268,7 +251,7 @@ impl Syscall<'_> {
         if is_stream(&*file) {
             return Err(LxError::ESPIPE);
         }
-        let file = readable(file)?;
+        file.flags().check_readable()?;
         let segments = single(buf.addr(), count)?;
         let offset = explicit_offset(offset, count)?;
         read_to_user(&*file, &segments, Position::At(offset)).await
@@ -290,7 +273,7 @@ impl Syscall<'_> {
         if is_stream(&*file) {
             return Err(LxError::ESPIPE);
         }
-        let file = writable(file)?;
+        file.flags().check_writable()?;
         let segments = single(buf.addr(), count)?;
         let offset = explicit_offset(offset, count)?;
         write_from_user(&*file, &segments, Position::At(offset)).await
@@ -298,7 +281,8 @@ impl Syscall<'_> {
 
     /// `readv(fd, iov, iovcnt)`.
     pub async fn sys_readv(&self, fd: i32, iov: UserInPtr<IoVec>, iovcnt: usize) -> SysResult {
-        let file = readable(self.file(fd)?)?;
+        let file = self.file(fd)?;
+        file.flags().check_readable()?;
         let segments = import_iovec(iov, iovcnt)?;
         if segments.is_empty() {
             return Ok(0);
@@ -308,7 +292,8 @@ impl Syscall<'_> {
 
     /// `writev(fd, iov, iovcnt)`.
     pub async fn sys_writev(&self, fd: i32, iov: UserInPtr<IoVec>, iovcnt: usize) -> SysResult {
-        let file = writable(self.file(fd)?)?;
+        let file = self.file(fd)?;
+        file.flags().check_writable()?;
         let segments = import_iovec(iov, iovcnt)?;
         write_from_user(&*file, &segments, Position::Cursor).await
     }

@@ -25,7 +25,7 @@ impl Syscall<'_> {
         if is_stream(&*file) {
             return Err(LxError::ESPIPE);
         }
-        if file.metadata()?.type_ == FileType::Dir && whence > SEEK_CUR {
+        if whence > SEEK_CUR && file.metadata()?.type_ == FileType::Dir {
             // A directory's position is an entry index, as on tmpfs and every filesystem
             // built on libfs (`dcache_dir_lseek`): it has no end, data or holes to seek to.
             return Err(LxError::EINVAL);
