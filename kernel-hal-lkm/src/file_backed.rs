@@ -263,22 +263,66 @@ pub trait Mmu: Send + Sized + 'static {
     fn protect(&mut self, vaddr: VirtAddr, len: usize, flags: MmuFlags) -> Result<(), HalError>;
 }
 
+/// Whether a [`FilePageTable`]'s changes reach its [`Mmu`].
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Mode {
+    /// Every change is made through the MMU at once.
+    Live,
+    /// Changes are only recorded, until [`PageTable::activate`].
+    Deferred,
+    /// Activated and handed over: the process owns the mappings; changes are only recorded.
+    HandedOver,
+}
+
 /// The page table of an address space mapping frames of a [`FileMemory`].
 pub struct FilePageTable<M: Mmu> {
     memory: Arc<FileMemory<M::File>>,
     mmu: M,
     /// The mapped pages: their frames and rights, for `query` and for `protect` to skip holes.
     pages: BTreeMap<VirtAddr, (PhysAddr, MmuFlags)>,
+    mode: Mode,
 }
 
 impl<M: Mmu> FilePageTable<M> {
-    /// The page table of `memory`'s frames in the address space `mmu` maps.
+    /// The page table of `memory`'s frames in the address space `mmu` maps; every change
+    /// reaches the MMU at once.
     pub fn with_mmu(memory: Arc<FileMemory<M::File>>, mmu: M) -> Self {
         Self {
             memory,
             mmu,
             pages: BTreeMap::new(),
+            mode: Mode::Live,
         }
+    }
+
+    /// Like [`with_mmu`](Self::with_mmu), but nothing reaches the MMU before
+    /// [`PageTable::activate`], which maps everything at once and hands the mappings over to
+    /// the process (see there).
+    pub fn deferred(memory: Arc<FileMemory<M::File>>, mmu: M) -> Self {
+        Self {
+            mode: Mode::Deferred,
+            ..Self::with_mmu(memory, mmu)
+        }
+    }
+
+    fn is_live(&self) -> bool {
+        self.mode == Mode::Live
+    }
+
+    /// The runs of consecutive pages mapped to consecutive frames with the same rights.
+    fn mapped_extents(&self) -> Vec<(VirtAddr, PhysAddr, usize, MmuFlags)> {
+        let mut extents: Vec<(VirtAddr, PhysAddr, usize, MmuFlags)> = Vec::new();
+        for (&page, &(frame, flags)) in &self.pages {
+            match extents.last_mut() {
+                Some((start, paddr, len, run_flags))
+                    if *start + *len == page && *paddr + *len == frame && *run_flags == flags =>
+                {
+                    *len += PAGE_SIZE;
+                }
+                _ => extents.push((page, frame, PAGE_SIZE, flags)),
+            }
+        }
+        extents
     }
 
     /// Checks that `pages` pages from `vaddr` are a non-empty page-aligned part of the region,
@@ -326,8 +370,10 @@ impl<M: Mmu> PageTable for FilePageTable<M> {
         if self.pages.range(vaddr..vaddr + len).next().is_some() {
             return Err(HalError::AlreadyMapped);
         }
-        self.mmu
-            .map(self.memory.file(), vaddr, len, paddr as u64, flags)?;
+        if self.is_live() {
+            self.mmu
+                .map(self.memory.file(), vaddr, len, paddr as u64, flags)?;
+        }
         for index in 0..pages {
             self.pages.insert(
                 vaddr + index * PAGE_SIZE,
@@ -339,8 +385,10 @@ impl<M: Mmu> PageTable for FilePageTable<M> {
 
     fn unmap(&mut self, vaddr: VirtAddr, pages: usize) -> Result<(), HalError> {
         let len = self.check_range(vaddr, pages)?;
-        for run in self.mapped_runs(vaddr, len) {
-            self.mmu.unmap(run.start, run.len())?;
+        if self.is_live() {
+            for run in self.mapped_runs(vaddr, len) {
+                self.mmu.unmap(run.start, run.len())?;
+            }
         }
         self.pages
             .retain(|&page, _| page < vaddr || page >= vaddr + len);
@@ -350,7 +398,9 @@ impl<M: Mmu> PageTable for FilePageTable<M> {
     fn protect(&mut self, vaddr: VirtAddr, pages: usize, flags: MmuFlags) -> Result<(), HalError> {
         let len = self.check_range(vaddr, pages)?;
         for run in self.mapped_runs(vaddr, len) {
-            self.mmu.protect(run.start, run.len(), flags)?;
+            if self.is_live() {
+                self.mmu.protect(run.start, run.len(), flags)?;
+            }
             for (_, (_, page_flags)) in self.pages.range_mut(run) {
                 *page_flags = flags;
             }
@@ -364,5 +414,17 @@ impl<M: Mmu> PageTable for FilePageTable<M> {
             .get(&page)
             .map(|&(paddr, flags)| (paddr + vaddr % PAGE_SIZE, flags))
             .ok_or(HalError::NotMapped)
+    }
+
+    fn activate(&mut self) -> Result<(), HalError> {
+        if self.mode != Mode::Deferred {
+            return Ok(());
+        }
+        for (vaddr, paddr, len, flags) in self.mapped_extents() {
+            self.mmu
+                .map(self.memory.file(), vaddr, len, paddr as u64, flags)?;
+        }
+        self.mode = Mode::HandedOver;
+        Ok(())
     }
 }

@@ -176,6 +176,16 @@ pub trait PageTable: Send {
 
     /// The physical address `vaddr` maps to, and the rights of its page.
     fn query(&self, vaddr: VirtAddr) -> Result<(PhysAddr, MmuFlags), HalError>;
+
+    /// Makes this the running process's address space, as `execve` switches to the space it
+    /// built. A page table that is always live (the host backend's) has nothing to do. The
+    /// kernel backend's page table is built while the old program is still mapped: it maps
+    /// nothing until activated, then maps everything at once into the current process and
+    /// hands the mappings over to it — from then on the process's own `munmap`, `mprotect`
+    /// and `fork` own them, and this table only keeps its frames alive.
+    fn activate(&mut self) -> Result<(), HalError> {
+        Ok(())
+    }
 }
 
 /// How a [`Parker::park`] ended.

@@ -202,6 +202,38 @@ mod tests {
     }
 
     #[test]
+    fn a_deferred_table_maps_nothing_until_activated_then_hands_its_mappings_over() {
+        let memory = Arc::new(HostPhysicalMemory::new(4).unwrap());
+        let mut table = HostPageTable::deferred(memory.clone(), HostMmu::reserve().unwrap());
+        let paddr = memory.frame_alloc_contiguous(3, 0).unwrap();
+        memory.write(paddr + PAGE_SIZE, b"second").unwrap();
+        let vaddr = table.region().start;
+        table.map(vaddr, paddr, 3, MmuFlags::READ).unwrap();
+        table.protect(vaddr + 2 * PAGE_SIZE, 1, MmuFlags::READ | MmuFlags::WRITE).unwrap();
+        let mut byte = [0];
+        assert_eq!(
+            HostPlatform.copy_from_user(vaddr + PAGE_SIZE, &mut byte),
+            Err(HalError::Fault),
+            "nothing is mapped before activation"
+        );
+
+        table.activate().unwrap();
+        assert_eq!(peek(vaddr + PAGE_SIZE), b's');
+        HostPlatform.copy_to_user(vaddr + 2 * PAGE_SIZE, b"w").unwrap();
+        assert_eq!(
+            HostPlatform.copy_to_user(vaddr, b"w"),
+            Err(HalError::Fault),
+            "the first run stayed read-only"
+        );
+
+        // Handed over: the table still answers queries, but no longer touches the mappings.
+        table.unmap(vaddr, 3).unwrap();
+        assert_eq!(table.query(vaddr), Err(HalError::NotMapped));
+        assert_eq!(peek(vaddr + PAGE_SIZE), b's');
+        table.activate().unwrap();
+    }
+
+    #[test]
     fn unmapped_pages_become_inaccessible_again() {
         let (memory, mut table) = memory_and_table(2);
         let paddr = memory.frame_alloc_contiguous(2, 0).unwrap();

@@ -5,7 +5,7 @@
 //! |---|---|
 //! | physical memory | a sparse `shmem_file_setup` file per container |
 //! | pmem read/write | `kernel_read`/`kernel_write` at the frame's offset |
-//! | page table | the current process's memory map: `vm_mmap(MAP_PRIVATE)` of the file |
+//! | page table | the current process's memory map: `vm_mmap(MAP_PRIVATE)` of the file, all at once when activated |
 //! | user copy | `copy_from_user`/`copy_to_user` |
 //! | park | a wait queue, interruptible: a pending signal ends the park |
 //!
@@ -113,7 +113,8 @@ impl BackingFile for KernelFile {
     }
 
     fn new_page_table(memory: Arc<FileMemory<Self>>) -> Result<Box<dyn PageTable>, HalError> {
-        Ok(Box::new(FilePageTable::with_mmu(memory, KernelMmu)))
+        // Built by execve while the old program is still mapped: see `PageTable::activate`.
+        Ok(Box::new(FilePageTable::deferred(memory, KernelMmu)))
     }
 }
 

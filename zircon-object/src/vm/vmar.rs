@@ -151,6 +151,12 @@ impl VmAddressRegion {
         })
     }
 
+    /// Makes the address space this region belongs to the running one (see the HAL's
+    /// `PageTable::activate`): `execve` calls it once the new program is loaded.
+    pub fn activate(&self) -> Result<(), VmError> {
+        self.page_table.lock().activate().map_err(VmError::Hal)
+    }
+
     /// First address.
     pub fn addr(&self) -> VirtAddr {
         self.addr
