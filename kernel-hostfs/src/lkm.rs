@@ -10,7 +10,7 @@ use alloc::sync::Arc;
 use alloc::vec::Vec;
 
 use linux_kernel_module::path::HostDir;
-use linux_kernel_module::vfs::{set, SetAttr, VfsObject};
+use linux_kernel_module::vfs::{set, SetAttr, Stat, VfsObject};
 use linux_kernel_module::Error;
 
 use crate::backend::{Backend, NodeKind, RawDirEntry, TimeUpdate};
@@ -73,6 +73,32 @@ fn set_attr(handle: &VfsObject, attr: &SetAttr) -> FsResult<()> {
     handle.set_attr(attr).map_err(fs_error)
 }
 
+/// What a host `stat` of an object says, as [`Metadata`] (also for files the kernel opened
+/// outside any HostFs, such as a process's inherited stdio).
+pub fn metadata_of(stat: &Stat) -> FsResult<Metadata> {
+    let timespec = |sec: i64, nsec: u32| Timespec {
+        sec,
+        nsec: i64::from(nsec),
+    };
+    Ok(Metadata {
+        dev: stat.dev,
+        inode: stat.ino,
+        size: stat.size,
+        blk_size: stat.blksize,
+        blocks: stat.blocks,
+        type_: FileType::from_mode(stat.mode).ok_or(FsError::Io)?,
+        // Masked to the twelve permission bits, which fit.
+        mode: (stat.mode & 0o7777) as u16,
+        nlinks: stat.nlink.into(),
+        uid: stat.uid,
+        gid: stat.gid,
+        rdev: stat.rdev,
+        atime: timespec(stat.atime_sec, stat.atime_nsec),
+        mtime: timespec(stat.mtime_sec, stat.mtime_nsec),
+        ctime: timespec(stat.ctime_sec, stat.ctime_nsec),
+    })
+}
+
 impl Backend for KernelBackend {
     type Handle = VfsObject;
 
@@ -83,28 +109,7 @@ impl Backend for KernelBackend {
     }
 
     fn metadata(&self, handle: &VfsObject) -> FsResult<Metadata> {
-        let stat = handle.stat().map_err(fs_error)?;
-        let timespec = |sec: i64, nsec: u32| Timespec {
-            sec,
-            nsec: i64::from(nsec),
-        };
-        Ok(Metadata {
-            dev: stat.dev,
-            inode: stat.ino,
-            size: stat.size,
-            blk_size: stat.blksize,
-            blocks: stat.blocks,
-            type_: FileType::from_mode(stat.mode).ok_or(FsError::Io)?,
-            // Masked to the twelve permission bits, which fit.
-            mode: (stat.mode & 0o7777) as u16,
-            nlinks: stat.nlink.into(),
-            uid: stat.uid,
-            gid: stat.gid,
-            rdev: stat.rdev,
-            atime: timespec(stat.atime_sec, stat.atime_nsec),
-            mtime: timespec(stat.mtime_sec, stat.mtime_nsec),
-            ctime: timespec(stat.ctime_sec, stat.ctime_nsec),
-        })
+        metadata_of(&handle.stat().map_err(fs_error)?)
     }
 
     fn read_link(&self, link: &VfsObject) -> FsResult<Vec<u8>> {

@@ -10,13 +10,18 @@ use linux_kernel_module::gate::{FilterId, Gate};
 use linux_kernel_module::path::HostDir;
 use linux_kernel_module::sync::{Mutex, SpinLock};
 use linux_kernel_module::task::ModuleRef;
+use kernel_hostfs::{FileSystem, HostFs};
 use linux_kernel_module::{Error, Result};
+
+use crate::host::kernel_error;
 
 /// The longest hostname, as Linux's `__NEW_UTS_LEN`.
 pub const HOSTNAME_MAX: usize = 64;
 
-/// Pids stay below Linux's PID_MAX_LIMIT (2^22), so they fit wherever a pid_t goes.
-const PID_LIMIT: u32 = 1 << 22;
+/// The most frames a container's physical memory holds (4 GiB): a sparse file, so only the
+/// frames programs use take memory.
+const PHYSICAL_FRAMES: usize = 1 << 20;
+
 
 /// A container's hostname, `uname`'s nodename inside it.
 #[derive(Clone, Copy)]
@@ -78,10 +83,14 @@ pub struct Container {
     root_name: Vec<u8>,
     hostname: Hostname,
     creator_euid: u32,
-    next_pid: AtomicU32,
     members: Arc<MemberCount>,
     dying: AtomicBool,
     gates: Mutex<Vec<Gate>>,
+    /// rVisor's side of the container: its filesystem, physical memory and processes.
+    linux: Arc<linux_object::container::Container>,
+    /// The host pid of each of its processes still to be reaped by rVisor's `wait4`, by
+    /// container pid.
+    host_pids: SpinLock<Vec<(u32, i32)>>,
     /// rmmod is refused while a container exists: no hook may outlive its members.
     _module: ModuleRef,
 }
@@ -117,14 +126,45 @@ impl Container {
         self.dying.load(Ordering::SeqCst)
     }
 
-    /// The next virtual pid (1 for the first task); `EAGAIN` when the pid space is used up.
-    pub fn alloc_pid(&self) -> Result<u32> {
-        let pid = self.next_pid.fetch_add(1, Ordering::Relaxed);
-        if pid >= PID_LIMIT {
-            self.next_pid.store(PID_LIMIT, Ordering::Relaxed);
-            return Err(Error::EAGAIN);
+    /// rVisor's side of the container.
+    pub fn linux(&self) -> &Arc<linux_object::container::Container> {
+        &self.linux
+    }
+
+    /// Makes room to record one more host pid, so that [`add_host_pid`](Self::add_host_pid)
+    /// cannot fail once the task exists.
+    pub fn reserve_host_pid(&self) -> Result {
+        let needed = self.host_pids.lock().len() + 1;
+        let mut grown: Vec<(u32, i32)> = Vec::new();
+        grown.try_reserve_exact(needed + 8).map_err(|_| Error::ENOMEM)?;
+        let mut pids = self.host_pids.lock();
+        if pids.capacity() == pids.len() && grown.capacity() > pids.len() {
+            grown.extend(pids.drain(..));
+            core::mem::swap(&mut *pids, &mut grown);
         }
-        Ok(pid)
+        drop(pids);
+        // Whichever vector is left over is freed outside the lock.
+        drop(grown);
+        Ok(())
+    }
+
+    /// Records that container process `pid` runs as host process `host_pid`; room was made by
+    /// [`reserve_host_pid`](Self::reserve_host_pid).
+    pub fn add_host_pid(&self, pid: u32, host_pid: i32) {
+        let mut pids = self.host_pids.lock();
+        if pids.len() < pids.capacity() {
+            pids.push((pid, host_pid));
+        } else {
+            drop(pids);
+            log::warn!("container {}: no room for pid {pid}'s host pid", self.id);
+        }
+    }
+
+    /// Forgets and returns the host pid of container process `pid`.
+    pub fn take_host_pid(&self, pid: u32) -> Option<i32> {
+        let mut pids = self.host_pids.lock();
+        let index = pids.iter().position(|&(p, _)| p == pid)?;
+        Some(pids.swap_remove(index).1)
     }
 
     /// Keeps `gate` (one per joining process) until the container is freed.
@@ -224,19 +264,28 @@ impl Registry {
     ) -> Result<Arc<Container>> {
         let root_name = root.name()?;
         let module = ModuleRef::get().ok_or(Error::ENODEV)?;
+        let fs = HostFs::in_kernel(&root).map_err(|e| kernel_error(e.into()))?;
+        let memory = kernel_hal_lkm::platform()
+            .and_then(|platform| platform.new_physical_memory(PHYSICAL_FRAMES))
+            .map_err(|_| Error::ENOMEM)?;
         let mut inner = self.inner.lock();
         let id = inner.next_id;
         inner.next_id = id.checked_add(1).ok_or(Error::ENOSPC)?;
+        let linux =
+            linux_object::container::Container::new(u64::from(id), fs.root_inode(), memory);
+        let name = core::str::from_utf8(hostname.as_bytes()).map_err(|_| Error::EINVAL)?;
+        linux.set_hostname(name).map_err(kernel_error)?;
         let container = Arc::new(Container {
             id,
             _root: root,
             root_name,
             hostname,
             creator_euid,
-            next_pid: AtomicU32::new(1),
             members: Arc::new(MemberCount(AtomicU32::new(0))),
             dying: AtomicBool::new(false),
             gates: Mutex::new(Vec::new())?,
+            linux,
+            host_pids: SpinLock::new(Vec::new()),
             _module: module,
         });
         inner.containers.insert(id, container.clone());

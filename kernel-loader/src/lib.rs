@@ -1,17 +1,23 @@
 //! rvisor.ko: module init/exit, `/dev/rvisor`, membership of tasks in containers, and the
 //! routing of contained tasks' syscalls.
 //!
-//! Membership follows the gate: a process joins with ADDSELF (the gate goes on all its threads),
-//! and every task it creates is registered by the fork tracepoint before it first runs, with the
-//! next virtual pid of its container. Exit forgets it.
-#![cfg_attr(target_os = "none", no_std)]
+//! Membership follows the gate: a process joins with ADDSELF (the gate goes on all its threads)
+//! and becomes its container's first process in rVisor; every task it creates is started by
+//! rVisor's `clone` and registered by the fork tracepoint before it first runs, with the ids
+//! rVisor gave it. Its exit is recorded by its own task as it exits.
+//!
+//! The crate is the kernel module: on other targets it is empty.
+#![cfg(target_os = "none")]
+#![no_std]
 #![deny(unsafe_code)]
 
 extern crate alloc;
 
 mod container;
+mod host;
 mod ioctl;
 mod members;
+mod stdio;
 mod syscall;
 
 use alloc::boxed::Box;
@@ -28,7 +34,11 @@ use linux_kernel_module::uapi::{
 use linux_kernel_module::{Error, Result};
 
 use container::{Container, GateIndex, Registry};
-use members::{Member, MemberTable, Node};
+use linux_kernel_module::process::{self, Work};
+use linux_kernel_module::user_ptr::UserOutPtr;
+use linux_object::process::ExitStatus;
+use members::{Member, Node, Spawn, MEMBERS};
+use syscall::Served;
 
 /// The module.
 pub struct Rvisor {
@@ -38,7 +48,6 @@ pub struct Rvisor {
     _hooks: Hooks,
     containers: Registry,
     gates: GateIndex,
-    members: MemberTable,
 }
 
 linux_kernel_module::module!(Rvisor);
@@ -53,7 +62,7 @@ impl Rvisor {
     /// True if `task`, the current task, is contained (registered, or behind a gate).
     #[inline]
     fn is_contained(&self, task: TaskId) -> bool {
-        self.members.contains(task) || self.behind_gate()
+        MEMBERS.contains(task) || self.behind_gate()
     }
 
     /// True if the current task runs behind a container's gate (registered or not).
@@ -61,32 +70,57 @@ impl Rvisor {
         FilterId::of_current().is_some_and(|f| self.gates.contains(f))
     }
 
-    /// Makes the calling process, all its threads, members of `container`.
+    /// Makes the calling process, all its threads, members of `container`: its first process
+    /// in rVisor, with the caller's stdio and credentials.
     fn join_current(&self, container: &Arc<Container>) -> Result {
         if self.current_is_contained() {
             return Err(Error::EPERM);
         }
+        // One process joins a container: the rest are its descendants.
+        let process = container
+            .linux()
+            .spawn_init(alloc::string::String::new())
+            .map_err(|_| Error::EBUSY)?;
+        let ids = task::current_ids();
+        process.set_credentials(linux_object::credentials::Credentials {
+            uid: ids.uid,
+            euid: ids.euid,
+            suid: ids.suid,
+            fsuid: ids.fsuid,
+            gid: ids.gid,
+            egid: ids.egid,
+            sgid: ids.sgid,
+            fsgid: ids.fsgid,
+            groups: alloc::vec::Vec::new(),
+        });
+        stdio::inherit(&process).map_err(host::kernel_error)?;
         let gate = Gate::attach_current()?;
         let filter = gate.filter();
         container.add_gate(gate)?;
         self.gates.add(filter, container.clone())?;
         // Threads may be created while we register: repeat until a pass finds nothing new.
-        // The leader goes first so that the process id is the first one handed out.
-        let mut pid = None;
+        // The leader goes first: its tid is the process id.
         loop {
             let mut threads = task::current_threads()?;
             threads.sort_by_key(|t| !t.is_thread_group_leader());
             let mut added = 0;
             for thread in &threads {
-                if self.members.contains(thread.id()) {
+                if MEMBERS.contains(thread.id()) {
                     continue;
                 }
-                let tid = container.alloc_pid()?;
-                let pid = *pid.get_or_insert(tid);
+                let tid = if thread.is_thread_group_leader() {
+                    process.pid()
+                } else {
+                    process.new_thread().map_err(host::kernel_error)?
+                };
                 let member = Member {
                     container: container.clone(),
                     tid,
-                    pid,
+                    pid: process.pid(),
+                    process: process.clone(),
+                    seat: None,
+                    image: None,
+                    spawning: None,
                 };
                 self.admit(Box::new(Node::new(thread.id(), member)))?;
                 added += 1;
@@ -108,7 +142,7 @@ impl Rvisor {
             count.leave();
             return Err(Error::EAGAIN);
         }
-        if self.members.insert(node).is_err() {
+        if MEMBERS.insert(node).is_err() {
             count.leave();
         }
         Ok(())
@@ -117,6 +151,8 @@ impl Rvisor {
 
 impl KernelModule for Rvisor {
     fn init() -> Result<Self> {
+        kernel_hal_lkm::install_platform(&kernel_hal_lkm::lkm::KernelPlatform)
+            .map_err(|_| Error::EBUSY)?;
         // Hooks before the device: nobody can join before membership is tracked.
         let hooks = Hooks::register()?;
         let rvisor = Rvisor {
@@ -124,7 +160,6 @@ impl KernelModule for Rvisor {
             _hooks: hooks,
             containers: Registry::new()?,
             gates: GateIndex::new(),
-            members: MemberTable::new(),
         };
         log::info!("loaded: /dev/rvisor ready");
         Ok(rvisor)
@@ -154,71 +189,58 @@ impl KernelModule for Rvisor {
     fn gate_decide(&self, call: &Syscall<'_>, atomic: &AtomicContext) -> Verdict {
         syscall::decide(
             call,
-            || {
-                self.members
-                    .with_atomic(call.task(), atomic, |_| ())
-                    .is_some()
-                    || self.behind_gate()
-            },
-            |answer| {
-                self.members
-                    .with_atomic(call.task(), atomic, |caller| answer(caller, call))
-            },
+            || MEMBERS.with_atomic(call.task(), atomic, |_| ()).is_some() || self.behind_gate(),
+            |answer| MEMBERS.with_atomic(call.task(), atomic, |caller| answer(caller, call)),
         )
     }
 
     fn gate_serve(&self, call: &Syscall<'_>) -> isize {
-        let Some(caller) = self.members.get(call.task()) else {
-            // Behind a gate but never registered (its registration failed): fail closed.
-            log::warn!("unregistered task behind a gate: killed");
-            task::kill_current();
-            return Error::ENOSYS.to_syscall_return();
+        let served = {
+            let Some(caller) = MEMBERS.get(call.task()) else {
+                // Behind a gate but never registered (its registration failed): fail closed.
+                log::warn!("unregistered task behind a gate: killed");
+                task::kill_current();
+                return Error::ENOSYS.to_syscall_return();
+            };
+            syscall::serve(&caller, call)
         };
-        syscall::serve(
-            &syscall::Context {
-                caller: &caller,
-                members: &self.members,
-            },
-            call,
-        )
+        match served {
+            Served::Value(value) => value,
+            // Nothing of the call is alive any more: the task may end here.
+            Served::Exit(exit) => process::exit_current(exit.code, exit.group),
+        }
     }
 
     fn task_forked(&self, parent: TaskRef<'_>, child: TaskRef<'_>) {
-        let (container, parent_pid) = match self
-            .members
-            .with(parent.id(), |m| (m.container.clone(), m.pid))
-        {
-            Some(found) => found,
+        let found = MEMBERS.update(parent.id(), |m| {
+            (m.spawning.take(), m.container.clone(), m.image.clone())
+        });
+        let (spawn, container, image) = match found {
+            Some((Some(spawn), container, image)) => (spawn, container, image),
+            Some((None, container, _)) => {
+                // Every clone of a member is rVisor's: this one went around it.
+                log::warn!("container {}: a task not started by rVisor: killed", container.id());
+                child.kill();
+                return;
+            }
             None => {
-                // A process still joining (ADDSELF registers its threads itself).
-                let Some(container) = parent
+                // A thread made by a process while it joins: it cannot be given an id here.
+                if let Some(container) = parent
                     .seccomp_filter()
                     .and_then(|f| self.gates.container_of(f))
-                else {
-                    return;
-                };
-                if !child.is_thread_group_leader() {
-                    return;
+                {
+                    log::warn!(
+                        "container {}: a thread created while its process joined: killed",
+                        container.id()
+                    );
+                    child.kill();
                 }
-                (container, 0)
+                return;
             }
         };
-        let registered = container.alloc_pid().and_then(|tid| {
-            let pid = if child.is_thread_group_leader() {
-                tid
-            } else {
-                parent_pid
-            };
-            let member = Member {
-                container: container.clone(),
-                tid,
-                pid,
-            };
-            self.admit(linux_kernel_module::allocator::try_box_atomic(Node::new(
-                child.id(),
-                member,
-            ))?)
-        });
+        let set_child_tid = spawn.set_child_tid;
+        let tid = spawn.tid;
+        let registered = register_child(self, child, container.clone(), spawn, image);
         if let Err(e) = registered {
             // Not registered means not contained: it must never run.
             log::warn!(
@@ -227,23 +249,99 @@ impl KernelModule for Rvisor {
                 e
             );
             child.kill();
+            return;
+        }
+        if let Some(addr) = set_child_tid {
+            // CLONE_CHILD_SETTID: the child stores its container tid before its first
+            // instruction, in its own memory.
+            let stored = queue(child, true, move || {
+                let _ = UserOutPtr::<i32>::new(addr).write(&(tid as i32));
+            });
+            if stored.is_err() {
+                log::warn!("container {}: CLONE_CHILD_SETTID not honoured", container.id());
+            }
         }
     }
 
     fn task_exited(&self, task: TaskRef<'_>) {
-        if let Some(node) = self.members.remove(task.id()) {
-            let count = node.member().container.members().clone();
-            // Drops this task's reference to the container first; REMOVE holds another until
-            // the count reaches zero, so this one is never the last.
+        let Some(node) = MEMBERS.remove(task.id()) else {
+            return;
+        };
+        let code = task.exit_code();
+        let count = node.member().container.members().clone();
+        let leave = count.clone();
+        // Recording the exit closes files and may free an image: the task does it itself, as
+        // it exits, where it may sleep.
+        let recorded = queue(task, false, move || {
+            finish_exit(node.member(), code);
             drop(node);
             count.leave();
+        });
+        if recorded.is_err() {
+            // Its record is leaked: the container can still go.
+            log::warn!("an exiting task's exit could not be recorded");
+            leave.leave();
         }
     }
 
     fn task_execed(&self, task: TaskRef<'_>) {
         // A thread that executes becomes its process's leader and takes over the process id.
         if task.is_thread_group_leader() {
-            self.members.update(task.id(), |m| m.tid = m.pid);
+            MEMBERS.update(task.id(), |m| m.tid = m.pid);
         }
+    }
+}
+
+/// Registers `child`, which `spawn` describes, as a member (atomic context).
+fn register_child(
+    rvisor: &Rvisor,
+    child: TaskRef<'_>,
+    container: Arc<Container>,
+    spawn: Spawn,
+    image: Option<Arc<linux_object::vm::VmarSpace>>,
+) -> Result {
+    let member = Member {
+        container,
+        tid: spawn.tid,
+        pid: spawn.process.pid(),
+        process: spawn.process,
+        seat: None,
+        image,
+        spawning: None,
+    };
+    let node = linux_kernel_module::allocator::try_box_atomic(Node::new(child.id(), member))?;
+    rvisor.admit(node)
+}
+
+/// Makes `task` run `work` in its own context (see `TaskRef::queue_work`); callable in atomic
+/// context. If the work cannot be queued it is leaked, not dropped: what it owns may only be
+/// dropped where sleeping is allowed.
+fn queue(task: TaskRef<'_>, on_resume: bool, work: impl FnOnce() + Send + 'static) -> Result {
+    use linux_kernel_module::allocator::try_box_atomic_or_back;
+    let work: Work = try_box_atomic_or_back(work).map_err(|work| {
+        core::mem::forget(work);
+        Error::ENOMEM
+    })?;
+    let work = try_box_atomic_or_back(work).map_err(|work| {
+        core::mem::forget(work);
+        Error::ENOMEM
+    })?;
+    task.queue_work(work, on_resume).map_err(|work| {
+        core::mem::forget(work);
+        Error::ENOMEM
+    })
+}
+
+/// Records in rVisor how a member task ended: `code` is its host exit code.
+fn finish_exit(member: &Member, code: i32) {
+    let signal = code & 0x7f;
+    if signal != 0 {
+        member.process.exit(ExitStatus::Signaled(signal as u8));
+    } else {
+        member.process.exit_thread(member.tid, (code >> 8) as u8);
+    }
+    // As in a pid namespace: when the first process ends, the container's other tasks die.
+    if member.pid == linux_object::container::INIT_PID && member.process.exit_status().is_some() {
+        member.container.kill_all();
     }
 }

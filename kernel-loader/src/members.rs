@@ -11,9 +11,17 @@ use alloc::sync::Arc;
 use linux_kernel_module::sync::{AtomicContext, SpinLock};
 use linux_kernel_module::task::TaskId;
 
-use crate::container::Container;
+use linux_object::process::LinuxProcess;
+use linux_object::vm::VmarSpace;
 
-/// A contained task: its container and its virtual ids there.
+use crate::container::Container;
+use crate::host::Seat;
+
+/// A contained task: its container, its virtual ids there and what rVisor keeps for it.
+///
+/// Cloned on every served call: every field is a copy or a counted reference. The last
+/// references to a process, a seat or an image must not be dropped in atomic context (their
+/// drops may sleep): a removed member is dropped by its own task's exit work.
 #[derive(Clone)]
 pub struct Member {
     /// The container.
@@ -22,6 +30,27 @@ pub struct Member {
     pub tid: u32,
     /// Its thread group's virtual id (`getpid`): the leader's tid.
     pub pid: u32,
+    /// rVisor's process the task is a thread of.
+    pub process: Arc<LinuxProcess>,
+    /// The task's seat in the executor, made at its first served call.
+    pub seat: Option<Arc<Seat>>,
+    /// The program image the task's memory maps: kept while mapped, since its unwritten
+    /// pages are the image's frames.
+    pub image: Option<Arc<VmarSpace>>,
+    /// The task this one is starting, while the host's clone runs (see `TaskHost::start_task`):
+    /// the fork tracepoint registers the new task with it.
+    pub spawning: Option<Spawn>,
+}
+
+/// A task being started by a member: what it will be in the container.
+#[derive(Clone)]
+pub struct Spawn {
+    /// Its process: a new child, or the starter's own for a thread.
+    pub process: Arc<LinuxProcess>,
+    /// Its thread id in the container.
+    pub tid: u32,
+    /// `CLONE_CHILD_SETTID`: where it stores its tid before it first runs user code.
+    pub set_child_tid: Option<usize>,
 }
 
 /// One entry of a bucket's chain.
@@ -49,6 +78,9 @@ impl Node {
 
 const BUCKET_BITS: u32 = 8;
 const BUCKETS: usize = 1 << BUCKET_BITS;
+
+/// Every contained task.
+pub static MEMBERS: MemberTable = MemberTable::new();
 
 /// Every contained task, keyed by [`TaskId`].
 pub struct MemberTable {
@@ -97,17 +129,16 @@ impl MemberTable {
     }
 
     /// Changes `task`'s record under the bucket lock: `f` must not sleep.
-    pub fn update(&self, task: TaskId, f: impl FnOnce(&mut Member)) -> bool {
+    pub fn update<R>(&self, task: TaskId, f: impl FnOnce(&mut Member) -> R) -> Option<R> {
         let mut bucket = self.bucket(task).lock();
         let mut node = bucket.as_deref_mut();
         while let Some(n) = node {
             if n.task == task {
-                f(&mut n.member);
-                return true;
+                return Some(f(&mut n.member));
             }
             node = n.next.as_deref_mut();
         }
-        false
+        None
     }
 
     /// Adds `node` unless its task is already a member; then the node comes back unchanged.

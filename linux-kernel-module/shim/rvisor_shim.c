@@ -43,6 +43,15 @@
 #include <linux/timekeeping.h>
 #include <linux/wait.h>
 #include <linux/mount.h>
+#include <linux/task_work.h>
+#include <linux/random.h>
+#include <linux/poll.h>
+#include <linux/elf.h>
+#include <linux/sched/cputime.h>
+#include <linux/wait.h>
+#include <uapi/linux/wait.h>
+#include <linux/sched/mm.h>
+#include <asm/processor.h>
 #include <asm/syscall.h>
 
 #include "rvisor_shim.h"
@@ -338,6 +347,28 @@ static long (*sys_seccomp)(const struct pt_regs *regs);
 /* So does __x64_sys_mprotect: the HAL's PageTable::protect on the current process. */
 static long (*sys_mprotect)(const struct pt_regs *regs);
 
+/*
+ * The process calls rVisor hands to the host once it has served their container side: they keep
+ * their ENDBR (reached through the syscall dispatch) and take the user's registers.
+ */
+static long (*sys_clone)(const struct pt_regs *regs);
+static long (*sys_exit)(const struct pt_regs *regs);
+static long (*sys_exit_group)(const struct pt_regs *regs);
+static long (*sys_wait4)(const struct pt_regs *regs);
+
+static int resolve_process_calls(void)
+{
+	sys_clone = (void *)function_entry(symbol_address("__x64_sys_clone"));
+	sys_exit = (void *)function_entry(symbol_address("__x64_sys_exit"));
+	sys_exit_group = (void *)function_entry(symbol_address("__x64_sys_exit_group"));
+	sys_wait4 = (void *)function_entry(symbol_address("__x64_sys_wait4"));
+	if (!sys_clone || !sys_exit || !sys_exit_group || !sys_wait4) {
+		pr_err("this kernel has no clone(), exit(), exit_group() or wait4() entry\n");
+		return -ENOENT;
+	}
+	return 0;
+}
+
 /* Runs in place of __secure_computing for a call the gate takes over. */
 static int notrace rvisor_gate_serve(const struct seccomp_data *sd)
 {
@@ -518,6 +549,9 @@ int rvisor_hooks_register(void)
 		pr_err("this kernel has no __secure_computing, seccomp() or mprotect(): CONFIG_SECCOMP_FILTER and kprobes are required\n");
 		return -ENOENT;
 	}
+	ret = resolve_process_calls();
+	if (ret)
+		return ret;
 	for_each_kernel_tracepoint(find_tracepoint, NULL);
 	for (i = 0; i < ARRAY_SIZE(tracepoints); i++) {
 		if (!tracepoints[i].tp) {
@@ -834,10 +868,17 @@ int rvisor_vfs_lookup(struct rvisor_path *dir, const char *name, int len,
 	return 0;
 }
 
+static int fill_stat(const struct path *path, struct rvisor_stat *out);
+
 int rvisor_vfs_stat(struct rvisor_path *p, struct rvisor_stat *out)
 {
+	return fill_stat(&p->path, out);
+}
+
+static int fill_stat(const struct path *path, struct rvisor_stat *out)
+{
 	struct kstat st;
-	int ret = vfs_getattr(&p->path, &st, STATX_BASIC_STATS, AT_STATX_SYNC_AS_STAT);
+	int ret = vfs_getattr(path, &st, STATX_BASIC_STATS, AT_STATX_SYNC_AS_STAT);
 
 	if (ret)
 		return ret;
@@ -1342,3 +1383,270 @@ module_exit(rvisor_exit);
 MODULE_LICENSE("GPL");
 MODULE_AUTHOR("The rVisor developers");
 MODULE_DESCRIPTION("rVisor: containers served by an application kernel in Rust");
+
+/* ---------------------------------------------------------------- served process calls */
+
+long rvisor_host_clone(unsigned long flags, unsigned long stack, unsigned long child_tid,
+		       unsigned long tls)
+{
+	struct pt_regs args = {};
+
+	/* The child's user registers are a copy of the caller's saved ones (copy_thread). */
+	args.di = flags;
+	args.si = stack;
+	args.dx = 0;
+	args.r10 = child_tid;
+	args.r8 = tls;
+	return sys_clone(&args);
+}
+
+void rvisor_exit_current(int code, bool group)
+{
+	struct pt_regs args = {};
+
+	args.di = code;
+	if (group)
+		sys_exit_group(&args);
+	else
+		sys_exit(&args);
+	BUG(); /* both end in do_exit */
+}
+
+int rvisor_reap_host_child(int host_pid)
+{
+	struct pt_regs args = {};
+
+	args.di = host_pid;
+	args.si = 0;
+	args.dx = __WALL;
+	args.r10 = 0;
+	return (int)sys_wait4(&args);
+}
+
+bool rvisor_signal_pending(void)
+{
+	return signal_pending(current);
+}
+
+bool rvisor_current_is_single_threaded(void)
+{
+	return thread_group_empty(current);
+}
+
+long rvisor_vm_map_anon(unsigned long addr, unsigned long len, unsigned int prot,
+			unsigned int flags)
+{
+	/* An address or, in the top page, -errno: either way the caller tells them apart. */
+	return (long)vm_mmap(NULL, addr, len, prot, flags, 0);
+}
+
+int rvisor_exec_teardown(void)
+{
+	struct mm_struct *mm = current->mm;
+	struct vm_area_struct *vma;
+	unsigned long start, end;
+	int ret;
+
+	if (!mm)
+		return -EINVAL;
+	/* One mapping at a time: vm_munmap takes the lock the walk would hold. */
+	for (;;) {
+		mmap_read_lock(mm);
+		vma = find_vma(mm, 0);
+		if (!vma) {
+			mmap_read_unlock(mm);
+			return 0;
+		}
+		start = vma->vm_start;
+		end = vma->vm_end;
+		mmap_read_unlock(mm);
+		ret = vm_munmap(start, end - start);
+		if (ret)
+			return ret;
+	}
+}
+
+/* flush_signal_handlers(current, 0) and the sigaltstack reset: neither is exported. */
+static void reset_signal_handlers(void)
+{
+	struct k_sigaction *ka = current->sighand->action;
+	int i;
+
+	spin_lock_irq(&current->sighand->siglock);
+	for (i = _NSIG; i != 0; i--, ka++) {
+		if (ka->sa.sa_handler != SIG_IGN)
+			ka->sa.sa_handler = SIG_DFL;
+		ka->sa.sa_flags = 0;
+#ifdef __ARCH_HAS_SA_RESTORER
+		ka->sa.sa_restorer = NULL;
+#endif
+		sigemptyset(&ka->sa.sa_mask);
+	}
+	spin_unlock_irq(&current->sighand->siglock);
+	current->sas_ss_sp = 0;
+	current->sas_ss_size = 0;
+	current->sas_ss_flags = SS_DISABLE;
+}
+
+void rvisor_exec_start(const struct rvisor_exec_start *start)
+{
+	struct pt_regs *regs = task_pt_regs(current);
+	struct mm_struct *mm = current->mm;
+
+	mmap_write_lock(mm);
+	mm->start_brk = start->brk;
+	mm->brk = start->brk;
+	mm->start_stack = start->sp;
+	mmap_write_unlock(mm);
+	/* Per-task user pointers into the old image: exec forgets them. */
+#ifdef CONFIG_RSEQ
+	current->rseq = NULL;
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
+	current->rseq_len = 0;
+#endif
+	current->rseq_sig = 0;
+	current->rseq_event_mask = 0;
+#endif
+	current->clear_child_tid = NULL;
+	current->set_child_tid = NULL;
+#ifdef CONFIG_FUTEX
+	current->robust_list = NULL;
+#ifdef CONFIG_COMPAT
+	current->compat_robust_list = NULL;
+#endif
+#endif
+	reset_signal_handlers();
+	task_lock(current);
+	strscpy_pad(current->comm, start->comm, sizeof(current->comm));
+	task_unlock(current);
+	start_thread(regs, start->entry, start->sp);
+	regs->ax = regs->bx = regs->cx = regs->dx = regs->si = regs->di = regs->bp = 0;
+	regs->r8 = regs->r9 = regs->r10 = regs->r11 = 0;
+	regs->r12 = regs->r13 = regs->r14 = regs->r15 = 0;
+}
+
+/* A Rust closure run by a task on its way to user mode or in its exit. */
+struct rvisor_work {
+	struct callback_head head;
+	void *data;
+};
+
+static void run_work(struct callback_head *head)
+{
+	struct rvisor_work *work = container_of(head, struct rvisor_work, head);
+	void *data = work->data;
+
+	kfree(work);
+	rvisor_rs_run_work(data);
+}
+
+int rvisor_task_work_add(struct task_struct *task, void *data, bool on_resume)
+{
+	struct rvisor_work *work = kmalloc(sizeof(*work), GFP_ATOMIC);
+	int ret;
+
+	if (!work)
+		return -ENOMEM;
+	work->data = data;
+	init_task_work(&work->head, run_work);
+	ret = task_work_add(task, &work->head, on_resume ? TWA_RESUME : TWA_NONE);
+	if (ret)
+		kfree(work);
+	return ret;
+}
+
+/* ---------------------------------------------------------------- inherited host files */
+
+struct file *rvisor_fget(unsigned int fd)
+{
+	return fget(fd);
+}
+
+long rvisor_host_file_read(struct file *f, void *buf, unsigned long len)
+{
+	loff_t pos = f->f_pos;
+	ssize_t ret = kernel_read(f, buf, len, &pos);
+
+	if (ret > 0 && (f->f_mode & FMODE_LSEEK))
+		f->f_pos = pos;
+	return ret;
+}
+
+long rvisor_host_file_write(struct file *f, const void *buf, unsigned long len)
+{
+	loff_t pos = f->f_pos;
+	ssize_t ret = kernel_write(f, buf, len, &pos);
+
+	if (ret > 0 && (f->f_mode & FMODE_LSEEK))
+		f->f_pos = pos;
+	return ret;
+}
+
+int rvisor_host_file_stat(struct file *f, struct rvisor_stat *out)
+{
+	return fill_stat(&f->f_path, out);
+}
+
+unsigned int rvisor_host_file_flags(struct file *f)
+{
+	return f->f_flags;
+}
+
+long rvisor_host_file_ioctl(struct file *f, unsigned int cmd, unsigned long arg)
+{
+	/* What vfs_ioctl does (it is not exported); user pointers stay the caller's. */
+	if (!f->f_op->unlocked_ioctl)
+		return -ENOTTY;
+	return f->f_op->unlocked_ioctl(f, cmd, arg);
+}
+
+bool rvisor_host_file_readable(struct file *f)
+{
+	return vfs_poll(f, NULL) & (EPOLLIN | EPOLLRDNORM | EPOLLHUP | EPOLLERR);
+}
+
+int rvisor_task_exit_code(struct task_struct *t)
+{
+	return READ_ONCE(t->exit_code);
+}
+
+__u64 rvisor_cpu_time_ns(bool process)
+{
+	struct task_struct *t;
+	__u64 sum;
+
+	if (!process)
+		return current->se.sum_exec_runtime;
+	/* Live threads' runtimes plus what the dead ones left in the signal struct. */
+	rcu_read_lock();
+	sum = READ_ONCE(current->signal->sum_sched_runtime);
+	for_each_thread(current, t)
+		sum += READ_ONCE(t->se.sum_exec_runtime);
+	rcu_read_unlock();
+	return sum;
+}
+
+void rvisor_random_bytes(void *buf, unsigned long len)
+{
+	get_random_bytes(buf, len);
+}
+
+__u64 rvisor_elf_hwcap(void)
+{
+	return ELF_HWCAP;
+}
+
+void rvisor_current_ids(struct rvisor_ids *out)
+{
+	const struct cred *cred = current_cred();
+	struct user_namespace *ns = current_user_ns();
+
+	out->uid = from_kuid_munged(ns, cred->uid);
+	out->euid = from_kuid_munged(ns, cred->euid);
+	out->suid = from_kuid_munged(ns, cred->suid);
+	out->fsuid = from_kuid_munged(ns, cred->fsuid);
+	out->gid = from_kgid_munged(ns, cred->gid);
+	out->egid = from_kgid_munged(ns, cred->egid);
+	out->sgid = from_kgid_munged(ns, cred->sgid);
+	out->fsgid = from_kgid_munged(ns, cred->fsgid);
+}

@@ -268,6 +268,61 @@ void rvisor_utsname(struct rvisor_utsname *out);
 int rvisor_misc_register(void);
 void rvisor_misc_deregister(void);
 
+
+/* ---- served process calls: the host half of clone, exit, wait4 and execve ---- */
+/* clone(flags, stack, NULL, child_tid, tls) of the caller: the child's host pid or -errno. */
+long rvisor_host_clone(unsigned long flags, unsigned long stack, unsigned long child_tid,
+		       unsigned long tls);
+/* Ends the calling thread (or its whole thread group) with exit code `code`; never returns. */
+void __attribute__((noreturn)) rvisor_exit_current(int code, bool group);
+/* Reaps the caller's exited host child `host_pid` (waiting for it to become a zombie). */
+int rvisor_reap_host_child(int host_pid);
+bool rvisor_signal_pending(void);
+bool rvisor_current_is_single_threaded(void);
+/* vm_mmap of anonymous memory into the caller: an address, or -errno (in the top page). */
+long rvisor_vm_map_anon(unsigned long addr, unsigned long len, unsigned int prot,
+			unsigned int flags);
+/* Unmaps every mapping of the caller (vDSO included): past this, exec cannot fail back. */
+int rvisor_exec_teardown(void);
+
+/* What execve leaves the caller with, besides the mappings. */
+struct rvisor_exec_start {
+	unsigned long entry;
+	unsigned long sp;
+	unsigned long brk;
+	char comm[16];
+};
+/* Sets brk, forgets rseq/robust list/clear_child_tid, resets signal handlers and the altstack,
+ * names the task and starts the program at entry with stack sp (other registers zero). */
+void rvisor_exec_start(const struct rvisor_exec_start *start);
+/* Runs rvisor_rs_run_work(data) in `task`: on its way to user mode (`on_resume`), or in its
+ * exit. Atomic context is fine. -ESRCH if the task is past running works. */
+int rvisor_task_work_add(struct task_struct *task, void *data, bool on_resume);
+
+/* ---- inherited host files (a contained process's stdio) ---- */
+struct file *rvisor_fget(unsigned int fd);
+long rvisor_host_file_read(struct file *f, void *buf, unsigned long len);
+long rvisor_host_file_write(struct file *f, const void *buf, unsigned long len);
+int rvisor_host_file_stat(struct file *f, struct rvisor_stat *out);
+unsigned int rvisor_host_file_flags(struct file *f);
+long rvisor_host_file_ioctl(struct file *f, unsigned int cmd, unsigned long arg);
+/* Whether a read would not wait (data, end of file or an error). */
+bool rvisor_host_file_readable(struct file *f);
+
+/* ---- task facts ---- */
+/* The exit code of an exiting task: (code << 8) for exit(code), else the signal (| 0x80 core). */
+int rvisor_task_exit_code(struct task_struct *t);
+/* CPU time of the calling thread, or of its whole process, in ns. */
+__u64 rvisor_cpu_time_ns(bool process);
+void rvisor_random_bytes(void *buf, unsigned long len);
+/* AT_HWCAP. */
+__u64 rvisor_elf_hwcap(void);
+/* The calling task's user and group ids, in its user namespace. */
+struct rvisor_ids {
+	__u32 uid, euid, suid, fsuid, gid, egid, sgid, fsgid;
+};
+void rvisor_current_ids(struct rvisor_ids *out);
+
 /* ---- implemented in Rust ---- */
 int rvisor_rs_init(void);
 void rvisor_rs_exit(void);
@@ -289,5 +344,6 @@ long rvisor_rs_gate_serve(struct rvisor_pt_regs *regs, struct task_struct *task,
 void rvisor_rs_task_fork(struct task_struct *parent, struct task_struct *child);
 void rvisor_rs_task_exit(struct task_struct *task);
 void rvisor_rs_task_exec(struct task_struct *task);
+void rvisor_rs_run_work(void *data);
 
 #endif /* RVISOR_SHIM_H */

@@ -53,6 +53,12 @@ static ALLOCATOR: KernelAllocator = KernelAllocator;
 
 /// `Box::new` for atomic context: `GFP_ATOMIC`, and `ENOMEM` instead of an abort on failure.
 pub fn try_box_atomic<T>(value: T) -> Result<Box<T>> {
+    try_box_atomic_or_back(value).map_err(|_| Error::ENOMEM)
+}
+
+/// [`try_box_atomic`] that hands the value back on failure, for values that must not be dropped
+/// where the allocation failed (their drop may sleep).
+pub fn try_box_atomic_or_back<T>(value: T) -> core::result::Result<Box<T>, T> {
     let layout = Layout::new::<T>();
     if layout.size() == 0 {
         return Ok(Box::new(value));
@@ -61,7 +67,7 @@ pub fn try_box_atomic<T>(value: T) -> Result<Box<T>> {
     let ptr = unsafe { bindings::rvisor_kmalloc_atomic(layout.size() as _, layout.align() as _) }
         as *mut T;
     if ptr.is_null() {
-        return Err(Error::ENOMEM);
+        return Err(value);
     }
     // SAFETY: `ptr` is a fresh allocation of `T`'s size and alignment; once written it is a valid
     // `T`. The global allocator is kmalloc, so the Box's eventual kfree matches the allocation.

@@ -59,6 +59,7 @@ errnos! {
     ENOTEMPTY = 39, "Directory not empty";
     ELOOP = 40, "Too many symbolic links encountered";
     EOVERFLOW = 75, "Value too large for defined data type";
+    ERESTARTSYS = 512, "Restart the call if the signal handler allows it (never seen by user space)";
 }
 
 impl Error {

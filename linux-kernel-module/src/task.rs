@@ -61,6 +61,10 @@ impl TaskRef<'_> {
         TaskId(self.task.as_ptr() as usize)
     }
 
+    pub(crate) fn as_ptr(&self) -> *mut bindings::task_struct {
+        self.task.as_ptr()
+    }
+
     /// True if the task leads its thread group (a new process rather than a new thread).
     pub fn is_thread_group_leader(&self) -> bool {
         // SAFETY: the task is alive for `'a` (the constructor's contract).
@@ -150,6 +154,16 @@ pub fn current_threads() -> Result<Vec<HeldTask>> {
 pub fn capable_sys_admin() -> bool {
     // SAFETY: a plain call into the shim.
     unsafe { bindings::rvisor_capable_sys_admin() }
+}
+
+pub use bindings::rvisor_ids as Ids;
+
+/// The caller's user and group ids in its user namespace.
+pub fn current_ids() -> Ids {
+    let mut ids = Ids::default();
+    // SAFETY: `ids` is valid for a write.
+    unsafe { bindings::rvisor_current_ids(&mut ids) };
+    ids
 }
 
 /// The caller's effective uid in its user namespace.

@@ -254,4 +254,9 @@ pub trait TaskHost: Sync {
 
     /// The CPU's capabilities for `AT_HWCAP` (CPUID.1:EDX on x86-64).
     fn hwcap(&self) -> u64;
+
+    /// rVisor's `wait4` reaped the caller's child `pid` (its zombie is gone from the
+    /// container): the host reaps the task it ran as, which the host keeps as its own zombie
+    /// until then.
+    fn reaped(&self, pid: Pid);
 }

@@ -189,6 +189,13 @@ pub enum HostEvent {
         /// Its status.
         status: ExitStatus,
     },
+    /// Process `pid` reaped its child `child` with `wait4`.
+    Reaped {
+        /// The waiting process.
+        pid: Pid,
+        /// The child reaped.
+        child: Pid,
+    },
     /// An `mmap` request (file mappings name whether there was a file and its offset).
     Mmap {
         /// The process.
@@ -609,6 +616,13 @@ impl TaskHost for TestTask {
 
     fn hwcap(&self) -> u64 {
         0x178b_fbff
+    }
+
+    fn reaped(&self, child: Pid) {
+        self.machine.record(HostEvent::Reaped {
+            pid: self.pid,
+            child,
+        });
     }
 }
 

@@ -118,6 +118,9 @@ impl BackingFile for KernelFile {
     }
 }
 
+/// The top of the address range Linux hands out by default (`DEFAULT_MAP_WINDOW`, 47 bits).
+const DEFAULT_MAP_WINDOW: VirtAddr = 0x7fff_ffff_f000;
+
 /// The mappings of the current process. Its page tables are changed from the process's own
 /// threads only (`vm_mmap` acts on the caller's memory map).
 pub struct KernelMmu;
@@ -140,8 +143,9 @@ impl Mmu for KernelMmu {
     type File = KernelFile;
 
     fn region(&self) -> Range<VirtAddr> {
-        // The first page stays unmapped, as Linux's mmap_min_addr keeps it.
-        PAGE_SIZE..hal::task_size()
+        // The first page stays unmapped, as Linux's mmap_min_addr keeps it. Above 47 bits
+        // (5-level paging) Linux maps only for programs that ask: new images stay below.
+        PAGE_SIZE..hal::task_size().min(DEFAULT_MAP_WINDOW)
     }
 
     fn map(

@@ -1,33 +1,28 @@
-//! The syscalls of contained tasks: the routing table and the calls rVisor serves itself.
+//! The syscalls of contained tasks: the routing table, and the way to rVisor's application
+//! kernel (`rvisor-linux-syscall`) for the calls it serves.
 //!
-//! One small file per served call family; [`table`] classifies every number.
+//! [`table`] classifies every number. A served call runs as the task's user-top future in the
+//! executor, on the calling thread: most finish at their first poll; one that must wait parks
+//! the thread on its wait queue until woken, and a signal ends the wait with a restart (the
+//! kernel turns it into `EINTR` where the handler asks so).
 
 mod getpid;
 mod prctl;
-mod set_tid_address;
 mod table;
-mod uname;
 
+use alloc::sync::Arc;
+
+use kernel_async::{run_user_top, ExecutorError};
 use linux_kernel_module::gate::{Syscall, Verdict};
+use linux_kernel_module::process;
 use linux_kernel_module::Error;
+use rvisor_linux_syscall::Syscall as Call;
 
-use crate::members::{Member, MemberTable};
+use crate::host::{Exit, KernelTaskHost, Seat};
+use crate::members::{Member, MEMBERS};
 
-/// A served call's result: a non-negative value or an errno.
-pub type SysResult = Result<usize, Error>;
-
-/// What a served call may see: the caller and the member table.
-pub struct Context<'a> {
-    /// The calling task's membership.
-    pub caller: &'a Member,
-    /// Every member, to translate other tasks' ids.
-    pub members: &'a MemberTable,
-}
-
-/// A served call.
-pub type Handler = fn(&Context<'_>, &Syscall<'_>) -> SysResult;
-/// A served call answered in the gate's callback from the caller's record alone: atomic
-/// context, so it must not sleep, fault or take another member's record.
+/// A call answered in the gate's callback from the caller's record alone: atomic context, so
+/// it must not sleep, fault or take another member's record.
 pub type Fast = fn(&Member, &Syscall<'_>) -> isize;
 /// Checks a passed call's arguments: `Some(errno)` refuses this use of it.
 pub type Screen = fn(&Syscall<'_>) -> Option<Error>;
@@ -37,14 +32,12 @@ pub type Screen = fn(&Syscall<'_>) -> Option<Error>;
 pub enum Route {
     /// rVisor answers it in the gate's callback (the cheapest path: no second lookup).
     Fast(Fast),
-    /// rVisor serves it.
-    Serve(Handler),
+    /// rVisor's application kernel serves it (`rvisor-linux-syscall`).
+    Rvisor,
     /// The host runs it unless the screen refuses these arguments.
     Screen(Screen),
     /// The host runs it: vetted (memory, signals to self, time, futex, TLS, scheduling of self).
     Pass,
-    /// The host runs it for now; rVisor will serve it (fd, path and pid calls).
-    PassForNow,
     /// `ENOSYS`, logged.
     Refuse,
 }
@@ -102,14 +95,14 @@ pub fn decide(
         true
     } else {
         match route(call.nr()) {
-            Route::Pass | Route::PassForNow => false,
+            Route::Pass => false,
             Route::Fast(answer) => match fast(answer) {
                 Some(value) => return Verdict::Return(value),
                 // Not registered: serve() deals with a task behind a gate.
                 None => true,
             },
             Route::Screen(screen) => screen(call).is_some(),
-            Route::Serve(_) | Route::Refuse => true,
+            Route::Rvisor | Route::Refuse => true,
         }
     };
     if take && contained() {
@@ -119,26 +112,81 @@ pub fn decide(
     }
 }
 
-/// Serves a call the gate took over for `caller`.
-pub fn serve(ctx: &Context<'_>, call: &Syscall<'_>) -> isize {
-    let result: SysResult = if call.is_compat() {
-        refuse(ctx.caller, call)
-    } else {
-        match route(call.nr()) {
-            Route::Serve(handler) => handler(ctx, call),
-            Route::Fast(answer) => Ok(answer(ctx.caller, call) as usize),
-            Route::Screen(screen) => Err(screen(call).unwrap_or(Error::ENOSYS)),
-            Route::Pass | Route::PassForNow | Route::Refuse => refuse(ctx.caller, call),
-        }
-    };
-    match result {
-        // Served values are pids, lengths and flags: far below isize::MAX.
-        Ok(value) => value as isize,
-        Err(e) => e.to_syscall_return(),
-    }
+/// How a served call ends.
+pub enum Served {
+    /// Its value for the user's `rax`.
+    Value(isize),
+    /// The task ends (`exit`, `exit_group`): the gate ends it once nothing is left alive.
+    Exit(Exit),
 }
 
-fn refuse(caller: &Member, call: &Syscall<'_>) -> SysResult {
+/// Serves a call the gate took over for `caller`.
+pub fn serve(caller: &Member, call: &Syscall<'_>) -> Served {
+    let result = if call.is_compat() {
+        Err(refuse(caller, call))
+    } else {
+        match route(call.nr()) {
+            Route::Rvisor => return serve_in_rvisor(caller, call),
+            Route::Fast(answer) => Ok(answer(caller, call)),
+            Route::Screen(screen) => Err(screen(call).unwrap_or(Error::ENOSYS)),
+            Route::Pass | Route::Refuse => Err(refuse(caller, call)),
+        }
+    };
+    Served::Value(result.unwrap_or_else(Error::to_syscall_return))
+}
+
+/// The caller's seat, made at its first served call.
+fn seat_of(caller: &Member, call: &Syscall<'_>) -> Result<Arc<Seat>, Error> {
+    if let Some(seat) = &caller.seat {
+        return Ok(seat.clone());
+    }
+    let seat = Seat::new()?;
+    MEMBERS.update(call.task(), |m| m.seat = Some(seat.clone()));
+    Ok(seat)
+}
+
+/// Runs `call` in rVisor's application kernel on the calling thread.
+fn serve_in_rvisor(caller: &Member, call: &Syscall<'_>) -> Served {
+    let seat = match seat_of(caller, call) {
+        Ok(seat) => seat,
+        Err(error) => return Served::Value(error.to_syscall_return()),
+    };
+    let host = KernelTaskHost {
+        container: caller.container.clone(),
+        seat: seat.clone(),
+    };
+    let process = caller.process.clone();
+    let tid = caller.tid;
+    // Numbers past u32 are not in rVisor's table: `run` answers ENOSYS.
+    let nr = u32::try_from(call.nr()).unwrap_or(u32::MAX);
+    let args = call.args();
+    let future = async move {
+        let call = Call {
+            process: &process,
+            tid,
+            host: &host,
+        };
+        call.run(nr, args).await
+    };
+    let value = match seat.user.spawn_user_top(future).and_then(|()| run_user_top(&seat.user)) {
+        Ok(value) => value,
+        Err(ExecutorError::Interrupted) => Error::ERESTARTSYS.to_syscall_return(),
+        Err(error) => {
+            log::warn!("container {}: executor: {error}", caller.container.id());
+            Error::EIO.to_syscall_return()
+        }
+    };
+    if let Some(exit) = seat.take_exit() {
+        return Served::Exit(exit);
+    }
+    // A host wait cut short by a signal: restarted as the host would, or EINTR per its handler.
+    if value == Error::EINTR.to_syscall_return() && process::signal_pending() {
+        return Served::Value(Error::ERESTARTSYS.to_syscall_return());
+    }
+    Served::Value(value)
+}
+
+fn refuse(caller: &Member, call: &Syscall<'_>) -> Error {
     if linux_kernel_module::printk::ratelimit() {
         let (abi, name) = if call.is_compat() {
             ("i386", "")
@@ -154,5 +202,5 @@ fn refuse(caller: &Member, call: &Syscall<'_>) -> SysResult {
             name
         );
     }
-    Err(Error::ENOSYS)
+    Error::ENOSYS
 }

@@ -66,6 +66,7 @@ impl Syscall<'_> {
         else {
             return Ok(0);
         };
+        self.host.reaped(pid);
         // The child is reaped even if the results cannot be stored, as on Linux.
         wstatus.write_if_not_null(status.wait_status())?;
         if !rusage.is_null() {

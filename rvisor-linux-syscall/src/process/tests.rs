@@ -214,6 +214,13 @@ fn wait4_reaps_exit_codes_and_signals_once() {
     // A specific pid: the second first.
     assert_eq!(wait(3, status, 0, rusage), 3);
     assert_eq!(read_i32(&arena, status), 9, "WTERMSIG 9");
+    assert!(
+        matches!(
+            machine.events().last(),
+            Some(HostEvent::Reaped { pid: 1, child: 3 })
+        ),
+        "the host reaps the task the child ran as"
+    );
     assert_eq!(arena.get_bytes(rusage, 144), [0; 144]);
     assert_eq!(wait(3, status, 0, 0), errno(LxError::ECHILD), "reaped once");
     assert_eq!(wait(0, status, 0, 0), 2);

@@ -1,0 +1,253 @@
+//! The machine under a contained task: [`KernelTaskHost`], rVisor's `TaskHost` over the calling
+//! Linux task, and the task's [`Seat`] in the executor.
+//!
+//! rVisor's syscall layer decides and validates; what it asks of the host here is done to the
+//! current task with the kernel's own entries: `clone` for a new task (registered by the fork
+//! tracepoint from the starter's [`Spawn`]), `vm_mmap`/`vm_munmap`/`mprotect` for memory, and
+//! for `execve` a teardown of the old mappings followed by the new image's, all at once. Exits
+//! are only recorded here: the gate ends the task once nothing of the call is left alive.
+
+use alloc::boxed::Box;
+use alloc::sync::Arc;
+use core::time::Duration;
+
+use kernel_async::UserThread;
+use kernel_hal_lkm::PhysicalMemory;
+use linux_kernel_module::hal;
+use linux_kernel_module::process::{self, ExecStart};
+use linux_kernel_module::task::{self, TaskId};
+use linux_kernel_module::Error;
+use linux_object::container::Pid;
+use linux_object::elf::{AddressSpace, LoadedProgram};
+use linux_object::process::ExitStatus;
+use linux_object::vm::VmarSpace;
+use linux_object::{LxError, LxResult};
+use rvisor_linux_syscall::host::{
+    CloneFlags, CpuClock, ExecSpace, MmapProt, MmapRequest, NewTask, TaskHost,
+};
+use spin::Mutex;
+use zircon_object::vm::VmAddressRegion;
+
+use crate::container::Container;
+use crate::members::{Spawn, MEMBERS};
+
+/// The errno of a kernel error, as rVisor's syscall layer reports it.
+pub fn lx_error(error: Error) -> LxError {
+    LxError::try_from_errno(error.errno()).unwrap_or(LxError::EIO)
+}
+
+/// The kernel error of an rVisor one.
+pub fn kernel_error(error: LxError) -> Error {
+    Error::from_kernel(-i64::from(error.errno())).unwrap_or(Error::EIO)
+}
+
+/// How the task ends once its call is over: `exit(code)`, or `exit_group(code)`.
+#[derive(Clone, Copy)]
+pub struct Exit {
+    /// The exit code (its low byte is what a parent sees).
+    pub code: i32,
+    /// Whether every thread of the process ends.
+    pub group: bool,
+}
+
+/// A contained thread's seat in the executor, and the exit its last call asked for.
+pub struct Seat {
+    /// Where its syscall futures run and it sleeps while they wait.
+    pub user: Arc<UserThread>,
+    exit: Mutex<Option<Exit>>,
+}
+
+impl Seat {
+    /// A seat for the calling thread.
+    pub fn new() -> Result<Arc<Seat>, Error> {
+        let user = UserThread::new().map_err(|_| Error::ENOMEM)?;
+        Ok(Arc::new(Seat {
+            user,
+            exit: Mutex::new(None),
+        }))
+    }
+
+    /// The exit the call just served asked for, if any.
+    pub fn take_exit(&self) -> Option<Exit> {
+        self.exit.lock().take()
+    }
+}
+
+/// rVisor's host for one call of the current task.
+pub struct KernelTaskHost {
+    /// The caller's container.
+    pub container: Arc<Container>,
+    /// The caller's seat.
+    pub seat: Arc<Seat>,
+}
+
+/// The clone flags the host acts on (the rest rVisor did itself, see `NewTask`).
+fn host_clone_flags(task: &NewTask<'_>) -> u64 {
+    let kept = CloneFlags::SIGHAND
+        | CloneFlags::THREAD
+        | CloneFlags::SETTLS
+        | CloneFlags::SYSVSEM
+        | CloneFlags::IO
+        | CloneFlags::CHILD_CLEARTID;
+    let mut flags = task.flags & kept;
+    // A new process always gets a copy of the memory, even for vfork: its execve replaces the
+    // address space in place, which must never be one its parent still runs in.
+    if task.flags.contains(CloneFlags::THREAD) {
+        flags |= CloneFlags::VM;
+    }
+    u64::from(flags.bits()) | u64::from(task.exit_signal)
+}
+
+impl TaskHost for KernelTaskHost {
+    fn set_clear_child_tid(&self, addr: usize) {
+        task::set_clear_child_tid(addr);
+    }
+
+    fn start_task(&self, new: &NewTask<'_>) -> LxResult {
+        let me = TaskId::current();
+        let spawn = Spawn {
+            process: new.process.clone(),
+            tid: new.tid,
+            set_child_tid: new.set_child_tid,
+        };
+        // The host's record of its processes must have room before the child exists.
+        let is_process = !new.flags.contains(CloneFlags::THREAD);
+        if is_process {
+            self.container.reserve_host_pid().map_err(lx_error)?;
+        }
+        MEMBERS.update(me, |m| m.spawning = Some(spawn));
+        let started = process::host_clone(
+            host_clone_flags(new),
+            new.stack,
+            new.clear_child_tid.unwrap_or(0),
+            new.tls,
+        );
+        let leftover = MEMBERS.update(me, |m| m.spawning.take()).flatten();
+        let host_pid = started.map_err(lx_error)?;
+        if leftover.is_some() {
+            // The tracepoint did not take it: the child runs unregistered, and is killed there.
+            return Err(LxError::EAGAIN);
+        }
+        if is_process {
+            self.container.add_host_pid(new.tid, host_pid);
+        }
+        Ok(())
+    }
+
+    fn new_exec_space(&self) -> LxResult<Box<dyn ExecSpace>> {
+        let memory: Arc<dyn PhysicalMemory> = self.container.linux().physical_memory().clone();
+        let table = memory
+            .clone()
+            .new_page_table()
+            .map_err(|_| LxError::ENOMEM)?;
+        let space = VmarSpace::new(VmAddressRegion::new_root(table), memory);
+        Ok(Box::new(KernelExecSpace {
+            space: Arc::new(space),
+        }))
+    }
+
+    fn exit_thread(&self, status: ExitStatus) {
+        *self.seat.exit.lock() = Some(Exit {
+            code: exit_code(status),
+            group: false,
+        });
+    }
+
+    fn exit_group(&self, status: ExitStatus) {
+        *self.seat.exit.lock() = Some(Exit {
+            code: exit_code(status),
+            group: true,
+        });
+    }
+
+    fn mmap(&self, request: &MmapRequest) -> LxResult<usize> {
+        if request.file.is_some() {
+            // Mapping a file of the container root through its host file: not yet.
+            return Err(LxError::ENODEV);
+        }
+        let prot = request.prot.bits() & (MmapProt::READ | MmapProt::WRITE | MmapProt::EXEC).bits();
+        process::map_anonymous(request.addr, request.len, prot, request.flags.bits())
+            .map_err(lx_error)
+    }
+
+    fn munmap(&self, addr: usize, len: usize) -> LxResult {
+        hal::unmap_current(addr, len).map_err(lx_error)
+    }
+
+    fn mprotect(&self, addr: usize, len: usize, prot: MmapProt) -> LxResult {
+        hal::protect_current(addr, len, prot.bits()).map_err(lx_error)
+    }
+
+    fn cpu_time(&self, clock: CpuClock) -> Duration {
+        Duration::from_nanos(process::cpu_time_ns(clock == CpuClock::Process))
+    }
+
+    fn fill_random(&self, buf: &mut [u8]) {
+        process::random_bytes(buf);
+    }
+
+    fn hwcap(&self) -> u64 {
+        process::elf_hwcap()
+    }
+
+    fn reaped(&self, pid: Pid) {
+        if let Some(host_pid) = self.container.take_host_pid(pid) {
+            if let Err(error) = process::reap_host_child(host_pid) {
+                log::warn!(
+                    "container {}: reaping pid {pid}'s task: {error:?}",
+                    self.container.id()
+                );
+            }
+        }
+    }
+}
+
+/// The code `exit`/`exit_group` pass for `status`.
+fn exit_code(status: ExitStatus) -> i32 {
+    match status {
+        ExitStatus::Exited(code) => i32::from(code),
+        // Not asked by rVisor's exit calls; a signal's number as a code otherwise.
+        ExitStatus::Signaled(signal) => i32::from(signal),
+    }
+}
+
+/// The address space `execve` builds: a VMAR whose page table maps nothing until installed.
+struct KernelExecSpace {
+    space: Arc<VmarSpace>,
+}
+
+impl ExecSpace for KernelExecSpace {
+    fn space(&self) -> &dyn AddressSpace {
+        &*self.space
+    }
+
+    fn install(self: Box<Self>, program: &LoadedProgram, comm: &str) -> LxResult {
+        // `de_thread` is not exported: a process with other threads cannot exec (yet).
+        if !process::current_is_single_threaded() {
+            return Err(LxError::EAGAIN);
+        }
+        // The point of no return: past the teardown, a failure can only kill the task.
+        if let Err(error) = process::exec_teardown() {
+            log::warn!("execve: tearing down the old image failed ({error:?}): killed");
+            task::kill_current();
+            return Err(lx_error(error));
+        }
+        if let Err(error) = self.space.vmar().activate() {
+            log::warn!("execve: mapping the new image failed ({error}): killed");
+            task::kill_current();
+            return Err(LxError::ENOMEM);
+        }
+        process::exec_start(&ExecStart {
+            entry: program.entry,
+            sp: program.stack_pointer,
+            brk: program.brk,
+            comm: comm.as_bytes(),
+        });
+        let old = MEMBERS
+            .update(TaskId::current(), |m| m.image.replace(self.space.clone()))
+            .flatten();
+        // Outside the member lock: the old image's frames are given back to the file.
+        drop(old);
+        Ok(())
+    }
+}

@@ -1,0 +1,99 @@
+//! A joining process's stdio: the host files behind its descriptors 0, 1 and 2 become its
+//! first three rVisor descriptors, so a contained shell keeps its terminal or its pipes.
+
+use alloc::sync::Arc;
+use core::task::{Context, Poll};
+
+use kernel_hostfs::lkm::metadata_of;
+use kernel_hostfs::Metadata;
+use linux_kernel_module::host_file::HostFile;
+use linux_kernel_module::Error;
+use linux_object::fs::{HostStdio, OpenFlags, StdioFile};
+use linux_object::process::LinuxProcess;
+use linux_object::{LxError, LxResult};
+
+use crate::host::lx_error;
+
+/// Terminal requests forwarded to a host terminal (`<asm-generic/ioctls.h>`): reading and
+/// setting its modes and window size, flushing and flow control. Requests naming host process
+/// groups or sessions (`TIOCGPGRP`, `TIOCSCTTY`…) are not among them: they would leak or change
+/// host state.
+const TERMINAL_REQUESTS: &[u32] = &[
+    0x5401, // TCGETS
+    0x5402, // TCSETS
+    0x5403, // TCSETSW
+    0x5404, // TCSETSF
+    0x5409, // TCSBRK
+    0x540A, // TCXONC
+    0x540B, // TCFLSH
+    0x5413, // TIOCGWINSZ
+    0x5414, // TIOCSWINSZ
+    0x541B, // FIONREAD
+    0x5425, // TCSBRKP
+    0x802C_542A, // TCGETS2
+    0x402C_542B, // TCSETS2
+    0x402C_542C, // TCSETSW2
+    0x402C_542D, // TCSETSF2
+];
+
+/// An inherited host file.
+struct KernelStdio(HostFile);
+
+/// The rVisor error of a host read or write: a signal's restart request becomes `EINTR`,
+/// which the gate turns back into a restart while the signal is pending.
+fn io_error(error: Error) -> LxError {
+    if error == Error::ERESTARTSYS {
+        LxError::EINTR
+    } else {
+        lx_error(error)
+    }
+}
+
+impl HostStdio for KernelStdio {
+    fn poll_read(&self, _cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<LxResult<usize>> {
+        // The host's own read sleeps (interruptibly) until there is input.
+        Poll::Ready(self.0.read(buf).map_err(io_error))
+    }
+
+    fn read_now(&self, buf: &mut [u8]) -> LxResult<usize> {
+        if !self.0.is_readable() {
+            return Err(LxError::EAGAIN);
+        }
+        self.0.read(buf).map_err(io_error)
+    }
+
+    fn write(&self, buf: &[u8]) -> LxResult<usize> {
+        self.0.write(buf).map_err(io_error)
+    }
+
+    fn metadata(&self) -> LxResult<Metadata> {
+        let stat = self.0.stat().map_err(lx_error)?;
+        Ok(metadata_of(&stat)?)
+    }
+
+    fn flags(&self) -> OpenFlags {
+        OpenFlags::from_bits_truncate(self.0.flags())
+    }
+
+    fn ioctl(&self, cmd: u32, arg: usize) -> LxResult<usize> {
+        if !TERMINAL_REQUESTS.contains(&cmd) {
+            return Err(LxError::ENOTTY);
+        }
+        self.0.ioctl(cmd, arg).map_err(io_error)
+    }
+}
+
+/// Gives `process` the calling task's descriptors 0, 1 and 2 (those it has open) at the same
+/// numbers.
+pub fn inherit(process: &LinuxProcess) -> LxResult {
+    for fd in 0..3u32 {
+        let Ok(file) = HostFile::from_current_fd(fd) else {
+            continue;
+        };
+        let stdio: Arc<dyn linux_object::fs::FileLike> = StdioFile::new(Arc::new(KernelStdio(file)));
+        // Descriptors below `fd` are taken or absent on the host too: the lowest free one at
+        // or above `fd` is `fd` itself.
+        process.files().add_from(stdio, fd as usize, false)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,157 @@
+//! The host half of the process calls rVisor serves: once rVisor has done a call's container
+//! side (ids, parents, fds), these make the calling Linux task do the machine's side — start a
+//! task, end one, reap one, replace its program — and run deferred work in a task's context.
+
+use alloc::boxed::Box;
+
+use crate::bindings;
+use crate::error::{Error, Result};
+use crate::task::TaskRef;
+
+/// `clone(flags, stack, NULL, child_tid, tls)` by the calling task: the child is a copy of the
+/// caller returning 0 from this syscall in user mode. Returns the child's host pid, which is
+/// for rVisor's bookkeeping only and never shown to a container.
+pub fn host_clone(flags: u64, stack: usize, child_tid: usize, tls: usize) -> Result<i32> {
+    // SAFETY: process context (a served syscall); the shim calls the kernel's own clone entry,
+    // which copies the caller's saved user registers for the child.
+    let ret = unsafe { bindings::rvisor_host_clone(flags, stack as _, child_tid as _, tls as _) };
+    let pid = Error::check(ret)?;
+    i32::try_from(pid).map_err(|_| Error::EIO)
+}
+
+/// Ends the calling thread, or with `group` its whole thread group, with exit code `code`
+/// (as `exit`/`exit_group` would). Values still alive in the caller's frames are leaked, not
+/// dropped: call this with nothing owned on the stack.
+pub fn exit_current(code: i32, group: bool) -> ! {
+    // SAFETY: process context; the kernel's exit entry ends the task and never returns.
+    unsafe { bindings::rvisor_exit_current(code, group) }
+}
+
+/// Reaps the calling process's exited host child `host_pid`, waiting for it to become a zombie
+/// if it is still on its way out.
+pub fn reap_host_child(host_pid: i32) -> Result {
+    // SAFETY: process context; wait4 with NULL status and rusage pointers.
+    let ret = unsafe { bindings::rvisor_reap_host_child(host_pid) };
+    Error::check(ret.into()).map(drop)
+}
+
+/// True if a signal is pending for the calling task.
+pub fn signal_pending() -> bool {
+    // SAFETY: a plain call into the shim.
+    unsafe { bindings::rvisor_signal_pending() }
+}
+
+/// True if the calling task is the only thread of its process.
+pub fn current_is_single_threaded() -> bool {
+    // SAFETY: a plain call into the shim.
+    unsafe { bindings::rvisor_current_is_single_threaded() }
+}
+
+/// Maps anonymous memory into the calling process (`mmap` with `MAP_ANONYMOUS` in `flags`);
+/// returns the address.
+pub fn map_anonymous(addr: usize, len: usize, prot: u32, flags: u32) -> Result<usize> {
+    // SAFETY: process context; vm_mmap checks every argument itself.
+    let ret = unsafe { bindings::rvisor_vm_map_anon(addr as _, len as _, prot, flags) };
+    Error::check(ret).map(|addr| addr as usize)
+}
+
+/// Unmaps everything the calling process has mapped, as `execve` does past its point of no
+/// return. The caller must be the only user of its memory map.
+pub fn exec_teardown() -> Result {
+    // SAFETY: process context; the shim unmaps through vm_munmap, one mapping at a time.
+    let ret = unsafe { bindings::rvisor_exec_teardown() };
+    Error::check(ret.into()).map(drop)
+}
+
+/// What a program starts with after `execve`.
+pub struct ExecStart<'a> {
+    /// The entry point (the interpreter's, for a dynamic program).
+    pub entry: usize,
+    /// The initial stack pointer (at `argc`).
+    pub sp: usize,
+    /// The program break: the page after the program's highest segment.
+    pub brk: usize,
+    /// The task's new name; cut to 15 bytes.
+    pub comm: &'a [u8],
+}
+
+/// Finishes `execve` for the calling task: sets the break, forgets the per-task user pointers
+/// into the old image (rseq, robust list, `clear_child_tid`), resets signal handlers and the
+/// alternate stack, renames the task, and makes it start at `start.entry` with `start.sp` and
+/// all other registers zero when the syscall returns.
+pub fn exec_start(start: &ExecStart<'_>) {
+    let mut raw = bindings::rvisor_exec_start {
+        entry: start.entry as _,
+        sp: start.sp as _,
+        brk: start.brk as _,
+        ..Default::default()
+    };
+    // The last byte stays NUL.
+    for (slot, &byte) in raw.comm.iter_mut().take(15).zip(start.comm) {
+        *slot = byte as core::ffi::c_char;
+    }
+    // SAFETY: process context, in a served syscall of the calling task; `raw` is valid.
+    unsafe { bindings::rvisor_exec_start(&raw) }
+}
+
+/// Work for a task to run in its own context.
+pub type Work = Box<dyn FnOnce() + Send>;
+
+impl TaskRef<'_> {
+    /// Makes the task run `work` in its own (process) context: on its way back to user mode
+    /// with `on_resume`, else as it exits (queued from its exit tracepoint, the work runs
+    /// before its files and memory go). Callable in atomic context. On failure the work is
+    /// handed back.
+    pub fn queue_work(&self, work: Box<Work>, on_resume: bool) -> core::result::Result<(), Box<Work>> {
+        let data = Box::into_raw(work);
+        // SAFETY: the task is alive for this reference's lifetime; `data` stays valid until the
+        // shim hands it to `rvisor_rs_run_work`, exactly once, or fails and never uses it.
+        let ret = unsafe { bindings::rvisor_task_work_add(self.as_ptr(), data.cast(), on_resume) };
+        if ret == 0 {
+            Ok(())
+        } else {
+            // SAFETY: the shim refused the work, so `data` is still ours, from `into_raw` above.
+            Err(unsafe { Box::from_raw(data) })
+        }
+    }
+}
+
+/// Runs a work queued by [`TaskRef::queue_work`].
+///
+/// # Safety
+///
+/// `data` must come from `queue_work`'s `Box::into_raw` and be passed here once.
+#[no_mangle]
+pub unsafe extern "C" fn rvisor_rs_run_work(data: *mut core::ffi::c_void) {
+    // SAFETY: the caller's contract: a `Box<Work>` leaked by `queue_work`, run once.
+    let work = unsafe { Box::from_raw(data.cast::<Work>()) };
+    work();
+}
+
+impl TaskRef<'_> {
+    /// The exit code of an exiting task: `code << 8` after `exit(code)`, else the number of
+    /// the signal that killed it (with `0x80` if it dumped core).
+    pub fn exit_code(&self) -> i32 {
+        // SAFETY: the task is alive for this reference's lifetime.
+        unsafe { bindings::rvisor_task_exit_code(self.as_ptr()) }
+    }
+}
+
+/// CPU time used by the calling thread, or with `process` by all threads of its process, in
+/// nanoseconds.
+pub fn cpu_time_ns(process: bool) -> u64 {
+    // SAFETY: a plain call into the shim.
+    unsafe { bindings::rvisor_cpu_time_ns(process) }
+}
+
+/// Fills `buf` from the kernel's random pool.
+pub fn random_bytes(buf: &mut [u8]) {
+    // SAFETY: `buf` is writable for its length.
+    unsafe { bindings::rvisor_random_bytes(buf.as_mut_ptr().cast(), buf.len() as _) }
+}
+
+/// The CPU capabilities a program gets in `AT_HWCAP`.
+pub fn elf_hwcap() -> u64 {
+    // SAFETY: a plain call into the shim.
+    unsafe { bindings::rvisor_elf_hwcap() }
+}
