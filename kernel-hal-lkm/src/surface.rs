@@ -230,6 +230,9 @@ pub trait Platform: Sync {
 
     /// Makes a container's physical memory of at most `max_frames` frames.
     fn new_physical_memory(&self, max_frames: usize) -> Result<Arc<dyn PhysicalMemory>, HalError>;
+
+    /// Fills `buf` from the system's cryptographically secure random source.
+    fn fill_random(&self, buf: &mut [u8]);
 }
 
 static PLATFORM: spin::Once<&'static dyn Platform> = spin::Once::new();

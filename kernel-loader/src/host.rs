@@ -13,12 +13,14 @@ use core::time::Duration;
 
 use kernel_async::UserThread;
 use kernel_hal_lkm::PhysicalMemory;
+use kernel_hostfs::{HostINode, KernelBackend};
 use linux_kernel_module::hal;
 use linux_kernel_module::process::{self, ExecStart};
 use linux_kernel_module::task::{self, TaskId};
 use linux_kernel_module::Error;
 use linux_object::container::Pid;
 use linux_object::elf::{AddressSpace, LoadedProgram};
+use linux_object::fs::{File, FileLike};
 use linux_object::process::ExitStatus;
 use linux_object::vm::VmarSpace;
 use linux_object::{LxError, LxResult};
@@ -161,12 +163,24 @@ impl TaskHost for KernelTaskHost {
     }
 
     fn mmap(&self, request: &MmapRequest) -> LxResult<usize> {
-        if request.file.is_some() {
-            // Mapping a file of the container root through its host file: not yet.
-            return Err(LxError::ENODEV);
-        }
         let prot = request.prot.bits() & (MmapProt::READ | MmapProt::WRITE | MmapProt::EXEC).bits();
-        process::map_anonymous(request.addr, request.len, prot, request.flags.bits())
+        let Some(mapped) = &request.file else {
+            return process::map_anonymous(request.addr, request.len, prot, request.flags.bits())
+                .map_err(lx_error);
+        };
+        // A file of the container root maps its host file; pipes, terminals and the like
+        // cannot be mapped, as on Linux.
+        let inode = mapped
+            .file
+            .as_any()
+            .downcast_ref::<File>()
+            .and_then(|file| file.inode())
+            .ok_or(LxError::ENODEV)?;
+        let host = inode
+            .downcast_ref::<HostINode<KernelBackend>>()
+            .ok_or(LxError::ENODEV)?;
+        host.handle()
+            .map_into_current(request.addr, request.len, prot, request.flags.bits(), mapped.offset)
             .map_err(lx_error)
     }
 

@@ -43,6 +43,7 @@
 #include <linux/timekeeping.h>
 #include <linux/wait.h>
 #include <linux/mount.h>
+#include <uapi/linux/magic.h>
 #include <linux/task_work.h>
 #include <linux/random.h>
 #include <linux/poll.h>
@@ -120,13 +121,6 @@ void rvisor_printk(int level, const char *msg, unsigned long len)
 		pr_debug("%.*s\n", n, msg);
 		break;
 	}
-}
-
-bool rvisor_log_ratelimit(void)
-{
-	static DEFINE_RATELIMIT_STATE(rs, DEFAULT_RATELIMIT_INTERVAL, DEFAULT_RATELIMIT_BURST);
-
-	return __ratelimit(&rs);
 }
 
 void __noreturn rvisor_bug(const char *msg, unsigned long len)
@@ -817,24 +811,57 @@ struct rvisor_path *rvisor_path_clone(struct rvisor_path *p)
 }
 
 /* Crosses the mounts stacked on `path` (a held reference, replaced in place). */
+/*
+ * The host kernel's own interfaces (its processes, devices, tracing, cgroups…) are not part of
+ * a container's root, even when mounted inside it: their mount points show as the directories
+ * beneath them. Their objects must not be reached either: /proc's magic links, for one, may only
+ * be followed inside a path walk (nd_jump_link).
+ */
+static bool is_host_interface(const struct super_block *sb)
+{
+	switch (sb->s_magic) {
+	case PROC_SUPER_MAGIC:
+	case SYSFS_MAGIC:
+	case DEBUGFS_MAGIC:
+	case TRACEFS_MAGIC:
+	case SECURITYFS_MAGIC:
+	case SELINUX_MAGIC:
+	case SMACK_MAGIC:
+	case CGROUP_SUPER_MAGIC:
+	case CGROUP2_SUPER_MAGIC:
+	case BPF_FS_MAGIC:
+	case PSTOREFS_MAGIC:
+	case EFIVARFS_MAGIC:
+	case BINFMTFS_MAGIC:
+		return true;
+	default:
+		return false;
+	}
+}
+
 static int cross_mounts(struct path *path)
 {
+	struct path below = *path;
+	int ret = 0;
+
+	path_get(&below);
+	while (d_mountpoint(path->dentry)) {
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0)
-	while (d_mountpoint(path->dentry)) {
-		int ret = follow_down(path, 0);
-
-		if (ret <= 0)
-			return ret;
-	}
+		ret = follow_down(path, 0);
 #else
-	while (d_mountpoint(path->dentry)) {
-		int ret = follow_down(path);
-
-		if (ret <= 0)
-			return ret;
-	}
+		ret = follow_down(path);
 #endif
-	return 0;
+		if (ret <= 0)
+			break;
+		ret = 0;
+	}
+	if (ret == 0 && is_host_interface(path->dentry->d_sb)) {
+		path_put(path);
+		*path = below;
+		return 0;
+	}
+	path_put(&below);
+	return ret;
 }
 
 int rvisor_vfs_lookup(struct rvisor_path *dir, const char *name, int len,
@@ -1649,4 +1676,21 @@ void rvisor_current_ids(struct rvisor_ids *out)
 	out->egid = from_kgid_munged(ns, cred->egid);
 	out->sgid = from_kgid_munged(ns, cred->sgid);
 	out->fsgid = from_kgid_munged(ns, cred->fsgid);
+}
+
+long rvisor_vfs_mmap(struct rvisor_path *p, unsigned long addr, unsigned long len,
+		     unsigned int prot, unsigned int flags, __u64 offset)
+{
+	/* A shared writable mapping writes the file: it needs a file open for writing too. */
+	bool writes = (flags & MAP_TYPE) != MAP_PRIVATE && (prot & PROT_WRITE);
+	struct file *file = dentry_open(&p->path, (writes ? O_RDWR : O_RDONLY) | O_LARGEFILE,
+					current_cred());
+	unsigned long ret;
+
+	if (IS_ERR(file))
+		return PTR_ERR(file);
+	ret = vm_mmap(file, addr, len, prot, flags, offset);
+	/* The mapping holds its own reference. */
+	fput(file);
+	return (long)ret;
 }

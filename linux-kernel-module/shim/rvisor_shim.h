@@ -62,7 +62,6 @@ void rvisor_kfree(const void *p);
 /* ---- logging and fatal errors ---- */
 void rvisor_printk(int level, const char *msg, unsigned long len);
 /* true when a rate-limited message may be printed now (the kernel's default burst and interval) */
-bool rvisor_log_ratelimit(void);
 void __attribute__((noreturn)) rvisor_bug(const char *msg, unsigned long len);
 
 /* ---- user memory: return the number of bytes NOT copied, as copy_{from,to}_user ---- */
@@ -262,6 +261,9 @@ long rvisor_vfs_readdir(struct rvisor_path *dir, __s64 *pos, void *buf, unsigned
 int rvisor_vfs_setattr(struct rvisor_path *p, const struct rvisor_setattr *attr);
 /* Another reference to the same object. */
 struct rvisor_path *rvisor_path_clone(struct rvisor_path *p);
+/* mmap of the object into the caller: an address, or -errno (in the top page). */
+long rvisor_vfs_mmap(struct rvisor_path *p, unsigned long addr, unsigned long len,
+		     unsigned int prot, unsigned int flags, __u64 offset);
 
 /* ---- misc ---- */
 void rvisor_utsname(struct rvisor_utsname *out);

@@ -58,11 +58,6 @@ pub fn print(level: log::Level, args: fmt::Arguments<'_>) {
     };
 }
 
-/// True when a rate-limited message may be printed now (the kernel's default burst and interval).
-pub fn ratelimit() -> bool {
-    // SAFETY: a plain call into the shim.
-    unsafe { bindings::rvisor_log_ratelimit() }
-}
 
 impl log::Log for Printk {
     fn enabled(&self, metadata: &log::Metadata<'_>) -> bool {

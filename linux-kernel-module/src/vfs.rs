@@ -108,6 +108,23 @@ impl VfsObject {
         Ok((held(out)?, type_bits))
     }
 
+    /// Maps `len` bytes of the file from `offset` into the calling process (`mmap` with
+    /// `prot` and `flags`, `addr` a hint or exact as the flags say); returns the address.
+    pub fn map_into_current(
+        &self,
+        addr: usize,
+        len: usize,
+        prot: u32,
+        flags: u32,
+        offset: u64,
+    ) -> Result<usize> {
+        // SAFETY: process context; the object is held and vm_mmap checks every argument.
+        let ret = unsafe {
+            bindings::rvisor_vfs_mmap(self.raw(), addr as _, len as _, prot, flags, offset)
+        };
+        Error::check(ret).map(|addr| addr as usize)
+    }
+
     /// `stat` of the object itself.
     pub fn stat(&self) -> Result<Stat> {
         let mut stat = Stat::default();

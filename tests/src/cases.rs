@@ -155,9 +155,11 @@ pub fn cases() -> Vec<Case> {
                     "unprivileged remove => EPERM",
                     "unprivileged addself => EPERM",
                     "addself => ok",
-                    "contained addself again => EPERM",
-                    "contained list => EPERM",
-                    "contained open => EPERM",
+                    // A contained process has only its stdio of the host's descriptors,
+                    // and its root (/tmp) holds no /dev/rvisor.
+                    "contained addself again => EBADF",
+                    "contained list => EBADF",
+                    "contained open => ENOENT",
                     "remove => ok",
                     "remove again => ENOENT",
                     "list after remove => ok",
@@ -200,9 +202,14 @@ fn uname_hostname(o: &Outcome) -> Result<(), String> {
     o.status_is(0)?;
     let lines = o.lines();
     match lines.as_slice() {
-        [n, h, inside, outside] if *n == "box42" && *h == "box42" && inside == outside => Ok(()),
+        // Inside, the kernel is rVisor's application kernel, whatever the host runs.
+        [n, h, inside, outside]
+            if *n == "box42" && *h == "box42" && inside.ends_with("-rvisor") && inside != outside =>
+        {
+            Ok(())
+        }
         _ => Err(format!(
-            "expected box42, box42 and the host's release twice, got:\n{}",
+            "expected box42, box42, rVisor's release and the host's, got:\n{}",
             o.output
         )),
     }

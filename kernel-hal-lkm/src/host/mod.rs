@@ -99,6 +99,19 @@ fn with_user_range(
 static MONOTONIC_ORIGIN: OnceLock<Instant> = OnceLock::new();
 
 impl Platform for HostPlatform {
+    fn fill_random(&self, buf: &mut [u8]) {
+        let mut filled = 0;
+        while filled < buf.len() {
+            let rest = &mut buf[filled..];
+            // SAFETY: `rest` is writable for its length.
+            let got = unsafe { libc::getrandom(rest.as_mut_ptr().cast(), rest.len(), 0) };
+            if got > 0 {
+                filled += got as usize;
+            }
+            // A signal may cut it short (got < 0, EINTR): go on for the rest.
+        }
+    }
+
     fn monotonic_now(&self) -> Duration {
         MONOTONIC_ORIGIN.get_or_init(Instant::now).elapsed()
     }

@@ -41,6 +41,10 @@ fn backend_error(error: Error) -> HalError {
 }
 
 impl Platform for KernelPlatform {
+    fn fill_random(&self, buf: &mut [u8]) {
+        linux_kernel_module::process::random_bytes(buf);
+    }
+
     fn monotonic_now(&self) -> Duration {
         hal::monotonic_now()
     }

@@ -11,6 +11,7 @@ mod prctl;
 mod table;
 
 use alloc::sync::Arc;
+use core::sync::atomic::{AtomicU64, Ordering};
 
 use kernel_async::{run_user_top, ExecutorError};
 use linux_kernel_module::gate::{Syscall, Verdict};
@@ -186,8 +187,34 @@ fn serve_in_rvisor(caller: &Member, call: &Syscall<'_>) -> Served {
     Served::Value(value)
 }
 
+/// How often one refused call is logged at most: a program retrying it must not flood the
+/// log, nor hide another call's refusal.
+const REFUSAL_LOG_INTERVAL_NS: u64 = 5_000_000_000;
+
+/// When each x86-64 call (and, in the last slot, any i386 call) was last logged as refused.
+static REFUSAL_LOGGED: [AtomicU64; table::LEN + 1] = [const { AtomicU64::new(0) }; table::LEN + 1];
+
+/// Whether the refusal of `call` is logged now: once per call per interval.
+fn log_refusal_now(call: &Syscall<'_>) -> bool {
+    let slot = if call.is_compat() {
+        table::LEN
+    } else {
+        call.nr().min(table::LEN)
+    };
+    let Some(last) = REFUSAL_LOGGED.get(slot) else {
+        return false;
+    };
+    // Never 0, so that a first refusal is always logged.
+    let now = linux_kernel_module::hal::monotonic_now().as_nanos() as u64 | 1;
+    let before = last.load(Ordering::Relaxed);
+    (before == 0 || now.saturating_sub(before) >= REFUSAL_LOG_INTERVAL_NS)
+        && last
+            .compare_exchange(before, now, Ordering::Relaxed, Ordering::Relaxed)
+            .is_ok()
+}
+
 fn refuse(caller: &Member, call: &Syscall<'_>) -> Error {
-    if linux_kernel_module::printk::ratelimit() {
+    if log_refusal_now(call) {
         let (abi, name) = if call.is_compat() {
             ("i386", "")
         } else {

@@ -27,10 +27,12 @@
 //! # Ok::<(), linux_object::LxError>(())
 //! ```
 
+mod device;
 mod file;
 mod pipe;
 mod stdio;
 
+pub use device::Device;
 pub use file::File;
 pub use pipe::{Pipe, PIPE_CAPACITY};
 pub use stdio::{HostStdio, StdioFile};

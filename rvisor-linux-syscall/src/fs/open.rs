@@ -4,7 +4,8 @@
 
 use kernel_hostfs::{FileType, Metadata};
 use linux_object::credentials::Access;
-use linux_object::fs::{File, OpenFlags};
+use alloc::sync::Arc;
+use linux_object::fs::{Device, File, FileLike, OpenFlags};
 use linux_object::{LxError, LxResult};
 
 use super::path::{Last, Located, Walker, AT_FDCWD};
@@ -102,7 +103,14 @@ impl Syscall<'_> {
         } else {
             (flags & !OPEN_ONLY_FLAGS) | O_LARGEFILE
         };
-        let file = File::with_path(node.inode, OpenFlags::from_bits_retain(kept), node.path);
+        let kept = OpenFlags::from_bits_retain(kept);
+        let metadata = node.inode.metadata()?;
+        let file: Arc<dyn FileLike> = match Device::open(&metadata, kept) {
+            Some(device) if flags & O_PATH == 0 && metadata.type_ == FileType::CharDevice => {
+                device
+            }
+            _ => File::with_path(node.inode, kept, node.path),
+        };
         let fd = self.process.files().add(file, flags & O_CLOEXEC != 0)?;
         Ok(fd as usize)
     }
@@ -287,13 +295,17 @@ fn set_owner(node: &Located, uid: u32, gid: u32, mode: u16) -> LxResult {
 }
 
 /// Linux's `may_open` for an existing object: by type first (`ELOOP` for a link,
-/// `EISDIR` writing a directory, `EACCES` for a device on this `nodev` filesystem, `ENXIO`
-/// for a socket), then permission, then `O_NOATIME` ownership (`EPERM`).
+/// `EISDIR` writing a directory, `EACCES` for a device on this `nodev` filesystem other than
+/// the memory devices rVisor serves, `ENXIO` for a socket), then permission, then
+/// `O_NOATIME` ownership (`EPERM`).
 fn may_open(walker: &Walker, metadata: &Metadata, flags: u32) -> LxResult {
     let access = access_for(flags);
     match metadata.type_ {
         FileType::SymLink => return Err(LxError::ELOOP),
         FileType::Dir if access.contains(Access::WRITE) => return Err(LxError::EISDIR),
+        // Devices are refused, as on a `nodev` mount, but for the memory devices rVisor
+        // serves itself (`/dev/null`, `/dev/zero`…).
+        FileType::CharDevice if Device::is_served(metadata) => {}
         FileType::CharDevice | FileType::BlockDevice => return Err(LxError::EACCES),
         _ => {}
     }
