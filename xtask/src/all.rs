@@ -19,15 +19,18 @@ const NO_STD_CRATES: &[&str] = &[
 pub fn demo(args: &[String]) -> Result<u8, String> {
     util::no_more(args)?;
     crate::setup::run(&[])?;
+    // The guest's busybox rootfs: `/..` is `/` again, and only rVisor's pids are seen.
     let command = [
         "rvisor",
         "run",
+        "--root",
+        "/rootfs",
         "--hostname",
         "demo",
         "--",
         "/bin/sh",
         "-c",
-        "echo \"hello from $(hostname): my pid is $$\"; sh -c 'echo \"my child is pid $$\"'; true",
+        "ls /; ls /..; cat /etc/hostname; echo \"hello from $(hostname): my pid is $$\"; sh -c 'echo \"my child is pid $$\"'; true",
     ];
     step(&format!("running in a container: {}", command.join(" ")));
     let args: Vec<String> = ["--kernel", "6.12", "--"]
