@@ -1,12 +1,53 @@
 // SPDX-License-Identifier: GPL-2.0
-/* bench LABEL: cost per call of getpid and of openat+close. Under qemu -icount shift=0,sleep=off
- * one guest nanosecond is one guest instruction, so the figures are instructions per call. */
+/* bench LABEL NAME: the cost of one operation NAME (see `benches` below), natively or in a
+ * container. Under qemu -icount shift=0,sleep=off one guest nanosecond is one guest instruction,
+ * so the figures are guest instructions per operation (the loop's own few included).
+ *
+ * Prints `BENCH LABEL NAME VALUE` and exits 0, or `BENCH-FAIL LABEL NAME WHY` and exits 1 when
+ * a call fails or returns something wrong. A measurement that hangs blocked is ended by SIGALRM.
+ * `bench true` exits at once: the program fork_execve_wait executes. `bench list` prints the
+ * names. */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#define FILE_PATH "/tmp/bench-file"
+#define READ_PATH "/tmp/bench-read"
+#define WRITE_PATH "/tmp/bench-write"
+#define DIR_PATH "/tmp/bench-dir"
+#define DIR_ENTRIES 100
+#define BLOCK 4096
+
+static const char *self; /* this program's path, for fork_execve_wait */
+static char why[256];	 /* what went wrong, for BENCH-FAIL */
+static char block[BLOCK];
+
+static int fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* A failed call: its name, the result and errno's name. */
+static int fail_call(const char *call, long r)
+{
+	int e = errno;
+
+	return fail("%s returned %ld, errno %d (%s)", call, r, e, strerrorname_np(e) ?: "?");
+}
 
 static double now(void)
 {
@@ -16,46 +57,358 @@ static double now(void)
 	return t.tv_sec * 1e9 + t.tv_nsec;
 }
 
-static double getpid_once(long n)
+/* State a measurement sets up once, outside the timed loops. */
+static int fd;
+
+static int getpid_run(long n)
 {
-	double a = now();
 	long i;
 
 	for (i = 0; i < n; i++)
 		syscall(SYS_getpid);
-	return (now() - a) / n;
+	return 0;
 }
 
-static double openat_close_once(long n)
+static int getpid_setup(void)
 {
-	double a = now();
-	long i;
+	long r = syscall(SYS_getpid);
+
+	return r > 0 ? 0 : fail_call("getpid", r);
+}
+
+static int openat_close_run(long n)
+{
+	long i, r;
+
+	for (i = 0; i < n; i++) {
+		r = syscall(SYS_openat, AT_FDCWD, FILE_PATH, O_RDONLY);
+		if (r < 0)
+			return fail_call("openat", r);
+		if ((r = syscall(SYS_close, r)) != 0)
+			return fail_call("close", r);
+	}
+	return 0;
+}
+
+/* Creates PATH with SIZE bytes unless it already has them (a contained run reuses what the
+ * native run made, so that a measurement needs only the calls it measures). */
+static int make_file(const char *path, long size)
+{
+	struct stat st;
+	long r;
+	int f;
+
+	if (stat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == size)
+		return 0;
+	f = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	if (f < 0)
+		return fail_call("setup: open", f);
+	if (size && (r = write(f, block, size)) != size)
+		return fail_call("setup: write", r);
+	close(f);
+	return 0;
+}
+
+static int open_setup(const char *path, long size, int flags)
+{
+	if (make_file(path, size))
+		return -1;
+	fd = open(path, flags);
+	return fd < 0 ? fail_call("setup: open", fd) : 0;
+}
+
+static int openat_close_setup(void)
+{
+	return make_file(FILE_PATH, 0);
+}
+
+static int read_setup(void)
+{
+	return open_setup(READ_PATH, BLOCK, O_RDONLY);
+}
+
+static int read_run(long n)
+{
+	static char buf[BLOCK];
+	long i, r;
 
 	for (i = 0; i < n; i++)
-		syscall(SYS_close, syscall(SYS_openat, AT_FDCWD, "/tmp/bench-file", O_RDONLY));
-	return (now() - a) / n;
+		if ((r = syscall(SYS_pread64, fd, buf, BLOCK, 0)) != BLOCK)
+			return fail_call("pread64", r);
+	return 0;
 }
+
+static int write_setup(void)
+{
+	return open_setup(WRITE_PATH, BLOCK, O_WRONLY);
+}
+
+static int write_run(long n)
+{
+	long i, r;
+
+	for (i = 0; i < n; i++)
+		if ((r = syscall(SYS_pwrite64, fd, block, BLOCK, 0)) != BLOCK)
+			return fail_call("pwrite64", r);
+	return 0;
+}
+
+static int fstat_setup(void)
+{
+	return open_setup(FILE_PATH, 0, O_RDONLY);
+}
+
+/* The fstat syscall itself: glibc's fstat() is newfstatat(fd, "", AT_EMPTY_PATH). */
+static int fstat_run(long n)
+{
+	struct stat st;
+	long i, r;
+
+	for (i = 0; i < n; i++)
+		if ((r = syscall(SYS_fstat, fd, &st)) != 0)
+			return fail_call("fstat", r);
+	return S_ISREG(st.st_mode) ? 0 : fail("fstat: st_mode %o is not a regular file", st.st_mode);
+}
+
+static int stat_run(long n)
+{
+	struct stat st;
+	long i, r;
+
+	for (i = 0; i < n; i++)
+		if ((r = syscall(SYS_newfstatat, AT_FDCWD, FILE_PATH, &st, 0)) != 0)
+			return fail_call("newfstatat", r);
+	return S_ISREG(st.st_mode) ? 0 :
+				     fail("newfstatat: st_mode %o is not a regular file", st.st_mode);
+}
+
+static int getdents_setup(void)
+{
+	char path[64];
+	int i, f;
+
+	if (mkdir(DIR_PATH, 0755) && errno != EEXIST)
+		return fail_call("setup: mkdir", -1);
+	for (i = 0; i < DIR_ENTRIES; i++) {
+		snprintf(path, sizeof(path), DIR_PATH "/entry-%03d", i);
+		if (access(path, F_OK) == 0)
+			continue;
+		if ((f = open(path, O_WRONLY | O_CREAT, 0644)) < 0)
+			return fail_call("setup: open", f);
+		close(f);
+	}
+	return 0;
+}
+
+/* One full listing: open, getdents64 until 0, close. Checks the first listing's count. */
+static int getdents_run(long n)
+{
+	static char buf[8192];
+	long i, r, entries, pos;
+	int d;
+
+	for (i = 0; i < n; i++) {
+		d = syscall(SYS_openat, AT_FDCWD, DIR_PATH, O_RDONLY | O_DIRECTORY);
+		if (d < 0)
+			return fail_call("openat", d);
+		entries = 0;
+		while ((r = syscall(SYS_getdents64, d, buf, sizeof(buf))) > 0) {
+			if (i)
+				continue;
+			for (pos = 0; pos < r; entries++)
+				pos += *(unsigned short *)(buf + pos + 16); /* d_reclen */
+		}
+		if (r < 0)
+			return fail_call("getdents64", r);
+		if ((r = syscall(SYS_close, d)) != 0)
+			return fail_call("close", r);
+		if (!i && entries != DIR_ENTRIES + 2)
+			return fail("getdents64 listed %ld entries, not %d", entries, DIR_ENTRIES + 2);
+	}
+	return 0;
+}
+
+/* pipe_roundtrip: a child echoes every byte from `there` back on `back`. */
+static int there[2], back[2];
+static pid_t echo_pid;
+
+static int pipe_setup(void)
+{
+	char c;
+	long r;
+
+	if ((r = pipe(there)) || (r = pipe(back)))
+		return fail_call("pipe", r);
+	echo_pid = fork();
+	if (echo_pid < 0)
+		return fail_call("fork", echo_pid);
+	if (echo_pid == 0) {
+		close(there[1]);
+		close(back[0]);
+		while (read(there[0], &c, 1) == 1)
+			if (write(back[1], &c, 1) != 1)
+				_exit(1);
+		_exit(0);
+	}
+	close(there[0]);
+	close(back[1]);
+	return 0;
+}
+
+static int pipe_run(long n)
+{
+	char c = 'x';
+	long i, r;
+
+	for (i = 0; i < n; i++) {
+		if ((r = syscall(SYS_write, there[1], &c, 1)) != 1)
+			return fail_call("write", r);
+		if ((r = syscall(SYS_read, back[0], &c, 1)) != 1)
+			return fail_call("read", r);
+	}
+	return 0;
+}
+
+static int wait_ok(pid_t pid, const char *what)
+{
+	int status;
+	long r = syscall(SYS_wait4, pid, &status, 0, NULL);
+
+	if (r != pid)
+		return fail_call("wait4", r);
+	if (!WIFEXITED(status) || WEXITSTATUS(status))
+		return fail("%s: wait4 status %#x (%s %d)", what, status,
+			    WIFEXITED(status) ? "exit" : "signal",
+			    WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+	return 0;
+}
+
+static int pipe_teardown(void)
+{
+	close(there[1]);
+	close(back[0]);
+	return wait_ok(echo_pid, "pipe echo child");
+}
+
+static int fork_wait_run(long n)
+{
+	long i;
+	pid_t pid;
+
+	for (i = 0; i < n; i++) {
+		pid = fork();
+		if (pid < 0)
+			return fail_call("fork", pid);
+		if (pid == 0)
+			_exit(0);
+		if (wait_ok(pid, "child"))
+			return -1;
+	}
+	return 0;
+}
+
+static int fork_execve_wait_run(long n)
+{
+	char *argv[] = { (char *)self, "true", NULL };
+	char *envp[] = { NULL };
+	long i;
+	pid_t pid;
+
+	for (i = 0; i < n; i++) {
+		pid = fork();
+		if (pid < 0)
+			return fail_call("fork", pid);
+		if (pid == 0) {
+			execve(self, argv, envp);
+			_exit(127);
+		}
+		if (wait_ok(pid, "child (127: execve failed)"))
+			return -1;
+	}
+	return 0;
+}
+
+struct bench {
+	const char *name;
+	long n; /* operations per round */
+	int (*setup)(void);
+	int (*run)(long n);
+	int (*teardown)(void);
+};
+
+/* The order `cargo xtask bench` prints them in is its own; keep the names in step. */
+static const struct bench benches[] = {
+	{ "getpid", 100000, getpid_setup, getpid_run, NULL },
+	{ "openat_close", 10000, openat_close_setup, openat_close_run, NULL },
+	{ "read_4k", 10000, read_setup, read_run, NULL },
+	{ "write_4k", 10000, write_setup, write_run, NULL },
+	{ "fstat", 10000, fstat_setup, fstat_run, NULL },
+	{ "stat", 10000, openat_close_setup, stat_run, NULL },
+	{ "getdents64_100", 1000, getdents_setup, getdents_run, NULL },
+	{ "pipe_roundtrip", 3000, pipe_setup, pipe_run, pipe_teardown },
+	{ "fork_wait", 200, NULL, fork_wait_run, NULL },
+	{ "fork_execve_wait", 100, NULL, fork_execve_wait_run, NULL },
+};
 
 /* The best of ROUNDS: a round that a timer tick or deferred kernel work lands in is not
  * the cost of the call. */
 #define ROUNDS 3
+/* Guest seconds before SIGALRM ends a measurement that hangs (time warps while the guest is
+ * idle, so a blocked hang ends quickly; every measurement takes well under a second). */
+#define LIMIT_S 30
+
+static int measure(const struct bench *b, double *best)
+{
+	double t;
+	int round;
+
+	if (b->setup && b->setup())
+		return -1;
+	if (b->run(b->n / 100 ? b->n / 100 : 1)) /* warm up */
+		return -1;
+	*best = 1e18;
+	for (round = 0; round < ROUNDS; round++) {
+		t = now();
+		if (b->run(b->n))
+			return -1;
+		t = (now() - t) / b->n;
+		*best = t < *best ? t : *best;
+	}
+	return b->teardown ? b->teardown() : 0;
+}
 
 int main(int argc, char **argv)
 {
-	const char *label = argc > 1 ? argv[1] : "run";
-	double best_getpid = 1e18, best_open = 1e18, x;
-	int round;
+	const struct bench *b;
+	double best;
+	size_t i;
 
+	if (argc == 2 && !strcmp(argv[1], "true"))
+		return 0;
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	close(open("/tmp/bench-file", O_RDWR | O_CREAT, 0644));
-	getpid_once(1000); /* warm up */
-	for (round = 0; round < ROUNDS; round++) {
-		x = getpid_once(100000);
-		best_getpid = x < best_getpid ? x : best_getpid;
-		x = openat_close_once(10000);
-		best_open = x < best_open ? x : best_open;
+	if (argc == 2 && !strcmp(argv[1], "list")) {
+		for (i = 0; i < sizeof(benches) / sizeof(benches[0]); i++)
+			printf("%s\n", benches[i].name);
+		return 0;
 	}
-	printf("BENCH %s getpid %.1f\n", label, best_getpid);
-	printf("BENCH %s openat_close %.1f\n", label, best_open);
-	return 0;
+	if (argc != 3) {
+		fprintf(stderr, "usage: bench LABEL NAME | bench list | bench true\n");
+		return 2;
+	}
+	self = argv[0];
+	memset(block, 'b', sizeof(block));
+	for (i = 0; i < sizeof(benches) / sizeof(benches[0]); i++) {
+		b = &benches[i];
+		if (strcmp(b->name, argv[2]))
+			continue;
+		alarm(LIMIT_S);
+		if (measure(b, &best)) {
+			printf("BENCH-FAIL %s %s %s\n", argv[1], b->name, why);
+			return 1;
+		}
+		printf("BENCH %s %s %.1f\n", argv[1], b->name, best);
+		return 0;
+	}
+	printf("BENCH-FAIL %s %s no such measurement\n", argv[1], argv[2]);
+	return 1;
 }
