@@ -7,7 +7,7 @@
 //! - `load [--ko FILE]`: insmod on this machine and check /dev/rvisor.
 //! - `vm [--kernel SERIES] [-- CMD...]`: boot a guest with the module loaded; run CMD.
 //! - `test-ko [--kernel SERIES]`: the in-VM suite, on every supported kernel.
-//! - `bench [--kernel SERIES]`: instructions per syscall under qemu -icount.
+//! - `bench [--kernel SERIES]`: instructions per operation under qemu -icount.
 //! - `syscalls-doc [--check]`: write (or check) docs/SYSCALLS.md from the syscall tables.
 
 mod all;
@@ -33,7 +33,7 @@ const USAGE: &str = "usage: cargo xtask <command>
   vm [--kernel 6.1|6.12] [-- CMD...]
                                 boot a guest with rvisor loaded; run CMD (or a shell)
   test-ko [--kernel 6.1|6.12]   run the in-VM test suite (default: every supported kernel)
-  bench [--kernel 6.1|6.12]     instructions per syscall, native vs contained
+  bench [--kernel 6.1|6.12]     instructions per operation, native vs contained
   syscalls-doc [--check]        write (or check) docs/SYSCALLS.md from the syscall tables";
 
 fn main() -> ExitCode {
