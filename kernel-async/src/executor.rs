@@ -34,7 +34,7 @@ use core::{
 };
 use futures_util::task::noop_waker_ref;
 use kernel_hal_lkm::{platform, HalError, ParkResult, Parker, Platform};
-use spin::Mutex;
+use kernel_hal_lkm::sync::Mutex;
 
 /// Errors of the executor.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -10,7 +10,7 @@ use alloc::{boxed::Box, collections::BTreeMap, sync::Arc, vec, vec::Vec};
 use core::{alloc::Layout, ops::Range};
 
 use buddy_system_allocator::FrameAllocator;
-use spin::Mutex;
+use crate::sync::Mutex;
 
 use crate::surface::{
     check_page_aligned, pages_to_bytes, HalError, MmuFlags, PageTable, PhysAddr, PhysicalMemory,

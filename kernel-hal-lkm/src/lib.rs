@@ -33,6 +33,7 @@ extern crate std;
 
 pub mod file_backed;
 pub mod surface;
+pub mod sync;
 
 #[cfg(not(target_os = "none"))]
 pub mod host;

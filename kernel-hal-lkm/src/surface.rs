@@ -233,9 +233,15 @@ pub trait Platform: Sync {
 
     /// Fills `buf` from the system's cryptographically secure random source.
     fn fill_random(&self, buf: &mut [u8]);
+
+    /// Called by a lock waiter between attempts: gives the CPU to others if the caller may
+    /// sleep here (see [`crate::sync`]). Any context.
+    fn relax(&self) {
+        core::hint::spin_loop();
+    }
 }
 
-static PLATFORM: spin::Once<&'static dyn Platform> = spin::Once::new();
+pub(crate) static PLATFORM: spin::Once<&'static dyn Platform> = spin::Once::new();
 
 /// Installs the backend; done once, before anything asks for [`platform`].
 pub fn install_platform(backend: &'static dyn Platform) -> Result<(), HalError> {

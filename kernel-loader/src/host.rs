@@ -27,7 +27,7 @@ use linux_object::{LxError, LxResult};
 use rvisor_linux_syscall::host::{
     CloneFlags, CpuClock, ExecSpace, MmapProt, MmapRequest, NewTask, TaskHost,
 };
-use spin::Mutex;
+use kernel_hal_lkm::sync::Mutex;
 use zircon_object::vm::VmAddressRegion;
 
 use crate::container::Container;

@@ -1694,3 +1694,11 @@ long rvisor_vfs_mmap(struct rvisor_path *p, unsigned long addr, unsigned long le
 	fput(file);
 	return (long)ret;
 }
+
+void rvisor_relax(void)
+{
+	if (!in_atomic() && !irqs_disabled())
+		cond_resched();
+	else
+		cpu_relax();
+}

@@ -324,6 +324,8 @@ struct rvisor_ids {
 	__u32 uid, euid, suid, fsuid, gid, egid, sgid, fsgid;
 };
 void rvisor_current_ids(struct rvisor_ids *out);
+/* A lock waiter's pause: cond_resched() where sleeping is allowed, cpu_relax() elsewhere. */
+void rvisor_relax(void);
 
 /* ---- implemented in Rust ---- */
 int rvisor_rs_init(void);

@@ -155,3 +155,10 @@ pub fn elf_hwcap() -> u64 {
     // SAFETY: a plain call into the shim.
     unsafe { bindings::rvisor_elf_hwcap() }
 }
+
+/// Lets a lock waiter give the CPU away: reschedules if the caller may sleep and another task
+/// should run, else only relaxes the CPU. Any context.
+pub fn relax() {
+    // SAFETY: a plain call into the shim, valid in any context.
+    unsafe { bindings::rvisor_relax() }
+}

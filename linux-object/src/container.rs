@@ -31,7 +31,7 @@ use alloc::sync::Arc;
 use alloc::vec::Vec;
 use kernel_hal_lkm::PhysicalMemory;
 use kernel_hostfs::INode;
-use spin::Mutex;
+use kernel_hal_lkm::sync::Mutex;
 
 /// A process id inside a container.
 pub type Pid = u32;

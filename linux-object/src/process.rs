@@ -18,7 +18,7 @@ use alloc::vec::Vec;
 use core::future::poll_fn;
 use core::task::{Context, Poll, Waker};
 use kernel_hostfs::INode;
-use spin::{Mutex, MutexGuard};
+use kernel_hal_lkm::sync::{Mutex, MutexGuard};
 
 /// How a process ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -35,7 +35,7 @@ use core::{
 };
 use kernel_async::{sleep_until, Sleep};
 use kernel_hal_lkm::{HalError, VirtAddr};
-use spin::Mutex;
+use kernel_hal_lkm::sync::Mutex;
 
 /// Errors of futexes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -43,7 +43,7 @@ use core::{
     sync::atomic::{AtomicU64, Ordering},
     task::{Context, Poll, Waker},
 };
-use spin::Mutex;
+use kernel_hal_lkm::sync::Mutex;
 
 /// A kernel object's id, unique for the life of the kernel.
 pub type Koid = u64;

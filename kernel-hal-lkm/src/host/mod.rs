@@ -99,6 +99,10 @@ fn with_user_range(
 static MONOTONIC_ORIGIN: OnceLock<Instant> = OnceLock::new();
 
 impl Platform for HostPlatform {
+    fn relax(&self) {
+        std::thread::yield_now();
+    }
+
     fn fill_random(&self, buf: &mut [u8]) {
         let mut filled = 0;
         while filled < buf.len() {

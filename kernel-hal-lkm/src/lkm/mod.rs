@@ -45,6 +45,10 @@ impl Platform for KernelPlatform {
         linux_kernel_module::process::random_bytes(buf);
     }
 
+    fn relax(&self) {
+        linux_kernel_module::process::relax();
+    }
+
     fn monotonic_now(&self) -> Duration {
         hal::monotonic_now()
     }

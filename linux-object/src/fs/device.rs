@@ -9,7 +9,7 @@ use crate::error::{LxError, LxResult};
 use alloc::sync::Arc;
 use core::any::Any;
 use kernel_hostfs::Metadata;
-use spin::Mutex;
+use kernel_hal_lkm::sync::Mutex;
 
 /// Which memory device.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -6,7 +6,7 @@ use alloc::string::String;
 use alloc::sync::Arc;
 use core::any::Any;
 use kernel_hostfs::{DirEntry, FsError, INode, Metadata};
-use spin::Mutex;
+use kernel_hal_lkm::sync::Mutex;
 
 /// An inode opened by `open`: regular files, directories (for `getdents64`, `fchdir`), FIFOs
 /// and whatever else the filesystem serves.

@@ -10,7 +10,7 @@ use alloc::sync::Arc;
 use core::any::Any;
 use core::task::{Context, Poll};
 use kernel_hostfs::Metadata;
-use spin::Mutex;
+use kernel_hal_lkm::sync::Mutex;
 
 /// What rVisor needs from an inherited host file. Errors are the host's errnos.
 pub trait HostStdio: Send + Sync {

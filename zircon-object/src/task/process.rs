@@ -9,7 +9,7 @@ use crate::{
 use alloc::{sync::Arc, vec::Vec};
 use core::time::Duration;
 use kernel_hal_lkm::VirtAddr;
-use spin::Mutex;
+use kernel_hal_lkm::sync::Mutex;
 
 /// Whether a process runs or has exited, and with what code.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

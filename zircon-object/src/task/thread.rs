@@ -3,7 +3,7 @@
 use super::{Process, TaskError};
 use crate::object::{KObjectBase, KernelObject, Signal};
 use alloc::sync::Arc;
-use spin::Mutex;
+use kernel_hal_lkm::sync::Mutex;
 
 /// The life of a thread.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
