@@ -33,8 +33,8 @@ use core::{
     time::Duration,
 };
 use futures_util::task::noop_waker_ref;
-use kernel_hal_lkm::{platform, HalError, ParkResult, Parker, Platform};
 use kernel_hal_lkm::sync::Mutex;
+use kernel_hal_lkm::{platform, HalError, ParkResult, Parker, Platform};
 
 /// Errors of the executor.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -9,8 +9,8 @@
 use alloc::{boxed::Box, collections::BTreeMap, sync::Arc, vec, vec::Vec};
 use core::{alloc::Layout, ops::Range};
 
-use buddy_system_allocator::FrameAllocator;
 use crate::sync::Mutex;
+use buddy_system_allocator::FrameAllocator;
 
 use crate::surface::{
     check_page_aligned, pages_to_bytes, HalError, MmuFlags, PageTable, PhysAddr, PhysicalMemory,

@@ -6,11 +6,11 @@ use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
+use kernel_hostfs::{FileSystem, HostFs};
 use linux_kernel_module::gate::{FilterId, Gate};
 use linux_kernel_module::path::HostDir;
 use linux_kernel_module::sync::{Mutex, SpinLock};
 use linux_kernel_module::task::ModuleRef;
-use kernel_hostfs::{FileSystem, HostFs};
 use linux_kernel_module::{Error, Result};
 
 use crate::host::kernel_error;
@@ -21,7 +21,6 @@ pub const HOSTNAME_MAX: usize = 64;
 /// The most frames a container's physical memory holds (4 GiB): a sparse file, so only the
 /// frames programs use take memory.
 const PHYSICAL_FRAMES: usize = 1 << 20;
-
 
 /// A container's hostname, `uname`'s nodename inside it.
 #[derive(Clone, Copy)]
@@ -136,7 +135,9 @@ impl Container {
     pub fn reserve_host_pid(&self) -> Result {
         let needed = self.host_pids.lock().len() + 1;
         let mut grown: Vec<(u32, i32)> = Vec::new();
-        grown.try_reserve_exact(needed + 8).map_err(|_| Error::ENOMEM)?;
+        grown
+            .try_reserve_exact(needed + 8)
+            .map_err(|_| Error::ENOMEM)?;
         let mut pids = self.host_pids.lock();
         if pids.capacity() == pids.len() && grown.capacity() > pids.len() {
             grown.extend(pids.drain(..));
@@ -271,8 +272,7 @@ impl Registry {
         let mut inner = self.inner.lock();
         let id = inner.next_id;
         inner.next_id = id.checked_add(1).ok_or(Error::ENOSPC)?;
-        let linux =
-            linux_object::container::Container::new(u64::from(id), fs.root_inode(), memory);
+        let linux = linux_object::container::Container::new(u64::from(id), fs.root_inode(), memory);
         let name = core::str::from_utf8(hostname.as_bytes()).map_err(|_| Error::EINVAL)?;
         linux.set_hostname(name).map_err(kernel_error)?;
         let container = Arc::new(Container {

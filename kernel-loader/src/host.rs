@@ -12,6 +12,7 @@ use alloc::sync::Arc;
 use core::time::Duration;
 
 use kernel_async::UserThread;
+use kernel_hal_lkm::sync::Mutex;
 use kernel_hal_lkm::PhysicalMemory;
 use kernel_hostfs::{HostINode, KernelBackend};
 use linux_kernel_module::hal;
@@ -27,7 +28,6 @@ use linux_object::{LxError, LxResult};
 use rvisor_linux_syscall::host::{
     CloneFlags, CpuClock, ExecSpace, MmapProt, MmapRequest, NewTask, TaskHost,
 };
-use kernel_hal_lkm::sync::Mutex;
 use zircon_object::vm::VmAddressRegion;
 
 use crate::container::Container;
@@ -180,7 +180,13 @@ impl TaskHost for KernelTaskHost {
             .downcast_ref::<HostINode<KernelBackend>>()
             .ok_or(LxError::ENODEV)?;
         host.handle()
-            .map_into_current(request.addr, request.len, prot, request.flags.bits(), mapped.offset)
+            .map_into_current(
+                request.addr,
+                request.len,
+                prot,
+                request.flags.bits(),
+                mapped.offset,
+            )
             .map_err(lx_error)
     }
 

@@ -219,7 +219,10 @@ impl KernelModule for Rvisor {
             Some((Some(spawn), container, image)) => (spawn, container, image),
             Some((None, container, _)) => {
                 // Every clone of a member is rVisor's: this one went around it.
-                log::warn!("container {}: a task not started by rVisor: killed", container.id());
+                log::warn!(
+                    "container {}: a task not started by rVisor: killed",
+                    container.id()
+                );
                 child.kill();
                 return;
             }
@@ -258,7 +261,10 @@ impl KernelModule for Rvisor {
                 let _ = UserOutPtr::<i32>::new(addr).write(&(tid as i32));
             });
             if stored.is_err() {
-                log::warn!("container {}: CLONE_CHILD_SETTID not honoured", container.id());
+                log::warn!(
+                    "container {}: CLONE_CHILD_SETTID not honoured",
+                    container.id()
+                );
             }
         }
     }

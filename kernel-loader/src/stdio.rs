@@ -19,17 +19,17 @@ use crate::host::lx_error;
 /// groups or sessions (`TIOCGPGRP`, `TIOCSCTTY`…) are not among them: they would leak or change
 /// host state.
 const TERMINAL_REQUESTS: &[u32] = &[
-    0x5401, // TCGETS
-    0x5402, // TCSETS
-    0x5403, // TCSETSW
-    0x5404, // TCSETSF
-    0x5409, // TCSBRK
-    0x540A, // TCXONC
-    0x540B, // TCFLSH
-    0x5413, // TIOCGWINSZ
-    0x5414, // TIOCSWINSZ
-    0x541B, // FIONREAD
-    0x5425, // TCSBRKP
+    0x5401,      // TCGETS
+    0x5402,      // TCSETS
+    0x5403,      // TCSETSW
+    0x5404,      // TCSETSF
+    0x5409,      // TCSBRK
+    0x540A,      // TCXONC
+    0x540B,      // TCFLSH
+    0x5413,      // TIOCGWINSZ
+    0x5414,      // TIOCSWINSZ
+    0x541B,      // FIONREAD
+    0x5425,      // TCSBRKP
     0x802C_542A, // TCGETS2
     0x402C_542B, // TCSETS2
     0x402C_542C, // TCSETSW2
@@ -90,7 +90,8 @@ pub fn inherit(process: &LinuxProcess) -> LxResult {
         let Ok(file) = HostFile::from_current_fd(fd) else {
             continue;
         };
-        let stdio: Arc<dyn linux_object::fs::FileLike> = StdioFile::new(Arc::new(KernelStdio(file)));
+        let stdio: Arc<dyn linux_object::fs::FileLike> =
+            StdioFile::new(Arc::new(KernelStdio(file)));
         // Descriptors below `fd` are taken or absent on the host too: the lowest free one at
         // or above `fd` is `fd` itself.
         process.files().add_from(stdio, fd as usize, false)?;

@@ -29,7 +29,11 @@ impl HostFile {
     pub fn read(&self, buf: &mut [u8]) -> Result<usize> {
         // SAFETY: `buf` is writable for its length; the file is held.
         let ret = unsafe {
-            bindings::rvisor_host_file_read(self.0.as_ptr(), buf.as_mut_ptr().cast(), buf.len() as _)
+            bindings::rvisor_host_file_read(
+                self.0.as_ptr(),
+                buf.as_mut_ptr().cast(),
+                buf.len() as _,
+            )
         };
         Error::check(ret).map(|n| n as usize)
     }

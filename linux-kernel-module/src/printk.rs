@@ -58,7 +58,6 @@ pub fn print(level: log::Level, args: fmt::Arguments<'_>) {
     };
 }
 
-
 impl log::Log for Printk {
     fn enabled(&self, metadata: &log::Metadata<'_>) -> bool {
         metadata.level() <= log::max_level()

@@ -102,7 +102,11 @@ impl TaskRef<'_> {
     /// with `on_resume`, else as it exits (queued from its exit tracepoint, the work runs
     /// before its files and memory go). Callable in atomic context. On failure the work is
     /// handed back.
-    pub fn queue_work(&self, work: Box<Work>, on_resume: bool) -> core::result::Result<(), Box<Work>> {
+    pub fn queue_work(
+        &self,
+        work: Box<Work>,
+        on_resume: bool,
+    ) -> core::result::Result<(), Box<Work>> {
         let data = Box::into_raw(work);
         // SAFETY: the task is alive for this reference's lifetime; `data` stays valid until the
         // shim hands it to `rvisor_rs_run_work`, exactly once, or fails and never uses it.

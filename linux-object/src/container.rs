@@ -29,9 +29,9 @@ use alloc::collections::BTreeMap;
 use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
+use kernel_hal_lkm::sync::Mutex;
 use kernel_hal_lkm::PhysicalMemory;
 use kernel_hostfs::INode;
-use kernel_hal_lkm::sync::Mutex;
 
 /// A process id inside a container.
 pub type Pid = u32;

@@ -17,8 +17,8 @@ use alloc::sync::{Arc, Weak};
 use alloc::vec::Vec;
 use core::future::poll_fn;
 use core::task::{Context, Poll, Waker};
-use kernel_hostfs::INode;
 use kernel_hal_lkm::sync::{Mutex, MutexGuard};
+use kernel_hostfs::INode;
 
 /// How a process ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

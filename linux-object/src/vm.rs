@@ -46,8 +46,8 @@
 use crate::elf::{AddressSpace, Protection, DEFAULT_STACK_SIZE, PAGE_SIZE};
 use crate::error::{LxError, LxResult};
 use alloc::sync::Arc;
-use kernel_hal_lkm::{HalError, MmuFlags, PhysicalMemory};
 use kernel_hal_lkm::sync::Mutex;
+use kernel_hal_lkm::{HalError, MmuFlags, PhysicalMemory};
 use zircon_object::vm::{Placement, VmAddressRegion, VmError, VmObject};
 
 /// The gap kept free below the stack (Linux's default `stack_guard_gap`, 256 pages), so that

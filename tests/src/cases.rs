@@ -204,7 +204,10 @@ fn uname_hostname(o: &Outcome) -> Result<(), String> {
     match lines.as_slice() {
         // Inside, the kernel is rVisor's application kernel, whatever the host runs.
         [n, h, inside, outside]
-            if *n == "box42" && *h == "box42" && inside.ends_with("-rvisor") && inside != outside =>
+            if *n == "box42"
+                && *h == "box42"
+                && inside.ends_with("-rvisor")
+                && inside != outside =>
         {
             Ok(())
         }

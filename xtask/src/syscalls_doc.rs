@@ -236,7 +236,10 @@ fn render(root: &Path) -> Result<String, String> {
     // (by rVisor, or from the caller's record in the gate), and the module sends rVisor only
     // calls it serves.
     for (nr, name) in &served {
-        let route = routes.iter().find(|row| row.nr == *nr).map(|row| row.route.as_str());
+        let route = routes
+            .iter()
+            .find(|row| row.nr == *nr)
+            .map(|row| row.route.as_str());
         if !matches!(route, Some("Rvisor" | "Fast")) {
             return Err(format!(
                 "rvisor-linux-syscall serves {name} ({nr}), which {ROUTING_TABLE} routes as {route:?}: make it `Rvisor`"

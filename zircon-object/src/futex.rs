@@ -34,8 +34,8 @@ use core::{
     time::Duration,
 };
 use kernel_async::{sleep_until, Sleep};
-use kernel_hal_lkm::{HalError, VirtAddr};
 use kernel_hal_lkm::sync::Mutex;
+use kernel_hal_lkm::{HalError, VirtAddr};
 
 /// Errors of futexes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -209,7 +209,9 @@ mod tests {
         memory.write(paddr + PAGE_SIZE, b"second").unwrap();
         let vaddr = table.region().start;
         table.map(vaddr, paddr, 3, MmuFlags::READ).unwrap();
-        table.protect(vaddr + 2 * PAGE_SIZE, 1, MmuFlags::READ | MmuFlags::WRITE).unwrap();
+        table
+            .protect(vaddr + 2 * PAGE_SIZE, 1, MmuFlags::READ | MmuFlags::WRITE)
+            .unwrap();
         let mut byte = [0];
         assert_eq!(
             HostPlatform.copy_from_user(vaddr + PAGE_SIZE, &mut byte),
@@ -219,7 +221,9 @@ mod tests {
 
         table.activate().unwrap();
         assert_eq!(peek(vaddr + PAGE_SIZE), b's');
-        HostPlatform.copy_to_user(vaddr + 2 * PAGE_SIZE, b"w").unwrap();
+        HostPlatform
+            .copy_to_user(vaddr + 2 * PAGE_SIZE, b"w")
+            .unwrap();
         assert_eq!(
             HostPlatform.copy_to_user(vaddr, b"w"),
             Err(HalError::Fault),

@@ -169,7 +169,11 @@ fn serve_in_rvisor(caller: &Member, call: &Syscall<'_>) -> Served {
         };
         call.run(nr, args).await
     };
-    let value = match seat.user.spawn_user_top(future).and_then(|()| run_user_top(&seat.user)) {
+    let value = match seat
+        .user
+        .spawn_user_top(future)
+        .and_then(|()| run_user_top(&seat.user))
+    {
         Ok(value) => value,
         Err(ExecutorError::Interrupted) => Error::ERESTARTSYS.to_syscall_return(),
         Err(error) => {

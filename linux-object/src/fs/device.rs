@@ -8,8 +8,8 @@ use super::{FileLike, OpenFlags, SeekFrom};
 use crate::error::{LxError, LxResult};
 use alloc::sync::Arc;
 use core::any::Any;
-use kernel_hostfs::Metadata;
 use kernel_hal_lkm::sync::Mutex;
+use kernel_hostfs::Metadata;
 
 /// Which memory device.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

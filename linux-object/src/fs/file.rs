@@ -5,8 +5,8 @@ use crate::error::{LxError, LxResult};
 use alloc::string::String;
 use alloc::sync::Arc;
 use core::any::Any;
-use kernel_hostfs::{DirEntry, FsError, INode, Metadata};
 use kernel_hal_lkm::sync::Mutex;
+use kernel_hostfs::{DirEntry, FsError, INode, Metadata};
 
 /// An inode opened by `open`: regular files, directories (for `getdents64`, `fchdir`), FIFOs
 /// and whatever else the filesystem serves.

@@ -14,8 +14,8 @@ use alloc::vec::Vec;
 use core::any::Any;
 use core::sync::atomic::{AtomicU64, Ordering};
 use core::task::{Context, Poll, Waker};
-use kernel_hostfs::{FileType, Metadata, Timespec};
 use kernel_hal_lkm::sync::Mutex;
+use kernel_hostfs::{FileType, Metadata, Timespec};
 
 /// Bytes a pipe holds before writers wait: Linux's default pipe size (16 pages).
 pub const PIPE_CAPACITY: usize = 65536;

@@ -9,8 +9,8 @@ use crate::error::{LxError, LxResult};
 use alloc::sync::Arc;
 use core::any::Any;
 use core::task::{Context, Poll};
-use kernel_hostfs::Metadata;
 use kernel_hal_lkm::sync::Mutex;
+use kernel_hostfs::Metadata;
 
 /// What rVisor needs from an inherited host file. Errors are the host's errnos.
 pub trait HostStdio: Send + Sync {

@@ -2,9 +2,9 @@
 //! `do_sys_openat2` — flags checked first, then the path read, a descriptor reserved
 //! (`EMFILE`), the path walked, the object created or checked (`may_open`), truncated.
 
+use alloc::sync::Arc;
 use kernel_hostfs::{FileType, Metadata};
 use linux_object::credentials::Access;
-use alloc::sync::Arc;
 use linux_object::fs::{Device, File, FileLike, OpenFlags};
 use linux_object::{LxError, LxResult};
 
@@ -106,9 +106,7 @@ impl Syscall<'_> {
         let kept = OpenFlags::from_bits_retain(kept);
         let metadata = node.inode.metadata()?;
         let file: Arc<dyn FileLike> = match Device::open(&metadata, kept) {
-            Some(device) if flags & O_PATH == 0 && metadata.type_ == FileType::CharDevice => {
-                device
-            }
+            Some(device) if flags & O_PATH == 0 && metadata.type_ == FileType::CharDevice => device,
             _ => File::with_path(node.inode, kept, node.path),
         };
         let fd = self.process.files().add(file, flags & O_CLOEXEC != 0)?;

@@ -3,8 +3,8 @@
 use super::{Process, TaskError};
 use crate::object::{KObjectBase, KernelObject, Signal};
 use alloc::{sync::Arc, sync::Weak, vec::Vec};
-use kernel_hal_lkm::PhysicalMemory;
 use kernel_hal_lkm::sync::Mutex;
+use kernel_hal_lkm::PhysicalMemory;
 
 /// The return code of a process that was killed with its job.
 pub const KILLED_RETURN_CODE: i64 = -1024;

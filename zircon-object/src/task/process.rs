@@ -8,8 +8,8 @@ use crate::{
 };
 use alloc::{sync::Arc, vec::Vec};
 use core::time::Duration;
-use kernel_hal_lkm::VirtAddr;
 use kernel_hal_lkm::sync::Mutex;
+use kernel_hal_lkm::VirtAddr;
 
 /// Whether a process runs or has exited, and with what code.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -4,8 +4,8 @@ use super::{check_aligned, range_end, vmo::Reshape, VmError, VmObject};
 use crate::object::{KObjectBase, KernelObject};
 use alloc::{boxed::Box, collections::BTreeMap, sync::Arc, sync::Weak, vec::Vec};
 use core::ptr;
-use kernel_hal_lkm::{MmuFlags, PageTable, VirtAddr, PAGE_SIZE};
 use kernel_hal_lkm::sync::Mutex;
+use kernel_hal_lkm::{MmuFlags, PageTable, VirtAddr, PAGE_SIZE};
 
 /// The page table of an address space, shared by all regions and mappings in it.
 type SharedPageTable = Arc<Mutex<Box<dyn PageTable>>>;

@@ -3,8 +3,8 @@
 use super::{check_aligned, range_end, VmError, VmMapping};
 use crate::object::{KObjectBase, KernelObject};
 use alloc::{collections::BTreeMap, sync::Arc, sync::Weak, vec::Vec};
-use kernel_hal_lkm::{PhysAddr, PhysFrame, PhysicalMemory, PAGE_SIZE};
 use kernel_hal_lkm::sync::Mutex;
+use kernel_hal_lkm::{PhysAddr, PhysFrame, PhysicalMemory, PAGE_SIZE};
 
 /// Paged memory: a number of pages, each committed to a frame of the container's physical
 /// memory when first written or mapped, and reading as zero before.
