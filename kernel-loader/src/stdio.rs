@@ -5,10 +5,10 @@ use alloc::sync::Arc;
 use core::task::{Context, Poll};
 
 use kernel_hostfs::lkm::metadata_of;
-use kernel_hostfs::Metadata;
+use kernel_hostfs::{FileType, Metadata};
 use linux_kernel_module::host_file::HostFile;
 use linux_kernel_module::Error;
-use linux_object::fs::{HostStdio, OpenFlags, StdioFile};
+use linux_object::fs::{Device, FileLike, HostStdio, OpenFlags, StdioFile};
 use linux_object::process::LinuxProcess;
 use linux_object::{LxError, LxResult};
 
@@ -90,8 +90,20 @@ pub fn inherit(process: &LinuxProcess) -> LxResult {
         let Ok(file) = HostFile::from_current_fd(fd) else {
             continue;
         };
-        let stdio: Arc<dyn linux_object::fs::FileLike> =
-            StdioFile::new(Arc::new(KernelStdio(file)));
+        // A memory device (`< /dev/null`) is rVisor's own: the host's cannot be read from
+        // the kernel (`kernel_read` refuses files with a plain `read`).
+        let device = file
+            .stat()
+            .ok()
+            .and_then(|stat| metadata_of(&stat).ok())
+            .filter(|metadata| metadata.type_ == FileType::CharDevice)
+            .and_then(|metadata| {
+                Device::open(&metadata, OpenFlags::from_bits_truncate(file.flags()))
+            });
+        let stdio: Arc<dyn FileLike> = match device {
+            Some(device) => device,
+            None => StdioFile::new(Arc::new(KernelStdio(file))),
+        };
         // Descriptors below `fd` are taken or absent on the host too: the lowest free one at
         // or above `fd` is `fd` itself.
         process.files().add_from(stdio, fd as usize, false)?;
