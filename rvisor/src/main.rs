@@ -146,10 +146,13 @@ fn spawn_in(device: &Device, id: u32, argv: &[CString]) -> Result<u8, String> {
         let code = match device.add_self(id) {
             Ok(()) => {
                 // SAFETY: restoring default dispositions, then exec with a NULL-terminated argv
-                // of live C strings.
+                // of live C strings. SIGPIPE too: Rust's runtime ignores it in this process, and
+                // an ignored signal stays ignored across exec (`yes | head` would then print
+                // "Broken pipe" errors instead of ending quietly).
                 unsafe {
                     libc::signal(libc::SIGINT, libc::SIG_DFL);
                     libc::signal(libc::SIGQUIT, libc::SIG_DFL);
+                    libc::signal(libc::SIGPIPE, libc::SIG_DFL);
                     libc::execvp(ptrs[0], ptrs.as_ptr());
                 }
                 let err = std::io::Error::last_os_error();
