@@ -233,9 +233,12 @@ pub fn boot(
         .arg(&kernel.vmlinuz)
         .arg("-initrd")
         .arg(initrd)
+        // A soft lockup (a CPU spinning in the kernel for 20 s) panics the guest, which ends
+        // qemu at once: with one CPU nothing else, not even a case's `timeout`, could run again,
+        // and the boot would only end at its time limit.
         .args([
             "-append",
-            "console=ttyS0 panic=-1 quiet loglevel=4 oops=panic",
+            "console=ttyS0 panic=-1 quiet loglevel=4 oops=panic softlockup_panic=1",
         ])
         .stdin(Stdio::null())
         .stdout(Stdio::piped());
