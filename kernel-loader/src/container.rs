@@ -89,7 +89,7 @@ pub struct Container {
     linux: Arc<linux_object::container::Container>,
     /// The host pid of each of its processes still to be reaped by rVisor's `wait4`, by
     /// container pid.
-    host_pids: SpinLock<Vec<(u32, i32)>>,
+    host_pids: Mutex<Vec<(u32, i32)>>,
     /// rmmod is refused while a container exists: no hook may outlive its members.
     _module: ModuleRef,
 }
@@ -131,29 +131,19 @@ impl Container {
     }
 
     /// Makes room to record one more host pid, so that [`add_host_pid`](Self::add_host_pid)
-    /// cannot fail once the task exists.
+    /// does not fail once the task exists.
     pub fn reserve_host_pid(&self) -> Result {
-        let needed = self.host_pids.lock().len() + 1;
-        let mut grown: Vec<(u32, i32)> = Vec::new();
-        grown
-            .try_reserve_exact(needed + 8)
-            .map_err(|_| Error::ENOMEM)?;
-        let mut pids = self.host_pids.lock();
-        if pids.capacity() == pids.len() && grown.capacity() > pids.len() {
-            grown.extend(pids.drain(..));
-            core::mem::swap(&mut *pids, &mut grown);
-        }
-        drop(pids);
-        // Whichever vector is left over is freed outside the lock.
-        drop(grown);
-        Ok(())
+        self.host_pids
+            .lock()
+            .try_reserve(1)
+            .map_err(|_| Error::ENOMEM)
     }
 
     /// Records that container process `pid` runs as host process `host_pid`; room was made by
-    /// [`reserve_host_pid`](Self::reserve_host_pid).
+    /// [`reserve_host_pid`](Self::reserve_host_pid) (unless two forks raced for it).
     pub fn add_host_pid(&self, pid: u32, host_pid: i32) {
         let mut pids = self.host_pids.lock();
-        if pids.len() < pids.capacity() {
+        if pids.try_reserve(1).is_ok() {
             pids.push((pid, host_pid));
         } else {
             drop(pids);
@@ -285,7 +275,7 @@ impl Registry {
             dying: AtomicBool::new(false),
             gates: Mutex::new(Vec::new())?,
             linux,
-            host_pids: SpinLock::new(Vec::new()),
+            host_pids: Mutex::new(Vec::new())?,
             _module: module,
         });
         inner.containers.insert(id, container.clone());

@@ -324,18 +324,14 @@ fn register_child(
 /// dropped where sleeping is allowed.
 fn queue(task: TaskRef<'_>, on_resume: bool, work: impl FnOnce() + Send + 'static) -> Result {
     use linux_kernel_module::allocator::try_box_atomic_or_back;
-    let work: Work = try_box_atomic_or_back(work).map_err(|work| {
-        core::mem::forget(work);
+    /// What was not queued is leaked rather than dropped here.
+    fn leaked<T>(value: T) -> Error {
+        core::mem::forget(value);
         Error::ENOMEM
-    })?;
-    let work = try_box_atomic_or_back(work).map_err(|work| {
-        core::mem::forget(work);
-        Error::ENOMEM
-    })?;
-    task.queue_work(work, on_resume).map_err(|work| {
-        core::mem::forget(work);
-        Error::ENOMEM
-    })
+    }
+    let work: Work = try_box_atomic_or_back(work).map_err(leaked)?;
+    let work = try_box_atomic_or_back(work).map_err(leaked)?;
+    task.queue_work(work, on_resume).map_err(leaked)
 }
 
 /// Records in rVisor how a member task ended: `code` is its host exit code.

@@ -5,7 +5,7 @@ use alloc::sync::Arc;
 use core::task::{Context, Poll};
 
 use kernel_hostfs::lkm::metadata_of;
-use kernel_hostfs::{FileType, Metadata};
+use kernel_hostfs::Metadata;
 use linux_kernel_module::host_file::HostFile;
 use linux_kernel_module::Error;
 use linux_object::fs::{Device, FileLike, HostStdio, OpenFlags, StdioFile};
@@ -96,7 +96,6 @@ pub fn inherit(process: &LinuxProcess) -> LxResult {
             .stat()
             .ok()
             .and_then(|stat| metadata_of(&stat).ok())
-            .filter(|metadata| metadata.type_ == FileType::CharDevice)
             .and_then(|metadata| {
                 Device::open(&metadata, OpenFlags::from_bits_truncate(file.flags()))
             });

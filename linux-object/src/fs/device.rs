@@ -9,7 +9,7 @@ use crate::error::{LxError, LxResult};
 use alloc::sync::Arc;
 use core::any::Any;
 use kernel_hal_lkm::sync::Mutex;
-use kernel_hostfs::Metadata;
+use kernel_hostfs::{FileType, Metadata};
 
 /// Which memory device.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,8 +39,12 @@ impl Device {
         (minor & 0xff) | (major << 8) | ((minor & !0xff) << 12)
     }
 
-    /// Opens the device a node with `metadata` names, if rVisor serves it.
+    /// Opens the device a node with `metadata` names, if it is a character device rVisor
+    /// serves.
     pub fn open(metadata: &Metadata, flags: OpenFlags) -> Option<Arc<Self>> {
+        if metadata.type_ != FileType::CharDevice {
+            return None;
+        }
         let kind = match metadata.rdev {
             rdev if rdev == Self::dev_t(1, 3) => Kind::Null,
             rdev if rdev == Self::dev_t(1, 5) => Kind::Zero,
@@ -138,7 +142,7 @@ mod tests {
             size: 0,
             blk_size: 4096,
             blocks: 0,
-            type_: kernel_hostfs::FileType::CharDevice,
+            type_: FileType::CharDevice,
             mode: 0o666,
             nlinks: 1,
             uid: 0,
@@ -160,6 +164,11 @@ mod tests {
         assert!(!Device::is_served(&node(1, 1)), "/dev/mem");
         assert!(!Device::is_served(&node(8, 0)), "a disk");
         assert!(!Device::is_served(&node(5, 0)), "/dev/tty");
+        let block = Metadata {
+            type_: FileType::BlockDevice,
+            ..node(1, 3)
+        };
+        assert!(!Device::is_served(&block), "a block device numbered 1:3");
         assert_eq!(Device::dev_t(1, 3), 0x103);
         assert_eq!(Device::dev_t(259, 300), 0x11_032c);
     }

@@ -97,17 +97,17 @@ impl Syscall<'_> {
         } else {
             0
         };
-        let node = self.open_node(dirfd, &path, flags, mode)?;
+        let (node, metadata) = self.open_node(dirfd, &path, flags, mode)?;
         let kept = if flags & O_PATH != 0 {
             flags & !O_CLOEXEC
         } else {
             (flags & !OPEN_ONLY_FLAGS) | O_LARGEFILE
         };
         let kept = OpenFlags::from_bits_retain(kept);
-        let metadata = node.inode.metadata()?;
-        let file: Arc<dyn FileLike> = match Device::open(&metadata, kept) {
-            Some(device) if flags & O_PATH == 0 && metadata.type_ == FileType::CharDevice => device,
-            _ => File::with_path(node.inode, kept, node.path),
+        let device = metadata.and_then(|metadata| Device::open(&metadata, kept));
+        let file: Arc<dyn FileLike> = match device {
+            Some(device) => device,
+            None => File::with_path(node.inode, kept, node.path),
         };
         let fd = self.process.files().add(file, flags & O_CLOEXEC != 0)?;
         Ok(fd as usize)
@@ -136,8 +136,15 @@ impl Syscall<'_> {
         Ok(self.process.set_umask(mask) as usize)
     }
 
-    /// Finds (or creates) the object an open names and checks it may be opened so.
-    fn open_node(&self, dirfd: i32, path: &str, flags: u32, mode: u16) -> LxResult<Located> {
+    /// Finds (or creates) the object an open names and checks it may be opened so; returns
+    /// it with its metadata, except for `O_PATH`, which opens the object itself whatever it is.
+    fn open_node(
+        &self,
+        dirfd: i32,
+        path: &str,
+        flags: u32,
+        mode: u16,
+    ) -> LxResult<(Located, Option<Metadata>)> {
         let mut walker = self.walker();
         let follow = flags & O_NOFOLLOW == 0;
         if flags & O_PATH != 0 {
@@ -145,7 +152,7 @@ impl Syscall<'_> {
             if flags & O_DIRECTORY != 0 && node.inode.metadata()?.type_ != FileType::Dir {
                 return Err(LxError::ENOTDIR);
             }
-            return Ok(node);
+            return Ok((node, None));
         }
         if flags & O_TMPFILE_BIT != 0 {
             let dir = self.resolve_with(&mut walker, dirfd, path, true)?;
@@ -175,13 +182,13 @@ impl Syscall<'_> {
         }
         if created {
             // A new file is opened as asked whatever its mode, and is empty already.
-            return Ok(node);
+            return Ok((node, Some(metadata)));
         }
         may_open(&walker, &metadata, flags)?;
         if flags & O_TRUNC != 0 && metadata.type_ == FileType::File {
             node.inode.resize(0)?;
         }
-        Ok(node)
+        Ok((node, Some(metadata)))
     }
 
     /// The `O_CREAT` part of an open: finds the last component, following a final symbolic
