@@ -81,6 +81,12 @@ pub trait Backend: Send + Sync + 'static {
     /// `stat` of the object itself (a symbolic link is not followed).
     fn metadata(&self, handle: &Self::Handle) -> FsResult<Metadata>;
 
+    /// When the object was created (`statx`'s `stx_btime`), if the filesystem records it.
+    /// Backends that cannot tell keep the default, `None`.
+    fn birth_time(&self, _handle: &Self::Handle) -> FsResult<Option<Timespec>> {
+        Ok(None)
+    }
+
     /// The target text of a symbolic link.
     fn read_link(&self, link: &Self::Handle) -> FsResult<Vec<u8>>;
 

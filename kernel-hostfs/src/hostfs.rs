@@ -34,7 +34,7 @@ use spin::Mutex;
 
 use crate::backend::{Backend, NodeKind, TimeUpdate};
 use crate::error::{FsError, FsResult};
-use crate::metadata::{DirEntry, FileType, FsInfo, Metadata, PERMISSION_BITS};
+use crate::metadata::{DirEntry, FileType, FsInfo, Metadata, Timespec, PERMISSION_BITS};
 use crate::name::{check_path, Name};
 use crate::vfs::{FileSystem, INode, PathParent};
 use crate::walk;
@@ -260,6 +260,10 @@ impl<B: Backend> INode for HostINode<B> {
         self.mount.backend.metadata(&self.handle)
     }
 
+    fn birth_time(&self) -> FsResult<Option<Timespec>> {
+        self.mount.backend.birth_time(&self.handle)
+    }
+
     fn chmod(&self, mode: u16) -> FsResult<()> {
         if self.type_ == FileType::SymLink {
             return Err(FsError::NotSupported);
@@ -427,6 +431,10 @@ impl<B: Backend> INode for HostINode<B> {
         Arc::new(HostFs {
             mount: self.mount.clone(),
         })
+    }
+
+    fn fs_info(&self) -> FsResult<FsInfo> {
+        self.mount.backend.fs_info(&self.handle)
     }
 
     fn as_any_ref(&self) -> &dyn Any {

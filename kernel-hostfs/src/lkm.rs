@@ -148,6 +148,7 @@ impl Backend for KernelBackend {
             files: info.files,
             ffree: info.ffree,
             namemax: info.namelen,
+            flags: info.flags,
         })
     }
 

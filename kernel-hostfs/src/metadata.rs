@@ -173,6 +173,8 @@ pub struct FsInfo {
     pub ffree: u64,
     /// Longest file name (`f_namelen`).
     pub namemax: u64,
+    /// Mount flags (`f_flags`: `ST_VALID`, `ST_RDONLY`, `ST_NOSUID`, `ST_RELATIME`, …).
+    pub flags: u64,
 }
 
 #[cfg(test)]

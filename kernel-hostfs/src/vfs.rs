@@ -31,7 +31,7 @@ use core::any::Any;
 
 use crate::backend::TimeUpdate;
 use crate::error::{FsError, FsResult};
-use crate::metadata::{DirEntry, FileType, FsInfo, Metadata};
+use crate::metadata::{DirEntry, FileType, FsInfo, Metadata, Timespec};
 
 /// A filesystem: a tree of [`INode`]s under one root.
 pub trait FileSystem: Send + Sync {
@@ -71,6 +71,12 @@ pub trait INode: Any + Send + Sync {
 
     /// What `stat` reports about this object.
     fn metadata(&self) -> FsResult<Metadata>;
+
+    /// When this object was created (`statx`'s `stx_btime`), if the filesystem records it;
+    /// the default is `None`.
+    fn birth_time(&self) -> FsResult<Option<Timespec>> {
+        Ok(None)
+    }
 
     /// Sets the permission bits (`mode & 0o7777`). `EOPNOTSUPP` on a symbolic link, as
     /// `fchmodat(AT_SYMLINK_NOFOLLOW)`.
@@ -133,6 +139,12 @@ pub trait INode: Any + Send + Sync {
 
     /// The filesystem this object belongs to.
     fn fs(&self) -> Arc<dyn FileSystem>;
+
+    /// What `statfs` reports for the filesystem that holds this object, which may be one
+    /// mounted somewhere below the root of [`fs`](Self::fs). The default asks `fs`.
+    fn fs_info(&self) -> FsResult<FsInfo> {
+        self.fs().info()
+    }
 
     /// This object as `Any`, to recognise objects of the same filesystem.
     fn as_any_ref(&self) -> &dyn Any;

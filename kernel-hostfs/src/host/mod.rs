@@ -206,6 +206,9 @@ fn to_metadata(stat: &libc::stat) -> FsResult<Metadata> {
     })
 }
 
+/// `f_flags` bit: the other flags are valid.
+const ST_VALID: u64 = 0x20;
+
 fn to_libc_time(update: TimeUpdate) -> libc::timespec {
     match update {
         TimeUpdate::Keep => libc::timespec {
@@ -250,6 +253,12 @@ impl Backend for HostBackend {
 
     fn metadata(&self, handle: &HostHandle) -> FsResult<Metadata> {
         to_metadata(&sys::stat(handle.object.as_fd())?)
+    }
+
+    fn birth_time(&self, handle: &HostHandle) -> FsResult<Option<Timespec>> {
+        let info = sys::statx_btime(handle.object.as_fd())?;
+        Ok((info.stx_mask & libc::STATX_BTIME != 0)
+            .then(|| timespec(info.stx_btime.tv_sec, i64::from(info.stx_btime.tv_nsec))))
     }
 
     fn read_link(&self, link: &HostHandle) -> FsResult<Vec<u8>> {
@@ -305,6 +314,9 @@ impl Backend for HostBackend {
             files: info.f_files,
             ffree: info.f_ffree,
             namemax: field(info.f_namelen)?,
+            // glibc's `statvfs` reports the kernel's `f_flags` without `ST_VALID`, which
+            // every kernel since 2.6.36 sets.
+            flags: sys::statvfs(handle.object.as_fd())?.f_flag | ST_VALID,
         })
     }
 

@@ -155,12 +155,40 @@ pub(super) fn set_times(fd: BorrowedFd<'_>, times: &[libc::timespec; 2]) -> FsRe
     check(unsafe { libc::utimensat(fd.as_raw_fd(), SELF.as_ptr(), times.as_ptr(), flags) })
 }
 
+/// `statx` of the object `fd` refers to (never a link's target), asking for its birth time.
+pub(super) fn statx_btime(fd: BorrowedFd<'_>) -> FsResult<libc::statx> {
+    let mut info = MaybeUninit::<libc::statx>::uninit();
+    let flags = libc::AT_EMPTY_PATH | libc::AT_SYMLINK_NOFOLLOW;
+    // SAFETY: `SELF` is NUL-terminated; `info` is valid for writes of one `struct statx`.
+    let ret = unsafe {
+        libc::statx(
+            fd.as_raw_fd(),
+            SELF.as_ptr(),
+            flags,
+            libc::STATX_BTIME,
+            info.as_mut_ptr(),
+        )
+    };
+    check(ret)?;
+    // SAFETY: statx succeeded, so it initialised the whole struct.
+    Ok(unsafe { info.assume_init() })
+}
+
 /// `fstatfs(fd)`.
 pub(super) fn statfs(fd: BorrowedFd<'_>) -> FsResult<libc::statfs> {
     let mut info = MaybeUninit::<libc::statfs>::uninit();
     // SAFETY: `info` is valid for writes of one `struct statfs`.
     check(unsafe { libc::fstatfs(fd.as_raw_fd(), info.as_mut_ptr()) })?;
     // SAFETY: fstatfs succeeded, so it initialised the whole struct.
+    Ok(unsafe { info.assume_init() })
+}
+
+/// `fstatvfs(fd)`: for the mount flags, which libc's `struct statfs` does not name.
+pub(super) fn statvfs(fd: BorrowedFd<'_>) -> FsResult<libc::statvfs> {
+    let mut info = MaybeUninit::<libc::statvfs>::uninit();
+    // SAFETY: `info` is valid for writes of one `struct statvfs`.
+    check(unsafe { libc::fstatvfs(fd.as_raw_fd(), info.as_mut_ptr()) })?;
+    // SAFETY: fstatvfs succeeded, so it initialised the whole struct.
     Ok(unsafe { info.assume_init() })
 }
 

@@ -522,6 +522,24 @@ fn sync_and_fs_info() {
     assert_eq!(info.namemax, 255);
     assert!(info.bsize > 0 && info.blocks >= info.bfree && info.bfree >= info.bavail);
     assert_eq!(file.fs().info().unwrap().magic, info.magic);
+    assert_eq!(file.fs_info().unwrap().magic, info.magic);
+    // ST_VALID is always set in what statfs reports.
+    assert_ne!(info.flags & 0x20, 0);
+}
+
+#[test]
+fn birth_time_is_what_the_host_records() {
+    let m = Mounted::new("btime");
+    let file = m.root().create("f", FileType::File, 0o644).unwrap();
+    let born = file.birth_time().unwrap();
+    // The scratch directory's filesystem (tmpfs, ext4, …) records it; a later change of
+    // the file leaves it alone.
+    if let Some(born) = born {
+        let metadata = file.metadata().unwrap();
+        assert!(born <= metadata.ctime, "{born:?} {:?}", metadata.ctime);
+        file.write_at(0, b"later").unwrap();
+        assert_eq!(file.birth_time().unwrap(), Some(born));
+    }
 }
 
 #[test]
