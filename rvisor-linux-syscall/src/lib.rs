@@ -29,7 +29,7 @@ mod mm;
 mod process;
 mod system;
 
-pub use fs::{IoVec, Stat};
+pub use fs::{IoVec, Stat, StatFs, Statx};
 
 pub use host::TaskHost;
 pub use linux_object::{LxError, LxResult};

@@ -148,6 +148,8 @@ syscall_table! {
     89 readlink sync sys_readlink(a0, a1, a2);
     95 umask sync sys_umask(a0);
     110 getppid sync sys_getppid();
+    137 statfs sync sys_statfs(a0, a1);
+    138 fstatfs sync sys_fstatfs(a0, a1);
     162 sync sync sys_sync();
     186 gettid sync sys_gettid();
     217 getdents64 sync sys_getdents64(a0, a1, a2);
@@ -167,6 +169,7 @@ syscall_table! {
     293 pipe2 sync sys_pipe2(a0, a1);
     316 renameat2 sync sys_renameat2(a0, a1, a2, a3, a4);
     326 copy_file_range async sys_copy_file_range(a0, a1, a2, a3, a4, a5);
+    332 statx sync sys_statx(a0, a1, a2, a3, a4);
     439 faccessat2 sync sys_faccessat2(a0, a1, a2, a3);
 }
 

@@ -10,7 +10,7 @@ use alloc::sync::Arc;
 use core::any::Any;
 use core::task::{Context, Poll};
 use kernel_hal_lkm::sync::Mutex;
-use kernel_hostfs::Metadata;
+use kernel_hostfs::{FsInfo, Metadata};
 
 /// What rVisor needs from an inherited host file. Errors are the host's errnos.
 pub trait HostStdio: Send + Sync {
@@ -36,6 +36,13 @@ pub trait HostStdio: Send + Sync {
     /// terminals keep the default, `ENOTTY`.
     fn ioctl(&self, _cmd: u32, _arg: usize) -> LxResult<usize> {
         Err(LxError::ENOTTY)
+    }
+
+    /// What `fstatfs` on the host file reports (the kernel's `vfs_statfs` on its path). Hosts
+    /// that cannot tell keep the default, `ENOSYS` (what Linux gives for a filesystem without
+    /// `statfs`).
+    fn fs_info(&self) -> LxResult<FsInfo> {
+        Err(LxError::ENOSYS)
     }
 }
 
@@ -82,6 +89,11 @@ impl StdioFile {
     /// Forwards `ioctl(cmd, arg)` to the host file (see [`HostStdio::ioctl`]).
     pub fn ioctl(&self, cmd: u32, arg: usize) -> LxResult<usize> {
         self.host.ioctl(cmd, arg)
+    }
+
+    /// What `fstatfs` reports for the host file (see [`HostStdio::fs_info`]).
+    pub fn fs_info(&self) -> LxResult<FsInfo> {
+        self.host.fs_info()
     }
 }
 

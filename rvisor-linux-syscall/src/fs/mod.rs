@@ -19,6 +19,8 @@ mod pipe;
 mod rw;
 mod seek;
 mod stat;
+mod statfs;
+mod statx;
 mod sync;
 mod truncate;
 
@@ -28,6 +30,8 @@ mod testing;
 pub(crate) use path::AT_FDCWD;
 pub use rw::IoVec;
 pub use stat::Stat;
+pub use statfs::StatFs;
+pub use statx::Statx;
 
 use alloc::sync::Arc;
 use kernel_hostfs::FileType;

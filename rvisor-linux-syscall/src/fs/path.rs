@@ -33,6 +33,9 @@ pub(crate) const AT_SYMLINK_FOLLOW: u32 = 0x400;
 pub(crate) const AT_NO_AUTOMOUNT: u32 = 0x800;
 /// An empty path names `dirfd` itself.
 pub(crate) const AT_EMPTY_PATH: u32 = 0x1000;
+/// `AT_STATX_FORCE_SYNC | AT_STATX_DONT_SYNC`: the `statx` sync flags, which `newfstatat`
+/// accepts too (both at once is `EINVAL` for `statx`).
+pub(crate) const AT_STATX_SYNC_TYPE: u32 = 0x6000;
 
 /// A filesystem object and the absolute path inside the container it was reached by.
 #[derive(Clone)]

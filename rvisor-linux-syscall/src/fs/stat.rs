@@ -4,12 +4,11 @@
 use kernel_hostfs::{Metadata, PATH_MAX};
 use linux_object::LxError;
 
-use super::path::{Object, AT_EMPTY_PATH, AT_FDCWD, AT_NO_AUTOMOUNT, AT_SYMLINK_NOFOLLOW};
+use super::path::{
+    Object, AT_EMPTY_PATH, AT_FDCWD, AT_NO_AUTOMOUNT, AT_STATX_SYNC_TYPE, AT_SYMLINK_NOFOLLOW,
+};
 use crate::user::{UserInPtr, UserOutPtr, UserValue};
 use crate::{SysResult, Syscall};
-
-/// `AT_STATX_SYNC_TYPE`: the `statx` sync flags, which `newfstatat` accepts and ignores.
-const AT_STATX_SYNC_TYPE: u32 = 0x6000;
 
 /// The x86-64 `struct stat` (144 bytes), built from an object's [`Metadata`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -3,7 +3,7 @@
 //! A [`Side`] only provides memory and the call itself.
 
 use crate::model::{Arg, Capture, Data, Fd, Got, Iov, Off, Op, Out, Outcome, Seg, StatFields, P};
-use crate::model::{NEVER_OPEN, STAT_SIZE};
+use crate::model::{NEVER_OPEN, STATFS_STRUCT_SIZE, STATX_STRUCT_SIZE, STAT_SIZE};
 
 /// One side of the comparison: user memory and a way to make a raw call.
 pub trait Side {
@@ -105,6 +105,59 @@ fn decode_dirents(raw: &[u8]) -> Vec<(Vec<u8>, u8)> {
     entries
 }
 
+/// The old `linux_dirent` records (`getdents`): `d_ino`, `d_off`, `d_reclen`, the name and
+/// its NUL, and `d_type` in the record's last byte.
+fn decode_old_dirents(raw: &[u8]) -> Vec<(Vec<u8>, u8)> {
+    let mut entries = Vec::new();
+    let mut at = 0;
+    while at + 18 <= raw.len() {
+        let reclen = u16::from_le_bytes([raw[at + 16], raw[at + 17]]) as usize;
+        if reclen < 20 || at + reclen > raw.len() {
+            entries.push((b"<malformed record>".to_vec(), 0));
+            break;
+        }
+        let kind = raw[at + reclen - 1];
+        let name = &raw[at + 18..at + reclen - 1];
+        let name = &name[..name.iter().position(|&b| b == 0).unwrap_or(name.len())];
+        entries.push((name.to_vec(), kind));
+        at += reclen;
+    }
+    entries.sort();
+    entries
+}
+
+fn u32_at(raw: &[u8], at: usize) -> i64 {
+    u32::from_le_bytes(raw[at..at + 4].try_into().unwrap()).into()
+}
+
+fn i64_at(raw: &[u8], at: usize) -> i64 {
+    i64::from_le_bytes(raw[at..at + 8].try_into().unwrap())
+}
+
+/// The `struct statx` fields both sides must agree on: the basic and birth-time bits of
+/// `stx_mask`, the basic fields (size only for non-directories), the attributes, and the
+/// attributes of the VFS's own in `stx_attributes_mask`.
+fn decode_statx(raw: &[u8]) -> Vec<i64> {
+    let mode = u32_at(raw, 28) & 0xffff;
+    let is_dir = mode as u32 & libc::S_IFMT == libc::S_IFDIR;
+    vec![
+        u32_at(raw, 0) & 0xfff,
+        mode,
+        u32_at(raw, 16),
+        u32_at(raw, 20),
+        u32_at(raw, 24),
+        if is_dir { -1 } else { i64_at(raw, 40) },
+        i64_at(raw, 8),
+        i64_at(raw, 56) & 0x20_3000,
+    ]
+}
+
+/// The `struct statfs` fields that do not move while a case runs: type, block size, name
+/// length, fragment size, flags.
+fn decode_statfs(raw: &[u8]) -> Vec<i64> {
+    [0, 1, 8, 9, 10].iter().map(|&word| i64_at(raw, word * 8)).collect()
+}
+
 /// Runs `ops` in order on `side`.
 pub fn run_ops(side: &mut impl Side, ops: &[Op]) -> Vec<Outcome> {
     let mut handles = Handles::default();
@@ -170,6 +223,19 @@ pub fn run_ops(side: &mut impl Side, ops: &[Op]) -> Vec<Outcome> {
                 }
                 _ => Got::Nothing,
             },
+            (Ok(_), Capture::Statx(i)) => buf_at(i).map_or(Got::Nothing, |addr| {
+                Got::Ints(decode_statx(&side.get(addr, STATX_STRUCT_SIZE)))
+            }),
+            (Ok(_), Capture::StatFs(i)) => buf_at(i).map_or(Got::Nothing, |addr| {
+                Got::Ints(decode_statfs(&side.get(addr, STATFS_STRUCT_SIZE)))
+            }),
+            (Ok(_), Capture::Times(i)) => buf_at(i).map_or(Got::Nothing, |addr| {
+                let raw = side.get(addr, STAT_SIZE);
+                Got::Ints([72, 80, 88, 96].iter().map(|&at| i64_at(&raw, at)).collect())
+            }),
+            (Ok(n), Capture::OldDirents(i)) => buf_at(i).map_or(Got::Nothing, |addr| {
+                Got::Dirents(decode_old_dirents(&side.get(addr, n.max(0) as usize)))
+            }),
             (Ok(_), Capture::Offsets(i, j)) => {
                 let mut values = Vec::new();
                 for k in if i == j { vec![i] } else { vec![i, j] } {

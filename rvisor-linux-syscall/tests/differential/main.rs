@@ -168,6 +168,11 @@ fn stat() {
 }
 
 #[test]
+fn statx() {
+    check("statx", cases::statx::cases());
+}
+
+#[test]
 fn dirs() {
     check("dirs", cases::dirs::cases());
 }

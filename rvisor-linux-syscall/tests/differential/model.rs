@@ -139,6 +139,47 @@ pub enum Iov {
     Bad(i64),
 }
 
+/// The times argument of `utimensat`, `utimes`, `futimesat` and `utime`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Times {
+    /// The null pointer: both times to now.
+    Null,
+    /// An unmapped address.
+    Bad,
+    /// Access and modification time, each as (seconds, sub-second part): nanoseconds for
+    /// `utimensat` (`UTIME_NOW`, `UTIME_OMIT` included), microseconds for `utimes` and
+    /// `futimesat`; `utime` takes the seconds only.
+    Set([(i64, i64); 2]),
+}
+
+/// How a [`Times`] is laid out in memory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TimesLayout {
+    /// Two `struct timespec` / `struct timeval` (two longs each).
+    Pairs,
+    /// One `struct utimbuf` (two longs: the seconds).
+    Seconds,
+}
+
+impl Times {
+    fn arg(self, layout: TimesLayout) -> Arg {
+        match self {
+            Times::Null => Arg::Path(P::Null),
+            Times::Bad => Arg::In(Data::Bad(32)),
+            Times::Set(times) => {
+                let mut bytes = Vec::new();
+                for (sec, sub) in times {
+                    bytes.extend_from_slice(&sec.to_le_bytes());
+                    if layout == TimesLayout::Pairs {
+                        bytes.extend_from_slice(&sub.to_le_bytes());
+                    }
+                }
+                Arg::In(Data::B(bytes))
+            }
+        }
+    }
+}
+
 /// One call with its arguments.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[allow(missing_docs)]
@@ -371,6 +412,107 @@ pub enum Op {
         buf: Out,
         flags: i32,
     },
+    Statx {
+        dirfd: Fd,
+        path: P,
+        flags: i32,
+        mask: u32,
+        buf: Out,
+    },
+    Statfs {
+        path: P,
+        buf: Out,
+    },
+    Fstatfs {
+        fd: Fd,
+        buf: Out,
+    },
+    Chmod {
+        path: P,
+        mode: u32,
+    },
+    Fchmod {
+        fd: Fd,
+        mode: u32,
+    },
+    Fchmodat {
+        dirfd: Fd,
+        path: P,
+        mode: u32,
+    },
+    Fchmodat2 {
+        dirfd: Fd,
+        path: P,
+        mode: u32,
+        flags: i32,
+    },
+    Chown {
+        path: P,
+        uid: u32,
+        gid: u32,
+    },
+    Lchown {
+        path: P,
+        uid: u32,
+        gid: u32,
+    },
+    Fchown {
+        fd: Fd,
+        uid: u32,
+        gid: u32,
+    },
+    Fchownat {
+        dirfd: Fd,
+        path: P,
+        uid: u32,
+        gid: u32,
+        flags: i32,
+    },
+    Utimensat {
+        dirfd: Fd,
+        path: P,
+        times: Times,
+        flags: i32,
+    },
+    Utimes {
+        path: P,
+        times: Times,
+    },
+    Futimesat {
+        dirfd: Fd,
+        path: P,
+        times: Times,
+    },
+    Utime {
+        path: P,
+        times: Times,
+    },
+    /// `newfstatat` reading back the access and modification times.
+    StatTimes {
+        path: P,
+        flags: i32,
+    },
+    Getdents {
+        fd: Fd,
+        buf: Out,
+        count: usize,
+    },
+    Fallocate {
+        fd: Fd,
+        mode: i32,
+        offset: i64,
+        len: i64,
+    },
+    Fadvise64 {
+        fd: Fd,
+        offset: i64,
+        len: i64,
+        advice: i32,
+    },
+    Flock {
+        fd: Fd,
+        op: i32,
+    },
 }
 
 /// A raw argument, placed in user memory by the executor.
@@ -413,6 +555,14 @@ pub enum Capture {
     Iov(usize),
     /// The `loff_t` values at these arguments after the call.
     Offsets(usize, usize),
+    /// The `struct statx` at argument `i`: the fields both sides can agree on.
+    Statx(usize),
+    /// The `struct statfs` at argument `i`: type, sizes, name length, flags.
+    StatFs(usize),
+    /// The access and modification times of the `struct stat` at argument `i`.
+    Times(usize),
+    /// The old `linux_dirent` records in the first `ret` bytes of argument `i`.
+    OldDirents(usize),
 }
 
 /// An op as a raw call.
@@ -830,6 +980,188 @@ impl Op {
                 Capture::Pipe(0),
                 false,
             ),
+            Op::Statx {
+                dirfd,
+                path: pa,
+                flags,
+                mask,
+                buf,
+            } => (
+                "statx",
+                SYS_statx,
+                vec![
+                    fd(dirfd),
+                    path(pa),
+                    int(*flags),
+                    int(*mask),
+                    Arg::Out(*buf, STATX_STRUCT_SIZE),
+                ],
+                Capture::Statx(4),
+                false,
+            ),
+            Op::Statfs { path: pa, buf } => (
+                "statfs",
+                SYS_statfs,
+                vec![path(pa), Arg::Out(*buf, STATFS_STRUCT_SIZE)],
+                Capture::StatFs(1),
+                false,
+            ),
+            Op::Fstatfs { fd: f, buf } => (
+                "fstatfs",
+                SYS_fstatfs,
+                vec![fd(f), Arg::Out(*buf, STATFS_STRUCT_SIZE)],
+                Capture::StatFs(1),
+                false,
+            ),
+            Op::Chmod { path: pa, mode } => {
+                ("chmod", SYS_chmod, vec![path(pa), int(*mode)], none, false)
+            }
+            Op::Fchmod { fd: f, mode } => {
+                ("fchmod", SYS_fchmod, vec![fd(f), int(*mode)], none, false)
+            }
+            Op::Fchmodat {
+                dirfd,
+                path: pa,
+                mode,
+            } => (
+                "fchmodat",
+                SYS_fchmodat,
+                vec![fd(dirfd), path(pa), int(*mode)],
+                none,
+                false,
+            ),
+            Op::Fchmodat2 {
+                dirfd,
+                path: pa,
+                mode,
+                flags,
+            } => (
+                "fchmodat2",
+                452,
+                vec![fd(dirfd), path(pa), int(*mode), int(*flags)],
+                none,
+                false,
+            ),
+            Op::Chown { path: pa, uid, gid } => (
+                "chown",
+                SYS_chown,
+                vec![path(pa), int(*uid), int(*gid)],
+                none,
+                false,
+            ),
+            Op::Lchown { path: pa, uid, gid } => (
+                "lchown",
+                SYS_lchown,
+                vec![path(pa), int(*uid), int(*gid)],
+                none,
+                false,
+            ),
+            Op::Fchown { fd: f, uid, gid } => (
+                "fchown",
+                SYS_fchown,
+                vec![fd(f), int(*uid), int(*gid)],
+                none,
+                false,
+            ),
+            Op::Fchownat {
+                dirfd,
+                path: pa,
+                uid,
+                gid,
+                flags,
+            } => (
+                "fchownat",
+                SYS_fchownat,
+                vec![fd(dirfd), path(pa), int(*uid), int(*gid), int(*flags)],
+                none,
+                false,
+            ),
+            Op::Utimensat {
+                dirfd,
+                path: pa,
+                times,
+                flags,
+            } => (
+                "utimensat",
+                SYS_utimensat,
+                vec![
+                    fd(dirfd),
+                    path(pa),
+                    times.arg(TimesLayout::Pairs),
+                    int(*flags),
+                ],
+                none,
+                false,
+            ),
+            Op::Utimes { path: pa, times } => (
+                "utimes",
+                SYS_utimes,
+                vec![path(pa), times.arg(TimesLayout::Pairs)],
+                none,
+                false,
+            ),
+            Op::Futimesat {
+                dirfd,
+                path: pa,
+                times,
+            } => (
+                "futimesat",
+                SYS_futimesat,
+                vec![fd(dirfd), path(pa), times.arg(TimesLayout::Pairs)],
+                none,
+                false,
+            ),
+            Op::Utime { path: pa, times } => (
+                "utime",
+                SYS_utime,
+                vec![path(pa), times.arg(TimesLayout::Seconds)],
+                none,
+                false,
+            ),
+            Op::StatTimes { path: pa, flags } => (
+                "newfstatat",
+                SYS_newfstatat,
+                vec![
+                    Arg::Fd(Fd::Cwd),
+                    path(pa),
+                    Arg::Out(Out::Ok, STAT_SIZE),
+                    int(*flags),
+                ],
+                Capture::Times(2),
+                false,
+            ),
+            Op::Getdents { fd: f, buf, count } => (
+                "getdents",
+                SYS_getdents,
+                vec![fd(f), Arg::Out(*buf, *count), int(*count)],
+                Capture::OldDirents(1),
+                false,
+            ),
+            Op::Fallocate {
+                fd: f,
+                mode,
+                offset,
+                len,
+            } => (
+                "fallocate",
+                SYS_fallocate,
+                vec![fd(f), int(*mode), int(*offset), int(*len)],
+                none,
+                false,
+            ),
+            Op::Fadvise64 {
+                fd: f,
+                offset,
+                len,
+                advice,
+            } => (
+                "fadvise64",
+                SYS_fadvise64,
+                vec![fd(f), int(*offset), int(*len), int(*advice)],
+                none,
+                false,
+            ),
+            Op::Flock { fd: f, op } => ("flock", SYS_flock, vec![fd(f), int(*op)], none, false),
         }
     }
 
@@ -847,6 +1179,10 @@ impl Op {
 
 /// `sizeof(struct stat)` on x86-64.
 pub const STAT_SIZE: usize = 144;
+/// `sizeof(struct statx)`.
+pub const STATX_STRUCT_SIZE: usize = 256;
+/// `sizeof(struct statfs)` on x86-64.
+pub const STATFS_STRUCT_SIZE: usize = 120;
 
 /// The `stat` fields that must match.
 #[derive(Debug, Clone, PartialEq, Eq)]

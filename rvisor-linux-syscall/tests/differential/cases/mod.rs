@@ -9,6 +9,7 @@ pub mod files;
 pub mod io;
 pub mod names;
 pub mod stat;
+pub mod statx;
 pub mod transfer;
 
 pub use crate::model::*;
@@ -25,6 +26,7 @@ pub fn all() -> Vec<Case> {
         files::cases(),
         io::cases(),
         stat::cases(),
+        statx::cases(),
         dirs::cases(),
         names::cases(),
         fds::cases(),
