@@ -146,8 +146,14 @@ syscall_table! {
     87 unlink sync sys_unlink(a0);
     88 symlink sync sys_symlink(a0, a1);
     89 readlink sync sys_readlink(a0, a1, a2);
+    90 chmod sync sys_chmod(a0, a1);
+    91 fchmod sync sys_fchmod(a0, a1);
+    92 chown sync sys_chown(a0, a1, a2);
+    93 fchown sync sys_fchown(a0, a1, a2);
+    94 lchown sync sys_lchown(a0, a1, a2);
     95 umask sync sys_umask(a0);
     110 getppid sync sys_getppid();
+    132 utime sync sys_utime(a0, a1);
     137 statfs sync sys_statfs(a0, a1);
     138 fstatfs sync sys_fstatfs(a0, a1);
     162 sync sync sys_sync();
@@ -156,21 +162,27 @@ syscall_table! {
     218 set_tid_address sync sys_set_tid_address(a0);
     228 clock_gettime sync sys_clock_gettime(a0, a1);
     231 exit_group sync sys_exit_group(a0);
+    235 utimes sync sys_utimes(a0, a1);
     257 openat sync sys_openat(a0, a1, a2, a3);
     258 mkdirat sync sys_mkdirat(a0, a1, a2);
+    260 fchownat sync sys_fchownat(a0, a1, a2, a3, a4);
+    261 futimesat sync sys_futimesat(a0, a1, a2);
     262 newfstatat sync sys_newfstatat(a0, a1, a2, a3);
     263 unlinkat sync sys_unlinkat(a0, a1, a2);
     264 renameat sync sys_renameat(a0, a1, a2, a3);
     265 linkat sync sys_linkat(a0, a1, a2, a3, a4);
     266 symlinkat sync sys_symlinkat(a0, a1, a2);
     267 readlinkat sync sys_readlinkat(a0, a1, a2, a3);
+    268 fchmodat sync sys_fchmodat(a0, a1, a2);
     269 faccessat sync sys_faccessat(a0, a1, a2);
+    280 utimensat sync sys_utimensat(a0, a1, a2, a3);
     292 dup3 sync sys_dup3(a0, a1, a2);
     293 pipe2 sync sys_pipe2(a0, a1);
     316 renameat2 sync sys_renameat2(a0, a1, a2, a3, a4);
     326 copy_file_range async sys_copy_file_range(a0, a1, a2, a3, a4, a5);
     332 statx sync sys_statx(a0, a1, a2, a3, a4);
     439 faccessat2 sync sys_faccessat2(a0, a1, a2, a3);
+    452 fchmodat2 sync sys_fchmodat2(a0, a1, a2, a3);
 }
 
 #[cfg(test)]

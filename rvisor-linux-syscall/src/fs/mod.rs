@@ -8,6 +8,8 @@
 //! permission at open, write and search permission on a directory whose entries change.
 
 mod access;
+mod chmod;
+mod chown;
 mod copy;
 mod dir;
 mod fcntl;
@@ -18,11 +20,13 @@ mod path;
 mod pipe;
 mod rw;
 mod seek;
+mod setattr;
 mod stat;
 mod statfs;
 mod statx;
 mod sync;
 mod truncate;
+mod utimes;
 
 #[cfg(test)]
 mod testing;

@@ -173,6 +173,11 @@ fn statx() {
 }
 
 #[test]
+fn attrs() {
+    check("attrs", cases::attrs::cases());
+}
+
+#[test]
 fn dirs() {
     check("dirs", cases::dirs::cases());
 }

@@ -1315,6 +1315,9 @@ pub enum Fixture {
     Hardlink(&'static str, &'static str),
     /// Owner and group of an existing fixture (not following links).
     Owner(&'static str, u32, u32),
+    /// Permission bits of an existing fixture, set after its owner (whose change clears the
+    /// set-user-ID bit).
+    Mode(&'static str, u32),
 }
 
 /// Who runs the sequence.

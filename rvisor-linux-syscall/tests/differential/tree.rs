@@ -78,6 +78,10 @@ pub fn build(root: &Path, fixture: &[Fixture]) {
             Fixture::Owner(path, uid, gid) => {
                 std::os::unix::fs::lchown(inside(root, path), Some(*uid), Some(*gid)).unwrap();
             }
+            Fixture::Mode(path, mode) => {
+                let path = inside(root, path);
+                fs::set_permissions(&path, fs::Permissions::from_mode(*mode)).unwrap();
+            }
         }
     }
 }

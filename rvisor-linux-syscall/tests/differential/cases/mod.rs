@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod attrs;
 pub mod dirs;
 pub mod fds;
 pub mod files;
@@ -27,6 +28,7 @@ pub fn all() -> Vec<Case> {
         io::cases(),
         stat::cases(),
         statx::cases(),
+        attrs::cases(),
         dirs::cases(),
         names::cases(),
         fds::cases(),
