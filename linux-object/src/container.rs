@@ -24,7 +24,7 @@
 
 use crate::error::{LxError, LxResult};
 use crate::fd_table::FdTable;
-use crate::process::{LinuxProcess, WorkingDir};
+use crate::process::{GroupIds, LinuxProcess, WorkingDir};
 use alloc::collections::BTreeMap;
 use alloc::string::String;
 use alloc::sync::Arc;
@@ -48,10 +48,74 @@ pub const HOST_NAME_MAX: usize = 64;
 /// A new container's host name, until one is set.
 pub const DEFAULT_HOSTNAME: &str = "localhost";
 
+/// A process group: how many processes (zombies included) are in it, and its session.
+struct ProcessGroup {
+    members: usize,
+    sid: Pid,
+}
+
 struct PidTable {
+    /// Processes by pid, and by the tid of each of their other threads.
     processes: BTreeMap<Pid, Arc<LinuxProcess>>,
+    /// The process groups in use, by id.
+    groups: BTreeMap<Pid, ProcessGroup>,
+    /// The sessions in use: how many processes are in each.
+    sessions: BTreeMap<Pid, usize>,
     /// The pid the next search starts from.
     next: Pid,
+}
+
+impl PidTable {
+    /// Every process, zombies included, once each.
+    fn members(&self) -> impl Iterator<Item = &Arc<LinuxProcess>> {
+        self.processes
+            .iter()
+            .filter(|(id, process)| **id == process.pid())
+            .map(|(_, process)| process)
+    }
+
+    /// Whether `id` is taken: by a process or thread, or as the id of a process group or
+    /// a session (Linux keeps a `struct pid` alive while anything refers to it).
+    fn in_use(&self, id: Pid) -> bool {
+        self.processes.contains_key(&id)
+            || self.groups.contains_key(&id)
+            || self.sessions.contains_key(&id)
+    }
+
+    /// Counts a process into the group and session `ids`.
+    fn join(&mut self, ids: GroupIds) {
+        self.groups
+            .entry(ids.pgid)
+            .or_insert(ProcessGroup {
+                members: 0,
+                sid: ids.sid,
+            })
+            .members += 1;
+        *self.sessions.entry(ids.sid).or_insert(0) += 1;
+    }
+
+    /// Counts a process out of the group and session `ids`; an empty one is gone.
+    fn leave(&mut self, ids: GroupIds) {
+        if let Some(group) = self.groups.get_mut(&ids.pgid) {
+            group.members = group.members.saturating_sub(1);
+            if group.members == 0 {
+                self.groups.remove(&ids.pgid);
+            }
+        }
+        if let Some(members) = self.sessions.get_mut(&ids.sid) {
+            *members = members.saturating_sub(1);
+            if *members == 0 {
+                self.sessions.remove(&ids.sid);
+            }
+        }
+    }
+
+    /// Moves `process` (a member) to the group and session `ids`.
+    fn move_to(&mut self, process: &LinuxProcess, ids: GroupIds) {
+        self.leave(process.group_ids());
+        process.set_group_ids(ids);
+        self.join(ids);
+    }
 }
 
 /// A container.
@@ -74,6 +138,8 @@ impl Container {
             memory,
             pids: Mutex::new(PidTable {
                 processes: BTreeMap::new(),
+                groups: BTreeMap::new(),
+                sessions: BTreeMap::new(),
                 next: INIT_PID,
             }),
             hostname: Mutex::new(String::from(DEFAULT_HOSTNAME)),
@@ -127,6 +193,7 @@ impl Container {
         };
         let init = LinuxProcess::new(INIT_PID, self, None, cwd, exec_path, FdTable::new());
         table.processes.insert(INIT_PID, init.clone());
+        table.join(init.group_ids());
         table.next = INIT_PID + 1;
         Ok(init)
     }
@@ -157,7 +224,7 @@ impl Container {
         }
         let start = table.next;
         let mut pid = start;
-        while table.processes.contains_key(&pid) {
+        while table.in_use(pid) {
             pid = if pid + 1 >= PID_MAX {
                 INIT_PID + 1
             } else {
@@ -169,6 +236,9 @@ impl Container {
         }
         let process = make(pid, self);
         table.processes.insert(pid, process.clone());
+        if process.pid() == pid {
+            table.join(process.group_ids());
+        }
         table.next = if pid + 1 >= PID_MAX {
             INIT_PID + 1
         } else {
@@ -179,7 +249,12 @@ impl Container {
 
     /// Frees a reaped process's pid.
     pub(crate) fn release(&self, pid: Pid) {
-        self.pids.lock().processes.remove(&pid);
+        let mut table = self.pids.lock();
+        if let Some(process) = table.processes.remove(&pid) {
+            if process.pid() == pid {
+                table.leave(process.group_ids());
+            }
+        }
     }
 
     /// Hands the children of exiting process `from` to pid 1; if pid 1 itself is exiting
@@ -203,6 +278,86 @@ impl Container {
     pub fn pids(&self) -> Vec<Pid> {
         self.pids.lock().processes.keys().copied().collect()
     }
+
+    /// Every process, zombies included, in pid order.
+    pub fn processes(&self) -> Vec<Arc<LinuxProcess>> {
+        self.pids.lock().members().cloned().collect()
+    }
+
+    /// `setpgid(pid, pgid)` by `caller`, once the syscall layer has turned 0s into the
+    /// caller's pid and `pid` and refused a negative `pgid`. As Linux:
+    ///
+    /// - `ESRCH`: `pid` names no process, or one that is neither the caller nor a child of
+    ///   it;
+    /// - `EINVAL`: `pid` is the id of a thread other than its process's first;
+    /// - `EPERM`: the child is in another session; the process leads a session; `pgid` is
+    ///   not its own pid and no process of the caller's session is in group `pgid`;
+    /// - `EACCES`: the child has called `execve`.
+    pub fn set_process_group(&self, caller: &LinuxProcess, pid: Pid, pgid: Pid) -> LxResult {
+        let mut table = self.pids.lock();
+        let target = table.processes.get(&pid).ok_or(LxError::ESRCH)?.clone();
+        if target.pid() != pid {
+            return Err(LxError::EINVAL);
+        }
+        let caller_ids = caller.group_ids();
+        let target_ids = target.group_ids();
+        if target.pid() != caller.pid() {
+            if target.ppid() != caller.pid() {
+                return Err(LxError::ESRCH);
+            }
+            if target_ids.sid != caller_ids.sid {
+                return Err(LxError::EPERM);
+            }
+            if target.has_execed() {
+                return Err(LxError::EACCES);
+            }
+        }
+        if target_ids.sid == target.pid() {
+            return Err(LxError::EPERM);
+        }
+        if pgid != pid {
+            // Every member of a group is in its session: one record says for all.
+            let joinable = table
+                .groups
+                .get(&pgid)
+                .is_some_and(|group| group.sid == caller_ids.sid);
+            if !joinable {
+                return Err(LxError::EPERM);
+            }
+        }
+        let ids = GroupIds {
+            pgid,
+            sid: target_ids.sid,
+        };
+        table.move_to(&target, ids);
+        Ok(())
+    }
+
+    /// `setsid()` by `caller`: it leads a new session and a new group, both its pid, which
+    /// is returned. `EPERM` if it leads a session already or its pid names a process group
+    /// (its own included), as Linux.
+    pub fn new_session(&self, caller: &LinuxProcess) -> LxResult<Pid> {
+        let mut table = self.pids.lock();
+        let pid = caller.pid();
+        if caller.sid() == pid || table.groups.contains_key(&pid) {
+            return Err(LxError::EPERM);
+        }
+        table.move_to(caller, GroupIds { pgid: pid, sid: pid });
+        Ok(pid)
+    }
+
+    /// The processes of group `pgid`, zombies included (empty if there is no such group).
+    pub fn group_members(&self, pgid: Pid) -> Vec<Arc<LinuxProcess>> {
+        let table = self.pids.lock();
+        if !table.groups.contains_key(&pgid) {
+            return Vec::new();
+        }
+        table
+            .members()
+            .filter(|member| member.pgid() == pgid)
+            .cloned()
+            .collect()
+    }
 }
 
 #[cfg(test)]
@@ -224,6 +379,115 @@ mod tests {
             .new_physical_memory(4)
             .unwrap();
         Container::new(1, HostFs::new(&dir).unwrap().root_inode(), memory)
+    }
+
+    #[test]
+    fn groups_and_sessions_start_at_pid_1_and_are_inherited() {
+        let container = new_container();
+        let init = container.spawn_init("/init".into()).unwrap();
+        assert_eq!(init.group_ids(), GroupIds { pgid: 1, sid: 1 });
+        let child = init.fork().unwrap();
+        assert_eq!((child.pgid(), child.sid()), (1, 1));
+        container.set_process_group(&init, 2, 2).unwrap();
+        assert_eq!((child.pgid(), child.sid()), (2, 1));
+        let grandchild = child.fork().unwrap();
+        assert_eq!((grandchild.pgid(), grandchild.sid()), (2, 1));
+        // CLONE_PARENT: the sibling's ids are its creator's, not its parent's.
+        let sibling = grandchild.fork_sibling().unwrap();
+        assert_eq!((sibling.ppid(), sibling.pgid()), (2, 2));
+    }
+
+    #[test]
+    fn setpgid_follows_linux_rules() {
+        let container = new_container();
+        let init = container.spawn_init("/init".into()).unwrap();
+        let child = init.fork().unwrap(); // 2
+        let grandchild = child.fork().unwrap(); // 3
+        assert_eq!(
+            container.set_process_group(&init, 1, 1),
+            Err(LxError::EPERM),
+            "a session leader"
+        );
+        assert_eq!(
+            container.set_process_group(&init, 3, 3),
+            Err(LxError::ESRCH),
+            "not a child"
+        );
+        assert_eq!(
+            container.set_process_group(&init, 99, 99),
+            Err(LxError::ESRCH)
+        );
+        assert_eq!(
+            container.set_process_group(&init, 2, 7),
+            Err(LxError::EPERM),
+            "no group 7"
+        );
+        let thread = child.new_thread().unwrap();
+        assert_eq!(
+            container.set_process_group(&init, thread, thread),
+            Err(LxError::EINVAL)
+        );
+        // The child makes its own group; its child joins it, then the parent moves it back.
+        container.set_process_group(&child, 2, 2).unwrap();
+        container.set_process_group(&child, 3, 2).unwrap();
+        assert_eq!(grandchild.pgid(), 2);
+        container.set_process_group(&grandchild, 3, 3).unwrap();
+        assert_eq!(grandchild.pgid(), 3);
+        container.set_process_group(&init, 2, 1).unwrap();
+        assert_eq!(child.pgid(), 1);
+        // After execve, the parent may no longer move it.
+        child.did_exec("/bin/sh".into());
+        assert_eq!(
+            container.set_process_group(&init, 2, 2),
+            Err(LxError::EACCES)
+        );
+        // The child itself still may.
+        container.set_process_group(&child, 2, 2).unwrap();
+    }
+
+    #[test]
+    fn setsid_makes_a_leader_once_and_isolates_it() {
+        let container = new_container();
+        let init = container.spawn_init("/init".into()).unwrap();
+        assert_eq!(container.new_session(&init), Err(LxError::EPERM));
+        let child = init.fork().unwrap();
+        assert_eq!(container.new_session(&child), Ok(2));
+        assert_eq!(child.group_ids(), GroupIds { pgid: 2, sid: 2 });
+        assert_eq!(container.new_session(&child), Err(LxError::EPERM));
+        // Another session: the parent cannot move it, nor join its group.
+        assert_eq!(
+            container.set_process_group(&init, 2, 2),
+            Err(LxError::EPERM)
+        );
+        let other = init.fork().unwrap();
+        assert_eq!(
+            container.set_process_group(&init, other.pid(), 2),
+            Err(LxError::EPERM)
+        );
+        // A group leader cannot start a session.
+        container
+            .set_process_group(&init, other.pid(), other.pid())
+            .unwrap();
+        assert_eq!(container.new_session(&other), Err(LxError::EPERM));
+    }
+
+    #[test]
+    fn a_pid_naming_a_group_is_not_handed_out_again() {
+        let container = new_container();
+        let init = container.spawn_init("/init".into()).unwrap();
+        let leader = init.fork().unwrap(); // 2
+        container.set_process_group(&leader, 2, 2).unwrap();
+        let member = leader.fork().unwrap(); // 3, in group 2
+        leader.exit(ExitStatus::Exited(0));
+        assert_eq!(
+            block_on(init.wait_child(WaitTarget::Pid(2), false)),
+            Ok(Some((2, ExitStatus::Exited(0))))
+        );
+        assert_eq!(member.pgid(), 2);
+        container.pids.lock().next = PID_MAX - 1;
+        assert_eq!(init.fork().unwrap().pid(), PID_MAX - 1);
+        assert_eq!(init.fork().unwrap().pid(), 4, "2 names a group, 3 is taken");
+        assert_eq!(container.processes().len(), 4);
     }
 
     #[test]

@@ -1,7 +1,15 @@
 //! [`LinuxProcess`]: what Linux keeps per process beyond its address space — pid and parent,
-//! root and working directory, the executable's path, the fd table, children, the exit
-//! status a zombie keeps until its parent reaps it with `wait4`, its threads' ids, the
-//! program break, and the [`Completion`]s `vfork` parents wait on.
+//! process group and session, root and working directory, the executable's path, the fd
+//! table, children, the exit status a zombie keeps until its parent reaps it with `wait4`,
+//! its threads' ids, the program break, and the [`Completion`]s `vfork` parents wait on.
+//!
+//! Process groups and sessions are ids, as Linux keeps them: the container's first process
+//! leads session 1 and group 1, a child starts in its creator's group and session, and
+//! `setpgid`/`setsid` ([`Container::set_process_group`], [`Container::new_session`]) move a
+//! process under the container's pid-table lock, so every check and change is atomic with
+//! respect to the others and to pid allocation (a pid that names a group or a session is
+//! not handed out again, as on Linux). Job control itself (stopped jobs, `SIGHUP` to
+//! orphaned groups, controlling terminals) is not modelled.
 //!
 //! Threads share their process's `LinuxProcess` (fd table, cwd, children): a thread is only a
 //! tid here, taken from the container's pid table like a pid, and the first thread's tid is
@@ -16,6 +24,7 @@ use alloc::string::String;
 use alloc::sync::{Arc, Weak};
 use alloc::vec::Vec;
 use core::future::poll_fn;
+use core::sync::atomic::{AtomicBool, Ordering};
 use core::task::{Context, Poll, Waker};
 use kernel_hal_lkm::sync::{Mutex, MutexGuard};
 use kernel_hostfs::INode;
@@ -39,13 +48,48 @@ impl ExitStatus {
     }
 }
 
-/// Which children `wait4` waits for.
+/// Which children `wait4` and `waitid` wait for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WaitTarget {
-    /// Any child (`pid == -1`; process groups are not modelled, so `0` and `< -1` too).
+    /// Any child (`wait4(-1)`, `waitid(P_ALL)`).
     Any,
     /// The child with this pid.
     Pid(Pid),
+    /// The children in this process group (`wait4(0)` or `wait4(-pgid)`, `waitid(P_PGID)`);
+    /// a child's group is looked at when the wait looks, as on Linux.
+    Group(Pid),
+}
+
+/// How `waitid` waits (`wait4`'s waits reap exited children).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WaitOptions {
+    /// Report exited children (`WEXITED`). Without it only stopped or continued children
+    /// would be reported, and job control is not modelled: nothing ever is.
+    pub exited: bool,
+    /// Return `None` at once if no matching child has changed state (`WNOHANG`).
+    pub nohang: bool,
+    /// Leave the reported child a zombie, to be waited for again (`WNOWAIT`).
+    pub keep: bool,
+}
+
+/// A child's exit, as a wait reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChildExit {
+    /// Its pid.
+    pub pid: Pid,
+    /// How it ended.
+    pub status: ExitStatus,
+    /// Its real user id (`si_uid`).
+    pub uid: u32,
+}
+
+/// A process's group and session (`getpgid`, `getsid`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GroupIds {
+    /// The process group id.
+    pub pgid: Pid,
+    /// The session id.
+    pub sid: Pid,
 }
 
 /// The working directory: its inode and the path it was reached by (`getcwd`).
@@ -149,6 +193,10 @@ pub struct LinuxProcess {
     credentials: Mutex<Credentials>,
     /// The file mode creation mask (`umask`); a child starts with its parent's.
     umask: Mutex<u32>,
+    /// Process group and session; changed only under the container's pid-table lock.
+    group: Mutex<GroupIds>,
+    /// Whether the process has called `execve` (`setpgid` on a child then is `EACCES`).
+    execed: AtomicBool,
 }
 
 /// The `umask` a container's first process starts with, as Linux's init.
@@ -186,7 +234,35 @@ impl LinuxProcess {
             brk: Mutex::new(ProgramBreak::default()),
             credentials: Mutex::new(parent.map_or_else(Credentials::default, |p| p.credentials())),
             umask: Mutex::new(parent.map_or(DEFAULT_UMASK, |p| p.umask())),
+            group: Mutex::new(parent.map_or(GroupIds { pgid: pid, sid: pid }, |p| p.group_ids())),
+            execed: AtomicBool::new(false),
         })
+    }
+
+    /// The process group and session.
+    pub fn group_ids(&self) -> GroupIds {
+        *self.group.lock()
+    }
+
+    /// The process group id.
+    pub fn pgid(&self) -> Pid {
+        self.group_ids().pgid
+    }
+
+    /// The session id.
+    pub fn sid(&self) -> Pid {
+        self.group_ids().sid
+    }
+
+    /// Moves the process to another group and session; the container does it under its
+    /// pid-table lock.
+    pub(crate) fn set_group_ids(&self, ids: GroupIds) {
+        *self.group.lock() = ids;
+    }
+
+    /// Whether the process has called `execve` since it was forked.
+    pub fn has_execed(&self) -> bool {
+        self.execed.load(Ordering::Acquire)
     }
 
     /// The container the process is in, while it exists.
@@ -255,6 +331,7 @@ impl LinuxProcess {
     /// the path, closes the close-on-exec descriptors, leaves the calling thread the only one
     /// (with the pid as its tid, as Linux's `de_thread`) and releases a `vfork` parent.
     pub fn did_exec(&self, path: String) {
+        self.execed.store(true, Ordering::Release);
         *self.exec_path.lock() = path;
         self.files.lock().close_on_exec();
         self.release_threads(false);
@@ -389,21 +466,27 @@ impl LinuxProcess {
         self.fork_under(&parent)
     }
 
-    /// A copy of this process, a child of `parent`.
+    /// A copy of this process, a child of `parent`. What is copied (credentials, umask,
+    /// group and session included) is this process's, even when `parent` is another one.
     fn fork_under(self: &Arc<Self>, parent: &Arc<Self>) -> LxResult<Arc<LinuxProcess>> {
         let container = self.container.upgrade().ok_or(LxError::ESRCH)?;
         let files = self.files.lock().clone();
         let brk = self.program_break();
         let child = container.register(|pid, container| {
-            LinuxProcess::new(
+            let child = LinuxProcess::new(
                 pid,
                 container,
                 Some(parent),
                 self.cwd(),
                 self.exec_path(),
                 files,
-            )
+            );
+            // Read under the pid-table lock, so no `setpgid` or `setsid` can slip between.
+            child.set_group_ids(self.group_ids());
+            child
         })?;
+        child.set_credentials(self.credentials());
+        child.set_umask(self.umask());
         child.set_program_break(brk);
         parent
             .family
@@ -477,31 +560,40 @@ impl LinuxProcess {
         self.family.lock().parent = Weak::new();
     }
 
-    /// One `wait4` attempt: reaps a matching zombie child and returns its pid and status;
-    /// `ECHILD` if no child matches; otherwise `Pending` with `cx` registered (or `Ok(None)`
-    /// for `WNOHANG`, `cx` being `None`).
+    /// One wait attempt: reports (and unless `options.keep`, reaps) a matching zombie
+    /// child; `ECHILD` if no child matches; otherwise `Pending` with `cx` registered (or
+    /// `Ok(None)` for `WNOHANG`, `cx` being `None`).
     fn try_wait(
         &self,
         target: WaitTarget,
+        options: WaitOptions,
         cx: Option<&Context<'_>>,
-    ) -> Poll<LxResult<Option<(Pid, ExitStatus)>>> {
+    ) -> Poll<LxResult<Option<ChildExit>>> {
         let mut family = self.family.lock();
         let mut matching = family.children.values().filter(|child| match target {
             WaitTarget::Any => true,
             WaitTarget::Pid(pid) => child.pid == pid,
+            WaitTarget::Group(pgid) => child.pgid() == pgid,
         });
         let mut any = false;
         let zombie = matching.find_map(|child| {
             any = true;
-            child.exit_status().map(|status| (child.pid, status))
+            let status = child.exit_status().filter(|_| options.exited)?;
+            Some(ChildExit {
+                pid: child.pid,
+                status,
+                uid: child.credentials().uid,
+            })
         });
-        if let Some((pid, status)) = zombie {
-            family.children.remove(&pid);
-            drop(family);
-            if let Some(container) = self.container.upgrade() {
-                container.release(pid);
+        if let Some(exit) = zombie {
+            if !options.keep {
+                family.children.remove(&exit.pid);
+                drop(family);
+                if let Some(container) = self.container.upgrade() {
+                    container.release(exit.pid);
+                }
             }
-            return Poll::Ready(Ok(Some((pid, status))));
+            return Poll::Ready(Ok(Some(exit)));
         }
         if !any {
             return Poll::Ready(Err(LxError::ECHILD));
@@ -524,13 +616,30 @@ impl LinuxProcess {
         target: WaitTarget,
         nohang: bool,
     ) -> LxResult<Option<(Pid, ExitStatus)>> {
-        if nohang {
-            return match self.try_wait(target, None) {
+        let options = WaitOptions {
+            exited: true,
+            nohang,
+            keep: false,
+        };
+        let exit = self.wait_child_exit(target, options).await?;
+        Ok(exit.map(|exit| (exit.pid, exit.status)))
+    }
+
+    /// `waitid`: waits as `options` say until a matching child has exited, and reports it
+    /// (reaped unless `options.keep`). `ECHILD` if no child matches; `None` with
+    /// `options.nohang` if none has exited yet.
+    pub async fn wait_child_exit(
+        &self,
+        target: WaitTarget,
+        options: WaitOptions,
+    ) -> LxResult<Option<ChildExit>> {
+        if options.nohang {
+            return match self.try_wait(target, options, None) {
                 Poll::Ready(result) => result,
                 Poll::Pending => Ok(None),
             };
         }
-        poll_fn(|cx| self.try_wait(target, Some(cx))).await
+        poll_fn(|cx| self.try_wait(target, options, Some(cx))).await
     }
 }
 
@@ -653,6 +762,53 @@ mod tests {
             block_on(init.wait_child(WaitTarget::Any, true)),
             Err(LxError::ECHILD)
         );
+    }
+
+    #[test]
+    fn waits_by_group_and_waits_that_keep_the_zombie() {
+        let (container, init) = init();
+        let first = init.fork().unwrap(); // 2
+        let second = init.fork().unwrap(); // 3
+        container.set_process_group(&init, 3, 3).unwrap();
+        second.exit(ExitStatus::Signaled(9));
+        first.exit(ExitStatus::Exited(4));
+        let keep = WaitOptions {
+            exited: true,
+            nohang: true,
+            keep: true,
+        };
+        let exit = block_on(init.wait_child_exit(WaitTarget::Group(3), keep));
+        assert_eq!(
+            exit,
+            Ok(Some(ChildExit {
+                pid: 3,
+                status: ExitStatus::Signaled(9),
+                uid: 0
+            }))
+        );
+        assert_eq!(container.pids(), [1, 2, 3], "still a zombie");
+        let only_stops = WaitOptions {
+            exited: false,
+            ..keep
+        };
+        assert_eq!(
+            block_on(init.wait_child_exit(WaitTarget::Any, only_stops)),
+            Ok(None),
+            "exits are not what was asked for"
+        );
+        assert_eq!(
+            block_on(init.wait_child(WaitTarget::Group(1), false)),
+            Ok(Some((2, ExitStatus::Exited(4))))
+        );
+        assert_eq!(
+            block_on(init.wait_child(WaitTarget::Group(1), true)),
+            Err(LxError::ECHILD)
+        );
+        assert_eq!(
+            block_on(init.wait_child(WaitTarget::Group(3), false)),
+            Ok(Some((3, ExitStatus::Signaled(9))))
+        );
+        assert_eq!(container.pids(), [1]);
     }
 
     #[test]
