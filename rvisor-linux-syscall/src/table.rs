@@ -152,7 +152,12 @@ syscall_table! {
     93 fchown sync sys_fchown(a0, a1, a2);
     94 lchown sync sys_lchown(a0, a1, a2);
     95 umask sync sys_umask(a0);
+    109 setpgid sync sys_setpgid(a0, a1);
     110 getppid sync sys_getppid();
+    111 getpgrp sync sys_getpgrp();
+    112 setsid sync sys_setsid();
+    121 getpgid sync sys_getpgid(a0);
+    124 getsid sync sys_getsid(a0);
     132 utime sync sys_utime(a0, a1);
     137 statfs sync sys_statfs(a0, a1);
     138 fstatfs sync sys_fstatfs(a0, a1);
@@ -163,6 +168,7 @@ syscall_table! {
     228 clock_gettime sync sys_clock_gettime(a0, a1);
     231 exit_group sync sys_exit_group(a0);
     235 utimes sync sys_utimes(a0, a1);
+    247 waitid async sys_waitid(a0, a1, a2, a3, a4);
     257 openat sync sys_openat(a0, a1, a2, a3);
     258 mkdirat sync sys_mkdirat(a0, a1, a2);
     260 fchownat sync sys_fchownat(a0, a1, a2, a3, a4);

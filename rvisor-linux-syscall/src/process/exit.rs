@@ -40,8 +40,8 @@ impl Syscall<'_> {
     }
 
     /// `wait4(pid, wstatus, options, rusage)`: waits for a child to exit and reaps it; returns
-    /// its pid, or 0 with `WNOHANG` when none has exited yet. Process groups are not
-    /// modelled: `pid` 0 and `< -1` wait for any child, as `-1` does.
+    /// its pid, or 0 with `WNOHANG` when none has exited yet. `pid` -1 is any child, 0 any
+    /// child in the caller's process group, `< -1` any child in group `-pid`.
     pub async fn sys_wait4(
         &self,
         pid: i32,
@@ -57,7 +57,9 @@ impl Syscall<'_> {
             // -INT_MIN is no process group.
             i32::MIN => return Err(LxError::ESRCH),
             pid if pid > 0 => WaitTarget::Pid(pid.unsigned_abs()),
-            _ => WaitTarget::Any,
+            0 => WaitTarget::Group(self.process.pgid()),
+            -1 => WaitTarget::Any,
+            pid => WaitTarget::Group(pid.unsigned_abs()),
         };
         let Some((pid, status)) = self
             .process

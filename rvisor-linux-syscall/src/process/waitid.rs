@@ -1,0 +1,253 @@
+//! `waitid`: waiting for a child's exit and reporting it in a `siginfo_t`.
+//!
+//! Stopped and continued children are not modelled (job control is not): `WSTOPPED` and
+//! `WCONTINUED` are accepted and never report anything, so a wait for them alone sleeps
+//! until it is interrupted, or returns at once with `WNOHANG`, or fails with `ECHILD` when no
+//! child matches. pidfds do not exist in rVisor: `P_PIDFD` with a descriptor is `EBADF`, as
+//! Linux answers for a descriptor that is not a pidfd.
+
+use linux_object::process::{ChildExit, ExitStatus, WaitOptions, WaitTarget};
+use linux_object::LxError;
+
+use crate::fs::access_ok;
+use crate::user::UserOutPtr;
+use crate::{SysResult, Syscall};
+
+/// `idtype`: any child.
+const P_ALL: u32 = 0;
+/// `idtype`: the child with pid `id`.
+const P_PID: u32 = 1;
+/// `idtype`: the children of process group `id` (0: the caller's).
+const P_PGID: u32 = 2;
+/// `idtype`: the child the pidfd `id` refers to.
+const P_PIDFD: u32 = 3;
+
+const WNOHANG: u32 = 0x1;
+const WSTOPPED: u32 = 0x2;
+const WEXITED: u32 = 0x4;
+const WCONTINUED: u32 = 0x8;
+const WNOWAIT: u32 = 0x0100_0000;
+const WNOTHREAD: u32 = 0x2000_0000;
+const WALL: u32 = 0x4000_0000;
+const WCLONE: u32 = 0x8000_0000;
+
+/// The signal a child's state change is reported as.
+const SIGCHLD: i32 = 17;
+/// `si_code`: the child called `exit`.
+const CLD_EXITED: i32 = 1;
+/// `si_code`: a signal killed the child.
+const CLD_KILLED: i32 = 2;
+/// `si_code`: a signal killed the child and it dumped core.
+const CLD_DUMPED: i32 = 3;
+/// The core-dump flag in a signal death's status byte.
+const CORE_DUMPED: u8 = 0x80;
+
+/// `sizeof(siginfo_t)`.
+const SIGINFO_SIZE: usize = 128;
+/// `sizeof(struct rusage)` on x86-64.
+const RUSAGE_SIZE: usize = 144;
+
+/// `si_code` and `si_status` for a child's end.
+fn code_and_status(status: ExitStatus) -> (i32, i32) {
+    match status {
+        ExitStatus::Exited(code) => (CLD_EXITED, i32::from(code)),
+        ExitStatus::Signaled(signal) if signal & CORE_DUMPED != 0 => {
+            (CLD_DUMPED, i32::from(signal & !CORE_DUMPED))
+        }
+        ExitStatus::Signaled(signal) => (CLD_KILLED, i32::from(signal)),
+    }
+}
+
+impl Syscall<'_> {
+    /// `waitid(idtype, id, infop, options, rusage)`. `EINVAL` for an unknown option, for
+    /// none of `WEXITED`, `WSTOPPED`, `WCONTINUED`, for an unknown `idtype`, a `P_PID` id
+    /// below 1 or a negative `P_PGID`/`P_PIDFD` id, in Linux's order. On success `infop`
+    /// gets `si_signo` (`SIGCHLD`), `si_errno`, `si_code`, `si_pid`, `si_uid` and
+    /// `si_status`; with `WNOHANG` and nothing to report, all of them 0. Resource usage is
+    /// not accounted: `rusage` is zeroed.
+    pub async fn sys_waitid(
+        &self,
+        idtype: u32,
+        id: i32,
+        infop: UserOutPtr<u8>,
+        options: u32,
+        rusage: UserOutPtr<u8>,
+    ) -> SysResult {
+        let known =
+            WNOHANG | WSTOPPED | WEXITED | WCONTINUED | WNOWAIT | WNOTHREAD | WALL | WCLONE;
+        if options & !known != 0 || options & (WEXITED | WSTOPPED | WCONTINUED) == 0 {
+            return Err(LxError::EINVAL);
+        }
+        let target = match idtype {
+            P_ALL => WaitTarget::Any,
+            P_PID if id > 0 => WaitTarget::Pid(id.unsigned_abs()),
+            P_PGID if id == 0 => WaitTarget::Group(self.process.pgid()),
+            P_PGID if id > 0 => WaitTarget::Group(id.unsigned_abs()),
+            P_PIDFD if id >= 0 => return Err(LxError::EBADF),
+            _ => return Err(LxError::EINVAL),
+        };
+        let wait = WaitOptions {
+            exited: options & WEXITED != 0,
+            nohang: options & WNOHANG != 0,
+            keep: options & WNOWAIT != 0,
+        };
+        let exit = self.process.wait_child_exit(target, wait).await?;
+        if exit.is_some() && !rusage.is_null() {
+            rusage.write_bytes(&[0; RUSAGE_SIZE])?;
+        }
+        if infop.is_null() {
+            return Ok(0);
+        }
+        access_ok(infop.addr(), SIGINFO_SIZE)?;
+        write_siginfo(infop, exit)?;
+        Ok(0)
+    }
+}
+
+/// Writes the fields Linux's `waitid` writes, and no others.
+fn write_siginfo(infop: UserOutPtr<u8>, exit: Option<ChildExit>) -> Result<(), LxError> {
+    let (signo, code, pid, uid, status) = match exit {
+        Some(exit) => {
+            let (code, status) = code_and_status(exit.status);
+            (SIGCHLD, code, exit.pid as i32, exit.uid, status)
+        }
+        None => (0, 0, 0, 0, 0),
+    };
+    // si_signo, si_errno, si_code; then (after 4 bytes of padding) si_pid, si_uid, si_status.
+    let mut head = [0u8; 12];
+    head[..4].copy_from_slice(&signo.to_le_bytes());
+    head[8..].copy_from_slice(&code.to_le_bytes());
+    infop.write_bytes(&head)?;
+    let mut child = [0u8; 12];
+    child[..4].copy_from_slice(&pid.to_le_bytes());
+    child[4..8].copy_from_slice(&uid.to_le_bytes());
+    child[8..].copy_from_slice(&status.to_le_bytes());
+    UserOutPtr::<u8>::from(infop.addr() + 16).write_bytes(&child)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{poll_once, TestMachine, UserArena};
+    use crate::Syscall;
+    use linux_object::credentials::Credentials;
+    use std::task::Poll;
+
+    const WAITID: u32 = 247;
+    const WAIT4: u32 = 61;
+    const FORK: u32 = 57;
+
+    fn errno(error: LxError) -> isize {
+        -(error.errno() as isize)
+    }
+
+    fn int(value: i32) -> usize {
+        value as isize as usize
+    }
+
+    /// `(si_signo, si_errno, si_code, padding, si_pid, si_uid, si_status)`.
+    fn siginfo(arena: &UserArena, addr: usize) -> [i32; 7] {
+        let bytes = arena.get_bytes(addr, 28);
+        let word = |index: usize| {
+            i32::from_le_bytes(bytes[index * 4..index * 4 + 4].try_into().unwrap())
+        };
+        [0, 1, 2, 3, 4, 5, 6].map(word)
+    }
+
+    #[test]
+    fn an_exit_is_reported_in_siginfo_and_the_child_reaped() {
+        let machine = TestMachine::new();
+        let init = machine.init();
+        let arena = UserArena::new(1);
+        assert_eq!(machine.run(&init, 1, FORK, [0; 6]), 2);
+        let child = machine.process(2);
+        child.set_credentials(Credentials::user(1000, 1000));
+        let info = arena.put_bytes(&[0x5a; 128]);
+        let rusage = arena.put_bytes(&[0x5a; 144]);
+        let nohang = (WEXITED | WNOHANG) as usize;
+        // Still running: zeros, and the padding is left alone.
+        assert_eq!(machine.run(&init, 1, WAITID, [1, 2, info, nohang, rusage, 0]), 0);
+        assert_eq!(siginfo(&arena, info), [0, 0, 0, 0x5a5a_5a5a, 0, 0, 0]);
+        assert_eq!(arena.get_bytes(rusage, 1), [0x5a], "nothing reported, nothing zeroed");
+        child.exit(ExitStatus::Exited(3));
+        let keep = (WEXITED | WNOWAIT) as usize;
+        assert_eq!(machine.run(&init, 1, WAITID, [P_PGID as usize, 0, info, keep, 0, 0]), 0);
+        assert_eq!(siginfo(&arena, info), [SIGCHLD, 0, CLD_EXITED, 0x5a5a_5a5a, 2, 1000, 3]);
+        assert_eq!(machine.container().pids(), [1, 2], "WNOWAIT keeps the zombie");
+        let reap = WEXITED as usize;
+        assert_eq!(machine.run(&init, 1, WAITID, [0, 0, info, reap, rusage, 0]), 0);
+        assert_eq!(siginfo(&arena, info)[4], 2);
+        assert_eq!(arena.get_bytes(rusage, 144), [0; 144]);
+        assert_eq!(machine.container().pids(), [1]);
+        assert_eq!(
+            machine.run(&init, 1, WAITID, [0, 0, info, reap, 0, 0]),
+            errno(LxError::ECHILD)
+        );
+    }
+
+    #[test]
+    fn a_signal_death_is_cld_killed_and_waitid_blocks_until_then() {
+        let machine = TestMachine::new();
+        let init = machine.init();
+        let arena = UserArena::new(1);
+        assert_eq!(machine.run(&init, 1, FORK, [0; 6]), 2);
+        let info = arena.alloc(128);
+        let host = machine.task(1, 1);
+        let call = Syscall {
+            process: &init,
+            tid: 1,
+            host: &host,
+        };
+        let args = [P_PID as usize, 2, info, WEXITED as usize, 0, 0];
+        let mut wait = core::pin::pin!(call.run(WAITID, args));
+        assert!(poll_once(wait.as_mut()).is_pending());
+        machine.process(2).exit(ExitStatus::Signaled(9));
+        assert_eq!(poll_once(wait.as_mut()), Poll::Ready(0));
+        assert_eq!(siginfo(&arena, info)[..3], [SIGCHLD, 0, CLD_KILLED]);
+        assert_eq!(siginfo(&arena, info)[6], 9);
+        assert_eq!(code_and_status(ExitStatus::Signaled(0x80 | 11)), (CLD_DUMPED, 11));
+    }
+
+    #[test]
+    fn waitid_arguments_are_checked_as_linux() {
+        let machine = TestMachine::new();
+        let init = machine.init();
+        let arena = UserArena::new(1);
+        let info = arena.alloc(128);
+        assert_eq!(machine.run(&init, 1, FORK, [0; 6]), 2);
+        let waitid = |idtype: u32, id: i32, infop: usize, options: u32| {
+            machine.run(&init, 1, WAITID, [idtype as usize, int(id), infop, options as usize, 0, 0])
+        };
+        assert_eq!(waitid(P_PID, 2, info, WNOHANG), errno(LxError::EINVAL));
+        assert_eq!(waitid(P_PID, 2, info, WEXITED | 0x10), errno(LxError::EINVAL));
+        assert_eq!(waitid(P_PID, 0, info, WEXITED), errno(LxError::EINVAL));
+        assert_eq!(waitid(P_PGID, -1, info, WEXITED), errno(LxError::EINVAL));
+        assert_eq!(waitid(4, 1, info, WEXITED), errno(LxError::EINVAL));
+        assert_eq!(waitid(P_PIDFD, -1, info, WEXITED), errno(LxError::EINVAL));
+        assert_eq!(waitid(P_PIDFD, 1, info, WEXITED), errno(LxError::EBADF));
+        assert_eq!(waitid(P_PID, 99, info, WEXITED), errno(LxError::ECHILD));
+        // Stops are never reported: WNOHANG returns at once.
+        assert_eq!(waitid(P_ALL, 0, info, WSTOPPED | WNOHANG), 0);
+        machine.process(2).exit(ExitStatus::Exited(0));
+        let bad = arena.unmapped();
+        assert_eq!(waitid(P_ALL, 0, bad, WEXITED), errno(LxError::EFAULT));
+        assert_eq!(machine.container().pids(), [1], "reaped even so");
+    }
+
+    #[test]
+    fn wait4_zero_and_negative_pids_wait_for_a_group() {
+        let machine = TestMachine::new();
+        let init = machine.init();
+        assert_eq!(machine.run(&init, 1, FORK, [0; 6]), 2);
+        assert_eq!(machine.run(&init, 1, FORK, [0; 6]), 3);
+        let container = machine.container();
+        container.set_process_group(&init, 3, 3).unwrap();
+        machine.process(3).exit(ExitStatus::Exited(0));
+        machine.process(2).exit(ExitStatus::Exited(0));
+        let wait4 = |pid: i32| machine.run(&init, 1, WAIT4, [int(pid), 0, 1, 0, 0, 0]);
+        assert_eq!(wait4(-7), errno(LxError::ECHILD));
+        assert_eq!(wait4(-3), 3);
+        assert_eq!(wait4(0), 2, "the caller's group, 1");
+        assert_eq!(wait4(0), errno(LxError::ECHILD));
+    }
+}
