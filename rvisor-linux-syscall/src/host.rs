@@ -213,6 +213,46 @@ pub enum CpuClock {
     Thread,
 }
 
+/// Who a signal goes to, in the caller's container's ids. rVisor has found the target and
+/// checked that the caller may signal it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignalTarget {
+    /// A process (`kill`): the signal is the process's, taken by whichever of its threads
+    /// can (Linux's `PIDTYPE_TGID`).
+    Process(Pid),
+    /// One thread of a process (`tkill`, `tgkill`): the signal is that thread's.
+    Thread {
+        /// The process.
+        pid: Pid,
+        /// The thread.
+        tid: Pid,
+    },
+}
+
+/// A resource limit (`struct rlimit64`); `RLIM_INFINITY` is `u64::MAX`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ResourceLimit {
+    /// The soft limit (`rlim_cur`), what the kernel enforces.
+    pub soft: u64,
+    /// The hard limit (`rlim_max`), the ceiling of the soft one.
+    pub hard: u64,
+}
+
+/// A resource-limit request rVisor passes to the host (`getrlimit`, `setrlimit`,
+/// `prlimit64`) for every resource but `RLIMIT_NOFILE`, which rVisor keeps itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LimitRequest {
+    /// The process whose limit it is: the caller's own, or another process of its container
+    /// that it may change (checked).
+    pub pid: Pid,
+    /// The resource (`RLIMIT_*`), below `RLIM_NLIMITS` (16), never `RLIMIT_NOFILE` (7).
+    pub resource: u32,
+    /// The new limit (`soft <= hard` checked), or `None` to read only.
+    pub new: Option<ResourceLimit>,
+    /// Whether the caller may raise the hard limit (`CAP_SYS_RESOURCE`: effective uid 0).
+    pub may_raise_hard: bool,
+}
+
 /// The machine under the calling thread.
 pub trait TaskHost: Sync {
     /// Records where the thread's id is cleared (and a futex woken) when it exits
@@ -259,4 +299,20 @@ pub trait TaskHost: Sync {
     /// container): the host reaps the task it ran as, which the host keeps as its own zombie
     /// until then.
     fn reaped(&self, pid: Pid);
+
+    /// Sends `signal` (1..=64; never 0, which only checks) to `target` as `kill` (for a
+    /// process) or `tkill` (for a thread) would: `si_code` `SI_USER` or `SI_TKILL`,
+    /// `si_pid` the caller's pid *in the container* and `si_uid` its real uid, never host
+    /// ids. rVisor has checked existence and permission. A target that has exited since (a
+    /// zombie, or no task left) is not an error: the signal is dropped, as Linux drops a
+    /// signal to a dying task. The container's pid 1 is an init: a signal it has no handler
+    /// for is dropped, as for a pid namespace's init signalled from inside.
+    fn send_signal(&self, target: SignalTarget, signal: u32) -> LxResult;
+
+    /// Reads, and with `request.new` replaces, the limit of `request.resource` of the
+    /// process `request.pid` (every thread of it shares it), as Linux's `do_prlimit`; returns
+    /// the limit as it was before. `EPERM` if the new hard limit is above the current one and
+    /// `request.may_raise_hard` is false (only the host knows the current one); `ESRCH` if
+    /// the process has no task left.
+    fn resource_limit(&self, request: &LimitRequest) -> LxResult<ResourceLimit>;
 }

@@ -129,6 +129,7 @@ syscall_table! {
     59 execve sync sys_execve(a0, a1, a2);
     60 exit sync sys_exit(a0);
     61 wait4 async sys_wait4(a0, a1, a2, a3);
+    62 kill sync sys_kill(a0, a1);
     63 uname sync sys_uname(a0);
     72 fcntl sync sys_fcntl(a0, a1, a2);
     74 fsync sync sys_fsync(a0);
@@ -163,10 +164,12 @@ syscall_table! {
     138 fstatfs sync sys_fstatfs(a0, a1);
     162 sync sync sys_sync();
     186 gettid sync sys_gettid();
+    200 tkill sync sys_tkill(a0, a1);
     217 getdents64 sync sys_getdents64(a0, a1, a2);
     218 set_tid_address sync sys_set_tid_address(a0);
     228 clock_gettime sync sys_clock_gettime(a0, a1);
     231 exit_group sync sys_exit_group(a0);
+    234 tgkill sync sys_tgkill(a0, a1, a2);
     235 utimes sync sys_utimes(a0, a1);
     247 waitid async sys_waitid(a0, a1, a2, a3, a4);
     257 openat sync sys_openat(a0, a1, a2, a3);

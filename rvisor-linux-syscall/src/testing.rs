@@ -56,7 +56,8 @@ use std::path::{Path, PathBuf};
 use zircon_object::vm::{Placement, VmAddressRegion, VmError, VmObject};
 
 use crate::host::{
-    CloneFlags, CpuClock, ExecSpace, MmapFlags, MmapProt, MmapRequest, NewTask, TaskHost,
+    CloneFlags, CpuClock, ExecSpace, LimitRequest, MmapFlags, MmapProt, MmapRequest, NewTask,
+    ResourceLimit, SignalTarget, TaskHost,
 };
 use crate::user::{copy_from_user, copy_to_user};
 use crate::Syscall;
@@ -231,6 +232,36 @@ pub enum HostEvent {
         /// The protection.
         prot: MmapProt,
     },
+    /// A signal sent by thread `tid` of process `pid`.
+    Signal {
+        /// The sending process.
+        pid: Pid,
+        /// The sending thread.
+        tid: Pid,
+        /// Where it goes.
+        target: SignalTarget,
+        /// The signal.
+        signal: u32,
+    },
+    /// A resource-limit request.
+    Limit(LimitRequest),
+}
+
+/// `RLIM_INFINITY`.
+const RLIM_INFINITY: u64 = u64::MAX;
+
+/// The limits a test process starts with: Linux's `INIT_RLIMITS` (8 MiB stack, no core
+/// dumps, 8 MiB locked memory, 128 real-time priority levels are 0 here), the rest
+/// unlimited.
+fn default_limit(resource: u32) -> ResourceLimit {
+    let (soft, hard) = match resource {
+        3 => (8 << 20, RLIM_INFINITY),
+        4 => (0, RLIM_INFINITY),
+        8 => (8 << 20, 8 << 20),
+        13 | 14 => (0, 0),
+        _ => (RLIM_INFINITY, RLIM_INFINITY),
+    };
+    ResourceLimit { soft, hard }
 }
 
 /// A task `clone` asked the host to start.
@@ -262,6 +293,8 @@ struct MachineState {
     spaces: BTreeMap<Pid, Arc<VmarSpace>>,
     /// An error the next `start_task` fails with.
     fail_next_start: Option<LxError>,
+    /// The limits set through `resource_limit`, by process and resource.
+    limits: BTreeMap<(Pid, u32), ResourceLimit>,
 }
 
 /// A [`TaskHost`] over the host HAL for tests: a container, its processes' address spaces,
@@ -321,6 +354,7 @@ impl TestMachine {
                 events: Vec::new(),
                 spaces: BTreeMap::new(),
                 fail_next_start: None,
+                limits: BTreeMap::new(),
             }),
         })
     }
@@ -386,6 +420,17 @@ impl TestMachine {
     /// Everything that reached the host so far.
     pub fn events(&self) -> Vec<HostEvent> {
         self.state.lock().events.clone()
+    }
+
+    /// The signals sent so far: `(target, signal)`.
+    pub fn signals(&self) -> Vec<(SignalTarget, u32)> {
+        self.events()
+            .into_iter()
+            .filter_map(|event| match event {
+                HostEvent::Signal { target, signal, .. } => Some((target, signal)),
+                _ => None,
+            })
+            .collect()
     }
 
     /// The tasks started so far.
@@ -623,6 +668,34 @@ impl TaskHost for TestTask {
             pid: self.pid,
             child,
         });
+    }
+
+    fn send_signal(&self, target: SignalTarget, signal: u32) -> LxResult {
+        self.machine.record(HostEvent::Signal {
+            pid: self.pid,
+            tid: self.tid,
+            target,
+            signal,
+        });
+        Ok(())
+    }
+
+    fn resource_limit(&self, request: &LimitRequest) -> LxResult<ResourceLimit> {
+        let mut state = self.machine.state.lock();
+        state.events.push(HostEvent::Limit(*request));
+        let key = (request.pid, request.resource);
+        let old = state
+            .limits
+            .get(&key)
+            .copied()
+            .unwrap_or_else(|| default_limit(request.resource));
+        if let Some(new) = request.new {
+            if new.hard > old.hard && !request.may_raise_hard {
+                return Err(LxError::EPERM);
+            }
+            state.limits.insert(key, new);
+        }
+        Ok(old)
     }
 }
 

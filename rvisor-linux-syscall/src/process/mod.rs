@@ -1,11 +1,12 @@
-//! Process calls: ids, process groups and sessions, and the process's life (clone, execve,
-//! exit, wait4, waitid).
+//! Process calls: ids, process groups and sessions, signals to other tasks, and the
+//! process's life (clone, execve, exit, wait4, waitid).
 
 mod clone;
 mod exec;
 mod exit;
 mod group;
 mod ids;
+mod signal;
 mod waitid;
 
 #[cfg(test)]
