@@ -32,6 +32,13 @@ use alloc::sync::Arc;
 /// Linux's default soft `RLIMIT_NOFILE`.
 pub const DEFAULT_FD_LIMIT: usize = 1024;
 
+/// Linux's default hard `RLIMIT_NOFILE` for the first process (`INR_OPEN_MAX`); a host
+/// process joining a container may bring a higher one (see [`FdTable::set_limits`]).
+pub const DEFAULT_FD_HARD_LIMIT: usize = 4096;
+
+/// The descriptors a fresh Linux table has room for (`NR_OPEN_DEFAULT`, one word of bits).
+const INITIAL_MAX_FDS: usize = 64;
+
 /// Linux's `fs.nr_open` default: no descriptor limit may exceed this.
 pub const MAX_FD_LIMIT: usize = 1 << 20;
 
@@ -47,7 +54,14 @@ struct Entry {
 #[derive(Clone)]
 pub struct FdTable {
     entries: BTreeMap<usize, Entry>,
+    /// The soft `RLIMIT_NOFILE`: descriptors are below it.
     limit: usize,
+    /// The hard `RLIMIT_NOFILE`.
+    hard_limit: usize,
+    /// How many descriptors Linux's table would have room for now (`max_fds`): it starts at
+    /// 64 and grows to the next power of two above the highest descriptor ever installed,
+    /// never shrinking. `select` clamps its `nfds` to it.
+    max_fds: usize,
 }
 
 impl Default for FdTable {
@@ -62,22 +76,58 @@ impl FdTable {
         Self {
             entries: BTreeMap::new(),
             limit: DEFAULT_FD_LIMIT,
+            hard_limit: DEFAULT_FD_HARD_LIMIT,
+            max_fds: INITIAL_MAX_FDS,
         }
     }
 
-    /// The limit: descriptors are below it.
+    /// The limit: descriptors are below it (the soft `RLIMIT_NOFILE`).
     pub fn limit(&self) -> usize {
         self.limit
     }
 
-    /// Sets the limit (`setrlimit(RLIMIT_NOFILE)`); `EPERM` above [`MAX_FD_LIMIT`], as Linux
-    /// refuses raising past `nr_open`. Open descriptors above a lowered limit stay open.
+    /// The hard `RLIMIT_NOFILE`, the ceiling of [`limit`](Self::limit).
+    pub fn hard_limit(&self) -> usize {
+        self.hard_limit
+    }
+
+    /// Sets the soft limit (`setrlimit(RLIMIT_NOFILE)`), raising the hard one with it if
+    /// needed; `EPERM` above [`MAX_FD_LIMIT`], as Linux refuses raising past `nr_open`. Open
+    /// descriptors above a lowered limit stay open.
     pub fn set_limit(&mut self, limit: usize) -> LxResult {
-        if limit > MAX_FD_LIMIT {
+        self.set_limits(limit, limit.max(self.hard_limit))
+    }
+
+    /// Sets both limits: `EINVAL` if `soft > hard`, `EPERM` if `hard` is above
+    /// [`MAX_FD_LIMIT`]. Whether the caller may raise the hard limit is its business.
+    pub fn set_limits(&mut self, soft: usize, hard: usize) -> LxResult {
+        if soft > hard {
+            return Err(LxError::EINVAL);
+        }
+        if hard > MAX_FD_LIMIT {
             return Err(LxError::EPERM);
         }
-        self.limit = limit;
+        self.limit = soft;
+        self.hard_limit = hard;
         Ok(())
+    }
+
+    /// How many descriptors Linux's table would have room for (its `max_fds`).
+    pub fn max_fds(&self) -> usize {
+        self.max_fds
+    }
+
+    /// Installs `entry` at `fd`, growing [`max_fds`](Self::max_fds) as Linux grows its table
+    /// (to the next power of two that holds `fd`).
+    fn install(&mut self, fd: usize, entry: Entry) {
+        if fd >= self.max_fds {
+            self.max_fds = fd
+                .saturating_add(1)
+                .checked_next_power_of_two()
+                .unwrap_or(MAX_FD_LIMIT)
+                .min(MAX_FD_LIMIT);
+        }
+        self.entries.insert(fd, entry);
     }
 
     /// How many descriptors are open.
@@ -108,7 +158,7 @@ impl FdTable {
         }
         let fd = self.lowest_free(min).ok_or(LxError::EMFILE)?;
         let raw = i32::try_from(fd).map_err(|_| LxError::EMFILE)?;
-        self.entries.insert(fd, Entry { file, cloexec });
+        self.install(fd, Entry { file, cloexec });
         Ok(raw)
     }
 
@@ -193,7 +243,7 @@ impl FdTable {
         }
         let file = self.get(old)?;
         // The description `new` named is released when the replaced entry drops.
-        self.entries.insert(index, Entry { file, cloexec });
+        self.install(index, Entry { file, cloexec });
         Ok(new)
     }
 
@@ -260,6 +310,27 @@ mod tests {
         assert_eq!(files.dup_from(0, 3, false), Err(LxError::EINVAL));
         assert_eq!(files.dup_from(0, -1, false), Err(LxError::EINVAL));
         assert_eq!(files.set_limit(MAX_FD_LIMIT + 1), Err(LxError::EPERM));
+    }
+
+    #[test]
+    fn limits_and_the_room_linux_would_have() {
+        let mut files = FdTable::new();
+        assert_eq!((files.limit(), files.hard_limit()), (1024, 4096));
+        assert_eq!(files.set_limits(10, 5), Err(LxError::EINVAL));
+        assert_eq!(files.set_limits(5, MAX_FD_LIMIT + 1), Err(LxError::EPERM));
+        files.set_limits(2000, 3000).unwrap();
+        assert_eq!((files.limit(), files.hard_limit()), (2000, 3000));
+        assert_eq!(files.max_fds(), 64);
+        files.add(some_file(), false).unwrap();
+        files.dup2(0, 63).unwrap();
+        assert_eq!(files.max_fds(), 64);
+        files.dup2(0, 64).unwrap();
+        assert_eq!(files.max_fds(), 128);
+        files.dup2(0, 1000).unwrap();
+        assert_eq!(files.max_fds(), 1024);
+        files.close(1000).unwrap();
+        assert_eq!(files.max_fds(), 1024, "a table never shrinks");
+        assert_eq!(files.clone().max_fds(), 1024);
     }
 
     #[test]

@@ -34,7 +34,7 @@ mod stdio;
 
 pub use device::Device;
 pub use file::File;
-pub use pipe::{Pipe, PIPE_CAPACITY};
+pub use pipe::{Pipe, PIPE_BUF, PIPE_CAPACITY};
 pub use stdio::{HostStdio, StdioFile};
 
 use crate::error::{LxError, LxResult};
@@ -123,6 +123,49 @@ impl OpenFlags {
         .union(Self::NOATIME);
 }
 
+bitflags! {
+    /// Readiness events (`POLL*` of `<poll.h>`, x86-64 values; the `EPOLL*` bits are the
+    /// same).
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+    pub struct PollEvents: u16 {
+        /// There is data to read.
+        const IN = 0x1;
+        /// There is urgent data to read.
+        const PRI = 0x2;
+        /// Writing will not block.
+        const OUT = 0x4;
+        /// An error condition (always reported, asked for or not).
+        const ERR = 0x8;
+        /// Hang up: the other end is gone (always reported).
+        const HUP = 0x10;
+        /// The descriptor is not open (`poll` only).
+        const NVAL = 0x20;
+        /// Normal data to read.
+        const RDNORM = 0x40;
+        /// Priority-band data to read.
+        const RDBAND = 0x80;
+        /// Normal data may be written.
+        const WRNORM = 0x100;
+        /// Priority-band data may be written.
+        const WRBAND = 0x200;
+        /// A message (unused by Linux).
+        const MSG = 0x400;
+        /// The object was removed (unused by Linux).
+        const REMOVE = 0x1000;
+        /// The peer closed its writing half (sockets).
+        const RDHUP = 0x2000;
+    }
+}
+
+impl PollEvents {
+    /// What an object that cannot be waited for is, always (Linux's `DEFAULT_POLLMASK`, for
+    /// regular files and directories whatever their access mode): readable and writable.
+    pub const ALWAYS: Self = Self::IN
+        .union(Self::OUT)
+        .union(Self::RDNORM)
+        .union(Self::WRNORM);
+}
+
 /// Where `lseek` counts from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SeekFrom {
@@ -195,6 +238,15 @@ pub trait FileLike: Any + Send + Sync {
     /// Replaces the [`OpenFlags::SETTABLE`] flags (`fcntl(F_SETFL)`); others are ignored, as
     /// Linux ignores them.
     fn set_flags(&self, flags: OpenFlags);
+
+    /// The description's readiness now (Linux's `f_op->poll`, for `poll` and `select`). With
+    /// `cx`, its waker is also registered to be woken when the readiness may have changed
+    /// (data or room arrived, the other end went away), so a poll that found nothing ready
+    /// can sleep. Kinds that never wait keep the default, [`PollEvents::ALWAYS`], and never
+    /// wake anyone.
+    fn poll_events(&self, _cx: Option<&Context<'_>>) -> PollEvents {
+        PollEvents::ALWAYS
+    }
 
     /// The inode behind this description, if it has one (for `fchdir`, `fstatat(fd, "")`…).
     fn inode(&self) -> Option<alloc::sync::Arc<dyn kernel_hostfs::INode>> {

@@ -6,7 +6,7 @@
 //! layer also raises `SIGPIPE`). Waiting is a `Pending` poll whose waker the other side fires:
 //! nothing here sleeps or spins.
 
-use super::{FileLike, OpenFlags};
+use super::{FileLike, OpenFlags, PollEvents};
 use crate::error::{LxError, LxResult};
 use alloc::collections::VecDeque;
 use alloc::sync::Arc;
@@ -19,6 +19,10 @@ use kernel_hostfs::{FileType, Metadata, Timespec};
 
 /// Bytes a pipe holds before writers wait: Linux's default pipe size (16 pages).
 pub const PIPE_CAPACITY: usize = 65536;
+
+/// Writes up to this size are atomic (`PIPE_BUF`); `poll` reports a pipe writable once this
+/// much room is free, as Linux does once one of its page-sized slots is.
+pub const PIPE_BUF: usize = 4096;
 
 /// Inode numbers for pipes, as the kernel's `pipefs` hands them out.
 static NEXT_PIPE_INODE: AtomicU64 = AtomicU64::new(1);
@@ -185,6 +189,39 @@ impl FileLike for Pipe {
         }
         self.try_write(Some(cx), buf)
             .map_or(Poll::Pending, Poll::Ready)
+    }
+
+    /// As Linux's `pipe_poll`: the read end is readable with data buffered and hung up with
+    /// no writer left; the write end is writable with [`PIPE_BUF`] bytes of room and in
+    /// error with no reader left. The waker waits with this end's readers or writers.
+    fn poll_events(&self, cx: Option<&Context<'_>>) -> PollEvents {
+        let mut state = self.channel.state.lock();
+        let mut events = PollEvents::empty();
+        match self.end {
+            End::Read => {
+                if let Some(cx) = cx {
+                    register(&mut state.read_wakers, cx);
+                }
+                if !state.buffer.is_empty() {
+                    events |= PollEvents::IN | PollEvents::RDNORM;
+                }
+                if state.writers == 0 {
+                    events |= PollEvents::HUP;
+                }
+            }
+            End::Write => {
+                if let Some(cx) = cx {
+                    register(&mut state.write_wakers, cx);
+                }
+                if PIPE_CAPACITY.saturating_sub(state.buffer.len()) >= PIPE_BUF {
+                    events |= PollEvents::OUT | PollEvents::WRNORM;
+                }
+                if state.readers == 0 {
+                    events |= PollEvents::ERR;
+                }
+            }
+        }
+        events
     }
 
     fn metadata(&self) -> LxResult<Metadata> {
@@ -362,6 +399,41 @@ mod tests {
         let stat = reader.metadata().unwrap();
         assert_eq!(stat.type_, FileType::NamedPipe);
         assert_eq!(stat.inode, writer.metadata().unwrap().inode);
+    }
+
+    #[test]
+    fn poll_events_follow_data_room_and_the_other_end() {
+        let (reader, writer) = Pipe::new_pair(OpenFlags::empty());
+        assert_eq!(reader.poll_events(None), PollEvents::empty());
+        assert_eq!(writer.poll_events(None), PollEvents::OUT | PollEvents::WRNORM);
+        let (counter, waker) = CountingWaker::new();
+        let cx = Context::from_waker(&waker);
+        assert!(reader.poll_events(Some(&cx)).is_empty());
+        writer.write(b"x").unwrap();
+        assert_eq!(counter.wakes(), 1, "the waiting poll is woken by data");
+        assert_eq!(reader.poll_events(None), PollEvents::IN | PollEvents::RDNORM);
+        // Full but for less than PIPE_BUF: not writable; a read making room wakes a poller.
+        writer.write(&vec![0; PIPE_CAPACITY - PIPE_BUF]).unwrap();
+        assert!(writer.poll_events(Some(&cx)).is_empty());
+        reader.read(&mut [0; 1]).unwrap();
+        assert_eq!(counter.wakes(), 2);
+        assert_eq!(writer.poll_events(None), PollEvents::OUT | PollEvents::WRNORM);
+        drop(writer);
+        assert_eq!(
+            reader.poll_events(None),
+            PollEvents::IN | PollEvents::RDNORM | PollEvents::HUP
+        );
+        let (reader, writer) = Pipe::new_pair(OpenFlags::empty());
+        assert!(reader.poll_events(Some(&cx)).is_empty());
+        drop(writer);
+        assert_eq!(counter.wakes(), 3, "the last writer's close wakes it");
+        assert_eq!(reader.poll_events(None), PollEvents::HUP);
+        let (reader, writer) = Pipe::new_pair(OpenFlags::empty());
+        drop(reader);
+        assert_eq!(
+            writer.poll_events(None),
+            PollEvents::OUT | PollEvents::WRNORM | PollEvents::ERR
+        );
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! The kernel backend implements [`HostStdio`] over the host's `struct file` (`kernel_read`,
 //! `kernel_write`, `vfs_getattr`); this crate never touches the host itself.
 
-use super::{FileLike, OpenFlags};
+use super::{FileLike, OpenFlags, PollEvents};
 use crate::error::{LxError, LxResult};
 use alloc::sync::Arc;
 use core::any::Any;
@@ -36,6 +36,14 @@ pub trait HostStdio: Send + Sync {
     /// terminals keep the default, `ENOTTY`.
     fn ioctl(&self, _cmd: u32, _arg: usize) -> LxResult<usize> {
         Err(LxError::ENOTTY)
+    }
+
+    /// The host file's readiness (the kernel's `vfs_poll`); with `cx`, its waker is woken
+    /// when that may change (the kernel backend hooks a wait-queue entry that wakes it).
+    /// Hosts that cannot tell keep the default: always readable and writable, as a regular
+    /// file is.
+    fn poll_events(&self, _cx: Option<&Context<'_>>) -> PollEvents {
+        PollEvents::ALWAYS
     }
 
     /// What `fstatfs` on the host file reports (the kernel's `vfs_statfs` on its path). Hosts
@@ -120,6 +128,10 @@ impl FileLike for StdioFile {
 
     fn metadata(&self) -> LxResult<Metadata> {
         self.host.metadata()
+    }
+
+    fn poll_events(&self, cx: Option<&Context<'_>>) -> PollEvents {
+        self.host.poll_events(cx)
     }
 
     fn flags(&self) -> OpenFlags {
