@@ -342,7 +342,13 @@ impl Container {
         if caller.sid() == pid || table.groups.contains_key(&pid) {
             return Err(LxError::EPERM);
         }
-        table.move_to(caller, GroupIds { pgid: pid, sid: pid });
+        table.move_to(
+            caller,
+            GroupIds {
+                pgid: pid,
+                sid: pid,
+            },
+        );
         Ok(pid)
     }
 

@@ -234,7 +234,13 @@ impl LinuxProcess {
             brk: Mutex::new(ProgramBreak::default()),
             credentials: Mutex::new(parent.map_or_else(Credentials::default, |p| p.credentials())),
             umask: Mutex::new(parent.map_or(DEFAULT_UMASK, |p| p.umask())),
-            group: Mutex::new(parent.map_or(GroupIds { pgid: pid, sid: pid }, |p| p.group_ids())),
+            group: Mutex::new(parent.map_or(
+                GroupIds {
+                    pgid: pid,
+                    sid: pid,
+                },
+                |p| p.group_ids(),
+            )),
             execed: AtomicBool::new(false),
         })
     }

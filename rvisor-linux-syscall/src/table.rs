@@ -107,6 +107,7 @@ syscall_table! {
     4 stat sync sys_stat(a0, a1);
     5 fstat sync sys_fstat(a0, a1);
     6 lstat sync sys_lstat(a0, a1);
+    7 poll async sys_poll(a0, a1, a2);
     8 lseek sync sys_lseek(a0, a1, a2);
     9 mmap sync sys_mmap(a0, a1, a2, a3, a4, a5);
     10 mprotect sync sys_mprotect(a0, a1, a2);
@@ -119,6 +120,7 @@ syscall_table! {
     20 writev async sys_writev(a0, a1, a2);
     21 access sync sys_access(a0, a1);
     22 pipe sync sys_pipe(a0);
+    23 select async sys_select(a0, a1, a2, a3, a4);
     32 dup sync sys_dup(a0);
     33 dup2 sync sys_dup2(a0, a1);
     39 getpid sync sys_getpid();
@@ -184,6 +186,8 @@ syscall_table! {
     267 readlinkat sync sys_readlinkat(a0, a1, a2, a3);
     268 fchmodat sync sys_fchmodat(a0, a1, a2);
     269 faccessat sync sys_faccessat(a0, a1, a2);
+    270 pselect6 async sys_pselect6(a0, a1, a2, a3, a4, a5);
+    271 ppoll async sys_ppoll(a0, a1, a2, a3, a4);
     280 utimensat sync sys_utimensat(a0, a1, a2, a3);
     292 dup3 sync sys_dup3(a0, a1, a2);
     293 pipe2 sync sys_pipe2(a0, a1);

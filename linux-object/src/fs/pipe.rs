@@ -405,19 +405,28 @@ mod tests {
     fn poll_events_follow_data_room_and_the_other_end() {
         let (reader, writer) = Pipe::new_pair(OpenFlags::empty());
         assert_eq!(reader.poll_events(None), PollEvents::empty());
-        assert_eq!(writer.poll_events(None), PollEvents::OUT | PollEvents::WRNORM);
+        assert_eq!(
+            writer.poll_events(None),
+            PollEvents::OUT | PollEvents::WRNORM
+        );
         let (counter, waker) = CountingWaker::new();
         let cx = Context::from_waker(&waker);
         assert!(reader.poll_events(Some(&cx)).is_empty());
         writer.write(b"x").unwrap();
         assert_eq!(counter.wakes(), 1, "the waiting poll is woken by data");
-        assert_eq!(reader.poll_events(None), PollEvents::IN | PollEvents::RDNORM);
+        assert_eq!(
+            reader.poll_events(None),
+            PollEvents::IN | PollEvents::RDNORM
+        );
         // Full but for less than PIPE_BUF: not writable; a read making room wakes a poller.
         writer.write(&vec![0; PIPE_CAPACITY - PIPE_BUF]).unwrap();
         assert!(writer.poll_events(Some(&cx)).is_empty());
         reader.read(&mut [0; 1]).unwrap();
         assert_eq!(counter.wakes(), 2);
-        assert_eq!(writer.poll_events(None), PollEvents::OUT | PollEvents::WRNORM);
+        assert_eq!(
+            writer.poll_events(None),
+            PollEvents::OUT | PollEvents::WRNORM
+        );
         drop(writer);
         assert_eq!(
             reader.poll_events(None),

@@ -25,7 +25,13 @@ impl Syscall<'_> {
     /// `fchmodat2(dirfd, path, mode, flags)`: `EINVAL` for a flag other than
     /// `AT_SYMLINK_NOFOLLOW` and `AT_EMPTY_PATH` (before the path is read); with
     /// `AT_SYMLINK_NOFOLLOW`, a final symbolic link is the object, and `EOPNOTSUPP`.
-    pub fn sys_fchmodat2(&self, dirfd: i32, path: UserInPtr<u8>, mode: u32, flags: u32) -> SysResult {
+    pub fn sys_fchmodat2(
+        &self,
+        dirfd: i32,
+        path: UserInPtr<u8>,
+        mode: u32,
+        flags: u32,
+    ) -> SysResult {
         if flags & !(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH) != 0 {
             return Err(LxError::EINVAL);
         }
@@ -94,7 +100,10 @@ mod tests {
     const FCHMODAT2: u32 = 452;
 
     fn mode_of(sandbox: &Sandbox, path: &str) -> u32 {
-        std::fs::symlink_metadata(sandbox.host(path)).unwrap().mode() & 0o7777
+        std::fs::symlink_metadata(sandbox.host(path))
+            .unwrap()
+            .mode()
+            & 0o7777
     }
 
     #[test]
@@ -113,7 +122,10 @@ mod tests {
         );
         assert_eq!(mode_of(&sandbox, "root"), 0o644);
         // Root may, and only the low 16 bits of the register and the permission bits count.
-        assert_eq!(run(&root, CHMOD, &[sandbox.cstr("mine"), 0x1_0000 | 0o170_751]), 0);
+        assert_eq!(
+            run(&root, CHMOD, &[sandbox.cstr("mine"), 0x1_0000 | 0o170_751]),
+            0
+        );
         assert_eq!(mode_of(&sandbox, "mine"), 0o751);
         assert_eq!(
             run(&user, CHMOD, &[sandbox.cstr("none"), 0o777]),
@@ -143,20 +155,35 @@ mod tests {
         sandbox.symlink("f", "l");
         let sys = sandbox.syscall();
         let at_fdcwd = int(AT_FDCWD);
-        assert_eq!(run(&sys, FCHMODAT, &[at_fdcwd, sandbox.cstr("l"), 0o600]), 0);
+        assert_eq!(
+            run(&sys, FCHMODAT, &[at_fdcwd, sandbox.cstr("l"), 0o600]),
+            0
+        );
         assert_eq!(mode_of(&sandbox, "f"), 0o600);
         let nofollow = AT_SYMLINK_NOFOLLOW as usize;
         assert_eq!(
-            run(&sys, FCHMODAT2, &[at_fdcwd, sandbox.cstr("l"), 0o644, nofollow]),
+            run(
+                &sys,
+                FCHMODAT2,
+                &[at_fdcwd, sandbox.cstr("l"), 0o644, nofollow]
+            ),
             err(LxError::EOPNOTSUPP)
         );
         assert_eq!(
-            run(&sys, FCHMODAT2, &[at_fdcwd, sandbox.cstr("f"), 0o640, nofollow]),
+            run(
+                &sys,
+                FCHMODAT2,
+                &[at_fdcwd, sandbox.cstr("f"), 0o640, nofollow]
+            ),
             0
         );
         assert_eq!(mode_of(&sandbox, "f"), 0o640);
         assert_eq!(
-            run(&sys, FCHMODAT2, &[at_fdcwd, sandbox.user.unmapped(), 0, 0x2]),
+            run(
+                &sys,
+                FCHMODAT2,
+                &[at_fdcwd, sandbox.user.unmapped(), 0, 0x2]
+            ),
             err(LxError::EINVAL)
         );
     }
@@ -167,7 +194,11 @@ mod tests {
         sandbox.write("f", b"");
         let sys = sandbox.syscall();
         let node = sys.resolve(AT_FDCWD, "f", true).unwrap();
-        let file = linux_object::fs::File::with_path(node.inode.clone(), OpenFlags::empty(), node.path.clone());
+        let file = linux_object::fs::File::with_path(
+            node.inode.clone(),
+            OpenFlags::empty(),
+            node.path.clone(),
+        );
         let fd = sys.process.files().add(file, false).unwrap() as usize;
         assert_eq!(run(&sys, FCHMOD, &[fd, 0o700]), 0);
         assert_eq!(mode_of(&sandbox, "f"), 0o700);

@@ -137,10 +137,17 @@ mod tests {
         assert_eq!(run(&root, CHOWN, &[sandbox.cstr("f"), 1000, 100]), 0);
         assert_eq!(owner_of(&sandbox, "f"), (1000, 100, 0o755));
         assert_eq!(run(&root, CHOWN, &[sandbox.cstr("d"), 1000, UNCHANGED]), 0);
-        assert_eq!(owner_of(&sandbox, "d"), (1000, 0, 0o2775), "directories keep them");
+        assert_eq!(
+            owner_of(&sandbox, "d"),
+            (1000, 0, 0o2775),
+            "directories keep them"
+        );
         // Neither id changing still clears the bits.
         sandbox.chmod("f", 0o4711);
-        assert_eq!(run(&root, CHOWN, &[sandbox.cstr("f"), UNCHANGED, UNCHANGED]), 0);
+        assert_eq!(
+            run(&root, CHOWN, &[sandbox.cstr("f"), UNCHANGED, UNCHANGED]),
+            0
+        );
         assert_eq!(owner_of(&sandbox, "f"), (1000, 100, 0o711));
     }
 
@@ -157,7 +164,11 @@ mod tests {
         let f = sandbox.cstr("f");
         assert_eq!(run(&user, CHOWN, &[f, 0, UNCHANGED]), err(LxError::EPERM));
         assert_eq!(run(&user, CHOWN, &[f, UNCHANGED, 60]), err(LxError::EPERM));
-        assert_eq!(owner_of(&sandbox, "f"), (1000, 1000, 0o2755), "nothing changed");
+        assert_eq!(
+            owner_of(&sandbox, "f"),
+            (1000, 1000, 0o2755),
+            "nothing changed"
+        );
         // Its own uid is fine, a supplementary group too; group-execute makes setgid go.
         assert_eq!(run(&user, CHOWN, &[f, 1000, 50]), 0);
         assert_eq!(owner_of(&sandbox, "f"), (1000, 50, 0o755));
@@ -192,7 +203,11 @@ mod tests {
         );
         assert_eq!(owner_of(&sandbox, "f").0, 9);
         assert_eq!(
-            run(&sys, FCHOWNAT, &[at_fdcwd, sandbox.user.unmapped(), 9, 9, 0x1]),
+            run(
+                &sys,
+                FCHOWNAT,
+                &[at_fdcwd, sandbox.user.unmapped(), 9, 9, 0x1]
+            ),
             err(LxError::EINVAL)
         );
         let node = sys.resolve(AT_FDCWD, "f", true).unwrap();
@@ -202,7 +217,10 @@ mod tests {
         assert_eq!(owner_of(&sandbox, "f").0, 11);
         assert_eq!(run(&sys, FCHOWN, &[55, 11, 11]), err(LxError::EBADF));
         let empty = int(AT_EMPTY_PATH as i32);
-        assert_eq!(run(&sys, FCHOWNAT, &[fd, sandbox.cstr(""), 12, 12, empty as usize]), 0);
+        assert_eq!(
+            run(&sys, FCHOWNAT, &[fd, sandbox.cstr(""), 12, 12, empty]),
+            0
+        );
         assert_eq!(owner_of(&sandbox, "f"), (12, 12, 0o644));
     }
 }

@@ -193,7 +193,10 @@ mod tests {
         let sys = sandbox.syscall();
         let buf = sandbox.buf(256);
         let at_fdcwd = int(AT_FDCWD);
-        assert_eq!(run(&sys, STATX, &[at_fdcwd, sandbox.cstr("l"), 0, 0, buf]), 0);
+        assert_eq!(
+            run(&sys, STATX, &[at_fdcwd, sandbox.cstr("l"), 0, 0, buf]),
+            0
+        );
         let bytes = sandbox.user.get_bytes(buf, 256);
         let host = std::fs::metadata(sandbox.host("f")).unwrap();
         assert_eq!(u32_at(&bytes, 0), STATX_BASIC_STATS, "asked for nothing");
@@ -210,7 +213,10 @@ mod tests {
         assert_eq!(u64_at(&bytes, 56), VFS_ATTRIBUTES_MASK);
         assert_eq!(u64_at(&bytes, 144), 0, "no mount id");
         let all = 0xfff;
-        assert_eq!(run(&sys, STATX, &[at_fdcwd, sandbox.cstr("f"), 0, all, buf]), 0);
+        assert_eq!(
+            run(&sys, STATX, &[at_fdcwd, sandbox.cstr("f"), 0, all, buf]),
+            0
+        );
         let bytes = sandbox.user.get_bytes(buf, 256);
         // tmpfs and ext4 record a birth time; other host filesystems may not.
         if u32_at(&bytes, 0) & STATX_BTIME != 0 {
@@ -220,12 +226,19 @@ mod tests {
         // Not following the link describes the link.
         let nofollow = int(AT_SYMLINK_NOFOLLOW as i32);
         assert_eq!(
-            run(&sys, STATX, &[at_fdcwd, sandbox.cstr("l"), nofollow, 0x7ff, buf]),
+            run(
+                &sys,
+                STATX,
+                &[at_fdcwd, sandbox.cstr("l"), nofollow, 0x7ff, buf]
+            ),
             0
         );
         let bytes = sandbox.user.get_bytes(buf, 256);
         assert_eq!(u32_at(&bytes, 28) & 0xffff, 0o120777);
-        assert_eq!(run(&sys, STATX, &[at_fdcwd, sandbox.cstr("/"), 0, 0x7ff, buf]), 0);
+        assert_eq!(
+            run(&sys, STATX, &[at_fdcwd, sandbox.cstr("/"), 0, 0x7ff, buf]),
+            0
+        );
         let bytes = sandbox.user.get_bytes(buf, 256);
         assert_eq!(u32_at(&bytes, 28) & 0xffff, 0o040755);
     }
@@ -244,7 +257,11 @@ mod tests {
         assert_eq!(run(&sys, STATX, &[pipe, 0, empty | 0x1, 0x7ff, buf]), 0);
         let bytes = sandbox.user.get_bytes(buf, 256);
         assert_eq!(u32_at(&bytes, 28) & 0xffff, 0o010600);
-        assert_eq!(u32_at(&bytes, 0), STATX_BASIC_STATS, "a pipe has no birth time");
+        assert_eq!(
+            u32_at(&bytes, 0),
+            STATX_BASIC_STATS,
+            "a pipe has no birth time"
+        );
         assert_eq!(
             run(&sys, STATX, &[pipe, 0, empty, 0x8000_0000, buf]),
             err(LxError::EINVAL)
@@ -292,7 +309,11 @@ mod tests {
             err(LxError::ENOENT)
         );
         assert_eq!(
-            run(&sys, STATX, &[at_fdcwd, sandbox.cstr("none"), 0, 0x7ff, bad]),
+            run(
+                &sys,
+                STATX,
+                &[at_fdcwd, sandbox.cstr("none"), 0, 0x7ff, bad]
+            ),
             err(LxError::ENOENT)
         );
         assert_eq!(
@@ -302,7 +323,11 @@ mod tests {
         // The sync flags alone are fine, and so is asking for more than is known.
         for flags in [0x2000, 0x4000, 0x800] {
             assert_eq!(
-                run(&sys, STATX, &[at_fdcwd, sandbox.cstr("f"), flags, 0xfffff, buf]),
+                run(
+                    &sys,
+                    STATX,
+                    &[at_fdcwd, sandbox.cstr("f"), flags, 0xfffff, buf]
+                ),
                 0
             );
         }

@@ -73,12 +73,20 @@ impl Syscall<'_> {
 
     /// `futimesat(dirfd, path, times)`: `times` is two `struct timeval`, read first, then
     /// `EINVAL` for microseconds outside `0..1_000_000`.
-    pub fn sys_futimesat(&self, dirfd: i32, path: UserInPtr<u8>, times: UserInPtr<i64>) -> SysResult {
+    pub fn sys_futimesat(
+        &self,
+        dirfd: i32,
+        path: UserInPtr<u8>,
+        times: UserInPtr<i64>,
+    ) -> SysResult {
         let pairs = if times.is_null() {
             None
         } else {
             let pairs = read_pairs(times)?;
-            if pairs.iter().any(|&(_, usec)| !(0..USEC_PER_SEC).contains(&usec)) {
+            if pairs
+                .iter()
+                .any(|&(_, usec)| !(0..USEC_PER_SEC).contains(&usec))
+            {
                 return Err(LxError::EINVAL);
             }
             Some(pairs.map(|(sec, usec)| (sec, usec * 1000)))
@@ -201,7 +209,11 @@ mod tests {
             err(LxError::EINVAL)
         );
         assert_eq!(
-            run(&sys, UTIMENSAT, &[at_fdcwd, sandbox.cstr("none"), invalid, 0]),
+            run(
+                &sys,
+                UTIMENSAT,
+                &[at_fdcwd, sandbox.cstr("none"), invalid, 0]
+            ),
             err(LxError::ENOENT),
             "the path is walked before the times are checked"
         );
@@ -255,8 +267,13 @@ mod tests {
         assert_eq!(run(&sys, UTIMES, &[f, tv]), 0);
         assert_eq!(times_of(&sandbox, "f"), (10, 3000, 20, 999_999_000));
         let bad_usec = pairs(&sandbox, [10, 1_000_000, 20, 0]);
-        assert_eq!(run(&sys, UTIMES, &[sandbox.cstr("none"), bad_usec]), err(LxError::EINVAL));
-        let utimbuf = sandbox.user.put_bytes(&[30i64.to_le_bytes(), 40i64.to_le_bytes()].concat());
+        assert_eq!(
+            run(&sys, UTIMES, &[sandbox.cstr("none"), bad_usec]),
+            err(LxError::EINVAL)
+        );
+        let utimbuf = sandbox
+            .user
+            .put_bytes(&[30i64.to_le_bytes(), 40i64.to_le_bytes()].concat());
         assert_eq!(run(&sys, UTIME, &[f, utimbuf]), 0);
         assert_eq!(times_of(&sandbox, "f"), (30, 0, 40, 0));
         let dir = sys.resolve(AT_FDCWD, "d", true).unwrap();

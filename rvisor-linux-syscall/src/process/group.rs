@@ -103,7 +103,10 @@ mod tests {
         assert_eq!(child.pgid(), 1);
         // A thread's id names its process.
         let tid = child.new_thread().unwrap();
-        assert_eq!(machine.run(&init, 1, GETPGID, [tid as usize, 0, 0, 0, 0, 0]), 1);
+        assert_eq!(
+            machine.run(&init, 1, GETPGID, [tid as usize, 0, 0, 0, 0, 0]),
+            1
+        );
         assert_eq!(
             machine.run(&init, 1, SETPGID, [tid as usize, 0, 0, 0, 0, 0]),
             errno(LxError::EINVAL)
@@ -120,15 +123,22 @@ mod tests {
         let machine = TestMachine::new();
         let init = machine.init();
         assert_eq!(machine.run(&init, 1, FORK, [0; 6]), 2);
-        let setpgid = |pid: i32, pgid: i32| {
-            machine.run(&init, 1, SETPGID, [int(pid), int(pgid), 0, 0, 0, 0])
-        };
+        let setpgid =
+            |pid: i32, pgid: i32| machine.run(&init, 1, SETPGID, [int(pid), int(pgid), 0, 0, 0, 0]);
         assert_eq!(setpgid(2, -1), errno(LxError::EINVAL));
-        assert_eq!(setpgid(-1, 0), errno(LxError::EINVAL), "pgid is pid, negative");
+        assert_eq!(
+            setpgid(-1, 0),
+            errno(LxError::EINVAL),
+            "pgid is pid, negative"
+        );
         assert_eq!(setpgid(-3, 5), errno(LxError::ESRCH));
         assert_eq!(setpgid(99, 99), errno(LxError::ESRCH));
         assert_eq!(setpgid(2, 12345), errno(LxError::EPERM));
-        assert_eq!(setpgid(0, 0), errno(LxError::EPERM), "init leads its session");
+        assert_eq!(
+            setpgid(0, 0),
+            errno(LxError::EPERM),
+            "init leads its session"
+        );
         for nr in [GETPGID, GETSID] {
             assert_eq!(
                 machine.run(&init, 1, nr, [int(-1), 0, 0, 0, 0, 0]),
@@ -151,11 +161,17 @@ mod tests {
         assert_eq!(machine.run(&child, 2, SETSID, [0; 6]), 2);
         assert_eq!(machine.run(&child, 2, GETSID, [0; 6]), 2);
         assert_eq!(machine.run(&child, 2, GETPGRP, [0; 6]), 2);
-        assert_eq!(machine.run(&child, 2, SETSID, [0; 6]), errno(LxError::EPERM));
+        assert_eq!(
+            machine.run(&child, 2, SETSID, [0; 6]),
+            errno(LxError::EPERM)
+        );
         // A group leader may not start a session.
         assert_eq!(machine.run(&init, 1, FORK, [0; 6]), 3);
         let other = machine.process(3);
         assert_eq!(machine.run(&other, 3, SETPGID, [0; 6]), 0);
-        assert_eq!(machine.run(&other, 3, SETSID, [0; 6]), errno(LxError::EPERM));
+        assert_eq!(
+            machine.run(&other, 3, SETSID, [0; 6]),
+            errno(LxError::EPERM)
+        );
     }
 }

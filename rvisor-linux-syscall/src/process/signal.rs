@@ -153,8 +153,8 @@ impl Syscall<'_> {
 mod tests {
     use super::*;
     use crate::testing::TestMachine;
-    use linux_object::credentials::Credentials;
     use alloc::vec::Vec;
+    use linux_object::credentials::Credentials;
     use linux_object::process::ExitStatus;
 
     const KILL: u32 = 62;
@@ -190,7 +190,11 @@ mod tests {
         assert_eq!(kill(2, 15), 0);
         assert_eq!(kill(3, 0), 0, "signal 0 only checks");
         assert_eq!(kill(99, 15), errno(LxError::ESRCH));
-        assert_eq!(kill(99, 99), errno(LxError::ESRCH), "no target: ESRCH first");
+        assert_eq!(
+            kill(99, 99),
+            errno(LxError::ESRCH),
+            "no target: ESRCH first"
+        );
         assert_eq!(kill(2, 65), errno(LxError::EINVAL));
         assert_eq!(kill(2, -1), errno(LxError::EINVAL));
         assert_eq!(kill(i32::MIN, 0), errno(LxError::ESRCH));
@@ -202,7 +206,10 @@ mod tests {
         assert_eq!(kill(3, 9), 0);
         assert_eq!(
             machine.signals(),
-            [(SignalTarget::Process(2), 15), (SignalTarget::Process(4), 9)]
+            [
+                (SignalTarget::Process(2), 15),
+                (SignalTarget::Process(4), 9)
+            ]
         );
     }
 
@@ -214,12 +221,19 @@ mod tests {
         let mut setuid = Credentials::user(2000, 2000);
         setuid.suid = 1000;
         machine.process(3).set_credentials(setuid);
-        machine.process(4).set_credentials(Credentials::user(3000, 3000));
-        let kill = |pid: usize, signal: usize| machine.run(&user, 2, KILL, [pid, signal, 0, 0, 0, 0]);
+        machine
+            .process(4)
+            .set_credentials(Credentials::user(3000, 3000));
+        let kill =
+            |pid: usize, signal: usize| machine.run(&user, 2, KILL, [pid, signal, 0, 0, 0, 0]);
         assert_eq!(kill(3, SIGTERM), 0, "its saved uid is the caller's");
         assert_eq!(kill(4, SIGTERM), errno(LxError::EPERM));
         assert_eq!(kill(1, SIGTERM), errno(LxError::EPERM));
-        assert_eq!(kill(4, 0), errno(LxError::EPERM), "signal 0 checks permission too");
+        assert_eq!(
+            kill(4, 0),
+            errno(LxError::EPERM),
+            "signal 0 checks permission too"
+        );
         assert_eq!(kill(4, 18), 0, "SIGCONT within the session");
         assert_eq!(kill(2, SIGTERM), 0, "itself");
         let mut effective_root = Credentials::user(1000, 1000);

@@ -73,8 +73,7 @@ impl Syscall<'_> {
         options: u32,
         rusage: UserOutPtr<u8>,
     ) -> SysResult {
-        let known =
-            WNOHANG | WSTOPPED | WEXITED | WCONTINUED | WNOWAIT | WNOTHREAD | WALL | WCLONE;
+        let known = WNOHANG | WSTOPPED | WEXITED | WCONTINUED | WNOWAIT | WNOTHREAD | WALL | WCLONE;
         if options & !known != 0 || options & (WEXITED | WSTOPPED | WCONTINUED) == 0 {
             return Err(LxError::EINVAL);
         }
@@ -148,9 +147,8 @@ mod tests {
     /// `(si_signo, si_errno, si_code, padding, si_pid, si_uid, si_status)`.
     fn siginfo(arena: &UserArena, addr: usize) -> [i32; 7] {
         let bytes = arena.get_bytes(addr, 28);
-        let word = |index: usize| {
-            i32::from_le_bytes(bytes[index * 4..index * 4 + 4].try_into().unwrap())
-        };
+        let word =
+            |index: usize| i32::from_le_bytes(bytes[index * 4..index * 4 + 4].try_into().unwrap());
         [0, 1, 2, 3, 4, 5, 6].map(word)
     }
 
@@ -166,16 +164,36 @@ mod tests {
         let rusage = arena.put_bytes(&[0x5a; 144]);
         let nohang = (WEXITED | WNOHANG) as usize;
         // Still running: zeros, and the padding is left alone.
-        assert_eq!(machine.run(&init, 1, WAITID, [1, 2, info, nohang, rusage, 0]), 0);
+        assert_eq!(
+            machine.run(&init, 1, WAITID, [1, 2, info, nohang, rusage, 0]),
+            0
+        );
         assert_eq!(siginfo(&arena, info), [0, 0, 0, 0x5a5a_5a5a, 0, 0, 0]);
-        assert_eq!(arena.get_bytes(rusage, 1), [0x5a], "nothing reported, nothing zeroed");
+        assert_eq!(
+            arena.get_bytes(rusage, 1),
+            [0x5a],
+            "nothing reported, nothing zeroed"
+        );
         child.exit(ExitStatus::Exited(3));
         let keep = (WEXITED | WNOWAIT) as usize;
-        assert_eq!(machine.run(&init, 1, WAITID, [P_PGID as usize, 0, info, keep, 0, 0]), 0);
-        assert_eq!(siginfo(&arena, info), [SIGCHLD, 0, CLD_EXITED, 0x5a5a_5a5a, 2, 1000, 3]);
-        assert_eq!(machine.container().pids(), [1, 2], "WNOWAIT keeps the zombie");
+        assert_eq!(
+            machine.run(&init, 1, WAITID, [P_PGID as usize, 0, info, keep, 0, 0]),
+            0
+        );
+        assert_eq!(
+            siginfo(&arena, info),
+            [SIGCHLD, 0, CLD_EXITED, 0x5a5a_5a5a, 2, 1000, 3]
+        );
+        assert_eq!(
+            machine.container().pids(),
+            [1, 2],
+            "WNOWAIT keeps the zombie"
+        );
         let reap = WEXITED as usize;
-        assert_eq!(machine.run(&init, 1, WAITID, [0, 0, info, reap, rusage, 0]), 0);
+        assert_eq!(
+            machine.run(&init, 1, WAITID, [0, 0, info, reap, rusage, 0]),
+            0
+        );
         assert_eq!(siginfo(&arena, info)[4], 2);
         assert_eq!(arena.get_bytes(rusage, 144), [0; 144]);
         assert_eq!(machine.container().pids(), [1]);
@@ -205,7 +223,10 @@ mod tests {
         assert_eq!(poll_once(wait.as_mut()), Poll::Ready(0));
         assert_eq!(siginfo(&arena, info)[..3], [SIGCHLD, 0, CLD_KILLED]);
         assert_eq!(siginfo(&arena, info)[6], 9);
-        assert_eq!(code_and_status(ExitStatus::Signaled(0x80 | 11)), (CLD_DUMPED, 11));
+        assert_eq!(
+            code_and_status(ExitStatus::Signaled(0x80 | 11)),
+            (CLD_DUMPED, 11)
+        );
     }
 
     #[test]
@@ -216,10 +237,18 @@ mod tests {
         let info = arena.alloc(128);
         assert_eq!(machine.run(&init, 1, FORK, [0; 6]), 2);
         let waitid = |idtype: u32, id: i32, infop: usize, options: u32| {
-            machine.run(&init, 1, WAITID, [idtype as usize, int(id), infop, options as usize, 0, 0])
+            machine.run(
+                &init,
+                1,
+                WAITID,
+                [idtype as usize, int(id), infop, options as usize, 0, 0],
+            )
         };
         assert_eq!(waitid(P_PID, 2, info, WNOHANG), errno(LxError::EINVAL));
-        assert_eq!(waitid(P_PID, 2, info, WEXITED | 0x10), errno(LxError::EINVAL));
+        assert_eq!(
+            waitid(P_PID, 2, info, WEXITED | 0x10),
+            errno(LxError::EINVAL)
+        );
         assert_eq!(waitid(P_PID, 0, info, WEXITED), errno(LxError::EINVAL));
         assert_eq!(waitid(P_PGID, -1, info, WEXITED), errno(LxError::EINVAL));
         assert_eq!(waitid(4, 1, info, WEXITED), errno(LxError::EINVAL));

@@ -155,7 +155,10 @@ fn decode_statx(raw: &[u8]) -> Vec<i64> {
 /// The `struct statfs` fields that do not move while a case runs: type, block size, name
 /// length, fragment size, flags.
 fn decode_statfs(raw: &[u8]) -> Vec<i64> {
-    [0, 1, 8, 9, 10].iter().map(|&word| i64_at(raw, word * 8)).collect()
+    [0, 1, 8, 9, 10]
+        .iter()
+        .map(|&word| i64_at(raw, word * 8))
+        .collect()
 }
 
 /// Runs `ops` in order on `side`.
@@ -231,7 +234,12 @@ pub fn run_ops(side: &mut impl Side, ops: &[Op]) -> Vec<Outcome> {
             }),
             (Ok(_), Capture::Times(i)) => buf_at(i).map_or(Got::Nothing, |addr| {
                 let raw = side.get(addr, STAT_SIZE);
-                Got::Ints([72, 80, 88, 96].iter().map(|&at| i64_at(&raw, at)).collect())
+                Got::Ints(
+                    [72, 80, 88, 96]
+                        .iter()
+                        .map(|&at| i64_at(&raw, at))
+                        .collect(),
+                )
             }),
             (Ok(n), Capture::OldDirents(i)) => buf_at(i).map_or(Got::Nothing, |addr| {
                 Got::Dirents(decode_old_dirents(&side.get(addr, n.max(0) as usize)))

@@ -341,7 +341,12 @@ pub fn cases() -> Vec<Case> {
             "utimensat/both-omit-checks-nothing",
             vec![
                 utimensat(BADFD, P::Bad, set((0, UTIME_OMIT), (0, UTIME_OMIT)), 0xff),
-                utimensat(Fd::Cwd, p("/nope"), set((0, UTIME_OMIT), (0, UTIME_OMIT)), 0),
+                utimensat(
+                    Fd::Cwd,
+                    p("/nope"),
+                    set((0, UTIME_OMIT), (0, UTIME_OMIT)),
+                    0,
+                ),
             ],
         ),
         root(

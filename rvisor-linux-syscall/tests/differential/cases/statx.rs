@@ -157,12 +157,7 @@ pub fn cases() -> Vec<Case> {
         // statfs
         case(
             "statfs/paths",
-            vec![
-                statfs("/"),
-                statfs("/d/g"),
-                statfs("/l"),
-                statfs("/ld/sub"),
-            ],
+            vec![statfs("/"), statfs("/d/g"), statfs("/l"), statfs("/ld/sub")],
         ),
         case(
             "statfs/errors",
@@ -183,7 +178,10 @@ pub fn cases() -> Vec<Case> {
                 },
             ],
         ),
-        nobody("statfs/eacces", vec![statfs("/locked/x"), statfs("/locked")]),
+        nobody(
+            "statfs/eacces",
+            vec![statfs("/locked/x"), statfs("/locked")],
+        ),
         // fstatfs
         case(
             "fstatfs/file-dir-o-path",
