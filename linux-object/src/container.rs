@@ -24,6 +24,7 @@
 
 use crate::error::{LxError, LxResult};
 use crate::fd_table::FdTable;
+use crate::fs::FlockTable;
 use crate::process::{GroupIds, LinuxProcess, WorkingDir};
 use alloc::collections::BTreeMap;
 use alloc::string::String;
@@ -124,9 +125,11 @@ pub struct Container {
     root: Arc<dyn INode>,
     memory: Arc<dyn PhysicalMemory>,
     pids: Mutex<PidTable>,
-    /// The host name its processes see (`uname`, `gethostname`): a container is its own UTS
-    /// namespace, so the host's name never leaks in.
-    hostname: Mutex<String>,
+    /// The `flock` locks its processes hold.
+    flocks: Arc<FlockTable>,
+    /// The host name its processes see (`uname`, `gethostname`), as the bytes it was set to:
+    /// a container is its own UTS namespace, so the host's name never leaks in.
+    hostname: Mutex<Vec<u8>>,
 }
 
 impl Container {
@@ -142,27 +145,44 @@ impl Container {
                 sessions: BTreeMap::new(),
                 next: INIT_PID,
             }),
-            hostname: Mutex::new(String::from(DEFAULT_HOSTNAME)),
+            flocks: FlockTable::new(),
+            hostname: Mutex::new(Vec::from(DEFAULT_HOSTNAME.as_bytes())),
         })
     }
 
-    /// The host name its processes see.
+    /// The host name its processes see, as text (bytes that are not UTF-8 replaced).
     pub fn hostname(&self) -> String {
+        String::from_utf8_lossy(&self.hostname.lock()).into_owned()
+    }
+
+    /// The host name as the bytes it was set to (`uname` copies them as they are).
+    pub fn hostname_bytes(&self) -> Vec<u8> {
         self.hostname.lock().clone()
     }
 
-    /// Changes the host name (`sethostname`, or the CLI at creation); `EINVAL` past
-    /// [`HOST_NAME_MAX`] bytes, as Linux.
+    /// Changes the host name (the CLI at creation); `EINVAL` past [`HOST_NAME_MAX`] bytes,
+    /// as Linux.
     pub fn set_hostname(&self, name: &str) -> LxResult {
+        self.set_hostname_bytes(name.as_bytes())
+    }
+
+    /// Changes the host name to `name`, any bytes (`sethostname` copies what it is given);
+    /// `EINVAL` past [`HOST_NAME_MAX`] bytes.
+    pub fn set_hostname_bytes(&self, name: &[u8]) -> LxResult {
         if name.len() > HOST_NAME_MAX {
             return Err(LxError::EINVAL);
         }
-        let mut copy = String::new();
+        let mut copy = Vec::new();
         copy.try_reserve_exact(name.len())
             .map_err(|_| LxError::ENOMEM)?;
-        copy.push_str(name);
+        copy.extend_from_slice(name);
         *self.hostname.lock() = copy;
         Ok(())
+    }
+
+    /// The `flock` locks of its processes.
+    pub fn flocks(&self) -> &Arc<FlockTable> {
+        &self.flocks
     }
 
     /// The container's id.
@@ -507,6 +527,9 @@ mod tests {
             Err(LxError::EINVAL)
         );
         container.set_hostname(&"y".repeat(HOST_NAME_MAX)).unwrap();
+        container.set_hostname_bytes(b"a\xffb").unwrap();
+        assert_eq!(container.hostname_bytes(), b"a\xffb");
+        assert_eq!(container.hostname(), "a\u{fffd}b");
     }
 
     #[test]

@@ -1,9 +1,10 @@
 //! [`File`]: an open file description over an [`INode`], with its own offset.
 
+use super::flock::{FlockKind, FlockTable, InodeKey, LockOwner};
 use super::{FileLike, OpenFlags, SeekFrom};
 use crate::error::{LxError, LxResult};
 use alloc::string::String;
-use alloc::sync::Arc;
+use alloc::sync::{Arc, Weak};
 use core::any::Any;
 use kernel_hal_lkm::sync::Mutex;
 use kernel_hostfs::{DirEntry, FsError, INode, Metadata};
@@ -36,6 +37,9 @@ pub struct File {
     /// The file offset. Its lock is held across a read or write so concurrent calls on one
     /// description each see and advance a consistent offset, as Linux's `f_pos_lock`.
     offset: Mutex<u64>,
+    /// The `flock` lock this description holds, if any: the table and the inode, so that
+    /// dropping the description releases it.
+    flock: Mutex<Option<(Weak<FlockTable>, InodeKey)>>,
 }
 
 impl File {
@@ -56,7 +60,40 @@ impl File {
             path,
             flags: Mutex::new(flags - OpenFlags::CLOEXEC),
             offset: Mutex::new(0),
+            flock: Mutex::new(None),
         })
+    }
+
+    /// This description as a lock holder.
+    fn lock_owner(&self) -> LockOwner {
+        self as *const Self as usize
+    }
+
+    /// `flock` on this description's inode in `table`: takes a lock of `kind` (waiting for
+    /// conflicting holders unless `nonblock`, then `EAGAIN`), or with `None` drops the one
+    /// it holds. The lock is released when the description goes.
+    pub async fn flock(
+        &self,
+        table: &Arc<FlockTable>,
+        kind: Option<FlockKind>,
+        nonblock: bool,
+    ) -> LxResult {
+        let metadata = self.inode.metadata()?;
+        let inode = (metadata.dev, metadata.inode);
+        let owner = self.lock_owner();
+        match kind {
+            None => {
+                table.unlock(inode, owner);
+                *self.flock.lock() = None;
+                Ok(())
+            }
+            Some(kind) => {
+                // Recorded first: a lock taken while the description is dropped is then
+                // released with it.
+                *self.flock.lock() = Some((Arc::downgrade(table), inode));
+                table.lock(inode, owner, kind, nonblock).await
+            }
+        }
     }
 
     /// The absolute path the inode was opened by, if known.
@@ -89,6 +126,18 @@ impl File {
 
     fn file_size(&self) -> LxResult<u64> {
         Ok(self.inode.metadata()?.size)
+    }
+}
+
+impl Drop for File {
+    /// The description's last descriptor is closed: its `flock` lock goes with it.
+    fn drop(&mut self) {
+        let owner = self.lock_owner();
+        if let Some((table, inode)) = self.flock.lock().take() {
+            if let Some(table) = table.upgrade() {
+                table.unlock(inode, owner);
+            }
+        }
     }
 }
 
@@ -192,6 +241,7 @@ impl FileLike for File {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_executor::block_on;
     use kernel_hostfs::{FileSystem, FileType, HostFs};
     use std::path::PathBuf;
 
@@ -276,6 +326,30 @@ mod tests {
         );
         assert_eq!(SeekFrom::from_raw(-1, 0), Err(LxError::EINVAL));
         assert_eq!(SeekFrom::from_raw(0, 3), Err(LxError::EINVAL));
+    }
+
+    #[test]
+    fn an_flock_lock_goes_with_its_description() {
+        let (_dir, inode) = scratch_file("flock");
+        let table = FlockTable::new();
+        let first = File::new(inode.clone(), OpenFlags::empty());
+        let second = File::new(inode, OpenFlags::empty());
+        block_on(first.flock(&table, Some(FlockKind::Exclusive), true)).unwrap();
+        let exclusive = Some(FlockKind::Exclusive);
+        assert_eq!(
+            block_on(second.flock(&table, exclusive, true)),
+            Err(LxError::EAGAIN)
+        );
+        let dup = first.clone();
+        drop(first);
+        assert_eq!(
+            block_on(second.flock(&table, exclusive, true)),
+            Err(LxError::EAGAIN),
+            "a duplicate still holds it"
+        );
+        drop(dup);
+        block_on(second.flock(&table, exclusive, true)).unwrap();
+        block_on(second.flock(&table, None, true)).unwrap();
     }
 
     #[test]

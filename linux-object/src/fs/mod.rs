@@ -29,11 +29,13 @@
 
 mod device;
 mod file;
+mod flock;
 mod pipe;
 mod stdio;
 
 pub use device::Device;
 pub use file::File;
+pub use flock::{FlockKind, FlockTable, InodeKey, LockOwner};
 pub use pipe::{Pipe, PIPE_BUF, PIPE_CAPACITY};
 pub use stdio::{HostStdio, StdioFile};
 
