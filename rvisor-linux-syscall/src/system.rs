@@ -1,10 +1,11 @@
-//! `uname`, `clock_gettime`: what the system says about itself.
+//! `uname`, `sethostname`, `clock_gettime`: what the system says about itself.
 
 use crate::host::CpuClock;
-use crate::user::UserOutPtr;
+use crate::user::{UserInPtr, UserOutPtr};
 use crate::{SysResult, Syscall};
 use core::time::Duration;
 use kernel_hal_lkm::platform;
+use linux_object::container::HOST_NAME_MAX;
 use linux_object::LxError;
 
 /// The length of each `struct utsname` field, its NUL included (`__NEW_UTS_LEN + 1`).
@@ -39,26 +40,41 @@ impl Syscall<'_> {
         let hostname = self
             .process
             .container()
-            .map(|container| container.hostname())
+            .map(|container| container.hostname_bytes())
             .ok_or(LxError::ESRCH)?;
         let fields = [
-            "Linux",
-            hostname.as_str(),
-            UTS_RELEASE,
-            UTS_VERSION,
-            "x86_64",
-            UTS_DOMAINNAME,
+            b"Linux".as_slice(),
+            &hostname,
+            UTS_RELEASE.as_bytes(),
+            UTS_VERSION.as_bytes(),
+            b"x86_64",
+            UTS_DOMAINNAME.as_bytes(),
         ];
         let mut bytes = [0u8; 6 * UTS_FIELD];
-        for (field, out) in fields.iter().zip(bytes.chunks_exact_mut(UTS_FIELD)) {
+        for (text, out) in fields.iter().zip(bytes.chunks_exact_mut(UTS_FIELD)) {
             // At most 64 bytes, the rest of the field stays NUL.
-            let text = field.as_bytes();
             let len = text.len().min(UTS_FIELD - 1);
             out.iter_mut()
                 .zip(text.iter().take(len))
                 .for_each(|(to, from)| *to = *from);
         }
         buf.write_bytes(&bytes)?;
+        Ok(0)
+    }
+
+    /// `sethostname(name, len)`: the container's host name becomes the `len` bytes at
+    /// `name`, whatever they are. `EPERM` without `CAP_SYS_ADMIN` (effective uid 0), then
+    /// `EINVAL` for a negative `len` or one above 64, then `EFAULT`.
+    pub fn sys_sethostname(&self, name: UserInPtr<u8>, len: i32) -> SysResult {
+        if self.process.credentials().euid != 0 {
+            return Err(LxError::EPERM);
+        }
+        let len = usize::try_from(len)
+            .ok()
+            .filter(|len| *len <= HOST_NAME_MAX)
+            .ok_or(LxError::EINVAL)?;
+        let name = name.read_bytes(len)?;
+        self.container()?.set_hostname_bytes(&name)?;
         Ok(0)
     }
 
@@ -128,6 +144,42 @@ mod tests {
             machine.run(&init, 1, UNAME, [at_end, 0, 0, 0, 0, 0]),
             -(LxError::EFAULT.errno() as isize)
         );
+    }
+
+    #[test]
+    fn sethostname_is_for_root_and_takes_the_bytes_it_is_given() {
+        const SETHOSTNAME: u32 = 170;
+        let machine = TestMachine::new();
+        let init = machine.init();
+        let arena = UserArena::new(1);
+        let name = arena.put_bytes(b"box\0tail-ignored");
+        assert_eq!(machine.run(&init, 1, SETHOSTNAME, [name, 3, 0, 0, 0, 0]), 0);
+        assert_eq!(machine.container().hostname(), "box");
+        // Any bytes, a NUL included, as Linux copies them; uname shows them as they are.
+        assert_eq!(machine.run(&init, 1, SETHOSTNAME, [name, 5, 0, 0, 0, 0]), 0);
+        assert_eq!(machine.container().hostname_bytes(), b"box\0t");
+        let buf = arena.alloc(6 * UTS_FIELD);
+        assert_eq!(machine.run(&init, 1, UNAME, [buf, 0, 0, 0, 0, 0]), 0);
+        assert_eq!(arena.get_bytes(buf + UTS_FIELD, 6), b"box\0t\0");
+        let einval = -(LxError::EINVAL.errno() as isize);
+        assert_eq!(
+            machine.run(&init, 1, SETHOSTNAME, [name, 65, 0, 0, 0, 0]),
+            einval
+        );
+        assert_eq!(
+            machine.run(&init, 1, SETHOSTNAME, [name, usize::MAX, 0, 0, 0, 0]),
+            einval
+        );
+        assert_eq!(
+            machine.run(&init, 1, SETHOSTNAME, [arena.unmapped(), 1, 0, 0, 0, 0]),
+            -(LxError::EFAULT.errno() as isize)
+        );
+        init.set_credentials(linux_object::credentials::Credentials::user(1000, 1000));
+        assert_eq!(
+            machine.run(&init, 1, SETHOSTNAME, [name, 3, 0, 0, 0, 0]),
+            -(LxError::EPERM.errno() as isize)
+        );
+        assert_eq!(machine.container().hostname_bytes(), b"box\0t");
     }
 
     #[test]

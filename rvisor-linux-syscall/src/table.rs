@@ -134,10 +134,12 @@ syscall_table! {
     62 kill sync sys_kill(a0, a1);
     63 uname sync sys_uname(a0);
     72 fcntl sync sys_fcntl(a0, a1, a2);
+    73 flock async sys_flock(a0, a1);
     74 fsync sync sys_fsync(a0);
     75 fdatasync sync sys_fdatasync(a0);
     76 truncate sync sys_truncate(a0, a1);
     77 ftruncate sync sys_ftruncate(a0, a1);
+    78 getdents sync sys_getdents(a0, a1, a2);
     79 getcwd sync sys_getcwd(a0, a1);
     80 chdir sync sys_chdir(a0);
     81 fchdir sync sys_fchdir(a0);
@@ -155,6 +157,7 @@ syscall_table! {
     93 fchown sync sys_fchown(a0, a1, a2);
     94 lchown sync sys_lchown(a0, a1, a2);
     95 umask sync sys_umask(a0);
+    97 getrlimit sync sys_getrlimit(a0, a1);
     109 setpgid sync sys_setpgid(a0, a1);
     110 getppid sync sys_getppid();
     111 getpgrp sync sys_getpgrp();
@@ -164,11 +167,14 @@ syscall_table! {
     132 utime sync sys_utime(a0, a1);
     137 statfs sync sys_statfs(a0, a1);
     138 fstatfs sync sys_fstatfs(a0, a1);
+    160 setrlimit sync sys_setrlimit(a0, a1);
     162 sync sync sys_sync();
+    170 sethostname sync sys_sethostname(a0, a1);
     186 gettid sync sys_gettid();
     200 tkill sync sys_tkill(a0, a1);
     217 getdents64 sync sys_getdents64(a0, a1, a2);
     218 set_tid_address sync sys_set_tid_address(a0);
+    221 fadvise64 sync sys_fadvise64(a0, a1, a2, a3);
     228 clock_gettime sync sys_clock_gettime(a0, a1);
     231 exit_group sync sys_exit_group(a0);
     234 tgkill sync sys_tgkill(a0, a1, a2);
@@ -189,8 +195,10 @@ syscall_table! {
     270 pselect6 async sys_pselect6(a0, a1, a2, a3, a4, a5);
     271 ppoll async sys_ppoll(a0, a1, a2, a3, a4);
     280 utimensat sync sys_utimensat(a0, a1, a2, a3);
+    285 fallocate sync sys_fallocate(a0, a1, a2, a3);
     292 dup3 sync sys_dup3(a0, a1, a2);
     293 pipe2 sync sys_pipe2(a0, a1);
+    302 prlimit64 sync sys_prlimit64(a0, a1, a2, a3);
     316 renameat2 sync sys_renameat2(a0, a1, a2, a3, a4);
     326 copy_file_range async sys_copy_file_range(a0, a1, a2, a3, a4, a5);
     332 statx sync sys_statx(a0, a1, a2, a3, a4);

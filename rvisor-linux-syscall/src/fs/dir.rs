@@ -1,4 +1,5 @@
-//! `getdents64`, `getcwd`, `chdir`, `fchdir`, `mkdir`, `mkdirat`, `rmdir`: directories.
+//! `getdents64`, `getdents`, `getcwd`, `chdir`, `fchdir`, `mkdir`, `mkdirat`, `rmdir`:
+//! directories.
 
 use alloc::string::String;
 use alloc::sync::Arc;
@@ -19,28 +20,54 @@ use crate::{SysResult, Syscall};
 /// `d_type` (1).
 const DIRENT_NAME_OFFSET: usize = 19;
 
+/// Where the old `linux_dirent`'s name starts: after `d_ino` (8), `d_off` (8) and `d_reclen`
+/// (2); `d_type` is the record's last byte, after the name's NUL.
+const OLD_DIRENT_NAME_OFFSET: usize = 18;
+
+/// The record layout a directory-reading call fills.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum DirentLayout {
+    /// `struct linux_dirent64` (`getdents64`).
+    Dirent64,
+    /// The old `struct linux_dirent` (`getdents`).
+    Old,
+}
+
 /// Records are gathered in kernel memory up to this many bytes before they are copied out.
 const FLUSH_AT: usize = 16 * 1024;
 
 /// The permission bits `mkdir` keeps from its `mode` (`S_IRWXUGO | S_ISVTX`).
 const MKDIR_MODE_MASK: u32 = 0o1777;
 
-/// The size of the `linux_dirent64` record for `name`, padded to 8 bytes.
-fn record_len(name: &str) -> usize {
-    (DIRENT_NAME_OFFSET + name.len() + 1).div_ceil(8) * 8
+/// The size of the record for `name`, padded to 8 bytes.
+fn record_len(layout: DirentLayout, name: &str) -> usize {
+    let fixed = match layout {
+        // The name, its NUL.
+        DirentLayout::Dirent64 => DIRENT_NAME_OFFSET + 1,
+        // The name, its NUL, `d_type`.
+        DirentLayout::Old => OLD_DIRENT_NAME_OFFSET + 2,
+    };
+    (fixed + name.len()).div_ceil(8) * 8
 }
 
-/// Appends the `linux_dirent64` record of `entry` (whose successor is at `next`) to `out`.
-fn push_record(out: &mut Vec<u8>, entry: &DirEntry, next: u64) -> LxResult {
-    let len = record_len(&entry.name);
+/// Appends the record of `entry` (whose successor is at `next`) to `out`.
+fn push_record(out: &mut Vec<u8>, layout: DirentLayout, entry: &DirEntry, next: u64) -> LxResult {
+    let len = record_len(layout, &entry.name);
     out.try_reserve(len).map_err(|_| LxError::ENOMEM)?;
     let start = out.len();
     out.extend_from_slice(&entry.inode.to_le_bytes());
     out.extend_from_slice(&next.to_le_bytes());
     out.extend_from_slice(&(len as u16).to_le_bytes());
-    out.push(entry.type_.dirent_type());
+    if layout == DirentLayout::Dirent64 {
+        out.push(entry.type_.dirent_type());
+    }
     out.extend_from_slice(entry.name.as_bytes());
     out.resize(start + len, 0);
+    if layout == DirentLayout::Old {
+        if let Some(d_type) = out.last_mut() {
+            *d_type = entry.type_.dirent_type();
+        }
+    }
     Ok(())
 }
 
@@ -50,6 +77,22 @@ impl Syscall<'_> {
     /// `EINVAL` if not even the next record fits. `d_off` is the position after the record,
     /// which `lseek(fd, d_off, SEEK_SET)` accepts.
     pub fn sys_getdents64(&self, fd: i32, dirp: UserOutPtr<u8>, count: u32) -> SysResult {
+        self.read_dirents(fd, dirp, count, DirentLayout::Dirent64)
+    }
+
+    /// `getdents(fd, dirp, count)`: as `getdents64`, with the old `linux_dirent` records
+    /// (64-bit `d_ino` and `d_off` on x86-64, `d_type` in the record's last byte).
+    pub fn sys_getdents(&self, fd: i32, dirp: UserOutPtr<u8>, count: u32) -> SysResult {
+        self.read_dirents(fd, dirp, count, DirentLayout::Old)
+    }
+
+    fn read_dirents(
+        &self,
+        fd: i32,
+        dirp: UserOutPtr<u8>,
+        count: u32,
+        layout: DirentLayout,
+    ) -> SysResult {
         let count = count as usize;
         access_ok(dirp.addr(), count)?;
         let file = self.file(fd)?;
@@ -64,7 +107,7 @@ impl Syscall<'_> {
         let mut written = 0usize;
         let mut too_small = false;
         let result = dir.read_dir(|entry, next| {
-            let len = record_len(&entry.name);
+            let len = record_len(layout, &entry.name);
             if written + pending.len() + len > count {
                 too_small = written + pending.len() == 0;
                 return Ok(false);
@@ -74,7 +117,7 @@ impl Syscall<'_> {
                 written += pending.len();
                 pending.clear();
             }
-            push_record(&mut pending, entry, next)?;
+            push_record(&mut pending, layout, entry, next)?;
             Ok(true)
         });
         match result {
@@ -268,6 +311,7 @@ mod tests {
     const MKDIR: u32 = 83;
     const RMDIR: u32 = 84;
     const GETDENTS64: u32 = 217;
+    const GETDENTS: u32 = 78;
     const OPEN: u32 = 2;
     const LSEEK: u32 = 8;
 
@@ -318,6 +362,48 @@ mod tests {
             run(&sys, GETDENTS64, &[file, buf, 4096]),
             err(LxError::ENOTDIR)
         );
+    }
+
+    #[test]
+    fn getdents_writes_the_old_records_with_the_type_last() {
+        let sandbox = Sandbox::new("dir-getdents-old");
+        sandbox.mkdir("d");
+        sandbox.mkdir("d/sub");
+        sandbox.write("d/file", b"");
+        let sys = sandbox.syscall();
+        let fd = run(&sys, OPEN, &[sandbox.cstr("d"), 0o200000]) as usize;
+        let buf = sandbox.buf(4096);
+        // ".": 18 + 1 + NUL + d_type = 21, padded to 24.
+        assert_eq!(run(&sys, GETDENTS, &[fd, buf, 23]), err(LxError::EINVAL));
+        let n = run(&sys, GETDENTS, &[fd, buf, 4096]) as usize;
+        let bytes = sandbox.user.get_bytes(buf, n);
+        let mut entries = Vec::new();
+        let mut at = 0;
+        while at < n {
+            let len = u16::from_le_bytes([bytes[at + 16], bytes[at + 17]]) as usize;
+            let name = &bytes[at + 18..at + len - 1];
+            let end = name.iter().position(|&b| b == 0).unwrap();
+            let d_off = u64::from_le_bytes(bytes[at + 8..at + 16].try_into().unwrap());
+            entries.push((
+                String::from_utf8(name[..end].to_vec()).unwrap(),
+                bytes[at + len - 1],
+            ));
+            assert_eq!(
+                d_off as usize,
+                entries.len(),
+                "the position after the record"
+            );
+            at += len;
+        }
+        entries.sort();
+        let expected = [(".", 4), ("..", 4), ("file", 8), ("sub", 4)];
+        let expected: Vec<(String, u8)> = expected
+            .iter()
+            .map(|(name, kind)| (String::from(*name), *kind))
+            .collect();
+        assert_eq!(entries, expected);
+        assert_eq!(run(&sys, GETDENTS, &[fd, buf, 4096]), 0);
+        assert_eq!(run(&sys, GETDENTS, &[99, buf, 4096]), err(LxError::EBADF));
     }
 
     #[test]

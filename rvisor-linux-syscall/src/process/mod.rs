@@ -6,6 +6,7 @@ mod exec;
 mod exit;
 mod group;
 mod ids;
+mod limits;
 mod signal;
 mod waitid;
 

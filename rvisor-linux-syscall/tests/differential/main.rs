@@ -180,6 +180,12 @@ fn attrs() {
 #[test]
 fn dirs() {
     check("dirs", cases::dirs::cases());
+    check("getdents", cases::dirs::old_getdents_cases());
+}
+
+#[test]
+fn fileops() {
+    check("fileops", cases::fileops::cases());
 }
 
 #[test]

@@ -214,3 +214,50 @@ pub fn cases() -> Vec<Case> {
         case("fchdir/pipe-enotdir", vec![pipe2(0), fchdir(h(0))]),
     ]
 }
+
+/// The old `getdents`: the same listing as `getdents64` in the old record layout.
+pub fn old_getdents_cases() -> Vec<Case> {
+    let getdents_old = |fd: Fd, count: usize| Op::Getdents {
+        fd,
+        buf: Out::Ok,
+        count,
+    };
+    vec![
+        case(
+            "getdents/lists-and-ends",
+            vec![
+                open("/d", O_RDONLY | O_DIRECTORY),
+                getdents_old(h(0), 4096),
+                getdents_old(h(0), 4096),
+                lseek(h(0), 0, SEEK_SET),
+                getdents_old(h(0), 4096),
+            ],
+        ),
+        case(
+            "getdents/small-buffers",
+            vec![
+                open("/", O_RDONLY),
+                getdents_old(h(0), 24),
+                getdents_old(h(0), 23),
+                getdents_old(h(0), 10),
+                getdents_old(h(0), 4096),
+            ],
+        ),
+        case(
+            "getdents/errors",
+            vec![
+                getdents_old(BADFD, 4096),
+                open("/f", O_RDONLY),
+                getdents_old(h(0), 4096),
+                open("/d", libc::O_PATH),
+                getdents_old(h(1), 4096),
+                open("/e", O_RDONLY),
+                Op::Getdents {
+                    fd: h(2),
+                    buf: Out::Bad,
+                    count: 4096,
+                },
+            ],
+        ),
+    ]
+}

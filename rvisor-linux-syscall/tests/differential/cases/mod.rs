@@ -6,6 +6,7 @@
 pub mod attrs;
 pub mod dirs;
 pub mod fds;
+pub mod fileops;
 pub mod files;
 pub mod io;
 pub mod names;
@@ -29,6 +30,8 @@ pub fn all() -> Vec<Case> {
         stat::cases(),
         statx::cases(),
         attrs::cases(),
+        dirs::old_getdents_cases(),
+        fileops::cases(),
         dirs::cases(),
         names::cases(),
         fds::cases(),
