@@ -113,14 +113,9 @@ fn write_siginfo(infop: UserOutPtr<u8>, exit: Option<ChildExit>) -> Result<(), L
         None => (0, 0, 0, 0, 0),
     };
     // si_signo, si_errno, si_code; then (after 4 bytes of padding) si_pid, si_uid, si_status.
-    let mut head = [0u8; 12];
-    head[..4].copy_from_slice(&signo.to_le_bytes());
-    head[8..].copy_from_slice(&code.to_le_bytes());
+    let head = [signo, 0, code].map(i32::to_le_bytes).concat();
     infop.write_bytes(&head)?;
-    let mut child = [0u8; 12];
-    child[..4].copy_from_slice(&pid.to_le_bytes());
-    child[4..8].copy_from_slice(&uid.to_le_bytes());
-    child[8..].copy_from_slice(&status.to_le_bytes());
+    let child = [pid.to_le_bytes(), uid.to_le_bytes(), status.to_le_bytes()].concat();
     UserOutPtr::<u8>::from(infop.addr() + 16).write_bytes(&child)
 }
 
