@@ -39,7 +39,7 @@ use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::future::poll_fn;
 use core::task::{Context, Poll, Waker};
-use spin::Mutex;
+use kernel_hal_lkm::sync::Mutex;
 
 /// An inode's identity: `(dev, ino)`.
 pub type InodeKey = (u64, u64);

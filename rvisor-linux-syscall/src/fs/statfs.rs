@@ -5,7 +5,7 @@
 //! host's filesystem ids are not shown to the container.
 
 use kernel_hostfs::FsInfo;
-use linux_object::fs::{FileLike, Pipe, StdioFile};
+use linux_object::fs::{Device, FileLike, Pipe, StdioFile};
 use linux_object::{LxError, LxResult};
 
 use super::path::{located_file, AT_FDCWD};
@@ -64,22 +64,27 @@ impl UserValue for StatFs {
     }
 }
 
-/// The filesystem a description's object lives on.
-fn description_fs_info(file: &dyn FileLike) -> LxResult<FsInfo> {
-    if let Some(node) = located_file(file) {
-        return Ok(node.inode.fs_info()?);
-    }
-    let any = file.as_any();
-    if any.is::<Pipe>() {
-        return Ok(PIPEFS_INFO);
-    }
-    match any.downcast_ref::<StdioFile>() {
-        Some(stdio) => stdio.fs_info(),
-        None => Err(LxError::ENOSYS),
-    }
-}
-
 impl Syscall<'_> {
+    /// The filesystem a description's object lives on. A memory device's node is taken to
+    /// live on the container's root filesystem (the description does not keep which
+    /// directory of it held the node).
+    fn description_fs_info(&self, file: &dyn FileLike) -> LxResult<FsInfo> {
+        if let Some(node) = located_file(file) {
+            return Ok(node.inode.fs_info()?);
+        }
+        let any = file.as_any();
+        if any.is::<Pipe>() {
+            return Ok(PIPEFS_INFO);
+        }
+        if any.is::<Device>() {
+            return Ok(self.process.root().fs_info()?);
+        }
+        match any.downcast_ref::<StdioFile>() {
+            Some(stdio) => stdio.fs_info(),
+            None => Err(LxError::ENOSYS),
+        }
+    }
+
     /// `statfs(path, buf)`: the path is followed to its end; the walk's errors, then `EFAULT`
     /// for the buffer.
     pub fn sys_statfs(&self, path: UserInPtr<u8>, buf: UserOutPtr<StatFs>) -> SysResult {
@@ -92,7 +97,7 @@ impl Syscall<'_> {
     /// `fstatfs(fd, buf)`: any descriptor, `O_PATH` ones included, as Linux.
     pub fn sys_fstatfs(&self, fd: i32, buf: UserOutPtr<StatFs>) -> SysResult {
         let file = self.file_raw(fd)?;
-        buf.write(StatFs(description_fs_info(&*file)?))?;
+        buf.write(StatFs(self.description_fs_info(&*file)?))?;
         Ok(0)
     }
 }

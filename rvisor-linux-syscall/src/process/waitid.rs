@@ -91,6 +91,9 @@ impl Syscall<'_> {
             keep: options & WNOWAIT != 0,
         };
         let exit = self.process.wait_child_exit(target, wait).await?;
+        if let Some(exit) = exit.filter(|_| !wait.keep) {
+            self.host.reaped(exit.pid);
+        }
         if exit.is_some() && !rusage.is_null() {
             rusage.write_bytes(&[0; RUSAGE_SIZE])?;
         }
@@ -122,7 +125,8 @@ fn write_siginfo(infop: UserOutPtr<u8>, exit: Option<ChildExit>) -> Result<(), L
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::{poll_once, TestMachine, UserArena};
+    use crate::testing::{poll_once, HostEvent, TestMachine, UserArena};
+    use alloc::vec::Vec;
     use crate::Syscall;
     use linux_object::credentials::Credentials;
     use std::task::Poll;
@@ -192,6 +196,11 @@ mod tests {
         assert_eq!(siginfo(&arena, info)[4], 2);
         assert_eq!(arena.get_bytes(rusage, 144), [0; 144]);
         assert_eq!(machine.container().pids(), [1]);
+        let reaped = machine.events().into_iter().filter_map(|event| match event {
+            HostEvent::Reaped { pid, child } => Some((pid, child)),
+            _ => None,
+        });
+        assert_eq!(reaped.collect::<Vec<_>>(), [(1, 2)], "the host reaps its task too");
         assert_eq!(
             machine.run(&init, 1, WAITID, [0, 0, info, reap, 0, 0]),
             errno(LxError::ECHILD)
