@@ -16,13 +16,13 @@ use kernel_hal_lkm::sync::Mutex;
 use kernel_hal_lkm::PhysicalMemory;
 use kernel_hostfs::{HostINode, KernelBackend};
 use linux_kernel_module::hal;
-use linux_kernel_module::process::{self, ExecStart};
+use linux_kernel_module::process::{self, ExecStart, SignalSender, WorkRun};
 use linux_kernel_module::task::{self, TaskId};
 use linux_kernel_module::Error;
-use linux_object::container::Pid;
+use linux_object::container::{Pid, INIT_PID};
 use linux_object::elf::{AddressSpace, LoadedProgram};
 use linux_object::fs::{File, FileLike};
-use linux_object::process::ExitStatus;
+use linux_object::process::{ExitStatus, LinuxProcess};
 use linux_object::vm::VmarSpace;
 use linux_object::{LxError, LxResult};
 use rvisor_linux_syscall::host::{
@@ -33,6 +33,7 @@ use zircon_object::vm::VmAddressRegion;
 
 use crate::container::Container;
 use crate::members::{Spawn, MEMBERS};
+use crate::queue;
 
 /// The errno of a kernel error, as rVisor's syscall layer reports it.
 pub fn lx_error(error: Error) -> LxError {
@@ -80,6 +81,8 @@ impl Seat {
 pub struct KernelTaskHost {
     /// The caller's container.
     pub container: Arc<Container>,
+    /// The caller's process.
+    pub process: Arc<LinuxProcess>,
     /// The caller's seat.
     pub seat: Arc<Seat>,
 }
@@ -222,17 +225,73 @@ impl TaskHost for KernelTaskHost {
         }
     }
 
-    /// Not delivered yet: the shim has no entry that sends a signal with container ids in its
-    /// `siginfo` (these calls were refused with `ENOSYS` before rVisor served them; signal 0
-    /// probes now work).
-    fn send_signal(&self, _target: SignalTarget, _signal: u32) -> LxResult {
-        Err(LxError::ENOSYS)
+    fn send_signal(&self, target: SignalTarget, signal: u32) -> LxResult {
+        let container = self.container.id();
+        let (pid, found) = match target {
+            SignalTarget::Process(pid) => (pid, MEMBERS.find_in(container, |m| m.pid == pid)),
+            SignalTarget::Thread { pid, tid } => (
+                pid,
+                MEMBERS.find_in(container, |m| m.pid == pid && m.tid == tid),
+            ),
+        };
+        // No task left: dropped, as Linux drops a signal to a dying task.
+        let Some(task) = found else {
+            return Ok(());
+        };
+        let sender = SignalSender {
+            pid: self.process.pid(),
+            uid: self.process.credentials().uid,
+        };
+        let to_init = pid == INIT_PID;
+        if matches!(target, SignalTarget::Process(_)) {
+            return task
+                .send_process_signal(signal, sender, to_init)
+                .map_err(lx_error);
+        }
+        if task.id() == TaskId::current() {
+            return process::signal_current_thread(signal, sender, to_init).map_err(lx_error);
+        }
+        // Only the thread itself can queue a signal for itself alone: it does so on its way
+        // to user mode, and a wait it is in ends as if the signal had come.
+        let queued = queue(task.task(), WorkRun::Interrupting, move || {
+            if let Err(error) = process::signal_current_thread(signal, sender, to_init) {
+                log::warn!("a thread's signal {signal} was not queued: {error:?}");
+            }
+        });
+        match queued {
+            // Past running works: the thread is exiting, and the signal is dropped.
+            Err(Error::ESRCH) | Ok(()) => Ok(()),
+            Err(error) => Err(lx_error(error)),
+        }
     }
 
-    /// Not reached yet: the shim has no entry for the task's `signal->rlim` (only
-    /// `RLIMIT_NOFILE`, which rVisor keeps, works until it has one).
-    fn resource_limit(&self, _request: &LimitRequest) -> LxResult<ResourceLimit> {
-        Err(LxError::ENOSYS)
+    fn resource_limit(&self, request: &LimitRequest) -> LxResult<ResourceLimit> {
+        let task = if request.pid == self.process.pid() {
+            None
+        } else {
+            let pid = request.pid;
+            let found = MEMBERS.find_in(self.container.id(), |m| m.pid == pid);
+            Some(found.ok_or(LxError::ESRCH)?)
+        };
+        let limit = |new: Option<process::ResourceLimit>| match &task {
+            Some(task) => task.resource_limit(request.resource, new),
+            None => process::resource_limit(request.resource, new),
+        };
+        let new = request.new.map(|new| process::ResourceLimit {
+            soft: new.soft,
+            hard: new.hard,
+        });
+        // Raising a hard limit takes CAP_SYS_RESOURCE in the container as well as on the host.
+        if let Some(new) = new.filter(|_| !request.may_raise_hard) {
+            if new.hard > limit(None).map_err(lx_error)?.hard {
+                return Err(LxError::EPERM);
+            }
+        }
+        let old = limit(new).map_err(lx_error)?;
+        Ok(ResourceLimit {
+            soft: old.soft,
+            hard: old.hard,
+        })
     }
 }
 

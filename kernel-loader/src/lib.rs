@@ -34,7 +34,7 @@ use linux_kernel_module::uapi::{
 use linux_kernel_module::{Error, Result};
 
 use container::{Container, GateIndex, Registry};
-use linux_kernel_module::process::{self, Work};
+use linux_kernel_module::process::{self, Work, WorkRun};
 use linux_kernel_module::user_ptr::UserOutPtr;
 use linux_object::process::ExitStatus;
 use members::{Member, Node, Spawn, MEMBERS};
@@ -122,7 +122,7 @@ impl Rvisor {
                     image: None,
                     spawning: None,
                 };
-                self.admit(Box::new(Node::new(thread.id(), member)))?;
+                self.admit(Box::new(Node::new(thread.clone(), member)))?;
                 added += 1;
             }
             if added == 0 {
@@ -257,7 +257,7 @@ impl KernelModule for Rvisor {
         if let Some(addr) = set_child_tid {
             // CLONE_CHILD_SETTID: the child stores its container tid before its first
             // instruction, in its own memory.
-            let stored = queue(child, true, move || {
+            let stored = queue(child, WorkRun::OnResume, move || {
                 let _ = UserOutPtr::<i32>::new(addr).write(&(tid as i32));
             });
             if stored.is_err() {
@@ -278,7 +278,7 @@ impl KernelModule for Rvisor {
         let leave = count.clone();
         // Recording the exit closes files and may free an image: the task does it itself, as
         // it exits, where it may sleep.
-        let recorded = queue(task, false, move || {
+        let recorded = queue(task, WorkRun::AtExit, move || {
             finish_exit(node.member(), code);
             drop(node);
             count.leave();
@@ -315,14 +315,18 @@ fn register_child(
         image,
         spawning: None,
     };
-    let node = linux_kernel_module::allocator::try_box_atomic(Node::new(child.id(), member))?;
+    let node = linux_kernel_module::allocator::try_box_atomic(Node::new(child.hold(), member))?;
     rvisor.admit(node)
 }
 
 /// Makes `task` run `work` in its own context (see `TaskRef::queue_work`); callable in atomic
 /// context. If the work cannot be queued it is leaked, not dropped: what it owns may only be
 /// dropped where sleeping is allowed.
-fn queue(task: TaskRef<'_>, on_resume: bool, work: impl FnOnce() + Send + 'static) -> Result {
+pub(crate) fn queue(
+    task: TaskRef<'_>,
+    when: WorkRun,
+    work: impl FnOnce() + Send + 'static,
+) -> Result {
     use linux_kernel_module::allocator::try_box_atomic_or_back;
     /// What was not queued is leaked rather than dropped here.
     fn leaked<T>(value: T) -> Error {
@@ -331,7 +335,7 @@ fn queue(task: TaskRef<'_>, on_resume: bool, work: impl FnOnce() + Send + 'stati
     }
     let work: Work = try_box_atomic_or_back(work).map_err(leaked)?;
     let work = try_box_atomic_or_back(work).map_err(leaked)?;
-    task.queue_work(work, on_resume).map_err(leaked)
+    task.queue_work(work, when).map_err(leaked)
 }
 
 /// Records in rVisor how a member task ended: `code` is its host exit code.

@@ -9,7 +9,7 @@ use alloc::boxed::Box;
 use alloc::sync::Arc;
 
 use linux_kernel_module::sync::{AtomicContext, SpinLock};
-use linux_kernel_module::task::TaskId;
+use linux_kernel_module::task::{HeldTask, TaskId};
 
 use linux_object::process::LinuxProcess;
 use linux_object::vm::VmarSpace;
@@ -56,15 +56,19 @@ pub struct Spawn {
 /// One entry of a bucket's chain.
 pub struct Node {
     task: TaskId,
+    /// Held so that another member can find the task by its container ids and act on it
+    /// (signals, limits) after the bucket lock is released.
+    held: HeldTask,
     member: Member,
     next: Option<Box<Node>>,
 }
 
 impl Node {
     /// An entry for `task`, to be inserted with [`MemberTable::insert`].
-    pub fn new(task: TaskId, member: Member) -> Self {
+    pub fn new(task: HeldTask, member: Member) -> Self {
         Node {
-            task,
+            task: task.id(),
+            held: task,
             member,
             next: None,
         }
@@ -139,6 +143,22 @@ impl MemberTable {
             node = n.next.as_deref_mut();
         }
         None
+    }
+
+    /// A task of container `container` whose record satisfies `matches`, held. Walks the whole
+    /// table: for the rare calls that name another task by its container ids.
+    pub fn find_in(&self, container: u32, matches: impl Fn(&Member) -> bool) -> Option<HeldTask> {
+        self.buckets.iter().find_map(|bucket| {
+            let chain = bucket.lock();
+            let mut node = chain.as_deref();
+            while let Some(n) = node {
+                if n.member.container.id() == container && matches(&n.member) {
+                    return Some(n.held.clone());
+                }
+                node = n.next.as_deref();
+            }
+            None
+        })
     }
 
     /// Adds `node` unless its task is already a member; then the node comes back unchanged.

@@ -299,6 +299,11 @@ void rvisor_put_task(struct task_struct *t)
 	put_task_struct(t);
 }
 
+void rvisor_get_task(struct task_struct *t)
+{
+	get_task_struct(t);
+}
+
 int rvisor_send_sigkill(struct task_struct *t)
 {
 	return send_sig(SIGKILL, t, 1);
@@ -349,6 +354,8 @@ static long (*sys_clone)(const struct pt_regs *regs);
 static long (*sys_exit)(const struct pt_regs *regs);
 static long (*sys_exit_group)(const struct pt_regs *regs);
 static long (*sys_wait4)(const struct pt_regs *regs);
+static long (*sys_rt_tgsigqueueinfo)(const struct pt_regs *regs);
+static long (*sys_prlimit64)(const struct pt_regs *regs);
 
 static int resolve_process_calls(void)
 {
@@ -356,8 +363,12 @@ static int resolve_process_calls(void)
 	sys_exit = (void *)function_entry(symbol_address("__x64_sys_exit"));
 	sys_exit_group = (void *)function_entry(symbol_address("__x64_sys_exit_group"));
 	sys_wait4 = (void *)function_entry(symbol_address("__x64_sys_wait4"));
-	if (!sys_clone || !sys_exit || !sys_exit_group || !sys_wait4) {
-		pr_err("this kernel has no clone(), exit(), exit_group() or wait4() entry\n");
+	sys_rt_tgsigqueueinfo =
+		(void *)function_entry(symbol_address("__x64_sys_rt_tgsigqueueinfo"));
+	sys_prlimit64 = (void *)function_entry(symbol_address("__x64_sys_prlimit64"));
+	if (!sys_clone || !sys_exit || !sys_exit_group || !sys_wait4 || !sys_rt_tgsigqueueinfo ||
+	    !sys_prlimit64) {
+		pr_err("this kernel lacks one of the clone, exit, exit_group, wait4, rt_tgsigqueueinfo and prlimit64 entries\n");
 		return -ENOENT;
 	}
 	return 0;
@@ -1450,6 +1461,113 @@ int rvisor_reap_host_child(int host_pid)
 	return (int)sys_wait4(&args);
 }
 
+/*
+ * rt_tgsigqueueinfo and prlimit64 read and write their arguments in user memory only: the caller's
+ * are staged in one private page mapped for the call. Never in a task whose memory is gone.
+ */
+static unsigned long map_staging_page(void)
+{
+	if (!current->mm || (current->flags & PF_EXITING))
+		return -ESRCH;
+	return vm_mmap(NULL, 0, PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, 0);
+}
+
+/* True if `t`'s process has no handler for `sig` (1..=_NSIG): an init drops it. */
+static bool signal_is_default(struct task_struct *t, int sig)
+{
+	struct sighand_struct *sighand;
+	bool dfl = true;
+
+	rcu_read_lock();
+	sighand = rcu_dereference(t->sighand);
+	if (sighand)
+		dfl = READ_ONCE(sighand->action[sig - 1].sa.sa_handler) == SIG_DFL;
+	rcu_read_unlock();
+	return dfl;
+}
+
+int rvisor_send_process_signal(struct task_struct *t, int sig, int from_pid, unsigned int from_uid,
+			       bool to_init)
+{
+	struct kernel_siginfo info;
+
+	if (!valid_signal(sig) || sig == 0)
+		return -EINVAL;
+	if (to_init && signal_is_default(t, sig))
+		return 0;
+	clear_siginfo(&info);
+	info.si_signo = sig;
+	info.si_errno = 0;
+	info.si_code = SI_USER;
+	info.si_pid = from_pid;
+	info.si_uid = from_uid;
+	return send_sig_info(sig, &info, t);
+}
+
+int rvisor_signal_current_thread(int sig, int from_pid, unsigned int from_uid, bool to_init)
+{
+	struct pt_regs args = {};
+	siginfo_t info;
+	unsigned long page;
+	long ret;
+
+	if (!valid_signal(sig) || sig == 0)
+		return -EINVAL;
+	if (to_init && signal_is_default(current, sig))
+		return 0;
+	memset(&info, 0, sizeof(info));
+	info.si_signo = sig;
+	info.si_code = SI_TKILL;
+	info.si_pid = from_pid;
+	info.si_uid = from_uid;
+	page = map_staging_page();
+	if (IS_ERR_VALUE(page))
+		return (int)page;
+	ret = -EFAULT;
+	if (!copy_to_user((void __user *)page, &info, sizeof(info))) {
+		/* SI_TKILL with container ids is allowed because the target is the caller. */
+		args.di = task_tgid_vnr(current);
+		args.si = task_pid_vnr(current);
+		args.dx = sig;
+		args.r10 = page;
+		ret = sys_rt_tgsigqueueinfo(&args);
+	}
+	vm_munmap(page, PAGE_SIZE);
+	return (int)ret;
+}
+
+int rvisor_prlimit(struct task_struct *t, unsigned int resource,
+		   const struct rvisor_rlimit *new_limit, struct rvisor_rlimit *old_limit)
+{
+	struct pt_regs args = {};
+	unsigned long page;
+	pid_t host_pid = 0;
+	long ret;
+
+	BUILD_BUG_ON(sizeof(struct rvisor_rlimit) != sizeof(struct rlimit64));
+	if (t && t->group_leader != current->group_leader) {
+		/* 0 once the process is reaped, which would name the caller. */
+		host_pid = task_tgid_vnr(t);
+		if (!host_pid)
+			return -ESRCH;
+	}
+	page = map_staging_page();
+	if (IS_ERR_VALUE(page))
+		return (int)page;
+	ret = -EFAULT;
+	if (!new_limit || !copy_to_user((void __user *)page, new_limit, sizeof(*new_limit))) {
+		args.di = host_pid;
+		args.si = resource;
+		args.dx = new_limit ? page : 0;
+		args.r10 = page + sizeof(struct rlimit64);
+		ret = sys_prlimit64(&args);
+		if (!ret && copy_from_user(old_limit, (void __user *)args.r10, sizeof(*old_limit)))
+			ret = -EFAULT;
+	}
+	vm_munmap(page, PAGE_SIZE);
+	return (int)ret;
+}
+
 bool rvisor_signal_pending(void)
 {
 	return signal_pending(current);
@@ -1567,16 +1685,28 @@ static void run_work(struct callback_head *head)
 	rvisor_rs_run_work(data);
 }
 
-int rvisor_task_work_add(struct task_struct *task, void *data, bool on_resume)
+int rvisor_task_work_add(struct task_struct *task, void *data, enum rvisor_work_run when)
 {
 	struct rvisor_work *work = kmalloc(sizeof(*work), GFP_ATOMIC);
+	enum task_work_notify_mode mode;
 	int ret;
 
 	if (!work)
 		return -ENOMEM;
+	switch (when) {
+	case RVISOR_WORK_ON_RESUME:
+		mode = TWA_RESUME;
+		break;
+	case RVISOR_WORK_INTERRUPTING:
+		mode = TWA_SIGNAL;
+		break;
+	default:
+		mode = TWA_NONE;
+		break;
+	}
 	work->data = data;
 	init_task_work(&work->head, run_work);
-	ret = task_work_add(task, &work->head, on_resume ? TWA_RESUME : TWA_NONE);
+	ret = task_work_add(task, &work->head, mode);
 	if (ret)
 		kfree(work);
 	return ret;

@@ -105,6 +105,8 @@ unsigned int rvisor_kill_filter_members(const void *filter);
  * number of threads, which may exceed max (then only max were stored) */
 unsigned int rvisor_current_threads(struct task_struct **out, unsigned int max);
 void rvisor_put_task(struct task_struct *t);
+/* Takes another reference to t (which the caller holds). */
+void rvisor_get_task(struct task_struct *t);
 int rvisor_send_sigkill(struct task_struct *t);
 
 /* ---- seccomp gate ---- */
@@ -279,6 +281,20 @@ long rvisor_host_clone(unsigned long flags, unsigned long stack, unsigned long c
 void __attribute__((noreturn)) rvisor_exit_current(int code, bool group);
 /* Reaps the caller's exited host child `host_pid` (waiting for it to become a zombie). */
 int rvisor_reap_host_child(int host_pid);
+/* send_sig_info(sig) to t's process as kill() from container pid from_pid and uid from_uid; to an
+ * init (to_init) only if it handles sig. */
+int rvisor_send_process_signal(struct task_struct *t, int sig, int from_pid, unsigned int from_uid,
+			       bool to_init);
+/* The same to the calling thread alone, as tgkill() would (rt_tgsigqueueinfo, SI_TKILL). */
+int rvisor_signal_current_thread(int sig, int from_pid, unsigned int from_uid, bool to_init);
+/* A struct rlimit64. */
+struct rvisor_rlimit {
+	unsigned long long cur;
+	unsigned long long max;
+};
+/* prlimit64 of t's process (NULL: the caller's) with kernel buffers; new_limit may be NULL. */
+int rvisor_prlimit(struct task_struct *t, unsigned int resource,
+		   const struct rvisor_rlimit *new_limit, struct rvisor_rlimit *old_limit);
 bool rvisor_signal_pending(void);
 bool rvisor_current_is_single_threaded(void);
 /* vm_mmap of anonymous memory into the caller: an address, or -errno (in the top page). */
@@ -297,9 +313,18 @@ struct rvisor_exec_start {
 /* Sets brk, forgets rseq/robust list/clear_child_tid, resets signal handlers and the altstack,
  * names the task and starts the program at entry with stack sp (other registers zero). */
 void rvisor_exec_start(const struct rvisor_exec_start *start);
-/* Runs rvisor_rs_run_work(data) in `task`: on its way to user mode (`on_resume`), or in its
- * exit. Atomic context is fine. -ESRCH if the task is past running works. */
-int rvisor_task_work_add(struct task_struct *task, void *data, bool on_resume);
+/* When a task runs a work queued with rvisor_task_work_add. */
+enum rvisor_work_run {
+	/* as it exits */
+	RVISOR_WORK_AT_EXIT,
+	/* on its way to user mode */
+	RVISOR_WORK_ON_RESUME,
+	/* on its way to user mode, interrupting a wait as a signal does (the call restarts) */
+	RVISOR_WORK_INTERRUPTING,
+};
+/* Runs rvisor_rs_run_work(data) in `task` when `when` says. Atomic context is fine. -ESRCH if
+ * the task is past running works. */
+int rvisor_task_work_add(struct task_struct *task, void *data, enum rvisor_work_run when);
 
 /* ---- inherited host files (a contained process's stdio) ---- */
 struct file *rvisor_fget(unsigned int fd);

@@ -6,7 +6,7 @@ use alloc::boxed::Box;
 
 use crate::bindings;
 use crate::error::{Error, Result};
-use crate::task::TaskRef;
+use crate::task::{HeldTask, TaskRef};
 
 /// `clone(flags, stack, NULL, child_tid, tls)` by the calling task: the child is a copy of the
 /// caller returning 0 from this syscall in user mode. Returns the child's host pid, which is
@@ -33,6 +33,90 @@ pub fn reap_host_child(host_pid: i32) -> Result {
     // SAFETY: process context; wait4 with NULL status and rusage pointers.
     let ret = unsafe { bindings::rvisor_reap_host_child(host_pid) };
     Error::check(ret.into()).map(drop)
+}
+
+/// Who sends a signal, as its receiver's `siginfo` shows: ids in the sender's container, never
+/// the host's.
+#[derive(Clone, Copy, Debug)]
+pub struct SignalSender {
+    /// The sender's process id (`si_pid`).
+    pub pid: u32,
+    /// The sender's real user id (`si_uid`).
+    pub uid: u32,
+}
+
+impl HeldTask {
+    /// Sends `signal` (1..=64) to the task's process as `kill` would (`SI_USER`, from
+    /// `sender`). An init (`to_init`) only gets a signal it has a handler for, as a pid
+    /// namespace's init signalled from inside it.
+    pub fn send_process_signal(&self, signal: u32, sender: SignalSender, to_init: bool) -> Result {
+        let signal = i32::try_from(signal).map_err(|_| Error::EINVAL)?;
+        // SAFETY: the task is held alive by our reference; the shim checks the signal number.
+        let ret = unsafe {
+            bindings::rvisor_send_process_signal(
+                self.as_ptr(),
+                signal,
+                sender.pid as i32,
+                sender.uid,
+                to_init,
+            )
+        };
+        Error::check(ret.into()).map(drop)
+    }
+
+    /// The resource limit `resource` of the task's process (see [`resource_limit`]).
+    pub fn resource_limit(&self, resource: u32, new: Option<ResourceLimit>) -> Result<ResourceLimit> {
+        prlimit(self.as_ptr(), resource, new)
+    }
+}
+
+/// Sends `signal` (1..=64) to the calling thread alone, as `tgkill` would (`SI_TKILL`, from
+/// `sender`); an init (`to_init`) drops a signal it has no handler for. It is taken on the way
+/// back to user mode.
+pub fn signal_current_thread(signal: u32, sender: SignalSender, to_init: bool) -> Result {
+    let signal = i32::try_from(signal).map_err(|_| Error::EINVAL)?;
+    // SAFETY: process context (a served call, or a work the task runs); the shim checks the
+    // signal number and stages the siginfo in a page of the caller's own.
+    let ret = unsafe {
+        bindings::rvisor_signal_current_thread(signal, sender.pid as i32, sender.uid, to_init)
+    };
+    Error::check(ret.into()).map(drop)
+}
+
+/// A resource limit (`struct rlimit64`); `RLIM_INFINITY` is `u64::MAX`.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct ResourceLimit {
+    /// The soft limit.
+    pub soft: u64,
+    /// The hard limit.
+    pub hard: u64,
+}
+
+/// The calling process's limit `resource`, replaced by `new` if given, as `prlimit64(0, …)`
+/// would do it (the host's checks included); returns the limit before.
+pub fn resource_limit(resource: u32, new: Option<ResourceLimit>) -> Result<ResourceLimit> {
+    prlimit(core::ptr::null_mut(), resource, new)
+}
+
+fn prlimit(
+    task: *mut bindings::task_struct,
+    resource: u32,
+    new: Option<ResourceLimit>,
+) -> Result<ResourceLimit> {
+    let new = new.map(|limit| bindings::rvisor_rlimit {
+        cur: limit.soft,
+        max: limit.hard,
+    });
+    let mut old = bindings::rvisor_rlimit::default();
+    let new_ptr = new.as_ref().map_or(core::ptr::null(), |limit| limit as *const _);
+    // SAFETY: process context; `task` is null or held alive by the caller; both buffers are
+    // valid for the call.
+    let ret = unsafe { bindings::rvisor_prlimit(task, resource, new_ptr, &mut old) };
+    Error::check(ret.into())?;
+    Ok(ResourceLimit {
+        soft: old.cur,
+        hard: old.max,
+    })
 }
 
 /// True if a signal is pending for the calling task.
@@ -97,20 +181,32 @@ pub fn exec_start(start: &ExecStart<'_>) {
 /// Work for a task to run in its own context.
 pub type Work = Box<dyn FnOnce() + Send>;
 
+/// When a task runs a work queued with [`TaskRef::queue_work`].
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum WorkRun {
+    /// As it exits (queued from its exit tracepoint, before it is reaped).
+    AtExit,
+    /// On its way back to user mode.
+    OnResume,
+    /// On its way back to user mode, ending a wait in the kernel as a signal does: an
+    /// interrupted call restarts, or gives `EINTR` if the work raised a signal whose handler
+    /// asks so.
+    Interrupting,
+}
+
 impl TaskRef<'_> {
-    /// Makes the task run `work` in its own (process) context: on its way back to user mode
-    /// with `on_resume`, else as it exits (queued from its exit tracepoint, the work runs
-    /// before its files and memory go). Callable in atomic context. On failure the work is
-    /// handed back.
-    pub fn queue_work(
-        &self,
-        work: Box<Work>,
-        on_resume: bool,
-    ) -> core::result::Result<(), Box<Work>> {
+    /// Makes the task run `work` in its own (process) context when `when` says. Callable in
+    /// atomic context. On failure (the task is past running works) the work is handed back.
+    pub fn queue_work(&self, work: Box<Work>, when: WorkRun) -> core::result::Result<(), Box<Work>> {
+        let when = match when {
+            WorkRun::AtExit => bindings::rvisor_work_run_RVISOR_WORK_AT_EXIT,
+            WorkRun::OnResume => bindings::rvisor_work_run_RVISOR_WORK_ON_RESUME,
+            WorkRun::Interrupting => bindings::rvisor_work_run_RVISOR_WORK_INTERRUPTING,
+        };
         let data = Box::into_raw(work);
         // SAFETY: the task is alive for this reference's lifetime; `data` stays valid until the
         // shim hands it to `rvisor_rs_run_work`, exactly once, or fails and never uses it.
-        let ret = unsafe { bindings::rvisor_task_work_add(self.as_ptr(), data.cast(), on_resume) };
+        let ret = unsafe { bindings::rvisor_task_work_add(self.as_ptr(), data.cast(), when) };
         if ret == 0 {
             Ok(())
         } else {

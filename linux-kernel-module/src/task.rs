@@ -83,6 +83,13 @@ impl TaskRef<'_> {
         // SAFETY: the task is alive for `'a`.
         unsafe { bindings::rvisor_send_sigkill(self.task.as_ptr()) };
     }
+
+    /// A counted reference to the task, which outlives this one.
+    pub fn hold(&self) -> HeldTask {
+        // SAFETY: the task is alive for `'a`, so taking a reference is valid.
+        unsafe { bindings::rvisor_get_task(self.task.as_ptr()) };
+        HeldTask(self.task)
+    }
 }
 
 /// Sends SIGKILL to the current task's thread group: it dies on its way back to user space.
@@ -116,6 +123,28 @@ impl HeldTask {
     pub fn kill(&self) {
         // SAFETY: the task is held alive by our reference.
         unsafe { bindings::rvisor_send_sigkill(self.0.as_ptr()) };
+    }
+
+    /// The task, for as long as this reference lives.
+    pub fn task(&self) -> TaskRef<'_> {
+        // SAFETY: the task is held alive by our reference for the returned lifetime.
+        unsafe { TaskRef::from_raw(self.0.as_ptr()) }
+    }
+
+    pub(crate) fn as_ptr(&self) -> *mut bindings::task_struct {
+        self.0.as_ptr()
+    }
+}
+
+// SAFETY: a counted `task_struct` reference may be used and released from any thread; every
+// method goes through kernel entries that take the locks they need.
+unsafe impl Send for HeldTask {}
+// SAFETY: as for `Send`: the methods take `&self` and are safe to call concurrently.
+unsafe impl Sync for HeldTask {}
+
+impl Clone for HeldTask {
+    fn clone(&self) -> Self {
+        self.task().hold()
     }
 }
 

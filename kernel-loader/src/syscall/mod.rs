@@ -154,16 +154,16 @@ fn serve_in_rvisor(caller: &Member, call: &Syscall<'_>) -> Served {
     };
     let host = KernelTaskHost {
         container: caller.container.clone(),
+        process: caller.process.clone(),
         seat: seat.clone(),
     };
-    let process = caller.process.clone();
     let tid = caller.tid;
     // Numbers past u32 are not in rVisor's table: `run` answers ENOSYS.
     let nr = u32::try_from(call.nr()).unwrap_or(u32::MAX);
     let args = call.args();
     let future = async move {
         let call = Call {
-            process: &process,
+            process: &host.process,
             tid,
             host: &host,
         };

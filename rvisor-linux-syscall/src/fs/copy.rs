@@ -152,7 +152,8 @@ impl Syscall<'_> {
             return Err(LxError::EINVAL);
         }
         let in_pos = explicit.map(|_| pos);
-        let done = copy(&*input, in_pos, &*output, None, count).await?;
+        let copied = copy(&*input, in_pos, &*output, None, count).await;
+        let done = self.raise_broken_pipe(copied)?;
         if explicit.is_some() {
             let end = pos.checked_add(done as u64).ok_or(LxError::EOVERFLOW)?;
             offset.write(i64::try_from(end).map_err(|_| LxError::EOVERFLOW)?)?;

@@ -232,7 +232,8 @@ impl Syscall<'_> {
         let file = self.file(fd)?;
         file.flags().check_writable()?;
         let segments = single(buf.addr(), count)?;
-        write_from_user(&*file, &segments, Position::Cursor).await
+        let written = write_from_user(&*file, &segments, Position::Cursor).await;
+        self.raise_broken_pipe(written)
     }
 
     /// `pread64(fd, buf, count, offset)`: the offset is checked before the descriptor, as
@@ -295,7 +296,8 @@ impl Syscall<'_> {
         let file = self.file(fd)?;
         file.flags().check_writable()?;
         let segments = import_iovec(iov, iovcnt)?;
-        write_from_user(&*file, &segments, Position::Cursor).await
+        let written = write_from_user(&*file, &segments, Position::Cursor).await;
+        self.raise_broken_pipe(written)
     }
 }
 
@@ -456,5 +458,24 @@ mod tests {
         let big = sandbox.buf(90_000);
         assert_eq!(run(&sys, WRITE, &[wfd, big, 60_000]), 60_000);
         assert_eq!(run(&sys, READ, &[fd, big, 90_000]), 60_000);
+    }
+
+    #[test]
+    fn a_write_with_no_reader_left_raises_sigpipe() {
+        let sandbox = Sandbox::new("rw-epipe");
+        let sys = sandbox.syscall();
+        let (reader, writer) = Pipe::new_pair(OpenFlags::empty());
+        drop(reader);
+        let wfd = sys.process.files().add(writer, false).unwrap() as usize;
+        let buf = sandbox.buf(8);
+        assert_eq!(sandbox.machine().signals(), []);
+        assert_eq!(run(&sys, WRITE, &[wfd, buf, 8]), err(LxError::EPIPE));
+        let iov = sandbox.buf(16);
+        crate::user::UserOutPtr::<IoVec>::from(iov)
+            .write(IoVec { base: buf, len: 8 })
+            .unwrap();
+        assert_eq!(run(&sys, WRITEV, &[wfd, iov, 1]), err(LxError::EPIPE));
+        let me = crate::host::SignalTarget::Process(sys.process.pid());
+        assert_eq!(sandbox.machine().signals(), [(me, 13), (me, 13)]);
     }
 }

@@ -17,7 +17,7 @@ pub(crate) struct Sandbox {
     pub process: Arc<LinuxProcess>,
     pub user: UserArena,
     host: TestTask,
-    _machine: Arc<TestMachine>,
+    machine: Arc<TestMachine>,
 }
 
 impl Sandbox {
@@ -31,8 +31,13 @@ impl Sandbox {
             host: machine.task(process.pid(), process.pid()),
             process,
             user: UserArena::new(64),
-            _machine: machine,
+            machine,
         }
+    }
+
+    /// The machine under the container: what reached the host.
+    pub fn machine(&self) -> &TestMachine {
+        &self.machine
     }
 
     /// The calls of the container's root process.

@@ -22,6 +22,8 @@ use linux_object::{LxError, LxResult};
 use crate::host::SignalTarget;
 use crate::{SysResult, Syscall};
 
+/// `SIGPIPE`, raised in a writer of a pipe nobody reads.
+const SIGPIPE: u32 = 13;
 /// The highest signal number (`_NSIG`).
 const NSIG: i32 = 64;
 /// `SIGCONT`, which a process may send to any process of its session.
@@ -73,6 +75,18 @@ impl Syscall<'_> {
             return Ok(0);
         }
         result.map(|()| 0)
+    }
+
+    /// Passes on a write's `result`; `EPIPE` also raises `SIGPIPE` in the caller's process,
+    /// as Linux's `pipe_write` does.
+    pub(crate) fn raise_broken_pipe(&self, result: SysResult) -> SysResult {
+        if result == Err(LxError::EPIPE) {
+            // Cannot fail but for a process with no task left, which is not the caller's.
+            let _ = self
+                .host
+                .send_signal(SignalTarget::Process(self.process.pid()), SIGPIPE);
+        }
+        result
     }
 
     /// `kill(pid, sig)`.
