@@ -2,9 +2,9 @@
 
 use crate::{Case, Outcome};
 
-/// Every case.
+/// Every case: these, then those over the container root (`rootfs.rs`).
 pub fn cases() -> Vec<Case> {
-    vec![
+    let mut all = vec![
         Case {
             name: "load-unload-3x",
             covers: &[],
@@ -179,7 +179,9 @@ pub fn cases() -> Vec<Case> {
             script: "rvisor run -- /bin/sleep 3 &\nsleep 1\nrmmod rvisor 2>/dev/null; echo rmmod-live=$?\nwait\nrmmod rvisor; echo rmmod-after=$?\ninsmod /rvisor.ko; echo reload=$?",
             check: |o| o.exactly(&["rmmod-live=1", "rmmod-after=0", "reload=0"]),
         },
-    ]
+    ];
+    all.extend(crate::rootfs::cases());
+    all
 }
 
 fn host_pid_untouched(o: &Outcome) -> Result<(), String> {

@@ -1,5 +1,14 @@
 //! The guest: a busybox initramfs holding rvisor.ko, the static `rvisor` CLI, the static guest
-//! test programs and a small busybox rootfs at `/rootfs`, booted under qemu.
+//! test programs and a container root at `/rootfs`, booted under qemu.
+//!
+//! `/rootfs` is what the in-VM cases run both natively (`chroot /rootfs ...`) and contained
+//! (`rvisor run --root /rootfs ...`): busybox with its applet links, the files of
+//! `tests/rootfs/` (`/etc/hostname`, `/etc/passwd`, `/etc/group`, the test data under `/data`),
+//! empty `/tmp` (1777), `/root` (700) and `/proc` (nothing is mounted there), `/dev` with
+//! nothing but `null` (made by `/init`: busybox sh opens it as the stdin of every `&` job), the script
+//! suite `tests/suite/*.sh` at `/suite`, the static test programs at `/tests`, and Debian's
+//! dynamically linked `/bin/dash` with exactly the shared objects and loader `ldd` lists for it,
+//! each at the path `ldd` names.
 
 use std::fs;
 use std::io::{BufRead, BufReader, Write};
@@ -30,6 +39,8 @@ pub const BAD_LOG: &[&str] = &[
 pub struct Userland {
     pub rvisor: PathBuf,
     pub programs: Vec<PathBuf>,
+    /// `/bin/dash` and the shared objects (loader included) `ldd` lists for it.
+    pub dash: Vec<PathBuf>,
 }
 
 /// What every suite boot needs, from `[--kernel SERIES]`: the kernels, the Rust object of
@@ -90,7 +101,48 @@ pub fn build_userland() -> Result<Userland, String> {
         }
         programs.push(binary);
     }
-    Ok(Userland { rvisor, programs })
+    let dash = with_shared_objects(Path::new("/bin/dash"), "dash")?;
+    Ok(Userland {
+        rvisor,
+        programs,
+        dash,
+    })
+}
+
+/// `program` and every shared object `ldd` lists for it, the dynamic loader included (the vDSO,
+/// which has no file, excepted): what a root needs to run it.
+fn with_shared_objects(program: &Path, package: &str) -> Result<Vec<PathBuf>, String> {
+    if !program.is_file() {
+        return Err(format!(
+            "{} is missing: `apt-get install {package}`",
+            program.display()
+        ));
+    }
+    let listing = util::output(Command::new("ldd").arg(program)).map_err(|e| {
+        format!("{e}\n(ldd comes with Debian's libc-bin; a static {package} cannot be used)")
+    })?;
+    let mut files = vec![program.to_path_buf()];
+    for line in listing.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        if line.contains("not found") {
+            return Err(format!("ldd {}: {line}", program.display()));
+        }
+        // `libc.so.6 => /lib/x86_64-linux-gnu/libc.so.6 (0x...)`, `/lib64/ld-linux-x86-64.so.2 (0x...)`
+        // or `linux-vdso.so.1 (0x...)`.
+        let path = line
+            .split_once("=>")
+            .map_or(line, |(_, right)| right.trim());
+        let path = path.split(" (").next().unwrap_or_default().trim();
+        if path.starts_with('/') {
+            files.push(PathBuf::from(path));
+        }
+    }
+    if files.len() < 3 {
+        return Err(format!(
+            "ldd lists no shared library and loader for {}:\n{listing}",
+            program.display()
+        ));
+    }
+    Ok(files)
 }
 
 /// Builds an initramfs whose `/init` runs `body` and powers off. `files` are extra
@@ -111,11 +163,7 @@ pub fn initramfs(
         fs::create_dir_all(tree.join(dir)).map_err(|e| e.to_string())?;
     }
     install_busybox(&tree)?;
-    install_busybox(&tree.join("rootfs"))?;
-    for dir in ["proc", "tmp", "etc", "root"] {
-        fs::create_dir_all(tree.join("rootfs").join(dir)).map_err(|e| e.to_string())?;
-    }
-    write(&tree.join("rootfs/etc/hostname"), "rootfs\n")?;
+    install_rootfs(&tree.join("rootfs"), userland)?;
     copy(ko, &tree.join("rvisor.ko"))?;
     copy(&userland.rvisor, &tree.join("bin/rvisor"))?;
     for program in &userland.programs {
@@ -128,6 +176,7 @@ pub fn initramfs(
     let init = format!(
         "#!/bin/sh\nexport PATH=/bin:/sbin\n\
          mount -t proc proc /proc\nmount -t sysfs sys /sys\nmount -t devtmpfs dev /dev\nmount -t tmpfs tmp /tmp\n\
+         mknod -m 666 /rootfs/dev/null c 1 3\n\
          {body}\n\
          echo {DMESG_BEGIN}\ndmesg\necho {DMESG_END}\npoweroff -f\n"
     );
@@ -141,6 +190,75 @@ pub fn initramfs(
     );
     util::run(Command::new("sh").args(["-c", &script]))?;
     Ok(image)
+}
+
+/// The container root (see the module's documentation).
+fn install_rootfs(dir: &Path, userland: &Userland) -> Result<(), String> {
+    let tests = util::root().join("tests");
+    install_busybox(dir)?;
+    copy_tree(&tests.join("rootfs"), dir)?;
+    for (name, mode) in [
+        ("tmp", 0o1777),
+        ("root", 0o700),
+        ("dev", 0o755),
+        ("proc", 0o755),
+    ] {
+        let path = dir.join(name);
+        fs::create_dir_all(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        set_mode(&path, mode)?;
+    }
+    for file in &userland.dash {
+        let inside = dir.join(file.strip_prefix("/").unwrap_or(file));
+        if let Some(parent) = inside.parent() {
+            fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
+        }
+        // A link (`/lib64/ld-linux-x86-64.so.2`) becomes a file with its target's content.
+        copy(file, &inside)?;
+    }
+    let scripts = tests::suite_scripts(&tests);
+    if scripts.is_empty() {
+        return Err(format!(
+            "no scripts under {}",
+            tests.join("suite").display()
+        ));
+    }
+    for script in scripts {
+        let file = script.file_name().ok_or("script without a name")?;
+        write_dir_then_copy(&script, &dir.join("suite").join(file))?;
+    }
+    for program in &userland.programs {
+        let file = program.file_name().ok_or("program without a name")?;
+        write_dir_then_copy(program, &dir.join("tests").join(file))?;
+    }
+    Ok(())
+}
+
+/// Copies the tree `from` into `to`: directories, files (with their modes) and symlinks.
+fn copy_tree(from: &Path, to: &Path) -> Result<(), String> {
+    fs::create_dir_all(to).map_err(|e| format!("{}: {e}", to.display()))?;
+    let entries = fs::read_dir(from).map_err(|e| format!("{}: {e}", from.display()))?;
+    for entry in entries {
+        let entry = entry.map_err(|e| format!("{}: {e}", from.display()))?;
+        let (source, target) = (entry.path(), to.join(entry.file_name()));
+        let kind = entry.file_type().map_err(|e| e.to_string())?;
+        if kind.is_dir() {
+            copy_tree(&source, &target)?;
+        } else if kind.is_symlink() {
+            let link = fs::read_link(&source).map_err(|e| e.to_string())?;
+            std::os::unix::fs::symlink(&link, &target)
+                .map_err(|e| format!("{}: {e}", target.display()))?;
+        } else {
+            copy(&source, &target)?;
+        }
+    }
+    Ok(())
+}
+
+fn write_dir_then_copy(from: &Path, to: &Path) -> Result<(), String> {
+    if let Some(parent) = to.parent() {
+        fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
+    }
+    copy(from, to)
 }
 
 fn install_busybox(dir: &Path) -> Result<(), String> {
@@ -172,8 +290,13 @@ fn write(path: &Path, content: &str) -> Result<(), String> {
 }
 
 fn set_executable(path: &Path) -> Result<(), String> {
+    set_mode(path, 0o755)
+}
+
+fn set_mode(path: &Path, mode: u32) -> Result<(), String> {
     use std::os::unix::fs::PermissionsExt;
-    fs::set_permissions(path, fs::Permissions::from_mode(0o755)).map_err(|e| e.to_string())
+    fs::set_permissions(path, fs::Permissions::from_mode(mode))
+        .map_err(|e| format!("{}: {e}", path.display()))
 }
 
 /// How a guest run went.

@@ -6,7 +6,7 @@
 //! - `build-ko [--kdir DIR]`: build rvisor.ko (hardened nightly Rust + the C shim).
 //! - `load [--ko FILE]`: insmod on this machine and check /dev/rvisor.
 //! - `vm [--kernel SERIES] [-- CMD...]`: boot a guest with the module loaded; run CMD.
-//! - `test-ko [--kernel SERIES]`: the in-VM suite, on every supported kernel.
+//! - `test-ko [--kernel SERIES] [--case TEXT]...`: the in-VM suite, on every supported kernel.
 //! - `bench [--kernel SERIES]`: instructions per operation under qemu -icount.
 //! - `syscalls-doc [--check]`: write (or check) docs/SYSCALLS.md from the syscall tables.
 
@@ -32,7 +32,9 @@ const USAGE: &str = "usage: cargo xtask <command>
   load [--ko FILE]              insmod rvisor.ko on this machine and check /dev/rvisor
   vm [--kernel 6.1|6.12] [-- CMD...]
                                 boot a guest with rvisor loaded; run CMD (or a shell)
-  test-ko [--kernel 6.1|6.12]   run the in-VM test suite (default: every supported kernel)
+  test-ko [--kernel 6.1|6.12] [--case TEXT]...
+                                run the in-VM test suite (default: every supported kernel and
+                                case; --case: only cases whose name contains TEXT)
   bench [--kernel 6.1|6.12]     instructions per operation, native vs contained
   syscalls-doc [--check]        write (or check) docs/SYSCALLS.md from the syscall tables";
 

@@ -1,15 +1,34 @@
-//! `cargo xtask test-ko`: the in-VM suite (`tests` crate) on every supported kernel.
+//! `cargo xtask test-ko [--kernel SERIES] [--case TEXT]...`: the in-VM suite (`tests` crate) on
+//! every supported kernel, or on one; with `--case`, only the cases whose name contains one of
+//! the TEXTs (the module is then loaded first if `load-unload-3x` is not among them).
 
 use crate::guest::{self, EXIT_MARK};
-use crate::util::step;
+use crate::util::{self, step};
 
 /// Per-case limit inside the guest, and for the whole boot.
 const CASE_TIMEOUT_S: u32 = 60;
 const BOOT_TIMEOUT_S: u32 = 900;
 
 pub fn run(args: &[String]) -> Result<u8, String> {
-    let (selected, object, userland) = guest::prepare(args)?;
-    let cases = tests::cases();
+    let mut args = args.to_vec();
+    let mut filters = Vec::new();
+    while let Some(filter) = util::take_option(&mut args, "--case")? {
+        filters.push(filter);
+    }
+    let (selected, object, userland) = guest::prepare(&args)?;
+    let mut cases = tests::cases();
+    let loads_module = cases.first().map(|c| c.name);
+    if !filters.is_empty() {
+        cases.retain(|c| filters.iter().any(|f| c.name.contains(f.as_str())));
+        if cases.is_empty() {
+            return Err(format!("no case name contains any of {filters:?}"));
+        }
+    }
+    let load = if cases.first().map(|c| c.name) == loads_module {
+        ""
+    } else {
+        "insmod /rvisor.ko\n"
+    };
     let mut files: Vec<(String, String)> = cases
         .iter()
         .map(|c| {
@@ -23,7 +42,8 @@ pub fn run(args: &[String]) -> Result<u8, String> {
         "tests/suite.sh".into(),
         tests::runner_script(&cases, CASE_TIMEOUT_S),
     ));
-    let body = format!("sh /tests/suite.sh\necho \"{EXIT_MARK}0@@\"");
+    files.push(("tests/lib.sh".into(), tests::GUEST_LIB.into()));
+    let body = format!("{load}sh /tests/suite.sh\necho \"{EXIT_MARK}0@@\"");
     let (mut passed, mut failed) = (0usize, 0usize);
     for kernel in &selected {
         let ko = crate::build::build_ko(&object, &kernel.release, &kernel.kdir)?;

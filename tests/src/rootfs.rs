@@ -1,0 +1,462 @@
+//! Cases over the container root `/rootfs`: the busybox script suite, escape attempts, processes
+//! (copy-on-write, blocked calls, signals, two containers at once) and a dynamically linked
+//! program. Where Linux can give the expected output, the case runs the same command natively
+//! (`chroot /rootfs`) and contained (`rvisor run --root /rootfs`) and compares
+//! ([`Outcome::same_as_native`]); see `tests/guest/lib.sh`.
+
+use crate::{Case, Outcome};
+
+/// One case per script of `tests/suite/`: `differential /bin/sh /suite/NAME.sh`, whose native
+/// output must end with `suite NAME: done`.
+macro_rules! suite_case {
+    ($name:literal, $covers:expr) => {
+        Case {
+            name: concat!("suite-", $name),
+            covers: $covers,
+            script: concat!(
+                ". /tests/lib.sh\ndifferential /bin/sh /suite/",
+                $name,
+                ".sh"
+            ),
+            check: |o| o.same_as_native(&[concat!("suite ", $name, ": done")]),
+        }
+    };
+}
+
+/// An escape attempt: `sh -c SCRIPT` natively and contained must print the same; SCRIPT ends
+/// with `echo escape: done`.
+macro_rules! escape_case {
+    ($name:literal, $covers:expr, $script:literal) => {
+        Case {
+            name: concat!("escape-", $name),
+            covers: $covers,
+            script: concat!(
+                ". /tests/lib.sh\ndifferential /bin/sh -c '",
+                $script,
+                "\necho escape: done'"
+            ),
+            check: |o| o.same_as_native(&["escape: done"]),
+        }
+    };
+}
+
+/// A contained `cat` blocked reading a FIFO the script holds open gets the signal from the host;
+/// it must end within 10 s (else the FIFO is closed so that the case still finishes), and
+/// `rvisor run` must report 128 + the signal's number, leaving no container behind.
+macro_rules! signal_script {
+    ($sig:literal) => {
+        concat!(
+            r#". /tests/lib.sh
+mkfifo "$SCRATCH.in"
+rvisor run --root /rootfs -- /bin/sh -c 'echo ready; exec cat' <"$SCRATCH.in" >"$SCRATCH.out" 2>&1 &
+r=$!
+exec 3>"$SCRATCH.in"
+wait_for ready "$SCRATCH.out"
+sleep 1
+c=$(children_of $r)
+echo "cat state $(state "$c")"
+kill -"#,
+            $sig,
+            " \"$c\"\nwait_gone 10 \"$c\" || echo \"cat still running 10 s after SIG",
+            $sig,
+            r#""
+exec 3>&-
+wait $r
+echo "rvisor run status $?"
+echo "containers left $(rvisor ps | awk 'NR > 1' | wc -l)"
+cat "$SCRATCH.out""#
+        )
+    };
+}
+
+/// The suite scripts (`tests/suite/*.sh`) by name; a unit test keeps this and the directory equal.
+pub const SUITE: &[&str] = &["archive", "files", "shell", "text"];
+
+/// Every case over the container root.
+pub fn cases() -> Vec<Case> {
+    vec![
+        suite_case!(
+            "files",
+            &[
+                "openat",
+                "read",
+                "write",
+                "close",
+                "getdents64",
+                "newfstatat",
+                "readlink",
+                "symlink",
+                "mkdir",
+                "rmdir",
+                "rename",
+                "unlink",
+                "chmod",
+                "umask",
+                "chdir",
+                "getcwd",
+                "sendfile",
+                "clone",
+                "execve",
+                "wait4",
+                "pipe2",
+                "dup2",
+            ]
+        ),
+        suite_case!(
+            "text",
+            &[
+                "openat",
+                "read",
+                "write",
+                "close",
+                "lseek",
+                "getdents64",
+                "newfstatat",
+                "rename",
+                "unlink",
+                "fchmod",
+                "mkdir",
+                "rmdir",
+                "chdir",
+                "clone",
+                "vfork",
+                "execve",
+                "wait4",
+                "pipe2",
+                "dup2",
+            ]
+        ),
+        suite_case!(
+            "archive",
+            &[
+                "openat",
+                "read",
+                "write",
+                "close",
+                "getdents64",
+                "newfstatat",
+                "mkdir",
+                "symlink",
+                "readlink",
+                "chmod",
+                "unlink",
+                "rmdir",
+                "chdir",
+                "clone",
+                "vfork",
+                "execve",
+                "wait4",
+                "pipe2",
+                "dup2",
+            ]
+        ),
+        suite_case!(
+            "shell",
+            &[
+                "pipe2",
+                "dup2",
+                "fcntl",
+                "openat",
+                "read",
+                "write",
+                "close",
+                "access",
+                "clone",
+                "execve",
+                "wait4",
+                "exit_group",
+                "clock_nanosleep",
+                "rt_sigaction",
+                "rt_sigprocmask",
+                "rt_sigsuspend",
+                "chdir",
+                "getcwd",
+                "mkdir",
+                "unlink",
+            ]
+        ),
+        Case {
+            name: "suite-two-containers",
+            covers: &[
+                "clone", "execve", "wait4", "openat", "mkdir", "rmdir", "unlink",
+            ],
+            // Both containers start, block in `read` on one FIFO, and are released together
+            // once `rvisor ps` lists both.
+            script: r#". /tests/lib.sh
+all='read _; for s in /suite/*.sh; do /bin/sh "$s"; echo "$s: status $?"; done'
+native native /bin/sh -c "$all"
+mkfifo "$SCRATCH.gate"
+rvisor run --root /rootfs -- /bin/sh -c "$all" <"$SCRATCH.gate" >"$SCRATCH.1" 2>&1 &
+one=$!
+rvisor run --root /rootfs -- /bin/sh -c "$all" <"$SCRATCH.gate" >"$SCRATCH.2" 2>&1 &
+two=$!
+exec 3>"$SCRATCH.gate"
+wait_containers 2
+exec 3>&-
+wait $one
+s1=$?
+wait $two
+s2=$?
+side contained-1 $s1 "$SCRATCH.1"
+side contained-2 $s2 "$SCRATCH.2""#,
+            check: |o| {
+                o.same_as_native(&[
+                    "suite archive: done",
+                    "suite files: done",
+                    "suite shell: done",
+                    "suite text: done",
+                    "/suite/shell.sh: status 3",
+                ])
+            },
+        },
+        escape_case!(
+            "initial-cwd",
+            &["getcwd", "openat", "getdents64"],
+            "pwd; ls; ls ..; ls ../.."
+        ),
+        escape_case!(
+            "dotdot",
+            &["chdir", "getcwd", "openat", "getdents64"],
+            "cd /../../..; pwd; ls
+ls /..; ls /../../..; ls -d /../../*
+cd /bin/../../..; pwd -P; ls
+cat /../../../etc/hostname"
+        ),
+        escape_case!(
+            "readlink-f",
+            &["readlink", "newfstatat", "getcwd"],
+            "readlink -f /..; readlink -f /../..; readlink -f /bin/../../etc; realpath /../../.."
+        ),
+        escape_case!(
+            "symlink-to-root",
+            &[
+                "symlink",
+                "readlink",
+                "openat",
+                "getdents64",
+                "chdir",
+                "getcwd"
+            ],
+            "d=$(mktemp -d /tmp/escape.XXXXXX); cd $d
+ln -s / root; ln -s /.. rootparent; ln -s ../../../../../../.. up
+ls root/; ls rootparent/; ls up/; ls up/../..; ls root/../..
+cat up/etc/hostname; cat root/../etc/hostname
+cd -P root/..; pwd; ls
+cd /; rm -r $d"
+        ),
+        Case {
+            name: "escape-symlink-to-host-file",
+            covers: &["symlink", "openat", "newfstatat"],
+            // /rvisor.ko exists on the host only: a link to it inside the root names nothing.
+            script: r#"test -f /rvisor.ko && echo "the host has /rvisor.ko"
+. /tests/lib.sh
+differential /bin/sh -c 'd=$(mktemp -d /tmp/escape.XXXXXX); cd $d
+ln -s /rvisor.ko x; ln -s ../../../../rvisor.ko y
+cat x >out; echo "cat x: $?"; wc -c <out
+cat y >out; echo "cat y: $?"; wc -c <out
+ls -L x; ls /rvisor.ko; test -e /rvisor.ko; echo "test -e: $?"
+cd /; rm -r $d
+echo escape: done'"#,
+            check: |o| {
+                o.has_line("the host has /rvisor.ko")?;
+                let native = o.sides()?.into_iter().find(|s| s.name == "native");
+                if !native.is_some_and(|n| {
+                    n.output
+                        .lines()
+                        .any(|l| l == "cat: can't open 'x': No such file or directory")
+                }) {
+                    return Err(format!(
+                        "natively the link did not name a missing file:\n{}",
+                        o.output
+                    ));
+                }
+                o.same_as_native(&["escape: done"])
+            },
+        },
+        escape_case!(
+            "dotdot-through-symlinked-dir",
+            &["symlink", "chdir", "getcwd", "openat", "getdents64"],
+            "d=$(mktemp -d /tmp/escape.XXXXXX); cd $d
+mkdir -p real/sub; echo in-real >real/file; ln -s real/sub rel; ln -s $d/real/sub abs
+ls rel/..; cat rel/../file; ls abs/..; cat abs/../file; ls rel/../../..
+cd -P rel/..; ls; cd -P ../../../../../..; pwd; ls
+cd /; rm -r $d"
+        ),
+        escape_case!(
+            "absolute-symlinks",
+            &["symlink", "readlink", "openat", "execve"],
+            "d=$(mktemp -d /tmp/escape.XXXXXX); cd $d
+ln -s /etc/hostname h; ln -s /etc e; ln -s /bin b; ln -s /tmp/../../../etc/passwd p
+cat h; readlink h; cat e/hostname; ls e/; cat p
+b/sh -c \"echo run through an absolute link\"
+cd /; rm -r $d"
+        ),
+        escape_case!(
+            "proc-probes",
+            &["openat", "getdents64", "readlink"],
+            "ls /proc; cat /proc/1/status; cat /proc/self/status; ls /proc/self/
+readlink /proc/self/exe; readlink /proc/1/root; ls /sys; ls /dev"
+        ),
+        Case {
+            name: "escape-host-pids",
+            covers: &["getpid", "getppid", "clone", "wait4"],
+            script: r#". /tests/lib.sh
+echo "host pids before: $(host_pids)"
+mkfifo "$SCRATCH.gate"
+rvisor run --root /rootfs -- /bin/sh -c 'echo "pid $$"; echo "ppid $PPID"; sh -c "echo child \$\$ \$PPID"; echo probes printed; read _; echo released' <"$SCRATCH.gate" >"$SCRATCH.out" 2>&1 &
+r=$!
+exec 3>"$SCRATCH.gate"
+wait_for 'probes printed' "$SCRATCH.out"
+echo "host pids during: $(host_pids)"
+echo "contained shell on the host: $(children_of $r)"
+exec 3>&-
+wait $r
+side contained $? "$SCRATCH.out""#,
+            check: host_pids_hidden,
+        },
+        Case {
+            name: "fork-cow",
+            covers: &["clone", "mmap", "pipe2", "read", "write", "wait4"],
+            script: ". /tests/lib.sh\ndifferential /tests/cow",
+            check: |o| o.same_as_native(&["cow: done"]),
+        },
+        Case {
+            name: "blocked-calls-idle",
+            covers: &["read", "wait4"],
+            // The parent blocks in wait4, its child in read; both must sleep (state S) and use
+            // at most 2 clock ticks of CPU in 2 s; then a line ends both.
+            script: r#". /tests/lib.sh
+mkfifo "$SCRATCH.in"
+rvisor run --root /rootfs -- /tests/block <"$SCRATCH.in" >"$SCRATCH.out" 2>&1 &
+r=$!
+exec 3>"$SCRATCH.in"
+wait_for 'child: reading' "$SCRATCH.out" && wait_for 'parent: waiting' "$SCRATCH.out"
+sleep 1
+parent=$(children_of $r)
+child=$(children_of "$parent")
+p0=$(cpu_ticks "$parent")
+c0=$(cpu_ticks "$child")
+sleep 2
+p1=$(cpu_ticks "$parent")
+c1=$(cpu_ticks "$child")
+echo "parent state $(state "$parent") ticks $((p1 - p0))"
+echo "child state $(state "$child") ticks $((c1 - c0))"
+echo line >&3
+exec 3>&-
+wait $r
+echo "status $?"
+cat "$SCRATCH.out""#,
+            check: blocked_calls_idle,
+        },
+        Case {
+            name: "sigint-ends-blocked-read",
+            covers: &["read"],
+            script: signal_script!("INT"),
+            check: |o| signal_ended(o, 130),
+        },
+        Case {
+            name: "sigkill-ends-blocked-read",
+            covers: &["read"],
+            script: signal_script!("KILL"),
+            check: |o| signal_ended(o, 137),
+        },
+        Case {
+            name: "dynamic-dash",
+            covers: &["execve", "openat", "read", "mmap", "mprotect", "write"],
+            script: ". /tests/lib.sh\ndifferential /bin/dash -c 'echo dash $((6*7))'",
+            check: |o| o.same_as_native(&["dash 42"]),
+        },
+    ]
+}
+
+fn signal_ended(o: &Outcome, status: i32) -> Result<(), String> {
+    let expected = format!("rvisor run status {status}");
+    o.exactly(&["cat state S", &expected, "containers left 0", "ready"])
+}
+
+fn blocked_calls_idle(o: &Outcome) -> Result<(), String> {
+    o.status_is(0)?;
+    for who in ["parent", "child"] {
+        let line = o
+            .lines()
+            .into_iter()
+            .find(|l| l.starts_with(&format!("{who} state ")))
+            .ok_or_else(|| format!("no {who} sample in:\n{}", o.output))?;
+        let words: Vec<&str> = line.split_whitespace().collect();
+        let ticks: Option<u64> = words.get(4).and_then(|t| t.parse().ok());
+        match (words.get(2), ticks) {
+            (Some(&"S"), Some(t)) if t <= 2 => {}
+            _ => {
+                return Err(format!(
+                    "the blocked {who} was not asleep and idle (`{line}`; want state S and at most 2 ticks):\n{}",
+                    o.output
+                ))
+            }
+        }
+    }
+    for line in [
+        "child: read 5 bytes",
+        "parent: child exited 0",
+        "block: done",
+        "status 0",
+    ] {
+        o.has_line(line)?;
+    }
+    Ok(())
+}
+
+/// The contained shell printed its virtual ids (1, parent 0, its child 2 with parent 1), and no
+/// number it printed is the pid of a host task other than those small ones.
+fn host_pids_hidden(o: &Outcome) -> Result<(), String> {
+    o.status_is(0)?;
+    let host: Vec<u32> = ["host pids before:", "host pids during:"]
+        .iter()
+        .flat_map(|key| {
+            o.lines()
+                .into_iter()
+                .filter_map(move |l| l.strip_prefix(key))
+                .flat_map(|rest| rest.split_whitespace().filter_map(|p| p.parse().ok()))
+                .collect::<Vec<u32>>()
+        })
+        .collect();
+    let shell: Option<u32> = o
+        .lines()
+        .into_iter()
+        .find_map(|l| l.strip_prefix("contained shell on the host: "))
+        .and_then(|p| p.trim().parse().ok());
+    match shell {
+        Some(pid) if pid > 2 && host.contains(&pid) => {}
+        _ => {
+            return Err(format!(
+                "the contained shell's host pid was not found among the host's:\n{}",
+                o.output
+            ))
+        }
+    }
+    let sides = o.sides()?;
+    let contained = sides
+        .iter()
+        .find(|s| s.name == "contained")
+        .ok_or_else(|| format!("no contained run in:\n{}", o.output))?;
+    let leaked: Vec<u32> = contained
+        .output
+        .split(|c: char| !c.is_ascii_digit())
+        .filter_map(|n| n.parse().ok())
+        .filter(|n| *n > 2 && host.contains(n))
+        .collect();
+    if !leaked.is_empty() {
+        return Err(format!(
+            "host pids {leaked:?} show inside the container:\n{}",
+            contained.output
+        ));
+    }
+    let got: Vec<&str> = contained.output.lines().collect();
+    let want = ["pid 1", "ppid 0", "child 2 1", "probes printed", "released"];
+    if got != want || contained.status != 0 {
+        return Err(format!(
+            "expected the virtual ids {want:?} and status 0, got status {}:\n{}",
+            contained.status, contained.output
+        ));
+    }
+    Ok(())
+}
