@@ -50,10 +50,15 @@ wait_for() {
 	done
 }
 
-# wait_containers N: waits (up to 30 s) until `rvisor ps` lists N containers.
+# containers: how many containers `rvisor ps` lists.
+containers() {
+	rvisor ps | awk 'NR > 1' | wc -l
+}
+
+# wait_containers N: waits (up to 30 s) until `rvisor ps` lists at least N containers.
 wait_containers() {
 	_tries=300
-	until [ "$(rvisor ps | awk 'NR > 1' | wc -l)" -eq "$1" ]; do
+	until [ "$(containers)" -ge "$1" ]; do
 		_tries=$((_tries - 1))
 		if [ $_tries -le 0 ]; then
 			echo "timed out waiting for $1 containers"
