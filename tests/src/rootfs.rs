@@ -183,10 +183,10 @@ pub fn cases() -> Vec<Case> {
             covers: &[
                 "clone", "execve", "wait4", "openat", "mkdir", "rmdir", "unlink",
             ],
-            // Both containers start, block in `read` on one FIFO, and are released together
-            // once `rvisor ps` lists both.
+            // Both containers start, block reading one FIFO (`head`, a plain read(2): the shell's
+            // `read` would poll(2) first), and are released together once `rvisor ps` lists both.
             script: r#". /tests/lib.sh
-all='read _; for s in /suite/*.sh; do /bin/sh "$s"; echo "$s: status $?"; done'
+all='head -n 1; for s in /suite/*.sh; do /bin/sh "$s"; echo "$s: status $?"; done'
 native native /bin/sh -c "$all"
 before=$(containers)
 mkfifo "$SCRATCH.gate"
@@ -307,7 +307,7 @@ readlink /proc/self/exe; readlink /proc/1/root; ls /sys; ls /dev"
             script: r#". /tests/lib.sh
 echo "host pids before: $(host_pids)"
 mkfifo "$SCRATCH.gate"
-rvisor run --root /rootfs -- /bin/sh -c 'echo "pid $$"; echo "ppid $PPID"; sh -c "echo child \$\$ \$PPID"; echo probes printed; read _; echo released' <"$SCRATCH.gate" >"$SCRATCH.out" 2>&1 &
+rvisor run --root /rootfs -- /bin/sh -c 'echo "pid $$"; echo "ppid $PPID"; sh -c "echo child \$\$ \$PPID"; echo probes printed; head -n 1; echo released' <"$SCRATCH.gate" >"$SCRATCH.out" 2>&1 &
 r=$!
 exec 3>"$SCRATCH.gate"
 wait_for 'probes printed' "$SCRATCH.out"
