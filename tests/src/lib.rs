@@ -206,7 +206,7 @@ impl Outcome {
 }
 
 /// A line diff of `a` against `b`: lines only in `a` start with `-`, only in `b` with `+`, common
-/// ones with a space (at most two around each change; `...` for the rest); 80 lines at most.
+/// ones with a space (at most two around each change; `...` for the rest); 150 lines at most.
 pub fn diff(a: &str, b: &str) -> String {
     let (x, y): (Vec<&str>, Vec<&str>) = (a.lines().collect(), b.lines().collect());
     if x == y {
@@ -246,7 +246,7 @@ pub fn diff(a: &str, b: &str) -> String {
             .iter()
             .any(|(op, _)| *op != ' ')
     };
-    const MAX_LINES: usize = 80;
+    const MAX_LINES: usize = 150;
     let mut out = Vec::new();
     let mut skipped = false;
     for (k, (op, line)) in ops.iter().enumerate() {

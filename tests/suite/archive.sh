@@ -15,7 +15,7 @@ ln -s ../hello.txt src/dir/link
 echo "== tar c | tar x"
 tar cf - src | (mkdir out && cd out && tar xf -)
 diff -r src out/src && echo "extracted tree is the same"
-find out | sort | while read -r f; do stat -c '%n %s %a %F' "$f"; done
+find out | sort | xargs stat -c '%n %s %a %F'
 readlink out/src/dir/link
 tar cf archive.tar src
 tar tf archive.tar | sort

@@ -14,7 +14,7 @@ lsl() {
 
 # Name, size, mode and type of everything under a directory, from inside it.
 tree_stat() {
-	(cd "$1" && find . | sort | while read -r f; do stat -c '%n %s %a %F' "$f"; done)
+	(cd "$1" && find . | sort | xargs stat -c '%n %s %a %F')
 }
 
 d=$(mktemp -d /tmp/suite-files.XXXXXX) || exit 1

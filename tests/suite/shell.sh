@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0
-# The busybox suite, the shell: pipes, redirections (>, >>, 2>&1, <, here-documents, other fds),
-# subshells and command substitution, & and wait, exit statuses ($?, set -e, a command that is
-# missing or not executable) and the script's own `exit 3`, which `rvisor run` must pass on.
+# The busybox suite, the shell: pipes, redirections (>, >>, 2>&1, <, here-documents, other
+# fds), read, subshells and command substitution, & and wait, exit statuses ($?, set -e, a
+# command that is missing or not executable) and the script's own `exit 3`, which `rvisor run`
+# must pass on.
 # (Scratch directory and output rules: see files.sh.)
 
 d=$(mktemp -d /tmp/suite-shell.XXXXXX) || exit 1
@@ -37,6 +38,14 @@ END
 cat <<'END'
 quoted: $name stays
 END
+echo "== read"
+echo "one two three" | { read -r a b; echo "a=$a b=$b"; }
+printf 'x\ny\nz\n' >lines
+while read -r line; do echo "line $line"; done <lines
+read -r first <lines
+echo "first: $first"
+read -r nothing <empty
+echo "read at end of file: $?"
 echo "== subshells"
 x=outer
 (x=inner; echo "in the subshell x=$x"; exit 4)
