@@ -365,6 +365,13 @@ cat "$SCRATCH.out""#,
             check: |o| signal_ended(o, 137),
         },
         Case {
+            name: "stdin-from-host-dev-null",
+            covers: &["read"],
+            // `differential` gives both runs the host's /dev/null as stdin: reading it is EOF.
+            script: ". /tests/lib.sh\ndifferential /bin/sh -c 'cat; echo \"cat: $?\"; head -n 1; echo \"head: $?\"; wc -c; echo stdin: done'",
+            check: |o| o.same_as_native(&["cat: 0", "head: 0", "0", "stdin: done"]),
+        },
+        Case {
             name: "dynamic-dash",
             covers: &["execve", "openat", "read", "mmap", "mprotect", "write"],
             script: ". /tests/lib.sh\ndifferential /bin/dash -c 'echo dash $((6*7))'",
