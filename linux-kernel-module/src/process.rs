@@ -65,7 +65,11 @@ impl HeldTask {
     }
 
     /// The resource limit `resource` of the task's process (see [`resource_limit`]).
-    pub fn resource_limit(&self, resource: u32, new: Option<ResourceLimit>) -> Result<ResourceLimit> {
+    pub fn resource_limit(
+        &self,
+        resource: u32,
+        new: Option<ResourceLimit>,
+    ) -> Result<ResourceLimit> {
         prlimit(self.as_ptr(), resource, new)
     }
 }
@@ -108,7 +112,9 @@ fn prlimit(
         max: limit.hard,
     });
     let mut old = bindings::rvisor_rlimit::default();
-    let new_ptr = new.as_ref().map_or(core::ptr::null(), |limit| limit as *const _);
+    let new_ptr = new
+        .as_ref()
+        .map_or(core::ptr::null(), |limit| limit as *const _);
     // SAFETY: process context; `task` is null or held alive by the caller; both buffers are
     // valid for the call.
     let ret = unsafe { bindings::rvisor_prlimit(task, resource, new_ptr, &mut old) };
@@ -197,7 +203,11 @@ pub enum WorkRun {
 impl TaskRef<'_> {
     /// Makes the task run `work` in its own (process) context when `when` says. Callable in
     /// atomic context. On failure (the task is past running works) the work is handed back.
-    pub fn queue_work(&self, work: Box<Work>, when: WorkRun) -> core::result::Result<(), Box<Work>> {
+    pub fn queue_work(
+        &self,
+        work: Box<Work>,
+        when: WorkRun,
+    ) -> core::result::Result<(), Box<Work>> {
         let when = match when {
             WorkRun::AtExit => bindings::rvisor_work_run_RVISOR_WORK_AT_EXIT,
             WorkRun::OnResume => bindings::rvisor_work_run_RVISOR_WORK_ON_RESUME,

@@ -31,6 +31,15 @@ contained() {
 	side "$_name" $? "$SCRATCH.out"
 }
 
+# native_init NAME CMD...: as native, with CMD the first process (pid 1) of a new pid namespace,
+# which is what a container's first process is.
+native_init() {
+	_name=$1
+	shift
+	unshare -p -f chroot "$ROOTFS" "$@" >"$SCRATCH.out" 2>&1 </dev/null
+	side "$_name" $? "$SCRATCH.out"
+}
+
 # differential CMD...: CMD natively, then contained.
 differential() {
 	native native "$@"

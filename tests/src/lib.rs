@@ -493,7 +493,7 @@ mod tests {
             .iter()
             .filter_map(|p| p.file_stem().map(|s| s.to_string_lossy().into_owned()))
             .collect();
-        for needed in ["bench", "block", "cow", "ids", "ioctl", "refuse"] {
+        for needed in ["bench", "block", "cow", "ids", "ioctl", "refuse", "signals"] {
             assert!(
                 names.iter().any(|n| n == needed),
                 "tests/guest/{needed}.c is missing"

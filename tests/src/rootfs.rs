@@ -372,6 +372,37 @@ cat "$SCRATCH.out""#,
             check: |o| o.same_as_native(&["cat: 0", "head: 0", "0", "stdin: done"]),
         },
         Case {
+            name: "signals",
+            covers: &["kill", "tkill", "tgkill", "getrlimit", "setrlimit", "prlimit64", "write"],
+            script: ". /tests/lib.sh\ndifferential /tests/signals",
+            check: |o| o.same_as_native(&["signals: done"]),
+        },
+        Case {
+            name: "init-signals",
+            covers: &["kill"],
+            // Natively the shell is pid 1 of a new pid namespace: what Linux does to an init
+            // signalled from inside is the expected output.
+            script: r#". /tests/lib.sh
+script='trap "echo init got USR1" USR1
+sh -c "kill -USR1 1; echo usr1 sent \$?"
+sh -c "kill -TERM 1; echo term sent \$?"
+sh -c "kill -KILL 1; echo kill sent \$?"
+sh -c "sleep 5 & sleep 5 & kill -KILL -1; wait; echo all but init and me killed"
+echo init alive'
+native_init native /bin/sh -c "$script"
+contained contained /bin/sh -c "$script""#,
+            check: |o| {
+                o.same_as_native(&[
+                    "usr1 sent 0",
+                    "init got USR1",
+                    "term sent 0",
+                    "kill sent 0",
+                    "all but init and me killed",
+                    "init alive",
+                ])
+            },
+        },
+        Case {
             name: "dynamic-dash",
             covers: &["execve", "openat", "read", "mmap", "mprotect", "write"],
             script: ". /tests/lib.sh\ndifferential /bin/dash -c 'echo dash $((6*7))'",

@@ -126,8 +126,8 @@ fn write_siginfo(infop: UserOutPtr<u8>, exit: Option<ChildExit>) -> Result<(), L
 mod tests {
     use super::*;
     use crate::testing::{poll_once, HostEvent, TestMachine, UserArena};
-    use alloc::vec::Vec;
     use crate::Syscall;
+    use alloc::vec::Vec;
     use linux_object::credentials::Credentials;
     use std::task::Poll;
 
@@ -196,11 +196,18 @@ mod tests {
         assert_eq!(siginfo(&arena, info)[4], 2);
         assert_eq!(arena.get_bytes(rusage, 144), [0; 144]);
         assert_eq!(machine.container().pids(), [1]);
-        let reaped = machine.events().into_iter().filter_map(|event| match event {
-            HostEvent::Reaped { pid, child } => Some((pid, child)),
-            _ => None,
-        });
-        assert_eq!(reaped.collect::<Vec<_>>(), [(1, 2)], "the host reaps its task too");
+        let reaped = machine
+            .events()
+            .into_iter()
+            .filter_map(|event| match event {
+                HostEvent::Reaped { pid, child } => Some((pid, child)),
+                _ => None,
+            });
+        assert_eq!(
+            reaped.collect::<Vec<_>>(),
+            [(1, 2)],
+            "the host reaps its task too"
+        );
         assert_eq!(
             machine.run(&init, 1, WAITID, [0, 0, info, reap, 0, 0]),
             errno(LxError::ECHILD)
