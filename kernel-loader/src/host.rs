@@ -26,8 +26,8 @@ use linux_object::process::{ExitStatus, LinuxProcess};
 use linux_object::vm::VmarSpace;
 use linux_object::{LxError, LxResult};
 use rvisor_linux_syscall::host::{
-    CloneFlags, CpuClock, ExecSpace, LimitRequest, MmapProt, MmapRequest, NewTask, ResourceLimit,
-    SignalTarget, TaskHost,
+    CloneFlags, CpuClock, ExecSpace, LimitRequest, MmapFlags, MmapProt, MmapRequest, NewTask,
+    ResourceLimit, SignalTarget, TaskHost,
 };
 use zircon_object::vm::VmAddressRegion;
 
@@ -146,7 +146,8 @@ impl TaskHost for KernelTaskHost {
             .clone()
             .new_page_table()
             .map_err(|_| LxError::ENOMEM)?;
-        let space = VmarSpace::new(VmAddressRegion::new_root(table), memory);
+        let space = VmarSpace::new(VmAddressRegion::new_root(table), memory)
+            .with_image_cache(self.container.linux().images().clone());
         Ok(Box::new(KernelExecSpace {
             space: Arc::new(space),
         }))
@@ -329,6 +330,21 @@ impl ExecSpace for KernelExecSpace {
             log::warn!("execve: mapping the new image failed ({error}): killed");
             task::kill_current();
             return Err(LxError::ENOMEM);
+        }
+        if let Some(stack) = self.space.unbacked_stack() {
+            let anonymous = MmapFlags::PRIVATE | MmapFlags::ANONYMOUS | MmapFlags::FIXED;
+            let prot = MmapProt::READ | MmapProt::WRITE;
+            let mapped = process::map_anonymous(
+                stack.start,
+                stack.end - stack.start,
+                prot.bits(),
+                anonymous.bits(),
+            );
+            if let Err(error) = mapped {
+                log::warn!("execve: mapping the stack failed ({error:?}): killed");
+                task::kill_current();
+                return Err(lx_error(error));
+            }
         }
         process::exec_start(&ExecStart {
             entry: program.entry,

@@ -94,6 +94,9 @@ impl Rvisor {
             groups: alloc::vec::Vec::new(),
         });
         stdio::inherit(&process).map_err(host::kernel_error)?;
+        // rVisor reparents orphans to pid 1, whose wait4 then reaps them on the host too: the
+        // host must have reparented them to the same task.
+        process::become_subreaper();
         let gate = Gate::attach_current()?;
         let filter = gate.filter();
         container.add_gate(gate)?;

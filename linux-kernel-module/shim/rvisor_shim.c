@@ -1578,6 +1578,13 @@ bool rvisor_current_is_single_threaded(void)
 	return thread_group_empty(current);
 }
 
+void rvisor_current_become_subreaper(void)
+{
+	/* What prctl(PR_SET_CHILD_SUBREAPER, 1) does for a process with no children yet. */
+	current->signal->is_child_subreaper = 1;
+	current->signal->has_child_subreaper = 1;
+}
+
 long rvisor_vm_map_anon(unsigned long addr, unsigned long len, unsigned int prot,
 			unsigned int flags)
 {

@@ -297,6 +297,8 @@ int rvisor_prlimit(struct task_struct *t, unsigned int resource,
 		   const struct rvisor_rlimit *new_limit, struct rvisor_rlimit *old_limit);
 bool rvisor_signal_pending(void);
 bool rvisor_current_is_single_threaded(void);
+/* Makes the caller's process the host parent of its descendants' orphans (a child subreaper). */
+void rvisor_current_become_subreaper(void);
 /* vm_mmap of anonymous memory into the caller: an address, or -errno (in the top page). */
 long rvisor_vm_map_anon(unsigned long addr, unsigned long len, unsigned int prot,
 			unsigned int flags);

@@ -137,6 +137,13 @@ pub fn current_is_single_threaded() -> bool {
     unsafe { bindings::rvisor_current_is_single_threaded() }
 }
 
+/// Makes the calling process a child subreaper, as `prctl(PR_SET_CHILD_SUBREAPER, 1)` does:
+/// the host reparents its descendants' orphans to it, not to the host's init.
+pub fn become_subreaper() {
+    // SAFETY: a plain call into the shim, on the calling task's own signal struct.
+    unsafe { bindings::rvisor_current_become_subreaper() }
+}
+
 /// Maps anonymous memory into the calling process (`mmap` with `MAP_ANONYMOUS` in `flags`);
 /// returns the address.
 pub fn map_anonymous(addr: usize, len: usize, prot: u32, flags: u32) -> Result<usize> {

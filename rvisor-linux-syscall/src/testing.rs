@@ -469,7 +469,8 @@ impl TestMachine {
             .clone()
             .new_page_table()
             .map_err(|error| vm_error(VmError::Hal(error)))?;
-        Ok(VmarSpace::new(VmAddressRegion::new_root(table), memory))
+        let space = VmarSpace::new(VmAddressRegion::new_root(table), memory);
+        Ok(space.with_image_cache(self.container.images().clone()))
     }
 
     fn record(&self, event: HostEvent) {

@@ -493,7 +493,9 @@ mod tests {
             .iter()
             .filter_map(|p| p.file_stem().map(|s| s.to_string_lossy().into_owned()))
             .collect();
-        for needed in ["bench", "block", "cow", "ids", "ioctl", "refuse", "signals"] {
+        for needed in [
+            "bench", "block", "cow", "ids", "ioctl", "refuse", "signals", "orphan",
+        ] {
             assert!(
                 names.iter().any(|n| n == needed),
                 "tests/guest/{needed}.c is missing"

@@ -378,6 +378,19 @@ cat "$SCRATCH.out""#,
             check: |o| o.same_as_native(&["signals: done"]),
         },
         Case {
+            name: "orphans-reparented-to-init",
+            covers: &["clone", "wait4", "getppid", "exit_group"],
+            script: ". /tests/lib.sh\nnative_init native /tests/orphan\ncontained contained /tests/orphan",
+            check: |o| {
+                o.same_as_native(&[
+                    "init is pid 1: yes",
+                    "orphan's parent is pid 1: yes",
+                    "init reaped the orphan: yes, status 5",
+                    "then no child left: ECHILD",
+                ])
+            },
+        },
+        Case {
             name: "init-signals",
             covers: &["kill"],
             // Natively the shell is pid 1 of a new pid namespace: what Linux does to an init

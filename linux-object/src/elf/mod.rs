@@ -79,6 +79,26 @@ pub trait AddressSpace {
     fn stack_top(&self) -> usize {
         DEFAULT_STACK_TOP
     }
+
+    /// Maps the executable `file` (checked as [`parse`] does) and returns where it went.
+    /// [`read_and_map`] does it by reading the whole file; a space may instead map again what
+    /// it loaded before from a file with the same contents.
+    fn load_image(&self, file: &dyn INode) -> LxResult<MappedImage>;
+
+    /// Maps the stack: `len` bytes of zeroed memory from `bottom` (page multiples), `contents`
+    /// written at `sp` (at its top). A space may leave the pages below the contents to be
+    /// backed however it likes, as long as the program finds them zeroed and writable.
+    fn map_stack(&self, bottom: usize, len: usize, sp: usize, contents: &[u8]) -> LxResult {
+        self.map(bottom, len, Protection::READ | Protection::WRITE)?;
+        self.write(sp, contents)
+    }
+}
+
+/// Reads all of `file`, checks it and maps it into `space`: [`AddressSpace::load_image`]'s
+/// plain way.
+pub fn read_and_map(space: &dyn AddressSpace, file: &dyn INode) -> LxResult<MappedImage> {
+    let bytes = read_image(file)?;
+    map_image(space, &bytes, parse(&bytes)?)
 }
 
 /// Credentials the auxiliary vector reports.
@@ -162,25 +182,31 @@ pub fn read_image(inode: &dyn INode) -> LxResult<Vec<u8>> {
     Ok(bytes)
 }
 
-/// An image mapped into the address space.
-struct MappedImage {
-    bias: usize,
-    image: ElfImage,
+/// An image mapped into an address space.
+#[derive(Debug, Clone)]
+pub struct MappedImage {
+    /// What is added to the image's addresses: 0 for `ET_EXEC`, else where the space put it.
+    pub bias: usize,
+    /// The image.
+    pub image: ElfImage,
 }
 
-/// Maps `image`'s segments (bytes from `file`) and returns the bias it was loaded at.
-fn map_image(space: &dyn AddressSpace, file: &[u8], image: ElfImage) -> LxResult<MappedImage> {
+/// Where a position-independent `image` goes in `space` (its bias); 0 for a fixed one.
+pub fn place_image(space: &dyn AddressSpace, image: &ElfImage) -> LxResult<usize> {
     let (first_page, end_page) = image.page_span()?;
-    let bias = if image.relocatable {
-        space
-            .reserve(end_page - first_page)?
-            .checked_sub(first_page)
-            .ok_or(LxError::ENOEXEC)?
-    } else {
-        0
-    };
-    // Page-granular pieces: two segments may share a page (one ends and the next starts in
-    // it); that page gets both protections, as Linux's overlapping mmaps leave it.
+    if !image.relocatable {
+        return Ok(0);
+    }
+    space
+        .reserve(end_page - first_page)?
+        .checked_sub(first_page)
+        .ok_or(LxError::ENOEXEC)
+}
+
+/// The page-granular pieces `image` maps, before the bias: `(start, end, protection)`. Two
+/// segments may share a page (one ends and the next starts in it); that page gets both
+/// protections, as Linux's overlapping mmaps leave it.
+fn image_pieces(image: &ElfImage) -> LxResult<Vec<(usize, usize, Protection)>> {
     let mut pieces: Vec<(usize, usize, Protection)> = Vec::new();
     for segment in &image.segments {
         let mut start = page_floor(segment.vaddr);
@@ -200,8 +226,14 @@ fn map_image(space: &dyn AddressSpace, file: &[u8], image: ElfImage) -> LxResult
             pieces.push((start, end, segment.prot));
         }
     }
+    Ok(pieces)
+}
+
+/// Maps `image`'s segments (bytes from `file`) and returns the bias it was loaded at.
+pub fn map_image(space: &dyn AddressSpace, file: &[u8], image: ElfImage) -> LxResult<MappedImage> {
+    let bias = place_image(space, &image)?;
     let biased = |addr: usize| addr.checked_add(bias).ok_or(LxError::ENOEXEC);
-    for &(start, end, prot) in &pieces {
+    for (start, end, prot) in image_pieces(&image)? {
         space.map(biased(start)?, end - start, prot)?;
     }
     for segment in &image.segments {
@@ -220,15 +252,10 @@ pub fn load(
     lookup_interpreter: InterpreterLookup<'_>,
     params: &ExecParams<'_>,
 ) -> LxResult<LoadedProgram> {
-    let bytes = read_image(file)?;
-    let program = map_image(space, &bytes, parse(&bytes)?)?;
+    let program = space.load_image(file)?;
     let interpreter_path = program.image.interpreter.clone();
     let interpreter = match &interpreter_path {
-        Some(path) => {
-            let interp_bytes = read_image(&*lookup_interpreter(path)?)?;
-            let image = parse(&interp_bytes)?;
-            Some(map_image(space, &interp_bytes, image)?)
-        }
+        Some(path) => Some(space.load_image(&*lookup_interpreter(path)?)?),
         None => None,
     };
 
@@ -284,12 +311,7 @@ pub fn load(
         .stack_top
         .checked_sub(params.stack_size)
         .ok_or(LxError::EINVAL)?;
-    space.map(
-        stack_bottom,
-        params.stack_size,
-        Protection::READ | Protection::WRITE,
-    )?;
-    space.write(stack.sp, &stack.bytes)?;
+    space.map_stack(stack_bottom, params.stack_size, stack.sp, &stack.bytes)?;
 
     let (_, program_end) = program.image.page_span()?;
     Ok(LoadedProgram {

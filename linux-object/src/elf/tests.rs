@@ -91,6 +91,10 @@ impl AddressSpace for TestSpace {
             .copy_from_slice(data);
         Ok(())
     }
+
+    fn load_image(&self, file: &dyn INode) -> LxResult<MappedImage> {
+        read_and_map(self, file)
+    }
 }
 
 // ---- hand-made ELF files ----

@@ -195,10 +195,15 @@ fn check_loaded(space: &VmarSpace, loaded: &LoadedProgram, file: &[u8], argv: &[
     assert_eq!(c_string(space, aux[&auxv::AT_EXECFN]), b"/hello");
     assert_eq!(c_string(space, aux[&auxv::AT_PLATFORM]), b"x86_64");
 
+    // The stack's contents are backed; the rest of its 8 MiB is left to the installer.
     let stack = space.vmar().find_mapping(loaded.stack_pointer).unwrap();
     assert_eq!(stack.addr() + stack.len(), space.stack_top());
     assert_eq!(space.stack_top(), space.vmar().addr() + space.vmar().size());
-    assert_eq!(stack.len(), DEFAULT_STACK_SIZE);
+    assert_eq!(stack.addr(), loaded.stack_pointer & !(PAGE_SIZE - 1));
+    assert_eq!(
+        space.unbacked_stack(),
+        Some(space.stack_top() - DEFAULT_STACK_SIZE..stack.addr())
+    );
     assert_eq!(stack.flags(), MmuFlags::READ | MmuFlags::WRITE);
     assert_eq!(loaded.brk % PAGE_SIZE, 0);
     assert!(loaded.brk >= image.segments.last().unwrap().end() + loaded.program_base);
@@ -245,6 +250,103 @@ fn a_dynamic_pie_program_and_its_interpreter_load_apart() {
     let stack_bottom = space.stack_top() - DEFAULT_STACK_SIZE;
     assert!(interp < stack_bottom - STACK_GAP);
     assert!(interp > loaded.brk + (256 << 20));
+}
+
+/// A space of `memory` that keeps images in `images`.
+fn cached_space(memory: &Arc<dyn PhysicalMemory>, images: &Arc<ImageCache>) -> VmarSpace {
+    let vmar = VmAddressRegion::new_root(memory.clone().new_page_table().unwrap());
+    VmarSpace::new(vmar, memory.clone()).with_image_cache(images.clone())
+}
+
+#[test]
+fn a_second_load_of_the_same_file_maps_the_kept_image() {
+    let Some(path) = compile("hello-cached", &["-static-pie", "-O1"]) else {
+        return;
+    };
+    let memory = platform().unwrap().new_physical_memory(4096).unwrap();
+    let images = Arc::new(ImageCache::new(memory.clone()));
+    let file = std::fs::read(&path).unwrap();
+    let first = cached_space(&memory, &images);
+    let loaded = load_into(&first, &path, &[b"one"]).unwrap();
+    check_loaded(&first, &loaded, &file, &[b"one"]);
+    assert_eq!(images.len(), 1);
+
+    // The same objects again, at the second space's own place, with the same bytes.
+    let second = cached_space(&memory, &images);
+    let again = load_into(&second, &path, &[b"two", b"args"]).unwrap();
+    check_loaded(&second, &again, &file, &[b"two", b"args"]);
+    assert_eq!(images.len(), 1);
+    let text = |space: &VmarSpace, loaded: &LoadedProgram| {
+        space
+            .vmar()
+            .find_mapping(loaded.entry)
+            .unwrap()
+            .vmo()
+            .clone()
+    };
+    assert!(Arc::ptr_eq(&text(&first, &loaded), &text(&second, &again)));
+    // Each load has a stack of its own.
+    let stack = |space: &VmarSpace, loaded: &LoadedProgram| {
+        space
+            .vmar()
+            .find_mapping(loaded.stack_pointer)
+            .unwrap()
+            .vmo()
+            .clone()
+    };
+    assert!(!Arc::ptr_eq(
+        &stack(&first, &loaded),
+        &stack(&second, &again)
+    ));
+
+    // A file rewritten since is another image: loaded afresh, and kept too.
+    let mut changed = file.clone();
+    let tail = changed.len() - 1;
+    changed[tail] ^= 0xff;
+    std::thread::sleep(std::time::Duration::from_millis(10));
+    std::fs::write(&path, &changed).unwrap();
+    let third = cached_space(&memory, &images);
+    let fresh = load_into(&third, &path, &[b"three"]).unwrap();
+    check_loaded(&third, &fresh, &changed, &[b"three"]);
+    assert!(!Arc::ptr_eq(&text(&first, &loaded), &text(&third, &fresh)));
+    assert_eq!(images.len(), 2);
+}
+
+#[test]
+fn the_cache_keeps_a_bounded_number_of_images() {
+    let Some(path) = compile("hello-evicted", &["-static-pie", "-O1"]) else {
+        return;
+    };
+    let memory = platform().unwrap().new_physical_memory(1 << 16).unwrap();
+    let images = Arc::new(ImageCache::new(memory.clone()));
+    let dir = work_dir().join("evicted");
+    std::fs::create_dir_all(&dir).unwrap();
+    for index in 0..CACHED_IMAGES + 3 {
+        let copy = dir.join(format!("hello-{index}"));
+        std::fs::copy(&path, &copy).unwrap();
+        let space = cached_space(&memory, &images);
+        load_into(&space, &copy, &[b"hello"]).unwrap();
+    }
+    assert_eq!(images.len(), CACHED_IMAGES);
+}
+
+#[test]
+fn a_directory_or_a_bad_image_is_not_kept() {
+    let memory = platform().unwrap().new_physical_memory(64).unwrap();
+    let images = Arc::new(ImageCache::new(memory.clone()));
+    let dir = work_dir().join("not-images");
+    std::fs::create_dir_all(dir.join("sub")).unwrap();
+    std::fs::write(dir.join("text"), b"#!/bin/sh\necho\n").unwrap();
+    let root = HostFs::new(&dir).unwrap().root_inode();
+    assert_eq!(
+        images.get(&*root.lookup("sub").unwrap()).err(),
+        Some(LxError::EACCES)
+    );
+    assert_eq!(
+        images.get(&*root.lookup("text").unwrap()).err(),
+        Some(LxError::ENOEXEC)
+    );
+    assert!(images.is_empty());
 }
 
 #[test]
