@@ -1,13 +1,11 @@
-//! The executor: kernel tasks, one user-top task per thread, and threads that sleep when idle.
+//! The executor: kernel tasks, and the syscall each thread runs in place.
 //!
-//! rVisor serves a syscall on the thread that made it. The thread hands its syscall future to
-//! [`UserThread::spawn_user_top`] and calls [`run_user_top`], which polls tasks until that
-//! future is ready and returns its value. Two kinds of task share the executor ([`TaskKind`]):
-//!
-//! - [`TaskKind::UserTop`]: a thread's syscall future. Only its own thread polls it, because
-//!   user copies and `vm_mmap` act on the address space of the thread that runs them.
-//! - [`TaskKind::Kern`]: zCore-internal work, made with [`spawn`]; any thread inside
-//!   [`run_user_top`] polls it.
+//! rVisor serves a syscall on the thread that made it: [`run_user_top`] polls the syscall's
+//! future where it stands, on the thread's own stack, until it is ready, and returns its value.
+//! Only that thread polls it, because user copies and `vm_mmap` act on the address space of
+//! the thread that runs them; nothing is allocated for it. zCore-internal work runs as kernel
+//! tasks ([`spawn`]), which any thread inside [`run_user_top`] polls while its own future
+//! waits.
 //!
 //! A thread with nothing to poll sleeps in the HAL's [`Parker`] until a waker hands it work
 //! or its next timer is due: it never spins.
@@ -17,32 +15,25 @@
 //!
 //! let thread = UserThread::new().unwrap();
 //! let helper = spawn(async { 40 });
-//! thread
-//!     .spawn_user_top(async move { helper.await + 2 })
-//!     .unwrap();
-//! assert_eq!(run_user_top(&thread), Ok(42));
+//! assert_eq!(run_user_top(&thread, async move { helper.await + 2 }), Ok(42));
 //! ```
 
-use alloc::{collections::BTreeMap, collections::VecDeque, sync::Arc, vec::Vec};
-use async_task::{Builder, Runnable};
+use alloc::{collections::BTreeMap, collections::VecDeque, sync::Arc, task::Wake, vec::Vec};
+use async_task::Runnable;
 use core::{
     fmt,
     future::Future,
-    pin::Pin,
+    pin::{pin, Pin},
+    sync::atomic::{AtomicBool, Ordering},
     task::{Context, Poll, Waker},
     time::Duration,
 };
-use futures_util::task::noop_waker_ref;
 use kernel_hal_lkm::sync::Mutex;
 use kernel_hal_lkm::{platform, HalError, ParkResult, Parker, Platform};
 
 /// Errors of the executor.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ExecutorError {
-    /// the thread has no syscall future to run
-    NoSyscall,
-    /// the thread already has a syscall future in flight
-    SyscallInFlight,
     /// a signal is pending for the thread; its syscall future was cancelled
     Interrupted,
     /// the HAL could not serve the executor
@@ -52,10 +43,6 @@ pub enum ExecutorError {
 impl fmt::Display for ExecutorError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::NoSyscall => f.write_str("the thread has no syscall future to run"),
-            Self::SyscallInFlight => {
-                f.write_str("the thread already has a syscall future in flight")
-            }
             Self::Interrupted => {
                 f.write_str("a signal is pending for the thread; its syscall future was cancelled")
             }
@@ -70,29 +57,15 @@ impl From<HalError> for ExecutorError {
     }
 }
 
-/// The two kinds of task.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum TaskKind {
-    /// zCore-internal work, polled by whichever thread of the executor is free.
-    Kern,
-    /// A thread's syscall future, polled only by that thread.
-    UserTop,
-}
-
-/// A task that has not been polled to completion is dropped.
+/// A kernel task; one that has not been polled to completion is dropped.
 ///
 /// Awaiting a [`Task`] gives the output of its future.
 #[must_use = "dropping a task cancels it; call `detach` to let it run"]
 pub struct Task<T> {
-    handle: async_task::Task<T, TaskKind>,
+    handle: async_task::Task<T>,
 }
 
 impl<T> Task<T> {
-    /// The task's kind.
-    pub fn kind(&self) -> TaskKind {
-        *self.handle.metadata()
-    }
-
     /// Whether the task's future has completed.
     pub fn is_finished(&self) -> bool {
         self.handle.is_finished()
@@ -112,15 +85,13 @@ impl<T> Future for Task<T> {
     }
 }
 
-/// Spawns `future` as a [`TaskKind::Kern`] task.
+/// Spawns `future` as a kernel task, polled by whichever thread of the executor is free.
 pub fn spawn<F>(future: F) -> Task<F::Output>
 where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    let (runnable, handle) = Builder::new()
-        .metadata(TaskKind::Kern)
-        .spawn(|_| future, |runnable| EXECUTOR.schedule_kern(runnable));
+    let (runnable, handle) = async_task::spawn(future, |runnable| EXECUTOR.schedule_kern(runnable));
     runnable.schedule();
     Task { handle }
 }
@@ -129,26 +100,24 @@ where
 ///
 /// Made once per OS thread that makes syscalls, and used only by that thread.
 pub struct UserThread {
-    inbox: Arc<Inbox>,
+    bell: Arc<Bell>,
     platform: &'static dyn Platform,
-    /// The syscall future in flight.
-    syscall: Mutex<Option<async_task::Task<isize, TaskKind>>>,
 }
 
-/// Where a thread's user-top task lands when woken, and how its thread is woken.
-struct Inbox {
-    runnables: Mutex<VecDeque<Runnable<TaskKind>>>,
+/// How a thread's syscall future wakes its thread: the waker it is polled with.
+struct Bell {
+    rung: AtomicBool,
     parker: Arc<dyn Parker>,
 }
 
-impl Inbox {
-    fn push(&self, runnable: Runnable<TaskKind>) {
-        self.runnables.lock().push_back(runnable);
-        self.parker.unpark();
+impl Wake for Bell {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
     }
 
-    fn pop(&self) -> Option<Runnable<TaskKind>> {
-        self.runnables.lock().pop_front()
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.rung.store(true, Ordering::SeqCst);
+        self.parker.unpark();
     }
 }
 
@@ -162,101 +131,64 @@ impl UserThread {
     /// The calling OS thread's seat, sleeping in `parker`.
     pub fn with_parker(platform: &'static dyn Platform, parker: Arc<dyn Parker>) -> Arc<Self> {
         Arc::new(Self {
-            inbox: Arc::new(Inbox {
-                runnables: Mutex::new(VecDeque::new()),
+            bell: Arc::new(Bell {
+                rung: AtomicBool::new(false),
                 parker,
             }),
             platform,
-            syscall: Mutex::new(None),
         })
     }
 
-    /// Makes `future` the thread's syscall future, the [`TaskKind::UserTop`] task that
-    /// [`run_user_top`] runs to completion.
-    pub fn spawn_user_top<F>(&self, future: F) -> Result<(), ExecutorError>
-    where
-        F: Future<Output = isize> + Send + 'static,
-    {
-        let mut syscall = self.syscall.lock();
-        if syscall.is_some() {
-            return Err(ExecutorError::SyscallInFlight);
-        }
-        let inbox = self.inbox.clone();
-        let (runnable, handle) = Builder::new()
-            .metadata(TaskKind::UserTop)
-            .spawn(|_| future, move |runnable| inbox.push(runnable));
-        *syscall = Some(handle);
-        drop(syscall);
-        runnable.schedule();
-        Ok(())
-    }
-
-    /// Whether a syscall future is in flight.
-    pub fn has_syscall(&self) -> bool {
-        self.syscall.lock().is_some()
-    }
-
-    /// Takes the syscall's value out if its future has completed.
-    fn take_finished_syscall(&self) -> Option<isize> {
-        let mut syscall = self.syscall.lock();
-        let handle = syscall.as_mut().filter(|handle| handle.is_finished())?;
-        // A finished task is ready at once; the waker is never used.
-        let output = match Pin::new(handle).poll(&mut Context::from_waker(noop_waker_ref())) {
-            Poll::Ready(output) => output,
-            Poll::Pending => return None,
-        };
-        *syscall = None;
-        Some(output)
-    }
-
-    /// Drops the syscall future: the syscall ends without a value.
-    fn cancel_syscall(&self) {
-        // Dropping the handle cancels the task; an idle task is scheduled once more, into the
-        // inbox, so that its future is dropped with the runnable below.
-        drop(self.syscall.lock().take());
-        while let Some(runnable) = self.inbox.pop() {
-            drop(runnable);
+    /// Runs kernel tasks and timers until the syscall future's waker rings; sleeps while
+    /// there is nothing to do. `Interrupted` if a signal ends a sleep.
+    fn wait_for_bell(&self) -> Result<(), ExecutorError> {
+        loop {
+            if self.bell.rung.swap(false, Ordering::SeqCst) {
+                return Ok(());
+            }
+            if let Some(runnable) = EXECUTOR.pop_kern() {
+                runnable.run();
+                continue;
+            }
+            let now = self.platform.monotonic_now();
+            let (expired, next_deadline) = EXECUTOR.take_expired_timers(now);
+            if !expired.is_empty() {
+                expired.into_iter().for_each(Waker::wake);
+                continue;
+            }
+            let timeout = next_deadline.map(|deadline| deadline.saturating_sub(now));
+            if !EXECUTOR.enter_idle(&self.bell) {
+                // Kernel work arrived since the look above.
+                continue;
+            }
+            // A ring after the look above has unparked the parker already: this returns.
+            let parked = self.bell.parker.park(timeout);
+            EXECUTOR.leave_idle(&self.bell);
+            if parked == ParkResult::Interrupted {
+                return Err(ExecutorError::Interrupted);
+            }
         }
     }
 }
 
-/// Runs tasks on the calling thread until its syscall future is ready, and returns its value.
-///
-/// Own work first, then kernel tasks, then due timers; with none of them the thread sleeps.
-/// If a signal becomes pending while it sleeps, the syscall future is dropped and
-/// [`ExecutorError::Interrupted`] returned, for the kernel to restart or fail the syscall.
-pub fn run_user_top(thread: &UserThread) -> Result<isize, ExecutorError> {
-    if !thread.has_syscall() {
-        return Err(ExecutorError::NoSyscall);
-    }
+/// Runs `future`, a syscall of the calling thread, to completion on this thread and returns
+/// its value. While it waits, the thread runs kernel tasks and due timers, and sleeps when
+/// there is none. A signal that ends the sleep cancels the call: the future is dropped and
+/// the result is [`ExecutorError::Interrupted`].
+pub fn run_user_top<F>(thread: &UserThread, future: F) -> Result<isize, ExecutorError>
+where
+    F: Future<Output = isize>,
+{
+    let mut future = pin!(future);
+    let waker = Waker::from(thread.bell.clone());
+    let mut cx = Context::from_waker(&waker);
+    thread.bell.rung.store(false, Ordering::SeqCst);
     let result = loop {
-        if let Some(runnable) = thread.inbox.pop() {
-            runnable.run();
-            if let Some(output) = thread.take_finished_syscall() {
-                break Ok(output);
-            }
-            continue;
+        if let Poll::Ready(value) = future.as_mut().poll(&mut cx) {
+            break Ok(value);
         }
-        if let Some(runnable) = EXECUTOR.pop_kern() {
-            runnable.run();
-            continue;
-        }
-        let now = thread.platform.monotonic_now();
-        let (expired, next_deadline) = EXECUTOR.take_expired_timers(now);
-        if !expired.is_empty() {
-            expired.into_iter().for_each(Waker::wake);
-            continue;
-        }
-        let timeout = next_deadline.map(|deadline| deadline.saturating_sub(now));
-        if !EXECUTOR.enter_idle(&thread.inbox) {
-            // Kernel work arrived since the look above.
-            continue;
-        }
-        let parked = thread.inbox.parker.park(timeout);
-        EXECUTOR.leave_idle(&thread.inbox);
-        if parked == ParkResult::Interrupted {
-            thread.cancel_syscall();
-            break Err(ExecutorError::Interrupted);
+        if let Err(error) = thread.wait_for_bell() {
+            break Err(error);
         }
     };
     // A kernel task's wake-up may have picked this thread, which is leaving now.
@@ -288,9 +220,9 @@ pub(crate) struct Executor {
 
 struct State {
     /// Woken kernel tasks, oldest first.
-    kern: VecDeque<Runnable<TaskKind>>,
+    kern: VecDeque<Runnable>,
     /// Threads asleep with no work; a woken kernel task wakes the last of them.
-    idle: Vec<Arc<Inbox>>,
+    idle: Vec<Arc<Bell>>,
     /// Wakers of sleeping tasks by deadline (monotonic time) and registration number.
     timers: BTreeMap<(Duration, u64), Waker>,
     next_timer: u64,
@@ -307,7 +239,7 @@ pub(crate) static EXECUTOR: Executor = Executor {
 };
 
 impl Executor {
-    fn schedule_kern(&self, runnable: Runnable<TaskKind>) {
+    fn schedule_kern(&self, runnable: Runnable) {
         let sleeper = {
             let mut state = self.state.lock();
             state.kern.push_back(runnable);
@@ -318,26 +250,26 @@ impl Executor {
         }
     }
 
-    fn pop_kern(&self) -> Option<Runnable<TaskKind>> {
+    fn pop_kern(&self) -> Option<Runnable> {
         self.state.lock().kern.pop_front()
     }
 
-    /// Registers `inbox` as asleep, unless kernel work is waiting; both under one lock, so
+    /// Registers `bell`'s thread as asleep, unless kernel work is waiting; both under one lock, so
     /// that a kernel task woken afterwards finds the thread to wake.
-    fn enter_idle(&self, inbox: &Arc<Inbox>) -> bool {
+    fn enter_idle(&self, bell: &Arc<Bell>) -> bool {
         let mut state = self.state.lock();
         if !state.kern.is_empty() {
             return false;
         }
-        state.idle.push(inbox.clone());
+        state.idle.push(bell.clone());
         true
     }
 
-    fn leave_idle(&self, inbox: &Arc<Inbox>) {
+    fn leave_idle(&self, bell: &Arc<Bell>) {
         self.state
             .lock()
             .idle
-            .retain(|sleeper| !Arc::ptr_eq(sleeper, inbox));
+            .retain(|sleeper| !Arc::ptr_eq(sleeper, bell));
     }
 
     /// Wakes a sleeping thread if kernel work is waiting.
@@ -472,15 +404,12 @@ mod tests {
                     })
                 })
                 .collect();
-            assert!(tasks.iter().all(|task| task.kind() == TaskKind::Kern));
             let thread = UserThread::new().unwrap();
-            thread
-                .spawn_user_top(async move {
-                    let indices = join_all(tasks).await;
-                    indices.iter().sum::<usize>() as isize
-                })
-                .unwrap();
-            let sum = run_user_top(&thread).unwrap();
+            let sum = run_user_top(&thread, async move {
+                let indices = join_all(tasks).await;
+                indices.iter().sum::<usize>() as isize
+            })
+            .unwrap();
             assert_eq!(counter.load(Ordering::Relaxed), TASKS);
             sum
         });
@@ -504,12 +433,11 @@ mod tests {
                             })
                             .collect();
                         let user = UserThread::new().unwrap();
-                        user.spawn_user_top(async move {
+                        run_user_top(&user, async move {
                             assert_eq!(join_all(tasks).await.len(), TASKS_EACH);
                             worker as isize
                         })
-                        .unwrap();
-                        run_user_top(&user).unwrap()
+                        .unwrap()
                     })
                 })
                 .collect();
@@ -533,13 +461,11 @@ mod tests {
         };
         let thread = UserThread::new().unwrap();
         let start = Instant::now();
-        thread
-            .spawn_user_top(async move {
-                event.wait().await;
-                5
-            })
-            .unwrap();
-        assert_eq!(run_user_top(&thread), Ok(5));
+        let value = run_user_top(&thread, async move {
+            event.wait().await;
+            5
+        });
+        assert_eq!(value, Ok(5));
         assert!(start.elapsed() >= StdDuration::from_millis(50));
         setter.join().unwrap();
     }
@@ -550,19 +476,16 @@ mod tests {
             let event = Arc::new(Event::default());
             let thread = UserThread::new().unwrap();
             let waiting = event.clone();
-            thread
-                .spawn_user_top(async move {
-                    waiting.wait().await;
-                    9
-                })
-                .unwrap();
             // The kernel task is spawned from a thread outside the executor, after the user
             // thread went to sleep; only the idle list can get it run.
             let spawner = thread::spawn(move || {
                 thread::sleep(StdDuration::from_millis(30));
                 spawn(async move { event.set() }).detach();
             });
-            let value = run_user_top(&thread);
+            let value = run_user_top(&thread, async move {
+                waiting.wait().await;
+                9
+            });
             spawner.join().unwrap();
             value
         });
@@ -586,18 +509,16 @@ mod tests {
                 let event = Arc::new(Event::default());
                 sender.send(event.clone()).unwrap();
                 let via_kern_task = round % 2 == 1;
-                thread
-                    .spawn_user_top(async move {
-                        if via_kern_task {
-                            // The wake lands on a kernel task, then reaches the user top.
-                            spawn(async move { event.wait().await }).await;
-                        } else {
-                            event.wait().await;
-                        }
-                        round as isize
-                    })
-                    .unwrap();
-                assert_eq!(run_user_top(&thread), Ok(round as isize));
+                let value = run_user_top(&thread, async move {
+                    if via_kern_task {
+                        // The wake lands on a kernel task, then reaches the user top.
+                        spawn(async move { event.wait().await }).await;
+                    } else {
+                        event.wait().await;
+                    }
+                    round as isize
+                });
+                assert_eq!(value, Ok(round as isize));
             }
             drop(sender);
             notifier.join().unwrap();
@@ -617,7 +538,7 @@ mod tests {
                     thread::spawn(move || {
                         let me = thread::current().id();
                         let user = UserThread::new().unwrap();
-                        user.spawn_user_top(async move {
+                        run_user_top(&user, async move {
                             for _ in 0..200 {
                                 // Woken by kernel tasks, run by whichever thread is free.
                                 spawn(async {}).await;
@@ -628,8 +549,6 @@ mod tests {
                             release.wait().await;
                             0
                         })
-                        .unwrap();
-                        run_user_top(&user)
                     })
                 })
                 .collect();
@@ -680,31 +599,14 @@ mod tests {
         let dropped = Arc::new(AtomicBool::new(false));
         let guard = DropFlag(dropped.clone());
         let never = Arc::new(Event::default());
-        thread
-            .spawn_user_top(async move {
-                let _guard = guard;
-                never.wait().await;
-                1
-            })
-            .unwrap();
-        assert_eq!(run_user_top(&thread), Err(ExecutorError::Interrupted));
+        let value = run_user_top(&thread, async move {
+            let _guard = guard;
+            never.wait().await;
+            1
+        });
+        assert_eq!(value, Err(ExecutorError::Interrupted));
         assert!(dropped.load(Ordering::SeqCst), "the future was not dropped");
-        assert!(!thread.has_syscall());
         // The thread serves its next syscall as usual.
-        thread.spawn_user_top(async { 2 }).unwrap();
-        assert_eq!(run_user_top(&thread), Ok(2));
-    }
-
-    #[test]
-    fn a_thread_runs_one_syscall_at_a_time() {
-        let thread = UserThread::new().unwrap();
-        assert_eq!(run_user_top(&thread), Err(ExecutorError::NoSyscall));
-        thread.spawn_user_top(async { 1 }).unwrap();
-        assert_eq!(
-            thread.spawn_user_top(async { 2 }),
-            Err(ExecutorError::SyscallInFlight)
-        );
-        assert_eq!(run_user_top(&thread), Ok(1));
-        assert_eq!(run_user_top(&thread), Err(ExecutorError::NoSyscall));
+        assert_eq!(run_user_top(&thread, async { 2 }), Ok(2));
     }
 }

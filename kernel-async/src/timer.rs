@@ -9,8 +9,7 @@
 //!
 //! let thread = UserThread::new().unwrap();
 //! let nap = sleep(Duration::from_millis(10)).unwrap();
-//! thread.spawn_user_top(async move { nap.await; 7 }).unwrap();
-//! assert_eq!(run_user_top(&thread), Ok(7));
+//! assert_eq!(run_user_top(&thread, async move { nap.await; 7 }), Ok(7));
 //! ```
 
 use crate::executor::EXECUTOR;
@@ -99,13 +98,13 @@ mod tests {
         let thread = UserThread::new().unwrap();
         let start = Instant::now();
         let nap = sleep(Duration::from_millis(50)).unwrap();
-        thread
-            .spawn_user_top(async move {
+        assert_eq!(
+            run_user_top(&thread, async move {
                 nap.await;
                 1
-            })
-            .unwrap();
-        assert_eq!(run_user_top(&thread), Ok(1));
+            }),
+            Ok(1)
+        );
         let slept = start.elapsed();
         assert!(slept >= Duration::from_millis(50), "{slept:?}");
         assert!(slept < Duration::from_secs(5), "{slept:?}");
@@ -126,13 +125,13 @@ mod tests {
                 })
             })
             .collect();
-        thread
-            .spawn_user_top(async move {
+        assert_eq!(
+            run_user_top(&thread, async move {
                 join_all(sleepers).await;
                 0
-            })
-            .unwrap();
-        assert_eq!(run_user_top(&thread), Ok(0));
+            }),
+            Ok(0)
+        );
         assert_eq!(*order.lock(), [10, 20, 30]);
     }
 
@@ -140,13 +139,13 @@ mod tests {
     fn a_passed_deadline_is_ready_at_once() {
         let thread = UserThread::new().unwrap();
         let nap = sleep_until(Duration::ZERO).unwrap();
-        thread
-            .spawn_user_top(async move {
+        assert_eq!(
+            run_user_top(&thread, async move {
                 nap.await;
                 3
-            })
-            .unwrap();
-        assert_eq!(run_user_top(&thread), Ok(3));
+            }),
+            Ok(3)
+        );
         assert_eq!(sleep(Duration::MAX).unwrap().deadline(), Duration::MAX);
     }
 }

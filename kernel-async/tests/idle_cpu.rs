@@ -42,7 +42,7 @@ fn measure_parked_waiter() -> (Duration, Duration) {
             // A pending timer makes the thread park with a timeout rather than for ever.
             let far_timer = sleep(Duration::from_secs(3600)).unwrap();
             spawn(far_timer).detach();
-            user.spawn_user_top(poll_fn(move |cx| {
+            let release = poll_fn(move |cx| {
                 let mut released = released.lock().unwrap();
                 if released.0 {
                     Poll::Ready(11)
@@ -50,11 +50,10 @@ fn measure_parked_waiter() -> (Duration, Duration) {
                     released.1 = Some(cx.waker().clone());
                     Poll::Pending
                 }
-            }))
-            .unwrap();
+            });
             let cpu_before = thread_cpu_time();
             let start = Instant::now();
-            assert_eq!(run_user_top(&user), Ok(11));
+            assert_eq!(run_user_top(&user, release), Ok(11));
             (thread_cpu_time() - cpu_before, start.elapsed())
         })
     };

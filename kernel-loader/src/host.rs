@@ -78,13 +78,13 @@ impl Seat {
 }
 
 /// rVisor's host for one call of the current task.
-pub struct KernelTaskHost {
+pub struct KernelTaskHost<'a> {
     /// The caller's container.
-    pub container: Arc<Container>,
+    pub container: &'a Arc<Container>,
     /// The caller's process.
-    pub process: Arc<LinuxProcess>,
+    pub process: &'a Arc<LinuxProcess>,
     /// The caller's seat.
-    pub seat: Arc<Seat>,
+    pub seat: &'a Seat,
 }
 
 /// The clone flags the host acts on (the rest rVisor did itself, see `NewTask`).
@@ -104,7 +104,7 @@ fn host_clone_flags(task: &NewTask<'_>) -> u64 {
     u64::from(flags.bits()) | u64::from(task.exit_signal)
 }
 
-impl TaskHost for KernelTaskHost {
+impl TaskHost for KernelTaskHost<'_> {
     fn set_clear_child_tid(&self, addr: usize) {
         task::set_clear_child_tid(addr);
     }

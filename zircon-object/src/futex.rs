@@ -20,8 +20,7 @@
 //! assert_eq!(table.wake(0x1000, 1), 1);
 //!
 //! let thread = UserThread::new().unwrap();
-//! thread.spawn_user_top(async move { wait.await.map_or(-1, |()| 0) }).unwrap();
-//! assert_eq!(run_user_top(&thread), Ok(0));
+//! assert_eq!(run_user_top(&thread, async move { wait.await.map_or(-1, |()| 0) }), Ok(0));
 //! ```
 
 use crate::vm::VmError;

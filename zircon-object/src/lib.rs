@@ -47,13 +47,13 @@ mod tests {
         let output = Arc::new(Mutex::new(None));
         let slot = output.clone();
         let thread = UserThread::new().unwrap();
-        thread
-            .spawn_user_top(async move {
+        assert_eq!(
+            run_user_top(&thread, async move {
                 *slot.lock().unwrap() = Some(future.await);
                 0
-            })
-            .unwrap();
-        assert_eq!(run_user_top(&thread), Ok(0));
+            }),
+            Ok(0)
+        );
         let value = output.lock().unwrap().take();
         value.unwrap()
     }

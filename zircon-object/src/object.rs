@@ -30,10 +30,8 @@
 //! event.signal_set(Signal::USER_0);
 //!
 //! let thread = UserThread::new().unwrap();
-//! thread
-//!     .spawn_user_top(async move { waiter.await.bits() as isize })
-//!     .unwrap();
-//! assert_eq!(run_user_top(&thread), Ok(Signal::USER_0.bits() as isize));
+//! let value = run_user_top(&thread, async move { waiter.await.bits() as isize });
+//! assert_eq!(value, Ok(Signal::USER_0.bits() as isize));
 //! ```
 
 use alloc::{string::String, vec::Vec};

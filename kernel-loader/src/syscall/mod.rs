@@ -153,27 +153,18 @@ fn serve_in_rvisor(caller: &Member, call: &Syscall<'_>) -> Served {
         Err(error) => return Served::Value(error.to_syscall_return()),
     };
     let host = KernelTaskHost {
-        container: caller.container.clone(),
-        process: caller.process.clone(),
-        seat: seat.clone(),
+        container: &caller.container,
+        process: &caller.process,
+        seat: &seat,
     };
-    let tid = caller.tid;
+    let served = Call {
+        process: &caller.process,
+        tid: caller.tid,
+        host: &host,
+    };
     // Numbers past u32 are not in rVisor's table: `run` answers ENOSYS.
     let nr = u32::try_from(call.nr()).unwrap_or(u32::MAX);
-    let args = call.args();
-    let future = async move {
-        let call = Call {
-            process: &host.process,
-            tid,
-            host: &host,
-        };
-        call.run(nr, args).await
-    };
-    let value = match seat
-        .user
-        .spawn_user_top(future)
-        .and_then(|()| run_user_top(&seat.user))
-    {
+    let value = match run_user_top(&seat.user, served.run(nr, call.args())) {
         Ok(value) => value,
         Err(ExecutorError::Interrupted) => Error::ERESTARTSYS.to_syscall_return(),
         Err(error) => {

@@ -278,18 +278,16 @@ mod tests {
     ) -> isize {
         let thread = kernel_async::UserThread::new().unwrap();
         let (machine, process) = (machine.clone(), process.clone());
-        thread
-            .spawn_user_top(async move {
-                let host = machine.task(process.pid(), process.pid());
-                let call = crate::Syscall {
-                    process: &process,
-                    tid: process.pid(),
-                    host: &host,
-                };
-                call.run(nr, args).await
-            })
-            .unwrap();
-        kernel_async::run_user_top(&thread).unwrap()
+        kernel_async::run_user_top(&thread, async move {
+            let host = machine.task(process.pid(), process.pid());
+            let call = crate::Syscall {
+                process: &process,
+                tid: process.pid(),
+                host: &host,
+            };
+            call.run(nr, args).await
+        })
+        .unwrap()
     }
 
     const IN: u16 = 0x1;
