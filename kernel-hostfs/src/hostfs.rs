@@ -260,6 +260,10 @@ impl<B: Backend> INode for HostINode<B> {
         self.mount.backend.metadata(&self.handle)
     }
 
+    fn file_type(&self) -> FsResult<FileType> {
+        Ok(self.type_)
+    }
+
     fn birth_time(&self) -> FsResult<Option<Timespec>> {
         self.mount.backend.birth_time(&self.handle)
     }

@@ -72,6 +72,12 @@ pub trait INode: Any + Send + Sync {
     /// What `stat` reports about this object.
     fn metadata(&self) -> FsResult<Metadata>;
 
+    /// The object's type, which never changes: `metadata().type_` without asking the
+    /// filesystem again where the node knows it.
+    fn file_type(&self) -> FsResult<FileType> {
+        Ok(self.metadata()?.type_)
+    }
+
     /// When this object was created (`statx`'s `stx_btime`), if the filesystem records it;
     /// the default is `None`.
     fn birth_time(&self) -> FsResult<Option<Timespec>> {

@@ -7,7 +7,7 @@ use alloc::string::String;
 use alloc::sync::{Arc, Weak};
 use core::any::Any;
 use kernel_hal_lkm::sync::Mutex;
-use kernel_hostfs::{DirEntry, FsError, INode, Metadata};
+use kernel_hostfs::{DirEntry, FileType, FsError, INode, Metadata};
 
 /// An inode opened by `open`: regular files, directories (for `getdents64`, `fchdir`), FIFOs
 /// and whatever else the filesystem serves.
@@ -43,6 +43,11 @@ pub struct File {
 }
 
 impl File {
+    /// The type of the object it opened.
+    pub fn file_type(&self) -> LxResult<FileType> {
+        Ok(self.inode.file_type()?)
+    }
+
     /// Opens `inode` with `flags` (access mode, `O_APPEND`, `O_NONBLOCK`; `O_CLOEXEC` belongs to
     /// the fd table and is dropped here).
     pub fn new(inode: Arc<dyn INode>, flags: OpenFlags) -> Arc<Self> {

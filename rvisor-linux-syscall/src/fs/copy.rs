@@ -30,7 +30,7 @@ fn inode_type(file: &dyn FileLike) -> LxResult<Option<FileType>> {
         .downcast_ref::<File>()
         .and_then(|file| file.inode())
     {
-        Some(inode) => Ok(Some(inode.metadata()?.type_)),
+        Some(inode) => Ok(Some(inode.file_type()?)),
         None => Ok(None),
     }
 }

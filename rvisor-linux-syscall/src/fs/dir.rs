@@ -6,7 +6,7 @@ use alloc::sync::Arc;
 use alloc::vec::Vec;
 use kernel_hostfs::{DirEntry, FileType, INode};
 use linux_object::credentials::Access;
-use linux_object::fs::{File, FileLike};
+use linux_object::fs::File;
 use linux_object::process::WorkingDir;
 use linux_object::{LxError, LxResult};
 
@@ -100,7 +100,7 @@ impl Syscall<'_> {
             .as_any()
             .downcast_ref::<File>()
             .ok_or(LxError::ENOTDIR)?;
-        if dir.metadata()?.type_ != FileType::Dir {
+        if dir.file_type()? != FileType::Dir {
             return Err(LxError::ENOTDIR);
         }
         let mut pending = Vec::new();

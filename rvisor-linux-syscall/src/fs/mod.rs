@@ -73,7 +73,7 @@ pub(crate) fn is_stream(file: &dyn FileLike) -> bool {
         .and_then(|file| file.inode())
     {
         Some(inode) => matches!(
-            inode.metadata().map(|metadata| metadata.type_),
+            inode.file_type(),
             Ok(FileType::NamedPipe | FileType::Socket)
         ),
         None => true,

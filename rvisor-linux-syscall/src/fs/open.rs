@@ -149,14 +149,14 @@ impl Syscall<'_> {
         let follow = flags & O_NOFOLLOW == 0;
         if flags & O_PATH != 0 {
             let node = self.resolve_with(&mut walker, dirfd, path, follow)?;
-            if flags & O_DIRECTORY != 0 && node.inode.metadata()?.type_ != FileType::Dir {
+            if flags & O_DIRECTORY != 0 && node.inode.file_type()? != FileType::Dir {
                 return Err(LxError::ENOTDIR);
             }
             return Ok((node, None));
         }
         if flags & O_TMPFILE_BIT != 0 {
             let dir = self.resolve_with(&mut walker, dirfd, path, true)?;
-            if dir.inode.metadata()?.type_ != FileType::Dir {
+            if dir.inode.file_type()? != FileType::Dir {
                 return Err(LxError::ENOTDIR);
             }
             // Unnamed files cannot be made through the VFS: Linux's answer for a filesystem

@@ -248,7 +248,7 @@ impl Walker {
                 }
             }
         }
-        if must_be_dir && current.inode.metadata()?.type_ != FileType::Dir {
+        if must_be_dir && current.inode.file_type()? != FileType::Dir {
             return Err(LxError::ENOTDIR);
         }
         Ok(current)
@@ -279,7 +279,7 @@ impl Walker {
             }
         };
         self.may_lookup(&dir)?;
-        if dir.inode.metadata()?.type_ != FileType::Dir {
+        if dir.inode.file_type()? != FileType::Dir {
             return Err(LxError::ENOTDIR);
         }
         let last = match last {
@@ -340,7 +340,7 @@ impl Syscall<'_> {
         }
         let file = self.process.files().get(dirfd)?;
         let node = located_file(&*file).ok_or(LxError::ENOTDIR)?;
-        if node.inode.metadata()?.type_ != FileType::Dir {
+        if node.inode.file_type()? != FileType::Dir {
             return Err(LxError::ENOTDIR);
         }
         Ok(node)
