@@ -94,6 +94,32 @@ pub trait Backend: Send + Sync + 'static {
     /// ignored, as by `read`); returns how many bytes were read. Never blocks on a FIFO.
     fn read_at(&self, file: &Self::Handle, offset: u64, buf: &mut [u8]) -> FsResult<usize>;
 
+    /// Reads a regular file at `offset` straight into the calling process's memory (up to
+    /// `len` bytes at user address `user`), with no buffer in between: a short count if part
+    /// of the memory is inaccessible, `EFAULT` if its first byte is. `None` for a backend
+    /// whose files cannot reach user memory (the caller reads into a buffer instead).
+    fn read_to_user(
+        &self,
+        _file: &Self::Handle,
+        _offset: u64,
+        _user: usize,
+        _len: usize,
+    ) -> Option<FsResult<usize>> {
+        None
+    }
+
+    /// Writes a regular file at `offset` straight from the calling process's memory, as
+    /// [`Backend::read_to_user`] reads it.
+    fn write_from_user(
+        &self,
+        _file: &Self::Handle,
+        _offset: u64,
+        _user: usize,
+        _len: usize,
+    ) -> Option<FsResult<usize>> {
+        None
+    }
+
     /// Writes to a regular file at `offset`, or to a FIFO in stream order; returns how many
     /// bytes were written. Never blocks on a FIFO.
     fn write_at(&self, file: &Self::Handle, offset: u64, buf: &[u8]) -> FsResult<usize>;

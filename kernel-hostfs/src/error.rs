@@ -73,6 +73,8 @@ fs_errors! {
     NoMemory = ENOMEM(12),
     /// permission denied
     AccessDenied = EACCES(13),
+    /// bad address
+    BadAddress = EFAULT(14),
     /// device or resource busy
     Busy = EBUSY(16),
     /// file exists

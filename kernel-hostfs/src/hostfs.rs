@@ -256,6 +256,32 @@ impl<B: Backend> INode for HostINode<B> {
             .write_at(&self.handle, offset_u64(offset)?, buf)
     }
 
+    fn read_at_user(&self, offset: usize, user: usize, len: usize) -> Option<FsResult<usize>> {
+        if self.type_ != FileType::File {
+            return None;
+        }
+        let offset = match offset_u64(offset) {
+            Ok(offset) => offset,
+            Err(error) => return Some(Err(error)),
+        };
+        self.mount
+            .backend
+            .read_to_user(&self.handle, offset, user, len)
+    }
+
+    fn write_at_user(&self, offset: usize, user: usize, len: usize) -> Option<FsResult<usize>> {
+        if self.type_ != FileType::File {
+            return None;
+        }
+        let offset = match offset_u64(offset) {
+            Ok(offset) => offset,
+            Err(error) => return Some(Err(error)),
+        };
+        self.mount
+            .backend
+            .write_from_user(&self.handle, offset, user, len)
+    }
+
     fn metadata(&self) -> FsResult<Metadata> {
         self.mount.backend.metadata(&self.handle)
     }

@@ -120,6 +120,26 @@ impl Backend for KernelBackend {
         file.read_at(offset, buf).map_err(fs_error)
     }
 
+    fn read_to_user(
+        &self,
+        file: &VfsObject,
+        offset: u64,
+        user: usize,
+        len: usize,
+    ) -> Option<FsResult<usize>> {
+        Some(file.read_to_user(offset, user, len).map_err(fs_error))
+    }
+
+    fn write_from_user(
+        &self,
+        file: &VfsObject,
+        offset: u64,
+        user: usize,
+        len: usize,
+    ) -> Option<FsResult<usize>> {
+        Some(file.write_from_user(offset, user, len).map_err(fs_error))
+    }
+
     fn write_at(&self, file: &VfsObject, offset: u64, buf: &[u8]) -> FsResult<usize> {
         file.write_at(offset, buf).map_err(fs_error)
     }

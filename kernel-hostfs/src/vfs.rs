@@ -69,6 +69,20 @@ pub trait INode: Any + Send + Sync {
     /// FIFO ignores `offset`.
     fn write_at(&self, offset: usize, buf: &[u8]) -> FsResult<usize>;
 
+    /// Reads a regular file at `offset` straight into the calling process's memory, up to
+    /// `len` bytes at user address `user`: a short count if part of the memory is
+    /// inaccessible, `EFAULT` if its first byte is. `None` where the object or its filesystem
+    /// cannot (the caller goes through [`INode::read_at`] and a buffer).
+    fn read_at_user(&self, _offset: usize, _user: usize, _len: usize) -> Option<FsResult<usize>> {
+        None
+    }
+
+    /// Writes a regular file at `offset` straight from the calling process's memory, as
+    /// [`INode::read_at_user`] reads it.
+    fn write_at_user(&self, _offset: usize, _user: usize, _len: usize) -> Option<FsResult<usize>> {
+        None
+    }
+
     /// What `stat` reports about this object.
     fn metadata(&self) -> FsResult<Metadata>;
 

@@ -1002,6 +1002,37 @@ long rvisor_vfs_write(struct rvisor_path *p, __u64 offset, const void *buf, unsi
 	return kernel_write(file, buf, len, &pos);
 }
 
+/* Reads or writes a regular file straight from or into the caller's memory, as read(2) does. */
+static long transfer_user(struct rvisor_path *p, __u64 offset, unsigned long user,
+			  unsigned long len, bool write)
+{
+	struct file *file = write ? opened(p, &p->writer, O_WRONLY) : opened(p, &p->reader, O_RDONLY);
+	void __user *buf = (void __user *)user;
+	struct iov_iter iter;
+	loff_t pos = offset;
+
+	if (IS_ERR(file))
+		return PTR_ERR(file);
+	if (offset > LLONG_MAX)
+		return -EOVERFLOW;
+	if (!access_ok(buf, len))
+		return -EFAULT;
+	iov_iter_ubuf(&iter, write ? ITER_SOURCE : ITER_DEST, buf, len);
+	return write ? vfs_iter_write(file, &iter, &pos, 0) : vfs_iter_read(file, &iter, &pos, 0);
+}
+
+long rvisor_vfs_read_user(struct rvisor_path *p, __u64 offset, unsigned long user,
+			  unsigned long len)
+{
+	return transfer_user(p, offset, user, len, false);
+}
+
+long rvisor_vfs_write_user(struct rvisor_path *p, __u64 offset, unsigned long user,
+			   unsigned long len)
+{
+	return transfer_user(p, offset, user, len, true);
+}
+
 int rvisor_vfs_truncate(struct rvisor_path *p, __u64 len)
 {
 	if (len > LLONG_MAX)

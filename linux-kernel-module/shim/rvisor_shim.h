@@ -242,6 +242,12 @@ int rvisor_vfs_readlink(struct rvisor_path *p, char *buf, int len);
 /* Reads or writes at `offset` (a FIFO in stream order, never blocking). */
 long rvisor_vfs_read(struct rvisor_path *p, __u64 offset, void *buf, unsigned long len);
 long rvisor_vfs_write(struct rvisor_path *p, __u64 offset, const void *buf, unsigned long len);
+/* The same for a regular file, straight from or into the caller's memory at `user`: a short
+ * count if part of it is inaccessible, -EFAULT if the first byte is. */
+long rvisor_vfs_read_user(struct rvisor_path *p, __u64 offset, unsigned long user,
+			  unsigned long len);
+long rvisor_vfs_write_user(struct rvisor_path *p, __u64 offset, unsigned long user,
+			   unsigned long len);
 int rvisor_vfs_truncate(struct rvisor_path *p, __u64 len);
 int rvisor_vfs_fsync(struct rvisor_path *p, bool data_only);
 int rvisor_vfs_syncfs(struct rvisor_path *p);

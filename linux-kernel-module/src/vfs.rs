@@ -169,6 +169,26 @@ impl VfsObject {
         Error::check(ret).and_then(|count| usize::try_from(count).map_err(|_| Error::EIO))
     }
 
+    /// Reads a regular file at `offset` straight into the calling process's memory: up to
+    /// `len` bytes at user address `user`. A short count if part of the buffer is
+    /// inaccessible, `EFAULT` if its first byte is.
+    pub fn read_to_user(&self, offset: u64, user: usize, len: usize) -> Result<usize> {
+        // SAFETY: the object is held; the shim checks `user..user + len` with access_ok and
+        // copies through the kernel's user-copy routines, which handle faults.
+        let ret =
+            unsafe { bindings::rvisor_vfs_read_user(self.raw(), offset, user as _, len as _) };
+        Error::check(ret).and_then(|count| usize::try_from(count).map_err(|_| Error::EIO))
+    }
+
+    /// Writes a regular file at `offset` straight from the calling process's memory, as
+    /// [`VfsObject::read_to_user`] reads it.
+    pub fn write_from_user(&self, offset: u64, user: usize, len: usize) -> Result<usize> {
+        // SAFETY: as for `read_to_user`.
+        let ret =
+            unsafe { bindings::rvisor_vfs_write_user(self.raw(), offset, user as _, len as _) };
+        Error::check(ret).and_then(|count| usize::try_from(count).map_err(|_| Error::EIO))
+    }
+
     /// Sets a regular file's length.
     pub fn truncate(&self, len: u64) -> Result<()> {
         // SAFETY: the object is held.

@@ -185,6 +185,57 @@ impl FileLike for File {
         Ok(self.inode.read_at(vfs_offset(offset)?, buf)?)
     }
 
+    fn read_to_user(&self, at: Option<u64>, user: usize, len: usize) -> Option<LxResult<usize>> {
+        if let Err(error) = self.flags().check_readable() {
+            return Some(Err(error));
+        }
+        let Some(at) = at else {
+            let mut offset = self.offset.lock();
+            let count = match vfs_offset(*offset) {
+                Ok(start) => self.inode.read_at_user(start, user, len)?,
+                Err(error) => return Some(Err(error)),
+            };
+            return Some(count.map_err(LxError::from).and_then(|count| {
+                *offset = advance(*offset, count)?;
+                Ok(count)
+            }));
+        };
+        let start = match vfs_offset(at) {
+            Ok(start) => start,
+            Err(error) => return Some(Err(error)),
+        };
+        Some(
+            self.inode
+                .read_at_user(start, user, len)?
+                .map_err(LxError::from),
+        )
+    }
+
+    fn write_from_user(&self, at: Option<u64>, user: usize, len: usize) -> Option<LxResult<usize>> {
+        if let Err(error) = self.flags().check_writable() {
+            return Some(Err(error));
+        }
+        let append = self.flags().contains(OpenFlags::APPEND);
+        // The offset is held across the write, as `write` does (`f_pos_lock`).
+        let mut cursor = at.is_none().then(|| self.offset.lock());
+        let start = match (&cursor, append) {
+            (_, true) => self.file_size(),
+            (Some(offset), false) => Ok(**offset),
+            (None, false) => Ok(at.unwrap_or_default()),
+        };
+        let start = match start.and_then(vfs_offset) {
+            Ok(start) => start,
+            Err(error) => return Some(Err(error)),
+        };
+        let count = self.inode.write_at_user(start, user, len)?;
+        Some(count.map_err(LxError::from).and_then(|count| {
+            if let Some(offset) = cursor.as_mut() {
+                **offset = advance(start as u64, count)?;
+            }
+            Ok(count)
+        }))
+    }
+
     /// Linux (see `pwrite(2)`, BUGS) appends on an `O_APPEND` description whatever `offset`
     /// says; so does this.
     fn write_at(&self, offset: u64, buf: &[u8]) -> LxResult<usize> {

@@ -226,6 +226,26 @@ pub trait FileLike: Any + Send + Sync {
         Err(LxError::ESPIPE)
     }
 
+    /// Reads into the calling process's memory directly (`len` bytes at most at user address
+    /// `user`), at the file offset (advancing it) or, with `at`, at that offset: what
+    /// [`FileLike::read`] and [`FileLike::read_at`] do with no kernel buffer between the
+    /// object and the program. A short count if part of the memory is inaccessible, `EFAULT`
+    /// if its first byte is. `None` for kinds that cannot; the caller uses a buffer.
+    fn read_to_user(&self, _at: Option<u64>, _user: usize, _len: usize) -> Option<LxResult<usize>> {
+        None
+    }
+
+    /// Writes from the calling process's memory directly, as [`FileLike::read_to_user`]
+    /// reads (`O_APPEND` writes at the end).
+    fn write_from_user(
+        &self,
+        _at: Option<u64>,
+        _user: usize,
+        _len: usize,
+    ) -> Option<LxResult<usize>> {
+        None
+    }
+
     /// Moves the offset (`lseek`) and returns the new one; `ESPIPE` on a stream.
     fn seek(&self, _pos: SeekFrom) -> LxResult<u64> {
         Err(LxError::ESPIPE)

@@ -66,6 +66,38 @@ fn at(offset: u64, done: usize) -> LxResult<u64> {
         .ok_or(LxError::EINVAL)
 }
 
+/// Moves `segments` with `transfer` (a description's `read_to_user` or `write_from_user`),
+/// segment after segment, with no kernel buffer: `None` if the description cannot, else the
+/// count moved, as Linux counts it (a short transfer ends the call; an error after some
+/// bytes is the count so far).
+fn transfer_direct(
+    segments: &[IoVec],
+    position: Position,
+    mut transfer: impl FnMut(Option<u64>, &IoVec) -> Option<LxResult<usize>>,
+) -> Option<LxResult<usize>> {
+    let mut done = 0usize;
+    for segment in segments.iter().filter(|segment| segment.len > 0) {
+        let at = match position {
+            Position::Cursor => None,
+            Position::At(offset) => match at(offset, done) {
+                Ok(at) => Some(at),
+                Err(error) => return Some(Err(error)),
+            },
+        };
+        match transfer(at, segment)? {
+            Ok(moved) => {
+                done += moved.min(segment.len);
+                if moved < segment.len {
+                    break;
+                }
+            }
+            Err(error) if done == 0 => return Some(Err(error)),
+            Err(_) => break,
+        }
+    }
+    Some(Ok(done))
+}
+
 /// Reads from `file` into the user buffers `segments` (whose total is at most
 /// [`MAX_RW_COUNT`]); returns the count read.
 pub(crate) async fn read_to_user(
@@ -81,6 +113,11 @@ pub(crate) async fn read_to_user(
             Ok(_) | Err(LxError::EAGAIN) => Ok(0),
             Err(error) => Err(error),
         };
+    }
+    if let Some(done) = transfer_direct(segments, position, |at, segment| {
+        file.read_to_user(at, segment.base, segment.len)
+    }) {
+        return done;
     }
     let mut buf = try_buffer(total.min(CHUNK))?;
     let mut done = 0usize;
@@ -139,6 +176,11 @@ pub(crate) async fn write_from_user(
         // Linux returns 0 without touching the file (a pipe without readers included),
         // once the access mode allowed writing, which the caller checked.
         return Ok(0);
+    }
+    if let Some(done) = transfer_direct(segments, position, |at, segment| {
+        file.write_from_user(at, segment.base, segment.len)
+    }) {
+        return done;
     }
     let mut buf = try_buffer(total.min(CHUNK))?;
     let mut done = 0usize;
