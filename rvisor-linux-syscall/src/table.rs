@@ -198,9 +198,13 @@ syscall_table! {
     285 fallocate sync sys_fallocate(a0, a1, a2, a3);
     292 dup3 sync sys_dup3(a0, a1, a2);
     293 pipe2 sync sys_pipe2(a0, a1);
+    295 preadv async sys_preadv(a0, a1, a2, a3, a4);
+    296 pwritev async sys_pwritev(a0, a1, a2, a3, a4);
     302 prlimit64 sync sys_prlimit64(a0, a1, a2, a3);
     316 renameat2 sync sys_renameat2(a0, a1, a2, a3, a4);
     326 copy_file_range async sys_copy_file_range(a0, a1, a2, a3, a4, a5);
+    327 preadv2 async sys_preadv2(a0, a1, a2, a3, a4, a5);
+    328 pwritev2 async sys_pwritev2(a0, a1, a2, a3, a4, a5);
     332 statx sync sys_statx(a0, a1, a2, a3, a4);
     439 faccessat2 sync sys_faccessat2(a0, a1, a2, a3);
     452 fchmodat2 sync sys_fchmodat2(a0, a1, a2, a3);

@@ -378,6 +378,12 @@ cat "$SCRATCH.out""#,
             check: |o| o.same_as_native(&["signals: done"]),
         },
         Case {
+            name: "rw-partly-inaccessible-buffer",
+            covers: &["read", "write", "pread64", "pwrite64", "preadv"],
+            script: ". /tests/lib.sh\ndifferential /tests/rwfault",
+            check: |o| o.same_as_native(&["rwfault: done"]),
+        },
+        Case {
             name: "orphans-reparented-to-init",
             covers: &["clone", "wait4", "getppid", "exit_group"],
             script: ". /tests/lib.sh\nnative_init native /tests/orphan\ncontained contained /tests/orphan",

@@ -343,6 +343,136 @@ impl Syscall<'_> {
     }
 }
 
+/// `preadv2`/`pwritev2` flags Linux knows (`RWF_HIPRI`, `RWF_DSYNC`, `RWF_SYNC`,
+/// `RWF_NOWAIT`, `RWF_APPEND`); the others are `EOPNOTSUPP`.
+const RWF_KNOWN: u32 = 0x1f;
+/// `RWF_APPEND`: this write goes to the end of the file.
+const RWF_APPEND: u32 = 0x10;
+
+/// The offset `preadv`/`pwritev` build from their two halves: on x86-64 the low one holds it
+/// all (Linux's `pos_from_hilo` shifts the high one out).
+fn vector_offset(pos_l: u64, _pos_h: u64) -> i64 {
+    pos_l as i64
+}
+
+impl Syscall<'_> {
+    /// `preadv(fd, iov, iovcnt, pos_l, pos_h)`: `readv` at an offset, as `pread64` checks it.
+    pub async fn sys_preadv(
+        &self,
+        fd: i32,
+        iov: UserInPtr<IoVec>,
+        iovcnt: usize,
+        pos_l: u64,
+        pos_h: u64,
+    ) -> SysResult {
+        self.read_vector(fd, iov, iovcnt, vector_offset(pos_l, pos_h))
+            .await
+    }
+
+    /// `pwritev(fd, iov, iovcnt, pos_l, pos_h)`: `writev` at an offset, as `pwrite64`.
+    pub async fn sys_pwritev(
+        &self,
+        fd: i32,
+        iov: UserInPtr<IoVec>,
+        iovcnt: usize,
+        pos_l: u64,
+        pos_h: u64,
+    ) -> SysResult {
+        self.write_vector(fd, iov, iovcnt, vector_offset(pos_l, pos_h), 0)
+            .await
+    }
+
+    /// `preadv2(fd, iov, iovcnt, pos_l, pos_h, flags)`: `preadv`, or `readv` at the file
+    /// offset for offset -1. The flags are hints here (a regular file never waits).
+    pub async fn sys_preadv2(
+        &self,
+        fd: i32,
+        iov: UserInPtr<IoVec>,
+        iovcnt: usize,
+        pos_l: u64,
+        pos_h: u64,
+        flags: u32,
+    ) -> SysResult {
+        if flags & !RWF_KNOWN != 0 {
+            return Err(LxError::EOPNOTSUPP);
+        }
+        match vector_offset(pos_l, pos_h) {
+            -1 => self.sys_readv(fd, iov, iovcnt).await,
+            offset => self.read_vector(fd, iov, iovcnt, offset).await,
+        }
+    }
+
+    /// `pwritev2(fd, iov, iovcnt, pos_l, pos_h, flags)`: `pwritev`, or `writev` at the file
+    /// offset for offset -1; `RWF_APPEND` writes at the end of the file.
+    pub async fn sys_pwritev2(
+        &self,
+        fd: i32,
+        iov: UserInPtr<IoVec>,
+        iovcnt: usize,
+        pos_l: u64,
+        pos_h: u64,
+        flags: u32,
+    ) -> SysResult {
+        if flags & !RWF_KNOWN != 0 {
+            return Err(LxError::EOPNOTSUPP);
+        }
+        match vector_offset(pos_l, pos_h) {
+            -1 if flags & RWF_APPEND == 0 => self.sys_writev(fd, iov, iovcnt).await,
+            offset => self.write_vector(fd, iov, iovcnt, offset, flags).await,
+        }
+    }
+
+    /// `preadv`'s work: the offset is checked before the descriptor, a stream is `ESPIPE`.
+    async fn read_vector(
+        &self,
+        fd: i32,
+        iov: UserInPtr<IoVec>,
+        iovcnt: usize,
+        offset: i64,
+    ) -> SysResult {
+        let offset = u64::try_from(offset).map_err(|_| LxError::EINVAL)?;
+        let file = self.file(fd)?;
+        if is_stream(&*file) {
+            return Err(LxError::ESPIPE);
+        }
+        file.flags().check_readable()?;
+        let segments = import_iovec(iov, iovcnt)?;
+        if segments.is_empty() {
+            return Ok(0);
+        }
+        read_to_user(&*file, &segments, Position::At(offset)).await
+    }
+
+    /// `pwritev`'s work, with `RWF_APPEND` in `flags` writing at the end of the file (an
+    /// offset of -1 allowed then).
+    async fn write_vector(
+        &self,
+        fd: i32,
+        iov: UserInPtr<IoVec>,
+        iovcnt: usize,
+        offset: i64,
+        flags: u32,
+    ) -> SysResult {
+        let append = flags & RWF_APPEND != 0;
+        if offset < 0 && !(append && offset == -1) {
+            return Err(LxError::EINVAL);
+        }
+        let file = self.file(fd)?;
+        if is_stream(&*file) {
+            return Err(LxError::ESPIPE);
+        }
+        file.flags().check_writable()?;
+        let segments = import_iovec(iov, iovcnt)?;
+        let offset = if append {
+            file.metadata()?.size
+        } else {
+            offset.unsigned_abs()
+        };
+        let written = write_from_user(&*file, &segments, Position::At(offset)).await;
+        self.raise_broken_pipe(written)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -519,5 +649,57 @@ mod tests {
         assert_eq!(run(&sys, WRITEV, &[wfd, iov, 1]), err(LxError::EPIPE));
         let me = crate::host::SignalTarget::Process(sys.process.pid());
         assert_eq!(sandbox.machine().signals(), [(me, 13), (me, 13)]);
+    }
+
+    #[test]
+    fn vectored_reads_and_writes_at_an_offset() {
+        const PREADV: u32 = 295;
+        const PWRITEV: u32 = 296;
+        const PREADV2: u32 = 327;
+        const PWRITEV2: u32 = 328;
+        let sandbox = Sandbox::new("rw-vectored-at");
+        sandbox.write("f", b"0123456789");
+        let sys = sandbox.syscall();
+        let fd = open(&sandbox, "f", OpenFlags::RDWR);
+        let a = sandbox.user.put_bytes(b"ab");
+        let b = sandbox.user.put_bytes(b"cde");
+        let iov = sandbox.buf(32);
+        crate::user::UserOutPtr::<IoVec>::from(iov)
+            .write_array(&[IoVec { base: a, len: 2 }, IoVec { base: b, len: 3 }])
+            .unwrap();
+        assert_eq!(run(&sys, PWRITEV, &[fd, iov, 2, 3, 0]), 5);
+        assert_eq!(sandbox.read("f"), b"012abcde89");
+        // The file offset stays where it was.
+        assert_eq!(run(&sys, READ, &[fd, a, 2]), 2);
+        assert_eq!(sandbox.user.get_bytes(a, 2), b"01");
+        assert_eq!(run(&sys, PREADV, &[fd, iov, 2, 6, 0]), 4);
+        assert_eq!(sandbox.user.get_bytes(a, 2), b"de");
+        assert_eq!(sandbox.user.get_bytes(b, 2), b"89");
+        assert_eq!(
+            run(&sys, PREADV, &[fd, iov, 2, int(-1), 0]),
+            err(LxError::EINVAL)
+        );
+        // preadv2 at -1 reads at the file offset (2 after the read above) and moves it.
+        assert_eq!(run(&sys, PREADV2, &[fd, iov, 1, int(-1), 0, 0]), 2);
+        assert_eq!(sandbox.user.get_bytes(a, 2), b"2a");
+        assert_eq!(run(&sys, PREADV2, &[fd, iov, 1, int(-1), 0, 0]), 2);
+        assert_eq!(sandbox.user.get_bytes(a, 2), b"bc");
+        assert_eq!(
+            run(&sys, PREADV2, &[fd, iov, 1, 0, 0, 0x100]),
+            err(LxError::EOPNOTSUPP)
+        );
+        // RWF_APPEND writes at the end whatever the offset says.
+        assert_eq!(run(&sys, PWRITEV2, &[fd, iov, 1, 0, 0, 0x10]), 2);
+        assert_eq!(sandbox.read("f"), b"012abcde89bc");
+        assert_eq!(
+            run(&sys, PWRITEV2, &[fd, iov, 1, int(-2), 0, 0]),
+            err(LxError::EINVAL)
+        );
+        let (reader, _writer) = Pipe::new_pair(OpenFlags::empty());
+        let pipe = sys.process.files().add(reader, false).unwrap() as usize;
+        assert_eq!(
+            run(&sys, PREADV, &[pipe, iov, 1, 0, 0]),
+            err(LxError::ESPIPE)
+        );
     }
 }
