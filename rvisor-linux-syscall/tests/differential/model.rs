@@ -261,6 +261,20 @@ pub enum Op {
         fd: Fd,
         iov: Iov,
     },
+    /// `preadv` at `offset`, or `preadv2` with `flags`.
+    Preadv {
+        fd: Fd,
+        iov: Iov,
+        offset: i64,
+        flags: Option<i32>,
+    },
+    /// `pwritev` at `offset`, or `pwritev2` with `flags`.
+    Pwritev {
+        fd: Fd,
+        iov: Iov,
+        offset: i64,
+        flags: Option<i32>,
+    },
     Sendfile {
         out_fd: Fd,
         in_fd: Fd,
@@ -740,6 +754,34 @@ impl Op {
                 none,
                 false,
             ),
+            Op::Preadv {
+                fd: f,
+                iov,
+                offset,
+                flags,
+            } => {
+                // The count's register, filled in from the iovec array.
+                let mut args = vec![fd(f), Arg::Iov(iov.clone()), int(0), int(*offset), int(0)];
+                args.extend(flags.map(int));
+                match flags {
+                    Some(_) => ("preadv2", SYS_preadv2, args, Capture::Iov(1), false),
+                    None => ("preadv", SYS_preadv, args, Capture::Iov(1), false),
+                }
+            }
+            Op::Pwritev {
+                fd: f,
+                iov,
+                offset,
+                flags,
+            } => {
+                // The count's register, filled in from the iovec array.
+                let mut args = vec![fd(f), Arg::Iov(iov.clone()), int(0), int(*offset), int(0)];
+                args.extend(flags.map(int));
+                match flags {
+                    Some(_) => ("pwritev2", SYS_pwritev2, args, none, false),
+                    None => ("pwritev", SYS_pwritev, args, none, false),
+                }
+            }
             Op::Sendfile {
                 out_fd,
                 in_fd,

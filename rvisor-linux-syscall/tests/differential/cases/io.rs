@@ -1,4 +1,5 @@
-//! `read`, `write`, `pread64`, `pwrite64`, `readv`, `writev`, `lseek`.
+//! `read`, `write`, `pread64`, `pwrite64`, `readv`, `writev`, `preadv`, `pwritev`,
+//! `preadv2`, `pwritev2`, `lseek`.
 
 use super::*;
 
@@ -35,6 +36,160 @@ fn writev(fd: Fd, segs: &[&str]) -> Op {
         fd,
         iov: Iov::V(segs, None),
     }
+}
+
+fn preadv(fd: Fd, segs: Vec<Seg>, offset: i64, flags: Option<i32>) -> Op {
+    Op::Preadv {
+        fd,
+        iov: Iov::V(segs, None),
+        offset,
+        flags,
+    }
+}
+fn pwritev(fd: Fd, segs: &[&str], offset: i64, flags: Option<i32>) -> Op {
+    let segs = segs
+        .iter()
+        .map(|s| Seg::In(s.as_bytes().to_vec()))
+        .collect();
+    Op::Pwritev {
+        fd,
+        iov: Iov::V(segs, None),
+        offset,
+        flags,
+    }
+}
+
+/// `preadv`, `pwritev` and their `2` forms: at an offset, at the file offset (-1, the `2`
+/// forms), with flags, and their errors.
+fn vectored_at_cases() -> Vec<Case> {
+    const RWF_HIPRI: i32 = 1;
+    const RWF_APPEND: i32 = 0x10;
+    const RWF_UNKNOWN: i32 = 0x1000;
+    vec![
+        case(
+            "preadv/scatters-at-offset-leaving-the-file-offset",
+            vec![
+                open("/f", O_RDONLY),
+                preadv(h(0), vec![Seg::Out(2), Seg::Out(3)], 1, None),
+                read(h(0), 3),
+            ],
+        ),
+        case(
+            "preadv/past-end",
+            vec![
+                open("/f", O_RDONLY),
+                preadv(h(0), vec![Seg::Out(4)], 1000, None),
+            ],
+        ),
+        case(
+            "preadv/einval-negative-offset",
+            vec![
+                open("/f", O_RDONLY),
+                preadv(h(0), vec![Seg::Out(4)], -1, None),
+            ],
+        ),
+        case(
+            "preadv/espipe-pipe",
+            vec![pipe2(0), preadv(h(0), vec![Seg::Out(4)], 0, None)],
+        ),
+        case(
+            "preadv/ebadf-write-only",
+            vec![
+                open("/f", O_WRONLY),
+                preadv(h(0), vec![Seg::Out(4)], 0, None),
+            ],
+        ),
+        case(
+            "preadv/efault-second-segment",
+            vec![
+                open("/f", O_RDONLY),
+                preadv(h(0), vec![Seg::Out(2), Seg::Bad(4)], 0, None),
+            ],
+        ),
+        case(
+            "preadv2/minus-one-is-the-file-offset",
+            vec![
+                open("/f", O_RDONLY),
+                read(h(0), 2),
+                preadv(h(0), vec![Seg::Out(3)], -1, Some(0)),
+                read(h(0), 2),
+            ],
+        ),
+        case(
+            "preadv2/hipri-at-offset",
+            vec![
+                open("/f", O_RDONLY),
+                preadv(h(0), vec![Seg::Out(3)], 2, Some(RWF_HIPRI)),
+            ],
+        ),
+        case(
+            "preadv2/eopnotsupp-unknown-flag",
+            vec![
+                open("/f", O_RDONLY),
+                preadv(h(0), vec![Seg::Out(3)], 0, Some(RWF_UNKNOWN)),
+            ],
+        ),
+        case(
+            "preadv2/einval-offset-below-minus-one",
+            vec![
+                open("/f", O_RDONLY),
+                preadv(h(0), vec![Seg::Out(3)], -2, Some(0)),
+            ],
+        ),
+        case(
+            "pwritev/gathers-at-offset",
+            vec![
+                open("/f", O_RDWR),
+                pwritev(h(0), &["ab", "cd"], 2, None),
+                read(h(0), 64),
+            ],
+        ),
+        case(
+            "pwritev/past-end-grows",
+            vec![
+                open("/f", O_WRONLY),
+                pwritev(h(0), &["z"], 40, None),
+                fstat(h(0)),
+            ],
+        ),
+        case(
+            "pwritev/einval-negative-offset",
+            vec![open("/f", O_WRONLY), pwritev(h(0), &["z"], -5, None)],
+        ),
+        case(
+            "pwritev/ebadf-read-only",
+            vec![open("/f", O_RDONLY), pwritev(h(0), &["z"], 0, None)],
+        ),
+        case(
+            "pwritev/espipe-pipe",
+            vec![pipe2(0), pwritev(h(1), &["z"], 0, None)],
+        ),
+        case(
+            "pwritev2/minus-one-is-the-file-offset",
+            vec![
+                open("/f", O_RDWR),
+                read(h(0), 3),
+                pwritev(h(0), &["XY"], -1, Some(0)),
+                read(h(0), 64),
+                pread(h(0), 64, 0),
+            ],
+        ),
+        case(
+            "pwritev2/append-flag-writes-at-the-end",
+            vec![
+                open("/f", O_RDWR),
+                pwritev(h(0), &["tail"], 0, Some(RWF_APPEND)),
+                pread(h(0), 64, 0),
+            ],
+        ),
+        case(
+            "pwritev2/eopnotsupp-unknown-flag",
+            vec![
+                open("/f", O_WRONLY),
+                pwritev(h(0), &["z"], 0, Some(RWF_UNKNOWN)),
+            ],
+        ),
+    ]
 }
 
 pub fn cases() -> Vec<Case> {
@@ -428,4 +583,7 @@ pub fn cases() -> Vec<Case> {
         ),
         case("lseek/ebadf", vec![lseek(BADFD, 0, SEEK_SET)]),
     ]
+    .into_iter()
+    .chain(vectored_at_cases())
+    .collect()
 }
