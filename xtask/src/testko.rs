@@ -5,8 +5,10 @@
 use crate::guest::{self, EXIT_MARK};
 use crate::util::{self, step};
 
-/// Per-case limit inside the guest, and for the whole boot.
-const CASE_TIMEOUT_S: u32 = 60;
+/// Per-case limit inside the guest, and for the whole boot. The heaviest case (the script
+/// suite natively and in two containers at once) takes under 10 s on an idle machine; TCG
+/// slows with the machine's load, which must not turn into a failure.
+const CASE_TIMEOUT_S: u32 = 150;
 const BOOT_TIMEOUT_S: u32 = 900;
 
 pub fn run(args: &[String]) -> Result<u8, String> {
