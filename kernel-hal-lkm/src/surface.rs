@@ -225,6 +225,32 @@ pub trait Platform: Sync {
     /// Copies `src` to the current thread's user memory at `dst`.
     fn copy_to_user(&self, dst: VirtAddr, src: &[u8]) -> Result<(), HalError>;
 
+    /// Copies a NUL-terminated string from the current thread's user memory at `src` into
+    /// `dst`, as Linux's `strncpy_from_user`: at most `dst.len()` bytes, stopping after the NUL.
+    /// Returns the string's length without its NUL, or `dst.len()` if no NUL came within
+    /// `dst.len()` bytes; [`HalError::Fault`] if a byte before that is inaccessible (the first
+    /// or any later one). Bytes of `dst` past the NUL are unspecified.
+    ///
+    /// The default copies page by page with [`copy_from_user`](Self::copy_from_user) and stops
+    /// at the page holding the NUL, so a string that ends just before an inaccessible page is
+    /// read whole.
+    fn copy_cstr_from_user(&self, src: VirtAddr, dst: &mut [u8]) -> Result<usize, HalError> {
+        let mut copied = 0;
+        let mut rest = dst;
+        while !rest.is_empty() {
+            let addr = src.checked_add(copied).ok_or(HalError::Fault)?;
+            let chunk_len = (PAGE_SIZE - addr % PAGE_SIZE).min(rest.len());
+            let (chunk, after) = rest.split_at_mut(chunk_len);
+            self.copy_from_user(addr, chunk)?;
+            if let Some(nul) = chunk.iter().position(|&byte| byte == 0) {
+                return Ok(copied + nul);
+            }
+            copied += chunk_len;
+            rest = after;
+        }
+        Ok(copied)
+    }
+
     /// Makes a parker for the calling OS thread.
     fn new_parker(&self) -> Result<Arc<dyn Parker>, HalError>;
 
@@ -356,6 +382,65 @@ mod tests {
         assert_eq!(memory.frames_in_use(), 1);
         drop(single);
         assert_eq!(memory.frames_in_use(), 0);
+    }
+
+    /// Two readable pages of user memory with unmapped pages on either side: the memory, the
+    /// frames' address, the pages' address, and the page table (kept for the mapping).
+    fn two_user_pages() -> (
+        Arc<dyn PhysicalMemory>,
+        PhysAddr,
+        VirtAddr,
+        Box<dyn PageTable>,
+    ) {
+        let memory = platform().unwrap().new_physical_memory(2).unwrap();
+        let paddr = memory.frame_alloc_contiguous(2, 0).unwrap();
+        let mut table = memory.clone().new_page_table().unwrap();
+        let user = table.region().start + PAGE_SIZE;
+        table.map(user, paddr, 2, MmuFlags::READ).unwrap();
+        (memory, paddr, user, table)
+    }
+
+    /// The default `copy_cstr_from_user` (the host backend's): up to `buf.len()` bytes.
+    fn copy_cstr(addr: VirtAddr, buf: &mut [u8]) -> Result<usize, HalError> {
+        platform().unwrap().copy_cstr_from_user(addr, buf)
+    }
+
+    #[test]
+    fn user_strings_are_copied_up_to_their_nul_across_pages() {
+        let (memory, paddr, user, _table) = two_user_pages();
+        let boundary = PAGE_SIZE - 3;
+        memory.write(paddr + boundary, b"abcdef\0xyz").unwrap();
+        let mut buf = [0xff; 32];
+        assert_eq!(copy_cstr(user + boundary, &mut buf), Ok(6));
+        assert_eq!(&buf[..7], b"abcdef\0");
+        // No NUL within the buffer: all of it, and its length.
+        let mut short = [0; 6];
+        assert_eq!(copy_cstr(user + boundary, &mut short), Ok(6));
+        assert_eq!(&short, b"abcdef");
+        assert_eq!(copy_cstr(user + boundary, &mut []), Ok(0));
+        // Frames read as zero: the empty string.
+        assert_eq!(copy_cstr(user, &mut buf), Ok(0));
+    }
+
+    #[test]
+    fn a_user_string_may_end_before_an_inaccessible_page_but_not_run_into_it() {
+        let (memory, paddr, user, _table) = two_user_pages();
+        let last = 2 * PAGE_SIZE - 4;
+        let mut buf = [0; 64];
+        memory.write(paddr + last, b"end\0").unwrap();
+        assert_eq!(copy_cstr(user + last, &mut buf), Ok(3));
+        memory.write(paddr + last, b"endx").unwrap();
+        // Partway through, as the first byte: a fault either way.
+        assert_eq!(copy_cstr(user + last, &mut buf), Err(HalError::Fault));
+        assert_eq!(copy_cstr(user - 1, &mut buf), Err(HalError::Fault));
+        assert_eq!(
+            copy_cstr(user + 2 * PAGE_SIZE, &mut buf),
+            Err(HalError::Fault)
+        );
+        // A buffer that fills before the inaccessible page does not reach it.
+        let mut four = [0; 4];
+        assert_eq!(copy_cstr(user + last, &mut four), Ok(4));
+        assert_eq!(copy_cstr(usize::MAX, &mut four), Err(HalError::Fault));
     }
 
     #[test]

@@ -186,21 +186,30 @@ impl<T: Pod, P: Write> UserSlicePtr<T, P> {
     }
 }
 
+/// Copies a NUL-terminated string from user address `addr` into `buf`, as the kernel's
+/// `strncpy_from_user`: at most `buf.len()` bytes, stopping after the NUL. Returns the string's
+/// length (the NUL not counted), or `buf.len()` if no NUL came within it; `EFAULT` if a byte
+/// before that is inaccessible.
+pub fn copy_user_cstr(addr: usize, buf: &mut [u8]) -> Result<usize> {
+    let len = i64::try_from(buf.len()).map_err(|_| Error::EINVAL)?;
+    // SAFETY: `buf` is `len` writable bytes and strncpy_from_user writes at most `len`; the
+    // shim faults safely on a bad user address.
+    let n =
+        unsafe { bindings::rvisor_strncpy_from_user(buf.as_mut_ptr() as *mut _, addr as _, len) };
+    Ok(Error::check(n as i64)? as usize)
+}
+
 /// Reads a NUL-terminated string of at most `max` bytes (NUL excluded) from user address `addr`.
 /// `EFAULT` for a bad pointer, `ENAMETOOLONG` if no NUL comes within `max` bytes.
 pub fn read_user_cstr(addr: usize, max: usize) -> Result<Vec<u8>> {
     let cap = max.checked_add(1).ok_or(Error::EINVAL)?;
     let mut buf: Vec<u8> = Vec::new();
     buf.try_reserve_exact(cap).map_err(|_| Error::ENOMEM)?;
-    // SAFETY: the vector has `cap` writable bytes; strncpy_from_user writes at most `cap`.
-    let n = unsafe {
-        bindings::rvisor_strncpy_from_user(buf.as_mut_ptr() as *mut _, addr as _, cap as _)
-    };
-    let n = Error::check(n as i64)? as usize;
+    buf.resize(cap, 0);
+    let n = copy_user_cstr(addr, &mut buf)?;
     if n >= cap {
         return Err(Error::ENAMETOOLONG);
     }
-    // SAFETY: strncpy_from_user wrote `n` bytes (the NUL is not counted).
-    unsafe { buf.set_len(n) };
+    buf.truncate(n);
     Ok(buf)
 }

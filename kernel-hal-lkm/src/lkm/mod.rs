@@ -6,7 +6,7 @@
 //! | physical memory | a sparse `shmem_file_setup` file per container |
 //! | pmem read/write | `kernel_read`/`kernel_write` at the frame's offset |
 //! | page table | the current process's memory map: `vm_mmap(MAP_PRIVATE)` of the file, all at once when activated |
-//! | user copy | `copy_from_user`/`copy_to_user` |
+//! | user copy | `copy_from_user`/`copy_to_user`, `strncpy_from_user` for strings |
 //! | park | a wait queue, interruptible: a pending signal ends the park |
 //!
 //! Mappings are private (copy-on-write), as DESIGN.md decision 5 requires: what a process
@@ -19,7 +19,7 @@ use core::ops::Range;
 use core::time::Duration;
 
 use linux_kernel_module::hal::{self, prot, Park, ShmemFile, WaitQueueParker};
-use linux_kernel_module::user_ptr::{In, Out, UserSlicePtr};
+use linux_kernel_module::user_ptr::{self, In, Out, UserSlicePtr};
 use linux_kernel_module::Error;
 
 use crate::file_backed::{BackingFile, FileMemory, FilePageTable, Mmu};
@@ -67,6 +67,10 @@ impl Platform for KernelPlatform {
         UserSlicePtr::<u8, Out>::with_len(dst, src.len())
             .write_slice(src)
             .map_err(backend_error)
+    }
+
+    fn copy_cstr_from_user(&self, src: VirtAddr, dst: &mut [u8]) -> Result<usize, HalError> {
+        user_ptr::copy_user_cstr(src, dst).map_err(backend_error)
     }
 
     fn new_parker(&self) -> Result<Arc<dyn Parker>, HalError> {
