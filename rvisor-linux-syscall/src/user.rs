@@ -22,11 +22,14 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
 use core::marker::PhantomData;
-use kernel_hal_lkm::{platform, HalError, PAGE_SIZE};
+use kernel_hal_lkm::{platform, HalError};
 use linux_object::{LxError, LxResult};
 
 /// The end of the x86-64 user address space: no user range reaches past it.
 pub const USER_SPACE_END: usize = linux_object::elf::USER_SPACE_END;
+
+/// Bytes of a user string read on the stack before any allocation: room for most paths.
+const SHORT_STRING: usize = 256;
 
 /// A value that crosses the user boundary as its Linux (x86-64, little-endian) bytes.
 pub trait UserValue: Sized {
@@ -154,6 +157,29 @@ pub fn copy_to_user(addr: usize, buf: &[u8]) -> LxResult {
         .map_err(hal_error)
 }
 
+/// Copies a NUL-terminated string from user memory at `addr` into `buf`, stopping after its
+/// NUL: its length without the NUL, or `buf.len()` if no NUL came within `buf.len()` bytes.
+/// `EFAULT` if a byte before that is inaccessible, or if the string runs into the end of user
+/// space before either (as Linux's `strncpy_from_user`).
+fn copy_cstr_from_user(addr: usize, buf: &mut [u8]) -> LxResult<usize> {
+    if buf.is_empty() {
+        return Ok(0);
+    }
+    let room = USER_SPACE_END
+        .checked_sub(addr)
+        .filter(|&room| room > 0)
+        .ok_or(LxError::EFAULT)?;
+    let (within, _) = buf.split_at_mut(room.min(buf.len()));
+    let len = platform()
+        .map_err(hal_error)?
+        .copy_cstr_from_user(addr, within)
+        .map_err(hal_error)?;
+    if len == within.len() && within.len() < buf.len() {
+        return Err(LxError::EFAULT);
+    }
+    Ok(len)
+}
+
 /// A zeroed byte buffer of `len` bytes, or `ENOMEM` — never an allocation failure abort.
 pub fn try_buffer(len: usize) -> LxResult<Vec<u8>> {
     let mut buf = Vec::new();
@@ -262,29 +288,56 @@ impl<P: Readable> UserPtr<u8, P> {
 
     /// Reads a NUL-terminated string of at most `max` bytes before the NUL; `ENAMETOOLONG`
     /// if no NUL comes within `max` bytes (Linux's `strncpy_from_user` callers give
-    /// `ENAMETOOLONG` for paths and `E2BIG` for arguments: the caller maps it). Reads page
-    /// by page, so a string that ends just before an unmapped page is read whole.
+    /// `ENAMETOOLONG` for paths and `E2BIG` for arguments: the caller maps it). The copy stops
+    /// at the NUL, so a string that ends just before an unmapped page is read whole.
+    ///
+    /// A string shorter than 256 bytes, as most paths are, is copied to the stack first and
+    /// costs one allocation of its exact length.
     pub fn read_cstring(self, max: usize) -> LxResult<Vec<u8>> {
         if self.is_null() {
             return Err(LxError::EFAULT);
         }
+        // The NUL of a string of `max` bytes comes in the byte after them.
+        let limit = max.saturating_add(1);
+        let mut short = [0u8; SHORT_STRING];
+        let (first, _) = short.split_at_mut(SHORT_STRING.min(limit));
+        let len = copy_cstr_from_user(self.addr, first)?;
+        if len < first.len() {
+            let mut bytes = Vec::new();
+            bytes.try_reserve_exact(len).map_err(|_| LxError::ENOMEM)?;
+            bytes.extend_from_slice(first.get(..len).unwrap_or_default());
+            return Ok(bytes);
+        }
+        if first.len() == limit {
+            return Err(LxError::ENAMETOOLONG);
+        }
+        // A longer string goes on the heap, in a buffer of PATH_MAX bytes first (any path
+        // fits) and then twice as large each time, up to `limit` (an argument may be longer).
         let mut bytes = Vec::new();
-        let mut addr = self.addr;
+        bytes
+            .try_reserve_exact(kernel_hostfs::PATH_MAX.min(limit))
+            .map_err(|_| LxError::ENOMEM)?;
+        bytes.extend_from_slice(first);
         loop {
-            let to_page_end = PAGE_SIZE - addr % PAGE_SIZE;
-            let chunk_len = to_page_end.min(max + 1 - bytes.len());
             let start = bytes.len();
-            bytes.try_reserve(chunk_len).map_err(|_| LxError::ENOMEM)?;
-            bytes.resize(start + chunk_len, 0);
-            copy_from_user(addr, &mut bytes[start..])?;
-            if let Some(nul) = bytes[start..].iter().position(|&byte| byte == 0) {
-                bytes.truncate(start + nul);
+            // More than `start`: it is below `limit`, and PATH_MAX is above the stack copy.
+            let size = kernel_hostfs::PATH_MAX
+                .max(start.saturating_mul(2))
+                .min(limit);
+            bytes
+                .try_reserve_exact(size - start)
+                .map_err(|_| LxError::ENOMEM)?;
+            bytes.resize(size, 0);
+            let addr = self.addr.checked_add(start).ok_or(LxError::EFAULT)?;
+            let (_, rest) = bytes.split_at_mut(start);
+            let len = copy_cstr_from_user(addr, rest)?;
+            if len < rest.len() {
+                bytes.truncate(start + len);
                 return Ok(bytes);
             }
-            if bytes.len() > max {
+            if size == limit {
                 return Err(LxError::ENAMETOOLONG);
             }
-            addr = addr.checked_add(chunk_len).ok_or(LxError::EFAULT)?;
         }
     }
 
@@ -324,6 +377,28 @@ mod tests {
         assert_eq!(ptr.read_path().unwrap(), "/etc/passwd");
         let empty = UserInPtr::<u8>::from(arena.put_bytes(b"\0"));
         assert_eq!(empty.read_path(), Err(LxError::ENOENT));
+    }
+
+    #[test]
+    fn strings_longer_than_the_stack_copy_are_read_whole_and_bounded() {
+        let arena = UserArena::new(16);
+        // Around the stack copy's 256 bytes, PATH_MAX, and a long argument past it.
+        for len in [255, 256, 257, 4095, 4096, 9000] {
+            let text = alloc::vec![b'a'; len];
+            let ptr = UserInPtr::<u8>::from(arena.put_cstr(core::str::from_utf8(&text).unwrap()));
+            assert_eq!(ptr.read_cstring(len).unwrap(), text, "{len} bytes");
+            assert_eq!(
+                ptr.read_cstring(len - 1),
+                Err(LxError::ENAMETOOLONG),
+                "{len} bytes"
+            );
+            assert_eq!(ptr.read_cstring(2 * len).unwrap(), text, "{len} bytes");
+        }
+        let long = alloc::vec![b'/'; 5000];
+        let unterminated = UserInPtr::<u8>::from(arena.put_at_end(&long));
+        assert_eq!(unterminated.read_cstring(4999), Err(LxError::ENAMETOOLONG));
+        assert_eq!(unterminated.read_cstring(5000), Err(LxError::EFAULT));
+        assert_eq!(unterminated.read_path(), Err(LxError::ENAMETOOLONG));
     }
 
     #[test]
