@@ -302,6 +302,12 @@ impl LinuxProcess {
         self.cwd.lock().clone()
     }
 
+    /// Runs `f` on the working directory in place, for a caller that needs only part of it or
+    /// copies it its own way (the path walk, which wants room after the path).
+    pub fn with_cwd<R>(&self, f: impl FnOnce(&WorkingDir) -> R) -> R {
+        f(&self.cwd.lock())
+    }
+
     /// Changes the working directory (`chdir`; the caller checked it is a directory).
     pub fn set_cwd(&self, cwd: WorkingDir) {
         *self.cwd.lock() = cwd;

@@ -209,9 +209,10 @@ impl Syscall<'_> {
                 // `.`, `..` and `/` are directories that exist: EEXIST or EISDIR follows.
                 Last::Dot => return Ok((parent.dir, false)),
                 Last::DotDot => {
-                    let inode = parent.dir.inode.find("..")?;
-                    let path = parent.dir.parent_path();
-                    return Ok((Located { inode, path }, false));
+                    let mut dir = parent.dir;
+                    let up = dir.inode.find("..")?;
+                    dir.leave(up)?;
+                    return Ok((dir, false));
                 }
                 Last::Root => return Ok((parent.dir, false)),
             };

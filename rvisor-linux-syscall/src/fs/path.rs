@@ -8,6 +8,11 @@
 //! a link and keeps `..` confined), reads links itself and tracks the *physical* absolute path
 //! of where it stands: `..` drops the last component and a link's target replaces it, so the
 //! path is what Linux's `getcwd` would print for the object reached.
+//!
+//! A walk allocates little, as it runs for most calls: the components are taken in place from
+//! the path and from the targets of the links being followed ([`Components`], Linux's stack
+//! of nested links), and the path of where the walk stands grows and shrinks in place, in a
+//! buffer its start made with room for the whole walk (see [`walk_room`]).
 
 use alloc::string::String;
 use alloc::sync::Arc;
@@ -47,25 +52,148 @@ pub(crate) struct Located {
 }
 
 impl Located {
+    /// `inode` reached by `path`, with room in its path for `room` bytes more, so that a walk
+    /// from it appending that much does not reallocate.
+    fn with_room(inode: Arc<dyn INode>, path: &str, room: usize) -> LxResult<Self> {
+        let mut owned = String::new();
+        owned
+            .try_reserve_exact(path.len().saturating_add(room))
+            .map_err(|_| LxError::ENOMEM)?;
+        owned.push_str(path);
+        Ok(Self { inode, path: owned })
+    }
+
     /// The path of `name` inside this directory.
     pub fn child_path(&self, name: &str) -> LxResult<String> {
         let mut path = String::new();
-        path.try_reserve(self.path.len() + 1 + name.len())
+        path.try_reserve_exact(self.path.len() + 1 + name.len())
             .map_err(|_| LxError::ENOMEM)?;
         path.push_str(&self.path);
-        if !path.ends_with('/') {
-            path.push('/');
-        }
-        path.push_str(name);
+        push_name(&mut path, name)?;
         Ok(path)
     }
 
-    /// The path of this directory's parent (`/` for the root).
-    pub fn parent_path(&self) -> String {
+    /// Steps into this directory's entry `name`, which is `inode`: the path gets `/name`, in
+    /// place.
+    fn enter(&mut self, name: &str, inode: Arc<dyn INode>) -> LxResult {
+        push_name(&mut self.path, name)?;
+        self.inode = inode;
+        Ok(())
+    }
+
+    /// Steps up to this directory's parent, which is `inode`: the path loses its last
+    /// component, in place (the root's parent is the root, `/`).
+    pub fn leave(&mut self, inode: Arc<dyn INode>) -> LxResult {
         match self.path.rfind('/') {
-            Some(0) | None => String::from("/"),
-            Some(slash) => String::from(self.path.get(..slash).unwrap_or("/")),
+            Some(slash) if slash > 0 => self.path.truncate(slash),
+            _ => set_root_path(&mut self.path)?,
         }
+        self.inode = inode;
+        Ok(())
+    }
+
+    /// Goes back to `root` (for an absolute path or link target): the path becomes `/`, in
+    /// its buffer.
+    fn restart_at(&mut self, root: Arc<dyn INode>) -> LxResult {
+        set_root_path(&mut self.path)?;
+        self.inode = root;
+        Ok(())
+    }
+}
+
+/// Appends `/name` to `path`, or just `name` after the root's `/`.
+fn push_name(path: &mut String, name: &str) -> LxResult {
+    let slash = !path.ends_with('/');
+    path.try_reserve(usize::from(slash) + name.len())
+        .map_err(|_| LxError::ENOMEM)?;
+    if slash {
+        path.push('/');
+    }
+    path.push_str(name);
+    Ok(())
+}
+
+/// Makes `path` the root's, `/`, keeping its buffer.
+fn set_root_path(path: &mut String) -> LxResult {
+    path.clear();
+    path.try_reserve(1).map_err(|_| LxError::ENOMEM)?;
+    path.push('/');
+    Ok(())
+}
+
+/// The most a walk of `path` appends to the path of its start while it follows no link: `/`
+/// and the name for each component, where `path` has a `/` before every component but
+/// perhaps the first.
+fn walk_room(path: &str) -> usize {
+    path.len().saturating_add(1)
+}
+
+/// The first component of `text` and what follows it; `None` if `text` is only slashes.
+fn first_component(text: &str) -> Option<(&str, &str)> {
+    let text = text.trim_start_matches('/');
+    if text.is_empty() {
+        return None;
+    }
+    Some(text.split_once('/').unwrap_or((text, "")))
+}
+
+/// The components a walk has still to take, in place: what is left of the path walked and of
+/// the target of each symbolic link being followed, innermost last (Linux's `nameidata`
+/// stack). Nothing is copied per component; a link's target, read into a `String`, is kept
+/// here until its last component is taken.
+struct Components<'p> {
+    /// What is left of the path walked.
+    path: &'p str,
+    /// The targets of the links being followed, each with the offset of what is left of it.
+    links: Vec<(String, usize)>,
+}
+
+impl<'p> Components<'p> {
+    /// The components of `path`.
+    fn new(path: &'p str) -> Self {
+        Self {
+            path,
+            links: Vec::new(),
+        }
+    }
+
+    /// Drops the targets used up at the top of the stack: those links have been followed,
+    /// the walk goes on in the text each was met in.
+    fn drop_finished_links(&mut self) {
+        while let Some((target, at)) = self.links.last() {
+            if first_component(target.get(*at..).unwrap_or_default()).is_some() {
+                break;
+            }
+            self.links.pop();
+        }
+    }
+
+    /// Takes the next component; with it, whether it is the walk's last (no text has another).
+    fn next(&mut self) -> Option<(&str, bool)> {
+        self.drop_finished_links();
+        let Some(((target, at), outer)) = self.links.split_last_mut() else {
+            let (component, rest) = first_component(self.path)?;
+            self.path = rest;
+            return Some((component, first_component(rest).is_none()));
+        };
+        let (component, rest) = first_component(target.get(*at..).unwrap_or_default())?;
+        *at = target.len() - rest.len();
+        let is_last = first_component(rest).is_none()
+            && outer.iter().all(|(target, at)| {
+                first_component(target.get(*at..).unwrap_or_default()).is_none()
+            })
+            && first_component(self.path).is_none();
+        Some((component, is_last))
+    }
+
+    /// Takes the components of `target`, a symbolic link's, before the ones left.
+    fn follow(&mut self, target: String) -> LxResult {
+        // A link that is the last component of the target it is in ends that target, so the
+        // stack grows only with links nested in the middle of others (as Linux's).
+        self.drop_finished_links();
+        self.links.try_reserve(1).map_err(|_| LxError::ENOMEM)?;
+        self.links.push((target, 0));
+        Ok(())
     }
 }
 
@@ -124,17 +252,6 @@ pub(crate) struct Walker {
     links: usize,
 }
 
-/// Pushes `path`'s components, the first one last, on `pending`.
-fn push_components(pending: &mut Vec<String>, path: &str) -> LxResult {
-    let start = pending.len();
-    for component in path.split('/').filter(|component| !component.is_empty()) {
-        pending.try_reserve(1).map_err(|_| LxError::ENOMEM)?;
-        pending.push(String::from(component));
-    }
-    pending.get_mut(start..).map(<[String]>::reverse);
-    Ok(())
-}
-
 impl Walker {
     /// A walk from `root` checking permissions for `credentials`.
     pub fn new(root: Arc<dyn INode>, credentials: Credentials) -> Self {
@@ -150,12 +267,10 @@ impl Walker {
         &self.credentials
     }
 
-    /// The root, as a place to start.
-    pub fn root(&self) -> Located {
-        Located {
-            inode: self.root.clone(),
-            path: String::from("/"),
-        }
+    /// The root, as a place to start, with room in its path for `room` bytes more (see
+    /// [`walk_room`]).
+    pub fn root(&self, room: usize) -> LxResult<Located> {
+        Located::with_room(self.root.clone(), "/", room)
     }
 
     /// Checks that names may be looked up in `dir`: `ENOTDIR` if it is not a directory,
@@ -198,26 +313,28 @@ impl Walker {
     /// is followed if `follow_last` or the path ends in `/` (which also requires a
     /// directory).
     pub fn walk(&mut self, start: Located, path: &str, follow_last: bool) -> LxResult<Located> {
-        let mut current = if path.starts_with('/') {
-            self.root()
-        } else {
-            start
-        };
+        let mut current = start;
+        if path.starts_with('/') {
+            current.restart_at(self.root.clone())?;
+        }
+        // Links aside, the walk then appends to the path without reallocating it; a start
+        // made for this path has that room already.
+        current
+            .path
+            .try_reserve(walk_room(path))
+            .map_err(|_| LxError::ENOMEM)?;
         let mut must_be_dir = path.ends_with('/');
-        let mut pending = Vec::new();
-        push_components(&mut pending, path)?;
-        while let Some(component) = pending.pop() {
-            let is_last = pending.is_empty();
+        let mut components = Components::new(path);
+        while let Some((component, is_last)) = components.next() {
             self.may_lookup(&current)?;
-            match component.as_str() {
+            match component {
                 "." => {
                     // Still a lookup: a non-directory fails here as in Linux.
                     current.inode.find(".")?;
                 }
                 ".." => {
-                    let inode = current.inode.find("..")?;
-                    let path = current.parent_path();
-                    current = Located { inode, path };
+                    let parent = current.inode.find("..")?;
+                    current.leave(parent)?;
                 }
                 name => {
                     if name.len() > NAME_MAX {
@@ -236,14 +353,11 @@ impl Walker {
                                 must_be_dir = true;
                             }
                             if target.starts_with('/') {
-                                current = self.root();
+                                current.restart_at(self.root.clone())?;
                             }
-                            push_components(&mut pending, &target)?;
+                            components.follow(target)?;
                         }
-                        None => {
-                            let path = current.child_path(name)?;
-                            current = Located { inode: child, path };
-                        }
+                        None => current.enter(name, child)?,
                     }
                 }
             }
@@ -263,7 +377,7 @@ impl Walker {
         let (dir, last) = match trimmed.rsplit_once('/') {
             None if trimmed.is_empty() => {
                 return Ok(Parent {
-                    dir: self.root(),
+                    dir: self.root(0)?,
                     last: Last::Root,
                     trailing_slash,
                 })
@@ -271,7 +385,7 @@ impl Walker {
             None => (start, trimmed),
             Some((dir_path, name)) => {
                 let dir = if dir_path.is_empty() {
-                    self.root()
+                    self.root(0)?
                 } else {
                     self.walk(start, dir_path, true)?
                 };
@@ -328,31 +442,33 @@ impl Syscall<'_> {
     }
 
     /// Where a path relative to `dirfd` starts: the working directory for `AT_FDCWD`, or the
-    /// directory `dirfd` names (`EBADF` if none, `ENOTDIR` if not a directory). Not called
-    /// for absolute paths, which ignore `dirfd` as Linux does.
-    pub(crate) fn start_at(&self, dirfd: i32) -> LxResult<Located> {
+    /// directory `dirfd` names (`EBADF` if none, `ENOTDIR` if not a directory), with room in
+    /// its path for `room` bytes more (see [`walk_room`]). Not called for absolute paths,
+    /// which ignore `dirfd` as Linux does.
+    pub(crate) fn start_at(&self, dirfd: i32, room: usize) -> LxResult<Located> {
         if dirfd == AT_FDCWD {
-            let cwd = self.process.cwd();
-            return Ok(Located {
-                inode: cwd.inode,
-                path: cwd.path,
-            });
+            // Copied from the process's record straight into a buffer with the room.
+            return self
+                .process
+                .with_cwd(|cwd| Located::with_room(cwd.inode.clone(), &cwd.path, room));
         }
         let file = self.process.files().get(dirfd)?;
-        let node = located_file(&*file).ok_or(LxError::ENOTDIR)?;
+        let mut node = located_file(&*file).ok_or(LxError::ENOTDIR)?;
         if node.inode.file_type()? != FileType::Dir {
             return Err(LxError::ENOTDIR);
         }
+        node.path.try_reserve(room).map_err(|_| LxError::ENOMEM)?;
         Ok(node)
     }
 
     /// The start for `path`: the root for an absolute path (whatever `dirfd` is), else
-    /// [`start_at`](Self::start_at).
+    /// [`start_at`](Self::start_at); with room for the walk of `path`.
     fn start_for(&self, walker: &Walker, dirfd: i32, path: &str) -> LxResult<Located> {
+        let room = walk_room(path);
         if path.starts_with('/') {
-            Ok(walker.root())
+            walker.root(room)
         } else {
-            self.start_at(dirfd)
+            self.start_at(dirfd, room)
         }
     }
 
@@ -406,7 +522,7 @@ impl Syscall<'_> {
                 return Err(LxError::ENOENT);
             }
             if dirfd == AT_FDCWD {
-                return Ok(Object::Node(self.start_at(dirfd)?));
+                return Ok(Object::Node(self.start_at(dirfd, 0)?));
             }
             let file = self.process.files().get(dirfd)?;
             return Ok(match located_file(&*file) {
@@ -460,6 +576,111 @@ mod tests {
     }
 
     #[test]
+    fn components_are_taken_from_the_path_and_nested_link_targets() {
+        let mut components = Components::new("x//y/");
+        assert_eq!(components.next(), Some(("x", false)));
+        components.follow(String::from("/p/q//")).unwrap();
+        assert_eq!(components.next(), Some(("p", false)));
+        components.follow(String::from("r")).unwrap();
+        assert_eq!(components.next(), Some(("r", false)));
+        assert_eq!(components.next(), Some(("q", false)));
+        assert_eq!(components.next(), Some(("y", true)));
+        // A link target of slashes only adds no component.
+        components.follow(String::from("//")).unwrap();
+        assert_eq!(components.next(), None);
+        assert!(components.links.is_empty());
+        assert_eq!(Components::new("///").next(), None);
+        // Links that end their targets leave no text behind them.
+        let mut chain = Components::new("l/f");
+        assert_eq!(chain.next(), Some(("l", false)));
+        for _ in 0..3 {
+            chain.follow(String::from("m")).unwrap();
+            assert_eq!(chain.next(), Some(("m", false)));
+        }
+        assert_eq!(chain.links.len(), 1);
+        assert_eq!(chain.next(), Some(("f", true)));
+    }
+
+    #[test]
+    fn nested_links_give_physical_paths() {
+        let sandbox = Sandbox::new("path-nested");
+        sandbox.mkdir("a");
+        sandbox.mkdir("a/b");
+        sandbox.mkdir("a/b/c");
+        sandbox.write("a/b/c/f", b"x");
+        sandbox.symlink("b/c", "a/to-c");
+        sandbox.symlink("a/to-c/", "outer");
+        sandbox.symlink("a/to-c", "mid");
+        sandbox.symlink("/a/b", "abs");
+        sandbox.symlink("../../../abs/c", "a/b/c/up");
+        sandbox.symlink("/", "root-link");
+        let sys = sandbox.syscall();
+        let path = |path: &str, follow: bool| sys.resolve(AT_FDCWD, path, follow).map(|n| n.path);
+        // A link through a link, with components after both.
+        assert_eq!(path("outer/f", true).unwrap(), "/a/b/c/f");
+        // `to-c` ends `mid`'s target but not the walk: it is followed even without follow_last.
+        assert_eq!(path("mid/f", false).unwrap(), "/a/b/c/f");
+        assert_eq!(path("mid", false).unwrap(), "/mid");
+        assert_eq!(path("mid", true).unwrap(), "/a/b/c");
+        assert_eq!(path("a/to-c", false).unwrap(), "/a/to-c");
+        // `..` after a link leaves its target, not the link.
+        assert_eq!(path("outer/..", true).unwrap(), "/a/b");
+        assert_eq!(path("abs/../to-c/../..", true).unwrap(), "/a");
+        assert_eq!(path("a/b/c/up/f", true).unwrap(), "/a/b/c/f");
+        assert_eq!(path("root-link/../a", true).unwrap(), "/a");
+        assert_eq!(path("root-link", true).unwrap(), "/");
+        assert_eq!(path("/a/b/../../..//a/./b", true).unwrap(), "/a/b");
+        // The same from a working directory below the root.
+        let dir = sys.resolve(AT_FDCWD, "a/b", true).unwrap();
+        sys.process.set_cwd(linux_object::process::WorkingDir {
+            inode: dir.inode,
+            path: dir.path,
+        });
+        assert_eq!(path("c/up/../c", true).unwrap(), "/a/b/c");
+        assert_eq!(path("../to-c/f", true).unwrap(), "/a/b/c/f");
+        assert_eq!(path(".", true).unwrap(), "/a/b");
+    }
+
+    #[test]
+    fn a_trailing_slash_requires_a_directory_through_links() {
+        let sandbox = Sandbox::new("path-trailing");
+        sandbox.mkdir("d");
+        sandbox.write("f", b"x");
+        sandbox.symlink("f/", "to-f-slash");
+        sandbox.symlink("to-f-slash", "to-link");
+        sandbox.symlink("d/", "to-d-slash");
+        sandbox.symlink("to-d-slash", "to-d-link");
+        let sys = sandbox.syscall();
+        let path = |path: &str, follow: bool| sys.resolve(AT_FDCWD, path, follow).map(|n| n.path);
+        // A final link's target ending in `/` is followed to the end and must be a directory,
+        // also when the link is the last component of another link's target.
+        assert_eq!(path("to-f-slash", true), Err(LxError::ENOTDIR));
+        assert_eq!(path("to-link", true), Err(LxError::ENOTDIR));
+        assert_eq!(path("to-link/", false), Err(LxError::ENOTDIR));
+        assert_eq!(path("to-link", false).unwrap(), "/to-link");
+        assert_eq!(path("to-d-link", true).unwrap(), "/d");
+        assert_eq!(path("to-d-link/", false).unwrap(), "/d");
+        assert_eq!(path("d//", false).unwrap(), "/d");
+        assert_eq!(path("f//", true), Err(LxError::ENOTDIR));
+    }
+
+    #[test]
+    fn at_most_max_symlink_follows_links_are_followed() {
+        let sandbox = Sandbox::new("path-chain");
+        sandbox.mkdir("d");
+        sandbox.symlink("d", &alloc::format!("l{MAX_SYMLINK_FOLLOWS}"));
+        for link in 0..MAX_SYMLINK_FOLLOWS {
+            sandbox.symlink(&alloc::format!("l{}", link + 1), &alloc::format!("l{link}"));
+        }
+        let sys = sandbox.syscall();
+        assert_eq!(sys.resolve(AT_FDCWD, "l1/", false).unwrap().path, "/d");
+        assert_eq!(
+            sys.resolve(AT_FDCWD, "l0", true).err(),
+            Some(LxError::ELOOP)
+        );
+    }
+
+    #[test]
     fn walk_errors_are_linux_errors() {
         let sandbox = Sandbox::new("path-errors");
         sandbox.write("f", b"x");
@@ -492,7 +713,7 @@ mod tests {
             sys.resolve(AT_FDCWD, &long, true).err(),
             Some(LxError::ENAMETOOLONG)
         );
-        assert_eq!(sys.start_at(55).err(), Some(LxError::EBADF));
+        assert_eq!(sys.start_at(55, 0).err(), Some(LxError::EBADF));
     }
 
     #[test]
