@@ -129,6 +129,8 @@ impl TaskHost for KernelTaskHost<'_> {
             new.tls,
         );
         let leftover = MEMBERS.update(me, |m| m.spawning.take()).flatten();
+        // A signal arriving during the host's fork gives ERESTARTNOINTR, passed on: the kernel
+        // restarts the call once the handler ran, as it does a native fork.
         let host_pid = started.map_err(lx_error)?;
         if leftover.is_some() {
             // The tracepoint did not take it: the child runs unregistered, and is killed there.

@@ -136,6 +136,8 @@ linux_errors! {
     ESTALE = 116,
     /// disk quota exceeded
     EDQUOT = 122,
+    /// interrupted by a signal, restarted after its handler (kernel-internal, never seen by a program)
+    ERESTARTNOINTR = 513,
 }
 
 impl From<FsError> for LxError {
