@@ -17,17 +17,18 @@ use kernel_hal_lkm::PhysicalMemory;
 use kernel_hostfs::{HostINode, KernelBackend};
 use linux_kernel_module::hal;
 use linux_kernel_module::process::{self, ExecStart, SignalSender, WorkRun};
-use linux_kernel_module::task::{self, TaskId};
+use linux_kernel_module::task::{self, IdCall, TaskId};
 use linux_kernel_module::Error;
 use linux_object::container::{Pid, INIT_PID};
+use linux_object::credentials::Credentials;
 use linux_object::elf::{AddressSpace, LoadedProgram};
 use linux_object::fs::{File, FileLike};
 use linux_object::process::{ExitStatus, LinuxProcess};
 use linux_object::vm::VmarSpace;
 use linux_object::{LxError, LxResult};
 use rvisor_linux_syscall::host::{
-    CloneFlags, CpuClock, ExecSpace, LimitRequest, MmapFlags, MmapProt, MmapRequest, NewTask,
-    ResourceLimit, SignalTarget, TaskHost,
+    CloneFlags, CpuClock, ExecSpace, IdChange, LimitRequest, MmapFlags, MmapProt, MmapRequest,
+    NewTask, ResourceLimit, SignalTarget, TaskHost,
 };
 use zircon_object::vm::VmAddressRegion;
 
@@ -268,6 +269,29 @@ impl TaskHost for KernelTaskHost<'_> {
         }
     }
 
+    fn change_ids(&self, change: IdChange) -> LxResult<usize> {
+        let (call, args) = match change {
+            IdChange::SetUid(uid) => (IdCall::SetUid, [uid as usize, 0, 0]),
+            IdChange::SetGid(gid) => (IdCall::SetGid, [gid as usize, 0, 0]),
+            IdChange::SetReUid(r, e) => (IdCall::SetReUid, [r as usize, e as usize, 0]),
+            IdChange::SetReGid(r, e) => (IdCall::SetReGid, [r as usize, e as usize, 0]),
+            IdChange::SetResUid(r, e, s) => {
+                (IdCall::SetResUid, [r as usize, e as usize, s as usize])
+            }
+            IdChange::SetResGid(r, e, s) => {
+                (IdCall::SetResGid, [r as usize, e as usize, s as usize])
+            }
+            IdChange::SetFsUid(fsuid) => (IdCall::SetFsUid, [fsuid as usize, 0, 0]),
+            IdChange::SetFsGid(fsgid) => (IdCall::SetFsGid, [fsgid as usize, 0, 0]),
+            IdChange::SetGroups { size, list } => (IdCall::SetGroups, [size, list, 0]),
+        };
+        task::host_id_call(call, args).map_err(lx_error)
+    }
+
+    fn credentials(&self) -> LxResult<Credentials> {
+        current_credentials().map_err(lx_error)
+    }
+
     fn resource_limit(&self, request: &LimitRequest) -> LxResult<ResourceLimit> {
         let task = if request.pid == self.process.pid() {
             None
@@ -296,6 +320,22 @@ impl TaskHost for KernelTaskHost<'_> {
             hard: old.hard,
         })
     }
+}
+
+/// The calling thread's ids and supplementary groups, as rVisor's credentials.
+pub fn current_credentials() -> Result<Credentials, Error> {
+    let ids = task::current_ids();
+    Ok(Credentials {
+        uid: ids.uid,
+        euid: ids.euid,
+        suid: ids.suid,
+        fsuid: ids.fsuid,
+        gid: ids.gid,
+        egid: ids.egid,
+        sgid: ids.sgid,
+        fsgid: ids.fsgid,
+        groups: task::current_groups()?,
+    })
 }
 
 /// The code `exit`/`exit_group` pass for `status`.

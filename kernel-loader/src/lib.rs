@@ -81,18 +81,7 @@ impl Rvisor {
             .linux()
             .spawn_init(alloc::string::String::new())
             .map_err(|_| Error::EBUSY)?;
-        let ids = task::current_ids();
-        process.set_credentials(linux_object::credentials::Credentials {
-            uid: ids.uid,
-            euid: ids.euid,
-            suid: ids.suid,
-            fsuid: ids.fsuid,
-            gid: ids.gid,
-            egid: ids.egid,
-            sgid: ids.sgid,
-            fsgid: ids.fsgid,
-            groups: alloc::vec::Vec::new(),
-        });
+        process.set_credentials(host::current_credentials()?);
         stdio::inherit(&process).map_err(host::kernel_error)?;
         // rVisor reparents orphans to pid 1, whose wait4 then reaps them on the host too: the
         // host must have reparented them to the same task.

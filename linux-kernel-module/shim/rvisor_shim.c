@@ -357,8 +357,23 @@ static long (*sys_wait4)(const struct pt_regs *regs);
 static long (*sys_rt_tgsigqueueinfo)(const struct pt_regs *regs);
 static long (*sys_prlimit64)(const struct pt_regs *regs);
 
+/*
+ * The id calls: rVisor serves them by having the host apply them (its rules, capabilities and
+ * LSM hooks included) and then mirroring the result. Indexed by enum rvisor_id_call.
+ */
+static const char *const id_call_names[RVISOR_ID_CALLS] = {
+	[RVISOR_SETUID] = "__x64_sys_setuid",     [RVISOR_SETGID] = "__x64_sys_setgid",
+	[RVISOR_SETREUID] = "__x64_sys_setreuid", [RVISOR_SETREGID] = "__x64_sys_setregid",
+	[RVISOR_SETRESUID] = "__x64_sys_setresuid", [RVISOR_SETRESGID] = "__x64_sys_setresgid",
+	[RVISOR_SETFSUID] = "__x64_sys_setfsuid", [RVISOR_SETFSGID] = "__x64_sys_setfsgid",
+	[RVISOR_SETGROUPS] = "__x64_sys_setgroups",
+};
+static long (*id_calls[RVISOR_ID_CALLS])(const struct pt_regs *regs);
+
 static int resolve_process_calls(void)
 {
+	int i;
+
 	sys_clone = (void *)function_entry(symbol_address("__x64_sys_clone"));
 	sys_exit = (void *)function_entry(symbol_address("__x64_sys_exit"));
 	sys_exit_group = (void *)function_entry(symbol_address("__x64_sys_exit_group"));
@@ -370,6 +385,13 @@ static int resolve_process_calls(void)
 	    !sys_prlimit64) {
 		pr_err("this kernel lacks one of the clone, exit, exit_group, wait4, rt_tgsigqueueinfo and prlimit64 entries\n");
 		return -ENOENT;
+	}
+	for (i = 0; i < RVISOR_ID_CALLS; i++) {
+		id_calls[i] = (void *)function_entry(symbol_address(id_call_names[i]));
+		if (!id_calls[i]) {
+			pr_err("this kernel has no %s\n", id_call_names[i]);
+			return -ENOENT;
+		}
 	}
 	return 0;
 }
@@ -1829,6 +1851,30 @@ void rvisor_random_bytes(void *buf, unsigned long len)
 __u64 rvisor_elf_hwcap(void)
 {
 	return ELF_HWCAP;
+}
+
+long rvisor_host_id_call(enum rvisor_id_call call, unsigned long a0, unsigned long a1,
+			 unsigned long a2)
+{
+	struct pt_regs args = {};
+
+	if ((unsigned int)call >= RVISOR_ID_CALLS || !id_calls[call])
+		return -ENOSYS;
+	args.di = a0;
+	args.si = a1;
+	args.dx = a2;
+	return id_calls[call](&args);
+}
+
+int rvisor_current_groups(__u32 *out, int max)
+{
+	const struct cred *cred = current_cred();
+	struct user_namespace *ns = current_user_ns();
+	int i, count = cred->group_info->ngroups;
+
+	for (i = 0; i < count && i < max; i++)
+		out[i] = from_kgid_munged(ns, cred->group_info->gid[i]);
+	return count;
 }
 
 void rvisor_current_ids(struct rvisor_ids *out)

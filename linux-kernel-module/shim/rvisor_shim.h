@@ -357,6 +357,24 @@ struct rvisor_ids {
 	__u32 uid, euid, suid, fsuid, gid, egid, sgid, fsgid;
 };
 void rvisor_current_ids(struct rvisor_ids *out);
+/* The host's id calls, run for the caller with these arguments (setgroups' list is a user
+ * pointer); the host's return value. */
+enum rvisor_id_call {
+	RVISOR_SETUID,
+	RVISOR_SETGID,
+	RVISOR_SETREUID,
+	RVISOR_SETREGID,
+	RVISOR_SETRESUID,
+	RVISOR_SETRESGID,
+	RVISOR_SETFSUID,
+	RVISOR_SETFSGID,
+	RVISOR_SETGROUPS,
+	RVISOR_ID_CALLS,
+};
+long rvisor_host_id_call(enum rvisor_id_call call, unsigned long a0, unsigned long a1,
+			 unsigned long a2);
+/* The caller's supplementary groups: stores at most max, returns how many there are. */
+int rvisor_current_groups(__u32 *out, int max);
 /* A lock waiter's pause: cond_resched() where sleeping is allowed, cpu_relax() elsewhere. */
 void rvisor_relax(void);
 

@@ -195,6 +195,69 @@ pub fn current_ids() -> Ids {
     ids
 }
 
+/// One of the host's id calls (`setuid` and the like), by what it changes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IdCall {
+    /// `setuid(uid)`
+    SetUid,
+    /// `setgid(gid)`
+    SetGid,
+    /// `setreuid(ruid, euid)`
+    SetReUid,
+    /// `setregid(rgid, egid)`
+    SetReGid,
+    /// `setresuid(ruid, euid, suid)`
+    SetResUid,
+    /// `setresgid(rgid, egid, sgid)`
+    SetResGid,
+    /// `setfsuid(fsuid)`
+    SetFsUid,
+    /// `setfsgid(fsgid)`
+    SetFsGid,
+    /// `setgroups(size, list)`, `list` in the caller's memory
+    SetGroups,
+}
+
+/// Runs the host's id call `call` for the calling thread with `args` (the syscall's own
+/// arguments); returns its value.
+pub fn host_id_call(call: IdCall, args: [usize; 3]) -> Result<usize> {
+    let call = match call {
+        IdCall::SetUid => bindings::rvisor_id_call_RVISOR_SETUID,
+        IdCall::SetGid => bindings::rvisor_id_call_RVISOR_SETGID,
+        IdCall::SetReUid => bindings::rvisor_id_call_RVISOR_SETREUID,
+        IdCall::SetReGid => bindings::rvisor_id_call_RVISOR_SETREGID,
+        IdCall::SetResUid => bindings::rvisor_id_call_RVISOR_SETRESUID,
+        IdCall::SetResGid => bindings::rvisor_id_call_RVISOR_SETRESGID,
+        IdCall::SetFsUid => bindings::rvisor_id_call_RVISOR_SETFSUID,
+        IdCall::SetFsGid => bindings::rvisor_id_call_RVISOR_SETFSGID,
+        IdCall::SetGroups => bindings::rvisor_id_call_RVISOR_SETGROUPS,
+    };
+    let [a0, a1, a2] = args;
+    // SAFETY: process context (a served call); the host's entry checks its arguments and
+    // reads setgroups' list from the caller's memory itself.
+    let ret = unsafe { bindings::rvisor_host_id_call(call, a0 as _, a1 as _, a2 as _) };
+    Error::check(ret).map(|value| value as usize)
+}
+
+/// The caller's supplementary groups in its user namespace.
+pub fn current_groups() -> Result<Vec<u32>> {
+    let mut room = 16usize;
+    loop {
+        let mut groups: Vec<u32> = Vec::new();
+        groups.try_reserve_exact(room).map_err(|_| Error::ENOMEM)?;
+        groups.resize(room, 0);
+        let max = i32::try_from(room).map_err(|_| Error::ENOMEM)?;
+        // SAFETY: `groups` has `room` writable entries; the shim stores at most that many.
+        let count = unsafe { bindings::rvisor_current_groups(groups.as_mut_ptr(), max) };
+        let count = usize::try_from(count).map_err(|_| Error::EIO)?;
+        if count <= room {
+            groups.truncate(count);
+            return Ok(groups);
+        }
+        room = count;
+    }
+}
+
 /// The caller's effective uid in its user namespace.
 pub fn current_euid() -> u32 {
     // SAFETY: a plain call into the shim.

@@ -15,6 +15,7 @@ use alloc::sync::Arc;
 use bitflags::bitflags;
 use core::time::Duration;
 use linux_object::container::Pid;
+use linux_object::credentials::Credentials;
 use linux_object::elf::{AddressSpace, LoadedProgram};
 use linux_object::fs::FileLike;
 use linux_object::process::{ExitStatus, LinuxProcess};
@@ -253,6 +254,36 @@ pub struct LimitRequest {
     pub may_raise_hard: bool,
 }
 
+/// A change of the calling thread's user or group ids: one of the id calls, with its
+/// arguments as the program passed them. The host applies it with its own rules (capabilities,
+/// security modules), so that what the thread may then do on the host and in rVisor agree.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IdChange {
+    /// `setuid(uid)`
+    SetUid(u32),
+    /// `setgid(gid)`
+    SetGid(u32),
+    /// `setreuid(ruid, euid)` (`u32::MAX` leaves one unchanged)
+    SetReUid(u32, u32),
+    /// `setregid(rgid, egid)`
+    SetReGid(u32, u32),
+    /// `setresuid(ruid, euid, suid)`
+    SetResUid(u32, u32, u32),
+    /// `setresgid(rgid, egid, sgid)`
+    SetResGid(u32, u32, u32),
+    /// `setfsuid(fsuid)`: never fails; returns the old one.
+    SetFsUid(u32),
+    /// `setfsgid(fsgid)`
+    SetFsGid(u32),
+    /// `setgroups(size, list)`: `list` is the address of `size` gids in the caller's memory.
+    SetGroups {
+        /// How many groups.
+        size: usize,
+        /// Their address.
+        list: usize,
+    },
+}
+
 /// The machine under the calling thread.
 pub trait TaskHost: Sync {
     /// Records where the thread's id is cleared (and a futex woken) when it exits
@@ -308,6 +339,13 @@ pub trait TaskHost: Sync {
     /// signal to a dying task. The container's pid 1 is an init: a signal it has no handler
     /// for is dropped, as for a pid namespace's init signalled from inside.
     fn send_signal(&self, target: SignalTarget, signal: u32) -> LxResult;
+
+    /// Applies `change` to the calling thread's ids as the host's own id call does (its
+    /// errors, e.g. `EPERM`, included) and returns that call's value.
+    fn change_ids(&self, change: IdChange) -> LxResult<usize>;
+
+    /// The calling thread's ids, supplementary groups included, as the host has them.
+    fn credentials(&self) -> LxResult<Credentials>;
 
     /// Reads, and with `request.new` replaces, the limit of `request.resource` of the
     /// process `request.pid` (every thread of it shares it), as Linux's `do_prlimit`; returns

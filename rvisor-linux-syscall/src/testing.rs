@@ -45,6 +45,7 @@ use core::time::Duration;
 use kernel_hal_lkm::{platform, MmuFlags, PageTable, PhysFrame, PAGE_SIZE};
 use kernel_hostfs::{FileSystem, HostFs};
 use linux_object::container::{Container, Pid};
+use linux_object::credentials::Credentials;
 use linux_object::elf::{AddressSpace, LoadedProgram};
 use linux_object::process::{ExitStatus, LinuxProcess};
 use linux_object::vm::{vm_error, VmarSpace};
@@ -56,8 +57,8 @@ use std::path::{Path, PathBuf};
 use zircon_object::vm::{Placement, VmAddressRegion, VmError, VmObject};
 
 use crate::host::{
-    CloneFlags, CpuClock, ExecSpace, LimitRequest, MmapFlags, MmapProt, MmapRequest, NewTask,
-    ResourceLimit, SignalTarget, TaskHost,
+    CloneFlags, CpuClock, ExecSpace, IdChange, LimitRequest, MmapFlags, MmapProt, MmapRequest,
+    NewTask, ResourceLimit, SignalTarget, TaskHost,
 };
 use crate::user::{copy_from_user, copy_to_user};
 use crate::Syscall;
@@ -245,6 +246,13 @@ pub enum HostEvent {
     },
     /// A resource-limit request.
     Limit(LimitRequest),
+    /// An id change by thread `tid`.
+    IdChange {
+        /// The thread.
+        tid: Pid,
+        /// The change.
+        change: IdChange,
+    },
 }
 
 /// `RLIM_INFINITY`.
@@ -295,6 +303,8 @@ struct MachineState {
     fail_next_start: Option<LxError>,
     /// The limits set through `resource_limit`, by process and resource.
     limits: BTreeMap<(Pid, u32), ResourceLimit>,
+    /// Each thread's ids once an id change reached the host, by tid.
+    ids: BTreeMap<Pid, Credentials>,
 }
 
 /// A [`TaskHost`] over the host HAL for tests: a container, its processes' address spaces,
@@ -355,6 +365,7 @@ impl TestMachine {
                 spaces: BTreeMap::new(),
                 fail_next_start: None,
                 limits: BTreeMap::new(),
+                ids: BTreeMap::new(),
             }),
         })
     }
@@ -681,6 +692,29 @@ impl TaskHost for TestTask {
         Ok(())
     }
 
+    fn change_ids(&self, change: IdChange) -> LxResult<usize> {
+        self.machine.record(HostEvent::IdChange {
+            tid: self.tid,
+            change,
+        });
+        let mut ids = self.credentials()?;
+        let value = apply_id_change(&mut ids, change)?;
+        self.machine.state.lock().ids.insert(self.tid, ids);
+        Ok(value)
+    }
+
+    fn credentials(&self) -> LxResult<Credentials> {
+        if let Some(ids) = self.machine.state.lock().ids.get(&self.tid) {
+            return Ok(ids.clone());
+        }
+        let process = self
+            .machine
+            .container
+            .process(self.pid)
+            .ok_or(LxError::ESRCH)?;
+        Ok(process.credentials())
+    }
+
     fn resource_limit(&self, request: &LimitRequest) -> LxResult<ResourceLimit> {
         let mut state = self.machine.state.lock();
         state.events.push(HostEvent::Limit(*request));
@@ -698,6 +732,96 @@ impl TaskHost for TestTask {
         }
         Ok(old)
     }
+}
+
+/// Linux's rules for the id calls, short (`CAP_SETUID`/`CAP_SETGID` is effective uid 0):
+/// what the test host does where the kernel host calls the kernel's own entries.
+fn apply_id_change(ids: &mut Credentials, change: IdChange) -> LxResult<usize> {
+    const KEEP: u32 = u32::MAX;
+    let privileged = ids.euid == 0;
+    let may = |new: u32, allowed: &[u32]| new == KEEP || privileged || allowed.contains(&new);
+    let set = |field: &mut u32, new: u32| {
+        if new != KEEP {
+            *field = new;
+        }
+    };
+    match change {
+        IdChange::SetUid(uid) if privileged => {
+            (ids.uid, ids.euid, ids.suid, ids.fsuid) = (uid, uid, uid, uid);
+        }
+        IdChange::SetUid(uid) if uid == ids.uid || uid == ids.suid => {
+            (ids.euid, ids.fsuid) = (uid, uid);
+        }
+        IdChange::SetGid(gid) if privileged => {
+            (ids.gid, ids.egid, ids.sgid, ids.fsgid) = (gid, gid, gid, gid);
+        }
+        IdChange::SetGid(gid) if gid == ids.gid || gid == ids.sgid => {
+            (ids.egid, ids.fsgid) = (gid, gid);
+        }
+        IdChange::SetResUid(r, e, s) => {
+            let current = [ids.uid, ids.euid, ids.suid];
+            if !(may(r, &current) && may(e, &current) && may(s, &current)) {
+                return Err(LxError::EPERM);
+            }
+            set(&mut ids.uid, r);
+            set(&mut ids.euid, e);
+            set(&mut ids.suid, s);
+            ids.fsuid = ids.euid;
+        }
+        IdChange::SetResGid(r, e, s) => {
+            let current = [ids.gid, ids.egid, ids.sgid];
+            if !(may(r, &current) && may(e, &current) && may(s, &current)) {
+                return Err(LxError::EPERM);
+            }
+            set(&mut ids.gid, r);
+            set(&mut ids.egid, e);
+            set(&mut ids.sgid, s);
+            ids.fsgid = ids.egid;
+        }
+        IdChange::SetReUid(r, e) => {
+            let old = ids.uid;
+            if !(may(r, &[ids.uid, ids.euid]) && may(e, &[ids.uid, ids.euid, ids.suid])) {
+                return Err(LxError::EPERM);
+            }
+            set(&mut ids.uid, r);
+            set(&mut ids.euid, e);
+            if r != KEEP || (e != KEEP && e != old) {
+                ids.suid = ids.euid;
+            }
+            ids.fsuid = ids.euid;
+        }
+        IdChange::SetReGid(r, e) => {
+            let old = ids.gid;
+            if !(may(r, &[ids.gid, ids.egid]) && may(e, &[ids.gid, ids.egid, ids.sgid])) {
+                return Err(LxError::EPERM);
+            }
+            set(&mut ids.gid, r);
+            set(&mut ids.egid, e);
+            if r != KEEP || (e != KEEP && e != old) {
+                ids.sgid = ids.egid;
+            }
+            ids.fsgid = ids.egid;
+        }
+        IdChange::SetFsUid(fsuid) => {
+            let old = ids.fsuid;
+            if may(fsuid, &[ids.uid, ids.euid, ids.suid, ids.fsuid]) {
+                ids.fsuid = fsuid;
+            }
+            return Ok(old as usize);
+        }
+        IdChange::SetFsGid(fsgid) => {
+            let old = ids.fsgid;
+            if may(fsgid, &[ids.gid, ids.egid, ids.sgid, ids.fsgid]) {
+                ids.fsgid = fsgid;
+            }
+            return Ok(old as usize);
+        }
+        IdChange::SetGroups { size, list } if privileged => {
+            ids.groups = crate::user::UserInPtr::<u32>::from(list).read_array(size)?;
+        }
+        _ => return Err(LxError::EPERM),
+    }
+    Ok(0)
 }
 
 /// Wakes the thread that drives a [`block_on`].

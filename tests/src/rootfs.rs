@@ -384,6 +384,15 @@ cat "$SCRATCH.out""#,
             check: |o| o.same_as_native(&["rwfault: done"]),
         },
         Case {
+            name: "setid",
+            covers: &[
+                "setuid", "setgid", "setreuid", "setresuid", "setresgid", "setfsuid", "setgroups",
+                "openat",
+            ],
+            script: ". /tests/lib.sh\ndifferential /tests/setid",
+            check: |o| o.same_as_native(&["setid: done", "open root's 0600 file: EACCES"]),
+        },
+        Case {
             name: "orphans-reparented-to-init",
             covers: &["clone", "wait4", "getppid", "exit_group"],
             script: ". /tests/lib.sh\nnative_init native /tests/orphan\ncontained contained /tests/orphan",

@@ -34,7 +34,7 @@ mod truncate;
 mod utimes;
 
 #[cfg(test)]
-mod testing;
+pub(crate) mod testing;
 
 pub(crate) use path::AT_FDCWD;
 pub use rw::IoVec;

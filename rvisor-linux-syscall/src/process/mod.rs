@@ -7,6 +7,7 @@ mod exit;
 mod group;
 mod ids;
 mod limits;
+mod setid;
 mod signal;
 mod waitid;
 
