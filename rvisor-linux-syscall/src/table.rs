@@ -169,9 +169,9 @@ syscall_table! {
     116 setgroups sync sys_setgroups(a0, a1);
     117 setresuid sync sys_setresuid(a0, a1, a2);
     119 setresgid sync sys_setresgid(a0, a1, a2);
+    121 getpgid sync sys_getpgid(a0);
     122 setfsuid sync sys_setfsuid(a0);
     123 setfsgid sync sys_setfsgid(a0);
-    121 getpgid sync sys_getpgid(a0);
     124 getsid sync sys_getsid(a0);
     132 utime sync sys_utime(a0, a1);
     137 statfs sync sys_statfs(a0, a1);
