@@ -5,7 +5,7 @@ use alloc::sync::Arc;
 use core::task::{Context, Poll};
 
 use kernel_hostfs::lkm::metadata_of;
-use kernel_hostfs::Metadata;
+use kernel_hostfs::{FileType, Metadata};
 use linux_kernel_module::host_file::HostFile;
 use linux_kernel_module::Error;
 use linux_object::fs::{Device, FileLike, HostStdio, OpenFlags, StdioFile};
@@ -83,25 +83,39 @@ impl HostStdio for KernelStdio {
     }
 }
 
+/// Whether a character device `major` is a terminal: virtual consoles and serial ports (4),
+/// `/dev/tty` and the console (5), pseudo-terminal ends (136–143), USB and AMBA serial ports
+/// (188, 204) and hypervisor consoles (229).
+fn is_terminal(metadata: &Metadata) -> bool {
+    let major = (metadata.rdev >> 8) & 0xfff;
+    metadata.type_ == FileType::CharDevice && matches!(major, 4 | 5 | 136..=143 | 188 | 204 | 229)
+}
+
 /// Gives `process` the calling task's descriptors 0, 1 and 2 (those it has open) at the same
-/// numbers.
+/// numbers; the first that is a terminal becomes its container's controlling terminal
+/// (`/dev/tty`).
 pub fn inherit(process: &LinuxProcess) -> LxResult {
     for fd in 0..3u32 {
         let Ok(file) = HostFile::from_current_fd(fd) else {
             continue;
         };
+        let metadata = file.stat().ok().and_then(|stat| metadata_of(&stat).ok());
         // A memory device (`< /dev/null`) is rVisor's own: the host's cannot be read from
         // the kernel (`kernel_read` refuses files with a plain `read`).
-        let device = file
-            .stat()
-            .ok()
-            .and_then(|stat| metadata_of(&stat).ok())
-            .and_then(|metadata| {
-                Device::open(&metadata, OpenFlags::from_bits_truncate(file.flags()))
-            });
+        let device = metadata.and_then(|metadata| {
+            Device::open(&metadata, OpenFlags::from_bits_truncate(file.flags()))
+        });
         let stdio: Arc<dyn FileLike> = match device {
             Some(device) => device,
-            None => StdioFile::new(Arc::new(KernelStdio(file))),
+            None => {
+                let host = Arc::new(KernelStdio(file));
+                if let Some(container) = process.container() {
+                    if metadata.is_some_and(|m| is_terminal(&m)) && container.terminal().is_none() {
+                        container.set_terminal(host.clone());
+                    }
+                }
+                StdioFile::new(host)
+            }
         };
         // Descriptors below `fd` are taken or absent on the host too: the lowest free one at
         // or above `fd` is `fd` itself.

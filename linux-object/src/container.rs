@@ -24,7 +24,7 @@
 
 use crate::error::{LxError, LxResult};
 use crate::fd_table::FdTable;
-use crate::fs::FlockTable;
+use crate::fs::{FlockTable, HostStdio};
 use crate::process::{GroupIds, LinuxProcess, WorkingDir};
 use crate::vm::ImageCache;
 use alloc::collections::BTreeMap;
@@ -129,6 +129,9 @@ pub struct Container {
     pids: Mutex<PidTable>,
     /// The `flock` locks its processes hold.
     flocks: Arc<FlockTable>,
+    /// The controlling terminal its processes open as `/dev/tty`: the host terminal its first
+    /// process had as stdio, if any.
+    terminal: Mutex<Option<Arc<dyn HostStdio>>>,
     /// The host name its processes see (`uname`, `gethostname`), as the bytes it was set to:
     /// a container is its own UTS namespace, so the host's name never leaks in.
     hostname: Mutex<Vec<u8>>,
@@ -149,6 +152,7 @@ impl Container {
                 next: INIT_PID,
             }),
             flocks: FlockTable::new(),
+            terminal: Mutex::new(None),
             hostname: Mutex::new(Vec::from(DEFAULT_HOSTNAME.as_bytes())),
         })
     }
@@ -196,6 +200,16 @@ impl Container {
     /// The root directory of its filesystem.
     pub fn root(&self) -> &Arc<dyn INode> {
         &self.root
+    }
+
+    /// Makes `terminal` the container's controlling terminal (`/dev/tty`).
+    pub fn set_terminal(&self, terminal: Arc<dyn HostStdio>) {
+        *self.terminal.lock() = Some(terminal);
+    }
+
+    /// The controlling terminal, if the container has one.
+    pub fn terminal(&self) -> Option<Arc<dyn HostStdio>> {
+        self.terminal.lock().clone()
     }
 
     /// Its physical memory, where its programs' frames live.

@@ -40,6 +40,21 @@ native_init() {
 	side "$_name" $? "$SCRATCH.out"
 }
 
+# detached NAME CMD...: CMD (stdin /dev/null, output to a file) in a new session, so with no
+# controlling terminal whatever the case runs under; waits (up to 30 s) for it to end.
+detached() {
+	_name=$1
+	shift
+	rm -f "$SCRATCH.done"
+	setsid sh -c '"$@" >"$0.out" 2>&1 </dev/null; echo $? >"$0.done"' "$SCRATCH" "$@"
+	_tries=300
+	until [ -s "$SCRATCH.done" ] || [ $_tries -le 0 ]; do
+		_tries=$((_tries - 1))
+		sleep 0.1
+	done
+	side "$_name" "$(cat "$SCRATCH.done" 2>/dev/null)" "$SCRATCH.out"
+}
+
 # differential CMD...: CMD natively, then contained.
 differential() {
 	native native "$@"

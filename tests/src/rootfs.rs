@@ -384,6 +384,16 @@ cat "$SCRATCH.out""#,
             check: |o| o.same_as_native(&["rwfault: done"]),
         },
         Case {
+            name: "dev-tty-without-a-terminal",
+            covers: &["openat", "write"],
+            // Neither run has a controlling terminal: /dev/tty is ENXIO for both.
+            script: r#". /tests/lib.sh
+cmd='echo hi >/dev/tty; echo "write status $?"; cat </dev/tty; echo "read status $?"; echo tty: done'
+detached native chroot /rootfs /bin/sh -c "$cmd"
+detached contained rvisor run --root /rootfs -- /bin/sh -c "$cmd""#,
+            check: |o| o.same_as_native(&["write status 1", "tty: done"]),
+        },
+        Case {
             name: "setid",
             covers: &[
                 "setuid", "setgid", "setreuid", "setresuid", "setresgid", "setfsuid", "setgroups",

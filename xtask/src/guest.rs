@@ -176,7 +176,7 @@ pub fn initramfs(
     let init = format!(
         "#!/bin/sh\nexport PATH=/bin:/sbin\n\
          mount -t proc proc /proc\nmount -t sysfs sys /sys\nmount -t devtmpfs dev /dev\nmount -t tmpfs tmp /tmp\n\
-         mknod -m 666 /rootfs/dev/null c 1 3\n\
+         mknod -m 666 /rootfs/dev/null c 1 3\nmknod -m 666 /rootfs/dev/tty c 5 0\n\
          {body}\n\
          echo {DMESG_BEGIN}\ndmesg\necho {DMESG_END}\npoweroff -f\n"
     );

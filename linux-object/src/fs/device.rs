@@ -39,6 +39,12 @@ impl Device {
         (minor & 0xff) | (major << 8) | ((minor & !0xff) << 12)
     }
 
+    /// Whether `metadata` is the node of `/dev/tty` (5:0), the opener's controlling
+    /// terminal, which the container gives (see `Container::terminal`).
+    pub fn is_controlling_terminal(metadata: &Metadata) -> bool {
+        metadata.type_ == FileType::CharDevice && metadata.rdev == Self::dev_t(5, 0)
+    }
+
     /// Opens the device a node with `metadata` names, if it is a character device rVisor
     /// serves.
     pub fn open(metadata: &Metadata, flags: OpenFlags) -> Option<Arc<Self>> {

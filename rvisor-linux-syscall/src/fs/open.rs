@@ -5,7 +5,7 @@
 use alloc::sync::Arc;
 use kernel_hostfs::{FileType, Metadata};
 use linux_object::credentials::Access;
-use linux_object::fs::{Device, File, FileLike, OpenFlags};
+use linux_object::fs::{Device, File, FileLike, OpenFlags, StdioFile};
 use linux_object::{LxError, LxResult};
 
 use super::path::{Last, Located, Walker, AT_FDCWD};
@@ -104,9 +104,18 @@ impl Syscall<'_> {
             (flags & !OPEN_ONLY_FLAGS) | O_LARGEFILE
         };
         let kept = OpenFlags::from_bits_retain(kept);
-        let device = metadata.and_then(|metadata| Device::open(&metadata, kept));
-        let file: Arc<dyn FileLike> = match device {
-            Some(device) => device,
+        let file: Arc<dyn FileLike> = match metadata {
+            Some(metadata) if Device::is_controlling_terminal(&metadata) => {
+                // `/dev/tty` without a controlling terminal is ENXIO, as on Linux.
+                let terminal = self.container()?.terminal().ok_or(LxError::ENXIO)?;
+                let file = StdioFile::new(terminal);
+                file.set_flags(kept);
+                file
+            }
+            Some(metadata) => match Device::open(&metadata, kept) {
+                Some(device) => device,
+                None => File::with_path(node.inode, kept, node.path),
+            },
             None => File::with_path(node.inode, kept, node.path),
         };
         let fd = self.process.files().add(file, flags & O_CLOEXEC != 0)?;
@@ -302,7 +311,7 @@ fn set_owner(node: &Located, uid: u32, gid: u32, mode: u16) -> LxResult {
 
 /// Linux's `may_open` for an existing object: by type first (`ELOOP` for a link,
 /// `EISDIR` writing a directory, `EACCES` for a device on this `nodev` filesystem other than
-/// the memory devices rVisor serves, `ENXIO` for a socket), then permission, then
+/// the memory devices rVisor serves and `/dev/tty`, `ENXIO` for a socket), then permission, then
 /// `O_NOATIME` ownership (`EPERM`).
 fn may_open(walker: &Walker, metadata: &Metadata, flags: u32) -> LxResult {
     let access = access_for(flags);
@@ -311,7 +320,8 @@ fn may_open(walker: &Walker, metadata: &Metadata, flags: u32) -> LxResult {
         FileType::Dir if access.contains(Access::WRITE) => return Err(LxError::EISDIR),
         // Devices are refused, as on a `nodev` mount, but for the memory devices rVisor
         // serves itself (`/dev/null`, `/dev/zero`…).
-        FileType::CharDevice if Device::is_served(metadata) => {}
+        FileType::CharDevice
+            if Device::is_served(metadata) || Device::is_controlling_terminal(metadata) => {}
         FileType::CharDevice | FileType::BlockDevice => return Err(LxError::EACCES),
         _ => {}
     }
