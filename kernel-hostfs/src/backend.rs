@@ -47,11 +47,12 @@ pub enum NodeKind {
     Socket,
 }
 
-/// One entry a backend lists, before names are turned into text.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RawDirEntry {
+/// One entry a backend lists, before its name is turned into text; borrowed from the
+/// backend's listing buffer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RawDirEntry<'a> {
     /// The entry's name as stored (Linux names are bytes, not necessarily UTF-8).
-    pub name: Vec<u8>,
+    pub name: &'a [u8],
     /// The inode number it names.
     pub inode: u64,
     /// The type of the object it names.
@@ -166,8 +167,14 @@ pub trait Backend: Send + Sync + 'static {
         new_name: Name<'_>,
     ) -> FsResult<()>;
 
-    /// Every entry of a directory except `.` and `..`.
-    fn read_dir(&self, dir: &Self::Handle) -> FsResult<Vec<RawDirEntry>>;
+    /// Lists a directory: hands `each` every entry except `.` and `..`, in the filesystem's
+    /// order, stopping at the first error it returns; returns the inode number the filesystem
+    /// lists for `.` (`None` if it lists no `.`).
+    fn read_dir(
+        &self,
+        dir: &Self::Handle,
+        each: &mut dyn FnMut(RawDirEntry<'_>) -> FsResult<()>,
+    ) -> FsResult<Option<u64>>;
 
     /// Sets the permission bits of an object that is not a symbolic link.
     fn chmod(&self, handle: &Self::Handle, mode: u16) -> FsResult<()>;

@@ -30,11 +30,10 @@ use alloc::sync::{Arc, Weak};
 use alloc::vec::Vec;
 use core::any::Any;
 
-use spin::Mutex;
-
 use crate::backend::{Backend, NodeKind, TimeUpdate};
 use crate::error::{FsError, FsResult};
-use crate::metadata::{DirEntry, FileType, FsInfo, Metadata, Timespec, PERMISSION_BITS};
+use crate::listing::Listing;
+use crate::metadata::{FileType, FsInfo, Metadata, Timespec, PERMISSION_BITS};
 use crate::name::{check_path, Name};
 use crate::vfs::{FileSystem, INode, PathParent};
 use crate::walk;
@@ -95,8 +94,6 @@ pub struct HostINode<B: Backend> {
     parent: Option<Arc<HostINode<B>>>,
     /// This node itself, to make it the parent of the nodes found from it.
     this: Weak<HostINode<B>>,
-    /// The snapshot of entries `get_entry` reads, taken when index 0 is read.
-    listing: Mutex<Option<Vec<DirEntry>>>,
 }
 
 impl<B: Backend> HostINode<B> {
@@ -116,7 +113,6 @@ impl<B: Backend> HostINode<B> {
             type_,
             parent,
             this: this.clone(),
-            listing: Mutex::new(None),
         })
     }
 
@@ -207,19 +203,6 @@ impl<B: Backend> HostINode<B> {
             FileType::File | FileType::Dir => self.mount.backend.sync(&self.handle, data_only),
             _ => Err(FsError::InvalidArgument),
         }
-    }
-
-    /// Fills the listing snapshot from the backend.
-    fn snapshot(&self) -> FsResult<Vec<DirEntry>> {
-        let entries = self.mount.backend.read_dir(&self.handle)?;
-        Ok(entries
-            .into_iter()
-            .map(|entry| DirEntry {
-                name: text_from_bytes(entry.name),
-                inode: entry.inode,
-                type_: entry.type_,
-            })
-            .collect())
     }
 }
 
@@ -419,42 +402,26 @@ impl<B: Backend> INode for HostINode<B> {
             .rename(&self.handle, old_name, &target.handle, new_name)
     }
 
-    fn get_entry(&self, index: usize) -> FsResult<DirEntry> {
+    fn list(&self) -> FsResult<Listing> {
         self.require_dir()?;
-        match index {
-            0 => {
-                let snapshot = self.snapshot()?;
-                *self.listing.lock() = Some(snapshot);
-                let inode = self.metadata()?.inode;
-                Ok(DirEntry {
-                    name: ".".into(),
-                    inode,
-                    type_: FileType::Dir,
-                })
-            }
-            1 => {
-                let inode = self.arc()?.parent_or_self().metadata()?.inode;
-                Ok(DirEntry {
-                    name: "..".into(),
-                    inode,
-                    type_: FileType::Dir,
-                })
-            }
-            index => {
-                let position = index.checked_sub(2).ok_or(FsError::NotFound)?;
-                if self.listing.lock().is_none() {
-                    // Read outside the lock: listing a directory is a (possibly slow) call.
-                    let snapshot = self.snapshot()?;
-                    self.listing.lock().get_or_insert(snapshot);
-                }
-                self.listing
-                    .lock()
-                    .as_ref()
-                    .and_then(|entries| entries.get(position))
-                    .cloned()
-                    .ok_or(FsError::NotFound)
-            }
-        }
+        let mut listing = Listing::new()?;
+        let dot = self
+            .mount
+            .backend
+            .read_dir(&self.handle, &mut |entry| listing.push(entry))?;
+        let dot = match dot {
+            Some(inode) => inode,
+            // A filesystem that lists no `.`: the directory's own number, as `stat` gives it.
+            None => self.metadata()?.inode,
+        };
+        // `..` is where this directory was reached from (see the crate's divergences), so its
+        // number is asked of that directory, never taken from storage's `..`.
+        let dot_dot = match &self.parent {
+            Some(parent) => parent.metadata()?.inode,
+            None => dot,
+        };
+        listing.set_dots(dot, dot_dot);
+        Ok(listing)
     }
 
     fn fs(&self) -> Arc<dyn FileSystem> {

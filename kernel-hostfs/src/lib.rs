@@ -5,7 +5,9 @@
 //! # Layout
 //!
 //! * [`vfs`]: the traits ([`INode`], [`FileSystem`]) in the shape of rcore-fs.
-//! * [`metadata`]: [`Metadata`], [`FileType`], [`Timespec`], [`DirEntry`], [`FsInfo`].
+//! * [`metadata`]: [`Metadata`], [`FileType`], [`Timespec`], [`DirEntry`], [`DirEntryRef`],
+//!   [`FsInfo`].
+//! * [`listing`]: [`Listing`], the snapshot of a directory's entries a listing reads.
 //! * [`error`]: [`FsError`], one enum convertible to and from Linux errnos.
 //! * [`name`]: [`Name`] and the `NAME_MAX`/`PATH_MAX` checks.
 //! * [`walk`]: path resolution confined to the root: `..` clamping, symbolic links resolved
@@ -72,6 +74,7 @@ pub mod error;
 #[cfg(not(target_os = "none"))]
 pub mod host;
 pub mod hostfs;
+pub mod listing;
 #[cfg(target_os = "none")]
 pub mod lkm;
 pub mod metadata;
@@ -87,9 +90,10 @@ pub use error::{errno, FsError, FsResult};
 #[cfg(not(target_os = "none"))]
 pub use host::{HostBackend, HostHandle};
 pub use hostfs::{HostFs, HostINode};
+pub use listing::{Entries, Listing};
 #[cfg(target_os = "none")]
 pub use lkm::KernelBackend;
-pub use metadata::{DirEntry, FileType, FsInfo, Metadata, Timespec};
+pub use metadata::{DirEntry, DirEntryRef, FileType, FsInfo, Metadata, Timespec};
 pub use name::{Name, NAME_MAX, PATH_MAX};
 pub use vfs::{FileSystem, INode, PathParent, ReadDir};
 pub use walk::MAX_SYMLINK_FOLLOWS;

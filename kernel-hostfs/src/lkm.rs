@@ -33,6 +33,12 @@ fn fs_error(error: Error) -> FsError {
     FsError::from_errno(error.errno())
 }
 
+impl From<Error> for FsError {
+    fn from(error: Error) -> Self {
+        fs_error(error)
+    }
+}
+
 /// `DT_*` values of a directory entry's type.
 mod dt {
     pub const UNKNOWN: u8 = 0;
@@ -230,36 +236,44 @@ impl Backend for KernelBackend {
             .map_err(fs_error)
     }
 
-    fn read_dir(&self, dir: &VfsObject) -> FsResult<Vec<RawDirEntry>> {
-        let raw = dir.read_dir().map_err(fs_error)?;
-        let mut entries = Vec::new();
-        entries
-            .try_reserve_exact(raw.len())
-            .map_err(|_| FsError::NoMemory)?;
-        for entry in raw {
+    fn read_dir(
+        &self,
+        dir: &VfsObject,
+        each: &mut dyn FnMut(RawDirEntry<'_>) -> FsResult<()>,
+    ) -> FsResult<Option<u64>> {
+        let mut dot = None;
+        dir.read_dir(|entry| {
+            match entry.name {
+                b"." => {
+                    dot = Some(entry.ino);
+                    return Ok(());
+                }
+                b".." => return Ok(()),
+                _ => {}
+            }
             let type_ = match entry_type(entry.dtype) {
                 Some(type_) => type_,
                 // A filesystem that does not fill d_type: ask the object itself. An entry
                 // removed meanwhile is left out, as a later getdents would.
                 None if entry.dtype == dt::UNKNOWN => {
-                    let Ok(name) = core::str::from_utf8(&entry.name) else {
-                        continue;
+                    let Ok(name) = core::str::from_utf8(entry.name) else {
+                        return Ok(());
                     };
                     match Name::new(name).and_then(|name| self.lookup(dir, name)) {
                         Ok((_, type_)) => type_,
-                        Err(FsError::NotFound) => continue,
+                        Err(FsError::NotFound) => return Ok(()),
                         Err(error) => return Err(error),
                     }
                 }
                 None => return Err(FsError::Io),
             };
-            entries.push(RawDirEntry {
+            each(RawDirEntry {
                 name: entry.name,
                 inode: entry.ino,
                 type_,
-            });
-        }
-        Ok(entries)
+            })
+        })?;
+        Ok(dot)
     }
 
     fn chmod(&self, handle: &VfsObject, mode: u16) -> FsResult<()> {

@@ -1,5 +1,5 @@
 //! What `stat` reports about a file: [`Metadata`], [`FileType`], [`Timespec`], plus the
-//! [`DirEntry`] a directory listing yields and the [`FsInfo`] `statfs` reports.
+//! [`DirEntry`] and [`DirEntryRef`] a directory listing yields and the [`FsInfo`] `statfs` reports.
 //!
 //! ```
 //! use kernel_hostfs::FileType;
@@ -10,6 +10,8 @@
 //! ```
 
 use alloc::string::String;
+
+use crate::error::{FsError, FsResult};
 
 /// The kind of a filesystem object, as encoded in the `S_IFMT` bits of `st_mode`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -150,6 +152,36 @@ pub struct DirEntry {
     pub inode: u64,
     /// The type of the object it names (`d_type`).
     pub type_: FileType,
+}
+
+/// One entry of a directory listing, borrowed from the [`Listing`](crate::Listing) that holds
+/// it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DirEntryRef<'a> {
+    /// The entry's name within its directory: UTF-8 text, kept as bytes so that it is written
+    /// out without being validated again.
+    pub name: &'a [u8],
+    /// The inode number of the object it names (`d_ino`).
+    pub inode: u64,
+    /// The type of the object it names (`d_type`).
+    pub type_: FileType,
+}
+
+impl DirEntryRef<'_> {
+    /// The entry with its own copy of the name: `ENOMEM` if that cannot be allocated, `EIO`
+    /// if the name is not UTF-8 (a [`Listing`](crate::Listing)'s always are).
+    pub fn to_entry(&self) -> FsResult<DirEntry> {
+        let text = core::str::from_utf8(self.name).map_err(|_| FsError::Io)?;
+        let mut name = String::new();
+        name.try_reserve_exact(text.len())
+            .map_err(|_| FsError::NoMemory)?;
+        name.push_str(text);
+        Ok(DirEntry {
+            name,
+            inode: self.inode,
+            type_: self.type_,
+        })
+    }
 }
 
 /// What `statfs` reports about a filesystem.

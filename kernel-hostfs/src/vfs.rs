@@ -30,7 +30,8 @@ use alloc::sync::Arc;
 use core::any::Any;
 
 use crate::backend::TimeUpdate;
-use crate::error::{FsError, FsResult};
+use crate::error::FsResult;
+use crate::listing::Listing;
 use crate::metadata::{DirEntry, FileType, FsInfo, Metadata, Timespec};
 
 /// A filesystem: a tree of [`INode`]s under one root.
@@ -152,10 +153,10 @@ pub trait INode: Any + Send + Sync {
     /// there as `rename` does.
     fn move_(&self, old_name: &str, target: &Arc<dyn INode>, new_name: &str) -> FsResult<()>;
 
-    /// The directory entry at `index`: 0 is `.`, 1 is `..`, then the entries in storage order.
-    /// `ENOENT` past the last entry. Reading index 0 takes a fresh snapshot of the directory
-    /// (as `rewinddir`); later indices read from it.
-    fn get_entry(&self, index: usize) -> FsResult<DirEntry>;
+    /// A snapshot of this directory's entries: `.`, `..`, then the entries in storage order,
+    /// as a listing from the start (`rewinddir`) would read them. `ENOTDIR` if this is not a
+    /// directory.
+    fn list(&self) -> FsResult<Listing>;
 
     /// The filesystem this object belongs to.
     fn fs(&self) -> Arc<dyn FileSystem>;
@@ -180,6 +181,7 @@ impl dyn INode {
     pub fn read_dir(&self) -> ReadDir<'_> {
         ReadDir {
             dir: self,
+            listing: None,
             next: 0,
             done: false,
         }
@@ -191,10 +193,12 @@ impl dyn INode {
     }
 }
 
-/// Iterator over a directory's entries, from [`read_dir`](trait.INode.html#method.read_dir).
-/// Yields an error once and then stops if the directory cannot be read.
+/// Iterator over a directory's entries, from [`read_dir`](trait.INode.html#method.read_dir):
+/// one snapshot, taken at the first call to `next`. Yields an error once and then stops if the
+/// directory cannot be read.
 pub struct ReadDir<'a> {
     dir: &'a dyn INode,
+    listing: Option<Listing>,
     next: usize,
     done: bool,
 }
@@ -206,19 +210,21 @@ impl Iterator for ReadDir<'_> {
         if self.done {
             return None;
         }
-        match self.dir.get_entry(self.next) {
-            Ok(entry) => {
-                self.next += 1;
-                Some(Ok(entry))
-            }
-            Err(FsError::NotFound) => {
-                self.done = true;
-                None
-            }
-            Err(error) => {
-                self.done = true;
-                Some(Err(error))
-            }
-        }
+        let listing = match &mut self.listing {
+            Some(listing) => listing,
+            slot => match self.dir.list() {
+                Ok(listing) => slot.insert(listing),
+                Err(error) => {
+                    self.done = true;
+                    return Some(Err(error));
+                }
+            },
+        };
+        let Some(entry) = listing.get(self.next) else {
+            self.done = true;
+            return None;
+        };
+        self.next += 1;
+        Some(entry.to_entry())
     }
 }

@@ -1321,14 +1321,14 @@ static bool fill_dirent(struct dir_context *ctx, const char *name, int name_len,
 	unsigned long size = ALIGN(sizeof(struct rvisor_dirent) + name_len, 8);
 	struct rvisor_dirent *d;
 
-	if ((name_len == 1 && name[0] == '.') ||
-	    (name_len == 2 && name[0] == '.' && name[1] == '.'))
-		return true;
 	if (r->used + size > r->len) {
 		r->full = true;
 		return false;
 	}
 	d = (struct rvisor_dirent *)(r->buf + r->used);
+	/* Every byte up to the next record is written (the name's padding too): the caller reads
+	 * the filled part of a buffer it did not clear. */
+	memset((char *)d + size - 8, 0, 8);
 	memset(d, 0, sizeof(*d));
 	d->ino = ino;
 	d->name_len = name_len;
@@ -1338,24 +1338,33 @@ static bool fill_dirent(struct dir_context *ctx, const char *name, int name_len,
 	return true;
 }
 
-long rvisor_vfs_readdir(struct rvisor_path *dir, __s64 *pos, void *buf, unsigned long len)
+long rvisor_vfs_readdir(struct rvisor_path *dir, __s64 *pos, void *buf, unsigned long len,
+			bool *end)
 {
 	struct readdir_ctx r = { .ctx.actor = fill_dirent, .buf = buf, .len = len };
 	struct file *file;
+	loff_t before;
 	int ret;
 
+	*end = false;
 	file = dentry_open(&dir->path, O_RDONLY | O_DIRECTORY | O_LARGEFILE, current_cred());
 	if (IS_ERR(file))
 		return PTR_ERR(file);
-	file->f_pos = *pos;
 	r.ctx.pos = *pos;
-	ret = iterate_dir(file, &r.ctx);
+	/* A filesystem may stop a round before its end with room left (FUSE lists a page per
+	 * round): rounds go on until the buffer is full or one moves the position no further. */
+	do {
+		before = r.ctx.pos;
+		file->f_pos = r.ctx.pos;
+		ret = iterate_dir(file, &r.ctx);
+	} while (ret >= 0 && !r.full && r.ctx.pos != before);
 	*pos = r.ctx.pos;
 	fput(file);
 	if (ret < 0)
 		return ret;
 	if (r.used == 0 && r.full)
 		return -EINVAL;
+	*end = !r.full;
 	return r.used;
 }
 

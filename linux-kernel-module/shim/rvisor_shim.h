@@ -263,9 +263,12 @@ int rvisor_vfs_link(struct rvisor_path *target, struct rvisor_path *dir, const c
 int rvisor_vfs_unlink(struct rvisor_path *dir, const char *name, int len, bool is_dir);
 int rvisor_vfs_rename(struct rvisor_path *old_dir, const char *old_name, int old_len,
 		      struct rvisor_path *new_dir, const char *new_name, int new_len);
-/* Lists `dir` from position *pos into buf as rvisor_dirent records ("." and ".." skipped);
- * returns the bytes filled, 0 at the end; *pos advances past what was returned. */
-long rvisor_vfs_readdir(struct rvisor_path *dir, __s64 *pos, void *buf, unsigned long len);
+/* Lists `dir` from position *pos into buf as rvisor_dirent records ("." and ".." included, as
+ * the filesystem gives them), every byte of the records written; returns the bytes filled.
+ * *pos advances past what was returned; *end is set when the listing reached the directory's
+ * end, so no further call is needed. */
+long rvisor_vfs_readdir(struct rvisor_path *dir, __s64 *pos, void *buf, unsigned long len,
+			bool *end);
 int rvisor_vfs_setattr(struct rvisor_path *p, const struct rvisor_setattr *attr);
 /* Another reference to the same object. */
 struct rvisor_path *rvisor_path_clone(struct rvisor_path *p);

@@ -45,10 +45,10 @@ unsafe impl Send for VfsObject {}
 // and the lazily opened files are installed with cmpxchg in the shim.
 unsafe impl Sync for VfsObject {}
 
-/// One entry of [`VfsObject::read_dir`].
-pub struct RawEntry {
+/// One entry of [`VfsObject::read_dir`], borrowed from the listing buffer.
+pub struct RawEntry<'a> {
     /// The name (bytes, not necessarily UTF-8).
-    pub name: Vec<u8>,
+    pub name: &'a [u8],
     /// Its inode number.
     pub ino: u64,
     /// Its `DT_*` type.
@@ -289,54 +289,88 @@ impl VfsObject {
         Error::check(ret.into()).map(drop)
     }
 
-    /// Every entry of this directory but `.` and `..`.
-    pub fn read_dir(&self) -> Result<Vec<RawEntry>> {
-        let header = core::mem::size_of::<bindings::rvisor_dirent>();
-        let mut buf = zeroed_bytes(READDIR_CHUNK)?;
-        let mut entries = Vec::new();
+    /// Hands `each` every entry of this directory, `.` and `..` included when the filesystem
+    /// lists them, in the filesystem's order; stops at the first error `each` returns.
+    pub fn read_dir<E: From<Error>>(
+        &self,
+        mut each: impl FnMut(RawEntry<'_>) -> core::result::Result<(), E>,
+    ) -> core::result::Result<(), E> {
+        let mut buf: Vec<u8> = Vec::new();
+        buf.try_reserve_exact(READDIR_CHUNK)
+            .map_err(|_| Error::ENOMEM)?;
         let mut pos: i64 = 0;
-        loop {
-            // SAFETY: `buf` has READDIR_CHUNK writable bytes; `pos` is valid; held directory.
+        let mut end = false;
+        while !end {
+            buf.clear();
+            // SAFETY: `buf` has READDIR_CHUNK bytes of spare capacity to write; `pos` and
+            // `end` are valid; the directory is held.
             let ret = unsafe {
                 bindings::rvisor_vfs_readdir(
                     self.raw(),
                     &mut pos,
                     buf.as_mut_ptr().cast(),
                     READDIR_CHUNK as u64,
+                    &mut end,
                 )
             };
             let filled = usize::try_from(Error::check(ret)?).map_err(|_| Error::EIO)?;
-            if filled == 0 {
-                return Ok(entries);
+            if filled > buf.capacity() {
+                return Err(Error::EIO.into());
             }
-            let mut at = 0;
-            while let Some(record) = buf.get(at..filled).filter(|rest| rest.len() >= header) {
-                let ino = u64::from_ne_bytes(record[0..8].try_into().map_err(|_| Error::EIO)?);
-                let name_len = usize::from(u16::from_ne_bytes(
-                    record[8..10].try_into().map_err(|_| Error::EIO)?,
-                ));
-                let dtype = record[10];
-                let name = record.get(header..header + name_len).ok_or(Error::EIO)?;
-                entries.try_reserve(1).map_err(|_| Error::ENOMEM)?;
-                let mut owned = Vec::new();
-                owned
-                    .try_reserve_exact(name_len)
-                    .map_err(|_| Error::ENOMEM)?;
-                owned.extend_from_slice(name);
-                entries.push(RawEntry {
-                    name: owned,
-                    ino,
-                    dtype,
-                });
-                at += (header + name_len).next_multiple_of(8);
+            // SAFETY: the shim wrote every one of the first `filled` bytes (records, names and
+            // their padding), which are within the capacity.
+            unsafe { buf.set_len(filled) };
+            if filled == 0 {
+                break;
+            }
+            for entry in Records(&buf) {
+                each(entry?)?;
             }
         }
+        Ok(())
     }
 
     /// Changes what `attr.valid` names: mode, owner, group, times.
     pub fn set_attr(&self, attr: &SetAttr) -> Result<()> {
         // SAFETY: `attr` is readable; the object is held.
         Error::check(unsafe { bindings::rvisor_vfs_setattr(self.raw(), attr) }.into()).map(drop)
+    }
+}
+
+/// The `rvisor_dirent` records of a filled `rvisor_vfs_readdir` buffer.
+struct Records<'a>(&'a [u8]);
+
+impl<'a> Iterator for Records<'a> {
+    type Item = Result<RawEntry<'a>>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.0.is_empty() {
+            return None;
+        }
+        let record = Self::decode(self.0);
+        if record.is_err() {
+            self.0 = &[];
+        }
+        Some(record.map(|(entry, len)| {
+            self.0 = self.0.get(len..).unwrap_or(&[]);
+            entry
+        }))
+    }
+}
+
+impl<'a> Records<'a> {
+    /// The record at the start of `rest` and its padded length.
+    fn decode(rest: &'a [u8]) -> Result<(RawEntry<'a>, usize)> {
+        let header = core::mem::size_of::<bindings::rvisor_dirent>();
+        let field = |at: usize, len: usize| rest.get(at..at + len).ok_or(Error::EIO);
+        let ino = u64::from_ne_bytes(field(0, 8)?.try_into().map_err(|_| Error::EIO)?);
+        let name_len = usize::from(u16::from_ne_bytes(
+            field(8, 2)?.try_into().map_err(|_| Error::EIO)?,
+        ));
+        let dtype = *rest.get(10).ok_or(Error::EIO)?;
+        let name = field(header, name_len)?;
+        let entry = RawEntry { name, ino, dtype };
+        Ok((entry, (header + name_len).next_multiple_of(8)))
     }
 }
 

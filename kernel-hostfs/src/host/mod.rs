@@ -395,23 +395,30 @@ impl Backend for HostBackend {
         )
     }
 
-    fn read_dir(&self, dir: &HostHandle) -> FsResult<Vec<RawDirEntry>> {
+    fn read_dir(
+        &self,
+        dir: &HostHandle,
+        each: &mut dyn FnMut(RawDirEntry<'_>) -> FsResult<()>,
+    ) -> FsResult<Option<u64>> {
         let dir_fd = dir.open_dir()?;
         let mut buf = std::vec![0u8; DIRENT_BUFFER];
-        let mut entries = Vec::new();
+        let mut dot = None;
         loop {
             let filled = sys::getdents(dir_fd.as_fd(), &mut buf)?;
             let Some(records) = buf.get(..filled).filter(|records| !records.is_empty()) else {
-                return Ok(entries);
+                return Ok(dot);
             };
             for record in Dirents::new(records) {
                 let record = record?;
-                if record.name == b"." || record.name == b".." {
-                    continue;
-                }
-                if let Some(type_) = entry_type(dir_fd.as_fd(), &record)? {
-                    let (name, inode) = (record.name.to_vec(), record.inode);
-                    entries.push(RawDirEntry { name, inode, type_ });
+                match record.name {
+                    b"." => dot = Some(record.inode),
+                    b".." => {}
+                    name => {
+                        if let Some(type_) = entry_type(dir_fd.as_fd(), &record)? {
+                            let inode = record.inode;
+                            each(RawDirEntry { name, inode, type_ })?;
+                        }
+                    }
                 }
             }
         }

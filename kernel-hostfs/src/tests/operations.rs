@@ -328,16 +328,19 @@ fn directory_listing_matches_the_host() {
         })
         .collect();
     assert_eq!(ours, host);
-    assert_eq!(root.get_entry(6).err(), Some(FsError::NotFound));
-    // Index 0 takes a new snapshot; later indices read the one taken.
+    // A listing is a snapshot: what is created later is in the next one only.
+    let listing = root.list().unwrap();
+    assert_eq!(listing.get(6), None);
     fs::write(m.host("late"), "").unwrap();
-    assert_eq!(root.get_entry(6).err(), Some(FsError::NotFound));
+    assert_eq!(listing.get(6), None);
     assert_eq!(root.read_dir().count(), 7);
     let sub = root.find("dir").unwrap();
-    assert_eq!(sub.get_entry(1).unwrap().inode, ino(&root));
+    let sub_listing = sub.list().unwrap();
+    assert_eq!(sub_listing.get(0).unwrap().inode, ino(&sub));
+    assert_eq!(sub_listing.get(1).unwrap().inode, ino(&root));
     assert_eq!(sub.read_dir().count(), 2);
     let file = root.find("file").unwrap();
-    assert_eq!(file.get_entry(0).err(), Some(FsError::NotDir));
+    assert_eq!(file.list().err(), Some(FsError::NotDir));
     let mut failing = file.read_dir();
     assert_eq!(failing.next(), Some(Err(FsError::NotDir)));
     assert_eq!(failing.next(), None);
@@ -349,7 +352,7 @@ fn names_that_are_not_utf8_are_listed_lossily() {
     let name = std::ffi::OsStr::from_bytes(b"caf\xe9");
     fs::write(m.host("").join(name), "").unwrap();
     let root = m.root();
-    let entry = root.get_entry(2).unwrap();
+    let entry = root.list().unwrap().get(2).unwrap().to_entry().unwrap();
     assert_eq!(entry.name, "caf\u{fffd}");
     assert_eq!(root.lookup(&entry.name).err(), Some(FsError::NotFound));
 }

@@ -7,7 +7,7 @@ use alloc::string::String;
 use alloc::sync::{Arc, Weak};
 use core::any::Any;
 use kernel_hal_lkm::sync::Mutex;
-use kernel_hostfs::{DirEntry, FileType, FsError, INode, Metadata};
+use kernel_hostfs::{DirEntryRef, FileType, INode, Listing, Metadata};
 
 /// An inode opened by `open`: regular files, directories (for `getdents64`, `fchdir`), FIFOs
 /// and whatever else the filesystem serves.
@@ -37,6 +37,9 @@ pub struct File {
     /// The file offset. Its lock is held across a read or write so concurrent calls on one
     /// description each see and advance a consistent offset, as Linux's `f_pos_lock`.
     offset: Mutex<u64>,
+    /// A directory's entries as listed from its start, read on until the next listing from
+    /// the start; taken and read with `offset` locked.
+    listing: Mutex<Option<Listing>>,
     /// The `flock` lock this description holds, if any: the table and the inode, so that
     /// dropping the description releases it.
     flock: Mutex<Option<(Weak<FlockTable>, InodeKey)>>,
@@ -65,6 +68,7 @@ impl File {
             path,
             flags: Mutex::new(flags - OpenFlags::CLOEXEC),
             offset: Mutex::new(0),
+            listing: Mutex::new(None),
             flock: Mutex::new(None),
         })
     }
@@ -106,27 +110,67 @@ impl File {
         self.path.as_deref()
     }
 
-    /// Reads directory entries from the description's position (an index for
-    /// [`INode::get_entry`]), handing each to `take` with the position after it. The position
-    /// advances past each entry `take` accepts (`Ok(true)`) and stops at the first it refuses,
-    /// at the end of the directory, or at an error (which is returned after the accepted
-    /// entries are accounted for). The offset lock is held throughout, so `lseek` and other
-    /// readers see a consistent position (Linux's `f_pos_lock`).
-    pub fn read_dir(&self, mut take: impl FnMut(&DirEntry, u64) -> LxResult<bool>) -> LxResult {
-        let mut offset = self.offset.lock();
-        loop {
-            let index = vfs_offset(*offset)?;
-            let entry = match self.inode.get_entry(index) {
-                Ok(entry) => entry,
-                Err(FsError::NotFound) => return Ok(()),
-                Err(error) => return Err(error.into()),
-            };
-            let next = offset.checked_add(1).ok_or(LxError::EOVERFLOW)?;
-            if !take(&entry, next)? {
-                return Ok(());
+    /// Reads directory entries from the description's position (an index into the
+    /// directory's [`Listing`]), handing each to `take` with the position after it. The
+    /// position advances past each entry `take` accepts (`Ok(true)`) and stops at the first
+    /// it refuses, at the end of the directory, or at an error (which is returned after the
+    /// accepted entries are accounted for).
+    pub fn read_dir(
+        &self,
+        mut take: impl FnMut(DirEntryRef<'_>, u64) -> LxResult<bool>,
+    ) -> LxResult {
+        self.with_listing(|listing, offset| {
+            for entry in listing.entries_from(vfs_offset(*offset)?) {
+                let next = offset.checked_add(1).ok_or(LxError::EOVERFLOW)?;
+                if !take(entry, next)? {
+                    break;
+                }
+                *offset = next;
             }
-            *offset = next;
-        }
+            Ok(())
+        })
+    }
+
+    /// `getdents64` on this directory: hands `copy` the `linux_dirent64` records from the
+    /// description's position on that fit whole in `max` bytes (whose `d_off` is the
+    /// position after each) and, once it succeeds, advances the position past them. Returns
+    /// their length: 0 at the end of the directory, `EINVAL` if the next record does not fit.
+    pub fn read_dirents64(
+        &self,
+        max: usize,
+        copy: impl FnOnce(&[u8]) -> LxResult,
+    ) -> LxResult<usize> {
+        self.with_listing(|listing, offset| {
+            let index = vfs_offset(*offset)?;
+            let (records, count) = listing.dirents64(index, max);
+            if count == 0 {
+                return match listing.get(index) {
+                    Some(_) => Err(LxError::EINVAL),
+                    None => Ok(0),
+                };
+            }
+            copy(records)?;
+            *offset = u64::try_from(count)
+                .ok()
+                .and_then(|count| offset.checked_add(count))
+                .ok_or(LxError::EOVERFLOW)?;
+            Ok(records.len())
+        })
+    }
+
+    /// Runs `read` on the directory's listing and the description's position. At position
+    /// 0 the directory is listed afresh, as after `rewinddir`; other positions read on in the
+    /// listing taken then (or, without one, in a new one). The offset lock is held
+    /// throughout, so `lseek` and other readers see a consistent position (Linux's
+    /// `f_pos_lock`).
+    fn with_listing<T>(&self, read: impl FnOnce(&Listing, &mut u64) -> LxResult<T>) -> LxResult<T> {
+        let mut offset = self.offset.lock();
+        let mut listing = self.listing.lock();
+        let listing = match &mut *listing {
+            Some(listing) if *offset != 0 => listing,
+            slot => slot.insert(self.inode.list()?),
+        };
+        read(listing, &mut offset)
     }
 
     fn file_size(&self) -> LxResult<u64> {

@@ -4,9 +4,9 @@
 use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
-use kernel_hostfs::{DirEntry, FileType, INode};
+use kernel_hostfs::{DirEntryRef, FileType, INode};
 use linux_object::credentials::Access;
-use linux_object::fs::File;
+use linux_object::fs::{File, FileLike};
 use linux_object::process::WorkingDir;
 use linux_object::{LxError, LxResult};
 
@@ -16,22 +16,9 @@ use super::path::{Last, Located, AT_FDCWD};
 use crate::user::{copy_to_user, UserInPtr, UserOutPtr};
 use crate::{SysResult, Syscall};
 
-/// Where `linux_dirent64`'s name starts: after `d_ino` (8), `d_off` (8), `d_reclen` (2) and
-/// `d_type` (1).
-const DIRENT_NAME_OFFSET: usize = 19;
-
 /// Where the old `linux_dirent`'s name starts: after `d_ino` (8), `d_off` (8) and `d_reclen`
 /// (2); `d_type` is the record's last byte, after the name's NUL.
 const OLD_DIRENT_NAME_OFFSET: usize = 18;
-
-/// The record layout a directory-reading call fills.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum DirentLayout {
-    /// `struct linux_dirent64` (`getdents64`).
-    Dirent64,
-    /// The old `struct linux_dirent` (`getdents`).
-    Old,
-}
 
 /// Records are gathered in kernel memory up to this many bytes before they are copied out.
 const FLUSH_AT: usize = 16 * 1024;
@@ -39,36 +26,37 @@ const FLUSH_AT: usize = 16 * 1024;
 /// The permission bits `mkdir` keeps from its `mode` (`S_IRWXUGO | S_ISVTX`).
 const MKDIR_MODE_MASK: u32 = 0o1777;
 
-/// The size of the record for `name`, padded to 8 bytes.
-fn record_len(layout: DirentLayout, name: &str) -> usize {
-    let fixed = match layout {
-        // The name, its NUL.
-        DirentLayout::Dirent64 => DIRENT_NAME_OFFSET + 1,
-        // The name, its NUL, `d_type`.
-        DirentLayout::Old => OLD_DIRENT_NAME_OFFSET + 2,
-    };
-    (fixed + name.len()).div_ceil(8) * 8
+/// The size of the old record for `name`: the name, its NUL and `d_type`, padded to 8 bytes.
+fn old_record_len(name: &[u8]) -> usize {
+    (OLD_DIRENT_NAME_OFFSET + 2 + name.len()).div_ceil(8) * 8
 }
 
-/// Appends the record of `entry` (whose successor is at `next`) to `out`.
-fn push_record(out: &mut Vec<u8>, layout: DirentLayout, entry: &DirEntry, next: u64) -> LxResult {
-    let len = record_len(layout, &entry.name);
+/// Appends the old record of `entry` (whose successor is at `next`) to `out`.
+fn push_old_record(out: &mut Vec<u8>, entry: DirEntryRef<'_>, next: u64) -> LxResult {
+    let len = old_record_len(entry.name);
     out.try_reserve(len).map_err(|_| LxError::ENOMEM)?;
     let start = out.len();
     out.extend_from_slice(&entry.inode.to_le_bytes());
     out.extend_from_slice(&next.to_le_bytes());
     out.extend_from_slice(&(len as u16).to_le_bytes());
-    if layout == DirentLayout::Dirent64 {
-        out.push(entry.type_.dirent_type());
-    }
-    out.extend_from_slice(entry.name.as_bytes());
+    out.extend_from_slice(entry.name);
     out.resize(start + len, 0);
-    if layout == DirentLayout::Old {
-        if let Some(d_type) = out.last_mut() {
-            *d_type = entry.type_.dirent_type();
-        }
+    if let Some(d_type) = out.last_mut() {
+        *d_type = entry.type_.dirent_type();
     }
     Ok(())
+}
+
+/// `file` as a directory's open description: `ENOTDIR` for anything else.
+fn directory(file: &Arc<dyn FileLike>) -> LxResult<&File> {
+    let dir = file
+        .as_any()
+        .downcast_ref::<File>()
+        .ok_or(LxError::ENOTDIR)?;
+    if dir.file_type()? != FileType::Dir {
+        return Err(LxError::ENOTDIR);
+    }
+    Ok(dir)
 }
 
 impl Syscall<'_> {
@@ -77,37 +65,24 @@ impl Syscall<'_> {
     /// `EINVAL` if not even the next record fits. `d_off` is the position after the record,
     /// which `lseek(fd, d_off, SEEK_SET)` accepts.
     pub fn sys_getdents64(&self, fd: i32, dirp: UserOutPtr<u8>, count: u32) -> SysResult {
-        self.read_dirents(fd, dirp, count, DirentLayout::Dirent64)
+        let count = count as usize;
+        access_ok(dirp.addr(), count)?;
+        let file = self.file(fd)?;
+        directory(&file)?.read_dirents64(count, |records| copy_to_user(dirp.addr(), records))
     }
 
     /// `getdents(fd, dirp, count)`: as `getdents64`, with the old `linux_dirent` records
     /// (64-bit `d_ino` and `d_off` on x86-64, `d_type` in the record's last byte).
     pub fn sys_getdents(&self, fd: i32, dirp: UserOutPtr<u8>, count: u32) -> SysResult {
-        self.read_dirents(fd, dirp, count, DirentLayout::Old)
-    }
-
-    fn read_dirents(
-        &self,
-        fd: i32,
-        dirp: UserOutPtr<u8>,
-        count: u32,
-        layout: DirentLayout,
-    ) -> SysResult {
         let count = count as usize;
         access_ok(dirp.addr(), count)?;
         let file = self.file(fd)?;
-        let dir = file
-            .as_any()
-            .downcast_ref::<File>()
-            .ok_or(LxError::ENOTDIR)?;
-        if dir.file_type()? != FileType::Dir {
-            return Err(LxError::ENOTDIR);
-        }
+        let dir = directory(&file)?;
         let mut pending = Vec::new();
         let mut written = 0usize;
         let mut too_small = false;
         let result = dir.read_dir(|entry, next| {
-            let len = record_len(layout, &entry.name);
+            let len = old_record_len(entry.name);
             if written + pending.len() + len > count {
                 too_small = written + pending.len() == 0;
                 return Ok(false);
@@ -117,7 +92,7 @@ impl Syscall<'_> {
                 written += pending.len();
                 pending.clear();
             }
-            push_record(&mut pending, layout, entry, next)?;
+            push_old_record(&mut pending, entry, next)?;
             Ok(true)
         });
         match result {
@@ -184,12 +159,14 @@ impl Syscall<'_> {
                 break;
             }
             let parent = current.find("..")?;
-            let name = (0..)
-                .map_while(|index| parent.get_entry(index).ok())
-                .skip(2) // `.` and `..`
+            // A parent that cannot be listed cannot name the directory either.
+            let listing = parent.list().map_err(|_| LxError::ENOENT)?;
+            let name = listing
+                .entries_from(2) // past `.` and `..`
                 .find(|entry| entry.inode == metadata.inode)
-                .map(|entry| entry.name)
-                .ok_or(LxError::ENOENT)?;
+                .ok_or(LxError::ENOENT)?
+                .to_entry()?
+                .name;
             len += name.len() + 1;
             if len >= kernel_hostfs::PATH_MAX {
                 return Err(LxError::ENAMETOOLONG);
@@ -362,6 +339,57 @@ mod tests {
             run(&sys, GETDENTS64, &[file, buf, 4096]),
             err(LxError::ENOTDIR)
         );
+    }
+
+    #[test]
+    fn getdents64_records_carry_inode_position_and_type() {
+        use std::os::unix::fs::MetadataExt;
+        let sandbox = Sandbox::new("dir-getdents64-records");
+        sandbox.mkdir("d");
+        sandbox.mkdir("d/sub");
+        sandbox.write("d/file", b"");
+        sandbox.symlink("file", "d/link");
+        let sys = sandbox.syscall();
+        let fd = run(&sys, OPEN, &[sandbox.cstr("d"), 0o200000]) as usize;
+        let buf = sandbox.buf(4096);
+        let n = run(&sys, GETDENTS64, &[fd, buf, 4096]) as usize;
+        let bytes = sandbox.user.get_bytes(buf, n);
+        let mut at = 0;
+        let mut listed = Vec::new();
+        while at < n {
+            let field = |from: usize| u64::from_le_bytes(bytes[from..from + 8].try_into().unwrap());
+            let len = u16::from_le_bytes([bytes[at + 16], bytes[at + 17]]) as usize;
+            let name = names(&bytes[at..at + len]).remove(0);
+            let host = match name.as_str() {
+                "." => sandbox.host("d"),
+                ".." => sandbox.host(""),
+                name => sandbox.host(&format!("d/{name}")),
+            };
+            let ino = std::fs::symlink_metadata(host).unwrap().ino();
+            assert_eq!(field(at), ino, "d_ino of {name}");
+            listed.push(name.clone());
+            assert_eq!(field(at + 8), listed.len() as u64, "d_off of {name}");
+            let d_type = match name.as_str() {
+                "." | ".." | "sub" => 4,
+                "file" => 8,
+                _ => 10,
+            };
+            assert_eq!(bytes[at + 18], d_type, "d_type of {name}");
+            assert!(bytes[at + 19 + name.len()..at + len]
+                .iter()
+                .all(|&b| b == 0));
+            at += len;
+        }
+        assert_eq!(listed.len(), 5);
+        // A `d_off` is a position to go back to: the listing taken at 0 is read on from it.
+        std::fs::remove_file(sandbox.host("d/file")).unwrap();
+        assert_eq!(run(&sys, LSEEK, &[fd, 3, 0]), 3);
+        let rest = run(&sys, GETDENTS64, &[fd, buf, 4096]) as usize;
+        assert_eq!(names(&sandbox.user.get_bytes(buf, rest)), listed[3..]);
+        // From the start the directory is listed afresh.
+        assert_eq!(run(&sys, LSEEK, &[fd, 0, 0]), 0);
+        let again = run(&sys, GETDENTS64, &[fd, buf, 4096]) as usize;
+        assert_eq!(names(&sandbox.user.get_bytes(buf, again)).len(), 4);
     }
 
     #[test]

@@ -146,6 +146,20 @@ pub fn cases() -> Vec<Case> {
             ],
         ),
         case(
+            "getdents64/removed-dir",
+            vec![open("/e", O_RDONLY), rmdir("/e"), getdents(h(0))],
+        ),
+        case(
+            "getdents64/removed-dir-after-reading",
+            vec![
+                open("/e", O_RDONLY),
+                getdents(h(0)),
+                rmdir("/e"),
+                lseek(h(0), 0, SEEK_SET),
+                getdents(h(0)),
+            ],
+        ),
+        case(
             "getdents64/enotdir",
             vec![open("/f", O_RDONLY), getdents(h(0))],
         ),
