@@ -31,6 +31,7 @@
 use alloc::vec::Vec;
 
 use crate::error::FsResult;
+use crate::listing::Listing;
 use crate::metadata::{FileType, FsInfo, Metadata, Timespec};
 use crate::name::Name;
 
@@ -45,18 +46,6 @@ pub enum NodeKind {
     NamedPipe,
     /// A socket inode (what `bind` leaves behind).
     Socket,
-}
-
-/// One entry a backend lists, before its name is turned into text; borrowed from the
-/// backend's listing buffer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RawDirEntry<'a> {
-    /// The entry's name as stored (Linux names are bytes, not necessarily UTF-8).
-    pub name: &'a [u8],
-    /// The inode number it names.
-    pub inode: u64,
-    /// The type of the object it names.
-    pub type_: FileType,
 }
 
 /// A new access or modification time for [`Backend::set_times`], as `utimensat` takes it.
@@ -167,14 +156,8 @@ pub trait Backend: Send + Sync + 'static {
         new_name: Name<'_>,
     ) -> FsResult<()>;
 
-    /// Lists a directory: hands `each` every entry except `.` and `..`, in the filesystem's
-    /// order, stopping at the first error it returns; returns the inode number the filesystem
-    /// lists for `.` (`None` if it lists no `.`).
-    fn read_dir(
-        &self,
-        dir: &Self::Handle,
-        each: &mut dyn FnMut(RawDirEntry<'_>) -> FsResult<()>,
-    ) -> FsResult<Option<u64>>;
+    /// Lists a directory into `listing` (with [`Listing::append_dirents64`]).
+    fn read_dir(&self, dir: &Self::Handle, listing: &mut Listing) -> FsResult<()>;
 
     /// Sets the permission bits of an object that is not a symbolic link.
     fn chmod(&self, handle: &Self::Handle, mode: u16) -> FsResult<()>;

@@ -405,11 +405,8 @@ impl<B: Backend> INode for HostINode<B> {
     fn list(&self) -> FsResult<Listing> {
         self.require_dir()?;
         let mut listing = Listing::new()?;
-        let dot = self
-            .mount
-            .backend
-            .read_dir(&self.handle, &mut |entry| listing.push(entry))?;
-        let dot = match dot {
+        self.mount.backend.read_dir(&self.handle, &mut listing)?;
+        let dot = match listing.listed_dot() {
             Some(inode) => inode,
             // A filesystem that lists no `.`: the directory's own number, as `stat` gives it.
             None => self.metadata()?.inode,
@@ -420,7 +417,7 @@ impl<B: Backend> INode for HostINode<B> {
             Some(parent) => parent.metadata()?.inode,
             None => dot,
         };
-        listing.set_dots(dot, dot_dot);
+        listing.set_dots(dot, dot_dot)?;
         Ok(listing)
     }
 

@@ -85,7 +85,7 @@ pub mod walk;
 #[cfg(all(test, not(target_os = "none")))]
 mod tests;
 
-pub use backend::{Backend, NodeKind, RawDirEntry, TimeUpdate};
+pub use backend::{Backend, NodeKind, TimeUpdate};
 pub use error::{errno, FsError, FsResult};
 #[cfg(not(target_os = "none"))]
 pub use host::{HostBackend, HostHandle};

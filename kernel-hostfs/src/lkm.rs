@@ -13,9 +13,10 @@ use linux_kernel_module::path::HostDir;
 use linux_kernel_module::vfs::{set, SetAttr, Stat, VfsObject};
 use linux_kernel_module::Error;
 
-use crate::backend::{Backend, NodeKind, RawDirEntry, TimeUpdate};
+use crate::backend::{Backend, NodeKind, TimeUpdate};
 use crate::error::{FsError, FsResult};
 use crate::hostfs::HostFs;
+use crate::listing::Listing;
 use crate::metadata::{FileType, FsInfo, Metadata, Timespec};
 use crate::name::Name;
 
@@ -31,37 +32,6 @@ impl HostFs<KernelBackend> {
 
 fn fs_error(error: Error) -> FsError {
     FsError::from_errno(error.errno())
-}
-
-impl From<Error> for FsError {
-    fn from(error: Error) -> Self {
-        fs_error(error)
-    }
-}
-
-/// `DT_*` values of a directory entry's type.
-mod dt {
-    pub const UNKNOWN: u8 = 0;
-    pub const FIFO: u8 = 1;
-    pub const CHR: u8 = 2;
-    pub const DIR: u8 = 4;
-    pub const BLK: u8 = 6;
-    pub const REG: u8 = 8;
-    pub const LNK: u8 = 10;
-    pub const SOCK: u8 = 12;
-}
-
-fn entry_type(dtype: u8) -> Option<FileType> {
-    Some(match dtype {
-        dt::FIFO => FileType::NamedPipe,
-        dt::CHR => FileType::CharDevice,
-        dt::DIR => FileType::Dir,
-        dt::BLK => FileType::BlockDevice,
-        dt::REG => FileType::File,
-        dt::LNK => FileType::SymLink,
-        dt::SOCK => FileType::Socket,
-        _ => return None,
-    })
 }
 
 fn time(update: TimeUpdate, exact: u32, now: u32) -> (u32, i64, u32) {
@@ -236,44 +206,31 @@ impl Backend for KernelBackend {
             .map_err(fs_error)
     }
 
-    fn read_dir(
-        &self,
-        dir: &VfsObject,
-        each: &mut dyn FnMut(RawDirEntry<'_>) -> FsResult<()>,
-    ) -> FsResult<Option<u64>> {
-        let mut dot = None;
-        dir.read_dir(|entry| {
-            match entry.name {
-                b"." => {
-                    dot = Some(entry.ino);
-                    return Ok(());
-                }
-                b".." => return Ok(()),
-                _ => {}
-            }
-            let type_ = match entry_type(entry.dtype) {
-                Some(type_) => type_,
+    fn read_dir(&self, dir: &VfsObject, listing: &mut Listing) -> FsResult<()> {
+        let mut pos = 0;
+        let mut end = false;
+        while !end {
+            listing.append_dirents64(
+                |records| {
+                    end = dir.read_dir(&mut pos, records).map_err(fs_error)?;
+                    Ok(())
+                },
                 // A filesystem that does not fill d_type: ask the object itself. An entry
-                // removed meanwhile is left out, as a later getdents would.
-                None if entry.dtype == dt::UNKNOWN => {
-                    let Ok(name) = core::str::from_utf8(entry.name) else {
-                        return Ok(());
+                // removed meanwhile (or whose name is not text, which no lookup can name) is
+                // left out, as a later getdents would.
+                |name| {
+                    let Ok(name) = core::str::from_utf8(name) else {
+                        return Ok(None);
                     };
                     match Name::new(name).and_then(|name| self.lookup(dir, name)) {
-                        Ok((_, type_)) => type_,
-                        Err(FsError::NotFound) => return Ok(()),
-                        Err(error) => return Err(error),
+                        Ok((_, type_)) => Ok(Some(type_)),
+                        Err(FsError::NotFound) => Ok(None),
+                        Err(error) => Err(error),
                     }
-                }
-                None => return Err(FsError::Io),
-            };
-            each(RawDirEntry {
-                name: entry.name,
-                inode: entry.ino,
-                type_,
-            })
-        })?;
-        Ok(dot)
+                },
+            )?;
+        }
+        Ok(())
     }
 
     fn chmod(&self, handle: &VfsObject, mode: u16) -> FsResult<()> {

@@ -27,6 +27,7 @@
 #include <linux/tracepoint.h>
 #include <linux/miscdevice.h>
 #include <linux/fs.h>
+#include <linux/dirent.h>
 #include <linux/file.h>
 #include <linux/fdtable.h>
 #include <linux/namei.h>
@@ -1318,22 +1319,24 @@ static bool fill_dirent(struct dir_context *ctx, const char *name, int name_len,
 			u64 ino, unsigned int d_type)
 {
 	struct readdir_ctx *r = container_of(ctx, struct readdir_ctx, ctx);
-	unsigned long size = ALIGN(sizeof(struct rvisor_dirent) + name_len, 8);
-	struct rvisor_dirent *d;
+	unsigned long size = ALIGN(offsetof(struct linux_dirent64, d_name) + name_len + 1, 8);
+	struct linux_dirent64 *d;
 
 	if (r->used + size > r->len) {
 		r->full = true;
 		return false;
 	}
-	d = (struct rvisor_dirent *)(r->buf + r->used);
-	/* Every byte up to the next record is written (the name's padding too): the caller reads
-	 * the filled part of a buffer it did not clear. */
-	memset((char *)d + size - 8, 0, 8);
-	memset(d, 0, sizeof(*d));
-	d->ino = ino;
-	d->name_len = name_len;
-	d->type = d_type;
-	memcpy(d + 1, name, name_len);
+	d = (struct linux_dirent64 *)(r->buf + r->used);
+	/* Every byte of the record is written, the name's NUL and padding too (the caller reads a
+	 * buffer it did not clear): the last 8 bytes (aligned, as records are) are cleared first,
+	 * then the fields and the name written over them. A store, not a memset: this kernel's
+	 * memset is a call even for 8 bytes. */
+	*(u64 *)((char *)d + size - 8) = 0;
+	d->d_ino = ino;
+	d->d_off = offset;
+	d->d_reclen = size;
+	d->d_type = d_type;
+	memcpy(d->d_name, name, name_len);
 	r->used += size;
 	return true;
 }

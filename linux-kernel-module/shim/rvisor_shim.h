@@ -223,15 +223,6 @@ struct rvisor_setattr {
 	__u32 atime_nsec, mtime_nsec;
 };
 
-/* One record of rvisor_vfs_readdir's buffer; the name (not NUL-terminated) follows it, and the
- * next record starts at the next multiple of 8. */
-struct rvisor_dirent {
-	__u64 ino;
-	__u16 name_len;
-	__u8 type; /* DT_* */
-	__u8 pad[5];
-};
-
 /* Looks `name` up in `dir` without following a final symlink, crossing mount points; *type is
  * the object's S_IFMT bits. -ENOENT for a negative entry. */
 int rvisor_vfs_lookup(struct rvisor_path *dir, const char *name, int len,
@@ -263,8 +254,10 @@ int rvisor_vfs_link(struct rvisor_path *target, struct rvisor_path *dir, const c
 int rvisor_vfs_unlink(struct rvisor_path *dir, const char *name, int len, bool is_dir);
 int rvisor_vfs_rename(struct rvisor_path *old_dir, const char *old_name, int old_len,
 		      struct rvisor_path *new_dir, const char *new_name, int new_len);
-/* Lists `dir` from position *pos into buf as rvisor_dirent records ("." and ".." included, as
- * the filesystem gives them), every byte of the records written; returns the bytes filled.
+/* Lists `dir` from position *pos into buf as linux_dirent64 records, as getdents64 fills them
+ * ("." and ".." included when the filesystem lists them; d_off the filesystem's position after
+ * the entry), every byte of the records written (the name's NUL and the zero padding to 8
+ * bytes too); returns the bytes filled.
  * *pos advances past what was returned; *end is set when the listing reached the directory's
  * end, so no further call is needed. */
 long rvisor_vfs_readdir(struct rvisor_path *dir, __s64 *pos, void *buf, unsigned long len,

@@ -45,16 +45,6 @@ unsafe impl Send for VfsObject {}
 // and the lazily opened files are installed with cmpxchg in the shim.
 unsafe impl Sync for VfsObject {}
 
-/// One entry of [`VfsObject::read_dir`], borrowed from the listing buffer.
-pub struct RawEntry<'a> {
-    /// The name (bytes, not necessarily UTF-8).
-    pub name: &'a [u8],
-    /// Its inode number.
-    pub ino: u64,
-    /// Its `DT_*` type.
-    pub dtype: u8,
-}
-
 fn checked_name(name: &[u8]) -> Result<i32> {
     if name.is_empty() || name.len() > NAME_MAX || name.contains(&0) || name.contains(&b'/') {
         return Err(Error::EINVAL);
@@ -289,88 +279,42 @@ impl VfsObject {
         Error::check(ret.into()).map(drop)
     }
 
-    /// Hands `each` every entry of this directory, `.` and `..` included when the filesystem
-    /// lists them, in the filesystem's order; stops at the first error `each` returns.
-    pub fn read_dir<E: From<Error>>(
-        &self,
-        mut each: impl FnMut(RawEntry<'_>) -> core::result::Result<(), E>,
-    ) -> core::result::Result<(), E> {
-        let mut buf: Vec<u8> = Vec::new();
-        buf.try_reserve_exact(READDIR_CHUNK)
-            .map_err(|_| Error::ENOMEM)?;
-        let mut pos: i64 = 0;
+    /// Appends to `out` the next run of this directory's entries from position `pos` (0 at
+    /// the start), up to a page of them, as `linux_dirent64` records the way `getdents64`
+    /// fills them (`.` and `..` included when the filesystem lists them, `d_off` the
+    /// filesystem's position after each), in the filesystem's order, and advances `pos` past
+    /// them. Returns whether the listing reached the end of the directory.
+    pub fn read_dir(&self, pos: &mut i64, out: &mut Vec<u8>) -> Result<bool> {
+        out.try_reserve(READDIR_CHUNK).map_err(|_| Error::ENOMEM)?;
+        let len = out.len();
+        let spare = out.spare_capacity_mut();
+        let room = spare.len();
         let mut end = false;
-        while !end {
-            buf.clear();
-            // SAFETY: `buf` has READDIR_CHUNK bytes of spare capacity to write; `pos` and
-            // `end` are valid; the directory is held.
-            let ret = unsafe {
-                bindings::rvisor_vfs_readdir(
-                    self.raw(),
-                    &mut pos,
-                    buf.as_mut_ptr().cast(),
-                    READDIR_CHUNK as u64,
-                    &mut end,
-                )
-            };
-            let filled = usize::try_from(Error::check(ret)?).map_err(|_| Error::EIO)?;
-            if filled > buf.capacity() {
-                return Err(Error::EIO.into());
-            }
-            // SAFETY: the shim wrote every one of the first `filled` bytes (records, names and
-            // their padding), which are within the capacity.
-            unsafe { buf.set_len(filled) };
-            if filled == 0 {
-                break;
-            }
-            for entry in Records(&buf) {
-                each(entry?)?;
-            }
+        // SAFETY: `spare` is `room` (at least READDIR_CHUNK) writable bytes; `pos` and `end`
+        // are valid; the directory is held.
+        let ret = unsafe {
+            bindings::rvisor_vfs_readdir(
+                self.raw(),
+                pos,
+                spare.as_mut_ptr().cast(),
+                READDIR_CHUNK as u64,
+                &mut end,
+            )
+        };
+        let filled = usize::try_from(Error::check(ret)?).map_err(|_| Error::EIO)?;
+        if filled > room {
+            return Err(Error::EIO);
         }
-        Ok(())
+        // SAFETY: the shim wrote every one of the `filled` bytes after `len` (records, names
+        // and their padding), which are within the capacity.
+        unsafe { out.set_len(len + filled) };
+        Ok(end || filled == 0)
     }
 
     /// Changes what `attr.valid` names: mode, owner, group, times.
     pub fn set_attr(&self, attr: &SetAttr) -> Result<()> {
         // SAFETY: `attr` is readable; the object is held.
         Error::check(unsafe { bindings::rvisor_vfs_setattr(self.raw(), attr) }.into()).map(drop)
-    }
-}
-
-/// The `rvisor_dirent` records of a filled `rvisor_vfs_readdir` buffer.
-struct Records<'a>(&'a [u8]);
-
-impl<'a> Iterator for Records<'a> {
-    type Item = Result<RawEntry<'a>>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        if self.0.is_empty() {
-            return None;
-        }
-        let record = Self::decode(self.0);
-        if record.is_err() {
-            self.0 = &[];
-        }
-        Some(record.map(|(entry, len)| {
-            self.0 = self.0.get(len..).unwrap_or(&[]);
-            entry
-        }))
-    }
-}
-
-impl<'a> Records<'a> {
-    /// The record at the start of `rest` and its padded length.
-    fn decode(rest: &'a [u8]) -> Result<(RawEntry<'a>, usize)> {
-        let header = core::mem::size_of::<bindings::rvisor_dirent>();
-        let field = |at: usize, len: usize| rest.get(at..at + len).ok_or(Error::EIO);
-        let ino = u64::from_ne_bytes(field(0, 8)?.try_into().map_err(|_| Error::EIO)?);
-        let name_len = usize::from(u16::from_ne_bytes(
-            field(8, 2)?.try_into().map_err(|_| Error::EIO)?,
-        ));
-        let dtype = *rest.get(10).ok_or(Error::EIO)?;
-        let name = field(header, name_len)?;
-        let entry = RawEntry { name, ino, dtype };
-        Ok((entry, (header + name_len).next_multiple_of(8)))
     }
 }
 

@@ -37,17 +37,15 @@ use std::vec::Vec;
 
 use spin::Mutex;
 
-use crate::backend::{Backend, NodeKind, RawDirEntry, TimeUpdate};
+use crate::backend::{Backend, NodeKind, TimeUpdate};
 use crate::error::{errno, FsError, FsResult};
 use crate::hostfs::HostFs;
+use crate::listing::Listing;
 use crate::metadata::{FileType, FsInfo, Metadata, Timespec};
 use crate::name::Name;
 
-mod dirent;
 #[allow(unsafe_code)]
 mod sys;
-
-use dirent::{Dirent, Dirents};
 
 /// `f_type` of procfs (`PROC_SUPER_MAGIC`).
 const PROC_SUPER_MAGIC: u64 = 0x9fa0;
@@ -157,19 +155,6 @@ fn c_name(name: Name<'_>) -> FsResult<CString> {
 /// `openat(dir, name, O_PATH | O_NOFOLLOW)`: the object a name denotes, never a link's target.
 fn open_object(dir: &HostHandle, name: &CString) -> FsResult<OwnedFd> {
     sys::open_at(dir.object.as_fd(), name, libc::O_PATH | libc::O_NOFOLLOW, 0)
-}
-
-/// The type of a listed entry; `None` if it vanished before a `DT_UNKNOWN` could be asked.
-fn entry_type(dir: BorrowedFd<'_>, record: &Dirent<'_>) -> FsResult<Option<FileType>> {
-    if let Some(type_) = FileType::from_dirent_type(record.d_type) {
-        return Ok(Some(type_));
-    }
-    let name = CString::new(record.name).map_err(|_| FsError::Io)?;
-    match sys::stat_at(dir, &name, libc::AT_SYMLINK_NOFOLLOW) {
-        Ok(stat) => Ok(Some(file_type(&stat)?)),
-        Err(FsError::NotFound) => Ok(None),
-        Err(error) => Err(error),
-    }
 }
 
 /// `pread`/`pwrite` failed because the object is a stream (a FIFO): it has no offsets.
@@ -395,33 +380,38 @@ impl Backend for HostBackend {
         )
     }
 
-    fn read_dir(
-        &self,
-        dir: &HostHandle,
-        each: &mut dyn FnMut(RawDirEntry<'_>) -> FsResult<()>,
-    ) -> FsResult<Option<u64>> {
+    fn read_dir(&self, dir: &HostHandle, listing: &mut Listing) -> FsResult<()> {
         let dir_fd = dir.open_dir()?;
-        let mut buf = std::vec![0u8; DIRENT_BUFFER];
-        let mut dot = None;
-        loop {
-            let filled = sys::getdents(dir_fd.as_fd(), &mut buf)?;
-            let Some(records) = buf.get(..filled).filter(|records| !records.is_empty()) else {
-                return Ok(dot);
-            };
-            for record in Dirents::new(records) {
-                let record = record?;
-                match record.name {
-                    b"." => dot = Some(record.inode),
-                    b".." => {}
-                    name => {
-                        if let Some(type_) = entry_type(dir_fd.as_fd(), &record)? {
-                            let inode = record.inode;
-                            each(RawDirEntry { name, inode, type_ })?;
-                        }
+        let mut filled = 1;
+        while filled > 0 {
+            listing.append_dirents64(
+                |records| {
+                    let len = records.len();
+                    records
+                        .try_reserve(DIRENT_BUFFER)
+                        .map_err(|_| FsError::NoMemory)?;
+                    records.resize(len + DIRENT_BUFFER, 0);
+                    let result = records
+                        .get_mut(len..)
+                        .ok_or(FsError::Io)
+                        .and_then(|buf| sys::getdents(dir_fd.as_fd(), buf));
+                    filled = *result.as_ref().unwrap_or(&0);
+                    records.truncate(len + filled);
+                    result.map(drop)
+                },
+                // A filesystem that does not fill d_type: ask the object itself. An entry
+                // removed meanwhile is left out, as a later getdents would.
+                |name| {
+                    let name = CString::new(name).map_err(|_| FsError::Io)?;
+                    match sys::stat_at(dir_fd.as_fd(), &name, libc::AT_SYMLINK_NOFOLLOW) {
+                        Ok(stat) => Ok(Some(file_type(&stat)?)),
+                        Err(FsError::NotFound) => Ok(None),
+                        Err(error) => Err(error),
                     }
-                }
-            }
+                },
+            )?;
         }
+        Ok(())
     }
 
     fn chmod(&self, handle: &HostHandle, mode: u16) -> FsResult<()> {
