@@ -662,15 +662,38 @@ mod tests {
             (b"ok\xffx\xe2\x82", 2, 8),
             ("é".as_bytes(), 3, 8),
             (b"z", 4, 8),
+            (b"later-byte-\xe9", 5, 8),
+            (b"y", 6, 8),
         ]);
         append(&mut listing, &records, no_unknown).unwrap();
         assert_eq!(
             names(&listing),
-            vec![".", "..", "ok\u{FFFD}x\u{FFFD}", "é", "z"]
+            vec![
+                ".",
+                "..",
+                "ok\u{FFFD}x\u{FFFD}",
+                "é",
+                "z",
+                "later-byte-\u{FFFD}",
+                "y"
+            ]
         );
         let owned = listing.get(2).unwrap().to_entry().unwrap();
         assert_eq!(owned.name, "ok\u{FFFD}x\u{FFFD}");
         assert_eq!(owned.inode, 2);
+        assert_offsets(&listing);
+    }
+
+    #[test]
+    fn records_of_odd_lengths_are_kept_whole() {
+        // A record Linux would pad to 32 bytes, padded to 28 only.
+        let mut records = dirents(&[(b".", 1, 4), (b"..", 1, 4), (b"a-name", 2, 8)]);
+        records.truncate(48 + 28);
+        records[48 + D_RECLEN] = 28;
+        records.extend_from_slice(&dirents(&[(b"b", 3, 8)]));
+        let mut listing = Listing::new().unwrap();
+        append(&mut listing, &records, no_unknown).unwrap();
+        assert_eq!(names(&listing), [".", "..", "a-name", "b"]);
         assert_offsets(&listing);
     }
 
