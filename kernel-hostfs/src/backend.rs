@@ -71,6 +71,12 @@ pub trait Backend: Send + Sync + 'static {
     /// `stat` of the object itself (a symbolic link is not followed).
     fn metadata(&self, handle: &Self::Handle) -> FsResult<Metadata>;
 
+    /// The object's inode number, as [`metadata`](Self::metadata) reports it. The default
+    /// asks `metadata`; a backend that can tell it alone for less overrides this.
+    fn inode(&self, handle: &Self::Handle) -> FsResult<u64> {
+        Ok(self.metadata(handle)?.inode)
+    }
+
     /// When the object was created (`statx`'s `stx_btime`), if the filesystem records it.
     /// Backends that cannot tell keep the default, `None`.
     fn birth_time(&self, _handle: &Self::Handle) -> FsResult<Option<Timespec>> {

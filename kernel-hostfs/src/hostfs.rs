@@ -406,15 +406,16 @@ impl<B: Backend> INode for HostINode<B> {
         self.require_dir()?;
         let mut listing = Listing::new()?;
         self.mount.backend.read_dir(&self.handle, &mut listing)?;
+        let backend = &self.mount.backend;
         let dot = match listing.listed_dot() {
             Some(inode) => inode,
             // A filesystem that lists no `.`: the directory's own number, as `stat` gives it.
-            None => self.metadata()?.inode,
+            None => backend.inode(&self.handle)?,
         };
         // `..` is where this directory was reached from (see the crate's divergences), so its
         // number is asked of that directory, never taken from storage's `..`.
         let dot_dot = match &self.parent {
-            Some(parent) => parent.metadata()?.inode,
+            Some(parent) => backend.inode(&parent.handle)?,
             None => dot,
         };
         listing.set_dots(dot, dot_dot)?;

@@ -88,6 +88,10 @@ impl Backend for KernelBackend {
         metadata_of(&handle.stat().map_err(fs_error)?)
     }
 
+    fn inode(&self, handle: &VfsObject) -> FsResult<u64> {
+        handle.ino().map_err(fs_error)
+    }
+
     fn read_link(&self, link: &VfsObject) -> FsResult<Vec<u8>> {
         link.read_link().map_err(fs_error)
     }

@@ -936,6 +936,17 @@ int rvisor_vfs_stat(struct rvisor_path *p, struct rvisor_stat *out)
 	return fill_stat(&p->path, out);
 }
 
+int rvisor_vfs_ino(struct rvisor_path *p, __u64 *ino)
+{
+	struct kstat st;
+	int ret = vfs_getattr(&p->path, &st, STATX_INO, AT_STATX_SYNC_AS_STAT);
+
+	if (ret)
+		return ret;
+	*ino = st.ino;
+	return 0;
+}
+
 static int fill_stat(const struct path *path, struct rvisor_stat *out)
 {
 	struct kstat st;

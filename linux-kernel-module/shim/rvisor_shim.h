@@ -228,6 +228,8 @@ struct rvisor_setattr {
 int rvisor_vfs_lookup(struct rvisor_path *dir, const char *name, int len,
 		      struct rvisor_path **out, unsigned int *type);
 int rvisor_vfs_stat(struct rvisor_path *p, struct rvisor_stat *out);
+/* The inode number stat reports for the object, alone (no other field is converted). */
+int rvisor_vfs_ino(struct rvisor_path *p, __u64 *ino);
 /* The symlink's target into buf; its length, or -ENAMETOOLONG if it does not fit. */
 int rvisor_vfs_readlink(struct rvisor_path *p, char *buf, int len);
 /* Reads or writes at `offset` (a FIFO in stream order, never blocking). */

@@ -124,6 +124,15 @@ impl VfsObject {
         Ok(stat)
     }
 
+    /// The inode number `stat` reports for the object, without the rest of [`stat`](Self::stat).
+    pub fn ino(&self) -> Result<u64> {
+        let mut ino = 0;
+        // SAFETY: `ino` is valid for a write; the object is held.
+        let ret = unsafe { bindings::rvisor_vfs_ino(self.raw(), &mut ino) };
+        Error::check(ret.into())?;
+        Ok(ino)
+    }
+
     /// The target of this symbolic link (`EINVAL` if it is not one).
     pub fn read_link(&self) -> Result<Vec<u8>> {
         let mut target = zeroed_bytes(LINK_MAX)?;
