@@ -414,6 +414,39 @@ static int notrace rvisor_gate_answered(const struct seccomp_data *sd)
 }
 
 /*
+ * How the callback makes the hooked call return into a replacement. Where ftrace passes
+ * arguments (x86-64 since 5.11), its trampoline takes the callback's new instruction pointer
+ * without saving every register first, as livepatch relies on: a third of the trampoline's
+ * work saved on every gated syscall. Elsewhere the full registers are needed to change it.
+ */
+#if defined(CONFIG_HAVE_DYNAMIC_FTRACE_WITH_ARGS) && defined(ftrace_regs_set_instruction_pointer)
+#define GATE_OPS_REGS 0
+static __always_inline bool gate_redirect(struct ftrace_regs *fregs, void *to)
+{
+	ftrace_regs_set_instruction_pointer(fregs, (unsigned long)to);
+	return true;
+}
+#elif defined(CONFIG_HAVE_DYNAMIC_FTRACE_WITH_ARGS) && defined(ftrace_instruction_pointer_set)
+#define GATE_OPS_REGS 0
+static __always_inline bool gate_redirect(struct ftrace_regs *fregs, void *to)
+{
+	ftrace_instruction_pointer_set(fregs, (unsigned long)to);
+	return true;
+}
+#else
+#define GATE_OPS_REGS FTRACE_OPS_FL_SAVE_REGS
+static __always_inline bool gate_redirect(struct ftrace_regs *fregs, void *to)
+{
+	struct pt_regs *regs = ftrace_get_regs(fregs);
+
+	if (!regs)
+		return false;
+	regs->ip = (unsigned long)to;
+	return true;
+}
+#endif
+
+/*
  * The ftrace callback on __secure_computing: only tasks with a seccomp filter get here. Decides
  * at once and never calls the original through a pointer (its ENDBR is sealed on IBT kernels):
  * a call that is not taken over runs the original untouched.
@@ -422,7 +455,6 @@ static void notrace rvisor_gate_ftrace(unsigned long ip, unsigned long parent_ip
 				       struct ftrace_ops *op, struct ftrace_regs *fregs)
 {
 	struct pt_regs *user = task_pt_regs(current);
-	struct pt_regs *regs;
 	long ret = 0;
 	int verdict;
 
@@ -433,25 +465,26 @@ static void notrace rvisor_gate_ftrace(unsigned long ip, unsigned long parent_ip
 	preempt_enable_notrace();
 	switch (verdict) {
 	case RVISOR_GATE_SERVE:
-		regs = ftrace_get_regs(fregs);
-		if (regs)
-			regs->ip = (unsigned long)rvisor_gate_serve;
+		gate_redirect(fregs, rvisor_gate_serve);
 		break;
 	case RVISOR_GATE_RETURN:
-		regs = ftrace_get_regs(fregs);
-		if (regs) {
+		if (gate_redirect(fregs, rvisor_gate_answered))
 			user->ax = ret;
-			regs->ip = (unsigned long)rvisor_gate_answered;
-		}
 		break;
 	default:
 		break;
 	}
 }
 
+/*
+ * No FTRACE_OPS_FL_RECURSION: that flag makes ftrace call the callback through a helper that
+ * guards against recursion (an indirect call and a per-task bit on every gated syscall). The
+ * guard is not needed: the ops traces __secure_computing alone, which only the syscall entry
+ * calls, and nothing the callback runs enters a syscall.
+ */
 static struct ftrace_ops gate_ops = {
 	.func = rvisor_gate_ftrace,
-	.flags = FTRACE_OPS_FL_SAVE_REGS | FTRACE_OPS_FL_RECURSION | FTRACE_OPS_FL_IPMODIFY,
+	.flags = GATE_OPS_REGS | FTRACE_OPS_FL_IPMODIFY,
 };
 
 const void *notrace rvisor_task_seccomp_filter(struct task_struct *t)
@@ -596,7 +629,7 @@ int rvisor_hooks_register(void)
 	}
 	ret = ftrace_set_filter_ip(&gate_ops, secure_computing_addr, 0, 0);
 	if (ret) {
-		pr_err("ftrace on __secure_computing refused (%d): is CONFIG_DYNAMIC_FTRACE_WITH_REGS set?\n", ret);
+		pr_err("ftrace on __secure_computing refused (%d): is CONFIG_DYNAMIC_FTRACE_WITH_ARGS or _WITH_REGS set?\n", ret);
 		goto fail;
 	}
 	ret = register_ftrace_function(&gate_ops);
