@@ -18,7 +18,7 @@
 //! assert_eq!(run_user_top(&thread, async move { helper.await + 2 }), Ok(42));
 //! ```
 
-use alloc::{collections::BTreeMap, collections::VecDeque, sync::Arc, task::Wake, vec::Vec};
+use alloc::{collections::BTreeMap, collections::VecDeque, sync::Arc, vec::Vec};
 use async_task::Runnable;
 use core::{
     fmt,
@@ -28,6 +28,7 @@ use core::{
     task::{Context, Poll, Waker},
     time::Duration,
 };
+use futures_util::task::{waker_ref, ArcWake};
 use kernel_hal_lkm::sync::Mutex;
 use kernel_hal_lkm::{platform, HalError, ParkResult, Parker, Platform};
 
@@ -110,14 +111,10 @@ struct Bell {
     parker: Arc<dyn Parker>,
 }
 
-impl Wake for Bell {
-    fn wake(self: Arc<Self>) {
-        self.wake_by_ref();
-    }
-
-    fn wake_by_ref(self: &Arc<Self>) {
-        self.rung.store(true, Ordering::SeqCst);
-        self.parker.unpark();
+impl ArcWake for Bell {
+    fn wake_by_ref(bell: &Arc<Self>) {
+        bell.rung.store(true, Ordering::SeqCst);
+        bell.parker.unpark();
     }
 }
 
@@ -180,19 +177,25 @@ where
     F: Future<Output = isize>,
 {
     let mut future = pin!(future);
-    let waker = Waker::from(thread.bell.clone());
+    // Borrowed, not counted: a future that keeps the waker clones it.
+    let waker = waker_ref(&thread.bell);
     let mut cx = Context::from_waker(&waker);
     thread.bell.rung.store(false, Ordering::SeqCst);
+    let mut waited = false;
     let result = loop {
         if let Poll::Ready(value) = future.as_mut().poll(&mut cx) {
             break Ok(value);
         }
+        waited = true;
         if let Err(error) = thread.wait_for_bell() {
             break Err(error);
         }
     };
-    // A kernel task's wake-up may have picked this thread, which is leaving now.
-    EXECUTOR.pass_on_kern_work();
+    // A kernel task's wake-up may have picked this thread, which is leaving now. Only a thread
+    // that waited can have been picked: it is picked from the threads asleep.
+    if waited {
+        EXECUTOR.pass_on_kern_work();
+    }
     result
 }
 
