@@ -55,10 +55,26 @@ impl Syscall<'_> {
     /// Serves call `nr` with arguments `args` and returns the value for the thread's `rax`:
     /// the result, `-errno` on failure, `-ENOSYS` for a number this crate does not serve.
     pub async fn run(&self, nr: u32, args: [usize; 6]) -> isize {
-        match self.dispatch(nr, args).await {
-            Some(Ok(value)) => value as isize,
-            Some(Err(error)) => -(error.errno() as isize),
-            None => -(LxError::ENOSYS.errno() as isize),
+        rax(self.dispatch(nr, args).await)
+    }
+
+    /// [`Syscall::run`] without a future, for the calls whose handlers never wait (most of
+    /// them): `Some(rax)` for such a call or a number this crate does not serve, `None` for a
+    /// call that may wait, which must go through [`Syscall::run`].
+    pub fn run_now(&self, nr: u32, args: [usize; 6]) -> Option<isize> {
+        match self.dispatch_now(nr, args) {
+            table::Now::Done(result) => Some(rax(Some(result))),
+            table::Now::Unknown => Some(rax(None)),
+            table::Now::Later => None,
         }
+    }
+}
+
+/// The value for `rax` of a dispatched call (`None`: not served).
+fn rax(result: Option<SysResult>) -> isize {
+    match result {
+        Some(Ok(value)) => value as isize,
+        Some(Err(error)) => -(error.errno() as isize),
+        None => -(LxError::ENOSYS.errno() as isize),
     }
 }

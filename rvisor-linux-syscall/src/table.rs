@@ -78,6 +78,26 @@ macro_rules! call_handler {
     };
 }
 
+/// A handler's result if it is `sync`; an `async` handler is not called (no future is made).
+macro_rules! call_now {
+    (sync, $call:expr) => {
+        Now::Done($call)
+    };
+    (async, $call:expr) => {
+        Now::Later
+    };
+}
+
+/// What [`Syscall::dispatch_now`] did with a call.
+pub(crate) enum Now {
+    /// The call's handler never waits: it ran, with this result.
+    Done(SysResult),
+    /// The call's handler may wait: it must run as a future.
+    Later,
+    /// The table does not serve the number.
+    Unknown,
+}
+
 macro_rules! syscall_table {
     (registers $registers:tt; $($nr:literal $name:ident $mode:ident $handler:ident($($arg:ident),*);)*) => {
         /// Every served call, in increasing number.
@@ -92,6 +112,16 @@ macro_rules! syscall_table {
                     $($nr => call_handler!($mode, self.$handler($($arg.arg()),*)),)*
                     _ => return None,
                 })
+            }
+
+            /// Runs the handler of call `nr` at once if it never waits.
+            #[allow(unused_variables)]
+            pub(crate) fn dispatch_now(&self, nr: u32, args: [usize; 6]) -> Now {
+                let $registers = args;
+                match nr {
+                    $($nr => call_now!($mode, self.$handler($($arg.arg()),*)),)*
+                    _ => Now::Unknown,
+                }
             }
         }
     };
@@ -226,6 +256,28 @@ mod tests {
     #[test]
     fn the_table_is_sorted_and_has_no_duplicates() {
         assert!(SERVED.windows(2).all(|pair| pair[0].nr < pair[1].nr));
+    }
+
+    #[test]
+    fn run_now_serves_the_calls_that_never_wait_and_leaves_the_others() {
+        use crate::testing::TestMachine;
+        const READ: u32 = 0;
+        const CLOSE: u32 = 3;
+        const GETPID: u32 = 39;
+        let enosys = -(crate::LxError::ENOSYS.errno() as isize);
+        let ebadf = -(crate::LxError::EBADF.errno() as isize);
+        let machine = TestMachine::new();
+        let init = machine.init();
+        assert_eq!(machine.run_now(&init, 1, GETPID, [0; 6]), Some(1));
+        assert_eq!(
+            machine.run_now(&init, 1, CLOSE, [99, 0, 0, 0, 0, 0]),
+            Some(ebadf)
+        );
+        assert_eq!(machine.run(&init, 1, CLOSE, [99, 0, 0, 0, 0, 0]), ebadf);
+        // A read may wait for a pipe: it needs a future, and nothing of it ran.
+        assert_eq!(machine.run_now(&init, 1, READ, [99, 0, 0, 0, 0, 0]), None);
+        assert_eq!(machine.run_now(&init, 1, 1000, [0; 6]), Some(enosys));
+        assert_eq!(machine.run(&init, 1, 1000, [0; 6]), enosys);
     }
 
     #[test]

@@ -428,6 +428,23 @@ impl TestMachine {
         block_on(call.run(nr, args))
     }
 
+    /// [`Syscall::run_now`] of call `nr` as thread `tid` of `process`.
+    pub fn run_now(
+        self: &Arc<Self>,
+        process: &Arc<LinuxProcess>,
+        tid: Pid,
+        nr: u32,
+        args: [usize; 6],
+    ) -> Option<isize> {
+        let host = self.task(process.pid(), tid);
+        let call = Syscall {
+            process,
+            tid,
+            host: &host,
+        };
+        call.run_now(nr, args)
+    }
+
     /// Everything that reached the host so far.
     pub fn events(&self) -> Vec<HostEvent> {
         self.state.lock().events.clone()
