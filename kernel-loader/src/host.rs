@@ -1,5 +1,5 @@
 //! The machine under a contained task: [`KernelTaskHost`], rVisor's `TaskHost` over the calling
-//! Linux task, and the task's [`Seat`] in the executor.
+//! Linux task.
 //!
 //! rVisor's syscall layer decides and validates; what it asks of the host here is done to the
 //! current task with the kernel's own entries: `clone` for a new task (registered by the fork
@@ -11,7 +11,6 @@ use alloc::boxed::Box;
 use alloc::sync::Arc;
 use core::time::Duration;
 
-use kernel_async::UserThread;
 use kernel_hal_lkm::sync::Mutex;
 use kernel_hal_lkm::PhysicalMemory;
 use kernel_hostfs::{HostINode, KernelBackend};
@@ -55,37 +54,30 @@ pub struct Exit {
     pub group: bool,
 }
 
-/// A contained thread's seat in the executor, and the exit its last call asked for.
-pub struct Seat {
-    /// Where its syscall futures run and it sleeps while they wait.
-    pub user: Arc<UserThread>,
-    exit: Mutex<Option<Exit>>,
-}
-
-impl Seat {
-    /// A seat for the calling thread.
-    pub fn new() -> Result<Arc<Seat>, Error> {
-        let user = UserThread::new().map_err(|_| Error::ENOMEM)?;
-        Ok(Arc::new(Seat {
-            user,
-            exit: Mutex::new(None),
-        }))
-    }
-
-    /// The exit the call just served asked for, if any.
-    pub fn take_exit(&self) -> Option<Exit> {
-        self.exit.lock().take()
-    }
-}
-
 /// rVisor's host for one call of the current task.
 pub struct KernelTaskHost<'a> {
     /// The caller's container.
     pub container: &'a Arc<Container>,
     /// The caller's process.
     pub process: &'a Arc<LinuxProcess>,
-    /// The caller's seat.
-    pub seat: &'a Seat,
+    /// The exit the call asked for, if any.
+    exit: Mutex<Option<Exit>>,
+}
+
+impl<'a> KernelTaskHost<'a> {
+    /// The host for a call of `process`, in `container`.
+    pub fn new(container: &'a Arc<Container>, process: &'a Arc<LinuxProcess>) -> Self {
+        KernelTaskHost {
+            container,
+            process,
+            exit: Mutex::new(None),
+        }
+    }
+
+    /// The exit the call asked for, once it is over.
+    pub fn into_exit(self) -> Option<Exit> {
+        self.exit.into_inner()
+    }
 }
 
 /// The clone flags the host acts on (the rest rVisor did itself, see `NewTask`).
@@ -157,14 +149,14 @@ impl TaskHost for KernelTaskHost<'_> {
     }
 
     fn exit_thread(&self, status: ExitStatus) {
-        *self.seat.exit.lock() = Some(Exit {
+        *self.exit.lock() = Some(Exit {
             code: exit_code(status),
             group: false,
         });
     }
 
     fn exit_group(&self, status: ExitStatus) {
-        *self.seat.exit.lock() = Some(Exit {
+        *self.exit.lock() = Some(Exit {
             code: exit_code(status),
             group: true,
         });

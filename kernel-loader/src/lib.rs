@@ -182,13 +182,17 @@ impl KernelModule for Rvisor {
         syscall::decide(
             call,
             || MEMBERS.with_atomic(call.task(), atomic, |_| ()).is_some() || self.behind_gate(),
-            |answer| MEMBERS.with_atomic(call.task(), atomic, |caller| answer(caller, call)),
+            |answer| {
+                MEMBERS.with_atomic(call.task(), atomic, |caller| {
+                    answer.answer(caller.pid, caller.tid)
+                })
+            },
         )
     }
 
     fn gate_serve(&self, call: &Syscall<'_>) -> isize {
         let served = {
-            let Some(caller) = MEMBERS.get(call.task()) else {
+            let Some(caller) = MEMBERS.caller(call.task()) else {
                 // Behind a gate but never registered (its registration failed): fail closed.
                 log::warn!("unregistered task behind a gate: killed");
                 task::kill_current();

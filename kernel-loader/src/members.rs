@@ -11,18 +11,16 @@ use alloc::sync::Arc;
 use linux_kernel_module::sync::{AtomicContext, SpinLock};
 use linux_kernel_module::task::{HeldTask, TaskId};
 
+use kernel_async::UserThread;
 use linux_object::process::LinuxProcess;
 use linux_object::vm::VmarSpace;
 
 use crate::container::Container;
-use crate::host::Seat;
 
 /// A contained task: its container, its virtual ids there and what rVisor keeps for it.
 ///
-/// Cloned on every served call: every field is a copy or a counted reference. The last
-/// references to a process, a seat or an image must not be dropped in atomic context (their
-/// drops may sleep): a removed member is dropped by its own task's exit work.
-#[derive(Clone)]
+/// The last references to a process, a seat or an image must not be dropped in atomic context
+/// (their drops may sleep): a removed member is dropped by its own task's exit work.
 pub struct Member {
     /// The container.
     pub container: Arc<Container>,
@@ -32,14 +30,43 @@ pub struct Member {
     pub pid: u32,
     /// rVisor's process the task is a thread of.
     pub process: Arc<LinuxProcess>,
-    /// The task's seat in the executor, made at its first served call.
-    pub seat: Option<Arc<Seat>>,
+    /// The task's seat in the executor, made at its first call that waits.
+    pub seat: Option<Arc<UserThread>>,
     /// The program image the task's memory maps: kept while mapped, since its unwritten
     /// pages are the image's frames.
     pub image: Option<Arc<VmarSpace>>,
     /// The task this one is starting, while the host's clone runs (see `TaskHost::start_task`):
     /// the fork tracepoint registers the new task with it.
     pub spawning: Option<Spawn>,
+}
+
+/// What a served call needs of its caller's [`Member`] record, taken for the call's length:
+/// the table's lock is not held while it runs.
+pub struct Caller {
+    /// The container.
+    pub container: Arc<Container>,
+    /// The task's own virtual id.
+    pub tid: u32,
+    /// Its thread group's virtual id.
+    pub pid: u32,
+    /// rVisor's process the task is a thread of.
+    pub process: Arc<LinuxProcess>,
+    /// The task's seat in the executor, if it has one yet.
+    pub seat: Option<Arc<UserThread>>,
+}
+
+impl Caller {
+    /// The part of `member` a call needs (the container and the process are shared, not
+    /// copied).
+    fn of(member: &Member) -> Self {
+        Caller {
+            container: member.container.clone(),
+            tid: member.tid,
+            pid: member.pid,
+            process: member.process.clone(),
+            seat: member.seat.clone(),
+        }
+    }
 }
 
 /// A task being started by a member: what it will be in the container.
@@ -112,9 +139,9 @@ impl MemberTable {
         self.with(task, |_| ()).is_some()
     }
 
-    /// A copy of `task`'s record (the container is shared, not copied).
-    pub fn get(&self, task: TaskId) -> Option<Member> {
-        self.with(task, Member::clone)
+    /// What a call of `task` needs of its record.
+    pub fn caller(&self, task: TaskId) -> Option<Caller> {
+        self.with(task, Caller::of)
     }
 
     /// Runs `f` on `task`'s record under the bucket lock: `f` must not sleep.

@@ -19,19 +19,20 @@ use linux_kernel_module::process;
 use linux_kernel_module::Error;
 use rvisor_linux_syscall::Syscall as Call;
 
-use crate::host::{Exit, KernelTaskHost, Seat};
-use crate::members::{Member, MEMBERS};
+use kernel_async::UserThread;
 
-/// A call answered in the gate's callback from the caller's record alone: atomic context, so
-/// it must not sleep, fault or take another member's record.
-pub type Fast = fn(&Member, &Syscall<'_>) -> isize;
+use crate::host::{Exit, KernelTaskHost};
+use crate::members::{Caller, MEMBERS};
+
+pub use getpid::Fast;
 /// Checks a passed call's arguments: `Some(errno)` refuses this use of it.
 pub type Screen = fn(&Syscall<'_>) -> Option<Error>;
 
 /// How a contained task's syscall is handled (see [`table`]).
 #[derive(Clone, Copy)]
 pub enum Route {
-    /// rVisor answers it in the gate's callback (the cheapest path: no second lookup).
+    /// rVisor answers it in the gate's callback from the caller's ids (the cheapest path: no
+    /// second lookup).
     Fast(Fast),
     /// rVisor's application kernel serves it (`rvisor-linux-syscall`).
     Rvisor,
@@ -85,7 +86,7 @@ pub fn name(nr: usize) -> &'static str {
 }
 
 /// What the gate does with `call`; `contained` tells whether the caller is contained, and
-/// `fast` answers a [`Route::Fast`] call from the caller's record (`None` if it has none).
+/// `fast` answers a [`Route::Fast`] call from the caller's ids (`None` if it has none).
 #[inline(always)]
 pub fn decide(
     call: &Syscall<'_>,
@@ -122,13 +123,13 @@ pub enum Served {
 }
 
 /// Serves a call the gate took over for `caller`.
-pub fn serve(caller: &Member, call: &Syscall<'_>) -> Served {
+pub fn serve(caller: &Caller, call: &Syscall<'_>) -> Served {
     let result = if call.is_compat() {
         Err(refuse(caller, call))
     } else {
         match route(call.nr()) {
             Route::Rvisor => return serve_in_rvisor(caller, call),
-            Route::Fast(answer) => Ok(answer(caller, call)),
+            Route::Fast(answer) => Ok(answer.answer(caller.pid, caller.tid)),
             Route::Screen(screen) => Err(screen(call).unwrap_or(Error::ENOSYS)),
             Route::Pass | Route::Refuse => Err(refuse(caller, call)),
         }
@@ -136,43 +137,42 @@ pub fn serve(caller: &Member, call: &Syscall<'_>) -> Served {
     Served::Value(result.unwrap_or_else(Error::to_syscall_return))
 }
 
-/// The caller's seat, made at its first served call.
-fn seat_of(caller: &Member, call: &Syscall<'_>) -> Result<Arc<Seat>, Error> {
+/// The caller's seat, made at its first call that waits.
+fn seat_of(caller: &Caller, call: &Syscall<'_>) -> Result<Arc<UserThread>, Error> {
     if let Some(seat) = &caller.seat {
         return Ok(seat.clone());
     }
-    let seat = Seat::new()?;
+    let seat = UserThread::new().map_err(|_| Error::ENOMEM)?;
     MEMBERS.update(call.task(), |m| m.seat = Some(seat.clone()));
     Ok(seat)
 }
 
 /// Runs `call` in rVisor's application kernel on the calling thread.
-fn serve_in_rvisor(caller: &Member, call: &Syscall<'_>) -> Served {
-    let seat = match seat_of(caller, call) {
-        Ok(seat) => seat,
-        Err(error) => return Served::Value(error.to_syscall_return()),
-    };
-    let host = KernelTaskHost {
-        container: &caller.container,
-        process: &caller.process,
-        seat: &seat,
-    };
+fn serve_in_rvisor(caller: &Caller, call: &Syscall<'_>) -> Served {
+    let host = KernelTaskHost::new(&caller.container, &caller.process);
     let served = Call {
         process: &caller.process,
         tid: caller.tid,
         host: &host,
     };
-    // Numbers past u32 are not in rVisor's table: `run` answers ENOSYS.
+    // Numbers past u32 are not in rVisor's table: `run_now` answers ENOSYS.
     let nr = u32::try_from(call.nr()).unwrap_or(u32::MAX);
-    let value = match run_user_top(&seat.user, served.run(nr, call.args())) {
-        Ok(value) => value,
-        Err(ExecutorError::Interrupted) => Error::ERESTARTSYS.to_syscall_return(),
-        Err(error) => {
-            log::warn!("container {}: executor: {error}", caller.container.id());
-            Error::EIO.to_syscall_return()
-        }
+    // Most calls never wait: they run at once, without a future or the executor.
+    let value = match served.run_now(nr, call.args()) {
+        Some(value) => value,
+        None => match seat_of(caller, call) {
+            Ok(seat) => match run_user_top(&seat, served.run(nr, call.args())) {
+                Ok(value) => value,
+                Err(ExecutorError::Interrupted) => Error::ERESTARTSYS.to_syscall_return(),
+                Err(error) => {
+                    log::warn!("container {}: executor: {error}", caller.container.id());
+                    Error::EIO.to_syscall_return()
+                }
+            },
+            Err(error) => error.to_syscall_return(),
+        },
     };
-    if let Some(exit) = seat.take_exit() {
+    if let Some(exit) = host.into_exit() {
         return Served::Exit(exit);
     }
     // A host wait cut short by a signal: restarted as the host would, or EINTR per its handler.
@@ -208,7 +208,7 @@ fn log_refusal_now(call: &Syscall<'_>) -> bool {
             .is_ok()
 }
 
-fn refuse(caller: &Member, call: &Syscall<'_>) -> Error {
+fn refuse(caller: &Caller, call: &Syscall<'_>) -> Error {
     if log_refusal_now(call) {
         let (abi, name) = if call.is_compat() {
             ("i386", "")

@@ -13,8 +13,9 @@
 //! `cargo xtask syscalls-doc --check` fails if a `Rvisor` route is not in rVisor's table or a
 //! call rVisor serves is routed elsewhere.
 
+use super::prctl;
+use super::Fast::{Getpid, Gettid};
 use super::Route::{self, *};
-use super::{getpid, prctl};
 
 super::syscall_table! {
       0 read => Rvisor,
@@ -56,7 +57,7 @@ super::syscall_table! {
      36 getitimer => Pass,
      37 alarm => Pass,
      38 setitimer => Pass,
-     39 getpid => Fast(getpid::sys_getpid),
+     39 getpid => Fast(Getpid),
      40 sendfile => Rvisor,
      41 socket => Refuse,
      42 connect => Refuse,
@@ -203,7 +204,7 @@ super::syscall_table! {
     183 afs_syscall => Refuse,
     184 tuxcall => Refuse,
     185 security => Refuse,
-    186 gettid => Fast(getpid::sys_gettid),
+    186 gettid => Fast(Gettid),
     187 readahead => Refuse,
     188 setxattr => Refuse,
     189 lsetxattr => Refuse,
