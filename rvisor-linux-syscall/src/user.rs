@@ -214,19 +214,27 @@ impl<T, P> UserPtr<T, P> {
 
 impl<T: UserValue, P: Readable> UserPtr<T, P> {
     /// Reads one `T`.
+    #[inline]
     pub fn read(self) -> LxResult<T> {
-        let mut bytes = [0u8; 64];
-        match bytes.get_mut(..T::SIZE) {
-            Some(small) => {
-                copy_from_user(self.addr, small)?;
-                Ok(T::from_user_bytes(small))
-            }
-            None => {
+        // A stack buffer of the value's size class: what is zeroed past the value is wasted.
+        match T::SIZE {
+            0..=16 => self.read_in::<16>(),
+            17..=64 => self.read_in::<64>(),
+            _ => {
                 let mut large = try_buffer(T::SIZE)?;
                 copy_from_user(self.addr, &mut large)?;
                 Ok(T::from_user_bytes(&large))
             }
         }
+    }
+
+    /// [`UserPtr::read`] through a stack buffer of `N` bytes (at least `T::SIZE`).
+    fn read_in<const N: usize>(self) -> LxResult<T> {
+        let mut bytes = [0u8; N];
+        // Always there: `read` picks `N` at least `T::SIZE`.
+        let small = bytes.get_mut(..T::SIZE).ok_or(LxError::EFAULT)?;
+        copy_from_user(self.addr, small)?;
+        Ok(T::from_user_bytes(small))
     }
 
     /// Reads `len` consecutive `T`s.
@@ -243,19 +251,30 @@ impl<T: UserValue, P: Readable> UserPtr<T, P> {
 
 impl<T: UserValue, P: Writable> UserPtr<T, P> {
     /// Writes one `T`.
+    #[inline]
     pub fn write(self, value: T) -> LxResult {
-        let mut bytes = [0u8; 256];
-        match bytes.get_mut(..T::SIZE) {
-            Some(small) => {
-                value.to_user_bytes(small);
-                copy_to_user(self.addr, small)
-            }
-            None => {
+        // A stack buffer of the value's size class: what is zeroed past the value is wasted.
+        match T::SIZE {
+            0..=16 => self.write_in::<16>(value),
+            17..=64 => self.write_in::<64>(value),
+            65..=160 => self.write_in::<160>(value),
+            161..=256 => self.write_in::<256>(value),
+            _ => {
                 let mut large = try_buffer(T::SIZE)?;
                 value.to_user_bytes(&mut large);
                 copy_to_user(self.addr, &large)
             }
         }
+    }
+
+    /// [`UserPtr::write`] through a stack buffer of `N` bytes (at least `T::SIZE`).
+    #[inline]
+    fn write_in<const N: usize>(self, value: T) -> LxResult {
+        let mut bytes = [0u8; N];
+        // Always there: `write` picks `N` at least `T::SIZE`.
+        let small = bytes.get_mut(..T::SIZE).ok_or(LxError::EFAULT)?;
+        value.to_user_bytes(small);
+        copy_to_user(self.addr, small)
     }
 
     /// Writes one `T` unless the pointer is null (Linux's optional out-parameters).
