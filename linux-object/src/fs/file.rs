@@ -308,7 +308,8 @@ impl FileLike for File {
     }
 
     fn metadata(&self) -> LxResult<Metadata> {
-        Ok(self.inode.metadata()?)
+        // Not `Ok(…?)`: that moves the metadata field by field (a `memcpy`), this as a whole.
+        self.inode.metadata().map_err(LxError::from)
     }
 
     fn flags(&self) -> OpenFlags {

@@ -430,7 +430,8 @@ impl Object {
     pub fn metadata(&self) -> LxResult<kernel_hostfs::Metadata> {
         match self {
             Self::File(file) => file.metadata(),
-            Self::Node(node) => Ok(node.inode.metadata()?),
+            // Not `Ok(…?)`: that moves the metadata field by field, this as a whole.
+            Self::Node(node) => node.inode.metadata().map_err(LxError::from),
         }
     }
 }
