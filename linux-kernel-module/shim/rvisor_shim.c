@@ -980,6 +980,9 @@ int rvisor_vfs_ino(struct rvisor_path *p, __u64 *ino)
 	return 0;
 }
 
+/* fill_stat writes every byte of a struct rvisor_stat: it has no padding the compiler adds. */
+static_assert(sizeof(struct rvisor_stat) == 5 * 8 + 6 * 4 + 3 * 8 + 4 * 4);
+
 static int fill_stat(const struct path *path, struct rvisor_stat *out)
 {
 	struct kstat st;
@@ -987,7 +990,7 @@ static int fill_stat(const struct path *path, struct rvisor_stat *out)
 
 	if (ret)
 		return ret;
-	memset(out, 0, sizeof(*out));
+	/* Every field, padding included: Rust reads the result without zeroing it first. */
 	out->ino = st.ino;
 	out->dev = new_encode_dev(st.dev);
 	out->rdev = new_encode_dev(st.rdev);
@@ -1004,6 +1007,8 @@ static int fill_stat(const struct path *path, struct rvisor_stat *out)
 	out->mtime_nsec = st.mtime.tv_nsec;
 	out->ctime_sec = st.ctime.tv_sec;
 	out->ctime_nsec = st.ctime.tv_nsec;
+	out->pad = 0;
+	out->pad2 = 0;
 	return 0;
 }
 

@@ -227,6 +227,7 @@ struct rvisor_setattr {
  * the object's S_IFMT bits. -ENOENT for a negative entry. */
 int rvisor_vfs_lookup(struct rvisor_path *dir, const char *name, int len,
 		      struct rvisor_path **out, unsigned int *type);
+/* Fills every field of *out (0), or leaves it untouched (-errno). */
 int rvisor_vfs_stat(struct rvisor_path *p, struct rvisor_stat *out);
 /* The inode number stat reports for the object, alone (no other field is converted). */
 int rvisor_vfs_ino(struct rvisor_path *p, __u64 *ino);
@@ -336,6 +337,7 @@ int rvisor_task_work_add(struct task_struct *task, void *data, enum rvisor_work_
 struct file *rvisor_fget(unsigned int fd);
 long rvisor_host_file_read(struct file *f, void *buf, unsigned long len);
 long rvisor_host_file_write(struct file *f, const void *buf, unsigned long len);
+/* As rvisor_vfs_stat. */
 int rvisor_host_file_stat(struct file *f, struct rvisor_stat *out);
 unsigned int rvisor_host_file_flags(struct file *f);
 long rvisor_host_file_ioctl(struct file *f, unsigned int cmd, unsigned long arg);

@@ -64,6 +64,7 @@ errnos! {
 
 impl Error {
     /// The error for a kernel return value `-errno`; `None` if `ret` is not in `-4095..0`.
+    #[inline]
     pub fn from_kernel(ret: i64) -> Option<Error> {
         if (-4095..0).contains(&ret) {
             // The range check makes the negation fit in i32.
@@ -74,6 +75,7 @@ impl Error {
     }
 
     /// `Ok(())` for 0 or a positive value, the errno for `-errno`.
+    #[inline]
     pub fn check(ret: i64) -> Result<i64> {
         match Error::from_kernel(ret) {
             Some(e) => Err(e),

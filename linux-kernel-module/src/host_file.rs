@@ -1,6 +1,7 @@
 //! [`HostFile`]: a file the host opened for a process before it joined a container (its
 //! terminal, a pipe from the shell, a log file), held by rVisor as that process's stdio.
 
+use core::mem::MaybeUninit;
 use core::ptr::NonNull;
 
 use crate::bindings;
@@ -54,12 +55,15 @@ impl HostFile {
     }
 
     /// `fstat` of the file.
+    #[inline]
     pub fn stat(&self) -> Result<Stat> {
-        let mut stat = Stat::default();
+        // Not zeroed first: the shim writes every field.
+        let mut stat = MaybeUninit::<Stat>::uninit();
         // SAFETY: `stat` is valid for a write; the file is held.
-        let ret = unsafe { bindings::rvisor_host_file_stat(self.0.as_ptr(), &mut stat) };
+        let ret = unsafe { bindings::rvisor_host_file_stat(self.0.as_ptr(), stat.as_mut_ptr()) };
         Error::check(ret.into())?;
-        Ok(stat)
+        // SAFETY: on success rvisor_host_file_stat has written every field.
+        Ok(unsafe { stat.assume_init() })
     }
 
     /// The file's access mode and status flags (`O_*`, as `F_GETFL` reports them).

@@ -29,6 +29,7 @@ pub struct SpinLockGuard<'a, T> {
 struct PreemptDisabled;
 
 impl PreemptDisabled {
+    #[inline]
     fn new() -> Self {
         // SAFETY: a plain call into the shim; balanced by `drop`.
         unsafe { bindings::rvisor_preempt_disable() };
@@ -37,6 +38,7 @@ impl PreemptDisabled {
 }
 
 impl Drop for PreemptDisabled {
+    #[inline]
     fn drop(&mut self) {
         // SAFETY: balances the `rvisor_preempt_disable` of `new`.
         unsafe { bindings::rvisor_preempt_enable() };
@@ -52,6 +54,7 @@ impl<T> SpinLock<T> {
     }
 
     /// Disables preemption and takes the lock.
+    #[inline]
     pub fn lock(&self) -> SpinLockGuard<'_, T> {
         let preempt = PreemptDisabled::new();
         SpinLockGuard {

@@ -7,6 +7,7 @@
 //! kernel is never handed a path it could resolve outside the root.
 
 use alloc::vec::Vec;
+use core::mem::MaybeUninit;
 use core::ptr::NonNull;
 
 use crate::bindings;
@@ -116,12 +117,15 @@ impl VfsObject {
     }
 
     /// `stat` of the object itself.
+    #[inline]
     pub fn stat(&self) -> Result<Stat> {
-        let mut stat = Stat::default();
+        // Not zeroed first: the shim writes every field (on the syscall path of `fstat`).
+        let mut stat = MaybeUninit::<Stat>::uninit();
         // SAFETY: `stat` is valid for a write; the object is held.
-        let ret = unsafe { bindings::rvisor_vfs_stat(self.raw(), &mut stat) };
+        let ret = unsafe { bindings::rvisor_vfs_stat(self.raw(), stat.as_mut_ptr()) };
         Error::check(ret.into())?;
-        Ok(stat)
+        // SAFETY: on success rvisor_vfs_stat has written every field.
+        Ok(unsafe { stat.assume_init() })
     }
 
     /// The inode number `stat` reports for the object, without the rest of [`stat`](Self::stat).
