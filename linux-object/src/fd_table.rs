@@ -26,8 +26,8 @@
 
 use crate::error::{LxError, LxResult};
 use crate::fs::{FileLike, OpenFlags};
-use alloc::collections::BTreeMap;
 use alloc::sync::Arc;
+use alloc::vec::Vec;
 
 /// Linux's default soft `RLIMIT_NOFILE`.
 pub const DEFAULT_FD_LIMIT: usize = 1024;
@@ -53,7 +53,11 @@ struct Entry {
 /// descriptions, with the same close-on-exec flags.
 #[derive(Clone)]
 pub struct FdTable {
-    entries: BTreeMap<usize, Entry>,
+    /// Slot `fd` holds descriptor `fd`, as Linux's `fdtable` does: every call that names a
+    /// descriptor finds it at once. As long as the highest descriptor ever installed needs.
+    slots: Vec<Option<Entry>>,
+    /// How many slots hold a descriptor.
+    open: usize,
     /// The soft `RLIMIT_NOFILE`: descriptors are below it.
     limit: usize,
     /// The hard `RLIMIT_NOFILE`.
@@ -74,7 +78,8 @@ impl FdTable {
     /// An empty table with the default limit.
     pub fn new() -> Self {
         Self {
-            entries: BTreeMap::new(),
+            slots: Vec::new(),
+            open: 0,
             limit: DEFAULT_FD_LIMIT,
             hard_limit: DEFAULT_FD_HARD_LIMIT,
             max_fds: INITIAL_MAX_FDS,
@@ -117,9 +122,20 @@ impl FdTable {
         self.max_fds
     }
 
-    /// Installs `entry` at `fd`, growing [`max_fds`](Self::max_fds) as Linux grows its table
-    /// (to the next power of two that holds `fd`).
-    fn install(&mut self, fd: usize, entry: Entry) {
+    /// Installs `entry` at `fd`, replacing what was there (dropped after), growing
+    /// [`max_fds`](Self::max_fds) as Linux grows its table (to the next power of two that
+    /// holds `fd`); `ENOMEM` if the table cannot grow to hold `fd`.
+    fn install(&mut self, fd: usize, entry: Entry) -> LxResult {
+        let needed = fd.checked_add(1).ok_or(LxError::ENOMEM)?;
+        if let Some(grow) = needed.checked_sub(self.slots.len()).filter(|&n| n > 0) {
+            self.slots.try_reserve(grow).map_err(|_| LxError::ENOMEM)?;
+            self.slots.resize_with(needed, || None);
+        }
+        // There now: the table holds `needed` slots at least.
+        let slot = self.slots.get_mut(fd).ok_or(LxError::ENOMEM)?;
+        if slot.replace(entry).is_none() {
+            self.open += 1;
+        }
         if fd >= self.max_fds {
             self.max_fds = fd
                 .saturating_add(1)
@@ -127,17 +143,17 @@ impl FdTable {
                 .unwrap_or(MAX_FD_LIMIT)
                 .min(MAX_FD_LIMIT);
         }
-        self.entries.insert(fd, entry);
+        Ok(())
     }
 
     /// How many descriptors are open.
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.open
     }
 
     /// Whether no descriptor is open.
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.open == 0
     }
 
     /// Installs `file` at the lowest free descriptor; `EMFILE` if none is below the limit.
@@ -158,7 +174,7 @@ impl FdTable {
         }
         let fd = self.lowest_free(min).ok_or(LxError::EMFILE)?;
         let raw = i32::try_from(fd).map_err(|_| LxError::EMFILE)?;
-        self.install(fd, Entry { file, cloexec });
+        self.install(fd, Entry { file, cloexec })?;
         Ok(raw)
     }
 
@@ -171,21 +187,29 @@ impl FdTable {
     /// The lowest descriptor `>= min` and below the limit that is not in use.
     fn lowest_free(&self, min: usize) -> Option<usize> {
         let mut candidate = min;
-        for &used in self.entries.range(min..).map(|(fd, _)| fd) {
-            if used != candidate {
-                break;
-            }
+        while self.slots.get(candidate).is_some_and(Option::is_some) {
             candidate = candidate.checked_add(1)?;
         }
         (candidate < self.limit).then_some(candidate)
     }
 
+    /// The slot of `fd`, if `fd` is open.
+    fn slot_mut(&mut self, fd: i32) -> Option<&mut Option<Entry>> {
+        let index = usize::try_from(fd).ok()?;
+        self.slots.get_mut(index).filter(|slot| slot.is_some())
+    }
+
+    #[inline]
     fn entry(&self, fd: i32) -> LxResult<&Entry> {
-        let index = usize::try_from(fd).map_err(|_| LxError::EBADF)?;
-        self.entries.get(&index).ok_or(LxError::EBADF)
+        usize::try_from(fd)
+            .ok()
+            .and_then(|index| self.slots.get(index))
+            .and_then(Option::as_ref)
+            .ok_or(LxError::EBADF)
     }
 
     /// The description `fd` names; `EBADF` if none.
+    #[inline]
     pub fn get(&self, fd: i32) -> LxResult<Arc<dyn FileLike>> {
         self.entry(fd).map(|entry| entry.file.clone())
     }
@@ -193,11 +217,12 @@ impl FdTable {
     /// Closes `fd` and returns its description (released when the caller drops the last
     /// reference); `EBADF` if it was not open.
     pub fn close(&mut self, fd: i32) -> LxResult<Arc<dyn FileLike>> {
-        let index = usize::try_from(fd).map_err(|_| LxError::EBADF)?;
-        self.entries
-            .remove(&index)
-            .map(|entry| entry.file)
-            .ok_or(LxError::EBADF)
+        let entry = self
+            .slot_mut(fd)
+            .and_then(Option::take)
+            .ok_or(LxError::EBADF)?;
+        self.open -= 1;
+        Ok(entry.file)
     }
 
     /// `dup`: a new lowest descriptor for `fd`'s description, not close-on-exec.
@@ -243,7 +268,7 @@ impl FdTable {
         }
         let file = self.get(old)?;
         // The description `new` named is released when the replaced entry drops.
-        self.install(index, Entry { file, cloexec });
+        self.install(index, Entry { file, cloexec })?;
         Ok(new)
     }
 
@@ -254,20 +279,31 @@ impl FdTable {
 
     /// `fcntl(F_SETFD)`: sets or clears `fd`'s close-on-exec flag.
     pub fn set_cloexec(&mut self, fd: i32, cloexec: bool) -> LxResult {
-        let index = usize::try_from(fd).map_err(|_| LxError::EBADF)?;
-        let entry = self.entries.get_mut(&index).ok_or(LxError::EBADF)?;
+        let entry = self
+            .slot_mut(fd)
+            .and_then(Option::as_mut)
+            .ok_or(LxError::EBADF)?;
         entry.cloexec = cloexec;
         Ok(())
     }
 
     /// What `execve` does: closes every close-on-exec descriptor.
     pub fn close_on_exec(&mut self) {
-        self.entries.retain(|_, entry| !entry.cloexec);
+        for slot in &mut self.slots {
+            if slot.as_ref().is_some_and(|entry| entry.cloexec) {
+                *slot = None;
+                self.open -= 1;
+            }
+        }
     }
 
     /// The open descriptors in increasing order (for `/proc/self/fd`, `close_range`).
     pub fn fds(&self) -> impl Iterator<Item = i32> + '_ {
-        self.entries.keys().filter_map(|&fd| i32::try_from(fd).ok())
+        self.slots
+            .iter()
+            .enumerate()
+            .filter(|(_, slot)| slot.is_some())
+            .filter_map(|(fd, _)| i32::try_from(fd).ok())
     }
 }
 
@@ -331,6 +367,24 @@ mod tests {
         files.close(1000).unwrap();
         assert_eq!(files.max_fds(), 1024, "a table never shrinks");
         assert_eq!(files.clone().max_fds(), 1024);
+    }
+
+    #[test]
+    fn len_counts_the_open_descriptors_wherever_they_are() {
+        let mut files = FdTable::new();
+        assert!(files.is_empty());
+        files.add(some_file(), true).unwrap();
+        files.dup2(0, 700).unwrap();
+        files.dup2(0, 700).unwrap();
+        files.add(some_file(), false).unwrap();
+        assert_eq!(files.len(), 3);
+        assert_eq!(files.fds().collect::<Vec<_>>(), [0, 1, 700]);
+        files.close(700).unwrap();
+        assert_eq!(files.close(700).err(), Some(LxError::EBADF));
+        files.close_on_exec();
+        assert_eq!(files.fds().collect::<Vec<_>>(), [1]);
+        assert_eq!(files.len(), 1);
+        assert_eq!(files.add(some_file(), false), Ok(0));
     }
 
     #[test]

@@ -447,6 +447,7 @@ impl LinuxProcess {
     }
 
     /// The fd table, locked.
+    #[inline]
     pub fn files(&self) -> MutexGuard<'_, FdTable> {
         self.files.lock()
     }
