@@ -160,17 +160,7 @@ fn serve_in_rvisor(caller: &Caller, call: &Syscall<'_>) -> Served {
     // Most calls never wait: they run at once, without a future or the executor.
     let value = match served.run_now(nr, call.args()) {
         Some(value) => value,
-        None => match seat_of(caller, call) {
-            Ok(seat) => match run_user_top(&seat, served.run(nr, call.args())) {
-                Ok(value) => value,
-                Err(ExecutorError::Interrupted) => Error::ERESTARTSYS.to_syscall_return(),
-                Err(error) => {
-                    log::warn!("container {}: executor: {error}", caller.container.id());
-                    Error::EIO.to_syscall_return()
-                }
-            },
-            Err(error) => error.to_syscall_return(),
-        },
+        None => run_waiting(caller, call, &served, nr),
     };
     if let Some(exit) = host.into_exit() {
         return Served::Exit(exit);
@@ -180,6 +170,24 @@ fn serve_in_rvisor(caller: &Caller, call: &Syscall<'_>) -> Served {
         return Served::Value(Error::ERESTARTSYS.to_syscall_return());
     }
     Served::Value(value)
+}
+
+/// Runs `served`, call `nr`, which may wait, as the caller's user-top future in the executor.
+/// Kept out of [`serve_in_rvisor`] so that the calls that never wait do not carry its frame.
+#[inline(never)]
+fn run_waiting(caller: &Caller, call: &Syscall<'_>, served: &Call<'_>, nr: u32) -> isize {
+    let seat = match seat_of(caller, call) {
+        Ok(seat) => seat,
+        Err(error) => return error.to_syscall_return(),
+    };
+    match run_user_top(&seat, served.run(nr, call.args())) {
+        Ok(value) => value,
+        Err(ExecutorError::Interrupted) => Error::ERESTARTSYS.to_syscall_return(),
+        Err(error) => {
+            log::warn!("container {}: executor: {error}", caller.container.id());
+            Error::EIO.to_syscall_return()
+        }
+    }
 }
 
 /// How often one refused call is logged at most: a program retrying it must not flood the
