@@ -455,21 +455,20 @@ static void notrace rvisor_gate_ftrace(unsigned long ip, unsigned long parent_ip
 				       struct ftrace_ops *op, struct ftrace_regs *fregs)
 {
 	struct pt_regs *user = task_pt_regs(current);
-	long ret = 0;
-	int verdict;
+	struct rvisor_gate_decision decision;
 
 	/* Rust takes its spin locks without toggling preemption itself on this path. */
 	preempt_disable_notrace();
-	verdict = rvisor_rs_gate_decide((const struct rvisor_pt_regs *)user, current,
-					syscall_get_arch(current) == AUDIT_ARCH_I386, &ret);
+	decision = rvisor_rs_gate_decide((const struct rvisor_pt_regs *)user, current,
+					 syscall_get_arch(current) == AUDIT_ARCH_I386);
 	preempt_enable_notrace();
-	switch (verdict) {
+	switch (decision.verdict) {
 	case RVISOR_GATE_SERVE:
 		gate_redirect(fregs, rvisor_gate_serve);
 		break;
 	case RVISOR_GATE_RETURN:
 		if (gate_redirect(fregs, rvisor_gate_answered))
-			user->ax = ret;
+			user->ax = decision.ret;
 		break;
 	default:
 		break;
@@ -985,7 +984,8 @@ static_assert(sizeof(struct rvisor_stat) == 5 * 8 + 6 * 4 + 3 * 8 + 4 * 4);
 
 static int fill_stat(const struct path *path, struct rvisor_stat *out)
 {
-	struct kstat st;
+	/* Not zeroed on entry (auto-init of stack variables): vfs_getattr zeroes it first. */
+	struct kstat st __attribute__((uninitialized));
 	int ret = vfs_getattr(path, &st, STATX_BASIC_STATS, AT_STATX_SYNC_AS_STAT);
 
 	if (ret)

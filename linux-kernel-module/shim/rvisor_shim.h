@@ -387,12 +387,17 @@ long rvisor_rs_dev_ioctl(unsigned int cmd, unsigned long arg);
 enum rvisor_gate_verdict {
 	RVISOR_GATE_PASS = 0,   /* the kernel runs it untouched */
 	RVISOR_GATE_SERVE = 1,  /* rvisor_rs_gate_serve runs in its place */
-	RVISOR_GATE_RETURN = 2, /* answered already: *ret is the result, the real call is skipped */
+	RVISOR_GATE_RETURN = 2, /* answered already: ret is the result, the real call is skipped */
+};
+/* A verdict and, for RVISOR_GATE_RETURN, the result: two words, returned in registers. */
+struct rvisor_gate_decision {
+	long verdict; /* enum rvisor_gate_verdict */
+	long ret;
 };
 /* In the ftrace callback, preemption disabled (must not sleep); `task` is current. compat: the
  * 32-bit entry. */
-int rvisor_rs_gate_decide(const struct rvisor_pt_regs *regs, struct task_struct *task, bool compat,
-			  long *ret);
+struct rvisor_gate_decision rvisor_rs_gate_decide(const struct rvisor_pt_regs *regs,
+						  struct task_struct *task, bool compat);
 /* In place of __secure_computing: the syscall's result (stored in ax; the real call is skipped). */
 long rvisor_rs_gate_serve(struct rvisor_pt_regs *regs, struct task_struct *task, bool compat);
 /* Tracepoints (atomic context: no sleeping). */

@@ -112,7 +112,7 @@ impl<T: KernelModule> ModuleInstance<T> {
     /// # Safety
     ///
     /// `regs` must be the current task's saved user registers (`task_pt_regs(current)`), `task`
-    /// the current task, `ret` valid for a write, and preemption disabled.
+    /// the current task, and preemption disabled.
     #[doc(hidden)]
     #[inline(always)]
     pub unsafe fn gate_decide(
@@ -120,8 +120,7 @@ impl<T: KernelModule> ModuleInstance<T> {
         regs: *const bindings::rvisor_pt_regs,
         task: *mut bindings::task_struct,
         compat: bool,
-        ret: *mut core::ffi::c_long,
-    ) -> i32 {
+    ) -> bindings::rvisor_gate_decision {
         // SAFETY: per this function's contract `regs` is valid; it is only read here.
         let call = Syscall::new(unsafe { &*regs }, TaskId::from_ptr(task), compat);
         // SAFETY: the shim calls this between preempt_disable and preempt_enable.
@@ -130,15 +129,15 @@ impl<T: KernelModule> ModuleInstance<T> {
             Some(m) => m.gate_decide(&call, &atomic),
             None => Verdict::Pass,
         };
-        (match verdict {
-            Verdict::Pass => bindings::rvisor_gate_verdict_RVISOR_GATE_PASS,
-            Verdict::Serve => bindings::rvisor_gate_verdict_RVISOR_GATE_SERVE,
-            Verdict::Return(value) => {
-                // SAFETY: per this function's contract `ret` is valid for a write.
-                unsafe { *ret = value as core::ffi::c_long };
-                bindings::rvisor_gate_verdict_RVISOR_GATE_RETURN
-            }
-        }) as i32
+        let (verdict, ret) = match verdict {
+            Verdict::Pass => (bindings::rvisor_gate_verdict_RVISOR_GATE_PASS, 0),
+            Verdict::Serve => (bindings::rvisor_gate_verdict_RVISOR_GATE_SERVE, 0),
+            Verdict::Return(value) => (bindings::rvisor_gate_verdict_RVISOR_GATE_RETURN, value),
+        };
+        bindings::rvisor_gate_decision {
+            verdict: verdict as core::ffi::c_long,
+            ret: ret as core::ffi::c_long,
+        }
     }
 
     /// # Safety
@@ -244,10 +243,9 @@ macro_rules! module {
             regs: *const $crate::bindings::rvisor_pt_regs,
             task: *mut $crate::bindings::task_struct,
             compat: bool,
-            ret: *mut core::ffi::c_long,
-        ) -> i32 {
-            // SAFETY: the shim passes task_pt_regs(current), current and a local for the result.
-            unsafe { __RVISOR_MODULE.gate_decide(regs, task, compat, ret) }
+        ) -> $crate::bindings::rvisor_gate_decision {
+            // SAFETY: the shim passes task_pt_regs(current) and current, preemption disabled.
+            unsafe { __RVISOR_MODULE.gate_decide(regs, task, compat) }
         }
 
         #[allow(unsafe_code)]
