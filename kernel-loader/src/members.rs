@@ -70,7 +70,6 @@ impl Caller {
 }
 
 /// A task being started by a member: what it will be in the container.
-#[derive(Clone)]
 pub struct Spawn {
     /// Its process: a new child, or the starter's own for a thread.
     pub process: Arc<LinuxProcess>,
