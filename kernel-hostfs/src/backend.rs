@@ -71,6 +71,22 @@ pub trait Backend: Send + Sync + 'static {
     /// `stat` of the object itself (a symbolic link is not followed).
     fn metadata(&self, handle: &Self::Handle) -> FsResult<Metadata>;
 
+    /// `stat` of what `path` names below `dir`, found by the storage layer in one step if it
+    /// has one: `path` is names separated by `/` (none `.` or `..`), and the step must follow
+    /// no symbolic link (a final one only if `follow_last`) and enter no mount [`lookup`]
+    /// would not cross into, failing as a lookup of one name at a time would. `None` where it
+    /// cannot (the default): the caller walks the path itself.
+    ///
+    /// [`lookup`]: Self::lookup
+    fn metadata_beneath(
+        &self,
+        _dir: &Self::Handle,
+        _path: &str,
+        _follow_last: bool,
+    ) -> FsResult<Option<Metadata>> {
+        Ok(None)
+    }
+
     /// The object's inode number, as [`metadata`](Self::metadata) reports it. The default
     /// asks `metadata`; a backend that can tell it alone for less overrides this.
     fn inode(&self, handle: &Self::Handle) -> FsResult<u64> {

@@ -41,7 +41,7 @@ use crate::walk;
 /// What every object of one `HostFs` shares: the backend and the root directory's handle.
 struct Mount<B: Backend> {
     backend: B,
-    root: Arc<B::Handle>,
+    root: B::Handle,
 }
 
 /// A directory of an underlying filesystem, exposed as a filesystem with that directory as
@@ -57,10 +57,7 @@ impl<B: Backend> HostFs<B> {
             return Err(FsError::NotDir);
         }
         Ok(Arc::new(Self {
-            mount: Arc::new(Mount {
-                backend,
-                root: Arc::new(root),
-            }),
+            mount: Arc::new(Mount { backend, root }),
         }))
     }
 
@@ -87,7 +84,9 @@ impl<B: Backend> FileSystem for HostFs<B> {
 /// One object of a [`HostFs`], reached by a path walk from its root.
 pub struct HostINode<B: Backend> {
     mount: Arc<Mount<B>>,
-    handle: Arc<B::Handle>,
+    /// The backend's handle; `None` for the root, whose handle is the mount's (so a node is
+    /// one allocation).
+    handle: Option<B::Handle>,
     /// Fixed for the object's life, so it is read once when the object is found.
     type_: FileType,
     /// The directory this object was reached from: where `..` leads. `None` only for the root.
@@ -98,12 +97,12 @@ pub struct HostINode<B: Backend> {
 
 impl<B: Backend> HostINode<B> {
     fn new_root(mount: &Arc<Mount<B>>) -> Arc<Self> {
-        Self::new(mount.clone(), mount.root.clone(), FileType::Dir, None)
+        Self::new(mount.clone(), None, FileType::Dir, None)
     }
 
     fn new(
         mount: Arc<Mount<B>>,
-        handle: Arc<B::Handle>,
+        handle: Option<B::Handle>,
         type_: FileType,
         parent: Option<Arc<Self>>,
     ) -> Arc<Self> {
@@ -119,7 +118,7 @@ impl<B: Backend> HostINode<B> {
     /// The backend's handle of this object, for the few calls that need the underlying file
     /// itself (file-backed `mmap`, `sendfile`).
     pub fn handle(&self) -> &B::Handle {
-        &self.handle
+        self.handle.as_ref().unwrap_or(&self.mount.root)
     }
 
     /// The object's type.
@@ -153,17 +152,12 @@ impl<B: Backend> HostINode<B> {
     /// The entry `name` of this directory, not followed if it is a symbolic link.
     pub(crate) fn child(self: &Arc<Self>, name: Name<'_>) -> FsResult<Arc<Self>> {
         self.require_dir()?;
-        let (handle, type_) = self.mount.backend.lookup(&self.handle, name)?;
+        let (handle, type_) = self.mount.backend.lookup(self.handle(), name)?;
         Ok(self.new_child(handle, type_))
     }
 
     fn new_child(self: &Arc<Self>, handle: B::Handle, type_: FileType) -> Arc<Self> {
-        Self::new(
-            self.mount.clone(),
-            Arc::new(handle),
-            type_,
-            Some(self.clone()),
-        )
+        Self::new(self.mount.clone(), Some(handle), type_, Some(self.clone()))
     }
 
     /// The target of this symbolic link as text. Linux targets are bytes; ones that are not
@@ -172,7 +166,7 @@ impl<B: Backend> HostINode<B> {
         if self.type_ != FileType::SymLink {
             return Err(FsError::InvalidArgument);
         }
-        let target = self.mount.backend.read_link(&self.handle)?;
+        let target = self.mount.backend.read_link(self.handle())?;
         Ok(text_from_bytes(target))
     }
 
@@ -200,7 +194,7 @@ impl<B: Backend> HostINode<B> {
 
     fn sync(&self, data_only: bool) -> FsResult<()> {
         match self.type_ {
-            FileType::File | FileType::Dir => self.mount.backend.sync(&self.handle, data_only),
+            FileType::File | FileType::Dir => self.mount.backend.sync(self.handle(), data_only),
             _ => Err(FsError::InvalidArgument),
         }
     }
@@ -229,14 +223,14 @@ impl<B: Backend> INode for HostINode<B> {
         self.require_data()?;
         self.mount
             .backend
-            .read_at(&self.handle, offset_u64(offset)?, buf)
+            .read_at(self.handle(), offset_u64(offset)?, buf)
     }
 
     fn write_at(&self, offset: usize, buf: &[u8]) -> FsResult<usize> {
         self.require_data()?;
         self.mount
             .backend
-            .write_at(&self.handle, offset_u64(offset)?, buf)
+            .write_at(self.handle(), offset_u64(offset)?, buf)
     }
 
     fn read_at_user(&self, offset: usize, user: usize, len: usize) -> Option<FsResult<usize>> {
@@ -249,7 +243,7 @@ impl<B: Backend> INode for HostINode<B> {
         };
         self.mount
             .backend
-            .read_to_user(&self.handle, offset, user, len)
+            .read_to_user(self.handle(), offset, user, len)
     }
 
     fn write_at_user(&self, offset: usize, user: usize, len: usize) -> Option<FsResult<usize>> {
@@ -262,11 +256,18 @@ impl<B: Backend> INode for HostINode<B> {
         };
         self.mount
             .backend
-            .write_from_user(&self.handle, offset, user, len)
+            .write_from_user(self.handle(), offset, user, len)
     }
 
     fn metadata(&self) -> FsResult<Metadata> {
-        self.mount.backend.metadata(&self.handle)
+        self.mount.backend.metadata(self.handle())
+    }
+
+    fn metadata_beneath(&self, path: &str, follow_last: bool) -> FsResult<Option<Metadata>> {
+        self.require_dir()?;
+        self.mount
+            .backend
+            .metadata_beneath(self.handle(), path, follow_last)
     }
 
     fn file_type(&self) -> FsResult<FileType> {
@@ -274,7 +275,7 @@ impl<B: Backend> INode for HostINode<B> {
     }
 
     fn birth_time(&self) -> FsResult<Option<Timespec>> {
-        self.mount.backend.birth_time(&self.handle)
+        self.mount.backend.birth_time(self.handle())
     }
 
     fn chmod(&self, mode: u16) -> FsResult<()> {
@@ -283,20 +284,20 @@ impl<B: Backend> INode for HostINode<B> {
         }
         self.mount
             .backend
-            .chmod(&self.handle, mode & PERMISSION_BITS)
+            .chmod(self.handle(), mode & PERMISSION_BITS)
     }
 
     fn chown(&self, uid: Option<u32>, gid: Option<u32>) -> FsResult<()> {
-        self.mount.backend.chown(&self.handle, uid, gid)
+        self.mount.backend.chown(self.handle(), uid, gid)
     }
 
     fn set_times(&self, atime: TimeUpdate, mtime: TimeUpdate) -> FsResult<()> {
-        self.mount.backend.set_times(&self.handle, atime, mtime)
+        self.mount.backend.set_times(self.handle(), atime, mtime)
     }
 
     fn resize(&self, len: usize) -> FsResult<()> {
         match self.type_ {
-            FileType::File => self.mount.backend.resize(&self.handle, offset_u64(len)?),
+            FileType::File => self.mount.backend.resize(self.handle(), offset_u64(len)?),
             FileType::Dir => Err(FsError::IsDir),
             _ => Err(FsError::InvalidArgument),
         }
@@ -345,10 +346,10 @@ impl<B: Backend> INode for HostINode<B> {
             FileType::CharDevice | FileType::BlockDevice => return Err(FsError::NotPermitted),
         };
         let this = self.arc()?;
-        let handle = self
-            .mount
-            .backend
-            .create(&self.handle, name, kind, mode & PERMISSION_BITS)?;
+        let handle =
+            self.mount
+                .backend
+                .create(self.handle(), name, kind, mode & PERMISSION_BITS)?;
         Ok(this.new_child(handle, type_))
     }
 
@@ -357,7 +358,7 @@ impl<B: Backend> INode for HostINode<B> {
         check_path(target)?;
         let name = entry_name(name, FsError::AlreadyExists)?;
         let this = self.arc()?;
-        let handle = self.mount.backend.symlink(&self.handle, name, target)?;
+        let handle = self.mount.backend.symlink(self.handle(), name, target)?;
         Ok(this.new_child(handle, FileType::SymLink))
     }
 
@@ -372,13 +373,13 @@ impl<B: Backend> INode for HostINode<B> {
             return Err(FsError::NotPermitted);
         }
         let name = entry_name(name, FsError::AlreadyExists)?;
-        self.mount.backend.link(&other.handle, &self.handle, name)
+        self.mount.backend.link(other.handle(), self.handle(), name)
     }
 
     fn unlink(&self, name: &str) -> FsResult<()> {
         self.require_dir()?;
         let name = entry_name(name, FsError::IsDir)?;
-        self.mount.backend.unlink(&self.handle, name, false)
+        self.mount.backend.unlink(self.handle(), name, false)
     }
 
     fn rmdir(&self, name: &str) -> FsResult<()> {
@@ -388,7 +389,7 @@ impl<B: Backend> INode for HostINode<B> {
             ".." => return Err(FsError::NotEmpty),
             name => Name::new(name)?,
         };
-        self.mount.backend.unlink(&self.handle, name, true)
+        self.mount.backend.unlink(self.handle(), name, true)
     }
 
     fn move_(&self, old_name: &str, target: &Arc<dyn INode>, new_name: &str) -> FsResult<()> {
@@ -399,23 +400,23 @@ impl<B: Backend> INode for HostINode<B> {
         let new_name = entry_name(new_name, FsError::Busy)?;
         self.mount
             .backend
-            .rename(&self.handle, old_name, &target.handle, new_name)
+            .rename(self.handle(), old_name, target.handle(), new_name)
     }
 
     fn list(&self) -> FsResult<Listing> {
         self.require_dir()?;
         let mut listing = Listing::new()?;
-        self.mount.backend.read_dir(&self.handle, &mut listing)?;
+        self.mount.backend.read_dir(self.handle(), &mut listing)?;
         let backend = &self.mount.backend;
         let dot = match listing.listed_dot() {
             Some(inode) => inode,
             // A filesystem that lists no `.`: the directory's own number, as `stat` gives it.
-            None => backend.inode(&self.handle)?,
+            None => backend.inode(self.handle())?,
         };
         // `..` is where this directory was reached from (see the crate's divergences), so its
         // number is asked of that directory, never taken from storage's `..`.
         let dot_dot = match &self.parent {
-            Some(parent) => backend.inode(&parent.handle)?,
+            Some(parent) => backend.inode(parent.handle())?,
             None => dot,
         };
         listing.set_dots(dot, dot_dot)?;
@@ -429,7 +430,7 @@ impl<B: Backend> INode for HostINode<B> {
     }
 
     fn fs_info(&self) -> FsResult<FsInfo> {
-        self.mount.backend.fs_info(&self.handle)
+        self.mount.backend.fs_info(self.handle())
     }
 
     fn as_any_ref(&self) -> &dyn Any {

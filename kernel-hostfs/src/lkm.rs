@@ -88,6 +88,19 @@ impl Backend for KernelBackend {
         metadata_of(&handle.stat().map_err(fs_error)?)
     }
 
+    fn metadata_beneath(
+        &self,
+        dir: &VfsObject,
+        path: &str,
+        follow_last: bool,
+    ) -> FsResult<Option<Metadata>> {
+        match dir.stat_beneath(path.as_bytes(), follow_last) {
+            Ok(Some(stat)) => metadata_of(&stat).map(Some),
+            Ok(None) => Ok(None),
+            Err(error) => Err(fs_error(error)),
+        }
+    }
+
     fn inode(&self, handle: &VfsObject) -> FsResult<u64> {
         handle.ino().map_err(fs_error)
     }

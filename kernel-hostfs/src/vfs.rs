@@ -87,6 +87,15 @@ pub trait INode: Any + Send + Sync {
     /// What `stat` reports about this object.
     fn metadata(&self) -> FsResult<Metadata>;
 
+    /// What `stat` reports about the object `path` names below this directory, where the
+    /// filesystem can find it in one step: `path` is names separated by `/`, none `.` or `..`;
+    /// a symbolic link on the way (or a final one, if `follow_last`) or anything else a walk
+    /// must handle itself gives `None`, as does a filesystem with no such step (the default).
+    /// Errors are those a walk one name at a time would meet.
+    fn metadata_beneath(&self, _path: &str, _follow_last: bool) -> FsResult<Option<Metadata>> {
+        Ok(None)
+    }
+
     /// The object's type, which never changes: `metadata().type_` without asking the
     /// filesystem again where the node knows it.
     fn file_type(&self) -> FsResult<FileType> {

@@ -652,26 +652,26 @@ void rvisor_hooks_unregister(void)
 
 /* ---------------------------------------------------------------- host paths */
 
-struct rvisor_path {
-	struct path path;
-	/* Opened on first read / write (rvisor_vfs_read/write), released with the path. */
-	struct file *reader;
-	struct file *writer;
-};
+/* Bindgen's view of struct rvisor_path: two pointers where the kernel has its struct path. */
+static_assert(sizeof(struct path) == 2 * sizeof(void *));
+static_assert(offsetof(struct rvisor_path, reader) == 2 * sizeof(void *));
 
-int rvisor_path_lookup_dir(const char *name, struct rvisor_path **out)
+/* Makes `out` the holder of `path`, a held reference it takes over. */
+static void hold(struct rvisor_path *out, const struct path *path)
 {
-	struct rvisor_path *p = kzalloc(sizeof(*p), GFP_KERNEL);
-	int ret;
+	out->path = *path;
+	out->reader = NULL;
+	out->writer = NULL;
+}
 
-	if (!p)
-		return -ENOMEM;
-	ret = kern_path(name, LOOKUP_FOLLOW | LOOKUP_DIRECTORY, &p->path);
-	if (ret) {
-		kfree(p);
+int rvisor_path_lookup_dir(const char *name, struct rvisor_path *out)
+{
+	struct path path;
+	int ret = kern_path(name, LOOKUP_FOLLOW | LOOKUP_DIRECTORY, &path);
+
+	if (ret)
 		return ret;
-	}
-	*out = p;
+	hold(out, &path);
 	return 0;
 }
 
@@ -685,14 +685,13 @@ int rvisor_path_name(struct rvisor_path *p, char *buf, int len)
 	return 0;
 }
 
-void rvisor_path_release(struct rvisor_path *p)
+void rvisor_path_put(struct rvisor_path *p)
 {
 	if (p->reader)
 		fput(p->reader);
 	if (p->writer)
 		fput(p->writer);
 	path_put(&p->path);
-	kfree(p);
 }
 
 /* ---------------------------------------------------------------- the HAL */
@@ -860,20 +859,10 @@ void rvisor_parker_unpark(struct rvisor_parker *p)
 #define RVISOR_IDMAP(mnt) mnt_user_ns(mnt)
 #endif
 
-static struct rvisor_path *path_holder(const struct path *path)
+void rvisor_path_clone(struct rvisor_path *p, struct rvisor_path *out)
 {
-	struct rvisor_path *p = kzalloc(sizeof(*p), GFP_KERNEL);
-
-	if (!p)
-		return NULL;
-	p->path = *path;
 	path_get(&p->path);
-	return p;
-}
-
-struct rvisor_path *rvisor_path_clone(struct rvisor_path *p)
-{
-	return path_holder(&p->path);
+	hold(out, &p->path);
 }
 
 /* Crosses the mounts stacked on `path` (a held reference, replaced in place). */
@@ -910,6 +899,9 @@ static int cross_mounts(struct path *path)
 	struct path below = *path;
 	int ret = 0;
 
+	/* The common case: nothing is mounted here (and the object is on the directory's mount). */
+	if (!d_mountpoint(path->dentry))
+		return 0;
 	path_get(&below);
 	while (d_mountpoint(path->dentry)) {
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0)
@@ -930,12 +922,51 @@ static int cross_mounts(struct path *path)
 	return ret;
 }
 
+static int fill_stat(const struct path *path, struct rvisor_stat *out);
+
+/*
+ * Whether a walk that went down from `start` to `found` entered the mount of a host interface:
+ * the mounts a descent enters are those from found's up to start's. Consumes `found`.
+ */
+static bool entered_host_interface(const struct path *start, struct path *found)
+{
+	bool entered = false;
+
+	while (found->mnt != start->mnt) {
+		/* The top reached without meeting start: mounts moved meanwhile; say so too. */
+		if (is_host_interface(found->mnt->mnt_sb) || !follow_up(found)) {
+			entered = true;
+			break;
+		}
+	}
+	path_put(found);
+	return entered;
+}
+
+int rvisor_vfs_stat_beneath(struct rvisor_path *dir, const char *path, bool follow,
+			    struct rvisor_stat *out)
+{
+	unsigned int flags = LOOKUP_NO_SYMLINKS | (follow ? LOOKUP_FOLLOW : 0);
+	struct path found;
+	int ret = vfs_path_lookup(dir->path.dentry, dir->path.mnt, path, flags, &found);
+
+	/* A symbolic link on the way: the caller's walk follows it inside the root. */
+	if (ret == -ELOOP)
+		return 1;
+	if (ret)
+		return ret;
+	/* Filled first, as the check lets go of the object; forgotten if the walk was not ours. */
+	ret = fill_stat(&found, out);
+	if (entered_host_interface(&dir->path, &found))
+		return 1;
+	return ret;
+}
+
 int rvisor_vfs_lookup(struct rvisor_path *dir, const char *name, int len,
-		      struct rvisor_path **out, unsigned int *type)
+		      struct rvisor_path *out, unsigned int *type)
 {
 	struct path found;
 	struct dentry *dentry;
-	struct rvisor_path *p;
 	int ret;
 
 	dentry = lookup_one_unlocked(RVISOR_IDMAP(dir->path.mnt), name, dir->path.dentry, len);
@@ -952,16 +983,10 @@ int rvisor_vfs_lookup(struct rvisor_path *dir, const char *name, int len,
 		path_put(&found);
 		return ret;
 	}
-	p = path_holder(&found);
-	path_put(&found);
-	if (!p)
-		return -ENOMEM;
-	*type = d_inode(p->path.dentry)->i_mode & S_IFMT;
-	*out = p;
+	*type = d_inode(found.dentry)->i_mode & S_IFMT;
+	hold(out, &found);
 	return 0;
 }
-
-static int fill_stat(const struct path *path, struct rvisor_stat *out);
 
 int rvisor_vfs_stat(struct rvisor_path *p, struct rvisor_stat *out)
 {
@@ -1187,16 +1212,16 @@ static void unlock_entry(struct locked_entry *e)
 }
 
 /* A holder for the new object `dentry` of `dir`'s mount. */
-static int hold_new(struct rvisor_path *dir, struct dentry *dentry, struct rvisor_path **out)
+static void hold_new(struct rvisor_path *dir, struct dentry *dentry, struct rvisor_path *out)
 {
 	struct path path = { .mnt = dir->path.mnt, .dentry = dentry };
 
-	*out = path_holder(&path);
-	return *out ? 0 : -ENOMEM;
+	path_get(&path);
+	hold(out, &path);
 }
 
 int rvisor_vfs_create(struct rvisor_path *dir, const char *name, int len, unsigned int mode,
-		      struct rvisor_path **out)
+		      struct rvisor_path *out)
 {
 	struct inode *dir_inode = d_inode(dir->path.dentry);
 	struct locked_entry e;
@@ -1226,14 +1251,14 @@ int rvisor_vfs_create(struct rvisor_path *dir, const char *name, int len, unsign
 	if (!ret && d_really_is_negative(e.dentry))
 		ret = -ENOENT; /* a filesystem that left the dentry unhashed: look it up again */
 	if (!ret)
-		ret = hold_new(dir, e.dentry, out);
+		hold_new(dir, e.dentry, out);
 out:
 	unlock_entry(&e);
 	return ret;
 }
 
 int rvisor_vfs_symlink(struct rvisor_path *dir, const char *name, int len, const char *target,
-		       struct rvisor_path **out)
+		       struct rvisor_path *out)
 {
 	struct locked_entry e;
 	int ret = lock_entry(dir, name, len, &e);
@@ -1248,7 +1273,7 @@ int rvisor_vfs_symlink(struct rvisor_path *dir, const char *name, int len, const
 	if (!ret && d_really_is_negative(e.dentry))
 		ret = -ENOENT;
 	if (!ret)
-		ret = hold_new(dir, e.dentry, out);
+		hold_new(dir, e.dentry, out);
 	unlock_entry(&e);
 	return ret;
 }

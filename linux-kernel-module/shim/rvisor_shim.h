@@ -24,7 +24,26 @@
 /* Opaque kernel objects. */
 struct task_struct;
 struct file;
-struct rvisor_path;
+
+/*
+ * One held filesystem object: a counted struct path, and the files opened from it on first
+ * read and first write (installed with cmpxchg, released with the path). The caller owns the
+ * storage and may move it while no call is using it: the shim fills it (the calls with an
+ * `out` holder) and empties it (rvisor_path_put), and keeps no pointer to it. Bindgen sees the
+ * path as two opaque pointers; rvisor_shim.c checks the layout against struct path.
+ */
+struct rvisor_path {
+#ifdef __KERNEL__
+	struct path path;
+#else
+	struct {
+		void *mnt;
+		void *dentry;
+	} path;
+#endif
+	struct file *reader;
+	struct file *writer;
+};
 
 /* The user registers saved at syscall entry, as in arch/x86/include/asm/ptrace.h. */
 struct rvisor_pt_regs {
@@ -124,10 +143,11 @@ void rvisor_hooks_unregister(void);
 /* ---- host paths ---- */
 /* Resolves `path` (following symlinks, relative to the caller's cwd) and holds it. -ENOENT,
  * -ENOTDIR if it is not a directory, other -errno from the lookup. */
-int rvisor_path_lookup_dir(const char *path, struct rvisor_path **out);
+int rvisor_path_lookup_dir(const char *path, struct rvisor_path *out);
 /* the absolute path of `p` as seen from the init mount namespace root, NUL-terminated in buf */
 int rvisor_path_name(struct rvisor_path *p, char *buf, int len);
-void rvisor_path_release(struct rvisor_path *p);
+/* Drops what the holder holds; its storage is the caller's. */
+void rvisor_path_put(struct rvisor_path *p);
 
 /* ---- the HAL: physical memory files, mappings into the current process, time, parking ---- */
 /* An unlinked shmem (tmpfs) file of `size` bytes, sparse: a container's physical memory. */
@@ -226,7 +246,16 @@ struct rvisor_setattr {
 /* Looks `name` up in `dir` without following a final symlink, crossing mount points; *type is
  * the object's S_IFMT bits. -ENOENT for a negative entry. */
 int rvisor_vfs_lookup(struct rvisor_path *dir, const char *name, int len,
-		      struct rvisor_path **out, unsigned int *type);
+		      struct rvisor_path *out, unsigned int *type);
+/*
+ * Stats what `path` (names separated by '/', none "." or "..") names below `dir`, found by the
+ * host's own walk in one call (through the dentry cache under RCU): 0 with *out filled, or
+ * -errno as the walk one name at a time would fail. It follows no symbolic link, and a walk
+ * that would enter a host interface's mount is not made here: both return 1, and the caller
+ * walks the path itself. Search permission is checked on the way, as rvisor_vfs_lookup does.
+ */
+int rvisor_vfs_stat_beneath(struct rvisor_path *dir, const char *path, bool follow,
+			    struct rvisor_stat *out);
 /* Fills every field of *out (0), or leaves it untouched (-errno). */
 int rvisor_vfs_stat(struct rvisor_path *p, struct rvisor_stat *out);
 /* The inode number stat reports for the object, alone (no other field is converted). */
@@ -249,9 +278,9 @@ int rvisor_vfs_statfs(struct rvisor_path *p, struct rvisor_statfs *out);
 /* Creates `name` in `dir`: `mode` holds S_IFREG, S_IFDIR, S_IFIFO or S_IFSOCK and the
  * permission bits. -EEXIST if the name is taken. */
 int rvisor_vfs_create(struct rvisor_path *dir, const char *name, int len, unsigned int mode,
-		      struct rvisor_path **out);
+		      struct rvisor_path *out);
 int rvisor_vfs_symlink(struct rvisor_path *dir, const char *name, int len, const char *target,
-		       struct rvisor_path **out);
+		       struct rvisor_path *out);
 int rvisor_vfs_link(struct rvisor_path *target, struct rvisor_path *dir, const char *name,
 		    int len);
 int rvisor_vfs_unlink(struct rvisor_path *dir, const char *name, int len, bool is_dir);
@@ -266,8 +295,8 @@ int rvisor_vfs_rename(struct rvisor_path *old_dir, const char *old_name, int old
 long rvisor_vfs_readdir(struct rvisor_path *dir, __s64 *pos, void *buf, unsigned long len,
 			bool *end);
 int rvisor_vfs_setattr(struct rvisor_path *p, const struct rvisor_setattr *attr);
-/* Another reference to the same object. */
-struct rvisor_path *rvisor_path_clone(struct rvisor_path *p);
+/* Another reference to the same object, in *out. */
+void rvisor_path_clone(struct rvisor_path *p, struct rvisor_path *out);
 /* mmap of the object into the caller: an address, or -errno (in the top page). */
 long rvisor_vfs_mmap(struct rvisor_path *p, unsigned long addr, unsigned long len,
 		     unsigned int prot, unsigned int flags, __u64 offset);

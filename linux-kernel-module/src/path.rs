@@ -1,18 +1,13 @@
 //! Host directories held by the kernel (`struct path`).
 
 use alloc::vec::Vec;
-use core::ptr::NonNull;
 
 use crate::bindings;
 use crate::error::{Error, Result};
+use crate::vfs::Holder;
 
 /// A host directory, held (it cannot be unmounted or freed while this lives).
-pub struct HostDir(NonNull<bindings::rvisor_path>);
-
-// SAFETY: a counted `struct path`; it may be released from any task.
-unsafe impl Send for HostDir {}
-// SAFETY: `&HostDir` only reads the path's name.
-unsafe impl Sync for HostDir {}
+pub struct HostDir(Holder);
 
 impl HostDir {
     /// Resolves `path` (a NUL-free byte string; relative paths start at the caller's cwd,
@@ -28,12 +23,12 @@ impl HostDir {
             .map_err(|_| Error::ENOMEM)?;
         c_path.extend_from_slice(path);
         c_path.push(0);
-        let mut out: *mut bindings::rvisor_path = core::ptr::null_mut();
         // SAFETY: `c_path` is NUL-terminated; `out` is valid for a write; process context.
-        let ret =
-            unsafe { bindings::rvisor_path_lookup_dir(c_path.as_ptr() as *const _, &mut out) };
-        Error::check(ret as i64)?;
-        NonNull::new(out).map(HostDir).ok_or(Error::EIO)
+        // The lookup fills `out` when it succeeds.
+        let holder = unsafe {
+            Holder::fill(|out| bindings::rvisor_path_lookup_dir(c_path.as_ptr().cast(), out).into())
+        }?;
+        Ok(HostDir(holder))
     }
 
     /// The directory's absolute path (bytes, not always UTF-8), as the caller's root sees it.
@@ -44,7 +39,7 @@ impl HostDir {
         buf.resize(CAP, 0);
         // SAFETY: `buf` has CAP writable bytes; the path is held by `self`.
         let ret = unsafe {
-            bindings::rvisor_path_name(self.0.as_ptr(), buf.as_mut_ptr() as *mut _, CAP as i32)
+            bindings::rvisor_path_name(self.as_raw(), buf.as_mut_ptr() as *mut _, CAP as i32)
         };
         Error::check(ret as i64)?;
         let len = buf.iter().position(|&b| b == 0).unwrap_or(CAP);
@@ -55,13 +50,6 @@ impl HostDir {
 
 impl HostDir {
     pub(crate) fn as_raw(&self) -> *mut bindings::rvisor_path {
-        self.0.as_ptr()
-    }
-}
-
-impl Drop for HostDir {
-    fn drop(&mut self) {
-        // SAFETY: releases the reference taken by `lookup`, once.
-        unsafe { bindings::rvisor_path_release(self.0.as_ptr()) }
+        self.0.raw()
     }
 }

@@ -7,8 +7,8 @@
 //! kernel is never handed a path it could resolve outside the root.
 
 use alloc::vec::Vec;
+use core::cell::UnsafeCell;
 use core::mem::MaybeUninit;
-use core::ptr::NonNull;
 
 use crate::bindings;
 use crate::error::{Error, Result};
@@ -35,16 +35,50 @@ const LINK_MAX: usize = 4096;
 /// How much one `readdir` round lists.
 const READDIR_CHUNK: usize = 4096;
 
+/// Storage the shim fills with a held object (a counted `struct path` and the files opened
+/// from it) and empties when this is dropped. Nothing else points to it between calls, so it
+/// may live anywhere and move freely.
+pub(crate) struct Holder(UnsafeCell<bindings::rvisor_path>);
+
+// SAFETY: a counted `struct path` and counted files; the kernel objects they refer to are
+// safe to use and release from any task.
+unsafe impl Send for Holder {}
+// SAFETY: every operation through `&Holder` is one the VFS serialises itself (inode locks),
+// and the lazily opened files are installed with cmpxchg in the shim.
+unsafe impl Sync for Holder {}
+
+impl Holder {
+    /// The holder `fill` fills: `fill` is a shim call given the storage, returning 0 or
+    /// -errno.
+    ///
+    /// # Safety
+    ///
+    /// `fill` must leave a held object in the storage when it returns 0, and nothing it must
+    /// release when it fails.
+    pub(crate) unsafe fn fill(
+        fill: impl FnOnce(*mut bindings::rvisor_path) -> i64,
+    ) -> Result<Self> {
+        let mut out = MaybeUninit::<bindings::rvisor_path>::uninit();
+        Error::check(fill(out.as_mut_ptr()))?;
+        // SAFETY: `fill` succeeded, so (by this function's contract) it filled the storage.
+        Ok(Self(UnsafeCell::new(unsafe { out.assume_init() })))
+    }
+
+    pub(crate) fn raw(&self) -> *mut bindings::rvisor_path {
+        self.0.get()
+    }
+}
+
+impl Drop for Holder {
+    fn drop(&mut self) {
+        // SAFETY: the storage holds the references `fill` took, released here once.
+        unsafe { bindings::rvisor_path_put(self.raw()) }
+    }
+}
+
 /// One held filesystem object: it stays the same object (and its mount stays mounted) while
 /// this lives, whatever is renamed or unlinked meanwhile.
-pub struct VfsObject(NonNull<bindings::rvisor_path>);
-
-// SAFETY: a counted `struct path` (plus files opened from it, each released once); the kernel
-// objects it refers to are safe to use and release from any task.
-unsafe impl Send for VfsObject {}
-// SAFETY: every operation through `&VfsObject` is one the VFS serialises itself (inode locks),
-// and the lazily opened files are installed with cmpxchg in the shim.
-unsafe impl Sync for VfsObject {}
+pub struct VfsObject(Holder);
 
 fn checked_name(name: &[u8]) -> Result<i32> {
     if name.is_empty() || name.len() > NAME_MAX || name.contains(&0) || name.contains(&b'/') {
@@ -60,43 +94,47 @@ fn zeroed_bytes(len: usize) -> Result<Vec<u8>> {
     Ok(bytes)
 }
 
-fn held(out: *mut bindings::rvisor_path) -> Result<VfsObject> {
-    NonNull::new(out).map(VfsObject).ok_or(Error::EIO)
-}
-
 impl HostDir {
     /// The directory as a [`VfsObject`] (another reference to it).
     pub fn object(&self) -> Result<VfsObject> {
-        // SAFETY: `self` holds the path for the duration of the call.
-        let out = unsafe { bindings::rvisor_path_clone(self.as_raw()) };
-        NonNull::new(out).map(VfsObject).ok_or(Error::ENOMEM)
+        // SAFETY: `self` holds the path for the duration of the call; the clone fills the
+        // storage with another reference and cannot fail.
+        let holder = unsafe {
+            Holder::fill(|out| {
+                bindings::rvisor_path_clone(self.as_raw(), out);
+                0
+            })
+        }?;
+        Ok(VfsObject(holder))
     }
 }
 
 impl VfsObject {
     fn raw(&self) -> *mut bindings::rvisor_path {
-        self.0.as_ptr()
+        self.0.raw()
     }
 
     /// Looks `name` up in this directory without following a final symbolic link, crossing
     /// mount points; returns the object and its `S_IFMT` bits.
     pub fn lookup(&self, name: &[u8]) -> Result<(VfsObject, u32)> {
         let len = checked_name(name)?;
-        let mut out = core::ptr::null_mut();
         let mut type_bits = 0;
         // SAFETY: `name` has `len` readable bytes; `out` and `type_bits` are valid for writes;
-        // the directory is held by `self`; process context (the VFS may sleep).
-        let ret = unsafe {
-            bindings::rvisor_vfs_lookup(
-                self.raw(),
-                name.as_ptr().cast(),
-                len,
-                &mut out,
-                &mut type_bits,
-            )
-        };
-        Error::check(ret.into())?;
-        Ok((held(out)?, type_bits))
+        // the directory is held by `self`; process context (the VFS may sleep). The lookup
+        // fills `out` when it succeeds.
+        let holder = unsafe {
+            Holder::fill(|out| {
+                bindings::rvisor_vfs_lookup(
+                    self.raw(),
+                    name.as_ptr().cast(),
+                    len,
+                    out,
+                    &mut type_bits,
+                )
+                .into()
+            })
+        }?;
+        Ok((VfsObject(holder), type_bits))
     }
 
     /// Maps `len` bytes of the file from `offset` into the calling process (`mmap` with
@@ -126,6 +164,42 @@ impl VfsObject {
         Error::check(ret.into())?;
         // SAFETY: on success rvisor_vfs_stat has written every field.
         Ok(unsafe { stat.assume_init() })
+    }
+
+    /// `stat` of what `path` names below this directory, found by the host's walk in one call
+    /// (see `rvisor_vfs_stat_beneath`): `path` is names separated by `/`, none `.` or `..`
+    /// (`EINVAL` otherwise). `None` when that walk would follow a symbolic link or enter a host
+    /// interface's mount, or when `path` is longer than the stack copy it is made C text in:
+    /// the caller walks it one name at a time instead.
+    pub fn stat_beneath(&self, path: &[u8], follow: bool) -> Result<Option<Stat>> {
+        const SHORT_PATH: usize = 256;
+        if path.contains(&0) || path.split(|&b| b == b'/').any(|n| n == b"." || n == b"..") {
+            return Err(Error::EINVAL);
+        }
+        let mut c_path = [0u8; SHORT_PATH];
+        let Some(text) = c_path
+            .get_mut(..path.len())
+            .filter(|_| path.len() < SHORT_PATH)
+        else {
+            return Ok(None);
+        };
+        text.copy_from_slice(path);
+        let mut stat = MaybeUninit::<Stat>::uninit();
+        // SAFETY: `c_path` is NUL-terminated (its bytes past `path` are zero); `stat` is valid
+        // for a write; the directory is held; process context (the VFS may sleep).
+        let ret = unsafe {
+            bindings::rvisor_vfs_stat_beneath(
+                self.raw(),
+                c_path.as_ptr().cast(),
+                follow,
+                stat.as_mut_ptr(),
+            )
+        };
+        if Error::check(ret.into())? != 0 {
+            return Ok(None);
+        }
+        // SAFETY: on 0 rvisor_vfs_stat_beneath has written every field.
+        Ok(Some(unsafe { stat.assume_init() }))
     }
 
     /// The inode number `stat` reports for the object, without the rest of [`stat`](Self::stat).
@@ -223,13 +297,14 @@ impl VfsObject {
     /// `S_IFSOCK` and the permission bits. `EEXIST` if the name is taken.
     pub fn create(&self, name: &[u8], mode: u32) -> Result<VfsObject> {
         let len = checked_name(name)?;
-        let mut out = core::ptr::null_mut();
         // SAFETY: `name` has `len` readable bytes; `out` is valid for a write; held directory.
-        let ret = unsafe {
-            bindings::rvisor_vfs_create(self.raw(), name.as_ptr().cast(), len, mode, &mut out)
-        };
-        Error::check(ret.into())?;
-        held(out)
+        // The creation fills `out` when it succeeds.
+        let holder = unsafe {
+            Holder::fill(|out| {
+                bindings::rvisor_vfs_create(self.raw(), name.as_ptr().cast(), len, mode, out).into()
+            })
+        }?;
+        Ok(VfsObject(holder))
     }
 
     /// Creates the symbolic link `name` in this directory holding `target`.
@@ -240,19 +315,21 @@ impl VfsObject {
         }
         let mut c_target = zeroed_bytes(target.len() + 1)?;
         c_target[..target.len()].copy_from_slice(target);
-        let mut out = core::ptr::null_mut();
-        // SAFETY: `name` has `len` bytes, `c_target` is NUL-terminated, `out` is writable.
-        let ret = unsafe {
-            bindings::rvisor_vfs_symlink(
-                self.raw(),
-                name.as_ptr().cast(),
-                len,
-                c_target.as_ptr().cast(),
-                &mut out,
-            )
-        };
-        Error::check(ret.into())?;
-        held(out)
+        // SAFETY: `name` has `len` bytes, `c_target` is NUL-terminated, `out` is writable;
+        // the creation fills `out` when it succeeds.
+        let holder = unsafe {
+            Holder::fill(|out| {
+                bindings::rvisor_vfs_symlink(
+                    self.raw(),
+                    name.as_ptr().cast(),
+                    len,
+                    c_target.as_ptr().cast(),
+                    out,
+                )
+                .into()
+            })
+        }?;
+        Ok(VfsObject(holder))
     }
 
     /// Adds `name` in this directory as a hard link to `target`.
@@ -328,12 +405,5 @@ impl VfsObject {
     pub fn set_attr(&self, attr: &SetAttr) -> Result<()> {
         // SAFETY: `attr` is readable; the object is held.
         Error::check(unsafe { bindings::rvisor_vfs_setattr(self.raw(), attr) }.into()).map(drop)
-    }
-}
-
-impl Drop for VfsObject {
-    fn drop(&mut self) {
-        // SAFETY: releases the reference this object took, once.
-        unsafe { bindings::rvisor_path_release(self.raw()) }
     }
 }

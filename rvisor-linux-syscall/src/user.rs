@@ -313,6 +313,23 @@ impl<P: Readable> UserPtr<u8, P> {
     /// A string shorter than 256 bytes, as most paths are, is copied to the stack first and
     /// costs one allocation of its exact length.
     pub fn read_cstring(self, max: usize) -> LxResult<Vec<u8>> {
+        self.with_cstring(max, |bytes| {
+            let mut owned = Vec::new();
+            owned
+                .try_reserve_exact(bytes.len())
+                .map_err(|_| LxError::ENOMEM)?;
+            owned.extend_from_slice(bytes);
+            Ok(owned)
+        })
+    }
+
+    /// Reads a string as [`read_cstring`](Self::read_cstring) does and lends it to `use_it`:
+    /// a string shorter than 256 bytes is not copied beyond the stack.
+    pub fn with_cstring<R>(
+        self,
+        max: usize,
+        use_it: impl FnOnce(&[u8]) -> LxResult<R>,
+    ) -> LxResult<R> {
         if self.is_null() {
             return Err(LxError::EFAULT);
         }
@@ -322,10 +339,7 @@ impl<P: Readable> UserPtr<u8, P> {
         let (first, _) = short.split_at_mut(SHORT_STRING.min(limit));
         let len = copy_cstr_from_user(self.addr, first)?;
         if len < first.len() {
-            let mut bytes = Vec::new();
-            bytes.try_reserve_exact(len).map_err(|_| LxError::ENOMEM)?;
-            bytes.extend_from_slice(first.get(..len).unwrap_or_default());
-            return Ok(bytes);
+            return use_it(first.get(..len).unwrap_or_default());
         }
         if first.len() == limit {
             return Err(LxError::ENAMETOOLONG);
@@ -352,7 +366,7 @@ impl<P: Readable> UserPtr<u8, P> {
             let len = copy_cstr_from_user(addr, rest)?;
             if len < rest.len() {
                 bytes.truncate(start + len);
-                return Ok(bytes);
+                return use_it(&bytes);
             }
             if size == limit {
                 return Err(LxError::ENAMETOOLONG);
@@ -366,11 +380,25 @@ impl<P: Readable> UserPtr<u8, P> {
     /// for a longer one; `ENOENT` for a name that is not UTF-8 (no such name can exist in the
     /// container's filesystem, see `kernel-hostfs`).
     pub fn read_path(self) -> LxResult<String> {
-        let bytes = self.read_cstring(kernel_hostfs::PATH_MAX - 1)?;
-        if bytes.is_empty() {
-            return Err(LxError::ENOENT);
-        }
-        String::from_utf8(bytes).map_err(|_| LxError::ENOENT)
+        self.with_path(|path| {
+            let mut owned = String::new();
+            owned
+                .try_reserve_exact(path.len())
+                .map_err(|_| LxError::ENOMEM)?;
+            owned.push_str(path);
+            Ok(owned)
+        })
+    }
+
+    /// Reads a path as [`read_path`](Self::read_path) does and lends it to `use_it`, as
+    /// [`with_cstring`](Self::with_cstring) lends a string.
+    pub fn with_path<R>(self, use_it: impl FnOnce(&str) -> LxResult<R>) -> LxResult<R> {
+        self.with_cstring(kernel_hostfs::PATH_MAX - 1, |bytes| {
+            if bytes.is_empty() {
+                return Err(LxError::ENOENT);
+            }
+            use_it(core::str::from_utf8(bytes).map_err(|_| LxError::ENOENT)?)
+        })
     }
 }
 

@@ -301,6 +301,31 @@ cd /; rm -r $d"
             "ls /proc; cat /proc/1/status; cat /proc/self/status; ls /proc/self/
 readlink /proc/self/exe; readlink /proc/1/root; ls /sys; ls /dev"
         ),
+        // Host interfaces mounted inside the root, and a filesystem mounted inside one of
+        // them, show as the directories beneath their mount points: contained with them
+        // mounted, a program sees what it sees natively before they are.
+        Case {
+            name: "escape-host-interface-mounts",
+            covers: &["newfstatat", "openat", "getdents64", "chdir"],
+            script: r#". /tests/lib.sh
+mkdir -p /rootfs/tmp/interfaces
+probe='cd /tmp
+for p in /proc /proc/1 /proc/self/status interfaces interfaces/kernel \
+	interfaces/kernel/tracing/file /tmp/interfaces/kernel/tracing; do
+	stat -c "%n %F %a" $p; ls -a $p
+done 2>&1
+echo probes done'
+native native /bin/sh -c "$probe"
+mount -t proc proc /rootfs/proc
+mount -t sysfs sysfs /rootfs/tmp/interfaces
+mount -t tmpfs tmpfs /rootfs/tmp/interfaces/kernel/tracing
+touch /rootfs/tmp/interfaces/kernel/tracing/file
+stat -c "mounted: %n" /rootfs/proc/1 /rootfs/tmp/interfaces/kernel/tracing/file
+contained contained /bin/sh -c "$probe"
+umount /rootfs/tmp/interfaces/kernel/tracing /rootfs/tmp/interfaces /rootfs/proc
+rmdir /rootfs/tmp/interfaces"#,
+            check: |o| o.same_as_native(&["probes done"]),
+        },
         Case {
             name: "escape-host-pids",
             covers: &["getpid", "getppid", "clone", "wait4"],

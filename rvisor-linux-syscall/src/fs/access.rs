@@ -31,19 +31,19 @@ impl Syscall<'_> {
         } else {
             credentials.for_access()
         };
-        let path = path.read_cstring(PATH_MAX - 1)?;
-        let mut walker = Walker::new(self.process.root().clone(), credentials);
-        let follow = flags & AT_SYMLINK_NOFOLLOW == 0;
-        let empty_path = flags & AT_EMPTY_PATH != 0;
-        let object = self.resolve_object(&mut walker, dirfd, &path, follow, empty_path)?;
-        if mode == 0 {
-            return Ok(0);
-        }
-        let metadata = object.metadata()?;
-        walker
-            .credentials()
-            .permission(&metadata, Access::from_bits_truncate(mode))?;
-        Ok(0)
+        path.with_cstring(PATH_MAX - 1, |path| {
+            let mut walker = Walker::new(self.process.root().clone(), credentials);
+            let follow = flags & AT_SYMLINK_NOFOLLOW == 0;
+            let empty_path = flags & AT_EMPTY_PATH != 0;
+            let metadata = self.object_metadata(&mut walker, dirfd, path, follow, empty_path)?;
+            if mode == 0 {
+                return Ok(0);
+            }
+            walker
+                .credentials()
+                .permission(&metadata, Access::from_bits_truncate(mode))?;
+            Ok(0)
+        })
     }
 
     /// `faccessat(dirfd, path, mode)`: `faccessat2` without flags.

@@ -17,7 +17,7 @@
 use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
-use kernel_hostfs::{FileType, FsError, INode, MAX_SYMLINK_FOLLOWS, NAME_MAX, PATH_MAX};
+use kernel_hostfs::{FileType, FsError, INode, Metadata, MAX_SYMLINK_FOLLOWS, NAME_MAX, PATH_MAX};
 use linux_object::credentials::{Access, Credentials};
 use linux_object::fs::{File, FileLike};
 use linux_object::{LxError, LxResult};
@@ -267,6 +267,17 @@ impl Walker {
         &self.credentials
     }
 
+    /// Whether `path`, from `start`, may be handed to the filesystem to find in one step (see
+    /// [`INode::metadata_beneath`]): it is names alone (at least one, and no `.` or `..`, which
+    /// the walk keeps inside the root itself), and the walker is privileged, since such a step checks the
+    /// host's search permissions but not the container's.
+    fn may_find_in_one_step(&self, path: &str) -> bool {
+        let mut components = path.split('/').filter(|component| !component.is_empty());
+        self.credentials.fs_privileged()
+            && components.clone().next().is_some()
+            && components.all(|component| component != "." && component != "..")
+    }
+
     /// The root, as a place to start, with room in its path for `room` bytes more (see
     /// [`walk_room`]).
     pub fn root(&self, room: usize) -> LxResult<Located> {
@@ -427,7 +438,7 @@ pub(crate) enum Object {
 
 impl Object {
     /// `stat` of the object.
-    pub fn metadata(&self) -> LxResult<kernel_hostfs::Metadata> {
+    pub fn metadata(&self) -> LxResult<Metadata> {
         match self {
             Self::File(file) => file.metadata(),
             // Not `Ok(…?)`: that moves the metadata field by field, this as a whole.
@@ -471,6 +482,69 @@ impl Syscall<'_> {
         } else {
             self.start_at(dirfd, room)
         }
+    }
+
+    /// The directory a relative path starts at, as [`start_at`](Self::start_at) finds it,
+    /// without the path it was reached by.
+    fn start_inode(&self, dirfd: i32) -> LxResult<Arc<dyn INode>> {
+        if dirfd == AT_FDCWD {
+            return Ok(self.process.with_cwd(|cwd| cwd.inode.clone()));
+        }
+        let file = self.process.files().get(dirfd)?;
+        let inode = file
+            .as_any()
+            .downcast_ref::<File>()
+            .and_then(File::inode)
+            .ok_or(LxError::ENOTDIR)?;
+        if inode.file_type()? != FileType::Dir {
+            return Err(LxError::ENOTDIR);
+        }
+        Ok(inode)
+    }
+
+    /// What `stat` reports for the object `path` names relative to `dirfd`: the object
+    /// [`resolve_with`](Self::resolve_with) finds, asked of the filesystem in one step where
+    /// the walker allows it and the filesystem can, and walked otherwise.
+    pub(crate) fn metadata_at(
+        &self,
+        walker: &mut Walker,
+        dirfd: i32,
+        path: &str,
+        follow_last: bool,
+    ) -> LxResult<Metadata> {
+        if walker.may_find_in_one_step(path) {
+            let relative_start;
+            let start = if path.starts_with('/') {
+                &walker.root
+            } else {
+                relative_start = self.start_inode(dirfd)?;
+                &relative_start
+            };
+            if let Some(metadata) = start.metadata_beneath(path, follow_last)? {
+                return Ok(metadata);
+            }
+        }
+        let node = self.resolve_with(walker, dirfd, path, follow_last)?;
+        node.inode.metadata().map_err(LxError::from)
+    }
+
+    /// What `stat` reports for the object [`resolve_object`](Self::resolve_object) finds.
+    pub(crate) fn object_metadata(
+        &self,
+        walker: &mut Walker,
+        dirfd: i32,
+        path: &[u8],
+        follow_last: bool,
+        empty_path: bool,
+    ) -> LxResult<Metadata> {
+        if path.is_empty() {
+            return self
+                .resolve_object(walker, dirfd, path, follow_last, empty_path)?
+                .metadata();
+        }
+        // As in `resolve_object`: a name that is not UTF-8 cannot exist here.
+        let path = core::str::from_utf8(path).map_err(|_| LxError::ENOENT)?;
+        self.metadata_at(walker, dirfd, path, follow_last)
     }
 
     /// Resolves `path` relative to `dirfd`.

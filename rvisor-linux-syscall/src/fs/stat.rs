@@ -81,21 +81,23 @@ impl Syscall<'_> {
         statbuf: UserOutPtr<Stat>,
         flags: u32,
     ) -> SysResult {
-        let path = path.read_cstring(PATH_MAX - 1)?;
-        let empty_path = flags & AT_EMPTY_PATH != 0;
-        if path.is_empty() && empty_path && dirfd >= 0 {
-            // Linux (6.11+) goes straight to `fstat` here, without looking at other flags.
-            return self.sys_fstat(dirfd, statbuf);
-        }
-        if flags & !(AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT | AT_EMPTY_PATH | AT_STATX_SYNC_TYPE)
-            != 0
-        {
-            return Err(LxError::EINVAL);
-        }
-        let follow = flags & AT_SYMLINK_NOFOLLOW == 0;
-        let object = self.resolve_object(&mut self.walker(), dirfd, &path, follow, empty_path)?;
-        statbuf.write(Stat(object.metadata()?))?;
-        Ok(0)
+        path.with_cstring(PATH_MAX - 1, |path| {
+            let empty_path = flags & AT_EMPTY_PATH != 0;
+            if path.is_empty() && empty_path && dirfd >= 0 {
+                // Linux (6.11+) goes straight to `fstat` here, without looking at other flags.
+                return self.sys_fstat(dirfd, statbuf);
+            }
+            if flags & !(AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT | AT_EMPTY_PATH | AT_STATX_SYNC_TYPE)
+                != 0
+            {
+                return Err(LxError::EINVAL);
+            }
+            let follow = flags & AT_SYMLINK_NOFOLLOW == 0;
+            let metadata =
+                self.object_metadata(&mut self.walker(), dirfd, path, follow, empty_path)?;
+            statbuf.write(Stat(metadata))?;
+            Ok(0)
+        })
     }
 
     /// `stat(path, statbuf)`.
@@ -109,10 +111,11 @@ impl Syscall<'_> {
     }
 
     fn stat_path(&self, path: UserInPtr<u8>, statbuf: UserOutPtr<Stat>, follow: bool) -> SysResult {
-        let path = path.read_path()?;
-        let node = self.resolve(AT_FDCWD, &path, follow)?;
-        statbuf.write(Stat(node.inode.metadata()?))?;
-        Ok(0)
+        path.with_path(|path| {
+            let metadata = self.metadata_at(&mut self.walker(), AT_FDCWD, path, follow)?;
+            statbuf.write(Stat(metadata))?;
+            Ok(0)
+        })
     }
 
     /// `fstat(fd, statbuf)`: any descriptor, `O_PATH` ones included.

@@ -143,7 +143,17 @@ impl Syscall<'_> {
             path.read_cstring(PATH_MAX - 1)?
         };
         let follow = flags & AT_SYMLINK_NOFOLLOW == 0;
-        let object = self.resolve_object(&mut self.walker(), dirfd, &path, follow, empty_path)?;
+        let mut walker = self.walker();
+        if mask & STATX_BTIME == 0 {
+            // Without a birth time, `stat`'s answer is all: no object need be kept.
+            let metadata = self.object_metadata(&mut walker, dirfd, &path, follow, empty_path)?;
+            statxbuf.write(Statx {
+                metadata,
+                btime: None,
+            })?;
+            return Ok(0);
+        }
+        let object = self.resolve_object(&mut walker, dirfd, &path, follow, empty_path)?;
         self.write_statx(&object, mask, statxbuf)
     }
 
