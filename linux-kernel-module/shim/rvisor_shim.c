@@ -922,6 +922,10 @@ static int cross_mounts(struct path *path)
 	return ret;
 }
 
+/* Exported on every supported kernel; 6.1 declares it in fs/internal.h, not linux/namei.h. */
+int vfs_path_lookup(struct dentry *dentry, struct vfsmount *mnt, const char *name,
+		    unsigned int flags, struct path *path);
+
 static int fill_stat(const struct path *path, struct rvisor_stat *out);
 
 /*
