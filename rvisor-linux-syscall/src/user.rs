@@ -297,6 +297,14 @@ impl<T: UserValue, P: Writable> UserPtr<T, P> {
     }
 }
 
+/// A string read from user memory, without its NUL.
+enum CString<'a> {
+    /// In the caller's stack buffer.
+    Short(&'a [u8]),
+    /// Longer than the stack buffer.
+    Long(Vec<u8>),
+}
+
 impl<P: Readable> UserPtr<u8, P> {
     /// Reads `len` bytes.
     pub fn read_bytes(self, len: usize) -> LxResult<Vec<u8>> {
@@ -313,14 +321,18 @@ impl<P: Readable> UserPtr<u8, P> {
     /// A string shorter than 256 bytes, as most paths are, is copied to the stack first and
     /// costs one allocation of its exact length.
     pub fn read_cstring(self, max: usize) -> LxResult<Vec<u8>> {
-        self.with_cstring(max, |bytes| {
-            let mut owned = Vec::new();
-            owned
-                .try_reserve_exact(bytes.len())
-                .map_err(|_| LxError::ENOMEM)?;
-            owned.extend_from_slice(bytes);
-            Ok(owned)
-        })
+        let mut short = [0u8; SHORT_STRING];
+        match self.read_cstring_into(max, &mut short)? {
+            CString::Short(bytes) => {
+                let mut owned = Vec::new();
+                owned
+                    .try_reserve_exact(bytes.len())
+                    .map_err(|_| LxError::ENOMEM)?;
+                owned.extend_from_slice(bytes);
+                Ok(owned)
+            }
+            CString::Long(bytes) => Ok(bytes),
+        }
     }
 
     /// Reads a string as [`read_cstring`](Self::read_cstring) does and lends it to `use_it`:
@@ -330,16 +342,29 @@ impl<P: Readable> UserPtr<u8, P> {
         max: usize,
         use_it: impl FnOnce(&[u8]) -> LxResult<R>,
     ) -> LxResult<R> {
+        let mut short = [0u8; SHORT_STRING];
+        match self.read_cstring_into(max, &mut short)? {
+            CString::Short(bytes) => use_it(bytes),
+            CString::Long(bytes) => use_it(&bytes),
+        }
+    }
+
+    /// The string [`read_cstring`](Self::read_cstring) reads: in `short` if it fits there,
+    /// else on the heap.
+    fn read_cstring_into(
+        self,
+        max: usize,
+        short: &mut [u8; SHORT_STRING],
+    ) -> LxResult<CString<'_>> {
         if self.is_null() {
             return Err(LxError::EFAULT);
         }
         // The NUL of a string of `max` bytes comes in the byte after them.
         let limit = max.saturating_add(1);
-        let mut short = [0u8; SHORT_STRING];
         let (first, _) = short.split_at_mut(SHORT_STRING.min(limit));
         let len = copy_cstr_from_user(self.addr, first)?;
         if len < first.len() {
-            return use_it(first.get(..len).unwrap_or_default());
+            return Ok(CString::Short(first.get(..len).unwrap_or_default()));
         }
         if first.len() == limit {
             return Err(LxError::ENAMETOOLONG);
@@ -366,7 +391,7 @@ impl<P: Readable> UserPtr<u8, P> {
             let len = copy_cstr_from_user(addr, rest)?;
             if len < rest.len() {
                 bytes.truncate(start + len);
-                return use_it(&bytes);
+                return Ok(CString::Long(bytes));
             }
             if size == limit {
                 return Err(LxError::ENAMETOOLONG);
