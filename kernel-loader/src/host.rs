@@ -9,18 +9,20 @@
 
 use alloc::boxed::Box;
 use alloc::sync::Arc;
+use alloc::vec::Vec;
 use core::time::Duration;
 
 use kernel_hal_lkm::sync::Mutex;
 use kernel_hal_lkm::PhysicalMemory;
-use kernel_hostfs::{HostINode, KernelBackend};
+use kernel_hostfs::{HostINode, INode, KernelBackend};
 use linux_kernel_module::hal;
 use linux_kernel_module::process::{self, ExecStart, SignalSender, WorkRun};
 use linux_kernel_module::task::{self, IdCall, TaskId};
+use linux_kernel_module::vfs::ExecFile;
 use linux_kernel_module::Error;
 use linux_object::container::{Pid, INIT_PID};
 use linux_object::credentials::Credentials;
-use linux_object::elf::{AddressSpace, LoadedProgram};
+use linux_object::elf::{AddressSpace, LoadedProgram, Protection};
 use linux_object::fs::{File, FileLike};
 use linux_object::process::{ExitStatus, LinuxProcess};
 use linux_object::vm::VmarSpace;
@@ -141,10 +143,10 @@ impl TaskHost for KernelTaskHost<'_> {
             .clone()
             .new_page_table()
             .map_err(|_| LxError::ENOMEM)?;
-        let space = VmarSpace::new(VmAddressRegion::new_root(table), memory)
-            .with_image_cache(self.container.linux().images().clone());
+        let space = VmarSpace::new(VmAddressRegion::new_root(table), memory);
         Ok(Box::new(KernelExecSpace {
             space: Arc::new(space),
+            plan: Mutex::new(ExecPlan::default()),
         }))
     }
 
@@ -339,14 +341,162 @@ fn exit_code(status: ExitStatus) -> i32 {
     }
 }
 
-/// The address space `execve` builds: a VMAR whose page table maps nothing until installed.
+/// A running program's image: what its memory maps that must live as long as the mappings.
+pub struct ExecImage {
+    /// The address space it was built in, whose frames back the stack's initial pages and the
+    /// image's copied pages (mapped privately: their unwritten pages are those frames).
+    _space: Arc<VmarSpace>,
+    /// The executable, kept from writers while the program runs (Linux's `mm->exe_file`).
+    _executable: Option<ExecFile>,
+}
+
+/// A mapping `install` makes besides the VMAR's.
+enum Planned {
+    /// `len` bytes at `vaddr` of the plan's file `file`, from `offset`.
+    File {
+        vaddr: usize,
+        len: usize,
+        prot: u32,
+        file: usize,
+        offset: u64,
+    },
+    /// `len` bytes of zeroed memory at `vaddr` (a `.bss`).
+    Zeroed { vaddr: usize, len: usize, prot: u32 },
+}
+
+/// The files `execve` opened and the mappings it will make of them.
+#[derive(Default)]
+struct ExecPlan {
+    /// The files opened to run, in order (the program's first), each with the address of the
+    /// node it was opened from.
+    files: Vec<(usize, ExecFile)>,
+    maps: Vec<Planned>,
+}
+
+/// The address space `execve` builds: a VMAR whose page table maps nothing until installed,
+/// and the file and zeroed mappings planned beside it. Files are opened as Linux's
+/// `open_exec` opens them (`ETXTBSY`, `noexec`) while the old program still runs, so a refusal
+/// leaves it untouched; they are mapped at install, privately, straight from the host file's
+/// pages, as Linux's `binfmt_elf` maps them.
 struct KernelExecSpace {
     space: Arc<VmarSpace>,
+    plan: Mutex<ExecPlan>,
+}
+
+/// The `PROT_*` bits of a protection.
+fn prot_bits(prot: Protection) -> u32 {
+    let mut bits = MmapProt::empty();
+    bits.set(MmapProt::READ, prot.contains(Protection::READ));
+    bits.set(MmapProt::WRITE, prot.contains(Protection::WRITE));
+    bits.set(MmapProt::EXEC, prot.contains(Protection::EXEC));
+    bits.bits()
+}
+
+impl KernelExecSpace {
+    /// The index in the plan of `file`'s exec file, opened now if it was not yet (the pieces
+    /// of one image come one after the other).
+    fn exec_file(&self, file: &dyn INode) -> LxResult<usize> {
+        let key = file as *const dyn INode as *const () as usize;
+        {
+            let plan = self.plan.lock();
+            if let Some(index) = plan.files.iter().position(|(node, _)| *node == key) {
+                return Ok(index);
+            }
+        }
+        let host = file
+            .downcast_ref::<HostINode<KernelBackend>>()
+            .ok_or(LxError::EACCES)?;
+        let opened = host.handle().open_exec().map_err(lx_error)?;
+        let mut plan = self.plan.lock();
+        plan.files.try_reserve(1).map_err(|_| LxError::ENOMEM)?;
+        plan.files.push((key, opened));
+        Ok(plan.files.len() - 1)
+    }
+
+    fn plan(&self, planned: Planned) -> LxResult {
+        let mut plan = self.plan.lock();
+        plan.maps.try_reserve(1).map_err(|_| LxError::ENOMEM)?;
+        plan.maps.push(planned);
+        Ok(())
+    }
+
+    /// Makes the planned mappings in the current process; past the point of no return.
+    fn map_planned(plan: &ExecPlan) -> Result<(), Error> {
+        for planned in &plan.maps {
+            match *planned {
+                Planned::File {
+                    vaddr,
+                    len,
+                    prot,
+                    file,
+                    offset,
+                } => {
+                    let (_, file) = plan.files.get(file).ok_or(Error::EIO)?;
+                    file.map_into_current(vaddr, len, prot, offset)?;
+                }
+                Planned::Zeroed { vaddr, len, prot } => {
+                    let anonymous = MmapFlags::PRIVATE | MmapFlags::ANONYMOUS | MmapFlags::FIXED;
+                    process::map_anonymous(vaddr, len, prot, anonymous.bits())?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+impl AddressSpace for KernelExecSpace {
+    fn reserve(&self, len: usize) -> LxResult<usize> {
+        self.space.reserve(len)
+    }
+
+    fn map(&self, vaddr: usize, len: usize, prot: Protection) -> LxResult {
+        self.space.map(vaddr, len, prot)
+    }
+
+    fn write(&self, vaddr: usize, data: &[u8]) -> LxResult {
+        self.space.write(vaddr, data)
+    }
+
+    fn map_file(
+        &self,
+        vaddr: usize,
+        len: usize,
+        prot: Protection,
+        file: &dyn INode,
+        offset: usize,
+    ) -> LxResult {
+        let file = self.exec_file(file)?;
+        self.space.reserve_range(vaddr, len)?;
+        self.plan(Planned::File {
+            vaddr,
+            len,
+            prot: prot_bits(prot),
+            file,
+            offset: offset as u64,
+        })
+    }
+
+    fn map_zeroed(&self, vaddr: usize, len: usize, prot: Protection) -> LxResult {
+        self.space.reserve_range(vaddr, len)?;
+        self.plan(Planned::Zeroed {
+            vaddr,
+            len,
+            prot: prot_bits(prot),
+        })
+    }
+
+    fn stack_top(&self) -> usize {
+        self.space.stack_top()
+    }
+
+    fn map_stack(&self, bottom: usize, len: usize, sp: usize, contents: &[u8]) -> LxResult {
+        self.space.map_stack(bottom, len, sp, contents)
+    }
 }
 
 impl ExecSpace for KernelExecSpace {
     fn space(&self) -> &dyn AddressSpace {
-        &*self.space
+        self
     }
 
     fn install(self: Box<Self>, program: &LoadedProgram, comm: &str) -> LxResult {
@@ -354,18 +504,25 @@ impl ExecSpace for KernelExecSpace {
         if !process::current_is_single_threaded() {
             return Err(LxError::EAGAIN);
         }
+        let KernelExecSpace { space, plan } = *self;
+        let mut plan = plan.into_inner();
         // The point of no return: past the teardown, a failure can only kill the task.
         if let Err(error) = process::exec_teardown() {
             log::warn!("execve: tearing down the old image failed ({error:?}): killed");
             task::kill_current();
             return Err(lx_error(error));
         }
-        if let Err(error) = self.space.vmar().activate() {
+        if let Err(error) = space.vmar().activate() {
             log::warn!("execve: mapping the new image failed ({error}): killed");
             task::kill_current();
             return Err(LxError::ENOMEM);
         }
-        if let Some(stack) = self.space.unbacked_stack() {
+        if let Err(error) = Self::map_planned(&plan) {
+            log::warn!("execve: mapping the program's file failed ({error:?}): killed");
+            task::kill_current();
+            return Err(lx_error(error));
+        }
+        if let Some(stack) = space.unbacked_stack() {
             let anonymous = MmapFlags::PRIVATE | MmapFlags::ANONYMOUS | MmapFlags::FIXED;
             let prot = MmapProt::READ | MmapProt::WRITE;
             let mapped = process::map_anonymous(
@@ -386,8 +543,16 @@ impl ExecSpace for KernelExecSpace {
             brk: program.brk,
             comm: comm.as_bytes(),
         });
+        // The program's file stays denied to writers; the interpreter's is given back, as
+        // Linux gives it back at the end of `execve`.
+        let executable = (!plan.files.is_empty()).then(|| plan.files.swap_remove(0).1);
+        drop(plan);
+        let image = Arc::new(ExecImage {
+            _space: space,
+            _executable: executable,
+        });
         let old = MEMBERS
-            .update(TaskId::current(), |m| m.image.replace(self.space.clone()))
+            .update(TaskId::current(), |m| m.image.replace(image))
             .flatten();
         // Outside the member lock: the old image's frames are given back to the file.
         drop(old);

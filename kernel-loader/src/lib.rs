@@ -300,7 +300,7 @@ fn register_child(
     child: TaskRef<'_>,
     container: Arc<Container>,
     spawn: Spawn,
-    image: Option<Arc<linux_object::vm::VmarSpace>>,
+    image: Option<Arc<crate::host::ExecImage>>,
 ) -> Result {
     let member = Member {
         container,

@@ -13,9 +13,9 @@ use linux_kernel_module::task::{HeldTask, TaskId};
 
 use kernel_async::UserThread;
 use linux_object::process::LinuxProcess;
-use linux_object::vm::VmarSpace;
 
 use crate::container::Container;
+use crate::host::ExecImage;
 
 /// A contained task: its container, its virtual ids there and what rVisor keeps for it.
 ///
@@ -34,7 +34,7 @@ pub struct Member {
     pub seat: Option<Arc<UserThread>>,
     /// The program image the task's memory maps: kept while mapped, since its unwritten
     /// pages are the image's frames.
-    pub image: Option<Arc<VmarSpace>>,
+    pub image: Option<Arc<ExecImage>>,
     /// The task this one is starting, while the host's clone runs (see `TaskHost::start_task`):
     /// the fork tracepoint registers the new task with it.
     pub spawning: Option<Spawn>,

@@ -1999,6 +1999,43 @@ long rvisor_vfs_mmap(struct rvisor_path *p, unsigned long addr, unsigned long le
 	return (long)ret;
 }
 
+int rvisor_exec_open(struct rvisor_path *p, struct file **out)
+{
+	struct vfsmount *mnt = p->path.mnt;
+	struct file *file;
+	int err;
+
+	if (!d_is_reg(p->path.dentry))
+		return -EACCES;
+	/* path_noexec(), which is not exported. */
+	if ((mnt->mnt_flags & MNT_NOEXEC) || (mnt->mnt_sb->s_iflags & SB_I_NOEXEC))
+		return -EACCES;
+	file = dentry_open(&p->path, O_RDONLY | O_LARGEFILE | __FMODE_EXEC, current_cred());
+	if (IS_ERR(file))
+		return PTR_ERR(file);
+	err = deny_write_access(file);
+	if (err) {
+		fput(file);
+		return err;
+	}
+	*out = file;
+	return 0;
+}
+
+long rvisor_exec_map(struct file *file, unsigned long addr, unsigned long len, unsigned int prot,
+		     __u64 offset)
+{
+	unsigned long ret = vm_mmap(file, addr, len, prot, MAP_PRIVATE | MAP_FIXED, offset);
+
+	return (long)ret;
+}
+
+void rvisor_exec_close(struct file *file)
+{
+	allow_write_access(file);
+	fput(file);
+}
+
 void rvisor_relax(void)
 {
 	if (!in_atomic() && !irqs_disabled())

@@ -300,6 +300,16 @@ void rvisor_path_clone(struct rvisor_path *p, struct rvisor_path *out);
 /* mmap of the object into the caller: an address, or -errno (in the top page). */
 long rvisor_vfs_mmap(struct rvisor_path *p, unsigned long addr, unsigned long len,
 		     unsigned int prot, unsigned int flags, __u64 offset);
+/* Opens the regular file p to run it, as Linux's open_exec: EACCES on a noexec mount, ETXTBSY
+ * while it is open for writing; until rvisor_exec_close, opening it for writing gives ETXTBSY.
+ * The file in *out, or -errno. */
+int rvisor_exec_open(struct rvisor_path *p, struct file **out);
+/* mmap of len bytes of an exec file from offset at addr into the caller, privately and at that
+ * address: the address, or -errno. */
+long rvisor_exec_map(struct file *file, unsigned long addr, unsigned long len, unsigned int prot,
+		     __u64 offset);
+/* Gives writers their access back and releases the file. */
+void rvisor_exec_close(struct file *file);
 
 /* ---- misc ---- */
 void rvisor_utsname(struct rvisor_utsname *out);

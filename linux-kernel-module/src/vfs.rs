@@ -9,6 +9,7 @@
 use alloc::vec::Vec;
 use core::cell::UnsafeCell;
 use core::mem::MaybeUninit;
+use core::ptr::NonNull;
 
 use crate::bindings;
 use crate::error::{Error, Result};
@@ -34,6 +35,34 @@ const NAME_MAX: usize = 255;
 const LINK_MAX: usize = 4096;
 /// How much one `readdir` round lists.
 const READDIR_CHUNK: usize = 4096;
+
+/// A regular file opened to run it, whose writers are kept out while it is held (see
+/// [`VfsObject::open_exec`]).
+pub struct ExecFile(NonNull<bindings::file>);
+
+// SAFETY: a counted `struct file`; `fput` and `allow_write_access` may run in any task.
+unsafe impl Send for ExecFile {}
+// SAFETY: the only operation through `&ExecFile`, `vm_mmap`, takes the locks it needs itself.
+unsafe impl Sync for ExecFile {}
+
+impl ExecFile {
+    /// Maps `len` bytes of the file from `offset` at `addr` in the calling process,
+    /// privately (copy on write) and exactly there, with `prot`.
+    pub fn map_into_current(&self, addr: usize, len: usize, prot: u32, offset: u64) -> Result<()> {
+        // SAFETY: process context; the file is held and vm_mmap checks every argument.
+        let ret = unsafe {
+            bindings::rvisor_exec_map(self.0.as_ptr(), addr as _, len as _, prot, offset)
+        };
+        Error::check(ret).map(|_| ())
+    }
+}
+
+impl Drop for ExecFile {
+    fn drop(&mut self) {
+        // SAFETY: releases what `rvisor_exec_open` took: the write denial and the reference.
+        unsafe { bindings::rvisor_exec_close(self.0.as_ptr()) }
+    }
+}
 
 /// Storage the shim fills with a held object (a counted `struct path` and the files opened
 /// from it) and empties when this is dropped. Nothing else points to it between calls, so it
@@ -152,6 +181,17 @@ impl VfsObject {
             bindings::rvisor_vfs_mmap(self.raw(), addr as _, len as _, prot, flags, offset)
         };
         Error::check(ret).map(|addr| addr as usize)
+    }
+
+    /// Opens this regular file to run it, as Linux's `open_exec`: `EACCES` on a `noexec`
+    /// mount, `ETXTBSY` while it is open for writing; while the [`ExecFile`] lives, opening
+    /// it for writing gives `ETXTBSY`.
+    pub fn open_exec(&self) -> Result<ExecFile> {
+        let mut file = core::ptr::null_mut();
+        // SAFETY: process context; the object is held and `file` is valid for a write.
+        let ret = unsafe { bindings::rvisor_exec_open(self.raw(), &mut file) };
+        Error::check(ret.into())?;
+        NonNull::new(file).map(ExecFile).ok_or(Error::EIO)
     }
 
     /// `stat` of the object itself.

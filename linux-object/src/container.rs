@@ -26,7 +26,6 @@ use crate::error::{LxError, LxResult};
 use crate::fd_table::FdTable;
 use crate::fs::{FlockTable, HostStdio};
 use crate::process::{GroupIds, LinuxProcess, WorkingDir};
-use crate::vm::ImageCache;
 use alloc::collections::BTreeMap;
 use alloc::string::String;
 use alloc::sync::Arc;
@@ -125,7 +124,6 @@ pub struct Container {
     id: u64,
     root: Arc<dyn INode>,
     memory: Arc<dyn PhysicalMemory>,
-    images: Arc<ImageCache>,
     pids: Mutex<PidTable>,
     /// The `flock` locks its processes hold.
     flocks: Arc<FlockTable>,
@@ -143,7 +141,6 @@ impl Container {
         Arc::new(Self {
             id,
             root,
-            images: Arc::new(ImageCache::new(memory.clone())),
             memory,
             pids: Mutex::new(PidTable {
                 processes: BTreeMap::new(),
@@ -215,11 +212,6 @@ impl Container {
     /// Its physical memory, where its programs' frames live.
     pub fn physical_memory(&self) -> &Arc<dyn PhysicalMemory> {
         &self.memory
-    }
-
-    /// The program images its `execve`s loaded, kept for the next ones.
-    pub fn images(&self) -> &Arc<ImageCache> {
-        &self.images
     }
 
     /// Creates the first process, pid 1, at the root with no descriptors; `EEXIST` if it was

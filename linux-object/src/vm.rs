@@ -43,19 +43,12 @@
 //! # Ok::<(), linux_object::LxError>(())
 //! ```
 
-mod images;
-
-pub use images::{FileIdentity, ImageCache, ImageTemplate, CACHED_IMAGES};
-
-use crate::elf::{
-    place_image, read_and_map, AddressSpace, MappedImage, Protection, DEFAULT_STACK_SIZE, PAGE_SIZE,
-};
+use crate::elf::{AddressSpace, Protection, DEFAULT_STACK_SIZE, PAGE_SIZE};
 use crate::error::{LxError, LxResult};
 use alloc::sync::Arc;
 use core::ops::Range;
 use kernel_hal_lkm::sync::Mutex;
 use kernel_hal_lkm::{HalError, MmuFlags, PhysicalMemory};
-use kernel_hostfs::INode;
 use zircon_object::vm::{Placement, VmAddressRegion, VmError, VmObject};
 
 /// The gap kept free below the stack (Linux's default `stack_guard_gap`, 256 pages), so that
@@ -104,8 +97,6 @@ pub struct VmarSpace {
     vmar: Arc<VmAddressRegion>,
     memory: Arc<dyn PhysicalMemory>,
     layout: Mutex<Layout>,
-    /// Where images are kept between loads, if anywhere.
-    images: Option<Arc<ImageCache>>,
     /// The stack below its initial contents: not in the VMAR, for the installer to back with
     /// zeroed memory of its own (see [`VmarSpace::unbacked_stack`]).
     unbacked_stack: Mutex<Option<Range<usize>>>,
@@ -129,16 +120,8 @@ impl VmarSpace {
                 high,
                 used: false,
             }),
-            images: None,
             unbacked_stack: Mutex::new(None),
         }
-    }
-
-    /// The same space, loading images through `images`: an image loaded before is mapped
-    /// again instead of read.
-    pub fn with_image_cache(mut self, images: Arc<ImageCache>) -> Self {
-        self.images = Some(images);
-        self
     }
 
     /// The part of the stack below its initial contents, which is not in the VMAR: the
@@ -148,20 +131,17 @@ impl VmarSpace {
         self.unbacked_stack.lock().clone()
     }
 
-    /// Maps `template` at the place its kind asks for.
-    fn map_template(&self, template: &ImageTemplate) -> LxResult<MappedImage> {
-        let bias = place_image(self, template.image())?;
-        for (start, len, prot, vmo) in template.pieces() {
-            let vaddr = start.checked_add(bias).ok_or(LxError::ENOEXEC)?;
-            self.vmar
-                .map(Placement::At(vaddr), vmo, 0, len, mmu_flags(prot))
-                .map_err(vm_error)?;
+    /// Claims `vaddr..vaddr + len` for a mapping the installer makes outside the VMAR (of a
+    /// file, or zeroed memory): it must lie in the region (`ENOMEM`, as a fixed `mmap` out of
+    /// range), and what is placed next goes high, as after [`AddressSpace::map`].
+    pub fn reserve_range(&self, vaddr: usize, len: usize) -> LxResult {
+        let end = vaddr.checked_add(len).ok_or(LxError::ENOMEM)?;
+        let region_end = self.vmar.addr().saturating_add(self.vmar.size());
+        if vaddr < self.vmar.addr() || end > region_end {
+            return Err(LxError::ENOMEM);
         }
         self.layout.lock().used = true;
-        Ok(MappedImage {
-            bias,
-            image: template.image().clone(),
-        })
+        Ok(())
     }
 
     /// The root region.
@@ -262,13 +242,6 @@ impl AddressSpace for VmarSpace {
 
     fn stack_top(&self) -> usize {
         stack_top_of(&self.vmar)
-    }
-
-    fn load_image(&self, file: &dyn INode) -> LxResult<MappedImage> {
-        match &self.images {
-            Some(images) => self.map_template(&*images.get(file)?),
-            None => read_and_map(self, file),
-        }
     }
 
     fn map_stack(&self, bottom: usize, len: usize, sp: usize, contents: &[u8]) -> LxResult {

@@ -497,8 +497,7 @@ impl TestMachine {
             .clone()
             .new_page_table()
             .map_err(|error| vm_error(VmError::Hal(error)))?;
-        let space = VmarSpace::new(VmAddressRegion::new_root(table), memory);
-        Ok(space.with_image_cache(self.container.images().clone()))
+        Ok(VmarSpace::new(VmAddressRegion::new_root(table), memory))
     }
 
     fn record(&self, event: HostEvent) {

@@ -7,6 +7,13 @@
 //! or header size, a program header table or segment outside the file, segments that
 //! overflow, leave user space or overlap, a malformed interpreter path — each is `ENOEXEC`.
 //!
+//! As Linux's `binfmt_elf`, the loader reads only the headers; a segment's whole pages of file
+//! bytes are *mapped from the file* ([`AddressSpace::map_file`]: privately, so that a
+//! program's writes to its data stay its own), and its `.bss` is zeroed memory. The only bytes
+//! copied are those of a page a segment's file bytes share with its `.bss` or with another
+//! segment (at most two pages per segment), so a 100 MiB program starts without a large
+//! allocation, and two containers running the same file share its page cache.
+//!
 //! Headers are decoded with `goblin` (default features off: only its ELF64 types, read with
 //! `scroll`'s bounds-checked `pread`, which returns errors rather than panicking).
 //!
@@ -20,7 +27,7 @@
 mod parse;
 mod stack;
 
-pub use parse::{parse, ElfImage, LoadSegment};
+pub use parse::{parse, parse_file, ElfImage, ElfSource, LoadSegment};
 pub use stack::{auxv, build as build_stack, InitialStack, StackContents, MAX_ARG_STRLEN};
 
 use crate::error::{LxError, LxResult};
@@ -29,7 +36,7 @@ use alloc::sync::Arc;
 use alloc::vec::Vec;
 use bitflags::bitflags;
 use kernel_hostfs::{FileType, INode};
-use parse::{file_range, page_ceil, page_floor};
+use parse::{page_ceil, page_floor};
 
 /// The page size of x86-64.
 pub const PAGE_SIZE: usize = 4096;
@@ -42,9 +49,6 @@ pub const DEFAULT_STACK_TOP: usize = 0x7fff_ffff_0000;
 
 /// The stack's size: Linux's default `RLIMIT_STACK`, 8 MiB.
 pub const DEFAULT_STACK_SIZE: usize = 8 << 20;
-
-/// The largest executable the loader reads into memory.
-pub const MAX_IMAGE_SIZE: usize = 1 << 30;
 
 bitflags! {
     /// What a mapping allows.
@@ -73,17 +77,48 @@ pub trait AddressSpace {
     /// protection (the loader fills read-only text).
     fn write(&self, vaddr: usize, data: &[u8]) -> LxResult;
 
+    /// Maps `len` bytes of `file` from `offset` at `vaddr` with `prot`, privately: the
+    /// program's writes are its own, and the file's later changes may or may not show, as
+    /// with `mmap(MAP_PRIVATE)`. All three are page multiples; the range does not overlap one
+    /// mapped before; past the file's end the pages read as zero. The loader never writes
+    /// into these pages. The default maps zeroed memory and copies the bytes in, a page at a
+    /// time; a space that can map files does so instead.
+    fn map_file(
+        &self,
+        vaddr: usize,
+        len: usize,
+        prot: Protection,
+        file: &dyn INode,
+        offset: usize,
+    ) -> LxResult {
+        self.map(vaddr, len, prot)?;
+        let mut page = page_buffer()?;
+        let mut done = 0;
+        while done < len {
+            let at = offset.checked_add(done).ok_or(LxError::ENOEXEC)?;
+            let filled = read_up_to(file, at, &mut page)?;
+            if filled == 0 {
+                break;
+            }
+            self.write(vaddr + done, page.get(..filled).unwrap_or_default())?;
+            done += PAGE_SIZE;
+        }
+        Ok(())
+    }
+
+    /// Maps `len` bytes of zeroed memory at `vaddr` with `prot` that the loader will never
+    /// write (a `.bss`): the default is [`map`](Self::map); a space may back it however it
+    /// likes, as long as the program finds it zeroed.
+    fn map_zeroed(&self, vaddr: usize, len: usize, prot: Protection) -> LxResult {
+        self.map(vaddr, len, prot)
+    }
+
     /// Where this space wants the stack to end (its highest address, page aligned): what
     /// `execve` passes as [`ExecParams::stack_top`]. A space that is not all of user space
     /// (the host backend's page table reserves 1 GiB) puts it at its own top.
     fn stack_top(&self) -> usize {
         DEFAULT_STACK_TOP
     }
-
-    /// Maps the executable `file` (checked as [`parse`] does) and returns where it went.
-    /// [`read_and_map`] does it by reading the whole file; a space may instead map again what
-    /// it loaded before from a file with the same contents.
-    fn load_image(&self, file: &dyn INode) -> LxResult<MappedImage>;
 
     /// Maps the stack: `len` bytes of zeroed memory from `bottom` (page multiples), `contents`
     /// written at `sp` (at its top). A space may leave the pages below the contents to be
@@ -94,11 +129,46 @@ pub trait AddressSpace {
     }
 }
 
-/// Reads all of `file`, checks it and maps it into `space`: [`AddressSpace::load_image`]'s
-/// plain way.
-pub fn read_and_map(space: &dyn AddressSpace, file: &dyn INode) -> LxResult<MappedImage> {
-    let bytes = read_image(file)?;
-    map_image(space, &bytes, parse(&bytes)?)
+/// A zeroed buffer of one page, allocated fallibly.
+fn page_buffer() -> LxResult<Vec<u8>> {
+    let mut page = Vec::new();
+    page.try_reserve_exact(PAGE_SIZE)
+        .map_err(|_| LxError::ENOMEM)?;
+    page.resize(PAGE_SIZE, 0);
+    Ok(page)
+}
+
+/// Fills `buf` from `file` at `offset` as far as the file goes; returns how much was read.
+fn read_up_to(file: &dyn INode, offset: usize, buf: &mut [u8]) -> LxResult<usize> {
+    let mut filled = 0;
+    while let Some(rest) = buf.get_mut(filled..).filter(|rest| !rest.is_empty()) {
+        match file.read_at(offset + filled, rest)? {
+            0 => break,
+            count => filled += count,
+        }
+    }
+    Ok(filled)
+}
+
+/// An executable file as an [`ElfSource`]: its size when it was opened, its bytes read on
+/// demand.
+struct FileSource<'a> {
+    file: &'a dyn INode,
+    size: usize,
+}
+
+impl ElfSource for FileSource<'_> {
+    fn size(&self) -> usize {
+        self.size
+    }
+
+    fn read_exact_at(&self, offset: usize, buf: &mut [u8]) -> LxResult {
+        if read_up_to(self.file, offset, buf)? == buf.len() {
+            Ok(())
+        } else {
+            Err(LxError::ENOEXEC)
+        }
+    }
 }
 
 /// Credentials the auxiliary vector reports.
@@ -157,29 +227,16 @@ pub struct LoadedProgram {
     pub brk: usize,
 }
 
-/// Reads all of a regular file; `EACCES` for anything else, as `execve` gives.
-pub fn read_image(inode: &dyn INode) -> LxResult<Vec<u8>> {
-    let metadata = inode.metadata()?;
+/// Checks that `file` is a regular file (`EACCES` for anything else, as `execve` gives),
+/// parses its headers, and maps it into `space`.
+pub fn load_image(space: &dyn AddressSpace, file: &dyn INode) -> LxResult<MappedImage> {
+    let metadata = file.metadata()?;
     if metadata.type_ != FileType::File {
         return Err(LxError::EACCES);
     }
-    let size = usize::try_from(metadata.size).map_err(|_| LxError::ENOMEM)?;
-    if size > MAX_IMAGE_SIZE {
-        return Err(LxError::ENOMEM);
-    }
-    let mut bytes = Vec::new();
-    bytes.try_reserve_exact(size).map_err(|_| LxError::ENOMEM)?;
-    bytes.resize(size, 0);
-    let mut filled = 0;
-    while let Some(rest) = bytes.get_mut(filled..).filter(|rest| !rest.is_empty()) {
-        match inode.read_at(filled, rest)? {
-            0 => break,
-            count => filled += count,
-        }
-    }
-    // A file that shrank while being read is loaded as it was read.
-    bytes.truncate(filled);
-    Ok(bytes)
+    let size = usize::try_from(metadata.size).map_err(|_| LxError::ENOEXEC)?;
+    let image = parse_file(&FileSource { file, size })?;
+    map_image(space, file, image)
 }
 
 /// An image mapped into an address space.
@@ -203,42 +260,158 @@ pub fn place_image(space: &dyn AddressSpace, image: &ElfImage) -> LxResult<usize
         .ok_or(LxError::ENOEXEC)
 }
 
-/// The page-granular pieces `image` maps, before the bias: `(start, end, protection)`. Two
-/// segments may share a page (one ends and the next starts in it); that page gets both
-/// protections, as Linux's overlapping mmaps leave it.
-fn image_pieces(image: &ElfImage) -> LxResult<Vec<(usize, usize, Protection)>> {
-    let mut pieces: Vec<(usize, usize, Protection)> = Vec::new();
+/// How one page-granular piece of an image is backed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Backing {
+    /// The file's bytes from this offset, mapped.
+    File(usize),
+    /// Zeroed memory that the segments' file bytes are then copied into: a page that a
+    /// segment's file bytes share with its `.bss` or with another segment.
+    Copied,
+    /// Zeroed memory and nothing else (`.bss`).
+    Zeroed,
+}
+
+/// A page-granular piece of an image, before the bias.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Piece {
+    start: usize,
+    end: usize,
+    prot: Protection,
+    backing: Backing,
+}
+
+/// The pieces `image` maps, in address order. A page two segments share (one ends and the
+/// next starts in it) is copied, with both protections, as Linux's overlapping mmaps leave it.
+fn image_pieces(image: &ElfImage) -> LxResult<Vec<Piece>> {
+    let mut pieces: Vec<Piece> = Vec::new();
+    let push = |pieces: &mut Vec<Piece>, piece: Piece| {
+        pieces.try_reserve(1).map_err(|_| LxError::ENOMEM)?;
+        pieces.push(piece);
+        Ok::<(), LxError>(())
+    };
     for segment in &image.segments {
-        let mut start = page_floor(segment.vaddr);
-        let end = page_ceil(segment.end())?;
-        if let Some(last) = pieces.last_mut() {
-            if start < last.1 {
-                let prot = last.2 | segment.prot;
-                last.1 = start;
-                if last.0 == last.1 {
-                    pieces.pop();
-                }
-                pieces.push((start, start + PAGE_SIZE, prot));
-                start += PAGE_SIZE;
+        let first_page = page_floor(segment.vaddr);
+        let mut start = first_page;
+        let file_end = segment.vaddr + segment.file_len;
+        let mem_end = page_ceil(segment.end())?;
+        let prot = segment.prot;
+        // Segments are sorted and disjoint: at most the first page is the previous one's.
+        if let Some(last) = pieces.last_mut().filter(|last| start < last.end) {
+            let shared = last.prot | prot;
+            last.end = start;
+            if last.start == last.end {
+                pieces.pop();
             }
+            let page = Piece {
+                start,
+                end: start + PAGE_SIZE,
+                prot: shared,
+                backing: Backing::Copied,
+            };
+            push(&mut pieces, page)?;
+            start += PAGE_SIZE;
         }
-        if start < end {
-            pieces.push((start, end, segment.prot));
+        // Whole pages of file bytes; the last one too when no `.bss` follows in it.
+        let file_pages_end = if segment.mem_len > segment.file_len {
+            page_floor(file_end)
+        } else {
+            page_ceil(file_end)?
+        };
+        if start < file_pages_end {
+            let offset = segment.file_offset - segment.vaddr % PAGE_SIZE + (start - first_page);
+            let mapped = Piece {
+                start,
+                end: file_pages_end,
+                prot,
+                backing: Backing::File(offset),
+            };
+            push(&mut pieces, mapped)?;
+            start = file_pages_end;
+        }
+        if start < mem_end && start < file_end {
+            let page = Piece {
+                start,
+                end: start + PAGE_SIZE,
+                prot,
+                backing: Backing::Copied,
+            };
+            push(&mut pieces, page)?;
+            start += PAGE_SIZE;
+        }
+        if start < mem_end {
+            let bss = Piece {
+                start,
+                end: mem_end,
+                prot,
+                backing: Backing::Zeroed,
+            };
+            push(&mut pieces, bss)?;
         }
     }
     Ok(pieces)
 }
 
+/// Copies into the copied piece `piece` (at `bias`) the file bytes of every segment that lie
+/// in it. A segment's bytes are taken from its page's start (as a mapping of its file page
+/// would show them), but never over an earlier segment's memory.
+fn fill_copied(
+    space: &dyn AddressSpace,
+    file: &dyn INode,
+    image: &ElfImage,
+    piece: &Piece,
+    bias: usize,
+    page: &mut [u8],
+) -> LxResult {
+    let mut previous_end = 0;
+    for segment in &image.segments {
+        let from = page_floor(segment.vaddr)
+            .max(previous_end)
+            .max(piece.start);
+        let to = (segment.vaddr + segment.file_len).min(piece.end);
+        previous_end = segment.end();
+        if from >= to {
+            continue;
+        }
+        // `from` is at most a page below the segment, whose offset agrees with it in the page.
+        let offset = (segment.file_offset + from)
+            .checked_sub(segment.vaddr)
+            .ok_or(LxError::ENOEXEC)?;
+        let buf = page.get_mut(..to - from).ok_or(LxError::ENOEXEC)?;
+        let filled = read_up_to(file, offset, buf)?;
+        if filled != buf.len() {
+            return Err(LxError::ENOEXEC);
+        }
+        let at = from.checked_add(bias).ok_or(LxError::ENOEXEC)?;
+        space.write(at, buf)?;
+    }
+    Ok(())
+}
+
 /// Maps `image`'s segments (bytes from `file`) and returns the bias it was loaded at.
-pub fn map_image(space: &dyn AddressSpace, file: &[u8], image: ElfImage) -> LxResult<MappedImage> {
+pub fn map_image(
+    space: &dyn AddressSpace,
+    file: &dyn INode,
+    image: ElfImage,
+) -> LxResult<MappedImage> {
     let bias = place_image(space, &image)?;
     let biased = |addr: usize| addr.checked_add(bias).ok_or(LxError::ENOEXEC);
-    for (start, end, prot) in image_pieces(&image)? {
-        space.map(biased(start)?, end - start, prot)?;
-    }
-    for segment in &image.segments {
-        let data = file_range(file, segment.file_offset, segment.file_len)?;
-        space.write(biased(segment.vaddr)?, data)?;
+    let pieces = image_pieces(&image)?;
+    let mut page = None;
+    for piece in &pieces {
+        let (vaddr, len) = (biased(piece.start)?, piece.end - piece.start);
+        match piece.backing {
+            Backing::File(offset) => space.map_file(vaddr, len, piece.prot, file, offset)?,
+            Backing::Zeroed => space.map_zeroed(vaddr, len, piece.prot)?,
+            Backing::Copied => {
+                space.map(vaddr, len, piece.prot)?;
+                let page = match &mut page {
+                    Some(page) => page,
+                    None => page.insert(page_buffer()?),
+                };
+                fill_copied(space, file, &image, piece, bias, page)?;
+            }
+        }
     }
     Ok(MappedImage { bias, image })
 }
@@ -252,10 +425,10 @@ pub fn load(
     lookup_interpreter: InterpreterLookup<'_>,
     params: &ExecParams<'_>,
 ) -> LxResult<LoadedProgram> {
-    let program = space.load_image(file)?;
+    let program = load_image(space, file)?;
     let interpreter_path = program.image.interpreter.clone();
     let interpreter = match &interpreter_path {
-        Some(path) => Some(space.load_image(&*lookup_interpreter(path)?)?),
+        Some(path) => Some(load_image(space, &*lookup_interpreter(path)?)?),
         None => None,
     };
 

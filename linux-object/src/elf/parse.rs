@@ -2,6 +2,10 @@
 //! `PT_LOAD` segments and its `PT_INTERP` path. Every field that the loader will trust is
 //! checked here against the file's length and the user address space, with checked
 //! arithmetic; anything wrong is `ENOEXEC`.
+//!
+//! Only the headers are read (at most 64 bytes, a 64 KiB program header table and a
+//! `PATH_MAX` interpreter path), from an [`ElfSource`]: a file is never read whole, whatever
+//! its size, since its segments are mapped from it afterwards.
 
 use crate::error::{LxError, LxResult};
 use alloc::string::String;
@@ -87,10 +91,38 @@ fn to_usize(value: u64) -> LxResult<usize> {
     usize::try_from(value).map_err(|_| LxError::ENOEXEC)
 }
 
-/// `bytes[offset..offset + len]`, or `ENOEXEC` if that is not inside the file.
-pub(crate) fn file_range(bytes: &[u8], offset: usize, len: usize) -> LxResult<&[u8]> {
-    let end = offset.checked_add(len).ok_or(LxError::ENOEXEC)?;
-    bytes.get(offset..end).ok_or(LxError::ENOEXEC)
+/// Where an executable's bytes are read from: a file, or bytes already in memory.
+pub trait ElfSource {
+    /// The file's length in bytes.
+    fn size(&self) -> usize;
+
+    /// Fills `buf` from `offset`; `ENOEXEC` if the file ends first.
+    fn read_exact_at(&self, offset: usize, buf: &mut [u8]) -> LxResult;
+
+    /// `len` bytes from `offset` in a new buffer; `ENOEXEC` if they are not all in the file.
+    fn read_vec(&self, offset: usize, len: usize) -> LxResult<Vec<u8>> {
+        let end = offset.checked_add(len).ok_or(LxError::ENOEXEC)?;
+        if end > self.size() {
+            return Err(LxError::ENOEXEC);
+        }
+        let mut bytes = Vec::new();
+        bytes.try_reserve_exact(len).map_err(|_| LxError::ENOMEM)?;
+        bytes.resize(len, 0);
+        self.read_exact_at(offset, &mut bytes)?;
+        Ok(bytes)
+    }
+}
+
+impl ElfSource for &[u8] {
+    fn size(&self) -> usize {
+        self.len()
+    }
+
+    fn read_exact_at(&self, offset: usize, buf: &mut [u8]) -> LxResult {
+        let end = offset.checked_add(buf.len()).ok_or(LxError::ENOEXEC)?;
+        buf.copy_from_slice(self.get(offset..end).ok_or(LxError::ENOEXEC)?);
+        Ok(())
+    }
 }
 
 fn check_header(header: &Header) -> LxResult {
@@ -147,33 +179,34 @@ fn load_segment(ph: &ProgramHeader, file_len: usize) -> LxResult<LoadSegment> {
     Ok(segment)
 }
 
-fn interpreter_path(bytes: &[u8], ph: &ProgramHeader) -> LxResult<String> {
+fn interpreter_path(file: &dyn ElfSource, ph: &ProgramHeader) -> LxResult<String> {
     let len = to_usize(ph.p_filesz)?;
     if !(2..=MAX_INTERP_LEN).contains(&len) {
         return Err(LxError::ENOEXEC);
     }
-    let raw = file_range(bytes, to_usize(ph.p_offset)?, len)?;
+    let mut raw = file.read_vec(to_usize(ph.p_offset)?, len)?;
     // NUL-terminated, with no NUL before the end.
-    let (last, path) = raw.split_last().ok_or(LxError::ENOEXEC)?;
-    if *last != 0 || path.contains(&0) {
+    if raw.pop() != Some(0) || raw.contains(&0) {
         return Err(LxError::ENOEXEC);
     }
-    core::str::from_utf8(path)
-        .map(String::from)
-        .map_err(|_| LxError::ENOEXEC)
+    String::from_utf8(raw).map_err(|_| LxError::ENOEXEC)
 }
 
 /// Parses and validates `bytes`, a whole executable file.
 pub fn parse(bytes: &[u8]) -> LxResult<ElfImage> {
-    if bytes.len() < SIZEOF_EHDR {
-        return Err(LxError::ENOEXEC);
-    }
-    let header: Header = bytes.pread_with(0, LE).map_err(|_| LxError::ENOEXEC)?;
+    parse_file(&bytes)
+}
+
+/// Parses and validates the executable `file`, reading only its headers.
+pub fn parse_file(file: &dyn ElfSource) -> LxResult<ElfImage> {
+    let mut ehdr = [0u8; SIZEOF_EHDR];
+    file.read_exact_at(0, &mut ehdr)?;
+    let header: Header = ehdr.pread_with(0, LE).map_err(|_| LxError::ENOEXEC)?;
     check_header(&header)?;
     let phoff = to_usize(header.e_phoff)?;
     let phnum = usize::from(header.e_phnum);
     let table_len = phnum * SIZEOF_PHDR;
-    file_range(bytes, phoff, table_len)?;
+    let table = file.read_vec(phoff, table_len)?;
 
     let mut image = ElfImage {
         relocatable: header.e_type == ET_DYN,
@@ -185,12 +218,12 @@ pub fn parse(bytes: &[u8]) -> LxResult<ElfImage> {
     };
     let mut explicit_phdr = None;
     for index in 0..phnum {
-        let at = phoff + index * SIZEOF_PHDR;
-        let ph: ProgramHeader = bytes.pread_with(at, LE).map_err(|_| LxError::ENOEXEC)?;
+        let at = index * SIZEOF_PHDR;
+        let ph: ProgramHeader = table.pread_with(at, LE).map_err(|_| LxError::ENOEXEC)?;
         match ph.p_type {
             PT_LOAD if ph.p_memsz == 0 => {}
             PT_LOAD => {
-                let segment = load_segment(&ph, bytes.len())?;
+                let segment = load_segment(&ph, file.size())?;
                 // The ELF spec has loadable segments sorted by address; overlapping ones
                 // would make two segments claim the same bytes.
                 if let Some(previous) = image.segments.last() {
@@ -202,7 +235,7 @@ pub fn parse(bytes: &[u8]) -> LxResult<ElfImage> {
             }
             // Only the first PT_INTERP counts, as on Linux.
             PT_INTERP if image.interpreter.is_none() => {
-                image.interpreter = Some(interpreter_path(bytes, &ph)?);
+                image.interpreter = Some(interpreter_path(file, &ph)?);
             }
             PT_PHDR => explicit_phdr = Some(to_usize(ph.p_vaddr)?),
             _ => {}

@@ -13,6 +13,8 @@ use std::sync::Mutex;
 struct TestSpace {
     mappings: Mutex<BTreeMap<usize, (Protection, Vec<u8>)>>,
     next_free: Mutex<usize>,
+    /// What was mapped from the file: `(vaddr, len, offset)`.
+    file_maps: Mutex<Vec<(usize, usize, usize)>>,
 }
 
 impl TestSpace {
@@ -20,6 +22,7 @@ impl TestSpace {
         Self {
             mappings: Mutex::new(BTreeMap::new()),
             next_free: Mutex::new(0x5555_5555_4000),
+            file_maps: Mutex::new(Vec::new()),
         }
     }
 
@@ -29,10 +32,18 @@ impl TestSpace {
         (addr < start + bytes.len()).then_some((start, bytes.len(), *prot))
     }
 
+    /// `len` bytes at `addr`, across adjacent mappings.
     fn read(&self, addr: usize, len: usize) -> Vec<u8> {
         let maps = self.mappings.lock().unwrap();
-        let (&start, (_, bytes)) = maps.range(..=addr).next_back().expect("mapped");
-        bytes[addr - start..addr - start + len].to_vec()
+        let mut out = Vec::new();
+        while out.len() < len {
+            let at = addr + out.len();
+            let (&start, (_, bytes)) = maps.range(..=at).next_back().expect("mapped");
+            let end = (at - start + len - out.len()).min(bytes.len());
+            assert!(at - start < bytes.len(), "{at:#x} is not mapped");
+            out.extend_from_slice(&bytes[at - start..end]);
+        }
+        out
     }
 
     fn word(&self, addr: usize) -> u64 {
@@ -92,8 +103,26 @@ impl AddressSpace for TestSpace {
         Ok(())
     }
 
-    fn load_image(&self, file: &dyn INode) -> LxResult<MappedImage> {
-        read_and_map(self, file)
+    fn map_file(
+        &self,
+        vaddr: usize,
+        len: usize,
+        prot: Protection,
+        file: &dyn INode,
+        offset: usize,
+    ) -> LxResult {
+        self.map(vaddr, len, prot)?;
+        let mut bytes = vec![0; len];
+        let mut filled = 0;
+        while filled < len {
+            match file.read_at(offset + filled, &mut bytes[filled..])? {
+                0 => break,
+                count => filled += count,
+            }
+        }
+        self.write(vaddr, &bytes)?;
+        self.file_maps.lock().unwrap().push((vaddr, len, offset));
+        Ok(())
     }
 }
 
@@ -271,19 +300,69 @@ fn bad_segments_are_enoexec() {
     }
 }
 
+/// `bytes` as a file of a HostFs, named `name` in a scratch directory.
+fn file_inode(name: &str, bytes: &[u8]) -> Arc<dyn INode> {
+    let (dir, _) = fake_program();
+    std::fs::write(dir.join(name), bytes).unwrap();
+    HostFs::new(&dir).unwrap().root_inode().lookup(name).unwrap()
+}
+
 #[test]
 fn segments_sharing_a_page_get_both_protections() {
     let mut phdrs = sample_phdrs();
     phdrs[1].vaddr = 0x40_0200; // data starts on the text's page
     let file = elf_file(2, &phdrs);
     let space = TestSpace::new();
-    map_image(&space, &file, parse(&file).unwrap()).unwrap();
+    let inode = file_inode("shared-page", &file);
+    map_image(&space, &*inode, parse(&file).unwrap()).unwrap();
     let rwx = Protection::READ | Protection::WRITE | Protection::EXEC;
     assert_eq!(space.mapping_at(0x40_0000), Some((0x40_0000, 0x1000, rwx)));
     let rw = Protection::READ | Protection::WRITE;
     assert_eq!(space.mapping_at(0x40_1000), Some((0x40_1000, 0x3000, rw)));
     assert_eq!(space.read(0x40_0200, 16), b"initialized data");
     assert_eq!(space.read(0x40_0210, 16), [0; 16], "bss is zero");
+}
+
+#[test]
+fn whole_pages_are_mapped_from_the_file_and_bss_is_zero() {
+    let phdrs = [
+        Ph {
+            type_: 1,
+            flags: PF_RX,
+            offset: 0,
+            vaddr: 0x40_0000,
+            filesz: 0x2100,
+            memsz: 0x2100,
+        },
+        Ph {
+            type_: 1,
+            flags: PF_RW,
+            offset: 0x3000,
+            vaddr: 0x40_3000,
+            filesz: 0x1010,
+            memsz: 0x3000,
+        },
+    ];
+    let mut file = elf_file(2, &phdrs);
+    file.resize(0x4100, 0xaa);
+    file[0x4000..0x4010].copy_from_slice(b"last data bytes!");
+    let space = TestSpace::new();
+    let inode = file_inode("mapped", &file);
+    map_image(&space, &*inode, parse(&file).unwrap()).unwrap();
+    // The text's pages, its last partial one included (no .bss follows), and the data's
+    // whole page come from the file; the page the data shares with its .bss is copied.
+    assert_eq!(
+        *space.file_maps.lock().unwrap(),
+        [(0x40_0000, 0x3000, 0), (0x40_3000, 0x1000, 0x3000)]
+    );
+    assert_eq!(space.read(0x40_4000, 16), b"last data bytes!");
+    assert!(
+        space.read(0x40_4010, 0x1ff0).iter().all(|&b| b == 0),
+        "bss is zero, not the file's bytes past the segment"
+    );
+    let rw = Protection::READ | Protection::WRITE;
+    assert_eq!(space.mapping_at(0x40_4000), Some((0x40_4000, 0x1000, rw)));
+    assert_eq!(space.mapping_at(0x40_5000), Some((0x40_5000, 0x1000, rw)));
 }
 
 fn fake_program() -> (PathBuf, Vec<u8>) {
@@ -302,7 +381,8 @@ proptest! {
             file[at] = byte;
         }
         if let Ok(image) = parse(&file) {
-            let _ = map_image(&TestSpace::new(), &file, image);
+            let inode = file_inode("mutated", &file);
+            let _ = map_image(&TestSpace::new(), &*inode, image);
         }
     }
 }
