@@ -110,6 +110,7 @@ impl TaskHost for KernelTaskHost<'_> {
             process: new.process.clone(),
             tid: new.tid,
             set_child_tid: new.set_child_tid,
+            clear_signal_handlers: new.clear_signal_handlers,
         };
         // The host's record of its processes must have room before the child exists.
         let is_process = !new.flags.contains(CloneFlags::THREAD);

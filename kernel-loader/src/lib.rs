@@ -238,6 +238,7 @@ impl KernelModule for Rvisor {
             }
         };
         let set_child_tid = spawn.set_child_tid;
+        let clear_signal_handlers = spawn.clear_signal_handlers;
         let tid = spawn.tid;
         let registered = register_child(self, child, container.clone(), spawn, image);
         if let Err(e) = registered {
@@ -249,6 +250,19 @@ impl KernelModule for Rvisor {
             );
             child.kill();
             return;
+        }
+        if clear_signal_handlers {
+            // CLONE_CLEAR_SIGHAND: as an interrupting work, it runs before any signal is
+            // delivered to the child (get_signal runs works first).
+            let cleared = queue(child, WorkRun::Interrupting, process::clear_signal_handlers);
+            if cleared.is_err() {
+                log::warn!(
+                    "container {}: a new task could not clear its signal handlers: killed",
+                    container.id()
+                );
+                child.kill();
+                return;
+            }
         }
         if let Some(addr) = set_child_tid {
             // CLONE_CHILD_SETTID: the child stores its container tid before its first

@@ -77,6 +77,8 @@ pub struct Spawn {
     pub tid: u32,
     /// `CLONE_CHILD_SETTID`: where it stores its tid before it first runs user code.
     pub set_child_tid: Option<usize>,
+    /// `CLONE_CLEAR_SIGHAND`: it resets its signal handlers before any signal reaches it.
+    pub clear_signal_handlers: bool,
 }
 
 /// One entry of a bucket's chain.

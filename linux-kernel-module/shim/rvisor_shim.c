@@ -1761,8 +1761,9 @@ int rvisor_exec_teardown(void)
 	}
 }
 
-/* flush_signal_handlers(current, 0) and the sigaltstack reset: neither is exported. */
-static void reset_signal_handlers(void)
+/* flush_signal_handlers(current, 0), which is not exported: handlers back to the default but
+ * for ignored signals. */
+void rvisor_clear_signal_handlers(void)
 {
 	struct k_sigaction *ka = current->sighand->action;
 	int i;
@@ -1778,6 +1779,12 @@ static void reset_signal_handlers(void)
 		sigemptyset(&ka->sa.sa_mask);
 	}
 	spin_unlock_irq(&current->sighand->siglock);
+}
+
+/* What execve does to signal handling: the handlers cleared and the alternate stack off. */
+static void reset_signal_handlers(void)
+{
+	rvisor_clear_signal_handlers();
 	current->sas_ss_sp = 0;
 	current->sas_ss_size = 0;
 	current->sas_ss_flags = SS_DISABLE;

@@ -318,6 +318,9 @@ void rvisor_misc_deregister(void);
 
 
 /* ---- served process calls: the host half of clone, exit, wait4 and execve ---- */
+/* Resets the calling task's signal handlers to the default, those of ignored signals excepted
+ * (clone3's CLONE_CLEAR_SIGHAND, done by the child itself before any signal reaches it). */
+void rvisor_clear_signal_handlers(void);
 /* clone(flags, stack, NULL, child_tid, tls) of the caller: the child's host pid or -errno. */
 long rvisor_host_clone(unsigned long flags, unsigned long stack, unsigned long child_tid,
 		       unsigned long tls);

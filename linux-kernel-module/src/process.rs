@@ -191,6 +191,13 @@ pub fn exec_start(start: &ExecStart<'_>) {
     unsafe { bindings::rvisor_exec_start(&raw) }
 }
 
+/// Resets the calling task's signal handlers to the default, except for ignored signals, as
+/// Linux's `flush_signal_handlers(task, 0)`.
+pub fn clear_signal_handlers() {
+    // SAFETY: process context; the shim takes the task's sighand lock.
+    unsafe { bindings::rvisor_clear_signal_handlers() }
+}
+
 /// Work for a task to run in its own context.
 pub type Work = Box<dyn FnOnce() + Send>;
 

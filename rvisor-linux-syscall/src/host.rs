@@ -101,6 +101,9 @@ pub struct NewTask<'a> {
     /// `CLONE_CHILD_CLEARTID`: where the child's tid is cleared and a futex woken when it
     /// exits (what `set_tid_address` sets for the caller).
     pub clear_child_tid: Option<usize>,
+    /// `CLONE_CLEAR_SIGHAND` (`clone3`): the child's signal handlers are reset to the default
+    /// (those ignored stay ignored) before any signal reaches it.
+    pub clear_signal_handlers: bool,
 }
 
 /// A fresh address space made for `execve`: the program is loaded into it through

@@ -245,6 +245,7 @@ syscall_table! {
     327 preadv2 async sys_preadv2(a0, a1, a2, a3, a4, a5);
     328 pwritev2 async sys_pwritev2(a0, a1, a2, a3, a4, a5);
     332 statx sync sys_statx(a0, a1, a2, a3, a4);
+    435 clone3 async sys_clone3(a0, a1);
     439 faccessat2 sync sys_faccessat2(a0, a1, a2, a3);
     452 fchmodat2 sync sys_fchmodat2(a0, a1, a2, a3);
 }

@@ -291,6 +291,8 @@ pub struct StartedTask {
     pub tls: usize,
     /// `CLONE_CHILD_SETTID`'s address.
     pub set_child_tid: Option<usize>,
+    /// `CLONE_CLEAR_SIGHAND`.
+    pub clear_signal_handlers: bool,
     /// `CLONE_CHILD_CLEARTID`'s address.
     pub clear_child_tid: Option<usize>,
 }
@@ -571,6 +573,7 @@ impl TaskHost for TestTask {
             tls: task.tls,
             set_child_tid: task.set_child_tid,
             clear_child_tid: task.clear_child_tid,
+            clear_signal_handlers: task.clear_signal_handlers,
         }));
         Ok(())
     }

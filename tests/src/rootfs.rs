@@ -428,6 +428,37 @@ detached contained rvisor run --root /rootfs -- /bin/sh -c "$cmd""#,
             check: |o| o.same_as_native(&["setid: done", "open root's 0600 file: EACCES"]),
         },
         Case {
+            name: "clone-flags",
+            covers: &["clone", "clone3", "wait4"],
+            // Natively as a pid namespace's init, which a container's first process is: an
+            // init may not make siblings (CLONE_PARENT).
+            script: ". /tests/lib.sh\nnative_init native /tests/clone\ncontained contained /tests/clone",
+            check: |o| o.same_as_native(&["clone: done", "clone3(fork): child reaped, status 0"]),
+        },
+        Case {
+            name: "clone-threads-with-tls",
+            covers: &["clone", "clone3", "set_tid_address"],
+            script: ". /tests/lib.sh\ndifferential /tests/clone threads 200",
+            check: |o| o.same_as_native(&["200 raw clone threads: ok", "200 pthreads: ok"]),
+        },
+        Case {
+            name: "clone-namespaces-refused",
+            covers: &["clone", "clone3"],
+            script: "rvisor run --root /rootfs -- /tests/clone namespaces",
+            check: |o| {
+                o.exactly(&[
+                    "clone(CLONE_NEWNS): EPERM",
+                    "clone(CLONE_NEWPID): EPERM",
+                    "clone(CLONE_NEWNET): EPERM",
+                    "clone(CLONE_NEWUSER): EPERM",
+                    "clone3(CLONE_NEWTIME): EPERM",
+                    "clone3(set_tid 300): EPERM",
+                    "clone3(set_tid 0): EINVAL",
+                    "clone3(set_tid_size 40): EINVAL",
+                ])
+            },
+        },
+        Case {
             name: "orphans-reparented-to-init",
             covers: &["clone", "wait4", "getppid", "exit_group"],
             script: ". /tests/lib.sh\nnative_init native /tests/orphan\ncontained contained /tests/orphan",

@@ -365,7 +365,7 @@ super::syscall_table! {
     432 fsmount => Refuse,
     433 fspick => Refuse,
     434 pidfd_open => Refuse,
-    435 clone3 => Refuse,
+    435 clone3 => Rvisor,
     436 close_range => Refuse,
     437 openat2 => Refuse,
     438 pidfd_getfd => Refuse,
