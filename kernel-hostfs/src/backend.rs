@@ -34,6 +34,7 @@ use crate::error::FsResult;
 use crate::listing::Listing;
 use crate::metadata::{FileType, FsInfo, Metadata, Timespec};
 use crate::name::Name;
+use crate::vfs::WriteAccess;
 
 /// What a new directory entry created by [`Backend::create`] is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -186,6 +187,13 @@ pub trait Backend: Send + Sync + 'static {
 
     /// Changes owner and/or group of the object itself; `None` leaves one unchanged.
     fn chown(&self, handle: &Self::Handle, uid: Option<u32>, gid: Option<u32>) -> FsResult<()>;
+
+    /// Counts a writer of the regular file `file` for as long as the returned token lives, as
+    /// Linux counts a file opened for writing (`ETXTBSY` while it runs as a program); `None`
+    /// where the backend keeps no such count (the default).
+    fn write_access(&self, _file: &Self::Handle) -> FsResult<Option<WriteAccess>> {
+        Ok(None)
+    }
 
     /// Sets access and modification times of the object itself.
     fn set_times(

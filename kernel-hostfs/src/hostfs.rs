@@ -263,6 +263,13 @@ impl<B: Backend> INode for HostINode<B> {
         self.mount.backend.metadata(self.handle())
     }
 
+    fn write_access(&self) -> FsResult<Option<crate::WriteAccess>> {
+        if self.file_type() != FileType::File {
+            return Ok(None);
+        }
+        self.mount.backend.write_access(self.handle())
+    }
+
     fn metadata_beneath(&self, path: &str, follow_last: bool) -> FsResult<Option<Metadata>> {
         self.require_dir()?;
         self.mount

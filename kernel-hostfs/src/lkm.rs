@@ -137,6 +137,11 @@ impl Backend for KernelBackend {
         file.write_at(offset, buf).map_err(fs_error)
     }
 
+    fn write_access(&self, file: &VfsObject) -> FsResult<Option<crate::WriteAccess>> {
+        let access = file.write_access().map_err(fs_error)?;
+        Ok(Some(alloc::boxed::Box::new(access)))
+    }
+
     fn resize(&self, file: &VfsObject, len: u64) -> FsResult<()> {
         file.truncate(len).map_err(fs_error)
     }

@@ -58,6 +58,9 @@ pub struct PathParent {
     pub must_be_dir: bool,
 }
 
+/// A counted writer of a file (see [`INode::write_access`]): dropping it ends the count.
+pub type WriteAccess = alloc::boxed::Box<dyn Any + Send + Sync>;
+
 /// One filesystem object: a file, a directory, a symbolic link, a device node, a FIFO or a
 /// socket. Operations that make no sense for the object's type fail as Linux fails them
 /// (`EISDIR` reading a directory, `ENOTDIR` looking a name up in a file, …).
@@ -86,6 +89,14 @@ pub trait INode: Any + Send + Sync {
 
     /// What `stat` reports about this object.
     fn metadata(&self) -> FsResult<Metadata>;
+
+    /// Counts a writer of this regular file for as long as the returned token lives, as
+    /// Linux counts a file opened for writing: `ETXTBSY` while it runs as a program, and
+    /// running it meanwhile gives `ETXTBSY`. `None` where the filesystem keeps no such count
+    /// (the default).
+    fn write_access(&self) -> FsResult<Option<WriteAccess>> {
+        Ok(None)
+    }
 
     /// What `stat` reports about the object `path` names below this directory, where the
     /// filesystem can find it in one step: `path` is names separated by `/`, none `.` or `..`;

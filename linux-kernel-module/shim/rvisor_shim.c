@@ -2043,6 +2043,22 @@ void rvisor_exec_close(struct file *file)
 	fput(file);
 }
 
+int rvisor_vfs_get_write_access(struct rvisor_path *p, struct rvisor_path *out)
+{
+	int err = get_write_access(d_inode(p->path.dentry));
+
+	if (err)
+		return err;
+	path_get(&p->path);
+	hold(out, &p->path);
+	return 0;
+}
+
+void rvisor_vfs_put_write_access(struct rvisor_path *p)
+{
+	put_write_access(d_inode(p->path.dentry));
+}
+
 void rvisor_relax(void)
 {
 	if (!in_atomic() && !irqs_disabled())

@@ -310,6 +310,11 @@ long rvisor_exec_map(struct file *file, unsigned long addr, unsigned long len, u
 		     __u64 offset);
 /* Gives writers their access back and releases the file. */
 void rvisor_exec_close(struct file *file);
+/* Counts a writer of the regular file p (get_write_access: ETXTBSY while it runs as a program)
+ * and holds it in *out, until rvisor_vfs_put_write_access(out). */
+int rvisor_vfs_get_write_access(struct rvisor_path *p, struct rvisor_path *out);
+/* Ends the count rvisor_vfs_get_write_access took (the caller then releases p). */
+void rvisor_vfs_put_write_access(struct rvisor_path *p);
 
 /* ---- misc ---- */
 void rvisor_utsname(struct rvisor_utsname *out);

@@ -64,6 +64,17 @@ impl Drop for ExecFile {
     }
 }
 
+/// A counted writer of a regular file (see [`VfsObject::write_access`]).
+pub struct WriteAccess(VfsObject);
+
+impl Drop for WriteAccess {
+    fn drop(&mut self) {
+        // SAFETY: ends the count `rvisor_vfs_get_write_access` took on this object, which is
+        // still held (released after this, with the object).
+        unsafe { bindings::rvisor_vfs_put_write_access(self.0.raw()) }
+    }
+}
+
 /// Storage the shim fills with a held object (a counted `struct path` and the files opened
 /// from it) and empties when this is dropped. Nothing else points to it between calls, so it
 /// may live anywhere and move freely.
@@ -192,6 +203,18 @@ impl VfsObject {
         let ret = unsafe { bindings::rvisor_exec_open(self.raw(), &mut file) };
         Error::check(ret.into())?;
         NonNull::new(file).map(ExecFile).ok_or(Error::EIO)
+    }
+
+    /// Counts a writer of this regular file for as long as the [`WriteAccess`] lives, as
+    /// Linux does for a file opened for writing: `ETXTBSY` while it runs as a program (and
+    /// running it meanwhile gives `ETXTBSY`).
+    pub fn write_access(&self) -> Result<WriteAccess> {
+        // SAFETY: the object is held; on success the shim fills the storage with another
+        // reference, which the access keeps until it ends the count.
+        let holder = unsafe {
+            Holder::fill(|out| bindings::rvisor_vfs_get_write_access(self.raw(), out).into())
+        }?;
+        Ok(WriteAccess(VfsObject(holder)))
     }
 
     /// `stat` of the object itself.

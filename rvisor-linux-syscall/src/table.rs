@@ -241,6 +241,7 @@ syscall_table! {
     296 pwritev async sys_pwritev(a0, a1, a2, a3, a4);
     302 prlimit64 sync sys_prlimit64(a0, a1, a2, a3);
     316 renameat2 sync sys_renameat2(a0, a1, a2, a3, a4);
+    322 execveat sync sys_execveat(a0, a1, a2, a3, a4);
     326 copy_file_range async sys_copy_file_range(a0, a1, a2, a3, a4, a5);
     327 preadv2 async sys_preadv2(a0, a1, a2, a3, a4, a5);
     328 pwritev2 async sys_pwritev2(a0, a1, a2, a3, a4, a5);

@@ -428,6 +428,18 @@ detached contained rvisor run --root /rootfs -- /bin/sh -c "$cmd""#,
             check: |o| o.same_as_native(&["setid: done", "open root's 0600 file: EACCES"]),
         },
         Case {
+            name: "exec-large-program-execveat-etxtbsy",
+            covers: &["execve", "execveat", "openat", "truncate"],
+            script: ". /tests/lib.sh\ndifferential /tests/exec",
+            check: |o| {
+                o.same_as_native(&[
+                    "exec: done",
+                    "show execve: execfn /tests/exec, comm exec, big 1 2 3",
+                    "open a running program for writing: ETXTBSY",
+                ])
+            },
+        },
+        Case {
             name: "clone-flags",
             covers: &["clone", "clone3", "wait4"],
             // Natively as a pid namespace's init, which a container's first process is: an

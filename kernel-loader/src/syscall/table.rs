@@ -340,7 +340,7 @@ super::syscall_table! {
     319 memfd_create => Refuse,
     320 kexec_file_load => Refuse,
     321 bpf => Refuse,
-    322 execveat => Refuse,
+    322 execveat => Rvisor,
     323 userfaultfd => Refuse,
     324 membarrier => Pass,
     325 mlock2 => Pass,

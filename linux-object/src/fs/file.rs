@@ -7,7 +7,7 @@ use alloc::string::String;
 use alloc::sync::{Arc, Weak};
 use core::any::Any;
 use kernel_hal_lkm::sync::Mutex;
-use kernel_hostfs::{DirEntryRef, FileType, INode, Listing, Metadata};
+use kernel_hostfs::{DirEntryRef, FileType, INode, Listing, Metadata, WriteAccess};
 
 /// An inode opened by `open`: regular files, directories (for `getdents64`, `fchdir`), FIFOs
 /// and whatever else the filesystem serves.
@@ -43,6 +43,9 @@ pub struct File {
     /// The `flock` lock this description holds, if any: the table and the inode, so that
     /// dropping the description releases it.
     flock: Mutex<Option<(Weak<FlockTable>, InodeKey)>>,
+    /// For a regular file opened for writing, its count as a writer (see
+    /// [`File::open`]), ended with the description.
+    _writer: Option<WriteAccess>,
 }
 
 impl File {
@@ -62,7 +65,26 @@ impl File {
         Self::build(inode, flags, Some(path))
     }
 
+    /// What `open` makes: as [`with_path`](Self::with_path), and a regular file opened for
+    /// writing counts as a writer of its file while the description lives, as on Linux:
+    /// `ETXTBSY` while the file runs as a program, and running it meanwhile gives `ETXTBSY`.
+    pub fn open(inode: Arc<dyn INode>, flags: OpenFlags, path: String) -> LxResult<Arc<Self>> {
+        let writes = flags.intersects(OpenFlags::WRONLY | OpenFlags::RDWR)
+            && !flags.contains(OpenFlags::PATH);
+        let writer = if writes { inode.write_access()? } else { None };
+        Ok(Self::build_with(inode, flags, Some(path), writer))
+    }
+
     fn build(inode: Arc<dyn INode>, flags: OpenFlags, path: Option<String>) -> Arc<Self> {
+        Self::build_with(inode, flags, path, None)
+    }
+
+    fn build_with(
+        inode: Arc<dyn INode>,
+        flags: OpenFlags,
+        path: Option<String>,
+        writer: Option<WriteAccess>,
+    ) -> Arc<Self> {
         Arc::new(Self {
             inode,
             path,
@@ -70,6 +92,7 @@ impl File {
             offset: Mutex::new(0),
             listing: Mutex::new(None),
             flock: Mutex::new(None),
+            _writer: writer,
         })
     }
 

@@ -36,7 +36,7 @@ mod utimes;
 #[cfg(test)]
 pub(crate) mod testing;
 
-pub(crate) use path::AT_FDCWD;
+pub(crate) use path::{Located, Object, AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW};
 pub use rw::IoVec;
 pub use stat::Stat;
 pub use statfs::StatFs;

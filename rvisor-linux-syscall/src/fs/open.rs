@@ -114,9 +114,9 @@ impl Syscall<'_> {
             }
             Some(metadata) => match Device::open(&metadata, kept) {
                 Some(device) => device,
-                None => File::with_path(node.inode, kept, node.path),
+                None => File::open(node.inode, kept, node.path)?,
             },
-            None => File::with_path(node.inode, kept, node.path),
+            None => File::open(node.inode, kept, node.path)?,
         };
         let fd = self.process.files().add(file, flags & O_CLOEXEC != 0)?;
         Ok(fd as usize)

@@ -1,6 +1,7 @@
-//! `execve`: a new program in the calling process.
+//! `execve`, `execveat`: a new program in the calling process.
 //!
-//! In Linux's order: the path is read and resolved in the process's root and cwd, the file
+//! In Linux's order: the path is read and resolved in the process's root and cwd (or from a
+//! directory descriptor, or the descriptor itself with `AT_EMPTY_PATH`), the file
 //! must be a regular file with an execute bit (`EACCES`), then argv and envp are read from
 //! user memory within Linux's limits (`E2BIG`, `EFAULT`). A `#!` script runs its interpreter
 //! with the script's path as an argument, as Linux's `binfmt_script` does. The program (and
@@ -13,13 +14,13 @@
 use crate::user::{UserInPtr, UserValue};
 use crate::{SysResult, Syscall};
 use alloc::string::String;
-use alloc::sync::Arc;
 use alloc::vec::Vec;
 use kernel_hostfs::{FileType, INode};
 use linux_object::credentials::{Access, Credentials as ProcessCredentials};
 use linux_object::elf::{self, ExecParams, DEFAULT_STACK_SIZE, MAX_ARG_STRLEN};
 
-use crate::fs::AT_FDCWD;
+use crate::fs::{Located, Object, AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW};
+use alloc::format;
 use linux_object::process::ProgramBreak;
 use linux_object::{LxError, LxResult};
 
@@ -152,35 +153,30 @@ fn basename(path: &str) -> &str {
 
 impl Syscall<'_> {
     /// Resolves `path` from the process's root (absolute) or working directory (relative),
-    /// following symbolic links, with search permission checked on the way.
-    fn resolve_exec_path(&self, path: &str) -> LxResult<Arc<dyn INode>> {
-        Ok(self.resolve(AT_FDCWD, path, true)?.inode)
+    /// following symbolic links, and checks the process may execute what it names.
+    fn open_exec(&self, path: &str) -> LxResult<Located> {
+        let located = self.resolve(AT_FDCWD, path, true)?;
+        check_executable(&*located.inode, &self.process.credentials())?;
+        Ok(located)
     }
 
-    /// Resolves `path` and checks the process may execute it.
-    fn open_exec(&self, path: &str) -> LxResult<Arc<dyn INode>> {
-        let inode = self.resolve_exec_path(path)?;
-        check_executable(&*inode, &self.process.credentials())?;
-        Ok(inode)
-    }
-
-    /// `path` made absolute against the working directory (for `/proc/self/exe`).
-    fn absolute_path(&self, path: &str) -> LxResult<String> {
-        let mut absolute = String::new();
-        let cwd = if path.starts_with('/') {
-            String::new()
-        } else {
-            self.process.cwd().path
+    /// What `execveat(dirfd, path, .., flags)` runs, checked: `path` from `dirfd`, the last
+    /// link not followed with `AT_SYMLINK_NOFOLLOW` (`ELOOP`), `dirfd` itself for an empty
+    /// path with `AT_EMPTY_PATH`.
+    fn open_exec_at(&self, dirfd: i32, path: &[u8], flags: usize) -> LxResult<Located> {
+        let follow = flags & AT_SYMLINK_NOFOLLOW as usize == 0;
+        let empty_path = flags & AT_EMPTY_PATH as usize != 0;
+        let object = self.resolve_object(&mut self.walker(), dirfd, path, follow, empty_path)?;
+        let Object::Node(located) = object else {
+            // A pipe, a socket, a terminal: not a regular file.
+            return Err(LxError::EACCES);
         };
-        absolute
-            .try_reserve_exact(cwd.len() + 1 + path.len())
-            .map_err(|_| LxError::ENOMEM)?;
-        absolute.push_str(cwd.trim_end_matches('/'));
-        if !path.starts_with('/') {
-            absolute.push('/');
+        if !follow && located.inode.file_type()? == FileType::SymLink {
+            // Opened with O_NOFOLLOW, as Linux's open_exec does.
+            return Err(LxError::ELOOP);
         }
-        absolute.push_str(path);
-        Ok(absolute)
+        check_executable(&*located.inode, &self.process.credentials())?;
+        Ok(located)
     }
 
     /// `execve(path, argv, envp)`: replaces the calling process's program. Returns 0 to the
@@ -191,8 +187,38 @@ impl Syscall<'_> {
         argv: UserInPtr<usize>,
         envp: UserInPtr<usize>,
     ) -> SysResult {
-        let path = path.read_path()?;
-        let mut inode = self.open_exec(&path)?;
+        self.sys_execveat(AT_FDCWD as usize, path, argv, envp, 0)
+    }
+
+    /// `execveat(dirfd, path, argv, envp, flags)`: `execve` of `path` from `dirfd`, or of
+    /// `dirfd` itself with `AT_EMPTY_PATH` and an empty path; `AT_SYMLINK_NOFOLLOW` refuses a
+    /// final symbolic link (`ELOOP`); any other flag is `EINVAL`. The program's name
+    /// (`AT_EXECFN`, and what its task is named after) is the path, or `/dev/fd/N[/path]` for
+    /// a relative path from a descriptor, as Linux names it.
+    pub fn sys_execveat(
+        &self,
+        dirfd: usize,
+        path: UserInPtr<u8>,
+        argv: UserInPtr<usize>,
+        envp: UserInPtr<usize>,
+        flags: usize,
+    ) -> SysResult {
+        if flags & !((AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) as usize) != 0 {
+            return Err(LxError::EINVAL);
+        }
+        // The descriptor is an int: truncation is the ABI.
+        let dirfd = dirfd as i32;
+        let raw = path.read_cstring(kernel_hostfs::PATH_MAX - 1)?;
+        let mut located = self.open_exec_at(dirfd, &raw, flags)?;
+        let path = String::from_utf8(raw).map_err(|_| LxError::ENOENT)?;
+        let by_descriptor = dirfd != AT_FDCWD && !path.starts_with('/');
+        let path = if !by_descriptor {
+            path
+        } else if path.is_empty() {
+            format!("/dev/fd/{dirfd}")
+        } else {
+            format!("/dev/fd/{dirfd}/{path}")
+        };
         let mut budget = ArgBudget(ARG_LIMIT);
         // The path is copied onto the new stack too (AT_EXECFN).
         budget.take(path.len() + 1)?;
@@ -207,6 +233,7 @@ impl Syscall<'_> {
         // `#!` scripts: the interpreter runs with the script's path in place of argv[0].
         let mut filename = path.clone();
         for depth in 0.. {
+            let inode = &located.inode;
             let mut head = [0u8; BINPRM_BUF_SIZE];
             let mut filled = 0;
             while let Some(rest) = head.get_mut(filled..).filter(|rest| !rest.is_empty()) {
@@ -235,7 +262,7 @@ impl Syscall<'_> {
             // argv[0] is replaced.
             front.extend(args.into_iter().skip(1));
             args = front;
-            inode = self.open_exec(&interpreter)?;
+            located = self.open_exec(&interpreter)?;
             filename = interpreter;
         }
 
@@ -255,10 +282,23 @@ impl Syscall<'_> {
             stack_top: space.stack_top(),
             stack_size: DEFAULT_STACK_SIZE,
         };
-        let lookup = |interpreter: &str| self.open_exec(interpreter);
-        let program = elf::load(space, &*inode, &lookup, &params)?;
-        let exec_path = self.absolute_path(&filename)?;
-        exec_space.install(&program, basename(&path))?;
+        let lookup = |interpreter: &str| Ok(self.open_exec(interpreter)?.inode);
+        let program = elf::load(space, &*located.inode, &lookup, &params)?;
+        // What `/proc/self/exe` will show: where the walk found the file, links resolved (a
+        // description opened without a recorded path has none: then the name it ran by).
+        let exec_path = if located.path.is_empty() {
+            filename
+        } else {
+            located.path
+        };
+        // The task is named after the file, by the name its directory holds for it when the
+        // path was a descriptor's (Linux 6.12; `/dev/fd/N` says nothing of the program).
+        let comm = if by_descriptor && !exec_path.is_empty() {
+            basename(&exec_path)
+        } else {
+            basename(&path)
+        };
+        exec_space.install(&program, comm)?;
 
         self.process.did_exec(exec_path);
         self.process.set_program_break(ProgramBreak {
