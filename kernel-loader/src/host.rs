@@ -22,10 +22,10 @@ use linux_kernel_module::vfs::ExecFile;
 use linux_kernel_module::Error;
 use linux_object::container::{Pid, INIT_PID};
 use linux_object::credentials::Credentials;
-use linux_object::elf::{AddressSpace, LoadedProgram, Protection};
+use linux_object::elf::{AddressSpace, LoadedProgram, Machine, Protection};
 use linux_object::fs::{File, FileLike};
 use linux_object::process::{ExitStatus, LinuxProcess};
-use linux_object::vm::VmarSpace;
+use linux_object::vm::{Randomization, VmarSpace};
 use linux_object::{LxError, LxResult};
 use rvisor_linux_syscall::host::{
     CloneFlags, CpuClock, ExecSpace, IdChange, LimitRequest, MmapFlags, MmapProt, MmapRequest,
@@ -138,13 +138,24 @@ impl TaskHost for KernelTaskHost<'_> {
         Ok(())
     }
 
-    fn new_exec_space(&self) -> LxResult<Box<dyn ExecSpace>> {
+    fn personality(&self) -> u32 {
+        process::personality()
+    }
+
+    fn new_exec_space(&self, random: Option<Randomization>) -> LxResult<Box<dyn ExecSpace>> {
         let memory: Arc<dyn PhysicalMemory> = self.container.linux().physical_memory().clone();
         let table = memory
             .clone()
             .new_page_table()
             .map_err(|_| LxError::ENOMEM)?;
-        let space = VmarSpace::new(VmAddressRegion::new_root(table), memory);
+        let mut space = VmarSpace::new(VmAddressRegion::new_root(table), memory);
+        // The vDSO stays where the host put it (near the top): the new stack goes below it.
+        if let Some(special) = process::machine().special {
+            space = space.with_stack_below(special.start);
+        }
+        if let Some(random) = random {
+            space = space.randomized(random);
+        }
         Ok(Box::new(KernelExecSpace {
             space: Arc::new(space),
             plan: Mutex::new(ExecPlan::default()),
@@ -209,8 +220,15 @@ impl TaskHost for KernelTaskHost<'_> {
         process::random_bytes(buf);
     }
 
-    fn hwcap(&self) -> u64 {
-        process::elf_hwcap()
+    fn machine(&self) -> Machine {
+        let machine = process::machine();
+        Machine {
+            hwcap: machine.hwcap,
+            hwcap2: machine.hwcap2,
+            minsigstksz: machine.minsigstksz,
+            vdso: machine.vdso,
+            rseq: machine.rseq,
+        }
     }
 
     fn reaped(&self, pid: Pid) {
@@ -542,6 +560,7 @@ impl ExecSpace for KernelExecSpace {
             entry: program.entry,
             sp: program.stack_pointer,
             brk: program.brk,
+            mmap_base: space.mmap_base(),
             comm: comm.as_bytes(),
         });
         // The program's file stays denied to writers; the interpreter's is given back, as

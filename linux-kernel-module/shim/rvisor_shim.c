@@ -1728,6 +1728,17 @@ void rvisor_current_become_subreaper(void)
 	current->signal->has_child_subreaper = 1;
 }
 
+/* A mapping the kernel makes itself and names (the vDSO, its data pages). */
+static bool is_special_mapping(struct vm_area_struct *vma)
+{
+	const char *name;
+
+	if (!vma->vm_ops || !vma->vm_ops->name)
+		return false;
+	name = vma->vm_ops->name(vma);
+	return name && name[0] == '[';
+}
+
 long rvisor_vm_map_anon(unsigned long addr, unsigned long len, unsigned int prot,
 			unsigned int flags)
 {
@@ -1739,15 +1750,18 @@ int rvisor_exec_teardown(void)
 {
 	struct mm_struct *mm = current->mm;
 	struct vm_area_struct *vma;
-	unsigned long start, end;
+	unsigned long start = 0, end;
 	int ret;
 
 	if (!mm)
 		return -EINVAL;
-	/* One mapping at a time: vm_munmap takes the lock the walk would hold. */
+	/* One mapping at a time: vm_munmap takes the lock the walk would hold. The host's special
+	 * mappings stay: the vDSO goes on serving the new program, as a new one would. */
 	for (;;) {
 		mmap_read_lock(mm);
-		vma = find_vma(mm, 0);
+		vma = find_vma(mm, start);
+		while (vma && is_special_mapping(vma))
+			vma = find_vma(mm, vma->vm_end);
 		if (!vma) {
 			mmap_read_unlock(mm);
 			return 0;
@@ -1799,6 +1813,8 @@ void rvisor_exec_start(const struct rvisor_exec_start *start)
 	mm->start_brk = start->brk;
 	mm->brk = start->brk;
 	mm->start_stack = start->sp;
+	if (start->mmap_base)
+		mm->mmap_base = start->mmap_base;
 	mmap_write_unlock(mm);
 	/* Per-task user pointers into the old image: exec forgets them. */
 #ifdef CONFIG_RSEQ
@@ -1945,9 +1961,62 @@ void rvisor_random_bytes(void *buf, unsigned long len)
 	get_random_bytes(buf, len);
 }
 
-__u64 rvisor_elf_hwcap(void)
+#ifndef AT_RSEQ_FEATURE_SIZE
+#define AT_RSEQ_FEATURE_SIZE 27
+#define AT_RSEQ_ALIGN 28
+#endif
+
+unsigned int rvisor_personality(void)
 {
-	return ELF_HWCAP;
+	return current->personality;
+}
+
+void rvisor_machine(struct rvisor_machine *out)
+{
+	struct mm_struct *mm = current->mm;
+	struct vm_area_struct *vma;
+	unsigned long addr = 0;
+	unsigned long *auxv;
+	int i;
+
+	memset(out, 0, sizeof(*out));
+	out->hwcap = ELF_HWCAP;
+	if (!mm)
+		return;
+	auxv = mm->saved_auxv;
+	for (i = 0; i + 1 < AT_VECTOR_SIZE && auxv[i] != AT_NULL; i += 2) {
+		switch (auxv[i]) {
+		case AT_HWCAP2:
+			out->hwcap2 = auxv[i + 1];
+			out->present |= RVISOR_MACHINE_HWCAP2;
+			break;
+		case AT_MINSIGSTKSZ:
+			out->minsigstksz = auxv[i + 1];
+			out->present |= RVISOR_MACHINE_MINSIGSTKSZ;
+			break;
+		case AT_RSEQ_FEATURE_SIZE:
+			out->rseq_feature_size = auxv[i + 1];
+			out->present |= RVISOR_MACHINE_RSEQ;
+			break;
+		case AT_RSEQ_ALIGN:
+			out->rseq_align = auxv[i + 1];
+			break;
+		}
+	}
+	mmap_read_lock(mm);
+	while ((vma = find_vma(mm, addr))) {
+		if (is_special_mapping(vma)) {
+			if (!out->special_end)
+				out->special_start = vma->vm_start;
+			out->special_end = vma->vm_end;
+		}
+		addr = vma->vm_end;
+	}
+	if (mm->context.vdso && out->special_end) {
+		out->vdso = (unsigned long)mm->context.vdso;
+		out->present |= RVISOR_MACHINE_VDSO;
+	}
+	mmap_read_unlock(mm);
 }
 
 long rvisor_host_id_call(enum rvisor_id_call call, unsigned long a0, unsigned long a1,

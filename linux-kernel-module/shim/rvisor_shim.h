@@ -362,6 +362,8 @@ struct rvisor_exec_start {
 	unsigned long entry;
 	unsigned long sp;
 	unsigned long brk;
+	/* Where the process's mmaps start from, top down (0: left as it is). */
+	unsigned long mmap_base;
 	char comm[16];
 };
 /* Sets brk, forgets rseq/robust list/clear_child_tid, resets signal handlers and the altstack,
@@ -398,7 +400,29 @@ int rvisor_task_exit_code(struct task_struct *t);
 __u64 rvisor_cpu_time_ns(bool process);
 void rvisor_random_bytes(void *buf, unsigned long len);
 /* AT_HWCAP. */
-__u64 rvisor_elf_hwcap(void);
+/* What the auxiliary vector says of the machine to the calling process (as the host said it to
+ * the first program of its memory map, which keeps that vector), and where the host's special
+ * mappings (the vDSO and its data pages), which execve keeps, lie. */
+struct rvisor_machine {
+	__u64 hwcap;
+	__u64 hwcap2;
+	__u64 minsigstksz;
+	__u64 vdso;
+	__u64 rseq_feature_size;
+	__u64 rseq_align;
+	__u64 special_start;
+	__u64 special_end;
+	__u32 present;
+};
+enum rvisor_machine_present {
+	RVISOR_MACHINE_HWCAP2 = 1,
+	RVISOR_MACHINE_MINSIGSTKSZ = 2,
+	RVISOR_MACHINE_VDSO = 4,
+	RVISOR_MACHINE_RSEQ = 8,
+};
+void rvisor_machine(struct rvisor_machine *out);
+/* The calling task's execution domain (personality). */
+unsigned int rvisor_personality(void);
 /* The calling task's user and group ids, in its user namespace. */
 struct rvisor_ids {
 	__u32 uid, euid, suid, fsuid, gid, egid, sgid, fsgid;

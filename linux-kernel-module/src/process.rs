@@ -3,6 +3,7 @@
 //! task, end one, reap one, replace its program — and run deferred work in a task's context.
 
 use alloc::boxed::Box;
+use core::ops::Range;
 
 use crate::bindings;
 use crate::error::{Error, Result};
@@ -168,6 +169,8 @@ pub struct ExecStart<'a> {
     pub sp: usize,
     /// The program break: the page after the program's highest segment.
     pub brk: usize,
+    /// Where the process's `mmap`s start from, top down.
+    pub mmap_base: usize,
     /// The task's new name; cut to 15 bytes.
     pub comm: &'a [u8],
 }
@@ -181,6 +184,7 @@ pub fn exec_start(start: &ExecStart<'_>) {
         entry: start.entry as _,
         sp: start.sp as _,
         brk: start.brk as _,
+        mmap_base: start.mmap_base as _,
         ..Default::default()
     };
     // The last byte stays NUL.
@@ -274,10 +278,47 @@ pub fn random_bytes(buf: &mut [u8]) {
     unsafe { bindings::rvisor_random_bytes(buf.as_mut_ptr().cast(), buf.len() as _) }
 }
 
-/// The CPU capabilities a program gets in `AT_HWCAP`.
-pub fn elf_hwcap() -> u64 {
-    // SAFETY: a plain call into the shim.
-    unsafe { bindings::rvisor_elf_hwcap() }
+/// What the auxiliary vector says of the machine to the calling process, as the host said it
+/// to the first program of its memory map, and where the host's special mappings lie.
+pub struct Machine {
+    /// `AT_HWCAP`.
+    pub hwcap: u64,
+    /// `AT_HWCAP2`, if the host gives it.
+    pub hwcap2: Option<u64>,
+    /// `AT_MINSIGSTKSZ`, if the host gives it.
+    pub minsigstksz: Option<u64>,
+    /// `AT_SYSINFO_EHDR`: the vDSO, if mapped (`execve` keeps it).
+    pub vdso: Option<u64>,
+    /// `AT_RSEQ_FEATURE_SIZE` and `AT_RSEQ_ALIGN`, if the host gives them.
+    pub rseq: Option<(u64, u64)>,
+    /// From the first to the end of the last of the host's special mappings (the vDSO and its
+    /// data pages), which `execve` keeps.
+    pub special: Option<Range<usize>>,
+}
+
+/// The calling task's execution domain (`personality`).
+pub fn personality() -> u32 {
+    // SAFETY: a plain read of the calling task's field.
+    unsafe { bindings::rvisor_personality() }
+}
+
+/// The calling process's [`Machine`].
+pub fn machine() -> Machine {
+    let mut raw = bindings::rvisor_machine::default();
+    // SAFETY: process context; `raw` is valid for a write.
+    unsafe { bindings::rvisor_machine(&mut raw) };
+    let has = |bit: bindings::rvisor_machine_present| raw.present & bit != 0;
+    Machine {
+        hwcap: raw.hwcap,
+        hwcap2: has(bindings::rvisor_machine_present_RVISOR_MACHINE_HWCAP2).then_some(raw.hwcap2),
+        minsigstksz: has(bindings::rvisor_machine_present_RVISOR_MACHINE_MINSIGSTKSZ)
+            .then_some(raw.minsigstksz),
+        vdso: has(bindings::rvisor_machine_present_RVISOR_MACHINE_VDSO).then_some(raw.vdso),
+        rseq: has(bindings::rvisor_machine_present_RVISOR_MACHINE_RSEQ)
+            .then_some((raw.rseq_feature_size, raw.rseq_align)),
+        special: (raw.special_end != 0)
+            .then_some(raw.special_start as usize..raw.special_end as usize),
+    }
 }
 
 /// Lets a lock waiter give the CPU away: reschedules if the caller may sleep and another task

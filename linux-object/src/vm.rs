@@ -55,6 +55,47 @@ use zircon_object::vm::{Placement, VmAddressRegion, VmError, VmObject};
 /// images placed top down never touch the stack.
 pub const STACK_GAP: usize = 256 * PAGE_SIZE;
 
+/// The room kept for the stack to grow between its top and the images placed high (and the
+/// host's later `mmap`s): Linux's `MIN_GAP`, 128 MiB.
+pub const STACK_ROOM: usize = 128 << 20;
+
+/// How far down the stack's top may be moved at random: Linux's `STACK_RND_MASK` on x86-64,
+/// 2^22 pages (16 GiB).
+pub const STACK_RANDOM_PAGES: usize = 1 << 22;
+
+/// How far the images may be moved at random: Linux's `mmap_rnd_bits` on x86-64, 2^28 pages.
+pub const MMAP_RANDOM_PAGES: usize = 1 << 28;
+
+/// Random page counts by which a new program's layout moves, as Linux's address space layout
+/// randomisation moves it (`randomize_va_space` 2, the default): the stack's top down, the
+/// first image up, the other images (and the host's later `mmap`s) down. Each is reduced to
+/// what the region leaves room for.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Randomization {
+    /// Pages the stack's top moves down.
+    pub stack_pages: usize,
+    /// Pages the first image moves up.
+    pub image_pages: usize,
+    /// Pages the high images move down.
+    pub mmap_pages: usize,
+}
+
+impl Randomization {
+    /// The page counts made of 24 random bytes, each within Linux's range.
+    pub fn from_random(bytes: [u8; 24]) -> Self {
+        let word = |at: usize| {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(bytes.get(at..at + 8).unwrap_or(&[0; 8]));
+            u64::from_le_bytes(word) as usize
+        };
+        Randomization {
+            stack_pages: word(0) % STACK_RANDOM_PAGES,
+            image_pages: word(8) % MMAP_RANDOM_PAGES,
+            mmap_pages: word(16) % MMAP_RANDOM_PAGES,
+        }
+    }
+}
+
 /// The errno a failed virtual memory operation gives the program: what Linux's `mmap`,
 /// `munmap` or a user copy would give for the same trouble.
 pub fn vm_error(error: VmError) -> LxError {
@@ -100,6 +141,11 @@ pub struct VmarSpace {
     /// The stack below its initial contents: not in the VMAR, for the installer to back with
     /// zeroed memory of its own (see [`VmarSpace::unbacked_stack`]).
     unbacked_stack: Mutex<Option<Range<usize>>>,
+    /// Where the stack ends (its highest address).
+    stack_top: usize,
+    /// Where the images placed high start from, top down: the host's `mmap_base` after the
+    /// program is installed.
+    mmap_base: usize,
 }
 
 impl VmarSpace {
@@ -107,11 +153,7 @@ impl VmarSpace {
     pub fn new(vmar: Arc<VmAddressRegion>, memory: Arc<dyn PhysicalMemory>) -> Self {
         let start = vmar.addr();
         let top = stack_top_of(&vmar);
-        let high = top
-            .checked_sub(DEFAULT_STACK_SIZE)
-            .and_then(|bottom| bottom.checked_sub(STACK_GAP))
-            .unwrap_or(start)
-            .max(start);
+        let high = high_end(start, top);
         Self {
             vmar,
             memory,
@@ -121,7 +163,44 @@ impl VmarSpace {
                 used: false,
             }),
             unbacked_stack: Mutex::new(None),
+            stack_top: top,
+            mmap_base: high,
         }
+    }
+
+    /// Where the images placed high start from, top down, and where the host's `mmap`s should
+    /// start from once the program runs.
+    pub fn mmap_base(&self) -> usize {
+        self.mmap_base
+    }
+
+    /// The same space with its layout moved by `random`, within what the region leaves room
+    /// for: each move at most a quarter of the room the stack and its gap leave.
+    pub fn randomized(mut self, random: Randomization) -> Self {
+        let start = self.vmar.addr();
+        let room = self.stack_top.saturating_sub(start) / 4 / PAGE_SIZE;
+        let pages = |count: usize| (count % room.max(1)) * PAGE_SIZE;
+        self.stack_top -= pages(random.stack_pages);
+        self.mmap_base = high_end(start, self.stack_top).saturating_sub(pages(random.mmap_pages));
+        let layout = self.layout.get_mut();
+        layout.high = self.mmap_base.max(start);
+        layout.low = (start + pages(random.image_pages)).min(layout.high);
+        self
+    }
+
+    /// The same space with its stack ending at or below `top` (rounded down to a page), for
+    /// what must stay above it (the host's vDSO); images go below the stack as ever. A `top`
+    /// that leaves no room for the stack and its gap is ignored.
+    pub fn with_stack_below(mut self, top: usize) -> Self {
+        let top = top - top % PAGE_SIZE;
+        let start = self.vmar.addr();
+        let room = DEFAULT_STACK_SIZE + STACK_GAP + PAGE_SIZE;
+        if top < self.stack_top && top.checked_sub(start).is_some_and(|left| left > room) {
+            self.stack_top = top;
+            self.mmap_base = high_end(start, top);
+            self.layout.get_mut().high = self.mmap_base;
+        }
+        self
     }
 
     /// The part of the stack below its initial contents, which is not in the VMAR: the
@@ -186,7 +265,19 @@ impl VmarSpace {
     }
 }
 
-/// The stack's top: the region's end, rounded down to a page.
+/// Where the images placed high end: below the stack ending at `top`, with room for it to
+/// grow ([`STACK_ROOM`], or an eighth of what is below it in a small region) and its gap.
+fn high_end(start: usize, top: usize) -> usize {
+    let room = STACK_ROOM
+        .min(top.saturating_sub(start) / 8)
+        .max(DEFAULT_STACK_SIZE);
+    top.checked_sub(room)
+        .and_then(|bottom| bottom.checked_sub(STACK_GAP))
+        .unwrap_or(start)
+        .max(start)
+}
+
+/// The stack's top by default: the region's end, rounded down to a page.
 fn stack_top_of(vmar: &VmAddressRegion) -> usize {
     let end = vmar.addr().saturating_add(vmar.size());
     end - end % PAGE_SIZE
@@ -241,7 +332,7 @@ impl AddressSpace for VmarSpace {
     }
 
     fn stack_top(&self) -> usize {
-        stack_top_of(&self.vmar)
+        self.stack_top
     }
 
     fn map_stack(&self, bottom: usize, len: usize, sp: usize, contents: &[u8]) -> LxResult {

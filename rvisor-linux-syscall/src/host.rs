@@ -19,6 +19,8 @@ use linux_object::credentials::Credentials;
 use linux_object::elf::{AddressSpace, LoadedProgram};
 use linux_object::fs::FileLike;
 use linux_object::process::{ExitStatus, LinuxProcess};
+use linux_object::elf::Machine;
+use linux_object::vm::Randomization;
 use linux_object::LxResult;
 
 bitflags! {
@@ -297,8 +299,14 @@ pub trait TaskHost: Sync {
     /// from `clone` in user mode. On error nothing was started and rVisor forgets the task.
     fn start_task(&self, task: &NewTask<'_>) -> LxResult;
 
-    /// A fresh, empty address space for `execve` to load a program into.
-    fn new_exec_space(&self) -> LxResult<Box<dyn ExecSpace>>;
+    /// A fresh, empty address space for `execve` to load a program into, its layout moved by
+    /// `random` (see [`Randomization`]) or, without, where Linux puts it with randomisation
+    /// off.
+    fn new_exec_space(&self, random: Option<Randomization>) -> LxResult<Box<dyn ExecSpace>>;
+
+    /// The calling task's execution domain (`personality`), which its `execve` honours
+    /// (`ADDR_NO_RANDOMIZE`).
+    fn personality(&self) -> u32;
 
     /// Ends the calling thread with `status` once this call returns; it never returns to
     /// user mode. rVisor has already recorded the exit (and, for the last thread, the
@@ -326,8 +334,8 @@ pub trait TaskHost: Sync {
     /// Fills `buf` from the kernel's random source (`AT_RANDOM`).
     fn fill_random(&self, buf: &mut [u8]);
 
-    /// The CPU's capabilities for `AT_HWCAP` (CPUID.1:EDX on x86-64).
-    fn hwcap(&self) -> u64;
+    /// What the auxiliary vector of a new program says of the machine.
+    fn machine(&self) -> Machine;
 
     /// rVisor's `wait4` reaped the caller's child `pid` (its zombie is gone from the
     /// container): the host reaps the task it ran as, which the host keeps as its own zombie

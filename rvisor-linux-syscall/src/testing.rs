@@ -578,9 +578,17 @@ impl TaskHost for TestTask {
         Ok(())
     }
 
-    fn new_exec_space(&self) -> LxResult<Box<dyn ExecSpace>> {
+    fn new_exec_space(
+        &self,
+        random: Option<linux_object::vm::Randomization>,
+    ) -> LxResult<Box<dyn ExecSpace>> {
+        let space = self.machine.fresh_space()?;
+        let space = match random {
+            Some(random) => space.randomized(random),
+            None => space,
+        };
         Ok(Box::new(TestExecSpace {
-            space: Arc::new(self.machine.fresh_space()?),
+            space: Arc::new(space),
             machine: self.machine.clone(),
             pid: self.pid,
             tid: self.tid,
@@ -690,8 +698,16 @@ impl TaskHost for TestTask {
         }
     }
 
-    fn hwcap(&self) -> u64 {
-        0x178b_fbff
+    fn personality(&self) -> u32 {
+        // PER_LINUX: layouts are randomised, as by default on Linux.
+        0
+    }
+
+    fn machine(&self) -> linux_object::elf::Machine {
+        linux_object::elf::Machine {
+            hwcap: 0x178b_fbff,
+            ..Default::default()
+        }
     }
 
     fn reaped(&self, child: Pid) {

@@ -4,7 +4,9 @@
  * buffer (this one: 24 MiB of initialised data), ETXTBSY both ways, and execveat.
  *
  *   exec          everything below, in order
- *   exec show X   prints X, its AT_EXECFN and its task name, then the ends of its big data */
+ *   exec show X   prints X, its AT_EXECFN and its task name, then the ends of its big data
+ *   exec aux      prints its auxiliary vector's entries that do not vary between runs
+ *   exec layout   writes where its stack, break and a new mapping are to fd 3 */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -12,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
+#include <sys/mman.h>
+#include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -40,6 +44,91 @@ static int show(const char *what)
 	return 0;
 }
 
+static void aux_entry(const char *name, unsigned long type)
+{
+	unsigned long value;
+
+	errno = 0;
+	value = getauxval(type);
+	if (errno)
+		printf("%s: absent\n", name);
+	else
+		printf("%s: %#lx\n", name, value);
+}
+
+#ifndef AT_RSEQ_FEATURE_SIZE
+#define AT_RSEQ_FEATURE_SIZE 27
+#define AT_RSEQ_ALIGN 28
+#endif
+
+static int aux(void)
+{
+	const unsigned char *vdso = (const void *)getauxval(AT_SYSINFO_EHDR);
+
+	aux_entry("AT_HWCAP", AT_HWCAP);
+	aux_entry("AT_HWCAP2", AT_HWCAP2);
+	aux_entry("AT_MINSIGSTKSZ", AT_MINSIGSTKSZ);
+	aux_entry("AT_PAGESZ", AT_PAGESZ);
+	aux_entry("AT_CLKTCK", AT_CLKTCK);
+	aux_entry("AT_FLAGS", AT_FLAGS);
+	aux_entry("AT_SECURE", AT_SECURE);
+	aux_entry("AT_UID", AT_UID);
+	aux_entry("AT_EGID", AT_EGID);
+	aux_entry("AT_BASE", AT_BASE);
+	aux_entry("AT_RSEQ_FEATURE_SIZE", AT_RSEQ_FEATURE_SIZE);
+	aux_entry("AT_RSEQ_ALIGN", AT_RSEQ_ALIGN);
+	printf("AT_PLATFORM: %s\n", (const char *)getauxval(AT_PLATFORM));
+	printf("AT_SYSINFO_EHDR: %s\n",
+	       vdso ? (memcmp(vdso, "\x7f" "ELF", 4) ? "not an ELF image" : "the vDSO") :
+		      "absent");
+	return 0;
+}
+
+static int layout(void)
+{
+	int local;
+	void *mapped = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	unsigned long where[3] = { (unsigned long)&local, (unsigned long)sbrk(0),
+				   (unsigned long)mapped };
+
+	return write(3, where, sizeof(where)) != sizeof(where);
+}
+
+/* Where two runs of `exec layout` under `persona` put their stack, break and mapping: which
+ * of the three moved between them. */
+static void layouts(const char *what, unsigned long persona)
+{
+	unsigned long where[2][3];
+	const char *names[] = { "stack", "break", "mapping" };
+	int run, i;
+
+	for (run = 0; run < 2; run++) {
+		int out[2], status;
+		pid_t pid;
+
+		if (pipe(out) < 0)
+			return;
+		pid = fork();
+		if (pid == 0) {
+			char *argv[] = { "exec", "layout", NULL };
+
+			dup2(out[1], 3);
+			personality(persona);
+			execve("/tests/exec", argv, environ);
+			_exit(123);
+		}
+		close(out[1]);
+		if (read(out[0], where[run], sizeof(where[run])) != sizeof(where[run]))
+			printf("%s: no layout\n", what);
+		close(out[0]);
+		waitpid(pid, &status, 0);
+	}
+	printf("%s:", what);
+	for (i = 0; i < 3; i++)
+		printf(" %s %s", names[i], where[0][i] == where[1][i] ? "fixed" : "moved");
+	printf("\n");
+}
+
 /* Runs `run` in a child and prints how it ended; the child prints its own errors. */
 static void in_child(const char *what, void (*run)(void))
 {
@@ -59,6 +148,14 @@ static int dir_fd, file_fd;
 static void exec_self(void)
 {
 	char *argv[] = { "exec", "show", "execve", NULL };
+
+	execve("/tests/exec", argv, environ);
+	printf("execve: %s\n", strerrorname_np(errno));
+}
+
+static void exec_aux(void)
+{
+	char *argv[] = { "exec", "aux", NULL };
 
 	execve("/tests/exec", argv, environ);
 	printf("execve: %s\n", strerrorname_np(errno));
@@ -192,6 +289,10 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (argc > 2 && !strcmp(argv[1], "show"))
 		return show(argv[2]);
+	if (argc > 1 && !strcmp(argv[1], "aux"))
+		return aux();
+	if (argc > 1 && !strcmp(argv[1], "layout"))
+		return layout();
 	if (argc > 1 && !strcmp(argv[1], "wait")) {
 		char byte;
 
@@ -208,6 +309,10 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	in_child("execve", exec_self);
+	in_child("auxiliary vector", exec_aux);
+	layouts("default layout", PER_LINUX);
+	layouts("ADDR_NO_RANDOMIZE layout", PER_LINUX | ADDR_NO_RANDOMIZE);
+	printf("personality: %#x\n", personality(0xffffffff));
 	in_child("execveat relative", execveat_relative);
 	in_child("execveat empty path", execveat_empty_path);
 	in_child("execveat absolute", execveat_absolute);

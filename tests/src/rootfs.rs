@@ -429,13 +429,49 @@ detached contained rvisor run --root /rootfs -- /bin/sh -c "$cmd""#,
         },
         Case {
             name: "exec-large-program-execveat-etxtbsy",
-            covers: &["execve", "execveat", "openat", "truncate"],
+            covers: &["execve", "execveat", "openat", "truncate", "personality"],
             script: ". /tests/lib.sh\ndifferential /tests/exec",
             check: |o| {
                 o.same_as_native(&[
                     "exec: done",
                     "show execve: execfn /tests/exec, comm exec, big 1 2 3",
                     "open a running program for writing: ETXTBSY",
+                    "AT_SYSINFO_EHDR: the vDSO",
+                    "default layout: stack moved break moved mapping moved",
+                    "ADDR_NO_RANDOMIZE layout: stack fixed break fixed mapping fixed",
+                ])
+            },
+        },
+        Case {
+            name: "stress-four-containers",
+            covers: &["clone", "execve", "wait4", "pipe2", "rename", "kill"],
+            // Four containers at once, each with its own root: threads that fork, exec and
+            // read whole messages through pipes, files written and renamed, children killed;
+            // the module cannot go while they live, and goes cleanly after.
+            script: r#". /tests/lib.sh
+before=$(containers)
+for i in 1 2 3 4; do
+	mkdir -p /tmp/stress$i/tests /tmp/stress$i/tmp
+	cp /tests/stress /tmp/stress$i/tests/
+	rvisor run --root /tmp/stress$i -- /tests/stress $i 30 >/tmp/stress$i.out 2>&1 &
+done
+wait_containers $((before + 4))
+rmmod rvisor 2>/dev/null; echo "rmmod while they run: $?"
+wait
+cat /tmp/stress1.out /tmp/stress2.out /tmp/stress3.out /tmp/stress4.out
+echo "containers left: $(($(containers) - before))"
+rmmod rvisor; echo "rmmod after: $?"
+insmod /rvisor.ko; echo "reload: $?""#,
+            check: |o| {
+                o.exactly(&[
+                    "rmmod while they run: 1",
+                    "stress 1: 30 rounds ok",
+                    "stress 2: 30 rounds ok",
+                    "stress 3: 30 rounds ok",
+                    "stress 4: 30 rounds ok",
+                    "containers left: 0",
+                    "rmmod after: 0",
+                    "reload: 0",
                 ])
             },
         },

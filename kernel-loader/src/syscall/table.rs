@@ -6,7 +6,8 @@
 //! - `Screen`: a host call whose arguments are checked first; a refused use gets the errno the
 //!   screen returns, every other use runs on the host.
 //! - `Pass`: the vetted list the host keeps serving: anonymous memory, signals to self, time,
-//!   futexes, TLS, scheduling of self, credentials read-out.
+//!   futexes, TLS, scheduling of self, credentials read-out, the execution domain of self
+//!   (`personality`, which rVisor's `execve` honours).
 //! - `Refuse`: `-ENOSYS` and a rate-limited log line naming the call and the container.
 //!
 //! Numbers missing from the table (unassigned, x32, beyond the last) are refused.
@@ -153,7 +154,7 @@ super::syscall_table! {
     132 utime => Rvisor,
     133 mknod => Refuse,
     134 uselib => Refuse,
-    135 personality => Refuse,
+    135 personality => Pass,
     136 ustat => Refuse,
     137 statfs => Rvisor,
     138 fstatfs => Rvisor,

@@ -184,6 +184,44 @@ pub struct Credentials {
     pub egid: u32,
 }
 
+/// One entry of the auxiliary vector: its type and value.
+type AuxEntry = (u64, u64);
+
+/// What the auxiliary vector says of the machine, as the host kernel says it to its own
+/// programs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Machine {
+    /// `AT_HWCAP`: the CPU's capabilities (CPUID.1:EDX on x86-64).
+    pub hwcap: u64,
+    /// `AT_HWCAP2`, where the kernel gives it.
+    pub hwcap2: Option<u64>,
+    /// `AT_MINSIGSTKSZ`: the size of a signal frame on this CPU.
+    pub minsigstksz: Option<u64>,
+    /// `AT_SYSINFO_EHDR`: where the vDSO the process keeps across `execve` is mapped.
+    pub vdso: Option<u64>,
+    /// `AT_RSEQ_FEATURE_SIZE` and `AT_RSEQ_ALIGN` (Linux 6.3 and later).
+    pub rseq: Option<(u64, u64)>,
+}
+
+impl Machine {
+    /// Its entries of the auxiliary vector, as Linux orders them around the others: those
+    /// that come first (`AT_SYSINFO_EHDR`, `AT_MINSIGSTKSZ`, `AT_HWCAP`) and those that come
+    /// last.
+    fn auxv(&self) -> ([Option<AuxEntry>; 3], [Option<AuxEntry>; 3]) {
+        let first = [
+            self.vdso.map(|vdso| (auxv::AT_SYSINFO_EHDR, vdso)),
+            self.minsigstksz.map(|size| (auxv::AT_MINSIGSTKSZ, size)),
+            Some((auxv::AT_HWCAP, self.hwcap)),
+        ];
+        let last = [
+            self.hwcap2.map(|caps| (auxv::AT_HWCAP2, caps)),
+            self.rseq.map(|(size, _)| (auxv::AT_RSEQ_FEATURE_SIZE, size)),
+            self.rseq.map(|(_, align)| (auxv::AT_RSEQ_ALIGN, align)),
+        ];
+        (first, last)
+    }
+}
+
 /// Everything `execve` passes to the loader besides the file.
 pub struct ExecParams<'a> {
     /// The arguments.
@@ -196,13 +234,16 @@ pub struct ExecParams<'a> {
     pub credentials: Credentials,
     /// `AT_RANDOM`'s 16 bytes, from the kernel's random source.
     pub random: [u8; 16],
-    /// `AT_HWCAP`: the CPU's capabilities (CPUID.1:EDX on x86-64).
-    pub hwcap: u64,
+    /// What the auxiliary vector says of the machine.
+    pub machine: Machine,
     /// The stack's highest address (page aligned): the space's
     /// [`AddressSpace::stack_top`].
     pub stack_top: usize,
     /// The stack's size (page multiple); arguments may fill a quarter of it.
     pub stack_size: usize,
+    /// How far above the program's end the program break starts (a page multiple: Linux
+    /// moves it up to 32 MiB at random).
+    pub brk_offset: usize,
 }
 
 /// The resolver of a `PT_INTERP` path: the process's filesystem view.
@@ -453,8 +494,8 @@ pub fn load(
     let interpreter_base = interpreter.as_ref().map(|interp| interp.bias);
     let creds = params.credentials;
     let secure = creds.uid != creds.euid || creds.gid != creds.egid;
-    let auxv = [
-        (auxv::AT_HWCAP, params.hwcap),
+    let (machine_first, machine_last) = params.machine.auxv();
+    let common = [
         (auxv::AT_PAGESZ, PAGE_SIZE as u64),
         (auxv::AT_CLKTCK, 100),
         (auxv::AT_PHDR, phdr as u64),
@@ -469,6 +510,12 @@ pub fn load(
         (auxv::AT_EGID, creds.egid.into()),
         (auxv::AT_SECURE, secure.into()),
     ];
+    let mut auxv: Vec<(u64, u64)> = Vec::new();
+    auxv.try_reserve_exact(machine_first.len() + common.len() + machine_last.len())
+        .map_err(|_| LxError::ENOMEM)?;
+    auxv.extend(machine_first.into_iter().flatten());
+    auxv.extend(common);
+    auxv.extend(machine_last.into_iter().flatten());
     let stack = build_stack(
         params.stack_top,
         params.stack_size / 4,
@@ -496,6 +543,8 @@ pub fn load(
         interpreter: interpreter_path,
         brk: program_end
             .checked_add(program.bias)
+            .and_then(|end| end.checked_add(params.brk_offset))
+            .filter(|&brk| brk < USER_SPACE_END)
             .ok_or(LxError::ENOEXEC)?,
     })
 }

@@ -53,8 +53,18 @@ pub mod auxv {
     pub const AT_SECURE: u64 = 23;
     /// Address of 16 random bytes.
     pub const AT_RANDOM: u64 = 25;
+    /// More CPU capabilities (x86: ring 3 MONITOR/MWAIT, FSGSBASE).
+    pub const AT_HWCAP2: u64 = 26;
+    /// The size of the kernel's `struct rseq`.
+    pub const AT_RSEQ_FEATURE_SIZE: u64 = 27;
+    /// The alignment `struct rseq` needs.
+    pub const AT_RSEQ_ALIGN: u64 = 28;
     /// Address of the path the program was executed as.
     pub const AT_EXECFN: u64 = 31;
+    /// Address of the vDSO's ELF header.
+    pub const AT_SYSINFO_EHDR: u64 = 33;
+    /// The smallest signal stack a signal frame fits in, on this CPU.
+    pub const AT_MINSIGSTKSZ: u64 = 51;
 }
 
 /// Linux's `MAX_ARG_STRLEN`: the longest single argument or environment string (32 pages).

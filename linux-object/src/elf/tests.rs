@@ -441,9 +441,16 @@ fn load_host_program(path: &Path, argv: &[&[u8]]) -> (TestSpace, LoadedProgram, 
             egid: 100,
         },
         random: *b"0123456789abcdef",
-        hwcap: 0x178bfbff,
+        machine: Machine {
+            hwcap: 0x178bfbff,
+            hwcap2: Some(2),
+            minsigstksz: Some(3632),
+            vdso: Some(0x7fff_f7fc_1000),
+            rseq: Some((32, 32)),
+        },
         stack_top: DEFAULT_STACK_TOP,
         stack_size: DEFAULT_STACK_SIZE,
+        brk_offset: 0,
     };
     let loaded = load(&space, &*inode, &lookup, &params).unwrap();
     let bytes = std::fs::read(path).unwrap();
@@ -529,6 +536,11 @@ fn check_program(space: &TestSpace, loaded: &LoadedProgram, file: &[u8], argv: &
     assert_eq!((auxv[&auxv::AT_GID], auxv[&auxv::AT_EGID]), (100, 100));
     assert_eq!(auxv[&auxv::AT_SECURE], 0);
     assert_eq!(auxv[&auxv::AT_HWCAP], 0x178bfbff);
+    assert_eq!(auxv[&auxv::AT_HWCAP2], 2);
+    assert_eq!(auxv[&auxv::AT_MINSIGSTKSZ], 3632);
+    assert_eq!(auxv[&auxv::AT_SYSINFO_EHDR], 0x7fff_f7fc_1000);
+    assert_eq!(auxv[&auxv::AT_RSEQ_FEATURE_SIZE], 32);
+    assert_eq!(auxv[&auxv::AT_RSEQ_ALIGN], 32);
     assert_eq!(auxv[&auxv::AT_CLKTCK], 100);
     assert_eq!(
         space.read(auxv[&auxv::AT_RANDOM] as usize, 16),
@@ -605,9 +617,10 @@ fn non_regular_files_are_eacces_and_scripts_enoexec() {
         exec_fn: b"x",
         credentials: Credentials::default(),
         random: [0; 16],
-        hwcap: 0,
+        machine: Machine::default(),
         stack_top: DEFAULT_STACK_TOP,
         stack_size: DEFAULT_STACK_SIZE,
+        brk_offset: 0,
     };
     let space = TestSpace::new();
     assert_eq!(

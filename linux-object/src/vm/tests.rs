@@ -2,7 +2,9 @@
 //! back through it.
 
 use super::*;
-use crate::elf::{auxv, load, parse, Credentials, ExecParams, LoadedProgram, DEFAULT_STACK_SIZE};
+use crate::elf::{
+    auxv, load, parse, Credentials, ExecParams, LoadedProgram, Machine, DEFAULT_STACK_SIZE,
+};
 use alloc::vec;
 use alloc::vec::Vec;
 use kernel_hal_lkm::platform;
@@ -62,9 +64,13 @@ fn params<'a>(argv: &'a [&'a [u8]], stack_top: usize) -> ExecParams<'a> {
         exec_fn: b"/hello",
         credentials: Credentials::default(),
         random: *b"fedcba9876543210",
-        hwcap: 0x178b_fbff,
+        machine: Machine {
+            hwcap: 0x178b_fbff,
+            ..Machine::default()
+        },
         stack_top,
         stack_size: DEFAULT_STACK_SIZE,
+        brk_offset: 0,
     }
 }
 
@@ -273,12 +279,51 @@ fn reservations_go_low_first_then_high_and_never_overlap() {
     let space = fresh_space();
     let base = space.vmar().addr();
     assert_eq!(space.reserve(3 * PAGE_SIZE + 1), Ok(base));
-    let high = space.stack_top() - DEFAULT_STACK_SIZE - STACK_GAP;
+    let high = space.mmap_base();
+    assert!(high <= space.stack_top() - DEFAULT_STACK_SIZE - STACK_GAP);
     assert_eq!(space.reserve(2 * PAGE_SIZE), Ok(high - 2 * PAGE_SIZE));
     assert_eq!(space.reserve(PAGE_SIZE), Ok(high - 3 * PAGE_SIZE));
     assert_eq!(space.reserve(1 << 30), Err(LxError::ENOMEM));
     assert_eq!(space.reserve(0), Err(LxError::ENOMEM));
     assert_eq!(space.reserve(usize::MAX), Err(LxError::ENOMEM));
+}
+
+/// The end of `space`'s region (each fresh space has a region of its own on the host).
+fn region_end(space: &VmarSpace) -> usize {
+    space.vmar().addr() + space.vmar().size()
+}
+
+#[test]
+fn a_randomized_layout_moves_within_the_region_and_keeps_its_order() {
+    let plain = fresh_space().randomized(Randomization::default());
+    assert_eq!(plain.stack_top(), region_end(&plain));
+    let mut offsets = std::collections::BTreeSet::new();
+    for seed in 0u8..16 {
+        let random = Randomization::from_random([seed.wrapping_mul(37).wrapping_add(5); 24]);
+        let space = fresh_space().randomized(random);
+        let region = space.vmar().addr()..region_end(&space);
+        let top = space.stack_top();
+        assert!(top <= region.end && top % PAGE_SIZE == 0);
+        assert!(space.mmap_base() + DEFAULT_STACK_SIZE + STACK_GAP <= top);
+        let low = space.reserve(PAGE_SIZE).unwrap();
+        let high = space.reserve(PAGE_SIZE).unwrap();
+        assert!(region.contains(&low) && low < high && high < space.mmap_base());
+        offsets.insert(region.end - top);
+    }
+    assert!(offsets.len() > 8, "the stack moves: {offsets:x?}");
+}
+
+#[test]
+fn the_stack_goes_below_what_must_stay_above_it() {
+    let plain = fresh_space();
+    let limit = region_end(&plain) - (64 << 20) + 123;
+    let space = plain.with_stack_below(limit);
+    assert_eq!(space.stack_top(), limit - 123);
+    assert!(space.mmap_base() < limit - DEFAULT_STACK_SIZE);
+    // No room left for a stack: ignored.
+    let other = fresh_space();
+    let (base, end) = (other.vmar().addr(), region_end(&other));
+    assert_eq!(other.with_stack_below(base + PAGE_SIZE).stack_top(), end);
 }
 
 #[test]

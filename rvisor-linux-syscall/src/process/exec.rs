@@ -22,10 +22,18 @@ use linux_object::elf::{self, ExecParams, DEFAULT_STACK_SIZE, MAX_ARG_STRLEN};
 use crate::fs::{Located, Object, AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW};
 use alloc::format;
 use linux_object::process::ProgramBreak;
+use linux_object::vm::Randomization;
 use linux_object::{LxError, LxResult};
 
 /// Linux's `BINPRM_BUF_SIZE`: how much of a file is looked at for `#!`.
 const BINPRM_BUF_SIZE: usize = 256;
+
+/// `personality`'s flag that turns address space layout randomisation off.
+const ADDR_NO_RANDOMIZE: u32 = 0x0004_0000;
+
+/// How far up the program break may start at random: 32 MiB in pages, as Linux's
+/// `arch_randomize_brk`.
+const BRK_RANDOM_PAGES: usize = (32 << 20) / elf::PAGE_SIZE;
 
 /// How many interpreters may be chained (Linux's `exec_binprm` gives up after 5).
 const MAX_INTERPRETER_DEPTH: usize = 5;
@@ -268,7 +276,25 @@ impl Syscall<'_> {
 
         let mut random = [0u8; 16];
         self.host.fill_random(&mut random);
-        let exec_space = self.host.new_exec_space()?;
+        // Address space layout randomisation, as Linux's, unless the execution domain says not.
+        let randomize = self.host.personality() & ADDR_NO_RANDOMIZE == 0;
+        let (random_layout, brk_offset) = if randomize {
+            let mut bytes = [0u8; 32];
+            self.host.fill_random(&mut bytes);
+            let (layout, brk) = bytes.split_at(24);
+            let mut layout_bytes = [0u8; 24];
+            layout_bytes.copy_from_slice(layout);
+            let mut brk_word = [0u8; 8];
+            brk_word.copy_from_slice(brk);
+            let brk_pages = u64::from_le_bytes(brk_word) as usize % BRK_RANDOM_PAGES;
+            (
+                Some(Randomization::from_random(layout_bytes)),
+                brk_pages * elf::PAGE_SIZE,
+            )
+        } else {
+            (None, 0)
+        };
+        let exec_space = self.host.new_exec_space(random_layout)?;
         let space = exec_space.space();
         let argv_refs: Vec<&[u8]> = args.iter().map(Vec::as_slice).collect();
         let envp_refs: Vec<&[u8]> = env.iter().map(Vec::as_slice).collect();
@@ -278,9 +304,10 @@ impl Syscall<'_> {
             exec_fn: path.as_bytes(),
             credentials: self.process.credentials().aux(),
             random,
-            hwcap: self.host.hwcap(),
+            machine: self.host.machine(),
             stack_top: space.stack_top(),
             stack_size: DEFAULT_STACK_SIZE,
+            brk_offset,
         };
         let lookup = |interpreter: &str| Ok(self.open_exec(interpreter)?.inode);
         let program = elf::load(space, &*located.inode, &lookup, &params)?;
