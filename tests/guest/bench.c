@@ -9,6 +9,7 @@
  * names. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -328,6 +329,29 @@ static int fork_execve_wait_run(long n)
 	return 0;
 }
 
+static void *thread_return(void *arg)
+{
+	return arg;
+}
+
+static int thread_create_join_run(long n)
+{
+	pthread_t thread;
+	void *back;
+	long i;
+	int e;
+
+	for (i = 0; i < n; i++) {
+		e = pthread_create(&thread, NULL, thread_return, (void *)i);
+		if (e)
+			return fail("pthread_create: %s", strerrorname_np(e) ?: "?");
+		e = pthread_join(thread, &back);
+		if (e || back != (void *)i)
+			return fail("pthread_join: %s", e ? strerrorname_np(e) : "wrong value");
+	}
+	return 0;
+}
+
 struct bench {
 	const char *name;
 	long n; /* operations per round */
@@ -348,6 +372,7 @@ static const struct bench benches[] = {
 	{ "pipe_roundtrip", 3000, pipe_setup, pipe_run, pipe_teardown },
 	{ "fork_wait", 200, NULL, fork_wait_run, NULL },
 	{ "fork_execve_wait", 100, NULL, fork_execve_wait_run, NULL },
+	{ "thread_create_join", 200, NULL, thread_create_join_run, NULL },
 };
 
 /* The best of ROUNDS: a round that a timer tick or deferred kernel work lands in is not

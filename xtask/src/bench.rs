@@ -78,6 +78,11 @@ const CALLS: &[Call] = &[
         what: "fork+execve+wait4 (static)",
         target: Some(2.0),
     },
+    Call {
+        name: "thread_create_join",
+        what: "pthread_create+join",
+        target: None,
+    },
 ];
 
 /// Seconds (host) qemu may take for one kernel's whole bench.
