@@ -84,18 +84,16 @@ impl<'a> KernelTaskHost<'a> {
 
 /// The clone flags the host acts on (the rest rVisor did itself, see `NewTask`).
 fn host_clone_flags(task: &NewTask<'_>) -> u64 {
-    let kept = CloneFlags::SIGHAND
+    let kept = CloneFlags::VM
+        | CloneFlags::SIGHAND
         | CloneFlags::THREAD
         | CloneFlags::SETTLS
         | CloneFlags::SYSVSEM
         | CloneFlags::IO
         | CloneFlags::CHILD_CLEARTID;
-    let mut flags = task.flags & kept;
-    // A new process always gets a copy of the memory, even for vfork: its execve replaces the
-    // address space in place, which must never be one its parent still runs in.
-    if task.flags.contains(CloneFlags::THREAD) {
-        flags |= CloneFlags::VM;
-    }
+    // A process made with CLONE_VM (a vfork child) shares its parent's memory, as on Linux:
+    // its execve first leaves it for memory of its own (`leave_shared_memory`).
+    let flags = task.flags & kept;
     u64::from(flags.bits()) | u64::from(task.exit_signal)
 }
 
@@ -140,6 +138,14 @@ impl TaskHost for KernelTaskHost<'_> {
 
     fn personality(&self) -> u32 {
         process::personality()
+    }
+
+    fn alone_in_memory(&self) -> bool {
+        process::alone_in_memory()
+    }
+
+    fn leave_shared_memory(&self) -> LxResult {
+        process::exec_fresh_memory().map_err(lx_error)
     }
 
     fn new_exec_space(&self, random: Option<Randomization>) -> LxResult<Box<dyn ExecSpace>> {

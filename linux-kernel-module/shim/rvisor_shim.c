@@ -357,6 +357,7 @@ static long (*sys_exit_group)(const struct pt_regs *regs);
 static long (*sys_wait4)(const struct pt_regs *regs);
 static long (*sys_rt_tgsigqueueinfo)(const struct pt_regs *regs);
 static long (*sys_prlimit64)(const struct pt_regs *regs);
+static long (*sys_execveat)(const struct pt_regs *regs);
 
 /*
  * The id calls: rVisor serves them by having the host apply them (its rules, capabilities and
@@ -371,6 +372,9 @@ static const char *const id_call_names[RVISOR_ID_CALLS] = {
 };
 static long (*id_calls[RVISOR_ID_CALLS])(const struct pt_regs *regs);
 
+static int exec_stub_setup(void);
+static void exec_stub_release(void);
+
 static int resolve_process_calls(void)
 {
 	int i;
@@ -382,9 +386,10 @@ static int resolve_process_calls(void)
 	sys_rt_tgsigqueueinfo =
 		(void *)function_entry(symbol_address("__x64_sys_rt_tgsigqueueinfo"));
 	sys_prlimit64 = (void *)function_entry(symbol_address("__x64_sys_prlimit64"));
+	sys_execveat = (void *)function_entry(symbol_address("__x64_sys_execveat"));
 	if (!sys_clone || !sys_exit || !sys_exit_group || !sys_wait4 || !sys_rt_tgsigqueueinfo ||
-	    !sys_prlimit64) {
-		pr_err("this kernel lacks one of the clone, exit, exit_group, wait4, rt_tgsigqueueinfo and prlimit64 entries\n");
+	    !sys_prlimit64 || !sys_execveat) {
+		pr_err("this kernel lacks one of the clone, exit, exit_group, wait4, rt_tgsigqueueinfo, prlimit64 and execveat entries\n");
 		return -ENOENT;
 	}
 	for (i = 0; i < RVISOR_ID_CALLS; i++) {
@@ -612,6 +617,11 @@ int rvisor_hooks_register(void)
 	ret = resolve_process_calls();
 	if (ret)
 		return ret;
+	ret = exec_stub_setup();
+	if (ret) {
+		pr_err("the exec stub could not be made (%d)\n", ret);
+		return ret;
+	}
 	for_each_kernel_tracepoint(find_tracepoint, NULL);
 	for (i = 0; i < ARRAY_SIZE(tracepoints); i++) {
 		if (!tracepoints[i].tp) {
@@ -640,6 +650,7 @@ int rvisor_hooks_register(void)
 	return 0;
 fail:
 	unregister_tracepoints();
+	exec_stub_release();
 	return ret;
 }
 
@@ -648,6 +659,7 @@ void rvisor_hooks_unregister(void)
 	unregister_ftrace_function(&gate_ops);
 	ftrace_set_filter_ip(&gate_ops, secure_computing_addr, 1, 0);
 	unregister_tracepoints();
+	exec_stub_release();
 }
 
 /* ---------------------------------------------------------------- host paths */
@@ -1719,6 +1731,108 @@ bool rvisor_signal_pending(void)
 bool rvisor_current_is_single_threaded(void)
 {
 	return thread_group_empty(current);
+}
+
+bool rvisor_current_alone_in_memory(void)
+{
+	return thread_group_empty(current) && current->mm &&
+	       atomic_read(&current->mm->mm_users) <= 1;
+}
+
+/*
+ * The stub the host's execve loads to give a task a fresh memory map: a static x86-64 program
+ * of one page-aligned segment whose code is exit_group(127), should it ever run (execve
+ * replaces it before it does).
+ */
+static const unsigned char exec_stub_image[] = {
+	/* ELF header: ET_EXEC, x86-64, entry 0x400078, one program header at 64 */
+	0x7f, 'E', 'L', 'F', 2, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	2, 0, 62, 0, 1, 0, 0, 0, 0x78, 0, 0x40, 0, 0, 0, 0, 0,
+	64, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 64, 0, 56, 0, 1, 0, 0, 0, 0, 0, 0, 0,
+	/* PT_LOAD, R+X, offset 0 at 0x400000, 134 bytes */
+	1, 0, 0, 0, 5, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0x40, 0, 0, 0, 0, 0, 0, 0, 0x40, 0, 0, 0, 0, 0,
+	134, 0, 0, 0, 0, 0, 0, 0, 134, 0, 0, 0, 0, 0, 0, 0,
+	0, 0x10, 0, 0, 0, 0, 0, 0,
+	/* mov $127, %edi; mov $231, %eax (exit_group); syscall; ud2 */
+	0xbf, 0x7f, 0, 0, 0, 0xb8, 0xe7, 0, 0, 0, 0x0f, 0x05, 0x0f, 0x0b,
+};
+static_assert(sizeof(exec_stub_image) == 134);
+
+static struct file *exec_stub;
+
+static int exec_stub_setup(void)
+{
+	struct file *file = shmem_file_setup("rvisor-exec", sizeof(exec_stub_image), 0);
+	loff_t pos = 0;
+	ssize_t written;
+
+	if (IS_ERR(file))
+		return PTR_ERR(file);
+	written = kernel_write(file, exec_stub_image, sizeof(exec_stub_image), &pos);
+	if (written != sizeof(exec_stub_image)) {
+		fput(file);
+		return written < 0 ? (int)written : -EIO;
+	}
+	exec_stub = file;
+	return 0;
+}
+
+static void exec_stub_release(void)
+{
+	if (exec_stub)
+		fput(exec_stub);
+	exec_stub = NULL;
+}
+
+/* What the host's execveat of the stub reads from user memory, staged in one page. */
+struct exec_stub_args {
+	unsigned long argv[2];
+	unsigned long envp[1];
+	char name[16];
+	char empty[1];
+};
+
+int rvisor_exec_fresh_memory(void)
+{
+	struct exec_stub_args staged = { .name = "rvisor-exec" };
+	struct exec_stub_args __user *user;
+	struct pt_regs args = {};
+	unsigned long page;
+	long ret;
+	int fd;
+
+	if (!exec_stub)
+		return -ENOEXEC;
+	page = map_staging_page();
+	if (IS_ERR_VALUE(page))
+		return (int)page;
+	user = (struct exec_stub_args __user *)page;
+	staged.argv[0] = (unsigned long)user->name;
+	if (copy_to_user(user, &staged, sizeof(staged))) {
+		vm_munmap(page, PAGE_SIZE);
+		return -EFAULT;
+	}
+	/* Closed by the exec itself (close-on-exec), or below if it fails. */
+	fd = get_unused_fd_flags(O_CLOEXEC);
+	if (fd < 0) {
+		vm_munmap(page, PAGE_SIZE);
+		return fd;
+	}
+	fd_install(fd, get_file(exec_stub));
+	args.di = fd;
+	args.si = (unsigned long)user->empty;
+	args.dx = (unsigned long)user->argv;
+	args.r10 = (unsigned long)user->envp;
+	args.r8 = AT_EMPTY_PATH;
+	ret = sys_execveat(&args);
+	if (ret) {
+		/* Before the point of no return: the old memory map is the caller's still. */
+		close_fd(fd);
+		vm_munmap(page, PAGE_SIZE);
+	}
+	return (int)ret;
 }
 
 void rvisor_current_become_subreaper(void)

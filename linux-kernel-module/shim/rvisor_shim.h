@@ -349,6 +349,14 @@ int rvisor_prlimit(struct task_struct *t, unsigned int resource,
 		   const struct rvisor_rlimit *new_limit, struct rvisor_rlimit *old_limit);
 bool rvisor_signal_pending(void);
 bool rvisor_current_is_single_threaded(void);
+/* True if the caller is the only task its memory map serves: no other thread, no process
+ * sharing it (a vfork child's parent), no one holding it for a while (a /proc reader). */
+bool rvisor_current_alone_in_memory(void);
+/* The host's own execve of a stub program: the caller leaves a memory map shared with other
+ * tasks (other threads are ended, as execve ends them; a vfork parent keeps the old map) for
+ * a fresh one of its own. The stub never runs: execve goes on to replace it. 0 or -errno (then
+ * nothing changed). */
+int rvisor_exec_fresh_memory(void);
 /* Makes the caller's process the host parent of its descendants' orphans (a child subreaper). */
 void rvisor_current_become_subreaper(void);
 /* vm_mmap of anonymous memory into the caller: an address, or -errno (in the top page). */

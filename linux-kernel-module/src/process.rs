@@ -132,6 +132,23 @@ pub fn signal_pending() -> bool {
     unsafe { bindings::rvisor_signal_pending() }
 }
 
+/// True if the calling task is the only task its memory map serves (no other thread, no
+/// process sharing it, nobody holding it for a while).
+pub fn alone_in_memory() -> bool {
+    // SAFETY: a plain call into the shim.
+    unsafe { bindings::rvisor_current_alone_in_memory() }
+}
+
+/// Gives the calling task a fresh memory map of its own through the host's `execve` of a
+/// stub program (which never runs): other threads end, as `execve` ends them, and a process
+/// that shared the old map (a vfork parent) keeps it. Past success, the old program is gone;
+/// on failure nothing changed.
+pub fn exec_fresh_memory() -> Result {
+    // SAFETY: process context, in a served syscall of the calling task.
+    let ret = unsafe { bindings::rvisor_exec_fresh_memory() };
+    Error::check(ret.into()).map(drop)
+}
+
 /// True if the calling task is the only thread of its process.
 pub fn current_is_single_threaded() -> bool {
     // SAFETY: a plain call into the shim.

@@ -308,6 +308,15 @@ pub trait TaskHost: Sync {
     /// (`ADDR_NO_RANDOMIZE`).
     fn personality(&self) -> u32;
 
+    /// True if the calling task is the only one its memory serves: no other thread, no
+    /// process sharing it (`CLONE_VM`, as a `vfork` child shares its parent's).
+    fn alone_in_memory(&self) -> bool;
+
+    /// Gives the calling task memory of its own, as Linux's `execve` does before it loads a
+    /// program: its other threads end and a process sharing the old memory keeps it. The
+    /// point of no return of `execve` for such a task: on success, its old program is gone.
+    fn leave_shared_memory(&self) -> LxResult;
+
     /// Ends the calling thread with `status` once this call returns; it never returns to
     /// user mode. rVisor has already recorded the exit (and, for the last thread, the
     /// process's). The host clears and wakes its `clear_child_tid`.

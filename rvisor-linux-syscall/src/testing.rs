@@ -698,6 +698,14 @@ impl TaskHost for TestTask {
         }
     }
 
+    fn alone_in_memory(&self) -> bool {
+        true
+    }
+
+    fn leave_shared_memory(&self) -> LxResult {
+        Ok(())
+    }
+
     fn personality(&self) -> u32 {
         // PER_LINUX: layouts are randomised, as by default on Linux.
         0

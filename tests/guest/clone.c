@@ -214,6 +214,36 @@ static void try_clone3(const char *what, struct clone_args *args, size_t size)
 	       waitpid(pid, &status, __WALL) == pid ? "reaped" : "lost", status);
 }
 
+/* The thread that execs while the main thread sleeps: the process goes on as the new program,
+ * with the same pid. */
+static void *exec_from_thread(void *arg)
+{
+	char pid[16];
+	char *argv[] = { "clone", "after-exec", pid, NULL };
+
+	(void)arg;
+	snprintf(pid, sizeof(pid), "%d", getpid());
+	execve("/tests/clone", argv, environ);
+	printf("execve from a thread: %s\n", strerrorname_np(errno));
+	_exit(1);
+}
+
+static void exec_in_threaded_process(void)
+{
+	int status = 0;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		pthread_t thread;
+
+		pthread_create(&thread, NULL, exec_from_thread, NULL);
+		for (;;)
+			pause();
+	}
+	waitpid(pid, &status, 0);
+	printf("exec from a thread: status %#x\n", status);
+}
+
 static void combinations(void)
 {
 	struct clone_args args;
@@ -236,6 +266,15 @@ static void combinations(void)
 	try_clone("CLONE_UNTRACED|CLONE_DETACHED", CLONE_UNTRACED | CLONE_DETACHED | SIGCHLD);
 	try_clone("CLONE_PIDFD|CLONE_DETACHED", CLONE_PIDFD | CLONE_DETACHED | SIGCHLD);
 
+	{
+		char *missing[] = { "missing", NULL };
+		int ret = posix_spawn(&pid, "/nonexistent", NULL, NULL, missing, environ);
+
+		printf("posix_spawn of a missing program: %s\n", ret ? strerrorname_np(ret) : "ok");
+		if (!ret)
+			waitpid(pid, &status, 0);
+	}
+	exec_in_threaded_process();
 	if (posix_spawn_file_actions_init(&actions) == 0) {
 		int ret = posix_spawn(&pid, "/bin/true", &actions, NULL, argv, environ);
 
@@ -312,6 +351,12 @@ static void namespaces(void)
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (argc > 2 && !strcmp(argv[1], "after-exec")) {
+		printf("after exec from a thread: same pid %s, tid is pid %s\n",
+		       atoi(argv[2]) == getpid() ? "yes" : "no",
+		       syscall(SYS_gettid) == getpid() ? "yes" : "no");
+		return 5;
+	}
 	if (argc > 1 && !strcmp(argv[1], "namespaces")) {
 		namespaces();
 		return 0;

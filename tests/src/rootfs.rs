@@ -481,7 +481,15 @@ insmod /rvisor.ko; echo "reload: $?""#,
             // Natively as a pid namespace's init, which a container's first process is: an
             // init may not make siblings (CLONE_PARENT).
             script: ". /tests/lib.sh\nnative_init native /tests/clone\ncontained contained /tests/clone",
-            check: |o| o.same_as_native(&["clone: done", "clone3(fork): child reaped, status 0"]),
+            check: |o| {
+                o.same_as_native(&[
+                    "clone: done",
+                    "clone3(fork): child reaped, status 0",
+                    "posix_spawn of a missing program: ENOENT",
+                    "after exec from a thread: same pid yes, tid is pid yes",
+                    "exec from a thread: status 0x500",
+                ])
+            },
         },
         Case {
             name: "clone-threads-with-tls",

@@ -268,16 +268,32 @@ pub struct LoadedProgram {
     pub brk: usize,
 }
 
-/// Checks that `file` is a regular file (`EACCES` for anything else, as `execve` gives),
-/// parses its headers, and maps it into `space`.
-pub fn load_image(space: &dyn AddressSpace, file: &dyn INode) -> LxResult<MappedImage> {
+/// Checks that `file` is a regular file (`EACCES` for anything else, as `execve` gives) and
+/// parses its headers.
+fn parse_regular(file: &dyn INode) -> LxResult<ElfImage> {
     let metadata = file.metadata()?;
     if metadata.type_ != FileType::File {
         return Err(LxError::EACCES);
     }
     let size = usize::try_from(metadata.size).map_err(|_| LxError::ENOEXEC)?;
-    let image = parse_file(&FileSource { file, size })?;
-    map_image(space, file, image)
+    parse_file(&FileSource { file, size })
+}
+
+/// Checks `file` and its interpreter (found with `lookup_interpreter`) as [`load`] does
+/// before it maps anything: what `execve` may still refuse (`EACCES`, `ENOEXEC`, the
+/// lookup's errors) before a point of no return that comes earlier than the load.
+pub fn check(file: &dyn INode, lookup_interpreter: InterpreterLookup<'_>) -> LxResult {
+    let image = parse_regular(file)?;
+    if let Some(path) = &image.interpreter {
+        parse_regular(&*lookup_interpreter(path)?)?;
+    }
+    Ok(())
+}
+
+/// Checks that `file` is a regular file (`EACCES` for anything else, as `execve` gives),
+/// parses its headers, and maps it into `space`.
+pub fn load_image(space: &dyn AddressSpace, file: &dyn INode) -> LxResult<MappedImage> {
+    map_image(space, file, parse_regular(file)?)
 }
 
 /// An image mapped into an address space.

@@ -294,6 +294,14 @@ impl Syscall<'_> {
         } else {
             (None, 0)
         };
+        let lookup = |interpreter: &str| Ok(self.open_exec(interpreter)?.inode);
+        if !self.host.alone_in_memory() {
+            // Other threads, or a vfork parent, run in this memory: the program gets memory of
+            // its own first, which is the point of no return. What can still be refused is
+            // checked before it.
+            elf::check(&*located.inode, &lookup)?;
+            self.host.leave_shared_memory()?;
+        }
         let exec_space = self.host.new_exec_space(random_layout)?;
         let space = exec_space.space();
         let argv_refs: Vec<&[u8]> = args.iter().map(Vec::as_slice).collect();
@@ -309,7 +317,6 @@ impl Syscall<'_> {
             stack_size: DEFAULT_STACK_SIZE,
             brk_offset,
         };
-        let lookup = |interpreter: &str| Ok(self.open_exec(interpreter)?.inode);
         let program = elf::load(space, &*located.inode, &lookup, &params)?;
         // What `/proc/self/exe` will show: where the walk found the file, links resolved (a
         // description opened without a recorded path has none: then the name it ran by).
