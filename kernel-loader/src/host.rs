@@ -525,7 +525,8 @@ impl ExecSpace for KernelExecSpace {
     }
 
     fn install(self: Box<Self>, program: &LoadedProgram, comm: &str) -> LxResult {
-        // `de_thread` is not exported: a process with other threads cannot exec (yet).
+        // `execve` left any shared memory first (`leave_shared_memory`), so no other thread
+        // runs in what the teardown removes; should one have appeared, nothing is torn down.
         if !process::current_is_single_threaded() {
             return Err(LxError::EAGAIN);
         }
