@@ -144,6 +144,14 @@ impl TaskHost for KernelTaskHost<'_> {
         process::alone_in_memory()
     }
 
+    fn set_wait_sigmask(&self, mask: u64) {
+        process::set_wait_sigmask(mask);
+    }
+
+    fn restore_wait_sigmask(&self, interrupted: bool) {
+        process::restore_wait_sigmask(interrupted);
+    }
+
     fn leave_shared_memory(&self) -> LxResult {
         process::exec_fresh_memory().map_err(lx_error)
     }

@@ -1728,6 +1728,24 @@ bool rvisor_signal_pending(void)
 	return signal_pending(current);
 }
 
+void rvisor_set_wait_sigmask(__u64 mask)
+{
+	sigset_t blocked;
+
+	siginitset(&blocked, mask & ~(sigmask(SIGKILL) | sigmask(SIGSTOP)));
+	set_restore_sigmask();
+	current->saved_sigmask = current->blocked;
+	sigprocmask(SIG_SETMASK, &blocked, NULL);
+}
+
+void rvisor_restore_wait_sigmask(bool interrupted)
+{
+	if (interrupted && signal_pending(current))
+		return;
+	if (test_and_clear_restore_sigmask())
+		sigprocmask(SIG_SETMASK, &current->saved_sigmask, NULL);
+}
+
 bool rvisor_current_is_single_threaded(void)
 {
 	return thread_group_empty(current);

@@ -348,6 +348,12 @@ struct rvisor_rlimit {
 int rvisor_prlimit(struct task_struct *t, unsigned int resource,
 		   const struct rvisor_rlimit *new_limit, struct rvisor_rlimit *old_limit);
 bool rvisor_signal_pending(void);
+/* Blocks exactly the signals of mask (SIGKILL and SIGSTOP never) in the caller for a wait,
+ * keeping its own mask to be restored (Linux's set_user_sigmask). */
+void rvisor_set_wait_sigmask(__u64 mask);
+/* Restores the mask rvisor_set_wait_sigmask kept, unless the wait was interrupted and a signal
+ * is pending: then its delivery restores it (Linux's restore_saved_sigmask_unless). */
+void rvisor_restore_wait_sigmask(bool interrupted);
 bool rvisor_current_is_single_threaded(void);
 /* True if the caller is the only task its memory map serves: no other thread, no process
  * sharing it (a vfork child's parent), no one holding it for a while (a /proc reader). */

@@ -60,6 +60,7 @@ errnos! {
     ELOOP = 40, "Too many symbolic links encountered";
     EOVERFLOW = 75, "Value too large for defined data type";
     ERESTARTSYS = 512, "Restart the call if the signal handler allows it (never seen by user space)";
+    ERESTARTNOHAND = 514, "Restart the call if no signal handler ran (never seen by user space)";
 }
 
 impl Error {

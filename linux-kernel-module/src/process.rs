@@ -149,6 +149,20 @@ pub fn exec_fresh_memory() -> Result {
     Error::check(ret.into()).map(drop)
 }
 
+/// Blocks exactly the signals of `mask` in the calling thread for a wait, keeping its own
+/// mask to be restored (Linux's `set_user_sigmask`).
+pub fn set_wait_sigmask(mask: u64) {
+    // SAFETY: process context; the shim changes the caller's own mask.
+    unsafe { bindings::rvisor_set_wait_sigmask(mask) }
+}
+
+/// Restores the mask [`set_wait_sigmask`] kept, unless the wait was `interrupted` and a signal
+/// is pending: its delivery restores it then (Linux's `restore_saved_sigmask_unless`).
+pub fn restore_wait_sigmask(interrupted: bool) {
+    // SAFETY: process context; the shim changes the caller's own mask.
+    unsafe { bindings::rvisor_restore_wait_sigmask(interrupted) }
+}
+
 /// True if the calling task is the only thread of its process.
 pub fn current_is_single_threaded() -> bool {
     // SAFETY: a plain call into the shim.

@@ -360,6 +360,15 @@ pub trait TaskHost: Sync {
     /// for is dropped, as for a pid namespace's init signalled from inside.
     fn send_signal(&self, target: SignalTarget, signal: u32) -> LxResult;
 
+    /// Blocks the signals of `mask` (and only those) in the calling thread for a wait, as
+    /// `ppoll` and `pselect6` do; the mask the thread had is kept to be restored.
+    fn set_wait_sigmask(&self, mask: u64);
+
+    /// Ends what [`set_wait_sigmask`](Self::set_wait_sigmask) began. A wait that a signal
+    /// ended (`interrupted`) leaves the kept mask to be restored once that signal is delivered
+    /// (its handler runs with the wait's mask, as on Linux); any other restores it now.
+    fn restore_wait_sigmask(&self, interrupted: bool);
+
     /// Applies `change` to the calling thread's ids as the host's own id call does (its
     /// errors, e.g. `EPERM`, included) and returns that call's value.
     fn change_ids(&self, change: IdChange) -> LxResult<usize>;

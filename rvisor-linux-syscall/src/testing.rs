@@ -155,6 +155,13 @@ const MACHINE_FRAMES: usize = 1 << 15;
 /// What reached the host, in order.
 #[derive(Clone)]
 pub enum HostEvent {
+    /// A wait's signal mask installed.
+    WaitSigmaskSet(u64),
+    /// The thread's own mask restored, at once or (`interrupted`) once a signal is delivered.
+    WaitSigmaskRestored {
+        /// Whether a signal ended the wait.
+        interrupted: bool,
+    },
     /// `set_tid_address` / `CLONE_CHILD_CLEARTID` of thread `tid`.
     ClearChildTid {
         /// The calling thread.
@@ -696,6 +703,15 @@ impl TaskHost for TestTask {
         for (index, byte) in buf.iter_mut().enumerate() {
             *byte = index as u8 ^ 0x5a;
         }
+    }
+
+    fn set_wait_sigmask(&self, mask: u64) {
+        self.machine.record(HostEvent::WaitSigmaskSet(mask));
+    }
+
+    fn restore_wait_sigmask(&self, interrupted: bool) {
+        self.machine
+            .record(HostEvent::WaitSigmaskRestored { interrupted });
     }
 
     fn alone_in_memory(&self) -> bool {

@@ -476,6 +476,18 @@ insmod /rvisor.ko; echo "reload: $?""#,
             },
         },
         Case {
+            name: "wait-signal-masks",
+            covers: &["pselect6", "ppoll", "poll", "select", "read"],
+            script: ". /tests/lib.sh\ndifferential /tests/sigmask",
+            check: |o| {
+                o.same_as_native(&[
+                    "sigmask: done",
+                    "pselect6 unblocking SIGUSR1: EINTR, handled 1, after: blocked",
+                    "poll with an SA_RESTART handler: EINTR, handled 1",
+                ])
+            },
+        },
+        Case {
             name: "clone-flags",
             covers: &["clone", "clone3", "wait4"],
             // Natively as a pid namespace's init, which a container's first process is: an

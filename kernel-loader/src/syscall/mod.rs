@@ -182,11 +182,26 @@ fn run_waiting(caller: &Caller, call: &Syscall<'_>, served: &Call<'_>, nr: u32) 
     };
     match run_user_top(&seat, served.run(nr, call.args())) {
         Ok(value) => value,
-        Err(ExecutorError::Interrupted) => Error::ERESTARTSYS.to_syscall_return(),
+        Err(ExecutorError::Interrupted) => interrupted(nr).to_syscall_return(),
         Err(error) => {
             log::warn!("container {}: executor: {error}", caller.container.id());
             Error::EIO.to_syscall_return()
         }
+    }
+}
+
+/// The waits that Linux never restarts once a signal handler ran, whatever its `SA_RESTART`
+/// (signal(7)): `poll`, `select`, `pselect6`, `ppoll`. A program that unblocks a signal only
+/// for such a wait (GNU make's `SIGCHLD` around `pselect`) relies on seeing `EINTR`.
+const NOT_RESTARTED_AFTER_A_HANDLER: [u32; 4] = [7, 23, 270, 271];
+
+/// What a wait of call `nr` that a signal ended returns: a restart the kernel turns into
+/// `EINTR` as Linux would for that call.
+fn interrupted(nr: u32) -> Error {
+    if NOT_RESTARTED_AFTER_A_HANDLER.contains(&nr) {
+        Error::ERESTARTNOHAND
+    } else {
+        Error::ERESTARTSYS
     }
 }
 

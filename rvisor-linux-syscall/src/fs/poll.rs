@@ -7,11 +7,12 @@
 //! its other end) or the timer fires, then scans again. After the timeout one last scan is
 //! made, as Linux makes it.
 //!
-//! `ppoll` and `pselect6` take a signal mask to install during the wait. A null mask is
-//! Linux's; a non-null one is checked as Linux checks it (`EINVAL` unless `sigsetsize` is 8,
-//! `EFAULT` if unreadable) and then **ignored**: signal masks are the host's, and the wait
-//! runs with the caller's own. A signal the mask would have blocked can therefore interrupt
-//! the wait, and one it would have unblocked stays blocked.
+//! `ppoll` and `pselect6` take a signal mask to install during the wait, checked as Linux
+//! checks it (`EINVAL` unless `sigsetsize` is 8, `EFAULT` if unreadable). Signal masks are the
+//! host's: the host blocks exactly the mask's signals for the wait and keeps the thread's own;
+//! a wait that a signal ends leaves it to be restored once that signal is delivered (so a
+//! handler runs with the wait's mask, and `sigreturn` gives the thread its own back), any
+//! other restores it at once — Linux's `set_user_sigmask` and `restore_saved_sigmask_unless`.
 
 use alloc::vec::Vec;
 use core::future::{poll_fn, Future};
@@ -24,6 +25,7 @@ use linux_object::fs::{FileLike, OpenFlags, PollEvents};
 use linux_object::{LxError, LxResult};
 
 use crate::user::{Readable, UserInOutPtr, UserInPtr, UserOutPtr, UserPtr, Writable};
+use crate::host::TaskHost;
 use crate::{SysResult, Syscall};
 
 /// `sizeof(struct pollfd)`: `int fd; short events; short revents;`.
@@ -120,17 +122,51 @@ pub(crate) fn write_back_time<P: Writable>(ptr: UserPtr<i64, P>, time: Duration,
     let _ = ptr.write_array(&[sec, sub]);
 }
 
-/// Checks a non-null signal mask argument as Linux's `set_user_sigmask` (then ignored; see
-/// the module's documentation).
-pub(crate) fn check_sigmask(sigmask: UserInPtr<u8>, sigsetsize: usize) -> LxResult {
+/// Reads a signal mask argument as Linux's `set_user_sigmask`: `None` for a null one.
+pub(crate) fn read_sigmask(sigmask: UserInPtr<u8>, sigsetsize: usize) -> LxResult<Option<u64>> {
     if sigmask.is_null() {
-        return Ok(());
+        return Ok(None);
     }
     if sigsetsize != SIGSET_SIZE {
         return Err(LxError::EINVAL);
     }
-    sigmask.read_bytes(SIGSET_SIZE)?;
-    Ok(())
+    let bytes = sigmask.read_bytes(SIGSET_SIZE)?;
+    let mut word = [0u8; SIGSET_SIZE];
+    word.copy_from_slice(bytes.get(..SIGSET_SIZE).ok_or(LxError::EFAULT)?);
+    Ok(Some(u64::from_le_bytes(word)))
+}
+
+/// A wait's signal mask, installed while it lives (see the module's documentation): dropped
+/// before [`finish`](Self::finish), as when a signal cancels the wait, it leaves the thread's
+/// own mask to be restored at the signal's delivery.
+pub(crate) struct WaitSigmask<'a> {
+    host: Option<&'a dyn TaskHost>,
+}
+
+impl<'a> WaitSigmask<'a> {
+    /// Installs `mask`, if there is one.
+    pub fn install(host: &'a dyn TaskHost, mask: Option<u64>) -> Self {
+        let host = mask.map(|mask| {
+            host.set_wait_sigmask(mask);
+            host
+        });
+        WaitSigmask { host }
+    }
+
+    /// The wait ended by itself: the thread's own mask comes back now.
+    pub fn finish(mut self) {
+        if let Some(host) = self.host.take() {
+            host.restore_wait_sigmask(false);
+        }
+    }
+}
+
+impl Drop for WaitSigmask<'_> {
+    fn drop(&mut self) {
+        if let Some(host) = self.host {
+            host.restore_wait_sigmask(true);
+        }
+    }
 }
 
 /// One `struct pollfd`.
@@ -226,8 +262,10 @@ impl Syscall<'_> {
             let (sec, nsec) = read_time(tsp)?;
             Timeout::from_timespec(sec, nsec)?
         };
-        check_sigmask(sigmask, sigsetsize)?;
+        let mask = read_sigmask(sigmask, sigsetsize)?;
+        let sigmask = WaitSigmask::install(self.host, mask);
         let result = self.poll_fds(fds, nfds, &mut timeout).await;
+        sigmask.finish();
         if let Some(left) = timeout.remaining() {
             write_back_time(tsp, left, false);
         }
@@ -238,7 +276,7 @@ impl Syscall<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::{poll_once, TestMachine, UserArena};
+    use crate::testing::{poll_once, HostEvent, TestMachine, UserArena};
     use alloc::sync::Arc;
     use linux_object::fs::{OpenFlags, Pipe};
     use linux_object::process::LinuxProcess;
@@ -407,9 +445,21 @@ mod tests {
             machine.run(&init, 1, PPOLL, [fds, 1, bad, 0, 8, 0]),
             errno(LxError::EFAULT)
         );
-        // A valid mask is accepted (and ignored); fd 0 is not open: POLLNVAL.
+        // A valid mask is installed for the wait and the thread's own restored after it; fd 0
+        // is not open: POLLNVAL.
+        let before = machine.events().len();
         assert_eq!(machine.run(&init, 1, PPOLL, [fds, 1, zero, mask, 8, 0]), 1);
         assert_eq!(revents(&arena, fds, 1), [NVAL]);
+        let events = machine.events();
+        assert!(matches!(
+            events.get(before..),
+            Some(
+                [
+                    HostEvent::WaitSigmaskSet(u64::MAX),
+                    HostEvent::WaitSigmaskRestored { interrupted: false }
+                ]
+            )
+        ));
         assert_eq!(
             arena.get_bytes(zero, 16),
             [0; 16],

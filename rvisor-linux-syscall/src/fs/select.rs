@@ -14,7 +14,7 @@ use core::task::Context;
 use linux_object::fs::PollEvents;
 use linux_object::{LxError, LxResult};
 
-use super::poll::{check_sigmask, read_time, wait_until_ready, write_back_time, Timeout};
+use super::poll::{read_sigmask, read_time, wait_until_ready, write_back_time, Timeout, WaitSigmask};
 use crate::user::{UserInOutPtr, UserInPtr};
 use crate::{SysResult, Syscall};
 
@@ -216,10 +216,12 @@ impl Syscall<'_> {
             let (sec, nsec) = read_time(timeout)?;
             Timeout::from_timespec(sec, nsec)?
         };
-        check_sigmask(UserInPtr::from(mask as usize), mask_size as usize)?;
+        let mask = read_sigmask(UserInPtr::from(mask as usize), mask_size as usize)?;
+        let sigmask = WaitSigmask::install(self.host, mask);
         let result = self
             .select_fds(nfds, [readfds, writefds, exceptfds], &mut wait)
             .await;
+        sigmask.finish();
         if let Some(left) = wait.remaining() {
             write_back_time(timeout, left, false);
         }
