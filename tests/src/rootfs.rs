@@ -488,6 +488,24 @@ insmod /rvisor.ko; echo "reload: $?""#,
             },
         },
         Case {
+            name: "debian-shell-and-tools",
+            covers: &["execve", "clone", "wait4", "pipe2", "openat", "rename", "kill"],
+            script: ". /tests/lib.sh\nROOTFS=/debian\ndifferential /bin/bash /rvisor-tests/tools.sh",
+            check: |o| o.same_as_native(&["tools: done", "sqlite3 42", "lua 42"]),
+        },
+        Case {
+            name: "debian-python3",
+            covers: &["execve", "clone", "clone3", "wait4", "pipe2", "mmap", "openat"],
+            script: ". /tests/lib.sh\nROOTFS=/debian\ndifferential /usr/bin/python3 /rvisor-tests/python.py",
+            check: |o| o.same_as_native(&["python: done", "pool [1, 2]", "missing program 2"]),
+        },
+        Case {
+            name: "debian-make-parallel-jobs",
+            covers: &["pselect6", "wait4", "clone", "execve", "kill"],
+            script: ". /tests/lib.sh\nROOTFS=/debian\ndifferential /bin/bash /rvisor-tests/make.sh",
+            check: |o| o.same_as_native(&["make: done", "failing make status 2"]),
+        },
+        Case {
             name: "clone-flags",
             covers: &["clone", "clone3", "wait4"],
             // Natively as a pid namespace's init, which a container's first process is: an

@@ -24,6 +24,9 @@ pub const EXIT_MARK: &str = "@@RVISOR-EXIT ";
 pub const DMESG_BEGIN: &str = "@@RVISOR-DMESG-BEGIN@@";
 pub const DMESG_END: &str = "@@RVISOR-DMESG-END@@";
 
+/// The kernel's last console line, which is not the guest command's output.
+const POWER_DOWN: &str = "reboot: Power down";
+
 /// Guest log lines that fail any run.
 pub const BAD_LOG: &[&str] = &[
     "BUG:",
@@ -145,10 +148,75 @@ fn with_shared_objects(program: &Path, package: &str) -> Result<Vec<PathBuf>, St
     Ok(files)
 }
 
-/// Builds an initramfs whose `/init` runs `body` and powers off. `files` are extra
-/// (guest path, content) pairs. Returns the image's path.
+/// The modules a guest needs to read its virtio disk, in load order, where its kernel builds
+/// them as modules (6.12 has virtio and virtio_pci built in; both build ext4 in).
+const DISK_MODULES: &[&str] = &[
+    "drivers/virtio/virtio_ring.ko",
+    "drivers/virtio/virtio.ko",
+    "drivers/virtio/virtio_pci_legacy_dev.ko",
+    "drivers/virtio/virtio_pci_modern_dev.ko",
+    "drivers/virtio/virtio_pci.ko",
+    "drivers/block/virtio_blk.ko",
+];
+
+/// Copies `kernel`'s disk modules into `dir` (decompressed: busybox's insmod reads plain
+/// objects) and returns their names in load order.
+fn install_disk_modules(kernel: &Kernel, dir: &Path) -> Result<Vec<String>, String> {
+    fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let mut names = Vec::new();
+    for module in DISK_MODULES {
+        let plain = kernel.modules.join("kernel").join(module);
+        let compressed = plain.with_extension("ko.xz");
+        let name = plain
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        if plain.is_file() {
+            copy(&plain, &dir.join(&name))?;
+        } else if compressed.is_file() {
+            let bytes = Command::new("xz")
+                .arg("-dc")
+                .arg(&compressed)
+                .output()
+                .map_err(|e| format!("xz: {e} (`cargo xtask setup` installs xz-utils)"))?;
+            if !bytes.status.success() {
+                return Err(format!("xz -dc {} failed", compressed.display()));
+            }
+            fs::write(dir.join(&name), bytes.stdout)
+                .map_err(|e| format!("{}: {e}", dir.join(&name).display()))?;
+        } else {
+            // Built into this kernel.
+            continue;
+        }
+        names.push(name);
+    }
+    Ok(names)
+}
+
+/// On the kernel's command line when the guest has the Debian root's disk.
+const DISK_FLAG: &str = "rvisor.debian";
+
+/// The part of `/init` that mounts the Debian root's disk at `/debian`, if the guest has one,
+/// and puts the scripts of `tests/debian` in it at `/rvisor-tests` (the disk is a snapshot:
+/// nothing reaches the cached image).
+fn mount_disk_script(modules: &[String]) -> String {
+    let path = crate::debian::GUEST_PATH;
+    format!(
+        "for m in {modules}; do insmod /modules/$m 2>/dev/null; done\n\
+         if grep -q {DISK_FLAG} /proc/cmdline; then\n\
+         i=0; while [ ! -b /dev/vda ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done\n\
+         mkdir -p {path} && mount -t ext4 /dev/vda {path} && cp -r /debian-tests {path}/rvisor-tests \
+         || echo 'rvisor guest: the Debian root could not be mounted'\n\
+         fi\n",
+        modules = modules.join(" ")
+    )
+}
+
+/// Builds an initramfs for `kernel` whose `/init` runs `body` and powers off. `files` are
+/// extra (guest path, content) pairs. Returns the image's path.
 pub fn initramfs(
     name: &str,
+    kernel: &Kernel,
     ko: &Path,
     userland: &Userland,
     body: &str,
@@ -164,6 +232,8 @@ pub fn initramfs(
     }
     install_busybox(&tree)?;
     install_rootfs(&tree.join("rootfs"), userland)?;
+    let modules = install_disk_modules(kernel, &tree.join("modules"))?;
+    copy_tree(&util::root().join("tests/debian"), &tree.join("debian-tests"))?;
     copy(ko, &tree.join("rvisor.ko"))?;
     copy(&userland.rvisor, &tree.join("bin/rvisor"))?;
     for program in &userland.programs {
@@ -177,8 +247,9 @@ pub fn initramfs(
         "#!/bin/sh\nexport PATH=/bin:/sbin\n\
          mount -t proc proc /proc\nmount -t sysfs sys /sys\nmount -t devtmpfs dev /dev\nmount -t tmpfs tmp /tmp\n\
          mknod -m 666 /rootfs/dev/null c 1 3\nmknod -m 666 /rootfs/dev/tty c 5 0\n\
-         {body}\n\
-         echo {DMESG_BEGIN}\ndmesg\necho {DMESG_END}\npoweroff -f\n"
+         {disk}{body}\n\
+         echo {DMESG_BEGIN}\ndmesg\necho {DMESG_END}\npoweroff -f\n",
+        disk = mount_disk_script(&modules),
     );
     write(&tree.join("init"), &init)?;
     set_executable(&tree.join("init"))?;
@@ -320,17 +391,67 @@ impl Boot {
     }
 }
 
+/// How a guest is booted besides its kernel and initramfs.
+#[derive(Clone, Copy)]
+pub struct Machine<'a> {
+    /// Virtual CPUs: more than one run on host threads of their own (multi-threaded TCG)
+    /// unless `icount`, which needs them to take turns on one.
+    pub cpus: u32,
+    /// Count instructions (`-icount shift=0,sleep=off`): one guest nanosecond per instruction.
+    pub icount: bool,
+    /// The Debian root's image, given as a virtio disk opened `snapshot=on` (never written).
+    pub disk: Option<&'a Path>,
+}
+
+/// The qemu arguments common to every boot: accelerator, CPUs, memory, no display (with
+/// `-nographic` SeaBIOS would write its banner and terminal resets to the serial console,
+/// which is the user's terminal), the disk, and the kernel with its command line.
+pub fn qemu_args(kernel: &Kernel, initrd: &Path, machine: &Machine<'_>, append: &str) -> Vec<String> {
+    let accel = std::env::var("RVISOR_ACCEL").unwrap_or_else(|_| "tcg".into());
+    let cpu = if accel == "kvm" { "host" } else { "max" };
+    let accel = if accel == "tcg" && machine.cpus > 1 && !machine.icount {
+        "tcg,thread=multi".to_string()
+    } else {
+        accel
+    };
+    let mut args: Vec<String> = [
+        "-accel", &accel, "-cpu", cpu, "-m", "1024", "-smp", &machine.cpus.to_string(),
+        "-display", "none", "-no-reboot", "-nodefaults",
+    ]
+    .iter()
+    .map(|a| a.to_string())
+    .collect();
+    if machine.icount {
+        args.extend(["-icount".into(), "shift=0,sleep=off".into()]);
+    }
+    let mut append = append.to_string();
+    if let Some(disk) = machine.disk {
+        args.push("-drive".into());
+        args.push(format!(
+            "file={},if=virtio,format=raw,snapshot=on",
+            disk.display()
+        ));
+        append.push(' ');
+        append.push_str(DISK_FLAG);
+    }
+    args.push("-kernel".into());
+    args.push(kernel.vmlinuz.display().to_string());
+    args.push("-initrd".into());
+    args.push(initrd.display().to_string());
+    args.push("-append".into());
+    args.push(append);
+    args
+}
+
 /// Boots `kernel` with `initrd` under TCG (set RVISOR_ACCEL=kvm on a host where KVM works).
 /// With `echo`, console lines are printed as they come, markers and the final dmesg excepted.
 pub fn boot(
     kernel: &Kernel,
     initrd: &Path,
-    icount: bool,
+    machine: &Machine<'_>,
     timeout_s: u32,
     echo: bool,
 ) -> Result<Boot, String> {
-    let accel = std::env::var("RVISOR_ACCEL").unwrap_or_else(|_| "tcg".into());
-    let cpu = if accel == "kvm" { "host" } else { "max" };
     let mut cmd = Command::new("timeout");
     cmd.args([
         "--foreground",
@@ -339,32 +460,18 @@ pub fn boot(
         &timeout_s.to_string(),
         "qemu-system-x86_64",
     ])
-    .args(["-accel", &accel, "-cpu", cpu, "-m", "1024", "-smp", "1"])
-    .args([
-        "-nographic",
-        "-no-reboot",
-        "-nodefaults",
-        "-serial",
-        "stdio",
-        "-monitor",
-        "none",
-    ]);
-    if icount {
-        cmd.args(["-icount", "shift=0,sleep=off"]);
-    }
-    cmd.arg("-kernel")
-        .arg(&kernel.vmlinuz)
-        .arg("-initrd")
-        .arg(initrd)
-        // A soft lockup (a CPU spinning in the kernel for 20 s) panics the guest, which ends
-        // qemu at once: with one CPU nothing else, not even a case's `timeout`, could run again,
-        // and the boot would only end at its time limit.
-        .args([
-            "-append",
-            "console=ttyS0 panic=-1 quiet loglevel=4 oops=panic softlockup_panic=1",
-        ])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped());
+    .args(["-serial", "stdio", "-monitor", "none"])
+    // A soft lockup (a CPU spinning in the kernel for 20 s) panics the guest, which ends
+    // qemu at once: with one CPU nothing else, not even a case's `timeout`, could run again,
+    // and the boot would only end at its time limit.
+    .args(qemu_args(
+        kernel,
+        initrd,
+        machine,
+        "console=ttyS0 panic=-1 quiet loglevel=4 oops=panic softlockup_panic=1",
+    ))
+    .stdin(Stdio::null())
+    .stdout(Stdio::piped());
     let mut child = cmd
         .spawn()
         .map_err(|e| format!("cannot start qemu-system-x86_64: {e} (`cargo xtask setup`)"))?;
@@ -384,7 +491,7 @@ pub fn boot(
             in_dmesg = true;
         } else if line.contains(DMESG_END) {
             in_dmesg = false;
-        } else if echo && !in_dmesg {
+        } else if echo && !in_dmesg && !line.contains(POWER_DOWN) {
             let _ = writeln!(out, "{line}");
         }
         lines.push(line);

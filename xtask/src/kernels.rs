@@ -40,6 +40,8 @@ pub struct Kernel {
     pub kdir: PathBuf,
     /// The bootable image.
     pub vmlinuz: PathBuf,
+    /// Its modules (`lib/modules/<release>` of the unpacked image).
+    pub modules: PathBuf,
 }
 
 impl Series {
@@ -98,6 +100,7 @@ pub fn find(series: &Series) -> Result<Kernel, String> {
         {
             best = Some(Kernel {
                 series: series.name,
+                modules: entry.path().join("lib/modules").join(&release),
                 release,
                 kdir,
                 vmlinuz,

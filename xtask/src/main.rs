@@ -5,13 +5,16 @@
 //! - `setup`: install what building and testing need (idempotent).
 //! - `build-ko [--kdir DIR]`: build rvisor.ko (hardened nightly Rust + the C shim).
 //! - `load [--ko FILE]`: insmod on this machine and check /dev/rvisor.
-//! - `vm [--kernel SERIES] [-- CMD...]`: boot a guest with the module loaded; run CMD.
-//! - `test-ko [--kernel SERIES] [--case TEXT]...`: the in-VM suite, on every supported kernel.
+//! - `vm [--kernel SERIES] [--smp N] [--root debian] [-- CMD...]`: boot a guest with the module
+//!   loaded (and the Debian root at /debian); run CMD.
+//! - `test-ko [--kernel SERIES] [--smp N] [--case TEXT]...`: the in-VM suite, on every
+//!   supported kernel.
 //! - `bench [--kernel SERIES]`: instructions per operation under qemu -icount.
 //! - `syscalls-doc [--check]`: write (or check) docs/SYSCALLS.md from the syscall tables.
 
 mod all;
 mod bench;
+mod debian;
 mod build;
 mod guest;
 mod kernels;
@@ -30,11 +33,13 @@ const USAGE: &str = "usage: cargo xtask <command>
   setup                         install packages, Rust targets, the Debian kernels (idempotent)
   build-ko [--kdir DIR]         build rvisor.ko (default: for every supported kernel)
   load [--ko FILE]              insmod rvisor.ko on this machine and check /dev/rvisor
-  vm [--kernel 6.1|6.12] [-- CMD...]
-                                boot a guest with rvisor loaded; run CMD (or a shell)
-  test-ko [--kernel 6.1|6.12] [--case TEXT]...
+  vm [--kernel 6.1|6.12] [--smp N] [--root debian] [-- CMD...]
+                                boot a guest with rvisor loaded; run CMD (or a shell);
+                                --root debian: the Debian root at /debian (built once)
+  test-ko [--kernel 6.1|6.12] [--smp N] [--case TEXT]...
                                 run the in-VM test suite (default: every supported kernel and
-                                case; --case: only cases whose name contains TEXT)
+                                case, 6.12 with 4 CPUs; --case: only cases whose name
+                                contains TEXT)
   bench [--kernel 6.1|6.12]     instructions per operation, native vs contained
   syscalls-doc [--check]        write (or check) docs/SYSCALLS.md from the syscall tables";
 

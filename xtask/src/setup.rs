@@ -7,7 +7,8 @@ use crate::kernels::{self, SERIES};
 use crate::util::{self, step};
 
 /// Debian packages: qemu for the guest, busybox for its userland, clang for bindgen, gcc and
-/// kbuild tools for the module, static libc for guest programs.
+/// kbuild tools for the module, static libc for guest programs, mmdebstrap and e2fsprogs for
+/// the Debian container root, xz for the kernels' compressed modules.
 const PACKAGES: &[&str] = &[
     "qemu-system-x86",
     "busybox-static",
@@ -21,6 +22,9 @@ const PACKAGES: &[&str] = &[
     "bc",
     "kmod",
     "binutils",
+    "mmdebstrap",
+    "e2fsprogs",
+    "xz-utils",
 ];
 
 pub fn run(args: &[String]) -> Result<u8, String> {

@@ -1,6 +1,9 @@
-//! `cargo xtask test-ko [--kernel SERIES] [--case TEXT]...`: the in-VM suite (`tests` crate) on
-//! every supported kernel, or on one; with `--case`, only the cases whose name contains one of
-//! the TEXTs (the module is then loaded first if `load-unload-3x` is not among them).
+//! `cargo xtask test-ko [--kernel SERIES] [--smp N] [--case TEXT]...`: the in-VM suite
+//! (`tests` crate) on every supported kernel, or on one; with `--case`, only the cases whose
+//! name contains one of the TEXTs (the module is then loaded first if `load-unload-3x` is not
+//! among them). The 6.12 guest has 4 virtual CPUs and the 6.1 guest one, so the suite proves
+//! both a multi-core and a single-core machine; `--smp N` gives every guest N. Every guest has
+//! the Debian root at `/debian`.
 
 use crate::guest::{self, EXIT_MARK};
 use crate::util::{self, step};
@@ -17,7 +20,16 @@ pub fn run(args: &[String]) -> Result<u8, String> {
     while let Some(filter) = util::take_option(&mut args, "--case")? {
         filters.push(filter);
     }
+    let smp = util::take_option(&mut args, "--smp")?
+        .map(|n| {
+            n.parse::<u32>()
+                .ok()
+                .filter(|n| (1..=64).contains(n))
+                .ok_or(format!("--smp takes a CPU count from 1 to 64, not `{n}`"))
+        })
+        .transpose()?;
     let (selected, object, userland) = guest::prepare(&args)?;
+    let disk = crate::debian::image()?;
     let mut cases = tests::cases();
     let loads_module = cases.first().map(|c| c.name);
     if !filters.is_empty() {
@@ -51,17 +63,24 @@ pub fn run(args: &[String]) -> Result<u8, String> {
         let ko = crate::build::build_ko(&object, &kernel.release, &kernel.kdir)?;
         let initrd = guest::initramfs(
             &format!("test-{}", kernel.series),
+            kernel,
             &ko,
             &userland,
             &body,
             &files,
         )?;
+        let machine = guest::Machine {
+            cpus: smp.unwrap_or(if kernel.series == "6.12" { 4 } else { 1 }),
+            icount: false,
+            disk: Some(&disk),
+        };
         step(&format!(
-            "test-ko on {}: {} cases",
+            "test-ko on {} with {} CPU(s): {} cases",
             kernel.release,
+            machine.cpus,
             cases.len()
         ));
-        let boot = guest::boot(kernel, &initrd, false, BOOT_TIMEOUT_S, false)?;
+        let boot = guest::boot(kernel, &initrd, &machine, BOOT_TIMEOUT_S, false)?;
         let outcomes = tests::parse_outcomes(&boot.lines);
         for case in &cases {
             let label = format!("[{}] {}", kernel.series, case.name);

@@ -11,9 +11,19 @@ pub fn root() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("."))
 }
 
-/// Where downloaded kernels and built guest images live.
+/// Where downloaded kernels and built guest images live: outside the checkout, so that a
+/// fresh clone (CI's) reuses them; each entry is named after its inputs. `$RVISOR_CACHE`, else
+/// `$XDG_CACHE_HOME/rvisor`, else `~/.cache/rvisor`.
 pub fn cache_dir() -> PathBuf {
-    root().join(".cache")
+    if let Some(dir) = std::env::var_os("RVISOR_CACHE").filter(|d| !d.is_empty()) {
+        return PathBuf::from(dir);
+    }
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .filter(|d| !d.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")))
+        .unwrap_or_else(|| root().join(".cache"));
+    base.join("rvisor")
 }
 
 /// A progress line for a long step.
