@@ -329,6 +329,29 @@ static int fork_execve_wait_run(long n)
 	return 0;
 }
 
+/* A start of Debian's python3 that does nothing (`python3 -c pass`): its loader, its shared
+ * libraries, its interpreter's start-up and exit, as a shell would run it. */
+static int python_start_run(long n)
+{
+	char *argv[] = { "python3", "-c", "pass", NULL };
+	char *envp[] = { "PATH=/usr/bin:/bin", NULL };
+	long i;
+	pid_t pid;
+
+	for (i = 0; i < n; i++) {
+		pid = fork();
+		if (pid < 0)
+			return fail_call("fork", pid);
+		if (pid == 0) {
+			execve("/usr/bin/python3", argv, envp);
+			_exit(127);
+		}
+		if (wait_ok(pid, "python3 (127: execve failed)"))
+			return -1;
+	}
+	return 0;
+}
+
 static void *thread_return(void *arg)
 {
 	return arg;
@@ -373,6 +396,7 @@ static const struct bench benches[] = {
 	{ "fork_wait", 200, NULL, fork_wait_run, NULL },
 	{ "fork_execve_wait", 100, NULL, fork_execve_wait_run, NULL },
 	{ "thread_create_join", 200, NULL, thread_create_join_run, NULL },
+	{ "python_start", 3, NULL, python_start_run, NULL },
 };
 
 /* The best of ROUNDS: a round that a timer tick or deferred kernel work lands in is not

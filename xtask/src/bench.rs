@@ -16,6 +16,15 @@ use crate::util::{self, step};
 /// The runs, in guest order, and the label the guest program prints for each.
 const RUNS: [&str; 3] = ["native", "host_tax", "contained"];
 
+/// The root a measurement runs in.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Root {
+    /// The guest's own `/` (natively) and a container rooted there.
+    Guest,
+    /// The Debian root at `/debian` (natively chrooted into it) and a container rooted there.
+    Debian,
+}
+
 /// One measurement of `tests/guest/bench.c`.
 struct Call {
     /// Its name there and in the JSON.
@@ -24,6 +33,8 @@ struct Call {
     what: &'static str,
     /// The contained/native ratio aimed for.
     target: Option<f64>,
+    /// Where it runs.
+    root: Root,
 }
 
 /// The measurements, in table order.
@@ -32,56 +43,73 @@ const CALLS: &[Call] = &[
         name: "getpid",
         what: "getpid",
         target: Some(1.3),
+        root: Root::Guest,
     },
     Call {
         name: "openat_close",
         what: "openat+close",
         target: Some(1.5),
+        root: Root::Guest,
     },
     Call {
         name: "read_4k",
         what: "pread64 4 KiB",
         target: Some(1.5),
+        root: Root::Guest,
     },
     Call {
         name: "write_4k",
         what: "pwrite64 4 KiB",
         target: Some(1.5),
+        root: Root::Guest,
     },
     Call {
         name: "fstat",
         what: "fstat",
         target: Some(1.5),
+        root: Root::Guest,
     },
     Call {
         name: "stat",
         what: "stat (newfstatat)",
         target: Some(1.5),
+        root: Root::Guest,
     },
     Call {
         name: "getdents64_100",
         what: "open+getdents64+close, 100 entries",
         target: Some(1.5),
+        root: Root::Guest,
     },
     Call {
         name: "pipe_roundtrip",
         what: "pipe round trip (2 processes)",
         target: Some(1.5),
+        root: Root::Guest,
     },
     Call {
         name: "fork_wait",
         what: "fork+_exit+wait4",
         target: None,
+        root: Root::Guest,
     },
     Call {
         name: "fork_execve_wait",
         what: "fork+execve+wait4 (static)",
         target: Some(2.0),
+        root: Root::Guest,
     },
     Call {
         name: "thread_create_join",
         what: "pthread_create+join",
         target: None,
+        root: Root::Guest,
+    },
+    Call {
+        name: "python_start",
+        what: "fork+execve+wait4 of `python3 -c pass` (Debian)",
+        target: Some(1.3),
+        root: Root::Debian,
     },
 ];
 
@@ -99,25 +127,53 @@ struct Row {
 pub fn run(args: &[String]) -> Result<u8, String> {
     let (selected, object, userland) = guest::prepare(args)?;
     let names: Vec<&str> = CALLS.iter().map(|c| c.name).collect();
-    let each = |run: &str, command: &str| {
-        format!(
-            "for m in {}; do {command} /tests/bench {run} $m 2>/tmp/bench-err || \
-             {{ s=$?; echo \"BENCH-FAIL {run} $m exit $s $(tr '\\n' ' ' </tmp/bench-err)\"; }}; done\n",
-            names.join(" ")
-        )
+    let names_in = |root: Root| {
+        CALLS
+            .iter()
+            .filter(|c| c.root == root)
+            .map(|c| c.name)
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    // The Debian root's measurements run the program from inside it.
+    let debian = crate::debian::GUEST_PATH;
+    let in_debian = format!("{debian}/rvisor-tests/bench");
+    let each = |run: &str, contained: bool| {
+        let [guest, debian_command] = if contained {
+            [
+                "rvisor run --root / -- /tests/bench".to_string(),
+                format!("rvisor run --root {debian} -- /rvisor-tests/bench"),
+            ]
+        } else {
+            [
+                "/tests/bench".to_string(),
+                format!("chroot {debian} /rvisor-tests/bench"),
+            ]
+        };
+        [(Root::Guest, guest), (Root::Debian, debian_command)]
+            .iter()
+            .map(|(root, command)| {
+                format!(
+                    "for m in {}; do {command} {run} $m 2>/tmp/bench-err || \
+                     {{ s=$?; echo \"BENCH-FAIL {run} $m exit $s $(tr '\\n' ' ' </tmp/bench-err)\"; }}; done\n",
+                    names_in(*root)
+                )
+            })
+            .collect::<String>()
     };
     // For its first guest seconds 6.12 keeps the single CPU busy with some work of its own:
     // measured then, getpid..fstat read twice their cost, as if sharing it half and half. Idle
     // 5 guest seconds first (free in host time with sleep=off); -icount makes it repeat exactly.
     let body = format!(
-        "sleep 5\n{}if insmod /rvisor.ko; then\n{}{}else for m in {}; do \
+        "cp /tests/bench {in_debian}\nsleep 5\n{}if insmod /rvisor.ko; then\n{}{}else for m in {}; do \
          echo \"BENCH-FAIL host_tax $m insmod failed\"; echo \"BENCH-FAIL contained $m insmod failed\"; \
          done; fi\necho \"{EXIT_MARK}0@@\"",
-        each("native", ""),
-        each("host_tax", ""),
-        each("contained", "rvisor run --root / --"),
+        each("native", false),
+        each("host_tax", false),
+        each("contained", true),
         names.join(" "),
     );
+    let disk = crate::debian::image()?;
     let dir = util::root().join("target/bench");
     fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
     let mut rows: Vec<Row> = Vec::new();
@@ -126,13 +182,19 @@ pub fn run(args: &[String]) -> Result<u8, String> {
         let ko = crate::build::build_ko(&object, &kernel.release, &kernel.kdir)?;
         let initrd = guest::initramfs(
             &format!("bench-{}", kernel.series),
+            kernel,
             &ko,
             &userland,
             &body,
             &[],
         )?;
         step(&format!("bench on {} (qemu -icount)", kernel.release));
-        let boot = guest::boot(kernel, &initrd, true, TIMEOUT_S, false)?;
+        let machine = guest::Machine {
+            cpus: 1,
+            icount: true,
+            disk: Some(&disk),
+        };
+        let boot = guest::boot(kernel, &initrd, &machine, TIMEOUT_S, false)?;
         let log = dir.join(format!("guest-{}.log", kernel.series));
         fs::write(&log, boot.lines.join("\n") + "\n")
             .map_err(|e| format!("{}: {e}", log.display()))?;
