@@ -28,8 +28,8 @@ use linux_object::process::{ExitStatus, LinuxProcess};
 use linux_object::vm::{Randomization, VmarSpace};
 use linux_object::{LxError, LxResult};
 use rvisor_linux_syscall::host::{
-    CloneFlags, CpuClock, ExecSpace, IdChange, LimitRequest, MmapFlags, MmapProt, MmapRequest,
-    NewTask, ResourceLimit, SignalTarget, TaskHost,
+    CloneFlags, CpuAffinity, CpuClock, ExecSpace, IdChange, LimitRequest, MmapFlags, MmapProt,
+    MmapRequest, NewTask, ResourceLimit, SignalTarget, TaskHost,
 };
 use zircon_object::vm::VmAddressRegion;
 
@@ -142,6 +142,25 @@ impl TaskHost for KernelTaskHost<'_> {
 
     fn alone_in_memory(&self) -> bool {
         process::alone_in_memory()
+    }
+
+    fn cpu_affinity(&self, tid: Option<Pid>) -> LxResult<CpuAffinity> {
+        let affinity = match tid {
+            None => process::cpu_affinity(),
+            Some(tid) => MEMBERS
+                .find_in(self.container.id(), |m| m.tid == tid)
+                .ok_or(LxError::ESRCH)?
+                .cpu_affinity(),
+        }
+        .map_err(lx_error)?;
+        Ok(CpuAffinity {
+            mask: affinity.mask,
+            cpus: affinity.cpus,
+        })
+    }
+
+    fn set_own_cpu_affinity(&self, len: usize, mask: usize) -> LxResult {
+        process::set_own_cpu_affinity(len, mask).map_err(lx_error)
     }
 
     fn set_wait_sigmask(&self, mask: u64) {

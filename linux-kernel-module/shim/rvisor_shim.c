@@ -358,6 +358,7 @@ static long (*sys_wait4)(const struct pt_regs *regs);
 static long (*sys_rt_tgsigqueueinfo)(const struct pt_regs *regs);
 static long (*sys_prlimit64)(const struct pt_regs *regs);
 static long (*sys_execveat)(const struct pt_regs *regs);
+static long (*sys_sched_setaffinity)(const struct pt_regs *regs);
 
 /*
  * The id calls: rVisor serves them by having the host apply them (its rules, capabilities and
@@ -387,9 +388,11 @@ static int resolve_process_calls(void)
 		(void *)function_entry(symbol_address("__x64_sys_rt_tgsigqueueinfo"));
 	sys_prlimit64 = (void *)function_entry(symbol_address("__x64_sys_prlimit64"));
 	sys_execveat = (void *)function_entry(symbol_address("__x64_sys_execveat"));
+	sys_sched_setaffinity =
+		(void *)function_entry(symbol_address("__x64_sys_sched_setaffinity"));
 	if (!sys_clone || !sys_exit || !sys_exit_group || !sys_wait4 || !sys_rt_tgsigqueueinfo ||
-	    !sys_prlimit64 || !sys_execveat) {
-		pr_err("this kernel lacks one of the clone, exit, exit_group, wait4, rt_tgsigqueueinfo, prlimit64 and execveat entries\n");
+	    !sys_prlimit64 || !sys_execveat || !sys_sched_setaffinity) {
+		pr_err("this kernel lacks one of the clone, exit, exit_group, wait4, rt_tgsigqueueinfo, prlimit64, execveat and sched_setaffinity entries\n");
 		return -ENOENT;
 	}
 	for (i = 0; i < RVISOR_ID_CALLS; i++) {
@@ -1726,6 +1729,36 @@ int rvisor_prlimit(struct task_struct *t, unsigned int resource,
 bool rvisor_signal_pending(void)
 {
 	return signal_pending(current);
+}
+
+long rvisor_task_affinity(struct task_struct *t, void *buf, unsigned long len,
+			  unsigned int *cpus)
+{
+	unsigned int size = cpumask_size();
+	cpumask_var_t mask;
+	unsigned long flags;
+
+	if (!t)
+		t = current;
+	if (!alloc_cpumask_var(&mask, GFP_KERNEL))
+		return -ENOMEM;
+	raw_spin_lock_irqsave(&t->pi_lock, flags);
+	cpumask_and(mask, &t->cpus_mask, cpu_active_mask);
+	raw_spin_unlock_irqrestore(&t->pi_lock, flags);
+	memcpy(buf, cpumask_bits(mask), min_t(unsigned long, len, size));
+	free_cpumask_var(mask);
+	*cpus = nr_cpu_ids;
+	return size;
+}
+
+long rvisor_set_own_affinity(unsigned long len, unsigned long user_mask)
+{
+	struct pt_regs args = {};
+
+	args.di = 0;
+	args.si = len;
+	args.dx = user_mask;
+	return sys_sched_setaffinity(&args);
 }
 
 void rvisor_set_wait_sigmask(__u64 mask)

@@ -348,6 +348,14 @@ struct rvisor_rlimit {
 int rvisor_prlimit(struct task_struct *t, unsigned int resource,
 		   const struct rvisor_rlimit *new_limit, struct rvisor_rlimit *old_limit);
 bool rvisor_signal_pending(void);
+/* The CPUs t (NULL: the caller) may run on that are active, as Linux's sched_getaffinity gives
+ * them: at most len bytes of the bitmap in buf; returns the bitmap's size (cpumask_size()) or
+ * -errno, and the number of CPU ids in *cpus. */
+long rvisor_task_affinity(struct task_struct *t, void *buf, unsigned long len,
+			  unsigned int *cpus);
+/* sched_setaffinity(0, len, user_mask) of the caller, by the host's own entry (its checks, its
+ * cpuset): 0 or -errno. */
+long rvisor_set_own_affinity(unsigned long len, unsigned long user_mask);
 /* Blocks exactly the signals of mask (SIGKILL and SIGSTOP never) in the caller for a wait,
  * keeping its own mask to be restored (Linux's set_user_sigmask). */
 void rvisor_set_wait_sigmask(__u64 mask);

@@ -3,6 +3,7 @@
 //! task, end one, reap one, replace its program — and run deferred work in a task's context.
 
 use alloc::boxed::Box;
+use alloc::vec::Vec;
 use core::ops::Range;
 
 use crate::bindings;
@@ -65,6 +66,11 @@ impl HeldTask {
         Error::check(ret.into()).map(drop)
     }
 
+    /// The CPUs the task may run on (see [`cpu_affinity`]).
+    pub fn cpu_affinity(&self) -> Result<CpuAffinity> {
+        affinity(self.as_ptr())
+    }
+
     /// The resource limit `resource` of the task's process (see [`resource_limit`]).
     pub fn resource_limit(
         &self,
@@ -95,6 +101,50 @@ pub struct ResourceLimit {
     pub soft: u64,
     /// The hard limit.
     pub hard: u64,
+}
+
+/// The CPUs a task may run on, as `sched_getaffinity` gives them.
+pub struct CpuAffinity {
+    /// The bitmap, one bit per CPU id, in the kernel's `cpumask_size()` bytes.
+    pub mask: Vec<u8>,
+    /// How many CPU ids there are (`nr_cpu_ids`): a caller's buffer must have a bit for each.
+    pub cpus: usize,
+}
+
+/// The largest CPU bitmap a kernel has (`NR_CPUS` 8192).
+const MAX_CPU_MASK: usize = 8192 / 8;
+
+/// The CPUs the calling thread may run on.
+pub fn cpu_affinity() -> Result<CpuAffinity> {
+    affinity(core::ptr::null_mut())
+}
+
+fn affinity(task: *mut bindings::task_struct) -> Result<CpuAffinity> {
+    let mut mask = Vec::new();
+    mask.try_reserve_exact(MAX_CPU_MASK)
+        .map_err(|_| Error::ENOMEM)?;
+    mask.resize(MAX_CPU_MASK, 0);
+    let mut cpus = 0;
+    // SAFETY: process context; `task` is null or held alive by the caller; `mask` is writable
+    // for its length and `cpus` for a write.
+    let ret = unsafe {
+        bindings::rvisor_task_affinity(task, mask.as_mut_ptr().cast(), mask.len() as _, &mut cpus)
+    };
+    let size = usize::try_from(Error::check(ret)?).map_err(|_| Error::EIO)?;
+    mask.truncate(size);
+    Ok(CpuAffinity {
+        mask,
+        cpus: cpus as usize,
+    })
+}
+
+/// `sched_setaffinity(0, len, user_mask)` of the calling thread, by the host's own entry (its
+/// permission checks and its cpuset apply); `user_mask` is the caller's user address.
+pub fn set_own_cpu_affinity(len: usize, user_mask: usize) -> Result {
+    // SAFETY: process context, in a served call of the calling task, whose memory the address
+    // is in; the host's entry checks it.
+    let ret = unsafe { bindings::rvisor_set_own_affinity(len as _, user_mask as _) };
+    Error::check(ret).map(drop)
 }
 
 /// The calling process's limit `resource`, replaced by `new` if given, as `prlimit64(0, …)`

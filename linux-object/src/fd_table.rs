@@ -297,6 +297,34 @@ impl FdTable {
         }
     }
 
+    /// What `close_range(first, last, ..)` does to the open descriptors from `first` to `last`
+    /// (both included): closes them, or with `cloexec` marks them close-on-exec. Returns the
+    /// descriptions closed, for the caller to release once the table is unlocked.
+    pub fn close_range(
+        &mut self,
+        first: usize,
+        last: usize,
+        cloexec: bool,
+    ) -> Vec<Arc<dyn FileLike>> {
+        let mut closed = Vec::new();
+        let end = last.saturating_add(1).min(self.slots.len());
+        for slot in self.slots.get_mut(first..end).into_iter().flatten() {
+            if cloexec {
+                if let Some(entry) = slot {
+                    entry.cloexec = true;
+                }
+            } else if let Some(entry) = slot.take() {
+                self.open -= 1;
+                // A failed reservation only means this description is released here, under
+                // the lock, instead of after it.
+                if closed.try_reserve(1).is_ok() {
+                    closed.push(entry.file);
+                }
+            }
+        }
+        closed
+    }
+
     /// The open descriptors in increasing order (for `/proc/self/fd`, `close_range`).
     pub fn fds(&self) -> impl Iterator<Item = i32> + '_ {
         self.slots

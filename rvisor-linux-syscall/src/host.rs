@@ -12,14 +12,15 @@
 
 use alloc::boxed::Box;
 use alloc::sync::Arc;
+use alloc::vec::Vec;
 use bitflags::bitflags;
 use core::time::Duration;
 use linux_object::container::Pid;
 use linux_object::credentials::Credentials;
+use linux_object::elf::Machine;
 use linux_object::elf::{AddressSpace, LoadedProgram};
 use linux_object::fs::FileLike;
 use linux_object::process::{ExitStatus, LinuxProcess};
-use linux_object::elf::Machine;
 use linux_object::vm::Randomization;
 use linux_object::LxResult;
 
@@ -259,6 +260,15 @@ pub struct LimitRequest {
     pub may_raise_hard: bool,
 }
 
+/// The CPUs a thread may run on, as `sched_getaffinity` gives them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CpuAffinity {
+    /// The bitmap, one bit per CPU id, in the host's `cpumask_size()` bytes.
+    pub mask: Vec<u8>,
+    /// How many CPU ids there are: a caller's buffer must hold a bit for each.
+    pub cpus: usize,
+}
+
 /// A change of the calling thread's user or group ids: one of the id calls, with its
 /// arguments as the program passed them. The host applies it with its own rules (capabilities,
 /// security modules), so that what the thread may then do on the host and in rVisor agree.
@@ -359,6 +369,15 @@ pub trait TaskHost: Sync {
     /// signal to a dying task. The container's pid 1 is an init: a signal it has no handler
     /// for is dropped, as for a pid namespace's init signalled from inside.
     fn send_signal(&self, target: SignalTarget, signal: u32) -> LxResult;
+
+    /// The CPUs thread `tid` of the container (`None`: the caller) may run on; `ESRCH` if the
+    /// container has no such thread.
+    fn cpu_affinity(&self, tid: Option<Pid>) -> LxResult<CpuAffinity>;
+
+    /// Sets the caller's CPUs from the `len`-byte bitmap at user address `mask`, with the
+    /// host's own checks (its cpuset, `EINVAL` for a set with no CPU that may be used,
+    /// `EFAULT`).
+    fn set_own_cpu_affinity(&self, len: usize, mask: usize) -> LxResult;
 
     /// Blocks the signals of `mask` (and only those) in the calling thread for a wait, as
     /// `ppoll` and `pselect6` do; the mask the thread had is kept to be restored.

@@ -211,6 +211,8 @@ syscall_table! {
     170 sethostname sync sys_sethostname(a0, a1);
     186 gettid sync sys_gettid();
     200 tkill sync sys_tkill(a0, a1);
+    203 sched_setaffinity sync sys_sched_setaffinity(a0, a1, a2);
+    204 sched_getaffinity sync sys_sched_getaffinity(a0, a1, a2);
     217 getdents64 sync sys_getdents64(a0, a1, a2);
     218 set_tid_address sync sys_set_tid_address(a0);
     221 fadvise64 sync sys_fadvise64(a0, a1, a2, a3);
@@ -247,6 +249,7 @@ syscall_table! {
     328 pwritev2 async sys_pwritev2(a0, a1, a2, a3, a4, a5);
     332 statx sync sys_statx(a0, a1, a2, a3, a4);
     435 clone3 async sys_clone3(a0, a1);
+    436 close_range sync sys_close_range(a0, a1, a2);
     439 faccessat2 sync sys_faccessat2(a0, a1, a2, a3);
     452 fchmodat2 sync sys_fchmodat2(a0, a1, a2, a3);
 }

@@ -157,6 +157,13 @@ const MACHINE_FRAMES: usize = 1 << 15;
 pub enum HostEvent {
     /// A wait's signal mask installed.
     WaitSigmaskSet(u64),
+    /// The caller's CPUs set from `len` bytes at user address `mask`.
+    SetOwnCpuAffinity {
+        /// The bitmap's length.
+        len: usize,
+        /// Its user address.
+        mask: usize,
+    },
     /// The thread's own mask restored, at once or (`interrupted`) once a signal is delivered.
     WaitSigmaskRestored {
         /// Whether a signal ended the wait.
@@ -703,6 +710,32 @@ impl TaskHost for TestTask {
         for (index, byte) in buf.iter_mut().enumerate() {
             *byte = index as u8 ^ 0x5a;
         }
+    }
+
+    fn cpu_affinity(&self, tid: Option<Pid>) -> LxResult<crate::host::CpuAffinity> {
+        if let Some(tid) = tid {
+            // Any thread of the container's processes.
+            let known = self.machine.container.pids().iter().any(|&pid| {
+                self.machine
+                    .container
+                    .process(pid)
+                    .is_some_and(|p| p.threads().contains(&tid))
+            });
+            if !known {
+                return Err(LxError::ESRCH);
+            }
+        }
+        // Two CPUs, both usable, in a 64-bit word.
+        Ok(crate::host::CpuAffinity {
+            mask: alloc::vec![3, 0, 0, 0, 0, 0, 0, 0],
+            cpus: 2,
+        })
+    }
+
+    fn set_own_cpu_affinity(&self, len: usize, mask: usize) -> LxResult {
+        self.machine
+            .record(HostEvent::SetOwnCpuAffinity { len, mask });
+        Ok(())
     }
 
     fn set_wait_sigmask(&self, mask: u64) {

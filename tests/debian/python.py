@@ -50,6 +50,14 @@ with tempfile.TemporaryDirectory() as work:
         f.write("hello\n")
     os.rename(path, path + ".2")
     print("files", sorted(os.listdir(work)), os.stat(path + ".2").st_size)
+print("affinity", sorted(os.sched_getaffinity(0)), "cpus", os.cpu_count())
+os.sched_setaffinity(0, {0})
+print("pinned", sorted(os.sched_getaffinity(0)))
+os.sched_setaffinity(0, range(os.cpu_count()))
+try:
+    os.sched_getaffinity(999999)
+except ProcessLookupError as error:
+    print("affinity of a missing pid", error.errno)
 pid = os.fork()
 if pid == 0:
     os._exit(7)

@@ -19,6 +19,7 @@ lua5.4 -e 'print(string.format("lua %d", 6*7))'
 seq 1 5 | sort -rn | head -2 | tr '\n' ' '; echo
 sha256sum "$work/d/e/f" | cut -d' ' -f1
 stat -c '%s %F' "$work/d/e/f"
+echo "nproc $(nproc)"
 sleep 0.1 & wait $!; echo "background job status $?"
 coproc cat; echo ping >&"${COPROC[1]}"; read -r reply <&"${COPROC[0]}"; echo "coproc $reply"
 exec {fd}<"$work/d/e/f"; read -r line <&"$fd"; exec {fd}<&-; echo "fd $line"

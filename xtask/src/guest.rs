@@ -233,7 +233,10 @@ pub fn initramfs(
     install_busybox(&tree)?;
     install_rootfs(&tree.join("rootfs"), userland)?;
     let modules = install_disk_modules(kernel, &tree.join("modules"))?;
-    copy_tree(&util::root().join("tests/debian"), &tree.join("debian-tests"))?;
+    copy_tree(
+        &util::root().join("tests/debian"),
+        &tree.join("debian-tests"),
+    )?;
     copy(ko, &tree.join("rvisor.ko"))?;
     copy(&userland.rvisor, &tree.join("bin/rvisor"))?;
     for program in &userland.programs {
@@ -406,7 +409,12 @@ pub struct Machine<'a> {
 /// The qemu arguments common to every boot: accelerator, CPUs, memory, no display (with
 /// `-nographic` SeaBIOS would write its banner and terminal resets to the serial console,
 /// which is the user's terminal), the disk, and the kernel with its command line.
-pub fn qemu_args(kernel: &Kernel, initrd: &Path, machine: &Machine<'_>, append: &str) -> Vec<String> {
+pub fn qemu_args(
+    kernel: &Kernel,
+    initrd: &Path,
+    machine: &Machine<'_>,
+    append: &str,
+) -> Vec<String> {
     let accel = std::env::var("RVISOR_ACCEL").unwrap_or_else(|_| "tcg".into());
     let cpu = if accel == "kvm" { "host" } else { "max" };
     let accel = if accel == "tcg" && machine.cpus > 1 && !machine.icount {
@@ -415,8 +423,18 @@ pub fn qemu_args(kernel: &Kernel, initrd: &Path, machine: &Machine<'_>, append: 
         accel
     };
     let mut args: Vec<String> = [
-        "-accel", &accel, "-cpu", cpu, "-m", "1024", "-smp", &machine.cpus.to_string(),
-        "-display", "none", "-no-reboot", "-nodefaults",
+        "-accel",
+        &accel,
+        "-cpu",
+        cpu,
+        "-m",
+        "1024",
+        "-smp",
+        &machine.cpus.to_string(),
+        "-display",
+        "none",
+        "-no-reboot",
+        "-nodefaults",
     ]
     .iter()
     .map(|a| a.to_string())

@@ -14,8 +14,8 @@
 
 mod all;
 mod bench;
-mod debian;
 mod build;
+mod debian;
 mod guest;
 mod kernels;
 mod load;

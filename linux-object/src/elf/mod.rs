@@ -215,7 +215,8 @@ impl Machine {
         ];
         let last = [
             self.hwcap2.map(|caps| (auxv::AT_HWCAP2, caps)),
-            self.rseq.map(|(size, _)| (auxv::AT_RSEQ_FEATURE_SIZE, size)),
+            self.rseq
+                .map(|(size, _)| (auxv::AT_RSEQ_FEATURE_SIZE, size)),
             self.rseq.map(|(_, align)| (auxv::AT_RSEQ_ALIGN, align)),
         ];
         (first, last)
@@ -422,9 +423,7 @@ fn fill_copied(
 ) -> LxResult {
     let mut previous_end = 0;
     for segment in &image.segments {
-        let from = page_floor(segment.vaddr)
-            .max(previous_end)
-            .max(piece.start);
+        let from = page_floor(segment.vaddr).max(previous_end).max(piece.start);
         let to = (segment.vaddr + segment.file_len).min(piece.end);
         previous_end = segment.end();
         if from >= to {

@@ -304,7 +304,11 @@ fn bad_segments_are_enoexec() {
 fn file_inode(name: &str, bytes: &[u8]) -> Arc<dyn INode> {
     let (dir, _) = fake_program();
     std::fs::write(dir.join(name), bytes).unwrap();
-    HostFs::new(&dir).unwrap().root_inode().lookup(name).unwrap()
+    HostFs::new(&dir)
+        .unwrap()
+        .root_inode()
+        .lookup(name)
+        .unwrap()
 }
 
 #[test]

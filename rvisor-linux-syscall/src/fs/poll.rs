@@ -24,8 +24,8 @@ use kernel_hal_lkm::platform;
 use linux_object::fs::{FileLike, OpenFlags, PollEvents};
 use linux_object::{LxError, LxResult};
 
-use crate::user::{Readable, UserInOutPtr, UserInPtr, UserOutPtr, UserPtr, Writable};
 use crate::host::TaskHost;
+use crate::user::{Readable, UserInOutPtr, UserInPtr, UserOutPtr, UserPtr, Writable};
 use crate::{SysResult, Syscall};
 
 /// `sizeof(struct pollfd)`: `int fd; short events; short revents;`.
@@ -453,12 +453,10 @@ mod tests {
         let events = machine.events();
         assert!(matches!(
             events.get(before..),
-            Some(
-                [
-                    HostEvent::WaitSigmaskSet(u64::MAX),
-                    HostEvent::WaitSigmaskRestored { interrupted: false }
-                ]
-            )
+            Some([
+                HostEvent::WaitSigmaskSet(u64::MAX),
+                HostEvent::WaitSigmaskRestored { interrupted: false }
+            ])
         ));
         assert_eq!(
             arena.get_bytes(zero, 16),

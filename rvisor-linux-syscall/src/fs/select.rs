@@ -14,7 +14,9 @@ use core::task::Context;
 use linux_object::fs::PollEvents;
 use linux_object::{LxError, LxResult};
 
-use super::poll::{read_sigmask, read_time, wait_until_ready, write_back_time, Timeout, WaitSigmask};
+use super::poll::{
+    read_sigmask, read_time, wait_until_ready, write_back_time, Timeout, WaitSigmask,
+};
 use crate::user::{UserInOutPtr, UserInPtr};
 use crate::{SysResult, Syscall};
 

@@ -177,7 +177,8 @@ impl CloneArgs {
     /// sibling, and a stack given with its size.
     fn valid(&self) -> bool {
         let known = u64::from(u32::MAX) | CLONE_CLEAR_SIGHAND | CLONE_INTO_CGROUP;
-        let legacy_only = u64::from(CloneFlags::DETACHED.bits()) | (u64::from(CSIGNAL) & !CLONE_NEWTIME);
+        let legacy_only =
+            u64::from(CloneFlags::DETACHED.bits()) | (u64::from(CSIGNAL) & !CLONE_NEWTIME);
         let sighand = u64::from(CloneFlags::SIGHAND.bits());
         let shares_parent = u64::from((CloneFlags::THREAD | CloneFlags::PARENT).bits());
         let stack_ok = if self.stack == 0 {

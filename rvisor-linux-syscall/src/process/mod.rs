@@ -1,6 +1,7 @@
 //! Process calls: ids, process groups and sessions, signals to other tasks, and the
 //! process's life (clone, execve, exit, wait4, waitid).
 
+mod affinity;
 mod clone;
 mod exec;
 mod exit;
