@@ -419,6 +419,11 @@ pub enum Op {
         new: Fd,
         flags: i32,
     },
+    CloseRange {
+        first: u32,
+        last: u32,
+        flags: u32,
+    },
     Pipe {
         buf: Out,
     },
@@ -1007,6 +1012,13 @@ impl Op {
                 vec![fd(old), fd(new), int(*flags)],
                 none,
                 true,
+            ),
+            Op::CloseRange { first, last, flags } => (
+                "close_range",
+                SYS_close_range,
+                vec![int(*first), int(*last), int(*flags)],
+                none,
+                false,
             ),
             Op::Pipe { buf } => (
                 "pipe",

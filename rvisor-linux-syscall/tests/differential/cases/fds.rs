@@ -8,6 +8,11 @@ fn dup2(old: Fd, new: Fd) -> Op {
 fn dup3(old: Fd, new: Fd, flags: i32) -> Op {
     Op::Dup3 { old, new, flags }
 }
+fn close_range(first: u32, last: u32, flags: u32) -> Op {
+    Op::CloseRange { first, last, flags }
+}
+/// `CLOSE_RANGE_CLOEXEC`.
+const CLOSE_RANGE_CLOEXEC: u32 = 1 << 2;
 fn ioctl(fd: Fd, request: u64) -> Op {
     Op::Ioctl {
         fd,
@@ -47,6 +52,39 @@ pub fn cases() -> Vec<Case> {
             ],
         ),
         case("dup/ebadf", vec![dup(BADFD), dup(Fd::Raw(-1))]),
+        // close_range
+        case(
+            "close_range/closes-open-ones-in-range",
+            vec![
+                open("/f", O_RDONLY),
+                open("/f", O_RDONLY),
+                open("/f", O_RDONLY),
+                close_range(4, 4, 0),
+                read(h(0), 1),
+                read(h(1), 1),
+                read(h(2), 1),
+                close_range(0, u32::MAX, 0),
+                read(h(2), 1),
+            ],
+        ),
+        case(
+            "close_range/cloexec-marks",
+            vec![
+                open("/f", O_RDONLY),
+                open("/f", O_RDONLY),
+                close_range(3, 3, CLOSE_RANGE_CLOEXEC),
+                fcntl(h(0), F_GETFD, 0),
+                fcntl(h(1), F_GETFD, 0),
+            ],
+        ),
+        case(
+            "close_range/einval",
+            vec![
+                close_range(5, 4, 0),
+                close_range(3, 4, 1),
+                close_range(3, 4, 1 << 3),
+            ],
+        ),
         // dup2
         case(
             "dup2/to-number",
