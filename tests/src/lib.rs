@@ -480,7 +480,7 @@ mod tests {
             assert!(names.contains(&format!("suite-{name}").as_str()));
             let text = std::fs::read_to_string(dir.join(format!("suite/{name}.sh"))).unwrap();
             let marker = format!("echo \"suite {name}: done\"");
-            let last_echo = text.lines().filter(|l| l.starts_with("echo ")).last();
+            let last_echo = text.lines().rfind(|l| l.starts_with("echo "));
             assert_eq!(last_echo, Some(marker.as_str()), "suite/{name}.sh");
             assert!(text.contains("mktemp -d /tmp/suite-"), "suite/{name}.sh");
         }
