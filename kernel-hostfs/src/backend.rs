@@ -188,6 +188,34 @@ pub trait Backend: Send + Sync + 'static {
     /// Changes owner and/or group of the object itself; `None` leaves one unchanged.
     fn chown(&self, handle: &Self::Handle, uid: Option<u32>, gid: Option<u32>) -> FsResult<()>;
 
+    /// Extended attribute `name` of `handle`'s object (see [`INode::get_xattr`]).
+    ///
+    /// [`INode::get_xattr`]: crate::INode::get_xattr
+    fn get_xattr(&self, _handle: &Self::Handle, _name: &str, _value: &mut [u8]) -> FsResult<usize> {
+        Err(crate::FsError::NotSupported)
+    }
+
+    /// The names of the extended attributes of `handle`'s object.
+    fn list_xattr(&self, _handle: &Self::Handle, _list: &mut [u8]) -> FsResult<usize> {
+        Ok(0)
+    }
+
+    /// Sets extended attribute `name` of `handle`'s object.
+    fn set_xattr(
+        &self,
+        _handle: &Self::Handle,
+        _name: &str,
+        _value: &[u8],
+        _flags: u32,
+    ) -> FsResult<()> {
+        Err(crate::FsError::NotSupported)
+    }
+
+    /// Removes extended attribute `name` of `handle`'s object.
+    fn remove_xattr(&self, _handle: &Self::Handle, _name: &str) -> FsResult<()> {
+        Err(crate::FsError::NotSupported)
+    }
+
     /// Counts a writer of the regular file `file` for as long as the returned token lives, as
     /// Linux counts a file opened for writing (`ETXTBSY` while it runs as a program); `None`
     /// where the backend keeps no such count (the default).

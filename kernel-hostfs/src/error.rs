@@ -65,6 +65,8 @@ fs_errors! {
     Io = EIO(5),
     /// no such device or address
     NoDeviceOrAddress = ENXIO(6),
+    /// argument list too long (an extended attribute larger than Linux allows)
+    TooBig = E2BIG(7),
     /// bad file descriptor
     BadFileDescriptor = EBADF(9),
     /// resource temporarily unavailable
@@ -103,12 +105,16 @@ fs_errors! {
     ReadOnlyFs = EROFS(30),
     /// too many links
     TooManyLinks = EMLINK(31),
+    /// numerical result out of range (a buffer too small for an extended attribute)
+    OutOfRange = ERANGE(34),
     /// file name too long
     NameTooLong = ENAMETOOLONG(36),
     /// directory not empty
     NotEmpty = ENOTEMPTY(39),
     /// too many levels of symbolic links
     SymlinkLoop = ELOOP(40),
+    /// no data available (no such extended attribute)
+    NoData = ENODATA(61),
     /// value too large for defined data type
     Overflow = EOVERFLOW(75),
     /// operation not supported

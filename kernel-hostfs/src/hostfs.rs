@@ -263,6 +263,24 @@ impl<B: Backend> INode for HostINode<B> {
         self.mount.backend.metadata(self.handle())
     }
 
+    fn get_xattr(&self, name: &str, value: &mut [u8]) -> FsResult<usize> {
+        self.mount.backend.get_xattr(self.handle(), name, value)
+    }
+
+    fn list_xattr(&self, list: &mut [u8]) -> FsResult<usize> {
+        self.mount.backend.list_xattr(self.handle(), list)
+    }
+
+    fn set_xattr(&self, name: &str, value: &[u8], flags: u32) -> FsResult<()> {
+        self.mount
+            .backend
+            .set_xattr(self.handle(), name, value, flags)
+    }
+
+    fn remove_xattr(&self, name: &str) -> FsResult<()> {
+        self.mount.backend.remove_xattr(self.handle(), name)
+    }
+
     fn write_access(&self) -> FsResult<Option<crate::WriteAccess>> {
         if self.file_type() != FileType::File {
             return Ok(None);

@@ -137,6 +137,24 @@ impl Backend for KernelBackend {
         file.write_at(offset, buf).map_err(fs_error)
     }
 
+    fn get_xattr(&self, handle: &VfsObject, name: &str, value: &mut [u8]) -> FsResult<usize> {
+        handle.get_xattr(name.as_bytes(), value).map_err(fs_error)
+    }
+
+    fn list_xattr(&self, handle: &VfsObject, list: &mut [u8]) -> FsResult<usize> {
+        handle.list_xattr(list).map_err(fs_error)
+    }
+
+    fn set_xattr(&self, handle: &VfsObject, name: &str, value: &[u8], flags: u32) -> FsResult<()> {
+        handle
+            .set_xattr(name.as_bytes(), value, flags)
+            .map_err(fs_error)
+    }
+
+    fn remove_xattr(&self, handle: &VfsObject, name: &str) -> FsResult<()> {
+        handle.remove_xattr(name.as_bytes()).map_err(fs_error)
+    }
+
     fn write_access(&self, file: &VfsObject) -> FsResult<Option<crate::WriteAccess>> {
         let access = file.write_access().map_err(fs_error)?;
         Ok(Some(alloc::boxed::Box::new(access)))

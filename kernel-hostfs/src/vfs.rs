@@ -30,7 +30,7 @@ use alloc::sync::Arc;
 use core::any::Any;
 
 use crate::backend::TimeUpdate;
-use crate::error::FsResult;
+use crate::error::{FsError, FsResult};
 use crate::listing::Listing;
 use crate::metadata::{DirEntry, FileType, FsInfo, Metadata, Timespec};
 
@@ -89,6 +89,31 @@ pub trait INode: Any + Send + Sync {
 
     /// What `stat` reports about this object.
     fn metadata(&self) -> FsResult<Metadata>;
+
+    /// Extended attribute `name`'s value in `value`, or its size for an empty `value`:
+    /// `ENODATA` if the object has none so named, `ERANGE` if `value` is too small,
+    /// `EOPNOTSUPP` where the filesystem keeps none (the default).
+    fn get_xattr(&self, _name: &str, _value: &mut [u8]) -> FsResult<usize> {
+        Err(FsError::NotSupported)
+    }
+
+    /// The names of the object's extended attributes, each followed by a NUL, in `list`, or
+    /// their length for an empty `list` (`ERANGE` if `list` is too small); none by default.
+    fn list_xattr(&self, _list: &mut [u8]) -> FsResult<usize> {
+        Ok(0)
+    }
+
+    /// Sets extended attribute `name` to `value`; `flags` is `XATTR_CREATE` (`EEXIST` if it
+    /// exists), `XATTR_REPLACE` (`ENODATA` if not) or 0. `EOPNOTSUPP` by default.
+    fn set_xattr(&self, _name: &str, _value: &[u8], _flags: u32) -> FsResult<()> {
+        Err(FsError::NotSupported)
+    }
+
+    /// Removes extended attribute `name` (`ENODATA` if there is none). `EOPNOTSUPP` by
+    /// default.
+    fn remove_xattr(&self, _name: &str) -> FsResult<()> {
+        Err(FsError::NotSupported)
+    }
 
     /// Counts a writer of this regular file for as long as the returned token lives, as
     /// Linux counts a file opened for writing: `ETXTBSY` while it runs as a program, and

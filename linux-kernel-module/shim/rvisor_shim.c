@@ -44,6 +44,7 @@
 #include <linux/timekeeping.h>
 #include <linux/wait.h>
 #include <linux/mount.h>
+#include <linux/xattr.h>
 #include <uapi/linux/magic.h>
 #include <linux/task_work.h>
 #include <linux/random.h>
@@ -1506,6 +1507,45 @@ int rvisor_vfs_setattr(struct rvisor_path *p, const struct rvisor_setattr *attr)
 	inode_lock(d_inode(dentry));
 	ret = notify_change(RVISOR_IDMAP(p->path.mnt), dentry, &ia, NULL);
 	inode_unlock(d_inode(dentry));
+	mnt_drop_write(p->path.mnt);
+	return ret;
+}
+
+/* ---------------------------------------------------------------- extended attributes */
+
+/* Each with the caller's credentials, the host's permission checks (xattr_permission) and its
+ * errors (ENODATA, ERANGE, EOPNOTSUPP…); name is a NUL-terminated name the caller checked. */
+
+long rvisor_vfs_getxattr(struct rvisor_path *p, const char *name, void *value,
+			 unsigned long size)
+{
+	return vfs_getxattr(RVISOR_IDMAP(p->path.mnt), p->path.dentry, name, value, size);
+}
+
+long rvisor_vfs_listxattr(struct rvisor_path *p, char *list, unsigned long size)
+{
+	return vfs_listxattr(p->path.dentry, list, size);
+}
+
+int rvisor_vfs_setxattr(struct rvisor_path *p, const char *name, const void *value,
+			unsigned long size, int flags)
+{
+	int ret = mnt_want_write(p->path.mnt);
+
+	if (ret)
+		return ret;
+	ret = vfs_setxattr(RVISOR_IDMAP(p->path.mnt), p->path.dentry, name, value, size, flags);
+	mnt_drop_write(p->path.mnt);
+	return ret;
+}
+
+int rvisor_vfs_removexattr(struct rvisor_path *p, const char *name)
+{
+	int ret = mnt_want_write(p->path.mnt);
+
+	if (ret)
+		return ret;
+	ret = vfs_removexattr(RVISOR_IDMAP(p->path.mnt), p->path.dentry, name);
 	mnt_drop_write(p->path.mnt);
 	return ret;
 }

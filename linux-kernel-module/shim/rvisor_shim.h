@@ -316,6 +316,15 @@ int rvisor_vfs_get_write_access(struct rvisor_path *p, struct rvisor_path *out);
 /* Ends the count rvisor_vfs_get_write_access took (the caller then releases p). */
 void rvisor_vfs_put_write_access(struct rvisor_path *p);
 
+/* Extended attributes of the object, with the caller's credentials and the host's checks and
+ * errors: a size (or a length filled), 0, or -errno. A zero size asks for the size. */
+long rvisor_vfs_getxattr(struct rvisor_path *p, const char *name, void *value,
+			 unsigned long size);
+long rvisor_vfs_listxattr(struct rvisor_path *p, char *list, unsigned long size);
+int rvisor_vfs_setxattr(struct rvisor_path *p, const char *name, const void *value,
+			unsigned long size, int flags);
+int rvisor_vfs_removexattr(struct rvisor_path *p, const char *name);
+
 /* ---- misc ---- */
 void rvisor_utsname(struct rvisor_utsname *out);
 int rvisor_misc_register(void);

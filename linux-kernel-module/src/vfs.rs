@@ -36,6 +36,25 @@ const LINK_MAX: usize = 4096;
 /// How much one `readdir` round lists.
 const READDIR_CHUNK: usize = 4096;
 
+/// Linux's `XATTR_NAME_MAX`.
+const XATTR_NAME_MAX: usize = 255;
+
+/// `name` as C text (NUL-terminated, on the stack): `ERANGE` if it is empty or too long, as
+/// Linux's `import_xattr_name`; `EINVAL` if it holds a NUL.
+fn xattr_name(name: &[u8]) -> Result<[u8; XATTR_NAME_MAX + 1]> {
+    if name.is_empty() || name.len() > XATTR_NAME_MAX {
+        return Err(Error::ERANGE);
+    }
+    if name.contains(&0) {
+        return Err(Error::EINVAL);
+    }
+    let mut text = [0u8; XATTR_NAME_MAX + 1];
+    text.get_mut(..name.len())
+        .ok_or(Error::ERANGE)?
+        .copy_from_slice(name);
+    Ok(text)
+}
+
 /// A regular file opened to run it, whose writers are kept out while it is held (see
 /// [`VfsObject::open_exec`]).
 pub struct ExecFile(NonNull<bindings::file>);
@@ -203,6 +222,67 @@ impl VfsObject {
         let ret = unsafe { bindings::rvisor_exec_open(self.raw(), &mut file) };
         Error::check(ret.into())?;
         NonNull::new(file).map(ExecFile).ok_or(Error::EIO)
+    }
+
+    /// Extended attribute `name` in `value` (its size for an empty `value`), with the caller's
+    /// credentials and the host's checks: `ENODATA`, `ERANGE`, `EOPNOTSUPP` as Linux gives
+    /// them; `ERANGE` for a name that is empty or longer than `XATTR_NAME_MAX`.
+    pub fn get_xattr(&self, name: &[u8], value: &mut [u8]) -> Result<usize> {
+        let name = xattr_name(name)?;
+        let buffer = if value.is_empty() {
+            core::ptr::null_mut()
+        } else {
+            value.as_mut_ptr().cast()
+        };
+        // SAFETY: the object is held; `name` is NUL-terminated; `buffer` is null or writable
+        // for `value.len()` bytes.
+        let ret = unsafe {
+            bindings::rvisor_vfs_getxattr(
+                self.raw(),
+                name.as_ptr().cast(),
+                buffer,
+                value.len() as _,
+            )
+        };
+        Error::check(ret).map(|n| n as usize)
+    }
+
+    /// The names of the object's extended attributes in `list` (their length for an empty
+    /// `list`).
+    pub fn list_xattr(&self, list: &mut [u8]) -> Result<usize> {
+        let buffer = if list.is_empty() {
+            core::ptr::null_mut()
+        } else {
+            list.as_mut_ptr().cast()
+        };
+        // SAFETY: the object is held; `buffer` is null or writable for `list.len()` bytes.
+        let ret = unsafe { bindings::rvisor_vfs_listxattr(self.raw(), buffer, list.len() as _) };
+        Error::check(ret).map(|n| n as usize)
+    }
+
+    /// Sets extended attribute `name` to `value` (`flags`: `XATTR_CREATE`, `XATTR_REPLACE`).
+    pub fn set_xattr(&self, name: &[u8], value: &[u8], flags: u32) -> Result<()> {
+        let name = xattr_name(name)?;
+        // SAFETY: the object is held; `name` is NUL-terminated; `value` is readable for its
+        // length.
+        let ret = unsafe {
+            bindings::rvisor_vfs_setxattr(
+                self.raw(),
+                name.as_ptr().cast(),
+                value.as_ptr().cast(),
+                value.len() as _,
+                flags as _,
+            )
+        };
+        Error::check(ret.into()).map(drop)
+    }
+
+    /// Removes extended attribute `name`.
+    pub fn remove_xattr(&self, name: &[u8]) -> Result<()> {
+        let name = xattr_name(name)?;
+        // SAFETY: the object is held; `name` is NUL-terminated.
+        let ret = unsafe { bindings::rvisor_vfs_removexattr(self.raw(), name.as_ptr().cast()) };
+        Error::check(ret.into()).map(drop)
     }
 
     /// Counts a writer of this regular file for as long as the [`WriteAccess`] lives, as

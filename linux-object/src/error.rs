@@ -128,6 +128,8 @@ linux_errors! {
     ENOTEMPTY = 39,
     /// too many levels of symbolic links
     ELOOP = 40,
+    /// no data available (no such extended attribute)
+    ENODATA = 61,
     /// value too large for defined data type
     EOVERFLOW = 75,
     /// operation not supported

@@ -210,6 +210,18 @@ syscall_table! {
     162 sync sync sys_sync();
     170 sethostname sync sys_sethostname(a0, a1);
     186 gettid sync sys_gettid();
+    188 setxattr sync sys_setxattr(a0, a1, a2, a3, a4);
+    189 lsetxattr sync sys_lsetxattr(a0, a1, a2, a3, a4);
+    190 fsetxattr sync sys_fsetxattr(a0, a1, a2, a3, a4);
+    191 getxattr sync sys_getxattr(a0, a1, a2, a3);
+    192 lgetxattr sync sys_lgetxattr(a0, a1, a2, a3);
+    193 fgetxattr sync sys_fgetxattr(a0, a1, a2, a3);
+    194 listxattr sync sys_listxattr(a0, a1, a2);
+    195 llistxattr sync sys_llistxattr(a0, a1, a2);
+    196 flistxattr sync sys_flistxattr(a0, a1, a2);
+    197 removexattr sync sys_removexattr(a0, a1);
+    198 lremovexattr sync sys_lremovexattr(a0, a1);
+    199 fremovexattr sync sys_fremovexattr(a0, a1);
     200 tkill sync sys_tkill(a0, a1);
     203 sched_setaffinity sync sys_sched_setaffinity(a0, a1, a2);
     204 sched_getaffinity sync sys_sched_getaffinity(a0, a1, a2);

@@ -50,6 +50,24 @@ with tempfile.TemporaryDirectory() as work:
         f.write("hello\n")
     os.rename(path, path + ".2")
     print("files", sorted(os.listdir(work)), os.stat(path + ".2").st_size)
+    path += ".2"
+    os.setxattr(path, "user.rvisor", b"value")
+    print("xattr", os.getxattr(path, "user.rvisor"), sorted(os.listxattr(path)))
+    os.setxattr(path, "user.rvisor", b"other", os.XATTR_REPLACE)
+    with open(path) as f:
+        print("fgetxattr", os.getxattr(f.fileno(), "user.rvisor"))
+    for attempt in (
+        lambda: os.setxattr(path, "user.rvisor", b"x", os.XATTR_CREATE),
+        lambda: os.getxattr(path, "user.missing"),
+        lambda: os.setxattr(path, "user." + "n" * 300, b"x"),
+        lambda: os.getxattr(work + "/missing", "user.rvisor"),
+    ):
+        try:
+            attempt()
+        except OSError as error:
+            print("xattr error", error.errno)
+    os.removexattr(path, "user.rvisor")
+    print("removed", sorted(os.listxattr(path)))
 print("affinity", sorted(os.sched_getaffinity(0)), "cpus", os.cpu_count())
 os.sched_setaffinity(0, {0})
 print("pinned", sorted(os.sched_getaffinity(0)))

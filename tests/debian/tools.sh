@@ -20,6 +20,8 @@ seq 1 5 | sort -rn | head -2 | tr '\n' ' '; echo
 sha256sum "$work/d/e/f" | cut -d' ' -f1
 stat -c '%s %F' "$work/d/e/f"
 echo "nproc $(nproc)"
+ls -l "$work/d/e/f" | cut -d' ' -f1,5
+cp -a "$work/d" "$work/copy" && ls -la "$work/copy/e" | wc -l
 sleep 0.1 & wait $!; echo "background job status $?"
 coproc cat; echo ping >&"${COPROC[1]}"; read -r reply <&"${COPROC[0]}"; echo "coproc $reply"
 exec {fd}<"$work/d/e/f"; read -r line <&"$fd"; exec {fd}<&-; echo "fd $line"

@@ -489,7 +489,22 @@ insmod /rvisor.ko; echo "reload: $?""#,
         },
         Case {
             name: "debian-shell-and-tools",
-            covers: &["execve", "clone", "wait4", "pipe2", "openat", "rename", "kill"],
+            covers: &[
+                "execve",
+                "clone",
+                "wait4",
+                "pipe2",
+                "openat",
+                "rename",
+                "kill",
+                "lgetxattr",
+                "getxattr",
+                "llistxattr",
+                "listxattr",
+                "flistxattr",
+                "fgetxattr",
+                "fsetxattr",
+            ],
             script: ". /tests/lib.sh\nROOTFS=/debian\ndifferential /bin/bash /rvisor-tests/tools.sh",
             check: |o| o.same_as_native(&["tools: done", "sqlite3 42", "lua 42"]),
         },
@@ -506,9 +521,43 @@ insmod /rvisor.ko; echo "reload: $?""#,
                 "close_range",
                 "sched_getaffinity",
                 "sched_setaffinity",
+                "setxattr",
+                "getxattr",
+                "fgetxattr",
+                "listxattr",
+                "removexattr",
             ],
             script: ". /tests/lib.sh\nROOTFS=/debian\ndifferential /usr/bin/python3 /rvisor-tests/python.py",
             check: |o| o.same_as_native(&["python: done", "pool [1, 2]", "missing program 2"]),
+        },
+        Case {
+            name: "xattr-host-namespaces-refused",
+            covers: &["setxattr", "lsetxattr", "removexattr", "getxattr"],
+            // What the host acts on (file capabilities, labels) a container may read, not
+            // write; natively root may, which is why this is not compared with native.
+            script: r#"rvisor run --root /debian -- /usr/bin/python3 -c '
+import os
+open("/tmp/labelled", "w").close()
+for name in ("security.capability", "trusted.rvisor"):
+    try:
+        os.setxattr("/tmp/labelled", name, b"x")
+        print(name, "set")
+    except OSError as error:
+        print(name, os.strerror(error.errno))
+try:
+    os.removexattr("/tmp/labelled", "trusted.rvisor")
+except OSError as error:
+    print("remove", os.strerror(error.errno))
+print("user", os.setxattr("/tmp/labelled", "user.ok", b"1"))
+'"#,
+            check: |o| {
+                o.exactly(&[
+                    "security.capability Operation not permitted",
+                    "trusted.rvisor Operation not permitted",
+                    "remove Operation not permitted",
+                    "user None",
+                ])
+            },
         },
         Case {
             name: "debian-make-parallel-jobs",

@@ -270,6 +270,22 @@ impl Backend for HostBackend {
         Ok(file.contents(true)?.set_len(len)?)
     }
 
+    fn get_xattr(&self, handle: &HostHandle, name: &str, value: &mut [u8]) -> FsResult<usize> {
+        sys::get_xattr(handle.as_fd(), name, value)
+    }
+
+    fn list_xattr(&self, handle: &HostHandle, list: &mut [u8]) -> FsResult<usize> {
+        sys::list_xattr(handle.as_fd(), list)
+    }
+
+    fn set_xattr(&self, handle: &HostHandle, name: &str, value: &[u8], flags: u32) -> FsResult<()> {
+        sys::set_xattr(handle.as_fd(), name, value, flags)
+    }
+
+    fn remove_xattr(&self, handle: &HostHandle, name: &str) -> FsResult<()> {
+        sys::remove_xattr(handle.as_fd(), name)
+    }
+
     fn sync(&self, handle: &HostHandle, data_only: bool) -> FsResult<()> {
         // A read-only descriptor is enough for fsync, and opens directories too.
         let file = handle.contents(false)?;

@@ -206,3 +206,58 @@ pub(super) fn getdents(dir: BorrowedFd<'_>, buf: &mut [u8]) -> FsResult<usize> {
     let ret = unsafe { libc::syscall(libc::SYS_getdents64, fd, ptr, len) };
     usize::try_from(ret).map_err(|_| last_error())
 }
+
+/// `/proc/self/fd/N` of `fd`: the object itself when a call follows it (a magic link leads to
+/// the object the descriptor holds, symbolic links included), which the `*xattr` calls need
+/// since they take no `AT_EMPTY_PATH` and refuse `O_PATH` descriptors.
+fn proc_fd_path(fd: BorrowedFd<'_>) -> FsResult<std::ffi::CString> {
+    std::ffi::CString::new(std::format!("/proc/self/fd/{}", fd.as_raw_fd()))
+        .map_err(|_| FsError::Io)
+}
+
+fn xattr_name(name: &str) -> FsResult<std::ffi::CString> {
+    std::ffi::CString::new(name).map_err(|_| FsError::InvalidArgument)
+}
+
+fn size_result(ret: libc::ssize_t) -> FsResult<usize> {
+    usize::try_from(ret).map_err(|_| last_error())
+}
+
+pub(super) fn get_xattr(fd: BorrowedFd<'_>, name: &str, value: &mut [u8]) -> FsResult<usize> {
+    let (path, name) = (proc_fd_path(fd)?, xattr_name(name)?);
+    // SAFETY: both strings are NUL-terminated; `value` is writable for its length.
+    size_result(unsafe {
+        libc::getxattr(
+            path.as_ptr(),
+            name.as_ptr(),
+            value.as_mut_ptr().cast(),
+            value.len(),
+        )
+    })
+}
+
+pub(super) fn list_xattr(fd: BorrowedFd<'_>, list: &mut [u8]) -> FsResult<usize> {
+    let path = proc_fd_path(fd)?;
+    // SAFETY: `path` is NUL-terminated; `list` is writable for its length.
+    size_result(unsafe { libc::listxattr(path.as_ptr(), list.as_mut_ptr().cast(), list.len()) })
+}
+
+pub(super) fn set_xattr(fd: BorrowedFd<'_>, name: &str, value: &[u8], flags: u32) -> FsResult<()> {
+    let (path, name) = (proc_fd_path(fd)?, xattr_name(name)?);
+    // SAFETY: both strings are NUL-terminated; `value` is readable for its length.
+    check(unsafe {
+        libc::setxattr(
+            path.as_ptr(),
+            name.as_ptr(),
+            value.as_ptr().cast(),
+            value.len(),
+            flags as libc::c_int,
+        )
+    })
+}
+
+pub(super) fn remove_xattr(fd: BorrowedFd<'_>, name: &str) -> FsResult<()> {
+    let (path, name) = (proc_fd_path(fd)?, xattr_name(name)?);
+    // SAFETY: both strings are NUL-terminated.
+    check(unsafe { libc::removexattr(path.as_ptr(), name.as_ptr()) })
+}

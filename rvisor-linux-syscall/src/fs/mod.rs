@@ -33,6 +33,7 @@ mod statx;
 mod sync;
 mod truncate;
 mod utimes;
+mod xattr;
 
 #[cfg(test)]
 pub(crate) mod testing;
