@@ -28,8 +28,8 @@ use linux_object::process::{ExitStatus, LinuxProcess};
 use linux_object::vm::{Randomization, VmarSpace};
 use linux_object::{LxError, LxResult};
 use rvisor_linux_syscall::host::{
-    CloneFlags, CpuAffinity, CpuClock, ExecSpace, IdChange, LimitRequest, MmapFlags, MmapProt,
-    MmapRequest, NewTask, ResourceLimit, SignalTarget, TaskHost,
+    Capabilities, CloneFlags, CpuAffinity, CpuClock, ExecSpace, IdChange, LimitRequest, MmapFlags,
+    MmapProt, MmapRequest, NewTask, ResourceLimit, SignalTarget, TaskHost,
 };
 use zircon_object::vm::VmAddressRegion;
 
@@ -142,6 +142,30 @@ impl TaskHost for KernelTaskHost<'_> {
 
     fn alone_in_memory(&self) -> bool {
         process::alone_in_memory()
+    }
+
+    fn capabilities(&self, tid: Option<Pid>) -> LxResult<Capabilities> {
+        let caps = match tid {
+            None => process::capabilities(),
+            Some(tid) => MEMBERS
+                .find_in(self.container.id(), |m| m.tid == tid)
+                .ok_or(LxError::ESRCH)?
+                .capabilities(),
+        };
+        Ok(Capabilities {
+            effective: caps.effective,
+            permitted: caps.permitted,
+            inheritable: caps.inheritable,
+        })
+    }
+
+    fn set_own_capabilities(&self, caps: Capabilities) -> LxResult {
+        process::set_own_capabilities(process::Capabilities {
+            effective: caps.effective,
+            permitted: caps.permitted,
+            inheritable: caps.inheritable,
+        })
+        .map_err(lx_error)
     }
 
     fn cpu_affinity(&self, tid: Option<Pid>) -> LxResult<CpuAffinity> {

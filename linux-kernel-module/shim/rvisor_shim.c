@@ -360,6 +360,7 @@ static long (*sys_rt_tgsigqueueinfo)(const struct pt_regs *regs);
 static long (*sys_prlimit64)(const struct pt_regs *regs);
 static long (*sys_execveat)(const struct pt_regs *regs);
 static long (*sys_sched_setaffinity)(const struct pt_regs *regs);
+static long (*sys_capset)(const struct pt_regs *regs);
 
 /*
  * The id calls: rVisor serves them by having the host apply them (its rules, capabilities and
@@ -391,9 +392,10 @@ static int resolve_process_calls(void)
 	sys_execveat = (void *)function_entry(symbol_address("__x64_sys_execveat"));
 	sys_sched_setaffinity =
 		(void *)function_entry(symbol_address("__x64_sys_sched_setaffinity"));
+	sys_capset = (void *)function_entry(symbol_address("__x64_sys_capset"));
 	if (!sys_clone || !sys_exit || !sys_exit_group || !sys_wait4 || !sys_rt_tgsigqueueinfo ||
-	    !sys_prlimit64 || !sys_execveat || !sys_sched_setaffinity) {
-		pr_err("this kernel lacks one of the clone, exit, exit_group, wait4, rt_tgsigqueueinfo, prlimit64, execveat and sched_setaffinity entries\n");
+	    !sys_prlimit64 || !sys_execveat || !sys_sched_setaffinity || !sys_capset) {
+		pr_err("this kernel lacks one of the clone, exit, exit_group, wait4, rt_tgsigqueueinfo, prlimit64, execveat, sched_setaffinity and capset entries\n");
 		return -ENOENT;
 	}
 	for (i = 0; i < RVISOR_ID_CALLS; i++) {
@@ -1789,6 +1791,64 @@ long rvisor_task_affinity(struct task_struct *t, void *buf, unsigned long len,
 	free_cpumask_var(mask);
 	*cpus = nr_cpu_ids;
 	return size;
+}
+
+static __u64 cap_bits(kernel_cap_t caps)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
+	return caps.val;
+#else
+	return (__u64)caps.cap[0] | ((__u64)caps.cap[1] << 32);
+#endif
+}
+
+void rvisor_task_caps(struct task_struct *t, __u64 *effective, __u64 *permitted,
+		      __u64 *inheritable)
+{
+	const struct cred *cred;
+
+	rcu_read_lock();
+	cred = __task_cred(t ? t : current);
+	*effective = cap_bits(cred->cap_effective);
+	*permitted = cap_bits(cred->cap_permitted);
+	*inheritable = cap_bits(cred->cap_inheritable);
+	rcu_read_unlock();
+}
+
+/* What capset reads from user memory, staged in one page. */
+struct caps_staged {
+	struct __user_cap_header_struct header;
+	struct __user_cap_data_struct data[2];
+};
+
+long rvisor_set_own_caps(__u64 effective, __u64 permitted, __u64 inheritable)
+{
+	struct caps_staged staged = {
+		.header = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 },
+		.data = {
+			{ (__u32)effective, (__u32)permitted, (__u32)inheritable },
+			{ (__u32)(effective >> 32), (__u32)(permitted >> 32),
+			  (__u32)(inheritable >> 32) },
+		},
+	};
+	struct caps_staged __user *user;
+	struct pt_regs args = {};
+	unsigned long page;
+	long ret;
+
+	page = map_staging_page();
+	if (IS_ERR_VALUE(page))
+		return (long)page;
+	user = (struct caps_staged __user *)page;
+	if (copy_to_user(user, &staged, sizeof(staged))) {
+		ret = -EFAULT;
+	} else {
+		args.di = (unsigned long)&user->header;
+		args.si = (unsigned long)user->data;
+		ret = sys_capset(&args);
+	}
+	vm_munmap(page, PAGE_SIZE);
+	return ret;
 }
 
 long rvisor_set_own_affinity(unsigned long len, unsigned long user_mask)

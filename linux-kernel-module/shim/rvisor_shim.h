@@ -362,6 +362,12 @@ bool rvisor_signal_pending(void);
  * -errno, and the number of CPU ids in *cpus. */
 long rvisor_task_affinity(struct task_struct *t, void *buf, unsigned long len,
 			  unsigned int *cpus);
+/* The capability sets of t (NULL: the caller), as capget gives them. */
+void rvisor_task_caps(struct task_struct *t, __u64 *effective, __u64 *permitted,
+		      __u64 *inheritable);
+/* capset of the caller's own sets, by the host's own entry (its rules: no set may grow past
+ * what permits it): 0 or -errno. */
+long rvisor_set_own_caps(__u64 effective, __u64 permitted, __u64 inheritable);
 /* sched_setaffinity(0, len, user_mask) of the caller, by the host's own entry (its checks, its
  * cpuset): 0 or -errno. */
 long rvisor_set_own_affinity(unsigned long len, unsigned long user_mask);

@@ -66,6 +66,11 @@ impl HeldTask {
         Error::check(ret.into()).map(drop)
     }
 
+    /// The task's capability sets (see [`capabilities`]).
+    pub fn capabilities(&self) -> Capabilities {
+        caps(self.as_ptr())
+    }
+
     /// The CPUs the task may run on (see [`cpu_affinity`]).
     pub fn cpu_affinity(&self) -> Result<CpuAffinity> {
         affinity(self.as_ptr())
@@ -101,6 +106,42 @@ pub struct ResourceLimit {
     pub soft: u64,
     /// The hard limit.
     pub hard: u64,
+}
+
+/// A task's capability sets, one bit per capability.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Capabilities {
+    /// What it may do now.
+    pub effective: u64,
+    /// What it may make effective.
+    pub permitted: u64,
+    /// What an `execve` may keep.
+    pub inheritable: u64,
+}
+
+/// The calling thread's capability sets.
+pub fn capabilities() -> Capabilities {
+    caps(core::ptr::null_mut())
+}
+
+fn caps(task: *mut bindings::task_struct) -> Capabilities {
+    let (mut effective, mut permitted, mut inheritable) = (0, 0, 0);
+    // SAFETY: `task` is null or held alive by the caller; the three are valid for writes.
+    unsafe { bindings::rvisor_task_caps(task, &mut effective, &mut permitted, &mut inheritable) };
+    Capabilities {
+        effective,
+        permitted,
+        inheritable,
+    }
+}
+
+/// Sets the calling thread's capability sets by the host's own `capset` (its rules apply).
+pub fn set_own_capabilities(caps: Capabilities) -> Result {
+    // SAFETY: process context, in a served call of the calling task; the shim stages the
+    // arguments in a page of the caller's own.
+    let ret =
+        unsafe { bindings::rvisor_set_own_caps(caps.effective, caps.permitted, caps.inheritable) };
+    Error::check(ret).map(drop)
 }
 
 /// The CPUs a task may run on, as `sched_getaffinity` gives them.

@@ -269,6 +269,17 @@ pub struct CpuAffinity {
     pub cpus: usize,
 }
 
+/// A thread's capability sets, one bit per capability (`capget`, `capset`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Capabilities {
+    /// What it may do now.
+    pub effective: u64,
+    /// What it may make effective.
+    pub permitted: u64,
+    /// What an `execve` may keep.
+    pub inheritable: u64,
+}
+
 /// A change of the calling thread's user or group ids: one of the id calls, with its
 /// arguments as the program passed them. The host applies it with its own rules (capabilities,
 /// security modules), so that what the thread may then do on the host and in rVisor agree.
@@ -369,6 +380,15 @@ pub trait TaskHost: Sync {
     /// signal to a dying task. The container's pid 1 is an init: a signal it has no handler
     /// for is dropped, as for a pid namespace's init signalled from inside.
     fn send_signal(&self, target: SignalTarget, signal: u32) -> LxResult;
+
+    /// The capability sets of thread `tid` of the container (`None`: the caller) — the host
+    /// task's own, which rVisor's id calls keep in step with its credentials; `ESRCH` if the
+    /// container has no such thread.
+    fn capabilities(&self, tid: Option<Pid>) -> LxResult<Capabilities>;
+
+    /// Sets the caller's capability sets, by the host's rules (`EPERM` for a set that would
+    /// grow past what permits it).
+    fn set_own_capabilities(&self, caps: Capabilities) -> LxResult;
 
     /// The CPUs thread `tid` of the container (`None`: the caller) may run on; `ESRCH` if the
     /// container has no such thread.

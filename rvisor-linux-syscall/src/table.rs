@@ -203,6 +203,8 @@ syscall_table! {
     122 setfsuid sync sys_setfsuid(a0);
     123 setfsgid sync sys_setfsgid(a0);
     124 getsid sync sys_getsid(a0);
+    125 capget sync sys_capget(a0, a1);
+    126 capset sync sys_capset(a0, a1);
     132 utime sync sys_utime(a0, a1);
     137 statfs sync sys_statfs(a0, a1);
     138 fstatfs sync sys_fstatfs(a0, a1);

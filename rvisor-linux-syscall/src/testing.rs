@@ -311,8 +311,13 @@ pub struct StartedTask {
     pub clear_child_tid: Option<usize>,
 }
 
+/// Every capability of Linux 6.x (`CAP_LAST_CAP` 40), as root has them.
+pub const FULL_CAPABILITIES: u64 = (1 << 41) - 1;
+
 struct MachineState {
     events: Vec<HostEvent>,
+    /// The threads' capability sets (one for all: the tests' threads are root's).
+    capabilities: crate::host::Capabilities,
     /// Each process's address space, made when first needed; `execve` replaces it.
     spaces: BTreeMap<Pid, Arc<VmarSpace>>,
     /// An error the next `start_task` fails with.
@@ -378,6 +383,11 @@ impl TestMachine {
             owns_root,
             state: Mutex::new(MachineState {
                 events: Vec::new(),
+                capabilities: crate::host::Capabilities {
+                    effective: FULL_CAPABILITIES,
+                    permitted: FULL_CAPABILITIES,
+                    inheritable: 0,
+                },
                 spaces: BTreeMap::new(),
                 fail_next_start: None,
                 limits: BTreeMap::new(),
@@ -710,6 +720,25 @@ impl TaskHost for TestTask {
         for (index, byte) in buf.iter_mut().enumerate() {
             *byte = index as u8 ^ 0x5a;
         }
+    }
+
+    fn capabilities(&self, tid: Option<Pid>) -> LxResult<crate::host::Capabilities> {
+        if let Some(tid) = tid {
+            self.cpu_affinity(Some(tid))?;
+        }
+        Ok(self.machine.state.lock().capabilities)
+    }
+
+    fn set_own_capabilities(&self, caps: crate::host::Capabilities) -> LxResult {
+        let mut state = self.machine.state.lock();
+        // The host's rule: nothing permitted that was not, nothing effective not permitted.
+        if caps.permitted & !state.capabilities.permitted != 0
+            || caps.effective & !caps.permitted != 0
+        {
+            return Err(LxError::EPERM);
+        }
+        state.capabilities = caps;
+        Ok(())
     }
 
     fn cpu_affinity(&self, tid: Option<Pid>) -> LxResult<crate::host::CpuAffinity> {

@@ -605,6 +605,12 @@ print("user", os.setxattr("/tmp/labelled", "user.ok", b"1"))
             },
         },
         Case {
+            name: "capabilities",
+            covers: &["capget", "capset", "setresuid"],
+            script: ". /tests/lib.sh\ndifferential /tests/caps",
+            check: |o| o.same_as_native(&["caps: done", "take it back: EPERM", "bad version: EINVAL"]),
+        },
+        Case {
             name: "orphans-reparented-to-init",
             covers: &["clone", "wait4", "getppid", "exit_group"],
             script: ". /tests/lib.sh\nnative_init native /tests/orphan\ncontained contained /tests/orphan",

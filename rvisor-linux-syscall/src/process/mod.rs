@@ -2,6 +2,7 @@
 //! process's life (clone, execve, exit, wait4, waitid).
 
 mod affinity;
+mod caps;
 mod clone;
 mod exec;
 mod exit;
