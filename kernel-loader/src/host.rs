@@ -24,7 +24,7 @@ use linux_object::container::{Pid, INIT_PID};
 use linux_object::credentials::Credentials;
 use linux_object::elf::{AddressSpace, LoadedProgram, Machine, Protection};
 use linux_object::fs::{File, FileLike};
-use linux_object::process::{ExitStatus, LinuxProcess};
+use linux_object::process::{ChildState, ExitStatus, LinuxProcess};
 use linux_object::vm::{Randomization, VmarSpace};
 use linux_object::{LxError, LxResult};
 use rvisor_linux_syscall::host::{
@@ -142,6 +142,21 @@ impl TaskHost for KernelTaskHost<'_> {
 
     fn alone_in_memory(&self) -> bool {
         process::alone_in_memory()
+    }
+
+    fn child_stop_state(
+        &self,
+        pid: Pid,
+        stopped: bool,
+        continued: bool,
+        consume: bool,
+    ) -> Option<ChildState> {
+        // Any thread of the process: its signal state is the process's.
+        let task = MEMBERS.find_in(self.container.id(), |m| m.pid == pid)?;
+        match task.stop_state(stopped, continued, consume)? {
+            process::StopState::Stopped(signal) => Some(ChildState::Stopped(signal)),
+            process::StopState::Continued => Some(ChildState::Continued),
+        }
     }
 
     fn capabilities(&self, tid: Option<Pid>) -> LxResult<Capabilities> {

@@ -300,6 +300,22 @@ impl KernelModule for Rvisor {
         }
     }
 
+    fn task_stopped_or_continued(&self, task: TaskRef<'_>, parent: TaskRef<'_>) {
+        // Only a weak reference in atomic context: the last reference to a process must not
+        // go here.
+        let Some(process) = MEMBERS.update(task.id(), |m| Arc::downgrade(&m.process)) else {
+            return;
+        };
+        // rVisor's waits of the parent look again, woken from process context: the host
+        // parent runs it, interrupted as a signal would (a call it is in restarts).
+        // A parent past running works is exiting: nobody waits then.
+        let _ = queue(parent, WorkRun::Interrupting, move || {
+            if let Some(process) = process.upgrade() {
+                process.state_changed();
+            }
+        });
+    }
+
     fn task_execed(&self, task: TaskRef<'_>) {
         // A thread that executes becomes its process's leader and takes over the process id.
         if task.is_thread_group_leader() {

@@ -580,6 +580,17 @@ static void notrace probe_exec(void *data, struct task_struct *task, pid_t old_p
 	rvisor_rs_task_exec(task);
 }
 
+/* A SIGCHLD that reports a stop or a continue, sent by the task that stopped or continued (do_notify_parent_cldstop runs in it) to its parent. */
+static void notrace probe_signal_generate(void *data, int sig, struct kernel_siginfo *info,
+					  struct task_struct *task, int group, int result)
+{
+	if (sig != SIGCHLD || info == SEND_SIG_NOINFO || info == SEND_SIG_PRIV)
+		return;
+	if (info->si_code != CLD_STOPPED && info->si_code != CLD_CONTINUED)
+		return;
+	rvisor_rs_task_stop_report(current, task);
+}
+
 static struct {
 	const char *name;
 	void *probe;
@@ -588,6 +599,7 @@ static struct {
 	{ "sched_process_fork", probe_fork },
 	{ "sched_process_exit", probe_exit },
 	{ "sched_process_exec", probe_exec },
+	{ "signal_generate", probe_signal_generate },
 };
 
 static void find_tracepoint(struct tracepoint *tp, void *unused)
@@ -1791,6 +1803,41 @@ long rvisor_task_affinity(struct task_struct *t, void *buf, unsigned long len,
 	free_cpumask_var(mask);
 	*cpus = nr_cpu_ids;
 	return size;
+}
+
+int rvisor_task_stop_state(struct task_struct *t, bool stopped, bool continued, bool consume)
+{
+	struct sighand_struct *sighand;
+	struct signal_struct *sig;
+	unsigned long flags;
+	int ret = 0;
+
+	/* lock_task_sighand(), whose helper is not exported: a task past its exit has none. */
+	rcu_read_lock();
+	for (;;) {
+		sighand = rcu_dereference(t->sighand);
+		if (!sighand)
+			break;
+		spin_lock_irqsave(&sighand->siglock, flags);
+		if (likely(sighand == rcu_access_pointer(t->sighand)))
+			break;
+		spin_unlock_irqrestore(&sighand->siglock, flags);
+	}
+	rcu_read_unlock();
+	if (!sighand)
+		return 0;
+	sig = t->signal;
+	if (stopped && (sig->flags & SIGNAL_STOP_STOPPED) && sig->group_exit_code) {
+		ret = sig->group_exit_code & 0x7f;
+		if (consume)
+			sig->group_exit_code = 0;
+	} else if (continued && (sig->flags & SIGNAL_STOP_CONTINUED)) {
+		ret = RVISOR_CONTINUED;
+		if (consume)
+			sig->flags &= ~SIGNAL_STOP_CONTINUED;
+	}
+	spin_unlock_irqrestore(&sighand->siglock, flags);
+	return ret;
 }
 
 static __u64 cap_bits(kernel_cap_t caps)

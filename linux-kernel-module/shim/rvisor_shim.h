@@ -362,6 +362,11 @@ bool rvisor_signal_pending(void);
  * -errno, and the number of CPU ids in *cpus. */
 long rvisor_task_affinity(struct task_struct *t, void *buf, unsigned long len,
 			  unsigned int *cpus);
+/* The stop (its signal) or continue (RVISOR_CONTINUED) of t's process that no wait reported
+ * yet, among those asked for; consumed if consume (Linux's wait_task_stopped and
+ * wait_task_continued without ptrace); 0 if none. */
+#define RVISOR_CONTINUED 0x10000
+int rvisor_task_stop_state(struct task_struct *t, bool stopped, bool continued, bool consume);
 /* The capability sets of t (NULL: the caller), as capget gives them. */
 void rvisor_task_caps(struct task_struct *t, __u64 *effective, __u64 *permitted,
 		      __u64 *inheritable);
@@ -512,6 +517,7 @@ long rvisor_rs_gate_serve(struct rvisor_pt_regs *regs, struct task_struct *task,
 void rvisor_rs_task_fork(struct task_struct *parent, struct task_struct *child);
 void rvisor_rs_task_exit(struct task_struct *task);
 void rvisor_rs_task_exec(struct task_struct *task);
+void rvisor_rs_task_stop_report(struct task_struct *task, struct task_struct *parent);
 void rvisor_rs_run_work(void *data);
 
 #endif /* RVISOR_SHIM_H */

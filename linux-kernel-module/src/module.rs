@@ -45,6 +45,10 @@ pub trait KernelModule: Sized + Sync + 'static {
 
     /// `sched_process_exec` (*atomic*): `task` has just executed a new program.
     fn task_execed(&self, task: TaskRef<'_>);
+
+    /// `signal_generate` of a `SIGCHLD` that reports a stop or a continue (*atomic*, the
+    /// signal lock held): `task`'s process stopped or continued, and `parent` is told so.
+    fn task_stopped_or_continued(&self, task: TaskRef<'_>, parent: TaskRef<'_>);
 }
 
 /// The one instance of the module, reachable from the shim's callbacks.
@@ -178,6 +182,24 @@ impl<T: KernelModule> ModuleInstance<T> {
 
     /// # Safety
     ///
+    /// `task` and `parent` are live tasks for the duration of the call (the signal
+    /// tracepoint).
+    #[doc(hidden)]
+    pub unsafe fn task_stopped_or_continued(
+        &self,
+        task: *mut bindings::task_struct,
+        parent: *mut bindings::task_struct,
+    ) {
+        if let Some(m) = self.get() {
+            // SAFETY: the caller passes live tasks for the duration of the call.
+            m.task_stopped_or_continued(unsafe { TaskRef::from_raw(task) }, unsafe {
+                TaskRef::from_raw(parent)
+            });
+        }
+    }
+
+    /// # Safety
+    ///
     /// `task` is a live task for the duration of the call (the exit tracepoint).
     #[doc(hidden)]
     pub unsafe fn task_exited(&self, task: *mut bindings::task_struct) {
@@ -281,6 +303,16 @@ macro_rules! module {
         extern "C" fn rvisor_rs_task_exec(task: *mut $crate::bindings::task_struct) {
             // SAFETY: the shim's exec tracepoint passes the live task.
             unsafe { __RVISOR_MODULE.task_execed(task) }
+        }
+
+        #[allow(unsafe_code)]
+        #[no_mangle]
+        extern "C" fn rvisor_rs_task_stop_report(
+            task: *mut $crate::bindings::task_struct,
+            parent: *mut $crate::bindings::task_struct,
+        ) {
+            // SAFETY: the shim's signal tracepoint passes live tasks.
+            unsafe { __RVISOR_MODULE.task_stopped_or_continued(task, parent) }
         }
     };
 }

@@ -66,6 +66,19 @@ impl HeldTask {
         Error::check(ret.into()).map(drop)
     }
 
+    /// The stop or continue of the task's process that no wait reported yet, among those asked
+    /// for, consumed if `consume`.
+    pub fn stop_state(&self, stopped: bool, continued: bool, consume: bool) -> Option<StopState> {
+        // SAFETY: the task is held; the shim takes its signal lock.
+        let ret =
+            unsafe { bindings::rvisor_task_stop_state(self.as_ptr(), stopped, continued, consume) };
+        match ret {
+            0 => None,
+            ret if ret == bindings::RVISOR_CONTINUED as i32 => Some(StopState::Continued),
+            signal => u8::try_from(signal).ok().map(StopState::Stopped),
+        }
+    }
+
     /// The task's capability sets (see [`capabilities`]).
     pub fn capabilities(&self) -> Capabilities {
         caps(self.as_ptr())
@@ -106,6 +119,15 @@ pub struct ResourceLimit {
     pub soft: u64,
     /// The hard limit.
     pub hard: u64,
+}
+
+/// A job-control change of a process that a wait reports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StopState {
+    /// This signal stopped it.
+    Stopped(u8),
+    /// `SIGCONT` continued it.
+    Continued,
 }
 
 /// A task's capability sets, one bit per capability.

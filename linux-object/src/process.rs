@@ -61,15 +61,59 @@ pub enum WaitTarget {
 }
 
 /// How `waitid` waits (`wait4`'s waits reap exited children).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct WaitOptions {
-    /// Report exited children (`WEXITED`). Without it only stopped or continued children
-    /// would be reported, and job control is not modelled: nothing ever is.
+    /// Report exited children (`WEXITED`).
     pub exited: bool,
+    /// Report stopped children (`WSTOPPED`, `WUNTRACED`), as the host's job control stops
+    /// them (see [`ChildStops`]).
+    pub stopped: bool,
+    /// Report continued children (`WCONTINUED`).
+    pub continued: bool,
     /// Return `None` at once if no matching child has changed state (`WNOHANG`).
     pub nohang: bool,
     /// Leave the reported child a zombie, to be waited for again (`WNOWAIT`).
     pub keep: bool,
+}
+
+/// What a wait reports of a child.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChildState {
+    /// It ended.
+    Exited(ExitStatus),
+    /// A signal (this one) stopped it.
+    Stopped(u8),
+    /// `SIGCONT` continued it after a stop.
+    Continued,
+}
+
+/// A change of a child's state, as a wait reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChildReport {
+    /// Its pid.
+    pub pid: Pid,
+    /// What changed.
+    pub state: ChildState,
+    /// Its real user id (`si_uid`).
+    pub uid: u32,
+}
+
+/// Where stops and continues of live children are known: the host, whose job control stops
+/// and continues the tasks. `report(pid, options, consume)` is the stop or continue of child
+/// `pid` not reported yet that `options` asks for (consumed unless `consume` is false, for
+/// `WNOWAIT`), if any.
+pub trait ChildStops {
+    /// The report, if any.
+    fn report(&self, pid: Pid, options: WaitOptions, consume: bool) -> Option<ChildState>;
+}
+
+/// No stops at all: what a wait for exits alone consults.
+pub struct NoStops;
+
+impl ChildStops for NoStops {
+    fn report(&self, _pid: Pid, _options: WaitOptions, _consume: bool) -> Option<ChildState> {
+        None
+    }
 }
 
 /// A child's exit, as a wait reports it.
@@ -556,6 +600,14 @@ impl LinuxProcess {
         }
     }
 
+    /// This process stopped or continued (the host's job control): its parent's waits look at
+    /// its children again.
+    pub fn state_changed(&self) {
+        if let Some(parent) = self.parent() {
+            parent.wake_child_waiters();
+        }
+    }
+
     pub(crate) fn wake_child_waiters(&self) {
         let waiters = core::mem::take(&mut self.family.lock().child_waiters);
         waiters.into_iter().for_each(Waker::wake);
@@ -573,15 +625,17 @@ impl LinuxProcess {
         self.family.lock().parent = Weak::new();
     }
 
-    /// One wait attempt: reports (and unless `options.keep`, reaps) a matching zombie
-    /// child; `ECHILD` if no child matches; otherwise `Pending` with `cx` registered (or
-    /// `Ok(None)` for `WNOHANG`, `cx` being `None`).
+    /// One wait attempt, as Linux's `do_wait` looks at the children in turn: the first
+    /// matching one that exited (reaped unless `options.keep`), stopped or continued as
+    /// `options` asks is reported; `ECHILD` if no child matches; otherwise `Pending` with `cx`
+    /// registered (or `Ok(None)` for `WNOHANG`, `cx` being `None`).
     fn try_wait(
         &self,
         target: WaitTarget,
         options: WaitOptions,
+        stops: &dyn ChildStops,
         cx: Option<&Context<'_>>,
-    ) -> Poll<LxResult<Option<ChildExit>>> {
+    ) -> Poll<LxResult<Option<ChildReport>>> {
         let mut family = self.family.lock();
         let mut matching = family.children.values().filter(|child| match target {
             WaitTarget::Any => true,
@@ -589,24 +643,30 @@ impl LinuxProcess {
             WaitTarget::Group(pgid) => child.pgid() == pgid,
         });
         let mut any = false;
-        let zombie = matching.find_map(|child| {
+        let changed = matching.find_map(|child| {
             any = true;
-            let status = child.exit_status().filter(|_| options.exited)?;
-            Some(ChildExit {
+            let state = match child.exit_status() {
+                Some(status) => options.exited.then_some(ChildState::Exited(status))?,
+                None if options.stopped || options.continued => {
+                    stops.report(child.pid, options, !options.keep)?
+                }
+                None => return None,
+            };
+            Some(ChildReport {
                 pid: child.pid,
-                status,
+                state,
                 uid: child.credentials().uid,
             })
         });
-        if let Some(exit) = zombie {
-            if !options.keep {
-                family.children.remove(&exit.pid);
+        if let Some(report) = changed {
+            if matches!(report.state, ChildState::Exited(_)) && !options.keep {
+                family.children.remove(&report.pid);
                 drop(family);
                 if let Some(container) = self.container.upgrade() {
-                    container.release(exit.pid);
+                    container.release(report.pid);
                 }
             }
-            return Poll::Ready(Ok(Some(exit)));
+            return Poll::Ready(Ok(Some(report)));
         }
         if !any {
             return Poll::Ready(Err(LxError::ECHILD));
@@ -632,27 +692,53 @@ impl LinuxProcess {
         let options = WaitOptions {
             exited: true,
             nohang,
-            keep: false,
+            ..WaitOptions::default()
         };
         let exit = self.wait_child_exit(target, options).await?;
         Ok(exit.map(|exit| (exit.pid, exit.status)))
     }
 
-    /// `waitid`: waits as `options` say until a matching child has exited, and reports it
-    /// (reaped unless `options.keep`). `ECHILD` if no child matches; `None` with
-    /// `options.nohang` if none has exited yet.
+    /// `waitid` of exits alone: waits as `options` say until a matching child has exited,
+    /// and reports it (reaped unless `options.keep`). `ECHILD` if no child matches; `None`
+    /// with `options.nohang` if none has exited yet.
     pub async fn wait_child_exit(
         &self,
         target: WaitTarget,
         options: WaitOptions,
     ) -> LxResult<Option<ChildExit>> {
+        let options = WaitOptions {
+            stopped: false,
+            continued: false,
+            ..options
+        };
+        let report = self.wait_child_change(target, options, &NoStops).await?;
+        Ok(report.and_then(|report| match report.state {
+            ChildState::Exited(status) => Some(ChildExit {
+                pid: report.pid,
+                status,
+                uid: report.uid,
+            }),
+            ChildState::Stopped(_) | ChildState::Continued => None,
+        }))
+    }
+
+    /// `wait4`, `waitid`: waits as `options` say until a matching child has exited, stopped
+    /// or continued (as `stops` knows them), and reports it (an exited child reaped unless
+    /// `options.keep`). `ECHILD` if no child matches; `None` with `options.nohang` if none
+    /// has changed yet. A stop or continue wakes the wait through [`LinuxProcess::state_changed`].
+    pub async fn wait_child_change(
+        &self,
+        target: WaitTarget,
+        options: WaitOptions,
+        stops: &dyn ChildStops,
+    ) -> LxResult<Option<ChildReport>> {
         if options.nohang {
-            return match self.try_wait(target, options, None) {
+            return match self.try_wait(target, options, stops, None) {
                 Poll::Ready(result) => result,
                 Poll::Pending => Ok(None),
             };
         }
-        poll_fn(|cx| self.try_wait(target, options, Some(cx))).await
+        poll_fn(|cx| self.try_wait(target, options, stops, Some(cx))).await
     }
 }
 
@@ -789,6 +875,7 @@ mod tests {
             exited: true,
             nohang: true,
             keep: true,
+            ..WaitOptions::default()
         };
         let exit = block_on(init.wait_child_exit(WaitTarget::Group(3), keep));
         assert_eq!(
@@ -802,6 +889,7 @@ mod tests {
         assert_eq!(container.pids(), [1, 2, 3], "still a zombie");
         let only_stops = WaitOptions {
             exited: false,
+            stopped: true,
             ..keep
         };
         assert_eq!(

@@ -20,7 +20,7 @@ use linux_object::credentials::Credentials;
 use linux_object::elf::Machine;
 use linux_object::elf::{AddressSpace, LoadedProgram};
 use linux_object::fs::FileLike;
-use linux_object::process::{ExitStatus, LinuxProcess};
+use linux_object::process::{ChildState, ExitStatus, LinuxProcess};
 use linux_object::vm::Randomization;
 use linux_object::LxResult;
 
@@ -380,6 +380,18 @@ pub trait TaskHost: Sync {
     /// signal to a dying task. The container's pid 1 is an init: a signal it has no handler
     /// for is dropped, as for a pid namespace's init signalled from inside.
     fn send_signal(&self, target: SignalTarget, signal: u32) -> LxResult;
+
+    /// The stop or continue of the container's process `pid` that the host's job control made
+    /// and that no wait reported yet: a stop if `stopped`, a continue if `continued`, consumed
+    /// (as a wait that reports it consumes it) if `consume`. `None` if there is none (or no
+    /// such process).
+    fn child_stop_state(
+        &self,
+        pid: Pid,
+        stopped: bool,
+        continued: bool,
+        consume: bool,
+    ) -> Option<ChildState>;
 
     /// The capability sets of thread `tid` of the container (`None`: the caller) — the host
     /// task's own, which rVisor's id calls keep in step with its credentials; `ESRCH` if the

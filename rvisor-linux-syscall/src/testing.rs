@@ -316,6 +316,8 @@ pub const FULL_CAPABILITIES: u64 = (1 << 41) - 1;
 
 struct MachineState {
     events: Vec<HostEvent>,
+    /// Stops and continues of child processes not reported yet, as the host would keep them.
+    stops: Vec<(Pid, linux_object::process::ChildState)>,
     /// The threads' capability sets (one for all: the tests' threads are root's).
     capabilities: crate::host::Capabilities,
     /// Each process's address space, made when first needed; `execve` replaces it.
@@ -346,6 +348,15 @@ pub struct TestTask {
 }
 
 impl TestMachine {
+    /// Child `pid` stopped (or continued), as the host's job control would report it, and
+    /// its parent's waits look again.
+    pub fn change_child(&self, pid: Pid, change: linux_object::process::ChildState) {
+        self.state.lock().stops.push((pid, change));
+        if let Some(process) = self.container.process(pid) {
+            process.state_changed();
+        }
+    }
+
     /// A machine whose container is rooted at a new, empty temporary directory.
     ///
     /// # Panics
@@ -383,6 +394,7 @@ impl TestMachine {
             owns_root,
             state: Mutex::new(MachineState {
                 events: Vec::new(),
+                stops: Vec::new(),
                 capabilities: crate::host::Capabilities {
                     effective: FULL_CAPABILITIES,
                     permitted: FULL_CAPABILITIES,
@@ -720,6 +732,31 @@ impl TaskHost for TestTask {
         for (index, byte) in buf.iter_mut().enumerate() {
             *byte = index as u8 ^ 0x5a;
         }
+    }
+
+    fn child_stop_state(
+        &self,
+        pid: Pid,
+        stopped: bool,
+        continued: bool,
+        consume: bool,
+    ) -> Option<linux_object::process::ChildState> {
+        use linux_object::process::ChildState;
+        let mut state = self.machine.state.lock();
+        let found = state.stops.iter().position(|(child, change)| {
+            *child == pid
+                && match change {
+                    ChildState::Stopped(_) => stopped,
+                    ChildState::Continued => continued,
+                    ChildState::Exited(_) => false,
+                }
+        })?;
+        let (_, change) = if consume {
+            state.stops.remove(found)
+        } else {
+            state.stops[found]
+        };
+        Some(change)
     }
 
     fn capabilities(&self, tid: Option<Pid>) -> LxResult<crate::host::Capabilities> {

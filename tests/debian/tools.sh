@@ -23,6 +23,16 @@ echo "nproc $(nproc)"
 ls -l "$work/d/e/f" | cut -d' ' -f1,5
 cp -a "$work/d" "$work/copy" && ls -la "$work/copy/e" | wc -l
 sleep 0.1 & wait $!; echo "background job status $?"
+set -m
+sleep 2 &
+kill -STOP %1
+sleep 0.3
+jobs
+kill -CONT %1
+jobs
+wait
+echo "job control: wait status $?"
+set +m
 coproc cat; echo ping >&"${COPROC[1]}"; read -r reply <&"${COPROC[0]}"; echo "coproc $reply"
 exec {fd}<"$work/d/e/f"; read -r line <&"$fd"; exec {fd}<&-; echo "fd $line"
 trap 'echo trapped USR1' USR1; kill -USR1 $$; echo "after trap"

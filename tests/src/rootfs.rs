@@ -506,7 +506,14 @@ insmod /rvisor.ko; echo "reload: $?""#,
                 "fsetxattr",
             ],
             script: ". /tests/lib.sh\nROOTFS=/debian\ndifferential /bin/bash /rvisor-tests/tools.sh",
-            check: |o| o.same_as_native(&["tools: done", "sqlite3 42", "lua 42"]),
+            check: |o| {
+                o.same_as_native(&[
+                    "tools: done",
+                    "sqlite3 42",
+                    "lua 42",
+                    "[1]+  Stopped                 sleep 2",
+                ])
+            },
         },
         Case {
             name: "debian-python3",
@@ -609,6 +616,19 @@ print("user", os.setxattr("/tmp/labelled", "user.ok", b"1"))
             covers: &["capget", "capset", "setresuid"],
             script: ". /tests/lib.sh\ndifferential /tests/caps",
             check: |o| o.same_as_native(&["caps: done", "take it back: EPERM", "bad version: EINVAL"]),
+        },
+        Case {
+            name: "job-control-stops-and-continues",
+            covers: &["wait4", "waitid", "kill"],
+            script: ". /tests/lib.sh\ndifferential /tests/jobs",
+            check: |o| {
+                o.same_as_native(&[
+                    "jobs: done",
+                    "waitpid WUNTRACED: stopped by STOP",
+                    "waitpid WCONTINUED: continued",
+                    "  woken: si_pid child, si_code 6, si_status 18",
+                ])
+            },
         },
         Case {
             name: "orphans-reparented-to-init",

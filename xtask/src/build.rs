@@ -29,6 +29,7 @@ const ENTRY_SYMBOLS: &[&str] = &[
     "rvisor_rs_task_fork",
     "rvisor_rs_task_exit",
     "rvisor_rs_task_exec",
+    "rvisor_rs_task_stop_report",
     "rvisor_rs_run_work",
 ];
 

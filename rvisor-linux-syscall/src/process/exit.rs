@@ -1,15 +1,27 @@
 //! `exit`, `exit_group`, `wait4`: the end of threads and processes, and reaping them.
 
+use crate::host::TaskHost;
 use crate::user::UserOutPtr;
 use crate::{SysResult, Syscall};
-use linux_object::process::{ExitStatus, WaitTarget};
+use linux_object::container::Pid;
+use linux_object::process::{ChildState, ChildStops, ExitStatus, WaitOptions, WaitTarget};
 use linux_object::LxError;
+
+/// The host's stops and continues of the caller's children, for a wait.
+pub(crate) struct HostStops<'a>(pub &'a dyn TaskHost);
+
+impl ChildStops for HostStops<'_> {
+    fn report(&self, pid: Pid, options: WaitOptions, consume: bool) -> Option<ChildState> {
+        self.0
+            .child_stop_state(pid, options.stopped, options.continued, consume)
+    }
+}
 
 /// `wait4` option: return 0 at once if no child has changed state.
 const WNOHANG: u32 = 0x1;
-/// `wait4` option: report stopped children too (job control is not modelled: none stops).
+/// `wait4` option: report stopped children too.
 const WUNTRACED: u32 = 0x2;
-/// `wait4` option: report continued children too (none is, without job control).
+/// `wait4` option: report continued children too.
 const WCONTINUED: u32 = 0x8;
 /// `wait4` option: only the caller's own children, not its threads' (one table here).
 const WNOTHREAD: u32 = 0x2000_0000;
@@ -39,8 +51,9 @@ impl Syscall<'_> {
         Ok(0)
     }
 
-    /// `wait4(pid, wstatus, options, rusage)`: waits for a child to exit and reaps it; returns
-    /// its pid, or 0 with `WNOHANG` when none has exited yet. `pid` -1 is any child, 0 any
+    /// `wait4(pid, wstatus, options, rusage)`: waits for a child to exit and reaps it (or, with
+    /// `WUNTRACED`/`WCONTINUED`, to stop or continue: status `sig << 8 | 0x7f`, or `0xffff`);
+    /// returns its pid, or 0 with `WNOHANG` when none has changed yet. `pid` -1 is any child, 0 any
     /// child in the caller's process group, `< -1` any child in group `-pid`.
     pub async fn sys_wait4(
         &self,
@@ -61,16 +74,29 @@ impl Syscall<'_> {
             -1 => WaitTarget::Any,
             pid => WaitTarget::Group(pid.unsigned_abs()),
         };
-        let Some((pid, status)) = self
-            .process
-            .wait_child(target, options & WNOHANG != 0)
-            .await?
-        else {
+        let wait = WaitOptions {
+            exited: true,
+            stopped: options & WUNTRACED != 0,
+            continued: options & WCONTINUED != 0,
+            nohang: options & WNOHANG != 0,
+            keep: false,
+        };
+        let stops = HostStops(self.host);
+        let Some(report) = self.process.wait_child_change(target, wait, &stops).await? else {
             return Ok(0);
         };
-        self.host.reaped(pid);
+        let status = match report.state {
+            ChildState::Exited(status) => {
+                self.host.reaped(report.pid);
+                status.wait_status()
+            }
+            // WIFSTOPPED: 0x7f with the signal above it; WIFCONTINUED: 0xffff.
+            ChildState::Stopped(signal) => (i32::from(signal) << 8) | 0x7f,
+            ChildState::Continued => 0xffff,
+        };
+        let pid = report.pid;
         // The child is reaped even if the results cannot be stored, as on Linux.
-        wstatus.write_if_not_null(status.wait_status())?;
+        wstatus.write_if_not_null(status)?;
         if !rusage.is_null() {
             // Resource usage is not accounted: all zero.
             rusage.write_bytes(&[0; RUSAGE_SIZE])?;

@@ -1,12 +1,13 @@
 //! `waitid`: waiting for a child's exit and reporting it in a `siginfo_t`.
 //!
-//! Stopped and continued children are not modelled (job control is not): `WSTOPPED` and
-//! `WCONTINUED` are accepted and never report anything, so a wait for them alone sleeps
-//! until it is interrupted, or returns at once with `WNOHANG`, or fails with `ECHILD` when no
-//! child matches. pidfds do not exist in rVisor: `P_PIDFD` with a descriptor is `EBADF`, as
+//! Stopped and continued children are the host's job control's: a stop or continue not yet
+//! reported is read from the child's host task (and consumed, unless `WNOWAIT`), as Linux's
+//! `wait_task_stopped` and `wait_task_continued` do. pidfds do not exist in rVisor: `P_PIDFD` with a descriptor is `EBADF`, as
 //! Linux answers for a descriptor that is not a pidfd.
 
-use linux_object::process::{ChildExit, ExitStatus, WaitOptions, WaitTarget};
+use linux_object::process::{ChildReport, ChildState, ExitStatus, WaitOptions, WaitTarget};
+
+use super::exit::HostStops;
 use linux_object::LxError;
 
 use crate::fs::access_ok;
@@ -39,6 +40,12 @@ const CLD_EXITED: i32 = 1;
 const CLD_KILLED: i32 = 2;
 /// `si_code`: a signal killed the child and it dumped core.
 const CLD_DUMPED: i32 = 3;
+/// `si_code`: a signal stopped the child.
+const CLD_STOPPED: i32 = 5;
+/// `si_code`: `SIGCONT` continued the child.
+const CLD_CONTINUED: i32 = 6;
+/// The signal that continues a stopped process.
+const SIGCONT: i32 = 18;
 /// The core-dump flag in a signal death's status byte.
 const CORE_DUMPED: u8 = 0x80;
 
@@ -87,11 +94,15 @@ impl Syscall<'_> {
         };
         let wait = WaitOptions {
             exited: options & WEXITED != 0,
+            stopped: options & WSTOPPED != 0,
+            continued: options & WCONTINUED != 0,
             nohang: options & WNOHANG != 0,
             keep: options & WNOWAIT != 0,
         };
-        let exit = self.process.wait_child_exit(target, wait).await?;
-        if let Some(exit) = exit.filter(|_| !wait.keep) {
+        let stops = HostStops(self.host);
+        let exit = self.process.wait_child_change(target, wait, &stops).await?;
+        if let Some(exit) = exit.filter(|e| !wait.keep && matches!(e.state, ChildState::Exited(_)))
+        {
             self.host.reaped(exit.pid);
         }
         if exit.is_some() && !rusage.is_null() {
@@ -107,10 +118,14 @@ impl Syscall<'_> {
 }
 
 /// Writes the fields Linux's `waitid` writes, and no others.
-fn write_siginfo(infop: UserOutPtr<u8>, exit: Option<ChildExit>) -> Result<(), LxError> {
+fn write_siginfo(infop: UserOutPtr<u8>, exit: Option<ChildReport>) -> Result<(), LxError> {
     let (signo, code, pid, uid, status) = match exit {
         Some(exit) => {
-            let (code, status) = code_and_status(exit.status);
+            let (code, status) = match exit.state {
+                ChildState::Exited(status) => code_and_status(status),
+                ChildState::Stopped(signal) => (CLD_STOPPED, i32::from(signal)),
+                ChildState::Continued => (CLD_CONTINUED, SIGCONT),
+            };
             (SIGCHLD, code, exit.pid as i32, exit.uid, status)
         }
         None => (0, 0, 0, 0, 0),
@@ -149,6 +164,56 @@ mod tests {
         let word =
             |index: usize| i32::from_le_bytes(bytes[index * 4..index * 4 + 4].try_into().unwrap());
         [0, 1, 2, 3, 4, 5, 6].map(word)
+    }
+
+    #[test]
+    fn stops_and_continues_are_reported_once_each_and_wake_a_blocked_wait() {
+        let machine = TestMachine::new();
+        let init = machine.init();
+        let arena = UserArena::new(1);
+        assert_eq!(machine.run(&init, 1, FORK, [0; 6]), 2);
+        let status = arena.alloc(4);
+        let word =
+            |arena: &UserArena| i32::from_le_bytes(arena.get_bytes(status, 4).try_into().unwrap());
+        let untraced_nohang = 0x2 | WNOHANG as usize;
+        assert_eq!(
+            machine.run(&init, 1, WAIT4, [2, status, untraced_nohang, 0, 0, 0]),
+            0
+        );
+        machine.change_child(2, ChildState::Stopped(19));
+        // Not asked for: not reported, and not consumed.
+        assert_eq!(
+            machine.run(&init, 1, WAIT4, [2, status, WNOHANG as usize, 0, 0, 0]),
+            0
+        );
+        assert_eq!(
+            machine.run(&init, 1, WAIT4, [2, status, untraced_nohang, 0, 0, 0]),
+            2
+        );
+        assert_eq!(word(&arena), 0x137f, "WIFSTOPPED, SIGSTOP");
+        assert_eq!(
+            machine.run(&init, 1, WAIT4, [2, status, untraced_nohang, 0, 0, 0]),
+            0
+        );
+        // A wait blocked for a continue wakes when it happens.
+        let info = arena.alloc(128);
+        let host = machine.task(1, 1);
+        let call = Syscall {
+            process: &init,
+            tid: 1,
+            host: &host,
+        };
+        let args = [P_PID as usize, 2, info, WCONTINUED as usize, 0, 0];
+        let mut wait = core::pin::pin!(call.run(WAITID, args));
+        assert!(poll_once(wait.as_mut()).is_pending());
+        machine.change_child(2, ChildState::Continued);
+        assert_eq!(poll_once(wait.as_mut()), Poll::Ready(0));
+        assert_eq!(siginfo(&arena, info)[..3], [SIGCHLD, 0, CLD_CONTINUED]);
+        assert_eq!(siginfo(&arena, info)[4..], [2, 0, SIGCONT]);
+        assert!(
+            machine.process(2).exit_status().is_none(),
+            "a continue reaps nothing"
+        );
     }
 
     #[test]
