@@ -86,6 +86,7 @@ impl Rvisor {
         // rVisor reparents orphans to pid 1, whose wait4 then reaps them on the host too: the
         // host must have reparented them to the same task.
         process::become_subreaper();
+        process::disable_core_dumps();
         let gate = Gate::attach_current()?;
         let filter = gate.filter();
         container.add_gate(gate)?;

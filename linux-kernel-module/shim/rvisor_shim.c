@@ -2033,6 +2033,13 @@ int rvisor_exec_fresh_memory(void)
 	return (int)ret;
 }
 
+void rvisor_current_disable_core_dumps(void)
+{
+	/* set_dumpable(), which is not exported. */
+	if (current->mm)
+		set_mask_bits(&current->mm->flags, MMF_DUMPABLE_MASK, SUID_DUMP_DISABLE);
+}
+
 void rvisor_current_become_subreaper(void)
 {
 	/* What prctl(PR_SET_CHILD_SUBREAPER, 1) does for a process with no children yet. */
@@ -2121,6 +2128,8 @@ void rvisor_exec_start(const struct rvisor_exec_start *start)
 	struct pt_regs *regs = task_pt_regs(current);
 	struct mm_struct *mm = current->mm;
 
+	/* A fresh memory map (the host's execve of the stub) is dumpable again. */
+	rvisor_current_disable_core_dumps();
 	mmap_write_lock(mm);
 	mm->start_brk = start->brk;
 	mm->brk = start->brk;

@@ -391,6 +391,9 @@ bool rvisor_current_alone_in_memory(void);
  * a fresh one of its own. The stub never runs: execve goes on to replace it. 0 or -errno (then
  * nothing changed). */
 int rvisor_exec_fresh_memory(void);
+/* Makes the caller's memory map never dumped by the host: its core files would be written in the
+ * host's working directory, outside any container root. Forks inherit it; exec_start renews it. */
+void rvisor_current_disable_core_dumps(void);
 /* Makes the caller's process the host parent of its descendants' orphans (a child subreaper). */
 void rvisor_current_become_subreaper(void);
 /* vm_mmap of anonymous memory into the caller: an address, or -errno (in the top page). */

@@ -282,6 +282,13 @@ pub fn current_is_single_threaded() -> bool {
     unsafe { bindings::rvisor_current_is_single_threaded() }
 }
 
+/// Makes the calling process's memory never dumped by the host: a core file would be written
+/// in the host's working directory, outside the container's root. Forks inherit it.
+pub fn disable_core_dumps() {
+    // SAFETY: a plain call into the shim, on the calling task's own memory map.
+    unsafe { bindings::rvisor_current_disable_core_dumps() }
+}
+
 /// Makes the calling process a child subreaper, as `prctl(PR_SET_CHILD_SUBREAPER, 1)` does:
 /// the host reparents its descendants' orphans to it, not to the host's init.
 pub fn become_subreaper() {

@@ -46,6 +46,9 @@ int main(void)
 	report("bpf", syscall(SYS_bpf, 0, NULL, 0));
 	report("syscall(-1)", syscall(-1L));
 	printf("int $0x80 getpid => %ld\n", int80_getpid());
+	/* Never dumpable on the host: its core file would land outside the container. */
 	report("prctl(PR_GET_DUMPABLE)", prctl(PR_GET_DUMPABLE, 0, 0, 0, 0));
+	report("prctl(PR_SET_DUMPABLE, 1)", prctl(PR_SET_DUMPABLE, 1, 0, 0, 0));
+	report("prctl(PR_SET_DUMPABLE, 0)", prctl(PR_SET_DUMPABLE, 0, 0, 0, 0));
 	return 0;
 }

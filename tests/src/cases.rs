@@ -79,7 +79,9 @@ pub fn cases() -> Vec<Case> {
                     "bpf => ENOSYS",
                     "syscall(-1) => ENOSYS",
                     "int $0x80 getpid => -38",
-                    "prctl(PR_GET_DUMPABLE) => 1",
+                    "prctl(PR_GET_DUMPABLE) => 0",
+                    "prctl(PR_SET_DUMPABLE, 1) => EPERM",
+                    "prctl(PR_SET_DUMPABLE, 0) => 0",
                 ])
             },
         },

@@ -631,6 +631,23 @@ print("user", os.setxattr("/tmp/labelled", "user.ok", b"1"))
             },
         },
         Case {
+            name: "escape-core-dump-to-host-directory",
+            covers: &["setrlimit", "kill"],
+            // The host would write a crashed process's core file in its working directory,
+            // the host's: a contained process is never dumpable on the host.
+            script: r#"mkdir -p /tmp/corecheck && cd /tmp/corecheck
+rvisor run --root /rootfs -- /bin/sh -c 'ulimit -c unlimited; sh -c "kill -SEGV \$\$"; echo "child status $?"'
+echo "files in the host directory: $(ls -A /tmp/corecheck | wc -l)"
+cd / && rm -rf /tmp/corecheck"#,
+            check: |o| {
+                o.exactly(&[
+                    "Segmentation fault",
+                    "child status 139",
+                    "files in the host directory: 0",
+                ])
+            },
+        },
+        Case {
             name: "orphans-reparented-to-init",
             covers: &["clone", "wait4", "getppid", "exit_group"],
             script: ". /tests/lib.sh\nnative_init native /tests/orphan\ncontained contained /tests/orphan",
