@@ -229,6 +229,8 @@ pub struct LinuxProcess {
     files: Mutex<FdTable>,
     family: Mutex<Family>,
     exit_status: Mutex<Option<ExitStatus>>,
+    /// Who waits for the exit itself (pidfds being polled).
+    exit_waiters: Mutex<Vec<Waker>>,
     threads: Mutex<ThreadGroup>,
     /// The vfork parents' completions, by the tid of the child thread they wait for.
     vforks: Mutex<BTreeMap<Pid, Arc<Completion>>>,
@@ -270,6 +272,7 @@ impl LinuxProcess {
                 child_waiters: Vec::new(),
             }),
             exit_status: Mutex::new(None),
+            exit_waiters: Mutex::new(Vec::new()),
             threads: Mutex::new(ThreadGroup {
                 tids,
                 leader_code: None,
@@ -598,6 +601,20 @@ impl LinuxProcess {
         if let Some(parent) = parent {
             parent.wake_child_waiters();
         }
+        let waiters = core::mem::take(&mut *self.exit_waiters.lock());
+        waiters.into_iter().for_each(Waker::wake);
+    }
+
+    /// Whether the process has exited; if not, `cx` (if any) is woken when it does. A waker is
+    /// registered before the exit is looked at, so an exit in between is never missed.
+    pub fn poll_exited(&self, cx: Option<&Context<'_>>) -> bool {
+        if let Some(cx) = cx {
+            let mut waiters = self.exit_waiters.lock();
+            if !waiters.iter().any(|w| w.will_wake(cx.waker())) && waiters.try_reserve(1).is_ok() {
+                waiters.push(cx.waker().clone());
+            }
+        }
+        self.exit_status.lock().is_some()
     }
 
     /// This process stopped or continued (the host's job control): its parent's waits look at

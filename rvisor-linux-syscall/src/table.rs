@@ -262,8 +262,11 @@ syscall_table! {
     327 preadv2 async sys_preadv2(a0, a1, a2, a3, a4, a5);
     328 pwritev2 async sys_pwritev2(a0, a1, a2, a3, a4, a5);
     332 statx sync sys_statx(a0, a1, a2, a3, a4);
+    424 pidfd_send_signal sync sys_pidfd_send_signal(a0, a1, a2, a3);
+    434 pidfd_open sync sys_pidfd_open(a0, a1);
     435 clone3 async sys_clone3(a0, a1);
     436 close_range sync sys_close_range(a0, a1, a2);
+    438 pidfd_getfd sync sys_pidfd_getfd(a0, a1, a2);
     439 faccessat2 sync sys_faccessat2(a0, a1, a2, a3);
     452 fchmodat2 sync sys_fchmodat2(a0, a1, a2, a3);
 }

@@ -648,6 +648,19 @@ cd / && rm -rf /tmp/corecheck"#,
             },
         },
         Case {
+            name: "pidfds",
+            covers: &["pidfd_open", "pidfd_send_signal", "pidfd_getfd", "waitid", "clone", "clone3"],
+            script: ". /tests/lib.sh\ndifferential /tests/pidfd",
+            check: |o| {
+                o.same_as_native(&[
+                    "pidfd: done",
+                    "once it ended: readable",
+                    "waitid(P_PIDFD): si_code 2, si_status 9",
+                    "  waited: si_code 1, si_status 5",
+                ])
+            },
+        },
+        Case {
             name: "orphans-reparented-to-init",
             covers: &["clone", "wait4", "getppid", "exit_group"],
             script: ". /tests/lib.sh\nnative_init native /tests/orphan\ncontained contained /tests/orphan",

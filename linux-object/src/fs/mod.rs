@@ -30,12 +30,14 @@
 mod device;
 mod file;
 mod flock;
+mod pidfd;
 mod pipe;
 mod stdio;
 
 pub use device::Device;
 pub use file::File;
 pub use flock::{FlockKind, FlockTable, InodeKey, LockOwner};
+pub use pidfd::PidFd;
 pub use pipe::{Pipe, PIPE_BUF, PIPE_CAPACITY};
 pub use stdio::{HostStdio, StdioFile};
 

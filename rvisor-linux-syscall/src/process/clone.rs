@@ -81,8 +81,11 @@ fn check_flags(flags: CloneFlags, caller: &LinuxProcess) -> Result<(), LxError> 
     {
         return Err(LxError::EINVAL);
     }
-    // pidfds are not modelled: refused as a kernel without them would refuse the flag.
-    if flags.contains(CloneFlags::PIDFD) {
+    // A pidfd names a process: not for a thread (Linux 6.1's rule), nor with the legacy
+    // flag its bit once was.
+    if flags.contains(CloneFlags::PIDFD)
+        && flags.intersects(CloneFlags::DETACHED | CloneFlags::THREAD)
+    {
         return Err(LxError::EINVAL);
     }
     // What an unprivileged caller gets for a namespace (and what container runtimes give).
@@ -203,6 +206,9 @@ struct CloneRequest {
     child_tid: UserOutPtr<i32>,
     tls: usize,
     clear_signal_handlers: bool,
+    /// `CLONE_PIDFD`: where the child's pidfd goes (`parent_tid` for `clone`, `args.pidfd`
+    /// for `clone3`).
+    pidfd: UserOutPtr<i32>,
 }
 
 /// The legacy part of `clone3`'s flags (the rest was checked by [`CloneArgs::valid`]).
@@ -222,6 +228,7 @@ impl CloneRequest {
             child_tid: UserOutPtr::from(0),
             tls: 0,
             clear_signal_handlers: false,
+            pidfd: UserOutPtr::from(0),
         }
     }
 }
@@ -241,14 +248,20 @@ impl Syscall<'_> {
         // Truncation is the ABI: legacy clone takes the low 32 bits.
         let low = flags as u32;
         let exit_signal = (low & CSIGNAL) as u8;
+        let flags = CloneFlags::from_bits_truncate(low & !CSIGNAL);
+        // The legacy call has one pointer for both.
+        if flags.contains(CloneFlags::PIDFD | CloneFlags::PARENT_SETTID) {
+            return Err(LxError::EINVAL);
+        }
         self.clone_task(CloneRequest {
-            flags: CloneFlags::from_bits_truncate(low & !CSIGNAL),
+            flags,
             exit_signal,
             stack,
             parent_tid,
             child_tid,
             tls,
             clear_signal_handlers: false,
+            pidfd: parent_tid,
         })
         .await
     }
@@ -291,6 +304,7 @@ impl Syscall<'_> {
             child_tid: UserOutPtr::from(args.child_tid as usize),
             tls: args.tls as usize,
             clear_signal_handlers: args.flags & CLONE_CLEAR_SIGHAND != 0,
+            pidfd: UserOutPtr::from(args.pidfd as usize),
         })
         .await
     }
@@ -317,6 +331,7 @@ impl Syscall<'_> {
             child_tid,
             tls,
             clear_signal_handlers,
+            pidfd,
         } = request;
         check_flags(flags, self.process)?;
         let thread = flags.contains(CloneFlags::THREAD);
@@ -342,6 +357,24 @@ impl Syscall<'_> {
                 let _ = parent_tid.write(value);
             }
         }
+        // The pidfd is the caller's before the child exists for anyone; a fault storing it
+        // undoes the clone, as Linux's copy_process does.
+        let child_pidfd = if flags.contains(CloneFlags::PIDFD) {
+            let stored = self.install_pidfd(process.clone(), false).and_then(|fd| {
+                pidfd.write(fd).map(|()| fd).inspect_err(|_| {
+                    let _ = self.process.files().close(fd);
+                })
+            });
+            match stored {
+                Ok(fd) => Some(fd),
+                Err(error) => {
+                    process.abandon();
+                    return Err(error);
+                }
+            }
+        } else {
+            None
+        };
         let task = NewTask {
             process: &process,
             tid,
@@ -358,6 +391,9 @@ impl Syscall<'_> {
             clear_signal_handlers,
         };
         if let Err(error) = self.host.start_task(&task) {
+            if let Some(fd) = child_pidfd {
+                let _ = self.process.files().close(fd);
+            }
             if thread {
                 process.exit_thread(tid, 0);
             } else {

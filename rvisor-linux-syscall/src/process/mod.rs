@@ -9,6 +9,7 @@ mod exit;
 mod group;
 mod ids;
 mod limits;
+mod pidfd;
 mod setid;
 mod signal;
 mod waitid;

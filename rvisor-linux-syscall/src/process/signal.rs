@@ -53,7 +53,7 @@ impl Syscall<'_> {
     }
 
     /// Checks, then sends `signal` to `target` (nothing is sent for 0 or to a zombie).
-    fn signal_process(&self, target: &LinuxProcess, signal: i32) -> LxResult {
+    pub(crate) fn signal_process(&self, target: &LinuxProcess, signal: i32) -> LxResult {
         self.may_signal(target, signal)?;
         if signal == 0 || target.exit_status().is_some() {
             return Ok(());

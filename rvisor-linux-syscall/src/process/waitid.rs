@@ -84,23 +84,31 @@ impl Syscall<'_> {
         if options & !known != 0 || options & (WEXITED | WSTOPPED | WCONTINUED) == 0 {
             return Err(LxError::EINVAL);
         }
+        let mut nonblocking_pidfd = false;
         let target = match idtype {
             P_ALL => WaitTarget::Any,
             P_PID if id > 0 => WaitTarget::Pid(id.unsigned_abs()),
             P_PGID if id == 0 => WaitTarget::Group(self.process.pgid()),
             P_PGID if id > 0 => WaitTarget::Group(id.unsigned_abs()),
-            P_PIDFD if id >= 0 => return Err(LxError::EBADF),
+            P_PIDFD if id >= 0 => {
+                let (process, nonblock) = self.pidfd_process(id)?;
+                nonblocking_pidfd = nonblock && options & WNOHANG == 0;
+                WaitTarget::Pid(process.pid())
+            }
             _ => return Err(LxError::EINVAL),
         };
         let wait = WaitOptions {
             exited: options & WEXITED != 0,
             stopped: options & WSTOPPED != 0,
             continued: options & WCONTINUED != 0,
-            nohang: options & WNOHANG != 0,
+            nohang: options & WNOHANG != 0 || nonblocking_pidfd,
             keep: options & WNOWAIT != 0,
         };
         let stops = HostStops(self.host);
         let exit = self.process.wait_child_change(target, wait, &stops).await?;
+        if exit.is_none() && nonblocking_pidfd {
+            return Err(LxError::EAGAIN);
+        }
         if let Some(exit) = exit.filter(|e| !wait.keep && matches!(e.state, ChildState::Exited(_)))
         {
             self.host.reaped(exit.pid);
