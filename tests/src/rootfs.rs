@@ -631,6 +631,19 @@ print("user", os.setxattr("/tmp/labelled", "user.ok", b"1"))
             },
         },
         Case {
+            name: "wait-statuses",
+            covers: &["vfork", "wait4", "exit_group", "execve", "kill"],
+            script: ". /tests/lib.sh\ndifferential /tests/wait",
+            check: |o| {
+                o.same_as_native(&[
+                    "wait: done",
+                    "vfork, exit 42: status 0x2a00",
+                    "vfork, exec, killed: status 0xf",
+                    "vfork, killed: status 0xa",
+                ])
+            },
+        },
+        Case {
             name: "escape-core-dump-to-host-directory",
             covers: &["setrlimit", "kill"],
             // The host would write a crashed process's core file in its working directory,
