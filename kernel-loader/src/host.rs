@@ -28,9 +28,10 @@ use linux_object::process::{ChildState, ExitStatus, LinuxProcess};
 use linux_object::vm::{Randomization, VmarSpace};
 use linux_object::{LxError, LxResult};
 use rvisor_linux_syscall::host::{
-    Capabilities, CloneFlags, CpuAffinity, CpuClock, ExecSpace, IdChange, LimitRequest, MmapFlags,
-    MmapProt, MmapRequest, NewTask, ResourceLimit, SignalTarget, TaskHost,
+    write_no_rusage, Capabilities, CloneFlags, CpuAffinity, CpuClock, ExecSpace, IdChange,
+    LimitRequest, MmapFlags, MmapProt, MmapRequest, NewTask, ResourceLimit, SignalTarget, TaskHost,
 };
+use rvisor_linux_syscall::user::UserOutPtr;
 use zircon_object::vm::VmAddressRegion;
 
 use crate::container::Container;
@@ -303,13 +304,20 @@ impl TaskHost for KernelTaskHost<'_> {
         }
     }
 
-    fn reaped(&self, pid: Pid) {
-        if let Some(host_pid) = self.container.take_host_pid(pid) {
-            if let Err(error) = process::reap_host_child(host_pid) {
+    fn reaped(&self, pid: Pid, rusage: UserOutPtr<u8>) -> LxResult {
+        // A child whose host task never started used nothing.
+        let Some(host_pid) = self.container.take_host_pid(pid) else {
+            return write_no_rusage(rusage);
+        };
+        match process::reap_host_child(host_pid, rusage.addr()) {
+            Ok(()) => Ok(()),
+            Err(Error::EFAULT) => Err(LxError::EFAULT),
+            Err(error) => {
                 log::warn!(
                     "container {}: reaping pid {pid}'s task: {error:?}",
                     self.container.id()
                 );
+                write_no_rusage(rusage)
             }
         }
     }

@@ -1662,14 +1662,16 @@ void rvisor_exit_current(int code, bool group)
 	BUG(); /* both end in do_exit */
 }
 
-int rvisor_reap_host_child(int host_pid)
+/* wait4(host_pid, NULL, __WALL, rusage): the host writes the child's rusage at the user address
+ * `rusage` (0: none), as Linux's wait4 does, after reaping it (EFAULT if it cannot). */
+int rvisor_reap_host_child(int host_pid, unsigned long rusage)
 {
 	struct pt_regs args = {};
 
 	args.di = host_pid;
 	args.si = 0;
 	args.dx = __WALL;
-	args.r10 = 0;
+	args.r10 = rusage;
 	return (int)sys_wait4(&args);
 }
 

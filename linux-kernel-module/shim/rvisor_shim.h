@@ -341,7 +341,7 @@ long rvisor_host_clone(unsigned long flags, unsigned long stack, unsigned long c
 /* Ends the calling thread (or its whole thread group) with exit code `code`; never returns. */
 void __attribute__((noreturn)) rvisor_exit_current(int code, bool group);
 /* Reaps the caller's exited host child `host_pid` (waiting for it to become a zombie). */
-int rvisor_reap_host_child(int host_pid);
+int rvisor_reap_host_child(int host_pid, unsigned long rusage);
 /* send_sig_info(sig) to t's process as kill() from container pid from_pid and uid from_uid; to an
  * init (to_init) only if it handles sig. */
 int rvisor_send_process_signal(struct task_struct *t, int sig, int from_pid, unsigned int from_uid,

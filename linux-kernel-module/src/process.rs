@@ -30,10 +30,13 @@ pub fn exit_current(code: i32, group: bool) -> ! {
 }
 
 /// Reaps the calling process's exited host child `host_pid`, waiting for it to become a zombie
-/// if it is still on its way out.
-pub fn reap_host_child(host_pid: i32) -> Result {
-    // SAFETY: process context; wait4 with NULL status and rusage pointers.
-    let ret = unsafe { bindings::rvisor_reap_host_child(host_pid) };
+/// if it is still on its way out. The host's own `wait4` writes the child's `struct rusage`
+/// (its times and its reaped children's, as Linux's `getrusage(RUSAGE_BOTH)`) at the user
+/// address `rusage` unless it is 0: `EFAULT` if it cannot, the child reaped all the same.
+pub fn reap_host_child(host_pid: i32, rusage: usize) -> Result {
+    // SAFETY: process context; wait4 with a NULL status pointer and a user rusage address,
+    // which the host only ever reaches through copy_to_user.
+    let ret = unsafe { bindings::rvisor_reap_host_child(host_pid, rusage as _) };
     Error::check(ret.into()).map(drop)
 }
 

@@ -24,6 +24,20 @@ use linux_object::process::{ChildState, ExitStatus, LinuxProcess};
 use linux_object::vm::Randomization;
 use linux_object::LxResult;
 
+use crate::user::UserOutPtr;
+
+/// The size of `struct rusage` on x86-64: 2 `timeval`s and 14 longs.
+pub const RUSAGE_SIZE: usize = 144;
+
+/// Writes an all-zero `struct rusage` to `rusage` unless it is null: the usage of a child
+/// that never ran as a host task.
+pub fn write_no_rusage(rusage: UserOutPtr<u8>) -> LxResult {
+    if rusage.is_null() {
+        return Ok(());
+    }
+    rusage.write_bytes(&[0; RUSAGE_SIZE])
+}
+
 bitflags! {
     /// `clone` flags (`<uapi/linux/sched.h>`), without the exit signal (the low byte).
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -367,10 +381,13 @@ pub trait TaskHost: Sync {
     /// What the auxiliary vector of a new program says of the machine.
     fn machine(&self) -> Machine;
 
-    /// rVisor's `wait4` reaped the caller's child `pid` (its zombie is gone from the
-    /// container): the host reaps the task it ran as, which the host keeps as its own zombie
-    /// until then.
-    fn reaped(&self, pid: Pid);
+    /// rVisor's `wait4` or `waitid` reaped the caller's child `pid` (its zombie is gone from
+    /// the container): the host reaps the task it ran as, which the host keeps as its own
+    /// zombie until then, and writes the child's `struct rusage` to `rusage` unless it is
+    /// null, as Linux's `wait4` does (`EFAULT` if it cannot; the child is reaped all the same).
+    /// The host accounts the child's times to the caller's process as it reaps it, so
+    /// `getrusage(RUSAGE_CHILDREN)` and `times` (passed to the host) see the reaped children.
+    fn reaped(&self, pid: Pid, rusage: UserOutPtr<u8>) -> LxResult;
 
     /// Sends `signal` (1..=64; never 0, which only checks) to `target` as `kill` (for a
     /// process) or `tkill` (for a thread) would: `si_code` `SI_USER` or `SI_TKILL`,

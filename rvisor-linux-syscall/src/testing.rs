@@ -60,7 +60,7 @@ use crate::host::{
     CloneFlags, CpuClock, ExecSpace, IdChange, LimitRequest, MmapFlags, MmapProt, MmapRequest,
     NewTask, ResourceLimit, SignalTarget, TaskHost,
 };
-use crate::user::{copy_from_user, copy_to_user};
+use crate::user::{copy_from_user, copy_to_user, UserOutPtr};
 use crate::Syscall;
 
 /// Mapped user memory for a test, with a bump allocator.
@@ -833,11 +833,12 @@ impl TaskHost for TestTask {
         }
     }
 
-    fn reaped(&self, child: Pid) {
+    fn reaped(&self, child: Pid, rusage: UserOutPtr<u8>) -> LxResult {
         self.machine.record(HostEvent::Reaped {
             pid: self.pid,
             child,
         });
+        crate::host::write_no_rusage(rusage)
     }
 
     fn send_signal(&self, target: SignalTarget, signal: u32) -> LxResult {

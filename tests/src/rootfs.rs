@@ -644,6 +644,19 @@ print("user", os.setxattr("/tmp/labelled", "user.ok", b"1"))
             },
         },
         Case {
+            name: "rusage-of-children",
+            covers: &["wait4", "waitid", "getrusage", "times"],
+            script: ". /tests/lib.sh\ndifferential /tests/rusage",
+            check: |o| {
+                o.same_as_native(&[
+                    "rusage: done",
+                    "  its rusage: at least 50 ms",
+                    "  its rusage, grandchild included: at least 100 ms",
+                    "two more reaped: RUSAGE_CHILDREN at least, times cutime+cstime at least",
+                ])
+            },
+        },
+        Case {
             name: "escape-core-dump-to-host-directory",
             covers: &["setrlimit", "kill"],
             // The host would write a crashed process's core file in its working directory,

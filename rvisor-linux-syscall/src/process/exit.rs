@@ -1,6 +1,6 @@
 //! `exit`, `exit_group`, `wait4`: the end of threads and processes, and reaping them.
 
-use crate::host::TaskHost;
+use crate::host::{write_no_rusage, TaskHost};
 use crate::user::UserOutPtr;
 use crate::{SysResult, Syscall};
 use linux_object::container::Pid;
@@ -29,9 +29,6 @@ const WNOTHREAD: u32 = 0x2000_0000;
 const WALL: u32 = 0x4000_0000;
 /// `wait4` option: only children with a non-`SIGCHLD` exit signal (not told apart here).
 const WCLONE: u32 = 0x8000_0000;
-
-/// The size of `struct rusage` on x86-64: 2 `timeval`s and 14 longs.
-const RUSAGE_SIZE: usize = 144;
 
 impl Syscall<'_> {
     /// `exit(code)`: ends the calling thread; the process ends with its last thread.
@@ -85,22 +82,20 @@ impl Syscall<'_> {
         let Some(report) = self.process.wait_child_change(target, wait, &stops).await? else {
             return Ok(0);
         };
-        let status = match report.state {
+        // The child is reaped even if the results cannot be stored, as on Linux; the host's
+        // reap writes its usage. A stopped or continued child's usage is not read: all zero.
+        let (status, usage) = match report.state {
             ChildState::Exited(status) => {
-                self.host.reaped(report.pid);
-                status.wait_status()
+                (status.wait_status(), self.host.reaped(report.pid, rusage))
             }
             // WIFSTOPPED: 0x7f with the signal above it; WIFCONTINUED: 0xffff.
-            ChildState::Stopped(signal) => (i32::from(signal) << 8) | 0x7f,
-            ChildState::Continued => 0xffff,
+            ChildState::Stopped(signal) => {
+                ((i32::from(signal) << 8) | 0x7f, write_no_rusage(rusage))
+            }
+            ChildState::Continued => (0xffff, write_no_rusage(rusage)),
         };
-        let pid = report.pid;
-        // The child is reaped even if the results cannot be stored, as on Linux.
         wstatus.write_if_not_null(status)?;
-        if !rusage.is_null() {
-            // Resource usage is not accounted: all zero.
-            rusage.write_bytes(&[0; RUSAGE_SIZE])?;
-        }
-        Ok(pid as usize)
+        usage?;
+        Ok(report.pid as usize)
     }
 }

@@ -11,6 +11,7 @@ use super::exit::HostStops;
 use linux_object::LxError;
 
 use crate::fs::access_ok;
+use crate::host::write_no_rusage;
 use crate::user::UserOutPtr;
 use crate::{SysResult, Syscall};
 
@@ -51,8 +52,6 @@ const CORE_DUMPED: u8 = 0x80;
 
 /// `sizeof(siginfo_t)`.
 const SIGINFO_SIZE: usize = 128;
-/// `sizeof(struct rusage)` on x86-64.
-const RUSAGE_SIZE: usize = 144;
 
 /// `si_code` and `si_status` for a child's end.
 fn code_and_status(status: ExitStatus) -> (i32, i32) {
@@ -109,12 +108,14 @@ impl Syscall<'_> {
         if exit.is_none() && nonblocking_pidfd {
             return Err(LxError::EAGAIN);
         }
-        if let Some(exit) = exit.filter(|e| !wait.keep && matches!(e.state, ChildState::Exited(_)))
-        {
-            self.host.reaped(exit.pid);
-        }
-        if exit.is_some() && !rusage.is_null() {
-            rusage.write_bytes(&[0; RUSAGE_SIZE])?;
+        // The host's reap writes the child's usage; a child kept (WNOWAIT), stopped or
+        // continued has its usage unread: all zero.
+        match exit {
+            Some(e) if !wait.keep && matches!(e.state, ChildState::Exited(_)) => {
+                self.host.reaped(e.pid, rusage)?
+            }
+            Some(_) => write_no_rusage(rusage)?,
+            None => {}
         }
         if infop.is_null() {
             return Ok(0);
