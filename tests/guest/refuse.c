@@ -34,6 +34,7 @@ int main(void)
 	struct sock_filter allow = BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
 	struct sock_fprog prog = { .len = 1, .filter = &allow };
 	struct io_uring_params params;
+	unsigned int map_size = 0;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
@@ -50,5 +51,15 @@ int main(void)
 	report("prctl(PR_GET_DUMPABLE)", prctl(PR_GET_DUMPABLE, 0, 0, 0, 0));
 	report("prctl(PR_SET_DUMPABLE, 1)", prctl(PR_SET_DUMPABLE, 1, 0, 0, 0));
 	report("prctl(PR_SET_DUMPABLE, 0)", prctl(PR_SET_DUMPABLE, 0, 0, 0, 0));
+	/* The host's view of the memory map is rVisor's loader's: changes are an unprivileged
+	 * process's EPERM, stray arguments Linux's EINVAL, the size probe answers. */
+	report("prctl(PR_SET_MM, START_BRK)",
+	       prctl(PR_SET_MM, PR_SET_MM_START_BRK, (unsigned long)sbrk(0), 0, 0));
+	report("prctl(PR_SET_MM, START_BRK, arg5)",
+	       prctl(PR_SET_MM, PR_SET_MM_START_BRK, (unsigned long)sbrk(0), 0, 1));
+	report("prctl(PR_SET_MM, MAP_SIZE)", prctl(PR_SET_MM, PR_SET_MM_MAP_SIZE, &map_size, 0, 0));
+	printf("map size %u\n", map_size);
+	/* Names a host pid: refused as a kernel without Yama does. */
+	report("prctl(PR_SET_PTRACER, 1)", prctl(PR_SET_PTRACER, 1, 0, 0, 0));
 	return 0;
 }

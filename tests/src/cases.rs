@@ -82,6 +82,11 @@ pub fn cases() -> Vec<Case> {
                     "prctl(PR_GET_DUMPABLE) => 0",
                     "prctl(PR_SET_DUMPABLE, 1) => EPERM",
                     "prctl(PR_SET_DUMPABLE, 0) => 0",
+                    "prctl(PR_SET_MM, START_BRK) => EPERM",
+                    "prctl(PR_SET_MM, START_BRK, arg5) => EINVAL",
+                    "prctl(PR_SET_MM, MAP_SIZE) => 0",
+                    "map size 104",
+                    "prctl(PR_SET_PTRACER, 1) => EINVAL",
                 ])
             },
         },
