@@ -397,6 +397,24 @@ cat "$SCRATCH.out""#,
             check: |o| o.same_as_native(&["cat: 0", "head: 0", "0", "stdin: done"]),
         },
         Case {
+            name: "process-surface",
+            covers: &[
+                "sched_yield", "getcpu", "sched_getaffinity", "rseq", "membarrier", "prctl",
+            ],
+            script: ". /tests/lib.sh\ndifferential /tests/surface",
+            check: |o| {
+                o.same_as_native(&[
+                    "rseq cpu_id current: yes",
+                    "membarrier private expedited => 0",
+                    "name: surface-name-th",
+                    "tid address holds the tid: yes",
+                    "child subreaper: 0",
+                    "parent death signal: SIGUSR1",
+                    "surface: done",
+                ])
+            },
+        },
+        Case {
             name: "signals",
             covers: &["kill", "tkill", "tgkill", "getrlimit", "setrlimit", "prlimit64", "write"],
             script: ". /tests/lib.sh\ndifferential /tests/signals",
