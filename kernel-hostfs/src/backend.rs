@@ -188,6 +188,12 @@ pub trait Backend: Send + Sync + 'static {
     /// Changes owner and/or group of the object itself; `None` leaves one unchanged.
     fn chown(&self, handle: &Self::Handle, uid: Option<u32>, gid: Option<u32>) -> FsResult<()>;
 
+    /// An unnamed regular file in `dir` with permission bits `mode` (`O_TMPFILE`), which may
+    /// be linked later unless `exclusive`; `EOPNOTSUPP` where the backend cannot (the default).
+    fn tmpfile(&self, _dir: &Self::Handle, _mode: u16, _exclusive: bool) -> FsResult<Self::Handle> {
+        Err(crate::FsError::NotSupported)
+    }
+
     /// Extended attribute `name` of `handle`'s object (see [`INode::get_xattr`]).
     ///
     /// [`INode::get_xattr`]: crate::INode::get_xattr

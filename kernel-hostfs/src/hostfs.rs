@@ -263,6 +263,16 @@ impl<B: Backend> INode for HostINode<B> {
         self.mount.backend.metadata(self.handle())
     }
 
+    fn create_unnamed(&self, mode: u16, exclusive: bool) -> FsResult<Arc<dyn INode>> {
+        self.require_dir()?;
+        let this = self.arc()?;
+        let handle =
+            self.mount
+                .backend
+                .tmpfile(self.handle(), mode & PERMISSION_BITS, exclusive)?;
+        Ok(this.new_child(handle, FileType::File))
+    }
+
     fn get_xattr(&self, name: &str, value: &mut [u8]) -> FsResult<usize> {
         self.mount.backend.get_xattr(self.handle(), name, value)
     }

@@ -137,6 +137,19 @@ impl Backend for KernelBackend {
         file.write_at(offset, buf).map_err(fs_error)
     }
 
+    fn tmpfile(&self, dir: &VfsObject, mode: u16, exclusive: bool) -> FsResult<VfsObject> {
+        let object = dir
+            .tmpfile(u32::from(mode & 0o7777), exclusive)
+            .map_err(fs_error)?;
+        // The VFS applied the host task's umask; the syscall layer applied the contained
+        // process's already, so the requested bits are set exactly.
+        let made = self.metadata(&object)?.mode;
+        if made & 0o777 != mode & 0o777 {
+            self.chmod(&object, (made & 0o7000) | (mode & 0o777))?;
+        }
+        Ok(object)
+    }
+
     fn get_xattr(&self, handle: &VfsObject, name: &str, value: &mut [u8]) -> FsResult<usize> {
         handle.get_xattr(name.as_bytes(), value).map_err(fs_error)
     }

@@ -90,6 +90,13 @@ pub trait INode: Any + Send + Sync {
     /// What `stat` reports about this object.
     fn metadata(&self) -> FsResult<Metadata>;
 
+    /// An unnamed regular file in this directory with permission bits `mode` (`O_TMPFILE`),
+    /// which [`INode::link`] may name later unless `exclusive` (`O_EXCL`). `EOPNOTSUPP` where
+    /// the filesystem cannot make one (the default).
+    fn create_unnamed(&self, _mode: u16, _exclusive: bool) -> FsResult<Arc<dyn INode>> {
+        Err(FsError::NotSupported)
+    }
+
     /// Extended attribute `name`'s value in `value`, or its size for an empty `value`:
     /// `ENODATA` if the object has none so named, `ERANGE` if `value` is too small,
     /// `EOPNOTSUPP` where the filesystem keeps none (the default).

@@ -1525,6 +1525,34 @@ int rvisor_vfs_setattr(struct rvisor_path *p, const struct rvisor_setattr *attr)
 	return ret;
 }
 
+/* ---------------------------------------------------------------- unnamed files */
+
+int rvisor_vfs_tmpfile(struct rvisor_path *dir, unsigned int mode, bool exclusive,
+		       struct rvisor_path *out)
+{
+	int flags = O_RDWR | (exclusive ? O_EXCL : 0);
+	struct file *file;
+	int ret = mnt_want_write(dir->path.mnt);
+
+	if (ret)
+		return ret;
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
+	file = kernel_tmpfile_open(RVISOR_IDMAP(dir->path.mnt), &dir->path, S_IFREG | mode, flags,
+				   current_cred());
+#else
+	file = vfs_tmpfile_open(RVISOR_IDMAP(dir->path.mnt), &dir->path, S_IFREG | mode, flags,
+				current_cred());
+#endif
+	mnt_drop_write(dir->path.mnt);
+	if (IS_ERR(file))
+		return PTR_ERR(file);
+	/* The object is kept by its path; the file that made it goes. */
+	path_get(&file->f_path);
+	hold(out, &file->f_path);
+	fput(file);
+	return 0;
+}
+
 /* ---------------------------------------------------------------- extended attributes */
 
 /* Each with the caller's credentials, the host's permission checks (xattr_permission) and its

@@ -316,6 +316,10 @@ int rvisor_vfs_get_write_access(struct rvisor_path *p, struct rvisor_path *out);
 /* Ends the count rvisor_vfs_get_write_access took (the caller then releases p). */
 void rvisor_vfs_put_write_access(struct rvisor_path *p);
 
+/* An unnamed regular file in directory dir (O_TMPFILE), with the caller's credentials, held in
+ * *out: it may later be given a name (linkat) unless exclusive (O_EXCL). 0 or -errno. */
+int rvisor_vfs_tmpfile(struct rvisor_path *dir, unsigned int mode, bool exclusive,
+		       struct rvisor_path *out);
 /* Extended attributes of the object, with the caller's credentials and the host's checks and
  * errors: a size (or a length filled), 0, or -errno. A zero size asks for the size. */
 long rvisor_vfs_getxattr(struct rvisor_path *p, const char *name, void *value,

@@ -224,6 +224,19 @@ impl VfsObject {
         NonNull::new(file).map(ExecFile).ok_or(Error::EIO)
     }
 
+    /// An unnamed regular file in this directory (`O_TMPFILE`) with permission bits `mode`,
+    /// which `linkat` may name later unless `exclusive` (`O_EXCL`).
+    pub fn tmpfile(&self, mode: u32, exclusive: bool) -> Result<VfsObject> {
+        // SAFETY: the object is held; on success the shim fills the storage with the new
+        // file's counted path.
+        let holder = unsafe {
+            Holder::fill(|out| {
+                bindings::rvisor_vfs_tmpfile(self.raw(), mode, exclusive, out).into()
+            })
+        }?;
+        Ok(VfsObject(holder))
+    }
+
     /// Extended attribute `name` in `value` (its size for an empty `value`), with the caller's
     /// credentials and the host's checks: `ENODATA`, `ERANGE`, `EOPNOTSUPP` as Linux gives
     /// them; `ERANGE` for a name that is empty or longer than `XATTR_NAME_MAX`.

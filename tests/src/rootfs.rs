@@ -705,6 +705,18 @@ cd / && rm -rf /tmp/corecheck"#,
             },
         },
         Case {
+            name: "unnamed-files",
+            covers: &["openat", "linkat", "fstat"],
+            script: ". /tests/lib.sh\ndifferential /tests/tmpfile",
+            check: |o| {
+                o.same_as_native(&[
+                    "tmpfile: done",
+                    "unnamed: links 0, mode 640, size 7",
+                    "read by its name: 7 \"unnamed\"",
+                ])
+            },
+        },
+        Case {
             name: "orphans-reparented-to-init",
             covers: &["clone", "wait4", "getppid", "exit_group"],
             script: ". /tests/lib.sh\nnative_init native /tests/orphan\ncontained contained /tests/orphan",

@@ -40,7 +40,10 @@ pub fn screen_prctl(call: &Syscall<'_>) -> Option<Error> {
 
 /// `prctl(PR_SET_MM, operation, _, arg4, arg5)` as an unprivileged caller sees it.
 fn screen_set_mm(operation: usize, arg4: usize, arg5: usize) -> Option<Error> {
-    let takes_arg4 = matches!(operation, PR_SET_MM_AUXV | PR_SET_MM_MAP | PR_SET_MM_MAP_SIZE);
+    let takes_arg4 = matches!(
+        operation,
+        PR_SET_MM_AUXV | PR_SET_MM_MAP | PR_SET_MM_MAP_SIZE
+    );
     if arg5 != 0 || (arg4 != 0 && !takes_arg4) {
         return Some(Error::EINVAL);
     }

@@ -165,12 +165,24 @@ impl Syscall<'_> {
         }
         if flags & O_TMPFILE_BIT != 0 {
             let dir = self.resolve_with(&mut walker, dirfd, path, true)?;
-            if dir.inode.file_type()? != FileType::Dir {
+            let dir_metadata = dir.inode.metadata()?;
+            if dir_metadata.type_ != FileType::Dir {
                 return Err(LxError::ENOTDIR);
             }
-            // Unnamed files cannot be made through the VFS: Linux's answer for a filesystem
-            // without `tmpfile`.
-            return Err(LxError::EOPNOTSUPP);
+            // As Linux's vfs_tmpfile: write and search permission on the directory.
+            self.process
+                .credentials()
+                .permission(&dir_metadata, Access::WRITE | Access::EXEC)?;
+            let mode = mode & !(self.process.umask() as u16);
+            let inode = dir.inode.create_unnamed(mode, flags & O_EXCL != 0)?;
+            // An unnamed file has no path: it is not reachable by one until linkat names it.
+            return Ok((
+                Located {
+                    inode,
+                    path: alloc::string::String::new(),
+                },
+                None,
+            ));
         }
         let (node, created) = if flags & O_CREAT != 0 {
             self.open_or_create(&mut walker, dirfd, path, flags, mode)?
