@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/rseq.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -34,6 +35,32 @@ static void scheduling(void)
 	printf("getcpu cpu in range: %s\n", cpu < (unsigned int)sysconf(_SC_NPROCESSORS_CONF) ? "yes" : "no");
 	report("sched_getaffinity(0) > 0", sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 0);
 	report("sched_getaffinity(unknown pid)", sched_getaffinity(99999, sizeof(set), &set));
+}
+
+/* Priority and policy of the caller: what `nice`, `chrt` and Python's os.sched_* use. */
+static void priority_and_policy(void)
+{
+	struct sched_param param = { .sched_priority = 7 };
+	unsigned char attr[56];
+	struct timespec quantum;
+
+	report("getpriority raw (20 - nice)", syscall(SYS_getpriority, PRIO_PROCESS, 0));
+	errno = 0;
+	report("nice(3)", nice(3));
+	report("getpriority after nice", getpriority(PRIO_PROCESS, 0));
+	report("setpriority(self, 5)", setpriority(PRIO_PROCESS, 0, 5));
+	report("getpriority after setpriority", getpriority(PRIO_PROCESS, 0));
+	report("getpriority(bad which)", getpriority(7, 0));
+	report("sched_getscheduler(0)", sched_getscheduler(0));
+	report("sched_getparam(0)", sched_getparam(0, &param));
+	printf("priority: %d\n", param.sched_priority);
+	report("sched_setscheduler(0, SCHED_BATCH)", sched_setscheduler(0, SCHED_BATCH, &param));
+	report("sched_getscheduler(0) after", sched_getscheduler(0));
+	report("sched_setparam(0)", sched_setparam(0, &param));
+	report("sched_setscheduler(0, SCHED_OTHER)", sched_setscheduler(0, SCHED_OTHER, &param));
+	report("sched_getscheduler(-1)", sched_getscheduler(-1));
+	report("sched_rr_get_interval(0)", sched_rr_get_interval(0, &quantum));
+	report("sched_getattr(0)", syscall(SYS_sched_getattr, 0, attr, sizeof(attr), 0));
 }
 
 /* glibc registers each thread's rseq area at start: the kernel keeps its cpu_id current. */
@@ -140,6 +167,7 @@ int main(void)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	scheduling();
+	priority_and_policy();
 	restartable_sequences();
 	memory_barriers();
 	process_controls();

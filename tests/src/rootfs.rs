@@ -400,10 +400,16 @@ cat "$SCRATCH.out""#,
             name: "process-surface",
             covers: &[
                 "sched_yield", "getcpu", "sched_getaffinity", "rseq", "membarrier", "prctl",
+                "getpriority", "setpriority", "sched_getscheduler", "sched_setscheduler",
+                "sched_getparam", "sched_setparam", "sched_rr_get_interval", "sched_getattr",
             ],
             script: ". /tests/lib.sh\ndifferential /tests/surface",
             check: |o| {
                 o.same_as_native(&[
+                    "getpriority raw (20 - nice) => 20",
+                    "getpriority after setpriority => 5",
+                    "sched_getscheduler(0) after => 3",
+                    "sched_getscheduler(-1) => EINVAL",
                     "rseq cpu_id current: yes",
                     "membarrier private expedited => 0",
                     "name: surface-name-th",
@@ -581,6 +587,36 @@ print("user", os.setxattr("/tmp/labelled", "user.ok", b"1"))
                     "trusted.rvisor Operation not permitted",
                     "remove Operation not permitted",
                     "user None",
+                ])
+            },
+        },
+        Case {
+            name: "scheduling-of-others-refused",
+            covers: &["getpriority", "setpriority", "sched_getscheduler", "sched_setscheduler"],
+            // A named pid or user would be read as a host id, and a real-time policy outruns
+            // the host's tasks; natively root may do all of it, so this is not compared.
+            script: r#"rvisor run --root /debian -- /usr/bin/python3 -c '
+import os
+def attempt(name, call):
+    try:
+        print(name, call())
+    except OSError as error:
+        print(name, os.strerror(error.errno))
+attempt("own policy", lambda: os.sched_getscheduler(0))
+attempt("pid 1 policy", lambda: os.sched_getscheduler(1))
+attempt("user priority", lambda: os.setpriority(os.PRIO_USER, 0, 19))
+attempt("group priority", lambda: os.getpriority(os.PRIO_PGRP, 0))
+attempt("fifo", lambda: os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(1)))
+attempt("own nice", lambda: os.nice(2))
+'"#,
+            check: |o| {
+                o.exactly(&[
+                    "own policy 0",
+                    "pid 1 policy Operation not permitted",
+                    "user priority Operation not permitted",
+                    "group priority Operation not permitted",
+                    "fifo Operation not permitted",
+                    "own nice 2",
                 ])
             },
         },

@@ -8,6 +8,7 @@
 
 mod getpid;
 mod prctl;
+mod sched;
 mod table;
 
 use alloc::sync::Arc;

@@ -2,7 +2,8 @@
 //!
 //! - `Fast`: rVisor answers it in the gate's callback, from the caller's record alone.
 //! - `Rvisor`: rVisor's application kernel serves it (`rvisor-linux-syscall`); the host never
-//!   runs it. Every call that takes a path, an fd or a pid is either this or refused.
+//!   runs it. Every call that takes a path, an fd or a pid is either this, refused, or screened
+//!   down to the caller itself (`pid` 0).
 //! - `Screen`: a host call whose arguments are checked first; a refused use gets the errno the
 //!   screen returns, every other use runs on the host.
 //! - `Pass`: the vetted list the host keeps serving: anonymous memory, signals to self, time,
@@ -14,7 +15,7 @@
 //! `cargo xtask syscalls-doc --check` fails if a `Rvisor` route is not in rVisor's table or a
 //! call rVisor serves is routed elsewhere.
 
-use super::prctl;
+use super::{prctl, sched};
 use super::Fast::{Getpid, Gettid};
 use super::Route::{self, *};
 
@@ -159,15 +160,15 @@ super::syscall_table! {
     137 statfs => Rvisor,
     138 fstatfs => Rvisor,
     139 sysfs => Refuse,
-    140 getpriority => Refuse,
-    141 setpriority => Refuse,
-    142 sched_setparam => Refuse,
-    143 sched_getparam => Refuse,
-    144 sched_setscheduler => Refuse,
-    145 sched_getscheduler => Refuse,
+    140 getpriority => Screen(sched::screen_priority),
+    141 setpriority => Screen(sched::screen_priority),
+    142 sched_setparam => Screen(sched::screen_own_pid),
+    143 sched_getparam => Screen(sched::screen_own_pid),
+    144 sched_setscheduler => Screen(sched::screen_setscheduler),
+    145 sched_getscheduler => Screen(sched::screen_own_pid),
     146 sched_get_priority_max => Pass,
     147 sched_get_priority_min => Pass,
-    148 sched_rr_get_interval => Refuse,
+    148 sched_rr_get_interval => Screen(sched::screen_own_pid),
     149 mlock => Pass,
     150 munlock => Pass,
     151 mlockall => Pass,
@@ -334,7 +335,7 @@ super::syscall_table! {
     312 kcmp => Refuse,
     313 finit_module => Refuse,
     314 sched_setattr => Refuse,
-    315 sched_getattr => Refuse,
+    315 sched_getattr => Screen(sched::screen_own_pid),
     316 renameat2 => Rvisor,
     317 seccomp => Refuse,
     318 getrandom => Pass,
