@@ -15,9 +15,9 @@
 //! `cargo xtask syscalls-doc --check` fails if a `Rvisor` route is not in rVisor's table or a
 //! call rVisor serves is routed elsewhere.
 
-use super::{prctl, sched};
 use super::Fast::{Getpid, Gettid};
 use super::Route::{self, *};
+use super::{prctl, sched};
 
 super::syscall_table! {
       0 read => Rvisor,
