@@ -17,7 +17,7 @@ use kernel_hal_lkm::PhysicalMemory;
 use kernel_hostfs::{HostINode, INode, KernelBackend};
 use linux_kernel_module::hal;
 use linux_kernel_module::process::{self, ExecStart, SignalSender, WorkRun};
-use linux_kernel_module::task::{self, IdCall, TaskId};
+use linux_kernel_module::task::{self, HeldTask, IdCall, TaskId};
 use linux_kernel_module::vfs::ExecFile;
 use linux_kernel_module::Error;
 use linux_object::container::{Pid, INIT_PID};
@@ -80,6 +80,13 @@ impl<'a> KernelTaskHost<'a> {
     /// The exit the call asked for, once it is over.
     pub fn into_exit(self) -> Option<Exit> {
         self.exit.into_inner()
+    }
+
+    /// The host task of the container's thread `tid` (`ESRCH` if the container has none).
+    fn thread(&self, tid: Pid) -> LxResult<HeldTask> {
+        MEMBERS
+            .find_in(self.container.id(), |m| m.tid == tid)
+            .ok_or(LxError::ESRCH)
     }
 }
 
@@ -163,10 +170,7 @@ impl TaskHost for KernelTaskHost<'_> {
     fn capabilities(&self, tid: Option<Pid>) -> LxResult<Capabilities> {
         let caps = match tid {
             None => process::capabilities(),
-            Some(tid) => MEMBERS
-                .find_in(self.container.id(), |m| m.tid == tid)
-                .ok_or(LxError::ESRCH)?
-                .capabilities(),
+            Some(tid) => self.thread(tid)?.capabilities(),
         };
         Ok(Capabilities {
             effective: caps.effective,
@@ -187,10 +191,7 @@ impl TaskHost for KernelTaskHost<'_> {
     fn cpu_affinity(&self, tid: Option<Pid>) -> LxResult<CpuAffinity> {
         let affinity = match tid {
             None => process::cpu_affinity(),
-            Some(tid) => MEMBERS
-                .find_in(self.container.id(), |m| m.tid == tid)
-                .ok_or(LxError::ESRCH)?
-                .cpu_affinity(),
+            Some(tid) => self.thread(tid)?.cpu_affinity(),
         }
         .map_err(lx_error)?;
         Ok(CpuAffinity {

@@ -192,9 +192,8 @@ impl<T: KernelModule> ModuleInstance<T> {
     ) {
         if let Some(m) = self.get() {
             // SAFETY: the caller passes live tasks for the duration of the call.
-            m.task_stopped_or_continued(unsafe { TaskRef::from_raw(task) }, unsafe {
-                TaskRef::from_raw(parent)
-            });
+            let (task, parent) = unsafe { (TaskRef::from_raw(task), TaskRef::from_raw(parent)) };
+            m.task_stopped_or_continued(task, parent);
         }
     }
 

@@ -13,7 +13,7 @@
 
 use alloc::sync::Arc;
 use alloc::vec::Vec;
-use kernel_hostfs::INode;
+use kernel_hostfs::{FsResult, INode};
 use linux_object::fs::{File, OpenFlags};
 use linux_object::{LxError, LxResult};
 
@@ -56,6 +56,20 @@ fn read_name(name: UserInPtr<u8>) -> LxResult<Option<alloc::string::String>> {
     Ok(alloc::string::String::from_utf8(bytes).ok())
 }
 
+/// What a get or list read into `buffer` (its length), copied to the caller's `size`-byte
+/// buffer at `out` unless `size` is 0 (a probe of the size). A value or list too large for
+/// any buffer is `E2BIG` rather than `ERANGE`, as Linux.
+fn copy_out(read: FsResult<usize>, buffer: &[u8], out: UserOutPtr<u8>, size: usize) -> SysResult {
+    let len = read.map_err(|error| match LxError::from(error) {
+        LxError::ERANGE if size >= XATTR_SIZE_MAX => LxError::E2BIG,
+        other => other,
+    })?;
+    if size > 0 {
+        out.write_bytes(buffer.get(..len).ok_or(LxError::ERANGE)?)?;
+    }
+    Ok(len)
+}
+
 impl Syscall<'_> {
     /// The object a call names.
     fn xattr_object(&self, target: Target) -> LxResult<Arc<dyn INode>> {
@@ -88,36 +102,15 @@ impl Syscall<'_> {
             return Err(LxError::ENODATA);
         };
         let mut buffer = try_buffer(size.min(XATTR_SIZE_MAX))?;
-        let len = object.get_xattr(&name, &mut buffer).map_err(|error| {
-            let error = LxError::from(error);
-            // A value no buffer may hold.
-            if error == LxError::ERANGE && size >= XATTR_SIZE_MAX {
-                LxError::E2BIG
-            } else {
-                error
-            }
-        })?;
-        if size > 0 {
-            value.write_bytes(buffer.get(..len).ok_or(LxError::ERANGE)?)?;
-        }
-        Ok(len)
+        let read = object.get_xattr(&name, &mut buffer);
+        copy_out(read, &buffer, value, size)
     }
 
     fn list_xattr(&self, target: Target, list: UserOutPtr<u8>, size: usize) -> SysResult {
         let object = self.xattr_object(target)?;
         let mut buffer = try_buffer(size.min(XATTR_SIZE_MAX))?;
-        let len = object.list_xattr(&mut buffer).map_err(|error| {
-            let error = LxError::from(error);
-            if error == LxError::ERANGE && size >= XATTR_SIZE_MAX {
-                LxError::E2BIG
-            } else {
-                error
-            }
-        })?;
-        if size > 0 {
-            list.write_bytes(buffer.get(..len).ok_or(LxError::ERANGE)?)?;
-        }
-        Ok(len)
+        let read = object.list_xattr(&mut buffer);
+        copy_out(read, &buffer, list, size)
     }
 
     fn set_xattr(
