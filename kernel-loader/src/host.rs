@@ -644,6 +644,8 @@ impl ExecSpace for KernelExecSpace {
             brk: program.brk,
             mmap_base: space.mmap_base(),
             comm: comm.as_bytes(),
+            args: program.args.clone(),
+            env: program.env.clone(),
         });
         // The program's file stays denied to writers; the interpreter's is given back, as
         // Linux gives it back at the end of `execve`.

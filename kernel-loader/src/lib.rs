@@ -19,6 +19,7 @@ mod ioctl;
 mod members;
 mod stdio;
 mod syscall;
+mod sysview;
 
 use alloc::boxed::Box;
 use alloc::sync::Arc;

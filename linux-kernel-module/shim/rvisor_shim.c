@@ -54,7 +54,11 @@
 #include <linux/wait.h>
 #include <uapi/linux/wait.h>
 #include <linux/sched/mm.h>
+#include <linux/sched/loadavg.h>
+#include <linux/vmstat.h>
 #include <asm/processor.h>
+#include <asm/cpufeature.h>
+#include <linux/topology.h>
 #include <asm/syscall.h>
 
 #include "rvisor_shim.h"
@@ -2166,6 +2170,12 @@ void rvisor_exec_start(const struct rvisor_exec_start *start)
 	mm->start_stack = start->sp;
 	if (start->mmap_base)
 		mm->mmap_base = start->mmap_base;
+	spin_lock(&mm->arg_lock);
+	mm->arg_start = start->arg_start;
+	mm->arg_end = start->arg_end;
+	mm->env_start = start->env_start;
+	mm->env_end = start->env_end;
+	spin_unlock(&mm->arg_lock);
 	mmap_write_unlock(mm);
 	/* Per-task user pointers into the old image: exec forgets them. */
 #ifdef CONFIG_RSEQ
@@ -2485,4 +2495,239 @@ void rvisor_relax(void)
 		cond_resched();
 	else
 		cpu_relax();
+}
+
+/* ---- what procfs and sysinfo show: the machine and a container's host tasks ---- */
+void rvisor_machine_info(struct rvisor_machine_info *out)
+{
+	struct sysinfo info;
+	long cached;
+
+	memset(out, 0, sizeof(*out));
+	out->boot_ns = ktime_get_boottime_ns();
+	out->loads[0] = avenrun[0];
+	out->loads[1] = avenrun[1];
+	out->loads[2] = avenrun[2];
+	si_meminfo(&info);
+	out->mem_total = (__u64)info.totalram * info.mem_unit;
+	out->mem_free = (__u64)info.freeram * info.mem_unit;
+	out->buffers = (__u64)info.bufferram * info.mem_unit;
+	out->shmem = (__u64)info.sharedram * info.mem_unit;
+	out->mem_available = (__u64)si_mem_available() << PAGE_SHIFT;
+	/* As /proc/meminfo's Cached: the page cache less swap cache and buffers (no swap
+	 * cache counted here: si_swapinfo is not exported). */
+	cached = global_node_page_state(NR_FILE_PAGES) - info.bufferram;
+	out->cached = cached > 0 ? (__u64)cached << PAGE_SHIFT : 0;
+	out->cpus_online = num_online_cpus();
+}
+
+static u64 rvisor_signal_bits(const sigset_t *set)
+{
+	return set->sig[0];
+}
+
+void rvisor_task_stat(struct task_struct *t, bool group, struct rvisor_task_stat *out)
+{
+	struct mm_struct *mm;
+	struct task_struct *thread;
+	u64 utime, stime;
+	int sig;
+
+	memset(out, 0, sizeof(*out));
+	get_task_comm(out->comm, t);
+	out->state = task_index_to_char(task_state_index(t));
+	out->priority = t->prio - MAX_RT_PRIO;
+	out->nice = task_nice(t);
+	out->processor = task_cpu(t);
+	out->rt_priority = t->rt_priority;
+	out->policy = t->policy;
+	out->start_boot_ns = t->start_boottime;
+
+	task_cputime_adjusted(t, &utime, &stime);
+	out->utime_ns = utime;
+	out->stime_ns = stime;
+	out->min_flt = t->min_flt;
+	out->maj_flt = t->maj_flt;
+	out->nvcsw = t->nvcsw;
+	out->nivcsw = t->nivcsw;
+	out->sig_pending = rvisor_signal_bits(&t->pending.signal);
+	out->sig_blocked = rvisor_signal_bits(&t->blocked);
+
+	rcu_read_lock();
+	if (pid_alive(t)) {
+		struct sighand_struct *sighand = rcu_dereference(t->sighand);
+
+		out->threads = get_nr_threads(t);
+		out->sig_shared = rvisor_signal_bits(&t->signal->shared_pending.signal);
+		if (group) {
+			/* The dead threads' share, then the live ones' (what
+			 * thread_group_cputime_adjusted sums; it is not exported). */
+			out->utime_ns = t->signal->utime;
+			out->stime_ns = t->signal->stime;
+			out->min_flt = t->signal->min_flt;
+			out->maj_flt = t->signal->maj_flt;
+			out->nvcsw = t->signal->nvcsw;
+			out->nivcsw = t->signal->nivcsw;
+			for_each_thread(t, thread) {
+				task_cputime_adjusted(thread, &utime, &stime);
+				out->utime_ns += utime;
+				out->stime_ns += stime;
+				out->min_flt += thread->min_flt;
+				out->maj_flt += thread->maj_flt;
+				out->nvcsw += thread->nvcsw;
+				out->nivcsw += thread->nivcsw;
+			}
+		}
+		/* Handlers read without the siglock, for display only (as a racing reader of
+		 * /proc sees one state or the other). */
+		for (sig = 1; sighand && sig <= 64 && sig <= _NSIG; sig++) {
+			void __user *handler = READ_ONCE(sighand->action[sig - 1].sa.sa_handler);
+
+			if (handler == SIG_IGN)
+				out->sig_ignored |= 1ULL << (sig - 1);
+			else if (handler != SIG_DFL)
+				out->sig_caught |= 1ULL << (sig - 1);
+		}
+	}
+	rcu_read_unlock();
+
+	mm = get_task_mm(t);
+	if (!mm)
+		return;
+	out->has_mm = 1;
+	out->vm_size = mm->total_vm << PAGE_SHIFT;
+	out->vm_peak = max(mm->hiwater_vm, mm->total_vm) << PAGE_SHIFT;
+	out->rss_anon = get_mm_counter(mm, MM_ANONPAGES) << PAGE_SHIFT;
+	out->rss_file = get_mm_counter(mm, MM_FILEPAGES) << PAGE_SHIFT;
+	out->rss_shmem = get_mm_counter(mm, MM_SHMEMPAGES) << PAGE_SHIFT;
+	out->rss = out->rss_anon + out->rss_file + out->rss_shmem;
+	out->rss_peak = max(mm->hiwater_rss << PAGE_SHIFT, out->rss);
+	out->locked = mm->locked_vm << PAGE_SHIFT;
+	out->data = mm->data_vm << PAGE_SHIFT;
+	out->stack = mm->stack_vm << PAGE_SHIFT;
+	out->text = (PAGE_ALIGN(mm->end_code) - (mm->start_code & PAGE_MASK));
+	out->page_tables = mm_pgtables_bytes(mm);
+	out->start_code = mm->start_code;
+	out->end_code = mm->end_code;
+	out->start_stack = mm->start_stack;
+	out->start_data = mm->start_data;
+	out->end_data = mm->end_data;
+	out->start_brk = mm->start_brk;
+	spin_lock(&mm->arg_lock);
+	out->arg_start = mm->arg_start;
+	out->arg_end = mm->arg_end;
+	out->env_start = mm->env_start;
+	out->env_end = mm->env_end;
+	spin_unlock(&mm->arg_lock);
+	mmput(mm);
+}
+
+long rvisor_task_read_memory(struct task_struct *t, __u64 addr, void *buf, unsigned long len)
+{
+	int got = access_process_vm(t, addr, buf, len, FOLL_FORCE);
+
+	return got > 0 ? got : 0;
+}
+
+/* The features /proc/cpuinfo names (x86_cap_flags is not exported): the common ones,
+ * named as the kernel names them. */
+static const struct {
+	unsigned int bit;
+	const char *name;
+} rvisor_cpu_flags[] = {
+	{ X86_FEATURE_FPU, "fpu" }, { X86_FEATURE_VME, "vme" }, { X86_FEATURE_DE, "de" },
+	{ X86_FEATURE_PSE, "pse" }, { X86_FEATURE_TSC, "tsc" }, { X86_FEATURE_MSR, "msr" },
+	{ X86_FEATURE_PAE, "pae" }, { X86_FEATURE_MCE, "mce" }, { X86_FEATURE_CX8, "cx8" },
+	{ X86_FEATURE_APIC, "apic" }, { X86_FEATURE_SEP, "sep" }, { X86_FEATURE_MTRR, "mtrr" },
+	{ X86_FEATURE_PGE, "pge" }, { X86_FEATURE_MCA, "mca" }, { X86_FEATURE_CMOV, "cmov" },
+	{ X86_FEATURE_PAT, "pat" }, { X86_FEATURE_PSE36, "pse36" },
+	{ X86_FEATURE_CLFLUSH, "clflush" }, { X86_FEATURE_MMX, "mmx" },
+	{ X86_FEATURE_FXSR, "fxsr" }, { X86_FEATURE_XMM, "sse" }, { X86_FEATURE_XMM2, "sse2" },
+	{ X86_FEATURE_SELFSNOOP, "ss" }, { X86_FEATURE_HT, "ht" },
+	{ X86_FEATURE_SYSCALL, "syscall" }, { X86_FEATURE_NX, "nx" },
+	{ X86_FEATURE_MMXEXT, "mmxext" }, { X86_FEATURE_FXSR_OPT, "fxsr_opt" },
+	{ X86_FEATURE_GBPAGES, "pdpe1gb" }, { X86_FEATURE_RDTSCP, "rdtscp" },
+	{ X86_FEATURE_LM, "lm" }, { X86_FEATURE_CONSTANT_TSC, "constant_tsc" },
+	{ X86_FEATURE_REP_GOOD, "rep_good" }, { X86_FEATURE_NOPL, "nopl" },
+	{ X86_FEATURE_XTOPOLOGY, "xtopology" }, { X86_FEATURE_NONSTOP_TSC, "nonstop_tsc" },
+	{ X86_FEATURE_CPUID, "cpuid" }, { X86_FEATURE_TSC_KNOWN_FREQ, "tsc_known_freq" },
+	{ X86_FEATURE_XMM3, "pni" }, { X86_FEATURE_PCLMULQDQ, "pclmulqdq" },
+	{ X86_FEATURE_SSSE3, "ssse3" }, { X86_FEATURE_FMA, "fma" }, { X86_FEATURE_CX16, "cx16" },
+	{ X86_FEATURE_PCID, "pcid" }, { X86_FEATURE_XMM4_1, "sse4_1" },
+	{ X86_FEATURE_XMM4_2, "sse4_2" }, { X86_FEATURE_X2APIC, "x2apic" },
+	{ X86_FEATURE_MOVBE, "movbe" }, { X86_FEATURE_POPCNT, "popcnt" },
+	{ X86_FEATURE_TSC_DEADLINE_TIMER, "tsc_deadline_timer" }, { X86_FEATURE_AES, "aes" },
+	{ X86_FEATURE_XSAVE, "xsave" }, { X86_FEATURE_AVX, "avx" }, { X86_FEATURE_F16C, "f16c" },
+	{ X86_FEATURE_RDRAND, "rdrand" }, { X86_FEATURE_HYPERVISOR, "hypervisor" },
+	{ X86_FEATURE_LAHF_LM, "lahf_lm" }, { X86_FEATURE_ABM, "abm" },
+	{ X86_FEATURE_3DNOWPREFETCH, "3dnowprefetch" }, { X86_FEATURE_FSGSBASE, "fsgsbase" },
+	{ X86_FEATURE_BMI1, "bmi1" }, { X86_FEATURE_AVX2, "avx2" }, { X86_FEATURE_SMEP, "smep" },
+	{ X86_FEATURE_BMI2, "bmi2" }, { X86_FEATURE_ERMS, "erms" },
+	{ X86_FEATURE_INVPCID, "invpcid" }, { X86_FEATURE_AVX512F, "avx512f" },
+	{ X86_FEATURE_AVX512DQ, "avx512dq" }, { X86_FEATURE_RDSEED, "rdseed" },
+	{ X86_FEATURE_ADX, "adx" }, { X86_FEATURE_SMAP, "smap" },
+	{ X86_FEATURE_CLFLUSHOPT, "clflushopt" }, { X86_FEATURE_CLWB, "clwb" },
+	{ X86_FEATURE_AVX512CD, "avx512cd" }, { X86_FEATURE_SHA_NI, "sha_ni" },
+	{ X86_FEATURE_AVX512BW, "avx512bw" }, { X86_FEATURE_AVX512VL, "avx512vl" },
+	{ X86_FEATURE_XSAVEOPT, "xsaveopt" }, { X86_FEATURE_XSAVEC, "xsavec" },
+	{ X86_FEATURE_XGETBV1, "xgetbv1" }, { X86_FEATURE_XSAVES, "xsaves" },
+	{ X86_FEATURE_UMIP, "umip" }, { X86_FEATURE_PKU, "pku" },
+	{ X86_FEATURE_VAES, "vaes" }, { X86_FEATURE_VPCLMULQDQ, "vpclmulqdq" },
+	{ X86_FEATURE_RDPID, "rdpid" }, { X86_FEATURE_FSRM, "fsrm" },
+};
+
+int rvisor_cpu_info(unsigned int cpu, struct rvisor_cpu_info *out)
+{
+	struct cpuinfo_x86 *c;
+	size_t i, len = 0;
+	unsigned int threads;
+
+	memset(out, 0, sizeof(*out));
+	if (cpu >= nr_cpu_ids || !cpu_online(cpu))
+		return -ENODEV;
+	c = &cpu_data(cpu);
+	strscpy(out->vendor_id, c->x86_vendor_id[0] ? c->x86_vendor_id : "unknown",
+		sizeof(out->vendor_id));
+	strscpy(out->model_name, c->x86_model_id[0] ? c->x86_model_id : "unknown",
+		sizeof(out->model_name));
+	out->family = c->x86;
+	out->model = c->x86_model;
+	out->stepping = c->x86_stepping;
+	out->microcode = c->microcode;
+	out->khz = cpu_khz;
+	out->cache_kb = c->x86_cache_size;
+	out->physical_id = topology_physical_package_id(cpu);
+	out->core_id = topology_core_id(cpu);
+	out->siblings = cpumask_weight(topology_core_cpumask(cpu));
+	threads = cpumask_weight(topology_sibling_cpumask(cpu));
+	out->cores = threads ? out->siblings / threads : out->siblings;
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 7, 0)
+	out->apicid = c->topo.apicid;
+#else
+	out->apicid = c->apicid;
+#endif
+	out->clflush = c->x86_clflush_size;
+	out->cache_alignment = c->x86_cache_alignment;
+	out->phys_bits = c->x86_phys_bits;
+	out->virt_bits = c->x86_virt_bits;
+	out->bogomips_x100 = (unsigned int)(c->loops_per_jiffy / (5000 / HZ));
+	for (i = 0; i < ARRAY_SIZE(rvisor_cpu_flags); i++) {
+		const char *name = rvisor_cpu_flags[i].name;
+		size_t name_len = strlen(name);
+
+		if (!cpu_has(c, rvisor_cpu_flags[i].bit))
+			continue;
+		if (len + name_len + 2 > sizeof(out->flags))
+			break;
+		if (len)
+			out->flags[len++] = ' ';
+		memcpy(out->flags + len, name, name_len);
+		len += name_len;
+	}
+	return 0;
+}
+
+unsigned int rvisor_nr_cpu_ids(void)
+{
+	return nr_cpu_ids;
 }

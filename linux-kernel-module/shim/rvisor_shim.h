@@ -413,6 +413,8 @@ struct rvisor_exec_start {
 	unsigned long brk;
 	/* Where the process's mmaps start from, top down (0: left as it is). */
 	unsigned long mmap_base;
+	/* Where the argument and environment strings lie (/proc/PID/cmdline, environ). */
+	unsigned long arg_start, arg_end, env_start, env_end;
 	char comm[16];
 };
 /* Sets brk, forgets rseq/robust list/clear_child_tid, resets signal handlers and the altstack,
@@ -528,3 +530,50 @@ void rvisor_rs_task_stop_report(struct task_struct *task, struct task_struct *pa
 void rvisor_rs_run_work(void *data);
 
 #endif /* RVISOR_SHIM_H */
+
+/* ---- what procfs and sysinfo show: the machine and a container's host tasks ---- */
+struct rvisor_machine_info {
+	__u64 boot_ns;		/* ktime_get_boottime_ns() */
+	__u64 loads[3];		/* avenrun, FSHIFT fixed point */
+	__u64 mem_total, mem_free, mem_available, buffers, cached, shmem; /* bytes */
+	__u32 cpus_online;
+	__u32 threads;		/* nr_threads is not exported: the tasks on the machine */
+};
+void rvisor_machine_info(struct rvisor_machine_info *out);
+
+struct rvisor_task_stat {
+	char comm[16];
+	__u8 state;
+	__u8 has_mm;
+	__s32 priority, nice;
+	__u32 threads, processor, rt_priority, policy;
+	__u64 utime_ns, stime_ns, start_boot_ns;
+	__u64 min_flt, maj_flt, nvcsw, nivcsw;
+	__u64 sig_pending, sig_shared, sig_blocked, sig_ignored, sig_caught;
+	/* Memory in bytes, addresses as mm_struct holds them. */
+	__u64 vm_size, vm_peak, rss, rss_peak, rss_anon, rss_file, rss_shmem, locked;
+	__u64 data, stack, text, page_tables;
+	__u64 start_code, end_code, start_stack, start_data, end_data, start_brk;
+	__u64 arg_start, arg_end, env_start, env_end;
+};
+/* Fills *out for task t (held by the caller); with group, times and faults of its whole thread
+ * group. */
+void rvisor_task_stat(struct task_struct *t, bool group, struct rvisor_task_stat *out);
+/* access_process_vm of t's memory: bytes read into buf (0 if none). */
+long rvisor_task_read_memory(struct task_struct *t, __u64 addr, void *buf, unsigned long len);
+
+struct rvisor_cpu_info {
+	char vendor_id[16];
+	char model_name[64];
+	__u32 family, model, stepping, microcode;
+	__u32 khz, cache_kb;
+	__u32 physical_id, core_id, siblings, cores, apicid;
+	__u32 clflush, cache_alignment, phys_bits, virt_bits;
+	__u32 bogomips_x100;
+	/* Feature names, space-separated, as /proc/cpuinfo's flags line. */
+	char flags[1024];
+};
+/* Fills *out for processor `cpu`; -ENODEV if it is not online. */
+int rvisor_cpu_info(unsigned int cpu, struct rvisor_cpu_info *out);
+/* The highest possible processor id plus one. */
+unsigned int rvisor_nr_cpu_ids(void);

@@ -24,6 +24,7 @@ pub mod path;
 pub mod printk;
 pub mod process;
 pub mod sync;
+pub mod sysview;
 pub mod task;
 pub mod user_ptr;
 pub mod uts;

@@ -25,11 +25,14 @@
 use crate::error::{LxError, LxResult};
 use crate::fd_table::FdTable;
 use crate::fs::{FlockTable, HostStdio};
+use crate::mount::{MountFlags, MountTable};
 use crate::process::{GroupIds, LinuxProcess, WorkingDir};
+use crate::procfs::{NoView, SystemView};
 use alloc::collections::BTreeMap;
 use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
+use core::time::Duration;
 use kernel_hal_lkm::sync::Mutex;
 use kernel_hal_lkm::PhysicalMemory;
 use kernel_hostfs::INode;
@@ -123,6 +126,8 @@ impl PidTable {
 pub struct Container {
     id: u64,
     root: Arc<dyn INode>,
+    /// What is mounted where: the root, then rVisor's own filesystems.
+    mounts: Arc<MountTable>,
     memory: Arc<dyn PhysicalMemory>,
     pids: Mutex<PidTable>,
     /// The `flock` locks its processes hold.
@@ -130,6 +135,12 @@ pub struct Container {
     /// The controlling terminal its processes open as `/dev/tty`: the host terminal its first
     /// process had as stdio, if any.
     terminal: Mutex<Option<Arc<dyn HostStdio>>>,
+    /// The machine and the host tasks under it, as procfs shows them.
+    view: Mutex<Arc<dyn SystemView>>,
+    /// When it was made, on the view's boot clock: where its uptime starts.
+    started: Mutex<Duration>,
+    /// `/proc/sys/kernel/random/boot_id`: drawn when it was made.
+    boot_id: [u8; 16],
     /// The host name its processes see (`uname`, `gethostname`), as the bytes it was set to:
     /// a container is its own UTS namespace, so the host's name never leaks in.
     hostname: Mutex<Vec<u8>>,
@@ -140,6 +151,7 @@ impl Container {
     pub fn new(id: u64, root: Arc<dyn INode>, memory: Arc<dyn PhysicalMemory>) -> Arc<Self> {
         Arc::new(Self {
             id,
+            mounts: Arc::new(MountTable::new(root.clone(), "rootfs", "rootfs")),
             root,
             memory,
             pids: Mutex::new(PidTable {
@@ -150,6 +162,15 @@ impl Container {
             }),
             flocks: FlockTable::new(),
             terminal: Mutex::new(None),
+            view: Mutex::new(Arc::new(NoView)),
+            started: Mutex::new(Duration::ZERO),
+            boot_id: {
+                let mut id = [0u8; 16];
+                if let Ok(platform) = kernel_hal_lkm::platform() {
+                    platform.fill_random(&mut id);
+                }
+                id
+            },
             hostname: Mutex::new(Vec::from(DEFAULT_HOSTNAME.as_bytes())),
         })
     }
@@ -197,6 +218,68 @@ impl Container {
     /// The root directory of its filesystem.
     pub fn root(&self) -> &Arc<dyn INode> {
         &self.root
+    }
+
+    /// Installs the view of the machine and of its host tasks; its uptime starts now.
+    pub fn set_view(&self, view: Arc<dyn SystemView>) {
+        *self.started.lock() = view.machine().boot_time;
+        *self.view.lock() = view;
+    }
+
+    /// The view of the machine and of its host tasks.
+    pub fn view(&self) -> Arc<dyn SystemView> {
+        self.view.lock().clone()
+    }
+
+    /// When it was made, on the view's boot clock.
+    pub fn started(&self) -> Duration {
+        *self.started.lock()
+    }
+
+    /// How long it has existed.
+    pub fn uptime(&self) -> Duration {
+        self.view()
+            .machine()
+            .boot_time
+            .saturating_sub(self.started())
+    }
+
+    /// Its boot id (`/proc/sys/kernel/random/boot_id`).
+    pub fn boot_id(&self) -> [u8; 16] {
+        self.boot_id
+    }
+
+    /// The pid handed out last (`/proc/loadavg`'s last field).
+    pub fn last_pid(&self) -> Pid {
+        let next = self.pids.lock().next;
+        if next <= INIT_PID + 1 {
+            INIT_PID
+        } else {
+            next - 1
+        }
+    }
+
+    /// Its mount tree.
+    pub fn mounts(&self) -> &Arc<MountTable> {
+        &self.mounts
+    }
+
+    /// Mounts the container's procfs on `/proc` (`nosuid,nodev,noexec,relatime`, as
+    /// container engines mount it), if its root has that directory: like Linux, rVisor
+    /// mounts only on a directory that exists. Returns whether it did.
+    pub fn mount_procfs(self: &Arc<Self>) -> LxResult<bool> {
+        let point = match self.root.find("proc") {
+            Ok(point) if point.file_type()? == kernel_hostfs::FileType::Dir => point,
+            _ => return Ok(false),
+        };
+        drop(point);
+        let procfs = crate::procfs::ProcFs::new(self);
+        let flags =
+            MountFlags::NOSUID | MountFlags::NODEV | MountFlags::NOEXEC | MountFlags::RELATIME;
+        let root = kernel_hostfs::FileSystem::root_inode(&*procfs);
+        self.mounts
+            .mount("/proc", self.root.clone(), root, "proc", "proc", flags)?;
+        Ok(true)
     }
 
     /// Makes `terminal` the container's controlling terminal (`/dev/tty`).

@@ -44,7 +44,9 @@ pub mod elf;
 pub mod error;
 pub mod fd_table;
 pub mod fs;
+pub mod mount;
 pub mod process;
+pub mod procfs;
 pub mod vm;
 
 #[cfg(test)]

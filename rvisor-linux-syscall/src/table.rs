@@ -188,6 +188,7 @@ syscall_table! {
     94 lchown sync sys_lchown(a0, a1, a2);
     95 umask sync sys_umask(a0);
     97 getrlimit sync sys_getrlimit(a0, a1);
+    99 sysinfo sync sys_sysinfo(a0);
     105 setuid sync sys_setuid(a0);
     106 setgid sync sys_setgid(a0);
     109 setpgid sync sys_setpgid(a0, a1);

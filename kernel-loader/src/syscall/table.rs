@@ -119,7 +119,7 @@ super::syscall_table! {
      96 gettimeofday => Pass,
      97 getrlimit => Rvisor,
      98 getrusage => Pass,
-     99 sysinfo => Refuse,
+     99 sysinfo => Rvisor,
     100 times => Pass,
     101 ptrace => Refuse,
     102 getuid => Pass,

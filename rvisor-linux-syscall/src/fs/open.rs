@@ -229,12 +229,7 @@ impl Syscall<'_> {
                 Last::Normal(name) => name.clone(),
                 // `.`, `..` and `/` are directories that exist: EEXIST or EISDIR follows.
                 Last::Dot => return Ok((parent.dir, false)),
-                Last::DotDot => {
-                    let mut dir = parent.dir;
-                    let up = dir.inode.find("..")?;
-                    dir.leave(up)?;
-                    return Ok((dir, false));
-                }
+                Last::DotDot => return Ok((parent.dot_dot()?, false)),
                 Last::Root => return Ok((parent.dir, false)),
             };
             if parent.trailing_slash {
