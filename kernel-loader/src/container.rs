@@ -265,7 +265,14 @@ impl Registry {
         let linux = linux_object::container::Container::new(u64::from(id), fs.root_inode(), memory);
         let name = core::str::from_utf8(hostname.as_bytes()).map_err(|_| Error::EINVAL)?;
         linux.set_hostname(name).map_err(kernel_error)?;
-        linux.set_view(Arc::new(crate::sysview::KernelView::new(id)));
+        let view_root = {
+            let mut copy = Vec::new();
+            copy.try_reserve_exact(root_name.len())
+                .map_err(|_| Error::ENOMEM)?;
+            copy.extend_from_slice(&root_name);
+            copy
+        };
+        linux.set_view(Arc::new(crate::sysview::KernelView::new(id, view_root)));
         linux.mount_procfs().map_err(kernel_error)?;
         let container = Arc::new(Container {
             id,

@@ -16,12 +16,14 @@ use crate::members::MEMBERS;
 /// The view of one container's tasks (by its id) and of the machine.
 pub struct KernelView {
     container: u32,
+    /// The host path of the container's root, which file mappings are shown relative to.
+    root: Vec<u8>,
 }
 
 impl KernelView {
-    /// The view for container `container`.
-    pub fn new(container: u32) -> Self {
-        Self { container }
+    /// The view for container `container`, whose root is the host directory `root`.
+    pub fn new(container: u32, root: Vec<u8>) -> Self {
+        Self { container, root }
     }
 }
 
@@ -148,6 +150,13 @@ impl SystemView for KernelView {
                 flags: text(&info.flags),
             })
             .collect()
+    }
+
+    fn maps(&self, tid: Pid) -> Vec<u8> {
+        match MEMBERS.find_in(self.container, |m| m.tid == tid) {
+            Some(task) => sysview::task_maps(&task, &self.root).unwrap_or_default(),
+            None => Vec::new(),
+        }
     }
 
     fn release(&self) -> String {

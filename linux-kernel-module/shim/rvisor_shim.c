@@ -2731,3 +2731,118 @@ unsigned int rvisor_nr_cpu_ids(void)
 {
 	return nr_cpu_ids;
 }
+
+/* The name a file mapping shows in the container: its host path with the container root
+ * cut off, or NULL outside the root. */
+static const char *rvisor_container_path(struct file *file, const char *root,
+					 unsigned long root_len, char *page)
+{
+	char *path = d_path(&file->f_path, page, PAGE_SIZE);
+	size_t len;
+
+	if (IS_ERR(path))
+		return NULL;
+	if (root_len == 1 && root[0] == '/')
+		return path;
+	len = strlen(path);
+	if (len < root_len || memcmp(path, root, root_len))
+		return NULL;
+	if (len == root_len)
+		return "/";
+	if (path[root_len] != '/')
+		return NULL;
+	return path + root_len;
+}
+
+/* The spaces between a maps line's header of `header` bytes and its name: the header is
+ * padded to 72 columns (seq_setwidth(25 + 6 * sizeof(void *) - 1)), then one space. */
+static int used_pad(int header)
+{
+	return header < 72 ? 72 - header + 1 : 1;
+}
+
+long rvisor_task_maps(struct task_struct *t, const char *root, unsigned long root_len,
+		      char *buf, unsigned long len)
+{
+	struct mm_struct *mm = get_task_mm(t);
+	struct vm_area_struct *vma;
+	unsigned long used = 0;
+	long ret = 0;
+	char *page;
+
+	if (!mm)
+		return -ESRCH;
+	page = (char *)__get_free_page(GFP_KERNEL);
+	if (!page) {
+		mmput(mm);
+		return -ENOMEM;
+	}
+	if (mmap_read_lock_killable(mm)) {
+		free_page((unsigned long)page);
+		mmput(mm);
+		return -EINTR;
+	}
+	{
+		VMA_ITERATOR(vmi, mm, 0);
+
+		for_each_vma(vmi, vma) {
+			struct file *file = vma->vm_file;
+			const char *name = NULL;
+			unsigned long dev = 0, ino = 0;
+			int n;
+
+			if (file) {
+				struct inode *inode = file_inode(file);
+
+				name = rvisor_container_path(file, root, root_len, page);
+				/* A file outside the root is rVisor's own (the container's
+				 * physical memory): its pages are the program's anonymous
+				 * memory as far as the container can tell. */
+				if (name) {
+					dev = inode->i_sb->s_dev;
+					ino = inode->i_ino;
+				} else {
+					file = NULL;
+				}
+			}
+			if (!name && !vma->vm_file && vma->vm_ops && vma->vm_ops->name)
+				name = vma->vm_ops->name(vma);
+			if (!name && vma->vm_start <= mm->brk && vma->vm_end >= mm->start_brk)
+				name = "[heap]";
+			if (!name && vma->vm_start <= mm->start_stack &&
+			    vma->vm_end >= mm->start_stack)
+				name = "[stack]";
+			n = snprintf(buf + used, len - used, "%08lx-%08lx %c%c%c%c %08llx %02x:%02x %lu ",
+				     vma->vm_start, vma->vm_end,
+				     vma->vm_flags & VM_READ ? 'r' : '-',
+				     vma->vm_flags & VM_WRITE ? 'w' : '-',
+				     vma->vm_flags & VM_EXEC ? 'x' : '-',
+				     vma->vm_flags & VM_MAYSHARE ? 's' : 'p',
+				     file ? (unsigned long long)vma->vm_pgoff << PAGE_SHIFT : 0ULL,
+				     MAJOR(dev), MINOR(dev), ino);
+			if (n < 0 || (unsigned long)n >= len - used) {
+				ret = -ENOSPC;
+				break;
+			}
+			used += n;
+			if (name) {
+				/* Linux pads the header to 25 + 6 pointer widths, then a space. */
+				n = snprintf(buf + used, len - used, "%*s%s", used_pad(n), "", name);
+				if (n < 0 || (unsigned long)n >= len - used) {
+					ret = -ENOSPC;
+					break;
+				}
+				used += n;
+			}
+			if (used + 1 >= len) {
+				ret = -ENOSPC;
+				break;
+			}
+			buf[used++] = '\n';
+		}
+	}
+	mmap_read_unlock(mm);
+	free_page((unsigned long)page);
+	mmput(mm);
+	return ret ? ret : (long)used;
+}

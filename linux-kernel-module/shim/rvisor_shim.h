@@ -577,3 +577,9 @@ struct rvisor_cpu_info {
 int rvisor_cpu_info(unsigned int cpu, struct rvisor_cpu_info *out);
 /* The highest possible processor id plus one. */
 unsigned int rvisor_nr_cpu_ids(void);
+/* Writes t's memory map in /proc/PID/maps's format into buf (len bytes), file paths made
+ * relative to the host directory `root` (root_len bytes, no trailing slash unless "/") and
+ * shown from the container's "/"; a file outside it is shown unnamed. Returns the bytes
+ * written, -ENOSPC if buf is too small, -ESRCH without memory. */
+long rvisor_task_maps(struct task_struct *t, const char *root, unsigned long root_len,
+		      char *buf, unsigned long len);

@@ -62,3 +62,35 @@ pub fn cpu_ids() -> u32 {
     // SAFETY: reads a constant set at boot.
     unsafe { bindings::rvisor_nr_cpu_ids() }
 }
+
+/// `task`'s memory map in `/proc/PID/maps`'s format, file paths shown relative to the host
+/// directory `root` (the container's root); empty if it has no memory. May sleep.
+pub fn task_maps(task: &HeldTask, root: &[u8]) -> crate::error::Result<Vec<u8>> {
+    let mut len = 16 * 1024;
+    loop {
+        let mut buf = Vec::new();
+        buf.try_reserve_exact(len)
+            .map_err(|_| crate::error::Error::ENOMEM)?;
+        buf.resize(len, 0);
+        // SAFETY: the task is held alive; `root` and `buf` are valid for their lengths;
+        // process context.
+        let ret = unsafe {
+            bindings::rvisor_task_maps(
+                task.as_ptr(),
+                root.as_ptr().cast(),
+                root.len() as _,
+                buf.as_mut_ptr().cast(),
+                len as _,
+            )
+        };
+        match crate::error::Error::check(ret) {
+            Ok(used) => {
+                buf.truncate(used as usize);
+                return Ok(buf);
+            }
+            Err(crate::error::Error::ENOSPC) if len < 16 << 20 => len *= 4,
+            Err(crate::error::Error::ESRCH) => return Ok(Vec::new()),
+            Err(error) => return Err(error),
+        }
+    }
+}

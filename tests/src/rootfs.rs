@@ -605,6 +605,7 @@ uptime | grep -c "load average"
 mount | sed -n 2p
 df / | awk "NR==2 {print \$6}"
 cat /proc/self/stat | cut -d" " -f2,4,5
+grep -E "\\[stack\\]$|/usr/bin/grep$" /proc/self/maps | awk "{print \$6}" | sort -u
 exec 7</dev/null; ls /proc/self/fd | tr "\n" " "; echo
 python3 -c "import os; print(sorted(os.listdir(\"/proc/self/fd\")), os.cpu_count() == len(os.sched_getaffinity(0)))"
 python3 -c "import os; print(os.readlink(\"/proc/self/exe\"), open(\"/proc/self/cmdline\", \"rb\").read())" x
@@ -628,6 +629,8 @@ touch /proc/new 2>&1 | sed "s/.*: //"
                     "proc on /proc type proc (rw,nosuid,nodev,noexec,relatime)",
                     "/",
                     "(cat) 1 1",
+                    "/usr/bin/grep",
+                    "[stack]",
                     "0 1 2 3 7 ",
                     "['0', '1', '2', '3', '7'] True",
                     "/usr/bin/python3.11 b'python3\\x00-c\\x00import os; print(os.readlink(\"/proc/self/exe\"), open(\"/proc/self/cmdline\", \"rb\").read())\\x00x\\x00'",

@@ -115,6 +115,7 @@ enum PidFile {
     Cgroup,
     OomScoreAdj,
     LoginUid,
+    Maps,
 }
 
 /// A symbolic link of a process's directory.
@@ -135,6 +136,7 @@ const PID_ENTRIES: &[(&str, PidEntry)] = &[
     ("exe", PidEntry::Link(PidLink::Exe)),
     ("fd", PidEntry::Fds),
     ("loginuid", PidEntry::File(PidFile::LoginUid)),
+    ("maps", PidEntry::File(PidFile::Maps)),
     ("mountinfo", PidEntry::File(PidFile::MountInfo)),
     ("mounts", PidEntry::File(PidFile::Mounts)),
     ("oom_score_adj", PidEntry::File(PidFile::OomScoreAdj)),
@@ -570,7 +572,7 @@ impl ProcINode {
             },
             Node::File { pid, tid, file } => {
                 let process = self.process(pid)?;
-                if file == PidFile::Environ {
+                if matches!(file, PidFile::Environ | PidFile::Maps) {
                     self.may_inspect(&process)?;
                 }
                 render::process_file(&container, &process, tid, file)?

@@ -344,6 +344,7 @@ pub(super) fn process_file(
                 view.read_memory(tid.unwrap_or(process.pid()), start, len)
             });
         }
+        PidFile::Maps => return Ok(view.maps(tid.unwrap_or(process.pid()))),
         PidFile::Mounts | PidFile::MountInfo => mounts(container, file == PidFile::MountInfo),
         PidFile::Cgroup => String::from("0::/\n"),
         PidFile::OomScoreAdj => String::from("0\n"),

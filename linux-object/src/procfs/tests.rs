@@ -40,6 +40,10 @@ impl SystemView for FakeView {
         Vec::new()
     }
 
+    fn maps(&self, _tid: Pid) -> Vec<u8> {
+        b"00400000-00401000 r-xp 00000000 fe:01 12 /bin/sh\n".to_vec()
+    }
+
     fn release(&self) -> String {
         String::from("6.12.0-test")
     }
@@ -119,6 +123,7 @@ fn process_files_are_in_linux_formats_with_container_ids() {
         "/usr/bin/python3"
     );
     assert_eq!(read(&proc.lookup("1/comm").unwrap()), "python3\n");
+    assert!(read(&proc.lookup("1/maps").unwrap()).ends_with(" /bin/sh\n"));
     let tasks: Vec<String> = proc
         .lookup("1/task")
         .unwrap()

@@ -186,6 +186,10 @@ pub trait SystemView: Send + Sync {
     /// The processors online.
     fn cpus(&self) -> Vec<CpuInfo>;
 
+    /// Thread `tid`'s memory map in `/proc/PID/maps`'s format, file paths in the
+    /// container's terms; empty if it has no memory.
+    fn maps(&self, tid: Pid) -> Vec<u8>;
+
     /// The host kernel's release (`uname -r`), which the container's kernel reports too.
     fn release(&self) -> String;
 
@@ -215,6 +219,10 @@ impl SystemView for NoView {
     }
 
     fn cpus(&self) -> Vec<CpuInfo> {
+        Vec::new()
+    }
+
+    fn maps(&self, _tid: Pid) -> Vec<u8> {
         Vec::new()
     }
 
