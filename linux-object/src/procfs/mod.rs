@@ -86,18 +86,7 @@ impl FileSystem for ProcFs {
     }
 
     fn info(&self) -> FsResult<FsInfo> {
-        Ok(FsInfo {
-            magic: PROC_SUPER_MAGIC,
-            bsize: 4096,
-            frsize: 4096,
-            blocks: 0,
-            bfree: 0,
-            bavail: 0,
-            files: 0,
-            ffree: 0,
-            namemax: 255,
-            flags: 0,
-        })
+        Ok(FsInfo::simple(PROC_SUPER_MAGIC))
     }
 }
 
@@ -501,7 +490,7 @@ impl ProcINode {
                     push(child.name.into(), node)?;
                 }
             }
-            Node::Process { pid, tid } => {
+            Node::Process { tid, .. } => {
                 for (name, _) in PID_ENTRIES {
                     if *name == "task" && tid.is_some() {
                         continue;
@@ -509,7 +498,6 @@ impl ProcINode {
                     let node = self.child(name)?;
                     push((*name).into(), node)?;
                 }
-                let _ = (pid, tid);
             }
             Node::Tasks { pid } => {
                 for tid in self.process(pid)?.threads() {
@@ -548,10 +536,7 @@ impl ProcINode {
                 },
                 None => Node::Root,
             },
-            Node::Process { pid, tid: None } => {
-                let _ = pid;
-                Node::Root
-            }
+            Node::Process { tid: None, .. } => Node::Root,
             Node::Process { pid, tid: Some(_) } => Node::Tasks { pid },
             Node::File { pid, tid, .. } | Node::Link { pid, tid, .. } | Node::Fds { pid, tid } => {
                 Node::Process { pid, tid }

@@ -280,8 +280,7 @@ pub(super) fn process_file(
             let ids = process.group_ids();
             let start = task.start_time.saturating_sub(container.started());
             let exit_code = process.exit_status().map_or(0, |s| s.wait_status());
-            let [pending, shared, blocked, ignored, caught] = task.signals;
-            let _ = (pending, shared);
+            let [_, _, blocked, ignored, caught] = task.signals;
             format!(
                 "{} ({}) {} {} {} {} 0 -1 4194560 {} 0 {} 0 {} {} 0 0 {} {} {} 0 {} {} {} 18446744073709551615 {} {} {} 0 0 0 {} {} {} 0 0 0 17 {} {} {} 0 0 0 {} {} {} {} {} {} {} {}\n",
                 tid.unwrap_or(process.pid()),
@@ -331,7 +330,7 @@ pub(super) fn process_file(
                 page(memory.data + memory.stack)
             )
         }
-        PidFile::Status => status(container, process, tid, state, task.as_ref()),
+        PidFile::Status => status(process, tid, state, task.as_ref()),
         PidFile::Cmdline | PidFile::Environ => {
             let (start, end) = match file {
                 PidFile::Cmdline => (memory.arg_start, memory.arg_end),
@@ -353,17 +352,12 @@ pub(super) fn process_file(
     Ok(text.into_bytes())
 }
 
-fn status(
-    container: &Container,
-    process: &LinuxProcess,
-    tid: Option<Pid>,
-    state: u8,
-    task: Option<&TaskStat>,
-) -> String {
+fn status(process: &LinuxProcess, tid: Option<Pid>, state: u8, task: Option<&TaskStat>) -> String {
     let credentials = process.credentials();
     let files = process.files().max_fds();
     let groups: String = credentials.groups.iter().map(|g| format!("{g} ")).collect();
     let ids = process.group_ids();
+    // Nothing traces a contained process: `ptrace` is refused.
     let tracer = 0;
     let pid = process.pid();
     let mut out = format!(
@@ -385,7 +379,6 @@ fn status(
         ids.pgid,
         ids.sid,
     );
-    let _ = container;
     if let Some(memory) = task.and_then(|t| t.memory) {
         for (label, bytes) in [
             ("VmPeak:", memory.peak),

@@ -14,21 +14,8 @@ use crate::{SysResult, Syscall};
 
 /// `PIPEFS_MAGIC`.
 const PIPEFS_MAGIC: u64 = 0x5049_5045;
-/// `f_flags` bit: the flags are valid (every kernel since 2.6.36 sets it).
-const ST_VALID: u64 = 0x20;
 /// What Linux's `simple_statfs` reports for pipefs.
-const PIPEFS_INFO: FsInfo = FsInfo {
-    magic: PIPEFS_MAGIC,
-    bsize: 4096,
-    frsize: 4096,
-    blocks: 0,
-    bfree: 0,
-    bavail: 0,
-    files: 0,
-    ffree: 0,
-    namemax: 255,
-    flags: ST_VALID,
-};
+const PIPEFS_INFO: FsInfo = FsInfo::simple(PIPEFS_MAGIC);
 
 /// The x86-64 `struct statfs` (120 bytes), built from an [`FsInfo`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
