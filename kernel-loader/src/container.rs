@@ -273,7 +273,7 @@ impl Registry {
             copy
         };
         linux.set_view(Arc::new(crate::sysview::KernelView::new(id, view_root)));
-        linux.mount_procfs().map_err(kernel_error)?;
+        linux.mount_system_filesystems().map_err(kernel_error)?;
         let container = Arc::new(Container {
             id,
             _root: root,

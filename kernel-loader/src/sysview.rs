@@ -50,6 +50,7 @@ impl SystemView for KernelView {
             cached: info.cached,
             shmem: info.shmem,
             cpus_online: info.cpus_online,
+            cpus_possible: sysview::cpu_ids(),
             threads: info.threads,
         }
     }

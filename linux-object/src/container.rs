@@ -265,21 +265,40 @@ impl Container {
     }
 
     /// Mounts the container's procfs on `/proc` (`nosuid,nodev,noexec,relatime`, as
-    /// container engines mount it), if its root has that directory: like Linux, rVisor
-    /// mounts only on a directory that exists. Returns whether it did.
-    pub fn mount_procfs(self: &Arc<Self>) -> LxResult<bool> {
-        let point = match self.root.find("proc") {
-            Ok(point) if point.file_type()? == kernel_hostfs::FileType::Dir => point,
-            _ => return Ok(false),
-        };
-        drop(point);
-        let procfs = crate::procfs::ProcFs::new(self);
+    /// container engines mount it) and its sysfs on `/sys` (the same, read-only), each if
+    /// the root has that directory: like Linux, rVisor mounts only on a directory that
+    /// exists.
+    pub fn mount_system_filesystems(self: &Arc<Self>) -> LxResult {
         let flags =
             MountFlags::NOSUID | MountFlags::NODEV | MountFlags::NOEXEC | MountFlags::RELATIME;
-        let root = kernel_hostfs::FileSystem::root_inode(&*procfs);
-        self.mounts
-            .mount("/proc", self.root.clone(), root, "proc", "proc", flags)?;
-        Ok(true)
+        let procfs = crate::procfs::ProcFs::new(self);
+        self.mount_on_directory("proc", &*procfs, "proc", flags)?;
+        let sysfs = crate::procfs::ProcFs::new_sysfs(self);
+        self.mount_on_directory("sys", &*sysfs, "sysfs", flags | MountFlags::RDONLY)
+    }
+
+    /// Mounts `fs` (of type `fstype`, also its source's name) on the directory `/name` of
+    /// the root, if there is one.
+    fn mount_on_directory(
+        &self,
+        name: &str,
+        fs: &dyn kernel_hostfs::FileSystem,
+        fstype: &str,
+        flags: MountFlags,
+    ) -> LxResult {
+        match self.root.find(name) {
+            Ok(point) if point.file_type()? == kernel_hostfs::FileType::Dir => {}
+            _ => return Ok(()),
+        }
+        let point = alloc::format!("/{name}");
+        self.mounts.mount(
+            &point,
+            self.root.clone(),
+            fs.root_inode(),
+            fstype,
+            fstype,
+            flags,
+        )
     }
 
     /// Makes `terminal` the container's controlling terminal (`/dev/tty`).

@@ -592,9 +592,10 @@ print("user", os.setxattr("/tmp/labelled", "user.ok", b"1"))
         Case {
             name: "procfs-system-view",
             covers: &["openat", "read", "getdents64", "readlink", "sysinfo", "uname", "statfs"],
-            // The container's /proc, rendered by rVisor in its own terms: its pids from 1,
-            // its mounts, the machine's processors and memory, the host's release.
+            // The container's /proc and /sys, rendered by rVisor in its own terms: its pids
+            // from 1, its mounts, the machine's processors and memory, the host's release.
             script: r#"host_release=$(uname -r)
+host_online=$(cat /sys/devices/system/cpu/online)
 rvisor run --root /debian -- /bin/sh -c '
 ps -eo pid=,ppid=,comm= | awk "NR==1 {print \$1, \$2, \$3}"
 pgrep -x sh
@@ -616,7 +617,10 @@ cat /proc/sys/kernel/osrelease /proc/sys/kernel/hostname
 ls /proc/999 2>&1 | sed "s/.*: //"
 (echo x > /proc/meminfo) 2>&1 | sed "s/.*: //"
 touch /proc/new 2>&1 | sed "s/.*: //"
-' | sed "s/$host_release/HOST-RELEASE/""#,
+echo "online $(cat /sys/devices/system/cpu/online)"
+lscpu | grep -c "^CPU(s):"
+mount | grep " /sys "
+' | sed "s/$host_release/HOST-RELEASE/; s/^online $host_online\$/online HOST-ONLINE/""#,
             check: |o| {
                 o.exactly(&[
                     "1 0 sh",
@@ -648,6 +652,9 @@ touch /proc/new 2>&1 | sed "s/.*: //"
                     // (checked natively in the guest).
                     "I/O error",
                     "No such file or directory",
+                    "online HOST-ONLINE",
+                    "1",
+                    "sysfs on /sys type sysfs (ro,nosuid,nodev,noexec,relatime)",
                 ])
             },
         },

@@ -45,15 +45,45 @@ use kernel_hostfs::{
     TimeUpdate, Timespec,
 };
 
-/// `PROC_SUPER_MAGIC`, procfs's `f_type`.
-const PROC_SUPER_MAGIC: u64 = 0x9fa0;
+/// Which of rVisor's synthesized filesystems a tree is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Tree {
+    /// procfs: the system files and the processes.
+    Proc,
+    /// sysfs: the few files programs read to learn the machine's processors.
+    Sys,
+}
 
-/// The device number procfs's objects report (an anonymous device, as Linux's procfs).
-const PROC_DEV: u64 = 0x16;
+impl Tree {
+    /// The static entries of the root.
+    fn entries(self) -> &'static [Entry] {
+        match self {
+            Self::Proc => PROC_ENTRIES,
+            Self::Sys => SYS_ENTRIES,
+        }
+    }
 
-/// A container's procfs.
+    /// `f_type`: `PROC_SUPER_MAGIC` or `SYSFS_MAGIC`.
+    fn magic(self) -> u64 {
+        match self {
+            Self::Proc => 0x9fa0,
+            Self::Sys => 0x6265_6572,
+        }
+    }
+
+    /// The device number its objects report (anonymous devices, as Linux's).
+    fn dev(self) -> u64 {
+        match self {
+            Self::Proc => 0x16,
+            Self::Sys => 0x15,
+        }
+    }
+}
+
+/// A container's procfs (or sysfs: see [`ProcFs::new_sysfs`]).
 pub struct ProcFs {
     container: Weak<Container>,
+    tree: Tree,
     /// Itself, for [`INode::fs`].
     this: Weak<ProcFs>,
 }
@@ -61,8 +91,19 @@ pub struct ProcFs {
 impl ProcFs {
     /// The procfs of `container`.
     pub fn new(container: &Arc<Container>) -> Arc<Self> {
+        Self::with_tree(container, Tree::Proc)
+    }
+
+    /// The sysfs of `container`: read-only, and only what programs read to learn the
+    /// machine (`devices/system/cpu/{online,possible,present}`) and an empty `fs/cgroup`.
+    pub fn new_sysfs(container: &Arc<Container>) -> Arc<Self> {
+        Self::with_tree(container, Tree::Sys)
+    }
+
+    fn with_tree(container: &Arc<Container>, tree: Tree) -> Arc<Self> {
         Arc::new_cyclic(|this| Self {
             container: Arc::downgrade(container),
+            tree,
             this: this.clone(),
         })
     }
@@ -71,6 +112,7 @@ impl ProcFs {
         Arc::new(ProcINode {
             fs: self.this.upgrade(),
             container: self.container.clone(),
+            tree: self.tree,
             node,
         })
     }
@@ -86,7 +128,7 @@ impl FileSystem for ProcFs {
     }
 
     fn info(&self) -> FsResult<FsInfo> {
-        Ok(FsInfo::simple(PROC_SUPER_MAGIC))
+        Ok(FsInfo::simple(self.tree.magic()))
     }
 }
 
@@ -160,6 +202,10 @@ enum SysFile {
     Hostname,
     Uuid,
     BootId,
+    /// `devices/system/cpu/online`, as a CPU list.
+    CpusOnline,
+    /// `devices/system/cpu/possible` (and `present`).
+    CpusPossible,
 }
 
 /// An entry of the static part of the tree.
@@ -188,8 +234,27 @@ const fn dir(name: &'static str, entries: &'static [Entry]) -> Entry {
     }
 }
 
+/// `/sys`.
+static SYS_ENTRIES: &[Entry] = &[
+    dir(
+        "devices",
+        &[dir(
+            "system",
+            &[dir(
+                "cpu",
+                &[
+                    file("online", SysFile::CpusOnline),
+                    file("possible", SysFile::CpusPossible),
+                    file("present", SysFile::CpusPossible),
+                ],
+            )],
+        )],
+    ),
+    dir("fs", &[dir("cgroup", &[])]),
+];
+
 /// `/proc` without the processes and `self`.
-static ROOT_ENTRIES: &[Entry] = &[
+static PROC_ENTRIES: &[Entry] = &[
     file("cpuinfo", SysFile::CpuInfo),
     file("filesystems", SysFile::Filesystems),
     file("loadavg", SysFile::LoadAvg),
@@ -300,6 +365,7 @@ enum Node {
 struct ProcINode {
     fs: Option<Arc<ProcFs>>,
     container: Weak<Container>,
+    tree: Tree,
     node: Node,
 }
 
@@ -312,6 +378,7 @@ impl ProcINode {
         Arc::new(ProcINode {
             fs: self.fs.clone(),
             container: self.container.clone(),
+            tree: self.tree,
             node,
         })
     }
@@ -385,6 +452,7 @@ impl ProcINode {
     /// The node of entry `name` of this directory.
     fn child(&self, name: &str) -> FsResult<Node> {
         match self.node {
+            Node::Root if self.tree == Tree::Sys => static_child(SYS_ENTRIES, None, name),
             Node::Root => {
                 if name == "self" || name == "thread-self" {
                     return Ok(Node::SelfLink {
@@ -409,7 +477,7 @@ impl ProcINode {
                         node => node,
                     });
                 }
-                static_child(ROOT_ENTRIES, None, name)
+                static_child(PROC_ENTRIES, None, name)
             }
             Node::Static { entry, .. } => match entry.kind {
                 EntryKind::Dir(entries) => static_child(entries, Some(entry), name),
@@ -463,7 +531,7 @@ impl ProcINode {
         };
         match self.node {
             Node::Root => {
-                for entry in ROOT_ENTRIES {
+                for entry in self.tree.entries() {
                     push(
                         entry.name.into(),
                         Node::Static {
@@ -471,6 +539,9 @@ impl ProcINode {
                             parent: None,
                         },
                     )?;
+                }
+                if self.tree == Tree::Sys {
+                    return Ok(entries);
                 }
                 push("self".into(), Node::SelfLink { thread: false })?;
                 push("thread-self".into(), Node::SelfLink { thread: true })?;
@@ -532,7 +603,7 @@ impl ProcINode {
                     entry,
                     // Only the node's own parent matters for `..`; its grandparent is found
                     // again from the root when climbing further.
-                    parent: static_parent_of(entry),
+                    parent: static_parent_of(self.tree, entry),
                 },
                 None => Node::Root,
             },
@@ -627,8 +698,8 @@ fn static_child(
         .ok_or(FsError::NotFound)
 }
 
-/// The directory holding the static entry `target` (`None`: the root).
-fn static_parent_of(target: &'static Entry) -> Option<&'static Entry> {
+/// The directory holding the static entry `target` of `tree` (`None`: the root).
+fn static_parent_of(tree: Tree, target: &'static Entry) -> Option<&'static Entry> {
     fn search(
         entries: &'static [Entry],
         dir: Option<&'static Entry>,
@@ -646,7 +717,7 @@ fn static_parent_of(target: &'static Entry) -> Option<&'static Entry> {
         }
         None
     }
-    search(ROOT_ENTRIES, None, target).flatten()
+    search(tree.entries(), None, target).flatten()
 }
 
 impl INode for ProcINode {
@@ -681,7 +752,9 @@ impl INode for ProcINode {
         };
         let type_ = self.type_();
         let nlinks = match self.node {
-            Node::Root => 2 + self.container().map_or(0, |c| c.pids().len() as u64),
+            Node::Root if self.tree == Tree::Proc => {
+                2 + self.container().map_or(0, |c| c.pids().len() as u64)
+            }
             _ if type_ == FileType::Dir => 2,
             _ => 1,
         };
@@ -700,7 +773,7 @@ impl INode for ProcINode {
             _ => 0,
         };
         Ok(Metadata {
-            dev: PROC_DEV,
+            dev: self.tree.dev(),
             inode: self.inode_number(),
             size,
             blk_size: 1024,
@@ -853,6 +926,7 @@ impl INode for ProcINode {
         let dot_dot = ProcINode {
             fs: self.fs.clone(),
             container: self.container.clone(),
+            tree: self.tree,
             node: self.parent(),
         }
         .inode_number();
@@ -861,6 +935,7 @@ impl INode for ProcINode {
             let child = ProcINode {
                 fs: None,
                 container: Weak::new(),
+                tree: self.tree,
                 node,
             };
             listing.push(&name, child.inode_number(), child.type_())?;
@@ -873,6 +948,7 @@ impl INode for ProcINode {
             Some(fs) => fs.clone(),
             None => Arc::new(ProcFs {
                 container: self.container.clone(),
+                tree: self.tree,
                 this: Weak::new(),
             }),
         }

@@ -170,6 +170,14 @@ pub(super) fn system_file(container: &Container, file: SysFile) -> FsResult<Vec<
             }
             out
         }
+        SysFile::CpusOnline => {
+            let online: Vec<u32> = view.cpus().iter().map(|cpu| cpu.processor).collect();
+            cpu_list(&online)
+        }
+        SysFile::CpusPossible => {
+            let possible: Vec<u32> = (0..view.machine().cpus_possible).collect();
+            cpu_list(&possible)
+        }
         SysFile::Version => {
             let (release, version) = (os_release(container), view.version());
             format!(
@@ -219,6 +227,30 @@ pub(super) fn system_file(container: &Container, file: SysFile) -> FsResult<Vec<
         }
     };
     Ok(text.into_bytes())
+}
+
+/// A CPU list as sysfs prints one (`0-3,6`), with its newline.
+fn cpu_list(cpus: &[u32]) -> String {
+    let mut out = String::new();
+    let mut rest = cpus;
+    while let Some((&first, tail)) = rest.split_first() {
+        let run = tail
+            .iter()
+            .zip(1..)
+            .take_while(|(&cpu, step)| cpu == first + step)
+            .count();
+        if !out.is_empty() {
+            out.push(',');
+        }
+        if run == 0 {
+            let _ = write!(out, "{first}");
+        } else {
+            let _ = write!(out, "{first}-{}", first + run as u32);
+        }
+        rest = tail.get(run..).unwrap_or_default();
+    }
+    out.push('\n');
+    out
 }
 
 /// The state letter and its name, as `status` shows them.
@@ -485,4 +517,17 @@ fn device_numbers(rdev: u64) -> (u64, u64) {
         (rdev & 0xfff00) >> 8,
         (rdev & 0xff) | ((rdev >> 12) & 0xfff00),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::cpu_list;
+
+    #[test]
+    fn cpu_lists_are_ranges_and_singles() {
+        assert_eq!(cpu_list(&[0, 1, 2, 3]), "0-3\n");
+        assert_eq!(cpu_list(&[0, 2, 3, 4, 7]), "0,2-4,7\n");
+        assert_eq!(cpu_list(&[5]), "5\n");
+        assert_eq!(cpu_list(&[]), "\n");
+    }
 }

@@ -29,6 +29,8 @@ pub struct MachineInfo {
     pub shmem: u64,
     /// Processors online.
     pub cpus_online: u32,
+    /// Processor ids possible: `0..cpus_possible` (`nr_cpu_ids`).
+    pub cpus_possible: u32,
     /// Total processes (threads) on the machine: what `/proc/loadavg` would count.
     pub threads: u32,
 }
