@@ -44,6 +44,7 @@
 #include <linux/timekeeping.h>
 #include <linux/wait.h>
 #include <linux/mount.h>
+#include <linux/fs_context.h>
 #include <linux/xattr.h>
 #include <uapi/linux/magic.h>
 #include <linux/task_work.h>
@@ -2845,4 +2846,62 @@ long rvisor_task_maps(struct task_struct *t, const char *root, unsigned long roo
 	free_page((unsigned long)page);
 	mmput(mm);
 	return ret ? ret : (long)used;
+}
+
+/* ---- filesystems mounted in a container ---- */
+int rvisor_tmpfs_new(const char *options, bool read_only, struct rvisor_path *out)
+{
+	struct file_system_type *type = get_fs_type("tmpfs");
+	struct fs_context *fc;
+	struct vfsmount *mnt;
+	char *copy, *rest, *option;
+	int ret = 0;
+
+	if (!type)
+		return -ENODEV;
+	fc = fs_context_for_mount(type, read_only ? SB_RDONLY : 0);
+	if (IS_ERR(fc))
+		return PTR_ERR(fc);
+	copy = kstrdup(options, GFP_KERNEL);
+	if (!copy) {
+		put_fs_context(fc);
+		return -ENOMEM;
+	}
+	rest = copy;
+	while ((option = strsep(&rest, ",")) != NULL) {
+		char *value;
+
+		if (!*option)
+			continue;
+		value = strchr(option, '=');
+		if (value)
+			*value++ = '\0';
+		ret = vfs_parse_fs_string(fc, option, value, value ? strlen(value) : 0);
+		if (ret)
+			break;
+	}
+	kfree(copy);
+	if (ret) {
+		put_fs_context(fc);
+		return ret;
+	}
+	mnt = fc_mount(fc);
+	put_fs_context(fc);
+	if (IS_ERR(mnt))
+		return PTR_ERR(mnt);
+	out->path.mnt = mnt;
+	out->path.dentry = dget(mnt->mnt_root);
+	out->reader = NULL;
+	out->writer = NULL;
+	return 0;
+}
+
+void rvisor_path_fstype(struct rvisor_path *p, char *buf, int len)
+{
+	strscpy(buf, p->path.mnt->mnt_sb->s_type->name, len);
+}
+
+bool rvisor_path_read_only(struct rvisor_path *p)
+{
+	return __mnt_is_readonly(p->path.mnt);
 }

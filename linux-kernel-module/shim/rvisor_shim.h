@@ -583,3 +583,13 @@ unsigned int rvisor_nr_cpu_ids(void);
  * written, -ENOSPC if buf is too small, -ESRCH without memory. */
 long rvisor_task_maps(struct task_struct *t, const char *root, unsigned long root_len,
 		      char *buf, unsigned long len);
+
+/* ---- filesystems mounted in a container ---- */
+/* A new tmpfs instance (read-only if read_only), attached to no mount namespace, configured with `options`
+ * ("size=1m,nr_inodes=100,mode=1777"; NUL-terminated, may be empty), its root held in *out.
+ * Its pages are charged to the memory cgroup of whoever writes them. */
+int rvisor_tmpfs_new(const char *options, bool read_only, struct rvisor_path *out);
+/* Whether the mount holding p refuses writes (a read-only mount or superblock). */
+bool rvisor_path_read_only(struct rvisor_path *p);
+/* The type name of the filesystem holding p ("ext4", "tmpfs"…), NUL-terminated in buf. */
+void rvisor_path_fstype(struct rvisor_path *p, char *buf, int len);

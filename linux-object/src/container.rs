@@ -277,6 +277,51 @@ impl Container {
         self.mount_on_directory("sys", &*sysfs, "sysfs", flags | MountFlags::RDONLY)
     }
 
+    /// Mounts the directory `root` (of another filesystem: a host directory, a tmpfs) on
+    /// `target`, an absolute path of an existing directory inside the container, named
+    /// without symbolic links, `.` or `..` (`EINVAL` otherwise, so that the mount point is
+    /// the one path the walk reaches it by); `ENOENT`/`ENOTDIR` as a lookup gives them.
+    pub fn mount_at(
+        &self,
+        target: &str,
+        root: Arc<dyn INode>,
+        source: &str,
+        fstype: &str,
+        flags: MountFlags,
+    ) -> LxResult {
+        if !target.starts_with('/') || target.len() >= kernel_hostfs::PATH_MAX {
+            return Err(LxError::EINVAL);
+        }
+        let mounts = self.mounts.snapshot();
+        let mut parent = self.root.clone();
+        let mut dir = self.root.clone();
+        let mut path = String::new();
+        for name in target.split('/').filter(|name| !name.is_empty()) {
+            if name == "." || name == ".." {
+                return Err(LxError::EINVAL);
+            }
+            let child = dir.find(name)?;
+            match child.file_type()? {
+                kernel_hostfs::FileType::Dir => {}
+                kernel_hostfs::FileType::SymLink => return Err(LxError::EINVAL),
+                _ => return Err(LxError::ENOTDIR),
+            }
+            path.push('/');
+            path.push_str(name);
+            parent = dir;
+            // A mount on a directory below another mount point lies on that mount.
+            dir = match mounts.covering(&path) {
+                Some(mount) => mount.root().clone(),
+                None => child,
+            };
+        }
+        if path.is_empty() {
+            return Err(LxError::EINVAL);
+        }
+        self.mounts
+            .mount(&path, parent, root, source, fstype, flags)
+    }
+
     /// Mounts `fs` (of type `fstype`, also its source's name) on the directory `/name` of
     /// the root, if there is one.
     fn mount_on_directory(
@@ -521,6 +566,46 @@ mod tests {
             .new_physical_memory(4)
             .unwrap();
         Container::new(1, HostFs::new(&dir).unwrap().root_inode(), memory)
+    }
+
+    #[test]
+    fn mounts_go_on_existing_directories_named_without_links() {
+        let dir = std::env::temp_dir().join(format!(
+            "linux-object-container-mounts-{}",
+            std::process::id()
+        ));
+        std::fs::create_dir_all(dir.join("proc")).unwrap();
+        std::fs::create_dir_all(dir.join("data/inner")).unwrap();
+        std::fs::write(dir.join("file"), b"").unwrap();
+        let _ = std::os::unix::fs::symlink("data", dir.join("link"));
+        let memory = kernel_hal_lkm::platform()
+            .unwrap()
+            .new_physical_memory(4)
+            .unwrap();
+        let root = HostFs::new(&dir).unwrap().root_inode();
+        let container = Container::new(1, root.clone(), memory);
+        container.mount_system_filesystems().unwrap();
+        let other = root.lookup("data/inner").unwrap();
+        let mount = |target: &str| {
+            container.mount_at(target, other.clone(), "src", "tmpfs", MountFlags::empty())
+        };
+        assert_eq!(mount("/data"), Ok(()));
+        assert_eq!(mount("relative"), Err(LxError::EINVAL));
+        assert_eq!(mount("/"), Err(LxError::EINVAL));
+        assert_eq!(mount("/link"), Err(LxError::EINVAL));
+        assert_eq!(mount("/data/../data"), Err(LxError::EINVAL));
+        assert_eq!(mount("/file"), Err(LxError::ENOTDIR));
+        assert_eq!(mount("/missing"), Err(LxError::ENOENT));
+        assert_eq!(mount("/data"), Ok(()));
+        let points: Vec<String> = container
+            .mounts()
+            .snapshot()
+            .iter()
+            .map(|m| m.point().into())
+            .collect();
+        // No `/sys` in this root: only procfs is mounted for the system.
+        assert_eq!(points, ["/", "/proc", "/data", "/data"]);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

@@ -254,6 +254,35 @@ impl MountTable {
         }
     }
 
+    /// Describes the root mount: its filesystem type and whether it is read-only (which
+    /// its filesystem enforces).
+    pub fn describe_root(&self, fstype: &str, read_only: bool) -> LxResult {
+        let mut mounts = self.mounts.lock();
+        let mut list = Vec::new();
+        list.try_reserve_exact(mounts.0.len())
+            .map_err(|_| LxError::ENOMEM)?;
+        for (index, mount) in mounts.0.iter().enumerate() {
+            if index > 0 {
+                list.push(mount.clone());
+                continue;
+            }
+            let mut flags = mount.flags;
+            flags.set(MountFlags::RDONLY, read_only);
+            list.push(Arc::new(Mount {
+                id: mount.id,
+                parent_id: mount.parent_id,
+                point: mount.point.clone(),
+                covered_parent: None,
+                root: mount.root.clone(),
+                source: mount.source.clone(),
+                fstype: String::from(fstype),
+                flags,
+            }));
+        }
+        *mounts = Mounts(Arc::new(list));
+        Ok(())
+    }
+
     /// The mounts as they are now.
     pub fn snapshot(&self) -> Mounts {
         self.mounts.lock().clone()

@@ -659,6 +659,52 @@ mount | grep " /sys "
             },
         },
         Case {
+            name: "volumes-tmpfs-read-only",
+            covers: &["openat", "write", "statfs", "chdir", "setuid"],
+            // `rvisor run -v`, `--tmpfs`, `--read-only`, `-w`, `-e`, `-u`: volumes write
+            // through to the host, a read-only one and a read-only root refuse writes as the
+            // host's VFS does, a tmpfs is bounded by its size, `..` at a mount's root leads
+            // back to the root's tree.
+            script: r#"mkdir -p /tmp/vol /tmp/rovol; echo host > /tmp/rovol/f; rm -f /tmp/vol/f
+rvisor run --root /debian -v /tmp/vol:/mnt -v /tmp/rovol:/srv:ro --tmpfs /tmp:size=1m -w /etc -e FOO=bar -- /bin/sh -c '
+pwd; echo $FOO
+echo written > /mnt/f && echo volume written
+cat /srv/f; (echo x > /srv/g) 2>&1 | sed "s/.*: //"
+dd if=/dev/zero of=/tmp/big bs=64k count=32 2>&1 | grep -o "No space left on device"
+df /tmp | awk "NR==2 {print \$2}"
+mount | grep -E " /(mnt|srv|tmp) " | cut -d" " -f3,6
+cd /mnt/..; pwd'
+echo "host sees: $(cat /tmp/vol/f)"
+rvisor run --root /debian --read-only -- /bin/sh -c '(touch /x) 2>&1 | sed "s/.*: //"; mount | head -1 | cut -d" " -f3,6'
+rvisor run --root /debian -u 1000:1000 -- /bin/sh -c 'id -u; id -g'
+rvisor run --root /debian -v /nonexistent:/mnt -- true; echo "exit $?"
+rvisor run --root /debian -v /tmp/vol:/nonexistent -- true; echo "exit $?""#,
+            check: |o| {
+                o.exactly(&[
+                    "/etc",
+                    "bar",
+                    "volume written",
+                    "host",
+                    "Read-only file system",
+                    "No space left on device",
+                    "1024",
+                    "/mnt (rw,relatime)",
+                    "/srv (ro,relatime)",
+                    "/tmp (rw,relatime)",
+                    "/",
+                    "host sees: written",
+                    "Read-only file system",
+                    "/ (ro,relatime)",
+                    "1000",
+                    "1000",
+                    "rvisor: volume /nonexistent: No such file or directory (os error 2)",
+                    "exit 125",
+                    "rvisor: /nonexistent: mount in the container: No such file or directory (os error 2) (the directory must exist in the container root, named without symbolic links)",
+                    "exit 125",
+                ])
+            },
+        },
+        Case {
             name: "scheduling-of-others-refused",
             covers: &["getpriority", "setpriority", "sched_getscheduler", "sched_setscheduler"],
             // A named pid or user would be read as a host id, and a real-time policy outruns
