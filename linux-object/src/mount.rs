@@ -24,7 +24,7 @@
 //! assert!(mounts.covering("/proc").is_some());
 //! assert!(mounts.covering("/proc/self").is_none());
 //! assert_eq!(mounts.iter().map(|m| m.point()).collect::<Vec<_>>(), ["/", "/proc"]);
-//! table.unmount("/proc")?;
+//! table.unmount("/proc", false)?;
 //! assert!(table.snapshot().covering("/proc").is_none());
 //! # std::fs::remove_dir_all(&dir).unwrap();
 //! # Ok::<(), linux_object::LxError>(())
@@ -324,19 +324,17 @@ impl MountTable {
     }
 
     /// Unmounts the last mount at `point`: `EINVAL` if nothing is mounted there, `EBUSY` if
-    /// something is mounted below it.
-    pub fn unmount(&self, point: &str) -> LxResult {
+    /// something is mounted below it, unless `detach`, which unmounts those too (`umount2`'s
+    /// `MNT_DETACH`).
+    pub fn unmount(&self, point: &str, detach: bool) -> LxResult {
         let mut mounts = self.mounts.lock();
         let index = (1..mounts.0.len())
             .rev()
             .find(|&i| mounts.0.get(i).is_some_and(|m| m.point == point))
             .ok_or(LxError::EINVAL)?;
-        let busy = mounts
-            .0
-            .iter()
-            .skip(index + 1)
-            .any(|m| m.point != point && is_within(&m.point, point));
-        if busy {
+        let below = |m: &Mount| m.point != point && is_within(&m.point, point);
+        let busy = mounts.0.iter().skip(index + 1).any(|m| below(m));
+        if busy && !detach {
             return Err(LxError::EBUSY);
         }
         let mut list = Vec::new();
@@ -347,11 +345,42 @@ impl MountTable {
                 .0
                 .iter()
                 .enumerate()
-                .filter(|(i, _)| *i != index)
+                .filter(|(i, m)| *i != index && !(*i > index && below(m)))
                 .map(|(_, m)| m.clone()),
         );
         *mounts = Mounts(Arc::new(list));
         Ok(())
+    }
+
+    /// Replaces the flags of the last mount at `point` (`MS_REMOUNT`): `EINVAL` if nothing
+    /// is mounted there.
+    pub fn set_flags(&self, point: &str, flags: MountFlags) -> LxResult<usize> {
+        let mut mounts = self.mounts.lock();
+        let index = (1..mounts.0.len())
+            .rev()
+            .find(|&i| mounts.0.get(i).is_some_and(|m| m.point == point))
+            .ok_or(LxError::EINVAL)?;
+        let mut list = Vec::new();
+        list.try_reserve_exact(mounts.0.len())
+            .map_err(|_| LxError::ENOMEM)?;
+        for (i, mount) in mounts.0.iter().enumerate() {
+            if i != index {
+                list.push(mount.clone());
+                continue;
+            }
+            list.push(Arc::new(Mount {
+                id: mount.id,
+                parent_id: mount.parent_id,
+                point: mount.point.clone(),
+                covered_parent: mount.covered_parent.clone(),
+                root: mount.root.clone(),
+                source: mount.source.clone(),
+                fstype: mount.fstype.clone(),
+                flags,
+            }));
+        }
+        *mounts = Mounts(Arc::new(list));
+        Ok(0)
     }
 }
 

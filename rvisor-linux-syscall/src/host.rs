@@ -15,6 +15,7 @@ use alloc::sync::Arc;
 use alloc::vec::Vec;
 use bitflags::bitflags;
 use core::time::Duration;
+use kernel_hostfs::INode;
 use linux_object::container::Pid;
 use linux_object::credentials::Credentials;
 use linux_object::elf::Machine;
@@ -450,4 +451,9 @@ pub trait TaskHost: Sync {
     /// `request.may_raise_hard` is false (only the host knows the current one); `ESRCH` if
     /// the process has no task left.
     fn resource_limit(&self, request: &LimitRequest) -> LxResult<ResourceLimit>;
+
+    /// The root of a new tmpfs instance configured with tmpfs's own `options` (`size=`,
+    /// `nr_inodes=`, `mode=`…), read-only if `read_only`, for `mount(2)`: the host's
+    /// error for options it refuses (`EINVAL`).
+    fn new_tmpfs(&self, options: &str, read_only: bool) -> LxResult<Arc<dyn INode>>;
 }

@@ -211,6 +211,8 @@ syscall_table! {
     138 fstatfs sync sys_fstatfs(a0, a1);
     160 setrlimit sync sys_setrlimit(a0, a1);
     162 sync sync sys_sync();
+    165 mount sync sys_mount(a0, a1, a2, a3, a4);
+    166 umount2 sync sys_umount2(a0, a1);
     170 sethostname sync sys_sethostname(a0, a1);
     186 gettid sync sys_gettid();
     188 setxattr sync sys_setxattr(a0, a1, a2, a3, a4);

@@ -705,6 +705,47 @@ rvisor run --root /debian -v /tmp/vol:/nonexistent -- true; echo "exit $?""#,
             },
         },
         Case {
+            name: "mount-inside-container",
+            covers: &["mount", "umount2", "statfs"],
+            // A container's root mounts tmpfs, proc and binds inside its own tree; a bind
+            // of `/proc/self/root/..` is the container's root, and nothing of the host's
+            // can be mounted.
+            script: r#"rvisor run --root /debian -- /bin/sh -c '
+mkdir -p /tmp/m /tmp/b
+mount -t tmpfs -o size=100k,mode=700 scratch /tmp/m && echo tmpfs mounted
+ls -ld /tmp/m | cut -c1-10
+df /tmp/m | awk "NR==2 {print \$1, \$2}"
+echo hello > /tmp/m/f; mount --bind /tmp/m /tmp/b; cat /tmp/b/f
+umount /tmp/m; echo "umount with a bind of it: $?"
+umount /tmp/b; umount /tmp/m 2>&1
+mount -t proc proc /tmp/m && cat /tmp/m/sys/kernel/ostype; umount /tmp/m
+mount -t ext4 /dev/vda /tmp/m 2>&1 | head -1
+mount --bind /proc/self/root/.. /tmp/m && [ "$(ls /tmp/m)" = "$(ls /)" ] && echo bind of the root is the root
+umount /tmp/m; grep -c . /proc/self/mountinfo
+python3 -c "
+import ctypes, os
+os.setgroups([]); os.setgid(65534); os.setuid(65534)
+libc = ctypes.CDLL(None, use_errno=True)
+print(libc.mount(b\"t\", b\"/tmp/m\", b\"tmpfs\", 0, None), os.strerror(ctypes.get_errno()))
+print(libc.umount2(b\"/proc\", 0), os.strerror(ctypes.get_errno()))"'"#,
+            check: |o| {
+                o.exactly(&[
+                    "tmpfs mounted",
+                    "drwx------",
+                    "scratch 100",
+                    "hello",
+                    "umount with a bind of it: 0",
+                    "umount: /tmp/m: not mounted.",
+                    "Linux",
+                    "mount: /tmp/m: unknown filesystem type 'ext4'.",
+                    "bind of the root is the root",
+                    "3",
+                    "-1 Operation not permitted",
+                    "-1 Operation not permitted",
+                ])
+            },
+        },
+        Case {
             name: "scheduling-of-others-refused",
             covers: &["getpriority", "setpriority", "sched_getscheduler", "sched_setscheduler"],
             // A named pid or user would be read as a host id, and a real-time policy outruns

@@ -19,6 +19,7 @@ mod fcntl;
 mod flock;
 mod ioctl;
 mod link;
+mod mount;
 mod open;
 mod path;
 mod pipe;

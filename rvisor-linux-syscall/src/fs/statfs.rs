@@ -77,7 +77,12 @@ impl Syscall<'_> {
     pub fn sys_statfs(&self, path: UserInPtr<u8>, buf: UserOutPtr<StatFs>) -> SysResult {
         let path = path.read_path()?;
         let node = self.resolve(AT_FDCWD, &path, true)?;
-        buf.write(StatFs(node.inode.fs_info()?))?;
+        let mut info = node.inode.fs_info()?;
+        // The flags of the mount the object is reached through (`ro`, `nosuid`…).
+        if let Some(mount) = self.process.mounts().snapshot().holding(&node.path) {
+            info.flags |= mount.flags().statfs_flags();
+        }
+        buf.write(StatFs(info))?;
         Ok(0)
     }
 
