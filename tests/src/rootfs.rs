@@ -746,6 +746,32 @@ print(libc.umount2(b\"/proc\", 0), os.strerror(ctypes.get_errno()))"'"#,
             },
         },
         Case {
+            name: "proc-fd-magic-links",
+            covers: &["openat", "newfstatat", "readlink"],
+            // `/proc/PID/fd/N` (and `/dev/fd/N`, `/dev/stdin` through it) goes to the object
+            // itself, as Linux's magic links: bash's process substitution, a pipe on stdin,
+            // an unlinked file.
+            script: r#"rvisor run --root /debian -- /bin/bash -c '
+diff <(echo a) <(echo a) && echo diff of two substitutions: same
+cat <(echo from a substitution)
+echo piped | cat /dev/stdin
+stat -L -c %F /dev/stdin < <(true)
+exec 5<>/tmp/gone; echo kept >&5; rm /tmp/gone; cat /proc/self/fd/5
+readlink /proc/self/fd/5
+readlink /proc/$$/fd/5'"#,
+            check: |o| {
+                o.exactly(&[
+                    "diff of two substitutions: same",
+                    "from a substitution",
+                    "piped",
+                    "fifo",
+                    "kept",
+                    "/tmp/gone (deleted)",
+                    "/tmp/gone (deleted)",
+                ])
+            },
+        },
+        Case {
             name: "scheduling-of-others-refused",
             covers: &["getpriority", "setpriority", "sched_getscheduler", "sched_setscheduler"],
             // A named pid or user would be read as a host id, and a real-time policy outruns

@@ -27,6 +27,7 @@
 //! # Ok::<(), linux_object::LxError>(())
 //! ```
 
+mod described;
 mod device;
 mod file;
 mod flock;
@@ -34,6 +35,7 @@ mod pidfd;
 mod pipe;
 mod stdio;
 
+pub use described::DescribedInode;
 pub use device::Device;
 pub use file::File;
 pub use flock::{FlockKind, FlockTable, InodeKey, LockOwner};

@@ -685,6 +685,23 @@ impl ProcINode {
     }
 }
 
+/// The open file description a `/proc/PID/fd/N` link names, if `link` is one: opening the
+/// link opens that description's object even when no path leads to it (a pipe, a socket, an
+/// unlinked file), as Linux's magic links do. `EACCES` where the caller may not inspect the
+/// process, `ENOENT` if the descriptor was closed meanwhile.
+pub fn fd_link_file(link: &dyn INode) -> Option<FsResult<Arc<dyn crate::fs::FileLike>>> {
+    let proc_inode = link.downcast_ref::<ProcINode>()?;
+    let Node::Fd { pid, fd, .. } = proc_inode.node else {
+        return None;
+    };
+    Some((|| {
+        let process = proc_inode.process(pid)?;
+        proc_inode.may_inspect(&process)?;
+        let file = process.files().get(fd).map_err(|_| FsError::NotFound)?;
+        Ok(file)
+    })())
+}
+
 /// Entry `name` of the static directory `entries`, whose own entry is `dir`.
 fn static_child(
     entries: &'static [Entry],

@@ -487,12 +487,18 @@ fn mounts(container: &Container, info: bool) -> String {
 /// What `/proc/PID/fd/N` links to: the path of a file, else the kind and inode of the
 /// object, as Linux's `d_path` of a pipe or socket shows it.
 pub(super) fn fd_target(file: &dyn FileLike) -> FsResult<String> {
+    let metadata = file.metadata().map_err(|_| FsError::Io)?;
     if let Some(path) = file.as_any().downcast_ref::<File>().and_then(File::path) {
         if !path.is_empty() {
-            return Ok(String::from(path));
+            // As Linux's `d_path` names an unlinked file.
+            let deleted = if metadata.nlinks == 0 && metadata.type_ != FileType::Dir {
+                " (deleted)"
+            } else {
+                ""
+            };
+            return Ok(format!("{path}{deleted}"));
         }
     }
-    let metadata = file.metadata().map_err(|_| FsError::Io)?;
     let (major, minor) = device_numbers(metadata.rdev);
     Ok(match metadata.type_ {
         FileType::NamedPipe => format!("pipe:[{}]", metadata.inode),

@@ -5,7 +5,7 @@
 use alloc::sync::Arc;
 use kernel_hostfs::{FileType, Metadata};
 use linux_object::credentials::Access;
-use linux_object::fs::{Device, File, FileLike, OpenFlags, StdioFile};
+use linux_object::fs::{DescribedInode, Device, File, FileLike, OpenFlags, StdioFile};
 use linux_object::{LxError, LxResult};
 
 use super::path::{Last, Located, Walker, AT_FDCWD};
@@ -98,6 +98,13 @@ impl Syscall<'_> {
             0
         };
         let (node, metadata) = self.open_node(dirfd, &path, flags, mode)?;
+        // Reached through `/proc/PID/fd/N`: the description is shared, as `dup` shares it
+        // (Linux opens the object anew; for these kinds only the status flags differ).
+        if let Some(described) = node.inode.downcast_ref::<DescribedInode>() {
+            let file = described.description().clone();
+            let fd = self.process.files().add(file, flags & O_CLOEXEC != 0)?;
+            return Ok(fd as usize);
+        }
         let kept = if flags & O_PATH != 0 {
             flags & !O_CLOEXEC
         } else {

@@ -19,7 +19,7 @@ use alloc::sync::Arc;
 use alloc::vec::Vec;
 use kernel_hostfs::{FileType, FsError, INode, Metadata, MAX_SYMLINK_FOLLOWS, NAME_MAX, PATH_MAX};
 use linux_object::credentials::{Access, Credentials};
-use linux_object::fs::{File, FileLike};
+use linux_object::fs::{DescribedInode, File, FileLike};
 use linux_object::mount::Mounts;
 use linux_object::{LxError, LxResult};
 
@@ -330,6 +330,15 @@ impl Walker {
         self.credentials.permission(&metadata, Access::EXEC)
     }
 
+    /// Counts one more link followed: `ELOOP` past [`MAX_SYMLINK_FOLLOWS`].
+    fn count_link(&mut self) -> LxResult {
+        self.links += 1;
+        if self.links > MAX_SYMLINK_FOLLOWS {
+            return Err(LxError::ELOOP);
+        }
+        Ok(())
+    }
+
     /// Counts one more link followed and returns the target of `link`; `None` if `link` is not
     /// a symbolic link.
     fn link_target(&mut self, link: &dyn INode) -> LxResult<Option<String>> {
@@ -339,10 +348,7 @@ impl Walker {
             Err(FsError::InvalidArgument) => return Ok(None),
             Err(error) => return Err(error.into()),
         };
-        self.links += 1;
-        if self.links > MAX_SYMLINK_FOLLOWS {
-            return Err(LxError::ELOOP);
-        }
+        self.count_link()?;
         if target.is_empty() {
             return Err(LxError::ENOENT);
         }
@@ -382,6 +388,14 @@ impl Walker {
                     }
                     let child = current.inode.find(name)?;
                     let follow = !is_last || follow_last || must_be_dir;
+                    if follow {
+                        // `/proc/PID/fd/N`: a magic link, which goes to the object itself.
+                        if let Some(file) = linux_object::procfs::fd_link_file(&*child) {
+                            self.count_link()?;
+                            current = described(file?)?;
+                            continue;
+                        }
+                    }
                     let target = if follow {
                         self.link_target(&*child)?
                     } else {
@@ -456,6 +470,20 @@ impl Walker {
     pub fn follow(&mut self, node: &Located) -> LxResult<Option<String>> {
         self.link_target(&*node.inode)
     }
+}
+
+/// Where a `/proc/PID/fd/N` link leads: the file's inode at the path it was opened by, or,
+/// for what no path names (a pipe, a socket, an inherited host file), the object itself.
+fn described(file: Arc<dyn FileLike>) -> LxResult<Located> {
+    if let Some(node) = located_file(&*file) {
+        return Ok(node);
+    }
+    let mut path = String::new();
+    path.try_reserve(1).map_err(|_| LxError::ENOMEM)?;
+    Ok(Located {
+        inode: Arc::new(DescribedInode::new(file)),
+        path,
+    })
 }
 
 /// What a path with `AT_EMPTY_PATH` may name: a descriptor's description, which need not
