@@ -741,6 +741,38 @@ cd / && rm -rf /tmp/corecheck"#,
             },
         },
         Case {
+            name: "epoll-eventfd-timerfd",
+            covers: &[
+                "epoll_create",
+                "epoll_create1",
+                "epoll_ctl",
+                "epoll_wait",
+                "epoll_pwait",
+                "epoll_pwait2",
+                "eventfd",
+                "eventfd2",
+                "timerfd_create",
+                "timerfd_settime",
+                "timerfd_gettime",
+            ],
+            script: ". /tests/lib.sh\ndifferential /tests/epoll",
+            check: |o| {
+                o.same_as_native(&[
+                    "epoll: done",
+                    "ADD outer to inner: ELOOP",
+                    "oneshot re-armed: 1 [13 0x1]",
+                    "pwait with SIGUSR1 unblocked: EINTR",
+                    "read after 250 ms: 8, count >= 2: yes",
+                ])
+            },
+        },
+        Case {
+            name: "debian-python3-epoll",
+            covers: &["epoll_create1", "epoll_ctl", "epoll_wait", "eventfd2"],
+            script: ". /tests/lib.sh\nROOTFS=/debian\ndifferential /usr/bin/python3 /rvisor-tests/epoll.py",
+            check: |o| o.same_as_native(&["python epoll: done", "woken ['pipe']"]),
+        },
+        Case {
             name: "unnamed-files",
             covers: &["openat", "linkat", "fstat"],
             script: ". /tests/lib.sh\ndifferential /tests/tmpfile",
