@@ -350,9 +350,10 @@ impl Epoll {
     }
 
     /// Whether the instance `target` is this one or reachable from it through nested
-    /// instances, or the nesting below this one at `depth` is deeper than Linux allows.
+    /// instances, or this one, at `depth` below the one being added, holds instances deeper
+    /// than Linux allows (its `ep_loop_check_proc`).
     fn reaches(&self, target: &Arc<Shared>, depth: usize) -> bool {
-        if Arc::ptr_eq(&self.shared, target) || depth > MAX_NESTS {
+        if Arc::ptr_eq(&self.shared, target) {
             return true;
         }
         let nested: Vec<Arc<dyn FileLike>> = {
@@ -365,7 +366,8 @@ impl Epoll {
                 .collect()
         };
         nested.iter().any(|file| {
-            Self::of(&**file).is_some_and(|inner| inner.reaches(target, depth + 1))
+            Self::of(&**file)
+                .is_some_and(|inner| depth > MAX_NESTS || inner.reaches(target, depth + 1))
         })
     }
 
@@ -509,5 +511,149 @@ impl FileLike for Epoll {
 
     fn as_any(&self) -> &dyn Any {
         self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fs::{EventFd, Pipe};
+    use crate::test_executor::CountingWaker;
+
+    const IN: EpollEvents = EpollEvents::IN;
+
+    fn pipe() -> (Arc<dyn FileLike>, Arc<dyn FileLike>) {
+        let (reader, writer) = Pipe::new_pair(OpenFlags::empty());
+        (reader, writer)
+    }
+
+    fn ready(epoll: &Epoll) -> Vec<(u64, u32)> {
+        epoll
+            .collect(16, None)
+            .unwrap()
+            .into_iter()
+            .map(|event| (event.data, event.events))
+            .collect()
+    }
+
+    #[test]
+    fn level_triggered_items_stay_ready_and_edge_triggered_ones_report_once() {
+        let epoll = Epoll::new();
+        let (reader, writer) = pipe();
+        epoll.add(3, &reader, IN, 7).unwrap();
+        assert_eq!(ready(&epoll), []);
+        writer.write(b"ab").unwrap();
+        assert_eq!(ready(&epoll), [(7, 1)]);
+        assert_eq!(ready(&epoll), [(7, 1)]);
+        epoll.modify(3, &reader, IN | EpollEvents::ET, 8).unwrap();
+        assert_eq!(ready(&epoll), [(8, 1)]);
+        assert_eq!(ready(&epoll), []);
+        reader.read(&mut [0; 1]).unwrap();
+        assert_eq!(ready(&epoll), [], "a read is no new edge");
+        writer.write(b"c").unwrap();
+        assert_eq!(ready(&epoll), [(8, 1)]);
+    }
+
+    #[test]
+    fn one_shot_items_are_disabled_until_modified() {
+        let epoll = Epoll::new();
+        let (reader, writer) = pipe();
+        writer.write(b"x").unwrap();
+        epoll.add(3, &reader, IN | EpollEvents::ONESHOT, 1).unwrap();
+        assert_eq!(ready(&epoll), [(1, 1)]);
+        writer.write(b"y").unwrap();
+        assert_eq!(ready(&epoll), []);
+        epoll.modify(3, &reader, IN | EpollEvents::ONESHOT, 2).unwrap();
+        assert_eq!(ready(&epoll), [(2, 1)]);
+    }
+
+    #[test]
+    fn a_wake_reaches_the_waiter_and_only_ready_items_are_polled() {
+        let epoll = Epoll::new();
+        let (counter, waker) = CountingWaker::new();
+        let cx = Context::from_waker(&waker);
+        let pipes: Vec<_> = (0..100).map(|_| pipe()).collect();
+        for (fd, (reader, _)) in pipes.iter().enumerate() {
+            epoll.add(fd as i32, reader, IN, fd as u64).unwrap();
+        }
+        assert!(epoll.collect(16, Some(&cx)).unwrap().is_empty());
+        assert_eq!(epoll.shared.state.lock().ready.len(), 0);
+        pipes[42].1.write(b"!").unwrap();
+        assert_eq!(counter.wakes(), 1);
+        assert_eq!(epoll.shared.state.lock().ready.len(), 1, "one item queued");
+        assert_eq!(ready(&epoll), [(42, 1)]);
+    }
+
+    #[test]
+    fn errors_of_the_interest_list() {
+        let epoll = Epoll::new();
+        let (reader, writer) = pipe();
+        epoll.add(3, &reader, IN, 0).unwrap();
+        assert_eq!(epoll.add(3, &reader, IN, 0), Err(LxError::EEXIST));
+        assert_eq!(epoll.modify(4, &writer, IN, 0), Err(LxError::ENOENT));
+        assert_eq!(epoll.delete(4, &writer), Err(LxError::ENOENT));
+        // The same description under another number is another item.
+        epoll.add(5, &reader, IN, 0).unwrap();
+        epoll.delete(3, &reader).unwrap();
+        assert_eq!(epoll.delete(3, &reader), Err(LxError::ENOENT));
+        epoll
+            .add(4, &writer, EpollEvents::OUT | EpollEvents::EXCLUSIVE, 9)
+            .unwrap();
+        assert_eq!(
+            epoll.modify(4, &writer, EpollEvents::OUT, 9),
+            Err(LxError::EINVAL)
+        );
+    }
+
+    #[test]
+    fn a_released_description_leaves_the_interest_list() {
+        let epoll = Epoll::new();
+        let (reader, writer) = pipe();
+        writer.write(b"x").unwrap();
+        epoll.add(3, &reader, IN, 1).unwrap();
+        drop(reader);
+        assert_eq!(ready(&epoll), []);
+        assert_eq!(epoll.len(), 0);
+        // Idle ones are swept as the list grows.
+        for fd in 0..200 {
+            let (reader, _writer) = pipe();
+            epoll.add(fd, &reader, IN, 0).unwrap();
+        }
+        assert!(epoll.len() < 200, "{} items left", epoll.len());
+    }
+
+    #[test]
+    fn instances_nest_and_loops_are_refused() {
+        let outer = Epoll::new();
+        let inner = Epoll::new();
+        let (outer_file, inner_file): (Arc<dyn FileLike>, Arc<dyn FileLike>) =
+            (outer.clone(), inner.clone());
+        let (reader, writer) = pipe();
+        inner.add(3, &reader, IN, 30).unwrap();
+        outer.add(4, &inner_file, IN, 31).unwrap();
+        assert_eq!(inner.add(5, &outer_file, IN, 0), Err(LxError::ELOOP));
+        let (counter, waker) = CountingWaker::new();
+        let cx = Context::from_waker(&waker);
+        assert!(outer.collect(4, Some(&cx)).unwrap().is_empty());
+        assert_eq!(outer.poll_events(None), PollEvents::empty());
+        writer.write(b"z").unwrap();
+        assert_eq!(counter.wakes(), 1, "the wake went through both instances");
+        assert_eq!(outer.poll_events(None), PollEvents::IN | PollEvents::RDNORM);
+        assert_eq!(ready(&outer), [(31, 1)]);
+        assert_eq!(ready(&inner), [(30, 1)]);
+        // Too deep a chain, built from the bottom: the instance added may have instances
+        // down to MAX_NESTS + 1 levels below it, not one more.
+        let chain: Vec<Arc<Epoll>> = (0..8).map(|_| Epoll::new()).collect();
+        let eventfd: Arc<dyn FileLike> = EventFd::new(1, false, OpenFlags::empty());
+        chain[7].add(0, &eventfd, IN, 0).unwrap();
+        let results: Vec<LxResult> = (0..7)
+            .rev()
+            .map(|index| {
+                let below: Arc<dyn FileLike> = chain[index + 1].clone();
+                chain[index].add(0, &below, IN, 0)
+            })
+            .collect();
+        assert_eq!(results[..6], [Ok(()); 6]);
+        assert_eq!(results[6], Err(LxError::ELOOP));
     }
 }

@@ -330,3 +330,81 @@ impl FileLike for TimerFd {
         self
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fs::read_file;
+    use std::time::Instant;
+
+    fn count(timer: &TimerFd) -> LxResult<u64> {
+        let mut buf = [0; 8];
+        timer.read(&mut buf)?;
+        Ok(u64::from_ne_bytes(buf))
+    }
+
+    fn millis(ms: u64) -> Duration {
+        Duration::from_millis(ms)
+    }
+
+    #[test]
+    fn an_interval_timer_counts_every_expiry_and_a_read_takes_them() {
+        let timer = TimerFd::new(TimerClock::Monotonic, OpenFlags::empty());
+        assert_eq!(count(&timer), Err(LxError::EAGAIN), "disarmed");
+        assert_eq!(timer.read(&mut [0; 7]), Err(LxError::EINVAL));
+        let spec = TimerSpec {
+            interval: millis(20),
+            value: millis(20),
+        };
+        assert_eq!(timer.set(spec, false, false), TimerSpec::default());
+        let got = timer.get();
+        assert_eq!(got.interval, millis(20));
+        assert!(got.value <= millis(20) && !got.value.is_zero(), "{got:?}");
+        assert_eq!(timer.poll_events(None), PollEvents::empty());
+        std::thread::sleep(millis(70));
+        assert_eq!(timer.poll_events(None), PollEvents::IN);
+        assert!(count(&timer).unwrap() >= 3);
+        assert_eq!(count(&timer), Err(LxError::EAGAIN));
+        // Disarming returns the old setting and forgets what was not read.
+        let old = timer.set(TimerSpec::default(), false, false);
+        assert_eq!(old.interval, millis(20));
+        assert_eq!(timer.get(), TimerSpec::default());
+    }
+
+    #[test]
+    fn a_one_shot_timer_in_the_past_expires_once_at_once() {
+        let timer = TimerFd::new(TimerClock::Realtime, OpenFlags::empty());
+        let spec = TimerSpec {
+            interval: Duration::ZERO,
+            value: Duration::from_nanos(1),
+        };
+        timer.set(spec, true, true);
+        assert_eq!(count(&timer), Ok(1));
+        assert_eq!(count(&timer), Err(LxError::EAGAIN));
+        assert_eq!(timer.get(), TimerSpec::default());
+    }
+
+    #[test]
+    fn a_blocked_read_is_woken_by_the_executors_timer() {
+        let timer = TimerFd::new(TimerClock::Boottime, OpenFlags::empty());
+        timer.set(
+            TimerSpec {
+                interval: Duration::ZERO,
+                value: millis(30),
+            },
+            false,
+            false,
+        );
+        let thread = kernel_async::UserThread::new().unwrap();
+        let start = Instant::now();
+        let result = kernel_async::run_user_top(&thread, async {
+            let mut buf = [0; 8];
+            match read_file(&*timer, &mut buf).await {
+                Ok(_) => u64::from_ne_bytes(buf) as isize,
+                Err(error) => -(error.errno() as isize),
+            }
+        });
+        assert_eq!(result, Ok(1));
+        assert!(start.elapsed() >= millis(30));
+    }
+}
