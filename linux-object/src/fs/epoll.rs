@@ -456,7 +456,7 @@ impl Epoll {
 
 /// The events of `events` that an item with `interest` reports.
 fn ready_bits(events: PollEvents, interest: EpollEvents) -> EpollEvents {
-    EpollEvents::from_bits_retain(u32::from(events.bits())) & interest - EpollEvents::PRIVATE
+    EpollEvents::from_bits_retain(u32::from(events.bits())) & (interest - EpollEvents::PRIVATE)
 }
 
 impl FileLike for Epoll {
@@ -563,7 +563,9 @@ mod tests {
         assert_eq!(ready(&epoll), [(1, 1)]);
         writer.write(b"y").unwrap();
         assert_eq!(ready(&epoll), []);
-        epoll.modify(3, &reader, IN | EpollEvents::ONESHOT, 2).unwrap();
+        epoll
+            .modify(3, &reader, IN | EpollEvents::ONESHOT, 2)
+            .unwrap();
         assert_eq!(ready(&epoll), [(2, 1)]);
     }
 

@@ -70,8 +70,8 @@ impl Syscall<'_> {
             events.copy_from_slice(raw.get(..4).ok_or(LxError::EFAULT)?);
             data.copy_from_slice(raw.get(4..EVENT_SIZE).ok_or(LxError::EFAULT)?);
             // EPOLLWAKEUP keeps no system awake here: dropped, as without CAP_BLOCK_SUSPEND.
-            let events = EpollEvents::from_bits_retain(u32::from_le_bytes(events))
-                - EpollEvents::WAKEUP;
+            let events =
+                EpollEvents::from_bits_retain(u32::from_le_bytes(events)) - EpollEvents::WAKEUP;
             (events, u64::from_le_bytes(data))
         };
         let epoll_file = self.epoll_target(epfd)?;
@@ -226,4 +226,150 @@ fn write_events(events: UserOutPtr<u8>, ready: &[EpollEvent]) -> Result<(), LxEr
         bytes.extend_from_slice(&event.data.to_le_bytes());
     }
     events.write_bytes(&bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{poll_once, HostEvent, TestMachine, UserArena};
+    use linux_object::fs::{OpenFlags, Pipe};
+
+    const EPOLL_CREATE: u32 = 213;
+    const EPOLL_WAIT: u32 = 232;
+    const EPOLL_CTL: u32 = 233;
+    const EPOLL_PWAIT: u32 = 281;
+    const EPOLL_CREATE1: u32 = 291;
+    const EPOLL_PWAIT2: u32 = 441;
+
+    fn errno(error: LxError) -> isize {
+        -(error.errno() as isize)
+    }
+
+    fn event(arena: &UserArena, events: u32, data: u64) -> usize {
+        arena.put_bytes(&[&events.to_le_bytes()[..], &data.to_le_bytes()[..]].concat())
+    }
+
+    #[test]
+    fn create_ctl_and_wait_check_their_arguments_as_linux() {
+        let machine = TestMachine::new();
+        let init = machine.init();
+        let arena = UserArena::new(1);
+        let run = |nr, args| machine.run(&init, 1, nr, args);
+        assert_eq!(run(EPOLL_CREATE, [0; 6]), errno(LxError::EINVAL));
+        assert_eq!(
+            run(EPOLL_CREATE1, [1, 0, 0, 0, 0, 0]),
+            errno(LxError::EINVAL)
+        );
+        let ep = run(EPOLL_CREATE1, [0o2_000_000, 0, 0, 0, 0, 0]);
+        assert!(ep >= 0);
+        assert!(init.files().cloexec(ep as i32).unwrap());
+        let (reader, writer) = Pipe::new_pair(OpenFlags::empty());
+        let (r, w) = {
+            let mut files = init.files();
+            (
+                files.add(reader, false).unwrap() as usize,
+                files.add(writer.clone(), false).unwrap() as usize,
+            )
+        };
+        let ep = ep as usize;
+        let ev = event(&arena, 1, 77);
+        let bad = arena.unmapped();
+        assert_eq!(
+            run(EPOLL_CTL, [ep, 1, r, bad, 0, 0]),
+            errno(LxError::EFAULT)
+        );
+        assert_eq!(run(EPOLL_CTL, [ep, 1, 99, ev, 0, 0]), errno(LxError::EBADF));
+        assert_eq!(
+            run(EPOLL_CTL, [ep, 1, ep, ev, 0, 0]),
+            errno(LxError::EINVAL)
+        );
+        assert_eq!(run(EPOLL_CTL, [r, 1, w, ev, 0, 0]), errno(LxError::EINVAL));
+        assert_eq!(run(EPOLL_CTL, [ep, 9, r, ev, 0, 0]), errno(LxError::EINVAL));
+        assert_eq!(run(EPOLL_CTL, [ep, 1, r, ev, 0, 0]), 0);
+        assert_eq!(run(EPOLL_CTL, [ep, 1, r, ev, 0, 0]), errno(LxError::EEXIST));
+        assert_eq!(
+            run(EPOLL_CTL, [ep, 2, w, bad, 0, 0]),
+            errno(LxError::ENOENT)
+        );
+        let exclusive_mod = event(&arena, 1 | 1 << 28, 0);
+        assert_eq!(
+            run(EPOLL_CTL, [ep, 3, r, exclusive_mod, 0, 0]),
+            errno(LxError::EINVAL)
+        );
+        let out = arena.put_bytes(&[0; 48]);
+        assert_eq!(
+            run(EPOLL_WAIT, [ep, out, 0, 0, 0, 0]),
+            errno(LxError::EINVAL)
+        );
+        assert_eq!(
+            run(EPOLL_WAIT, [ep, out, (MAX_EVENTS + 1) as usize, 0, 0, 0]),
+            errno(LxError::EINVAL)
+        );
+        assert_eq!(
+            run(EPOLL_WAIT, [ep, usize::MAX - 8, 1, 0, 0, 0]),
+            errno(LxError::EFAULT)
+        );
+        assert_eq!(
+            run(EPOLL_WAIT, [r, out, 1, 0, 0, 0]),
+            errno(LxError::EINVAL)
+        );
+        assert_eq!(run(EPOLL_WAIT, [ep, out, 4, 0, 0, 0]), 0);
+        writer.write(b"x").unwrap();
+        assert_eq!(
+            run(EPOLL_WAIT, [ep, bad, 4, 0, 0, 0]),
+            errno(LxError::EFAULT)
+        );
+        assert_eq!(run(EPOLL_WAIT, [ep, out, 4, 0, 0, 0]), 1);
+        let bytes = arena.get_bytes(out, 12);
+        assert_eq!(bytes[..4], 1u32.to_le_bytes());
+        assert_eq!(bytes[4..12], 77u64.to_le_bytes());
+        let timespec = arena.put_bytes(&[&0i64.to_le_bytes()[..], &(-1i64).to_le_bytes()].concat());
+        assert_eq!(
+            run(EPOLL_PWAIT2, [ep, out, 4, timespec, 0, 8]),
+            errno(LxError::EINVAL)
+        );
+        assert_eq!(
+            run(EPOLL_PWAIT, [ep, out, 4, 0, timespec, 16]),
+            errno(LxError::EINVAL),
+            "sigsetsize must be 8"
+        );
+    }
+
+    #[test]
+    fn a_blocked_wait_wakes_for_a_write_with_its_mask_installed() {
+        let machine = TestMachine::new();
+        let init = machine.init();
+        let arena = UserArena::new(1);
+        let ep = machine.run(&init, 1, EPOLL_CREATE1, [0; 6]) as usize;
+        let (reader, writer) = Pipe::new_pair(OpenFlags::empty());
+        let r = init.files().add(reader, false).unwrap() as usize;
+        let ev = event(&arena, 1, 5);
+        assert_eq!(machine.run(&init, 1, EPOLL_CTL, [ep, 1, r, ev, 0, 0]), 0);
+        let out = arena.put_bytes(&[0; 12]);
+        let mask = arena.put_bytes(&[0xff; 8]);
+        let host = machine.task(1, 1);
+        let call = crate::Syscall {
+            process: &init,
+            tid: 1,
+            host: &host,
+        };
+        let before = machine.events().len();
+        {
+            let mut wait =
+                core::pin::pin!(call.run(EPOLL_PWAIT, [ep, out, 1, usize::MAX, mask, 8]));
+            assert!(poll_once(wait.as_mut()).is_pending());
+            assert!(poll_once(wait.as_mut()).is_pending());
+            writer.write(b"!").unwrap();
+            assert_eq!(poll_once(wait.as_mut()), Poll::Ready(1));
+        }
+        assert_eq!(arena.get_bytes(out, 4), 1u32.to_le_bytes());
+        let events = machine.events();
+        assert!(matches!(
+            events.get(before..),
+            Some([
+                HostEvent::WaitSigmaskSet(u64::MAX),
+                HostEvent::WaitSigmaskRestored { interrupted: false }
+            ])
+        ));
+    }
 }

@@ -127,3 +127,113 @@ impl Syscall<'_> {
         Ok(0)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::host::{Capabilities, TaskHost};
+    use crate::testing::{TestMachine, UserArena};
+    use alloc::vec::Vec;
+
+    const TIMERFD_CREATE: u32 = 283;
+    const EVENTFD: u32 = 284;
+    const TIMERFD_SETTIME: u32 = 286;
+    const TIMERFD_GETTIME: u32 = 287;
+    const EVENTFD2: u32 = 290;
+
+    fn errno(error: LxError) -> isize {
+        -(error.errno() as isize)
+    }
+
+    fn itimerspec(arena: &UserArena, values: [i64; 4]) -> usize {
+        let bytes: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
+        arena.put_bytes(&bytes)
+    }
+
+    #[test]
+    fn timerfd_and_eventfd_creation_flags_clocks_and_settings() {
+        let machine = TestMachine::new();
+        let init = machine.init();
+        let arena = UserArena::new(1);
+        let run = |nr, args| machine.run(&init, 1, nr, args);
+        assert_eq!(run(EVENTFD2, [0, 8, 0, 0, 0, 0]), errno(LxError::EINVAL));
+        let efd = run(EVENTFD, [3, 0, 0, 0, 0, 0]);
+        assert!(efd >= 0);
+        assert_eq!(
+            run(TIMERFD_CREATE, [99, 0, 0, 0, 0, 0]),
+            errno(LxError::EINVAL)
+        );
+        assert_eq!(
+            run(TIMERFD_CREATE, [2, 0, 0, 0, 0, 0]),
+            errno(LxError::EINVAL)
+        );
+        assert_eq!(
+            run(TIMERFD_CREATE, [1, 1, 0, 0, 0, 0]),
+            errno(LxError::EINVAL)
+        );
+        assert!(
+            run(TIMERFD_CREATE, [8, 0, 0, 0, 0, 0]) >= 0,
+            "root may use alarms"
+        );
+        machine
+            .task(1, 1)
+            .set_own_capabilities(Capabilities {
+                effective: 0,
+                permitted: 0,
+                inheritable: 0,
+            })
+            .unwrap();
+        assert_eq!(
+            run(TIMERFD_CREATE, [9, 0, 0, 0, 0, 0]),
+            errno(LxError::EPERM)
+        );
+        let tfd = run(TIMERFD_CREATE, [1, 0o2_004_000, 0, 0, 0, 0]);
+        assert!(tfd >= 0);
+        assert!(init.files().cloexec(tfd as i32).unwrap());
+        let (tfd, efd) = (tfd as usize, efd as usize);
+        let spec = itimerspec(&arena, [1, 0, 5, 0]);
+        let old = arena.put_bytes(&[0xaa; 32]);
+        let bad = arena.unmapped();
+        assert_eq!(
+            run(TIMERFD_SETTIME, [tfd, 4, spec, 0, 0, 0]),
+            errno(LxError::EINVAL)
+        );
+        assert_eq!(
+            run(TIMERFD_SETTIME, [tfd, 0, bad, 0, 0, 0]),
+            errno(LxError::EFAULT)
+        );
+        let negative = itimerspec(&arena, [0, 0, -1, 0]);
+        assert_eq!(
+            run(TIMERFD_SETTIME, [tfd, 0, negative, 0, 0, 0]),
+            errno(LxError::EINVAL)
+        );
+        assert_eq!(
+            run(TIMERFD_SETTIME, [efd, 0, spec, 0, 0, 0]),
+            errno(LxError::EINVAL)
+        );
+        assert_eq!(
+            run(TIMERFD_SETTIME, [77, 0, spec, 0, 0, 0]),
+            errno(LxError::EBADF)
+        );
+        assert_eq!(run(TIMERFD_SETTIME, [tfd, 0, spec, old, 0, 0]), 0);
+        assert_eq!(arena.get_bytes(old, 32), [0; 32], "it was disarmed");
+        assert_eq!(run(TIMERFD_GETTIME, [tfd, old, 0, 0, 0, 0]), 0);
+        let got = arena.get_bytes(old, 32);
+        assert_eq!(got[..16], [&1i64.to_le_bytes()[..], &[0; 8]].concat()[..]);
+        let value_sec = i64::from_le_bytes(got[16..24].try_into().unwrap());
+        assert!((4..=5).contains(&value_sec), "{value_sec}");
+        // The setting is made before the old one is written: EFAULT, but armed.
+        assert_eq!(
+            run(TIMERFD_SETTIME, [tfd, 0, spec, bad, 0, 0]),
+            errno(LxError::EFAULT)
+        );
+        assert_eq!(
+            run(TIMERFD_GETTIME, [efd, old, 0, 0, 0, 0]),
+            errno(LxError::EINVAL)
+        );
+        let buf = arena.put_bytes(&[0; 8]);
+        assert_eq!(run(0, [tfd, buf, 8, 0, 0, 0]), errno(LxError::EAGAIN));
+        assert_eq!(run(0, [efd, buf, 8, 0, 0, 0]), 8);
+        assert_eq!(arena.get_bytes(buf, 8), 3u64.to_le_bytes());
+    }
+}
