@@ -399,6 +399,10 @@ static void timerfds(void)
 	ep = epoll_create1(0);
 	add(ep, tfd, EPOLLIN, 70);
 	show("epoll on the interval timer", ep, -1);
+	mod(ep, tfd, EPOLLIN | EPOLLET, 71);
+	show("edge-triggered interval timer", ep, -1);
+	read(tfd, &count, 8);
+	show("edge-triggered, the next expiry", ep, -1);
 	spec.it_interval.tv_nsec = 0;
 	spec.it_value.tv_nsec = 0;
 	timerfd_settime(tfd, 0, &spec, &now);

@@ -208,7 +208,7 @@ impl TimerFd {
     }
 
     /// Counts expirations; with `cx`, registers it and has the executor's timer wake the
-    /// waiters at the next expiry if there is none yet.
+    /// waiters at the next expiry.
     fn look(&self, cx: Option<&Context<'_>>) -> (u64, bool) {
         loop {
             let now = self.clock.now().unwrap_or_default();
@@ -218,7 +218,10 @@ impl TimerFd {
                 return (state.ticks, state.canceled);
             };
             state.waiters.register(cx);
-            let Some(next) = state.next.filter(|_| state.ticks == 0) else {
+            // Armed even with expirations unread: an edge-triggered epoll item that saw them
+            // waits for the next expiry without polling again, as Linux's hrtimer wakes its
+            // waiters at every expiry.
+            let Some(next) = state.next else {
                 return (state.ticks, state.canceled);
             };
             let Some(monotonic_now) = platform().ok().map(|p| p.monotonic_now()) else {
