@@ -192,6 +192,24 @@ static void closing(void)
 	close(ep);
 }
 
+/* Links eight instances into a chain, one to the next, from the bottom or from the top: no
+ * chain may be longer than four links (EP_MAX_NESTS). */
+static void chain(const char *what, int from_bottom)
+{
+	int e[8], i, link;
+
+	for (i = 0; i < 8; i++)
+		e[i] = epoll_create1(0);
+	printf("%s:", what);
+	for (link = 0; link < 7; link++) {
+		i = from_bottom ? 6 - link : link;
+		printf(" %s", add(e[i], e[i + 1], EPOLLIN, 0) ? strerrorname_np(errno) : "ok");
+	}
+	printf("\n");
+	for (i = 0; i < 8; i++)
+		close(e[i]);
+}
+
 static void nesting(void)
 {
 	int outer = epoll_create1(0), inner = epoll_create1(0), third = epoll_create1(0), p[2];
@@ -217,6 +235,8 @@ static void nesting(void)
 	close(third);
 	close(inner);
 	close(outer);
+	chain("a chain built from the bottom", 1);
+	chain("a chain built from the top", 0);
 }
 
 static void *late_writer(void *arg)

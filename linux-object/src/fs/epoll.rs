@@ -131,6 +131,30 @@ struct Shared {
     /// under it, never under `state`, which the wakers take.
     ops: Mutex<()>,
     state: Mutex<State>,
+    /// The instances this one is an item of, once per item (Linux's `ep->refs`), for the
+    /// depth of the instances above it.
+    parents: Mutex<Vec<Weak<Shared>>>,
+}
+
+impl Shared {
+    /// The longest chain of instances above this one (0 if it is in none), as Linux's
+    /// `ep_get_upwards_depth_proc`; counting stops past [`MAX_NESTS`].
+    fn depth_above(&self, depth: usize) -> usize {
+        if depth > MAX_NESTS {
+            return depth;
+        }
+        let parents: Vec<Arc<Shared>> = self
+            .parents
+            .lock()
+            .iter()
+            .filter_map(Weak::upgrade)
+            .collect();
+        parents
+            .iter()
+            .map(|parent| parent.depth_above(depth + 1) + 1)
+            .max()
+            .unwrap_or(0)
+    }
 }
 
 /// An item's waker: puts the item on its instance's ready list.
@@ -207,6 +231,7 @@ impl Epoll {
                     retired: BTreeMap::new(),
                     sweep_at: 64,
                 }),
+                parents: Mutex::new(Vec::new()),
             }),
             flags: Mutex::new(OpenFlags::empty()),
         })
@@ -240,8 +265,12 @@ impl Epoll {
         // Loops can only be closed by adding an instance: only that takes the global lock.
         let _nesting = Self::of(&**file).map(|_| NESTING.lock());
         let _ops = self.shared.ops.lock();
-        if let Some(inner) = Self::of(&**file) {
-            if inner.reaches(&self.shared, 0) {
+        let inner = Self::of(&**file);
+        if let Some(inner) = inner {
+            // Linux's `ep_loop_check`: no loop, and no chain of instances through the new
+            // link longer than MAX_NESTS links, so that polls nest a bounded number of times.
+            let below = inner.depth_below(&self.shared, 0).ok_or(LxError::ELOOP)?;
+            if below + 1 + self.shared.depth_above(0) > MAX_NESTS {
                 return Err(LxError::ELOOP);
             }
         }
@@ -276,6 +305,11 @@ impl Epoll {
                     queued: false,
                 },
             );
+        }
+        if let Some(inner) = inner {
+            let mut parents = inner.shared.parents.lock();
+            parents.retain(|parent| parent.strong_count() > 0);
+            parents.push(Arc::downgrade(&self.shared));
         }
         self.arm(key, file);
         Ok(())
@@ -327,6 +361,13 @@ impl Epoll {
         if state.retired.len() < RETIRED_WAKERS {
             state.retired.insert(key, item.waker);
         }
+        if let Some(inner) = Self::of(&**file) {
+            let mut parents = inner.shared.parents.lock();
+            let me = Arc::as_ptr(&self.shared);
+            if let Some(index) = parents.iter().position(|parent| parent.as_ptr() == me) {
+                parents.swap_remove(index);
+            }
+        }
         Ok(())
     }
 
@@ -349,13 +390,10 @@ impl Epoll {
         }
     }
 
-    /// Whether the instance `target` is this one or reachable from it through nested
-    /// instances, or this one, at `depth` below the one being added, holds instances deeper
-    /// than Linux allows (its `ep_loop_check_proc`).
-    fn reaches(&self, target: &Arc<Shared>, depth: usize) -> bool {
-        if Arc::ptr_eq(&self.shared, target) {
-            return true;
-        }
+    /// The longest chain of instances below this one, which is `depth` links below the
+    /// instance being added to (Linux's `ep_loop_check_proc`); `None` if `target` is among
+    /// them (a loop) or the chain is longer than [`MAX_NESTS`] links.
+    fn depth_below(&self, target: &Arc<Shared>, depth: usize) -> Option<usize> {
         let nested: Vec<Arc<dyn FileLike>> = {
             let state = self.shared.state.lock();
             state
@@ -365,10 +403,17 @@ impl Epoll {
                 .filter(|file| Self::of(&**file).is_some())
                 .collect()
         };
-        nested.iter().any(|file| {
-            Self::of(&**file)
-                .is_some_and(|inner| depth > MAX_NESTS || inner.reaches(target, depth + 1))
-        })
+        let mut longest = 0;
+        for file in &nested {
+            let Some(inner) = Self::of(&**file) else {
+                continue;
+            };
+            if Arc::ptr_eq(&inner.shared, target) || depth >= MAX_NESTS {
+                return None;
+            }
+            longest = longest.max(inner.depth_below(target, depth + 1)? + 1);
+        }
+        Some(longest)
     }
 
     /// Takes the ready events, at most `max` of them: `epoll_wait` without the waiting. With
@@ -643,19 +688,27 @@ mod tests {
         assert_eq!(outer.poll_events(None), PollEvents::IN | PollEvents::RDNORM);
         assert_eq!(ready(&outer), [(31, 1)]);
         assert_eq!(ready(&inner), [(30, 1)]);
-        // Too deep a chain, built from the bottom: the instance added may have instances
-        // down to MAX_NESTS + 1 levels below it, not one more.
+        // No chain of instances longer than MAX_NESTS links, built from the bottom or from
+        // the top (then the depth above counts); a deleted link no longer counts.
+        let link = |chain: &[Arc<Epoll>], index: usize| {
+            let below: Arc<dyn FileLike> = chain[index + 1].clone();
+            chain[index].add(0, &below, IN, 0)
+        };
         let chain: Vec<Arc<Epoll>> = (0..8).map(|_| Epoll::new()).collect();
         let eventfd: Arc<dyn FileLike> = EventFd::new(1, false, OpenFlags::empty());
         chain[7].add(0, &eventfd, IN, 0).unwrap();
-        let results: Vec<LxResult> = (0..7)
-            .rev()
-            .map(|index| {
-                let below: Arc<dyn FileLike> = chain[index + 1].clone();
-                chain[index].add(0, &below, IN, 0)
-            })
-            .collect();
-        assert_eq!(results[..6], [Ok(()); 6]);
-        assert_eq!(results[6], Err(LxError::ELOOP));
+        let results: Vec<LxResult> = (0..7).rev().map(|index| link(&chain, index)).collect();
+        let ok = Ok(());
+        let deep = Err(LxError::ELOOP);
+        assert_eq!(results, [ok, ok, ok, ok, deep, ok, ok]);
+        let chain: Vec<Arc<Epoll>> = (0..8).map(|_| Epoll::new()).collect();
+        let results: Vec<LxResult> = (0..7).map(|index| link(&chain, index)).collect();
+        assert_eq!(results, [ok, ok, ok, ok, deep, ok, ok]);
+        let top = Epoll::new();
+        let first: Arc<dyn FileLike> = chain[0].clone();
+        assert_eq!(top.add(0, &first, IN, 0), deep);
+        let below: Arc<dyn FileLike> = chain[1].clone();
+        chain[0].delete(0, &below).unwrap();
+        assert_eq!(top.add(0, &first, IN, 0), ok, "nothing below it now");
     }
 }
