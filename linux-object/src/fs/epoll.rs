@@ -109,6 +109,8 @@ struct Item {
     waker: Waker,
     /// Whether the item's key is on the ready list.
     queued: bool,
+    /// Whether the file is an epoll instance (the nesting checks look only at those).
+    nested: bool,
 }
 
 struct State {
@@ -303,6 +305,7 @@ impl Epoll {
                     data,
                     waker,
                     queued: false,
+                    nested: inner.is_some(),
                 },
             );
         }
@@ -394,13 +397,16 @@ impl Epoll {
     /// instance being added to (Linux's `ep_loop_check_proc`); `None` if `target` is among
     /// them (a loop) or the chain is longer than [`MAX_NESTS`] links.
     fn depth_below(&self, target: &Arc<Shared>, depth: usize) -> Option<usize> {
+        // Only nested instances are upgraded, and none is dropped under the lock: a file
+        // whose last reference went would run its release there, which may wake an item of
+        // this very instance.
         let nested: Vec<Arc<dyn FileLike>> = {
             let state = self.shared.state.lock();
             state
                 .items
                 .values()
+                .filter(|item| item.nested)
                 .filter_map(|item| item.file.upgrade())
-                .filter(|file| Self::of(&**file).is_some())
                 .collect()
         };
         let mut longest = 0;
@@ -452,17 +458,19 @@ impl Epoll {
                     continue;
                 };
                 item.queued = false;
+                if (item.events - EpollEvents::PRIVATE).is_empty() {
+                    continue;
+                }
                 let Some(file) = item.file.upgrade() else {
                     // Its description is released: the registration goes with it.
                     state.items.remove(&key);
                     continue;
                 };
-                if (item.events - EpollEvents::PRIVATE).is_empty() {
-                    continue;
-                }
                 (key, file, item.waker.clone(), item.events)
             };
             let events = file.poll_events(Some(&Context::from_waker(&waker)));
+            // Dropped with no lock held: if the description was closed meanwhile, its release
+            // runs here, and may wake items of this instance.
             drop(file);
             let ready = ready_bits(events, interest);
             if ready.is_empty() {

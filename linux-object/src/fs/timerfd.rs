@@ -104,15 +104,17 @@ impl State {
             self.next = None;
             return;
         }
-        let late = (now - next).as_nanos();
-        let periods = late / self.interval.as_nanos() + 1;
+        // In nanoseconds as u128: a 1 ns interval looked at years later still counts.
+        let interval = self.interval.as_nanos();
+        let periods = (now - next).as_nanos() / interval + 1;
         self.ticks = self
             .ticks
             .saturating_add(u64::try_from(periods).unwrap_or(u64::MAX));
-        self.next = u32::try_from(periods)
-            .ok()
-            .and_then(|periods| self.interval.checked_mul(periods))
-            .and_then(|advance| next.checked_add(advance));
+        let following = next
+            .as_nanos()
+            .saturating_add(periods.saturating_mul(interval));
+        // Past u64 nanoseconds (year 2554) the timer never expires again.
+        self.next = u64::try_from(following).ok().map(Duration::from_nanos);
     }
 }
 
