@@ -248,8 +248,9 @@ static void *late_writer(void *arg)
 
 static void waking(void)
 {
-	int ep = epoll_create1(0), p[2];
+	int ep = epoll_create1(0), p[2], pidfd;
 	struct timespec start, ts = { 0, 50000000 };
+	pid_t child;
 	struct epoll_event event;
 	pthread_t thread;
 
@@ -259,6 +260,18 @@ static void waking(void)
 	show("woken by another thread", ep, -1);
 	pthread_join(thread, NULL);
 	epoll_ctl(ep, EPOLL_CTL_DEL, p[0], NULL);
+	child = fork();
+	if (child == 0) {
+		usleep(50000);
+		_exit(0);
+	}
+	pidfd = syscall(SYS_pidfd_open, child, 0);
+	printf("ADD a pidfd: %s\n", result(add(ep, pidfd, EPOLLIN, 41)));
+	show("pidfd, child running", ep, 0);
+	show("pidfd, child exited", ep, -1);
+	epoll_ctl(ep, EPOLL_CTL_DEL, pidfd, NULL);
+	close(pidfd);
+	waitpid(child, NULL, 0);
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	show("timeout 50 ms", ep, 50);
 	printf("waited 50 ms at least: %s\n", ms_since(&start) >= 49 ? "yes" : "no");
