@@ -2286,8 +2286,8 @@ bool rvisor_host_file_readable(struct file *f)
 	return vfs_poll(f, NULL) & (EPOLLIN | EPOLLRDNORM | EPOLLHUP | EPOLLERR);
 }
 
-/* Wait queues one file's poll may hook (a pipe hooks its read and its write queue). */
-#define RVISOR_WATCH_QUEUES 2
+/* Wait queues one file's poll may hook (a pipe or a terminal hooks two, a socket one). */
+#define RVISOR_WATCH_QUEUES 4
 
 struct rvisor_watch_entry {
 	wait_queue_entry_t wait;
@@ -2372,9 +2372,9 @@ unsigned int rvisor_file_watch_poll(struct rvisor_file_watch *w, bool arm)
 
 	if (!arm)
 		return vfs_poll(w->file, NULL);
-	/* Armed before the readiness is read: a wake-up after the read calls back. */
-	atomic_set(&w->armed, 1);
-	smp_mb__after_atomic();
+	/* Armed before the readiness is read (a full barrier): a wake-up after the read calls
+	 * back. */
+	atomic_xchg(&w->armed, 1);
 	if (!READ_ONCE(w->hooked)) {
 		mutex_lock(&w->lock);
 		if (!w->hooked) {
