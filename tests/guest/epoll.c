@@ -166,6 +166,32 @@ static void triggering(void)
 	close(ep);
 }
 
+/* Three ready level-triggered items and room for two events a wait: the third comes first
+ * in the next wait, then the first again. */
+static void fairness(void)
+{
+	struct epoll_event events[2];
+	int ep = epoll_create1(0), p[3][2], i, round, n;
+
+	for (i = 0; i < 3; i++) {
+		pipe(p[i]);
+		write(p[i][1], "x", 1);
+		add(ep, p[i][0], EPOLLIN, 80 + i);
+	}
+	for (round = 0; round < 3; round++) {
+		n = epoll_wait(ep, events, 2, 0);
+		printf("two at a time:");
+		for (i = 0; i < n; i++)
+			printf(" %lu", (unsigned long)events[i].data.u64);
+		printf("\n");
+	}
+	for (i = 0; i < 3; i++) {
+		close(p[i][0]);
+		close(p[i][1]);
+	}
+	close(ep);
+}
+
 static void closing(void)
 {
 	int ep = epoll_create1(0), p[2], q[2], copy;
@@ -349,6 +375,67 @@ static void *late_adder(void *arg)
 	return NULL;
 }
 
+/* Four threads wait on one instance for one eventfd item, one-shot and re-armed by whoever
+ * took it (a thread pool's pattern), while the main thread adds to the counter: every unit
+ * added is taken, none twice. */
+static int stress_ep, stress_efd;
+static volatile int stress_stop;
+static long stress_taken;
+static pthread_mutex_t stress_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void *stress_worker(void *arg)
+{
+	struct epoll_event event;
+	uint64_t value;
+
+	(void)arg;
+	for (;;) {
+		int n = epoll_wait(stress_ep, &event, 1, 50);
+
+		if (n == 0 && stress_stop)
+			return NULL;
+		if (n != 1)
+			continue;
+		if (read(stress_efd, &value, 8) == 8) {
+			pthread_mutex_lock(&stress_lock);
+			stress_taken += value;
+			pthread_mutex_unlock(&stress_lock);
+		}
+		mod(stress_ep, stress_efd, EPOLLIN | EPOLLONESHOT, 0);
+	}
+}
+
+static void stress(void)
+{
+	pthread_t threads[4];
+	uint64_t one = 1;
+	long taken = 0;
+	int i, tries;
+
+	stress_ep = epoll_create1(0);
+	stress_efd = eventfd(0, EFD_NONBLOCK);
+	add(stress_ep, stress_efd, EPOLLIN | EPOLLONESHOT, 0);
+	for (i = 0; i < 4; i++)
+		pthread_create(&threads[i], NULL, stress_worker, NULL);
+	for (i = 0; i < 500; i++) {
+		write(stress_efd, &one, 8);
+		if (i % 50 == 0)
+			usleep(1000);
+	}
+	for (tries = 0; tries < 1000 && taken < 500; tries++) {
+		usleep(10000);
+		pthread_mutex_lock(&stress_lock);
+		taken = stress_taken;
+		pthread_mutex_unlock(&stress_lock);
+	}
+	stress_stop = 1;
+	for (i = 0; i < 4; i++)
+		pthread_join(threads[i], NULL);
+	printf("four threads took %ld of 500\n", stress_taken);
+	close(stress_efd);
+	close(stress_ep);
+}
+
 static void eventfds(void)
 {
 	int efd = eventfd(3, EFD_SEMAPHORE | EFD_NONBLOCK), ep = epoll_create1(0), i;
@@ -473,11 +560,13 @@ int main(void)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	errnos();
 	triggering();
+	fairness();
 	closing();
 	nesting();
 	waking();
 	signals();
 	eventfds();
+	stress();
 	timerfds();
 	printf("epoll: done\n");
 	return 0;

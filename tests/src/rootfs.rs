@@ -763,6 +763,7 @@ cd / && rm -rf /tmp/corecheck"#,
                     "oneshot re-armed: 1 [13 0x1]",
                     "pwait with SIGUSR1 unblocked: EINTR",
                     "read after 250 ms: 8, count >= 2: yes",
+                    "four threads took 500 of 500",
                 ])
             },
         },
