@@ -2297,6 +2297,130 @@ bool rvisor_host_file_readable(struct file *f)
 	return vfs_poll(f, NULL) & (EPOLLIN | EPOLLRDNORM | EPOLLHUP | EPOLLERR);
 }
 
+/* Wait queues one file's poll may hook (a pipe or a terminal hooks two, a socket one). */
+#define RVISOR_WATCH_QUEUES 4
+
+struct rvisor_watch_entry {
+	wait_queue_entry_t wait;
+	/* NULL once the queue's owner freed it (POLLFREE); read and cleared as epoll's whead. */
+	wait_queue_head_t *head;
+	struct rvisor_file_watch *watch;
+};
+
+struct rvisor_file_watch {
+	struct file *file;
+	poll_table pt;
+	struct rvisor_watch_entry entries[RVISOR_WATCH_QUEUES];
+	unsigned int count;
+	/* Serialises the first armed poll (the hooking) with other polls and with the free. */
+	struct mutex lock;
+	bool hooked;
+	/* Set by an armed poll, taken by the wake-up that schedules the callback: a file that
+	 * wakes with no one waiting costs no work. */
+	atomic_t armed;
+	struct work_struct work;
+	void *ctx;
+};
+
+static int rvisor_watch_wake(wait_queue_entry_t *wait, unsigned int mode, int sync, void *key)
+{
+	struct rvisor_watch_entry *entry = container_of(wait, struct rvisor_watch_entry, wait);
+	struct rvisor_file_watch *w = entry->watch;
+
+	if (key_to_poll(key) & POLLFREE) {
+		/* The queue goes away (its lock is held): leave it, as ep_poll_callback does. */
+		list_del_init(&wait->entry);
+		smp_store_release(&entry->head, NULL);
+	}
+	if (atomic_xchg(&w->armed, 0))
+		schedule_work(&w->work);
+	return 0;
+}
+
+static void rvisor_watch_queue(struct file *f, wait_queue_head_t *head, poll_table *pt)
+{
+	struct rvisor_file_watch *w = container_of(pt, struct rvisor_file_watch, pt);
+	struct rvisor_watch_entry *entry;
+
+	if (w->count >= RVISOR_WATCH_QUEUES)
+		return;
+	entry = &w->entries[w->count++];
+	init_waitqueue_func_entry(&entry->wait, rvisor_watch_wake);
+	entry->watch = w;
+	entry->head = head;
+	add_wait_queue(head, &entry->wait);
+}
+
+static void rvisor_watch_work(struct work_struct *work)
+{
+	struct rvisor_file_watch *w = container_of(work, struct rvisor_file_watch, work);
+
+	rvisor_rs_file_watch_wake(w->ctx);
+}
+
+struct rvisor_file_watch *rvisor_file_watch_new(struct file *f, void *ctx)
+{
+	umode_t mode = file_inode(f)->i_mode;
+	struct rvisor_file_watch *w;
+
+	if (!(S_ISFIFO(mode) || S_ISSOCK(mode) || S_ISCHR(mode)) || !file_can_poll(f))
+		return NULL;
+	w = kzalloc(sizeof(*w), GFP_KERNEL);
+	if (!w)
+		return NULL;
+	w->file = get_file(f);
+	init_poll_funcptr(&w->pt, rvisor_watch_queue);
+	mutex_init(&w->lock);
+	atomic_set(&w->armed, 0);
+	INIT_WORK(&w->work, rvisor_watch_work);
+	w->ctx = ctx;
+	return w;
+}
+
+unsigned int rvisor_file_watch_poll(struct rvisor_file_watch *w, bool arm)
+{
+	__poll_t mask;
+
+	if (!arm)
+		return vfs_poll(w->file, NULL);
+	/* Armed before the readiness is read (a full barrier): a wake-up after the read calls
+	 * back. */
+	atomic_xchg(&w->armed, 1);
+	if (!READ_ONCE(w->hooked)) {
+		mutex_lock(&w->lock);
+		if (!w->hooked) {
+			mask = vfs_poll(w->file, &w->pt);
+			WRITE_ONCE(w->hooked, true);
+			mutex_unlock(&w->lock);
+			return mask;
+		}
+		mutex_unlock(&w->lock);
+	}
+	return vfs_poll(w->file, NULL);
+}
+
+void rvisor_file_watch_free(struct rvisor_file_watch *w)
+{
+	wait_queue_head_t *head;
+	unsigned int i;
+
+	mutex_lock(&w->lock);
+	for (i = 0; i < w->count; i++) {
+		/* As ep_remove_wait_queue: a POLLFREE owner frees the queue after an RCU period. */
+		rcu_read_lock();
+		head = smp_load_acquire(&w->entries[i].head);
+		if (head)
+			remove_wait_queue(head, &w->entries[i].wait);
+		rcu_read_unlock();
+	}
+	w->count = 0;
+	mutex_unlock(&w->lock);
+	/* No wake-up can schedule it now; one scheduled or running finishes first. */
+	cancel_work_sync(&w->work);
+	fput(w->file);
+	kfree(w);
+}
+
 int rvisor_task_exit_code(struct task_struct *t)
 {
 	return READ_ONCE(t->exit_code);

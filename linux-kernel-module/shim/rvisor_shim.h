@@ -444,6 +444,18 @@ long rvisor_host_file_ioctl(struct file *f, unsigned int cmd, unsigned long arg)
 /* Whether a read would not wait (data, end of file or an error). */
 bool rvisor_host_file_readable(struct file *f);
 
+/* A watch of a host file's wait queues: once armed, the file's next wake-up calls
+ * rvisor_rs_file_watch_wake(ctx) from a workqueue (process context), whatever context the wake
+ * came from. Only FIFOs, sockets and character devices are watched (NULL for others, and with
+ * no memory). The watch holds its own reference to the file. */
+struct rvisor_file_watch;
+struct rvisor_file_watch *rvisor_file_watch_new(struct file *f, void *ctx);
+/* The file's readiness now (vfs_poll's EPOLL* mask). With `arm`, the next wake-up of the file
+ * calls back (the first armed poll hooks the watch on the file's queues). */
+unsigned int rvisor_file_watch_poll(struct rvisor_file_watch *w, bool arm);
+/* Unhooks, waits for a callback in progress, releases the file. Process context. */
+void rvisor_file_watch_free(struct rvisor_file_watch *w);
+
 /* ---- task facts ---- */
 /* The exit code of an exiting task: (code << 8) for exit(code), else the signal (| 0x80 core). */
 int rvisor_task_exit_code(struct task_struct *t);
@@ -528,6 +540,7 @@ void rvisor_rs_task_exit(struct task_struct *task);
 void rvisor_rs_task_exec(struct task_struct *task);
 void rvisor_rs_task_stop_report(struct task_struct *task, struct task_struct *parent);
 void rvisor_rs_run_work(void *data);
+void rvisor_rs_file_watch_wake(void *ctx);
 
 #endif /* RVISOR_SHIM_H */
 

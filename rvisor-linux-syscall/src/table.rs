@@ -230,11 +230,14 @@ syscall_table! {
     200 tkill sync sys_tkill(a0, a1);
     203 sched_setaffinity sync sys_sched_setaffinity(a0, a1, a2);
     204 sched_getaffinity sync sys_sched_getaffinity(a0, a1, a2);
+    213 epoll_create sync sys_epoll_create(a0);
     217 getdents64 sync sys_getdents64(a0, a1, a2);
     218 set_tid_address sync sys_set_tid_address(a0);
     221 fadvise64 sync sys_fadvise64(a0, a1, a2, a3);
     228 clock_gettime sync sys_clock_gettime(a0, a1);
     231 exit_group sync sys_exit_group(a0);
+    232 epoll_wait async sys_epoll_wait(a0, a1, a2, a3);
+    233 epoll_ctl sync sys_epoll_ctl(a0, a1, a2, a3);
     234 tgkill sync sys_tgkill(a0, a1, a2);
     235 utimes sync sys_utimes(a0, a1);
     247 waitid async sys_waitid(a0, a1, a2, a3, a4);
@@ -253,7 +256,14 @@ syscall_table! {
     270 pselect6 async sys_pselect6(a0, a1, a2, a3, a4, a5);
     271 ppoll async sys_ppoll(a0, a1, a2, a3, a4);
     280 utimensat sync sys_utimensat(a0, a1, a2, a3);
+    281 epoll_pwait async sys_epoll_pwait(a0, a1, a2, a3, a4, a5);
+    283 timerfd_create sync sys_timerfd_create(a0, a1);
+    284 eventfd sync sys_eventfd(a0);
     285 fallocate sync sys_fallocate(a0, a1, a2, a3);
+    286 timerfd_settime sync sys_timerfd_settime(a0, a1, a2, a3);
+    287 timerfd_gettime sync sys_timerfd_gettime(a0, a1);
+    290 eventfd2 sync sys_eventfd2(a0, a1);
+    291 epoll_create1 sync sys_epoll_create1(a0);
     292 dup3 sync sys_dup3(a0, a1, a2);
     293 pipe2 sync sys_pipe2(a0, a1);
     295 preadv async sys_preadv(a0, a1, a2, a3, a4);
@@ -271,6 +281,7 @@ syscall_table! {
     436 close_range sync sys_close_range(a0, a1, a2);
     438 pidfd_getfd sync sys_pidfd_getfd(a0, a1, a2);
     439 faccessat2 sync sys_faccessat2(a0, a1, a2, a3);
+    441 epoll_pwait2 async sys_epoll_pwait2(a0, a1, a2, a3, a4, a5);
     452 fchmodat2 sync sys_fchmodat2(a0, a1, a2, a3);
 }
 

@@ -922,6 +922,64 @@ cd / && rm -rf /tmp/corecheck"#,
             },
         },
         Case {
+            name: "epoll-eventfd-timerfd",
+            covers: &[
+                "epoll_create",
+                "epoll_create1",
+                "epoll_ctl",
+                "epoll_wait",
+                "epoll_pwait",
+                "epoll_pwait2",
+                "eventfd",
+                "eventfd2",
+                "timerfd_create",
+                "timerfd_settime",
+                "timerfd_gettime",
+            ],
+            script: ". /tests/lib.sh\ndifferential /tests/epoll",
+            check: |o| {
+                o.same_as_native(&[
+                    "epoll: done",
+                    "ADD outer to inner: ELOOP",
+                    "oneshot re-armed: 1 [13 0x1]",
+                    "pwait with SIGUSR1 unblocked: EINTR",
+                    "read after 250 ms: 8, count >= 2: yes",
+                    "four threads took 500 of 500",
+                ])
+            },
+        },
+        Case {
+            name: "epoll-inherited-host-pipe",
+            covers: &["epoll_ctl", "epoll_wait", "poll"],
+            // The program's stdin is a host pipe (the guest shell's), its stdout a file: the
+            // pipe gets its line only once the program waits, and hangs up once it was read.
+            script: r#". /tests/lib.sh
+feed() {
+	rm -f $ROOTFS/tmp/stdinpoll.ready $ROOTFS/tmp/stdinpoll.read
+	until [ -e $ROOTFS/tmp/stdinpoll.ready ]; do sleep 0.05; done
+	echo hi
+	until [ -e $ROOTFS/tmp/stdinpoll.read ]; do sleep 0.05; done
+}
+feed | chroot $ROOTFS /tests/stdinpoll >$SCRATCH.out 2>&1
+side native $? $SCRATCH.out
+feed | rvisor run --root $ROOTFS -- /tests/stdinpoll >$SCRATCH.out 2>&1
+side contained $? $SCRATCH.out"#,
+            check: |o| {
+                o.same_as_native(&[
+                    "stdinpoll: done",
+                    "before any data: 0",
+                    "woken by the line: 1 [7 0x1]",
+                    "the writer hung up: 1 [7 0x10]",
+                ])
+            },
+        },
+        Case {
+            name: "debian-python3-epoll",
+            covers: &["epoll_create1", "epoll_ctl", "epoll_wait", "eventfd2"],
+            script: ". /tests/lib.sh\nROOTFS=/debian\ndifferential /usr/bin/python3 /rvisor-tests/epoll.py",
+            check: |o| o.same_as_native(&["python epoll: done", "woken ['pipe']"]),
+        },
+        Case {
             name: "unnamed-files",
             covers: &["openat", "linkat", "fstat"],
             script: ". /tests/lib.sh\ndifferential /tests/tmpfile",

@@ -167,7 +167,10 @@ fn serve_in_rvisor(caller: &Caller, call: &Syscall<'_>) -> Served {
         return Served::Exit(exit);
     }
     // A host wait cut short by a signal: restarted as the host would, or EINTR per its handler.
-    if value == Error::EINTR.to_syscall_return() && process::signal_pending() {
+    if value == Error::EINTR.to_syscall_return()
+        && !NEVER_RESTARTED.contains(&nr)
+        && process::signal_pending()
+    {
         return Served::Value(Error::ERESTARTSYS.to_syscall_return());
     }
     Served::Value(value)
@@ -196,10 +199,16 @@ fn run_waiting(caller: &Caller, call: &Syscall<'_>, served: &Call<'_>, nr: u32) 
 /// for such a wait (GNU make's `SIGCHLD` around `pselect`) relies on seeing `EINTR`.
 const NOT_RESTARTED_AFTER_A_HANDLER: [u32; 4] = [7, 23, 270, 271];
 
+/// The waits that a signal always ends with `EINTR`, handler or not (signal(7)):
+/// `epoll_wait`, `epoll_pwait`, `epoll_pwait2`.
+const NEVER_RESTARTED: [u32; 3] = [232, 281, 441];
+
 /// What a wait of call `nr` that a signal ended returns: a restart the kernel turns into
 /// `EINTR` as Linux would for that call.
 fn interrupted(nr: u32) -> Error {
-    if NOT_RESTARTED_AFTER_A_HANDLER.contains(&nr) {
+    if NEVER_RESTARTED.contains(&nr) {
+        Error::EINTR
+    } else if NOT_RESTARTED_AFTER_A_HANDLER.contains(&nr) {
         Error::ERESTARTNOHAND
     } else {
         Error::ERESTARTSYS
