@@ -527,4 +527,6 @@ void rvisor_rs_task_exec(struct task_struct *task);
 void rvisor_rs_task_stop_report(struct task_struct *task, struct task_struct *parent);
 void rvisor_rs_run_work(void *data);
 
+#include "rvisor_net.h"
+
 #endif /* RVISOR_SHIM_H */
