@@ -25,6 +25,7 @@ pub mod testing;
 pub mod user;
 
 mod fs;
+mod inet;
 mod mm;
 mod process;
 mod system;

@@ -30,6 +30,7 @@
 mod device;
 mod file;
 mod flock;
+mod host_socket;
 mod pidfd;
 mod pipe;
 mod stdio;
@@ -37,6 +38,7 @@ mod stdio;
 pub use device::Device;
 pub use file::File;
 pub use flock::{FlockKind, FlockTable, InodeKey, LockOwner};
+pub use host_socket::{HostSocket, HostSocketOps, RecvCall, SendCall};
 pub use pidfd::PidFd;
 pub use pipe::{Pipe, PIPE_BUF, PIPE_CAPACITY};
 pub use stdio::{HostStdio, StdioFile};

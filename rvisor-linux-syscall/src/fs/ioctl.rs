@@ -68,6 +68,9 @@ impl Syscall<'_> {
                 _ => Err(LxError::ENOTTY),
             };
         }
+        if let Some(result) = crate::inet::host_socket_ioctl(&*file, request, arg) {
+            return result;
+        }
         match file.as_any().downcast_ref::<StdioFile>() {
             Some(stdio) => stdio.ioctl(request, arg),
             None => Err(LxError::ENOTTY),
