@@ -1,7 +1,7 @@
 //! `rvisor`: run programs in containers served by rvisor.ko.
 //!
 //! ```text
-//! rvisor run [--root DIR] [--hostname NAME] -- CMD [ARGS...]
+//! rvisor run [--root DIR] [--hostname NAME] [--net none|host|ns:PATH] -- CMD [ARGS...]
 //! rvisor ps
 //! rvisor rm ID
 //! ```
@@ -17,8 +17,11 @@ use std::process::ExitCode;
 use device::{c_string, Device};
 
 const USAGE: &str = "usage:
-  rvisor run [--root DIR] [--hostname NAME] -- CMD [ARGS...]
-        run CMD in a new container whose / is DIR (default /); exits with CMD's status
+  rvisor run [--root DIR] [--hostname NAME] [--net none|host|ns:PATH] -- CMD [ARGS...]
+        run CMD in a new container whose / is DIR (default /); exits with CMD's status.
+        --net none (default): a new network namespace with only loopback, up;
+        --net host: this one; --net ns:PATH: the namespace of PATH (/proc/PID/ns/net,
+        /var/run/netns/NAME)
   rvisor ps          list containers
   rvisor rm ID       kill what is left in container ID and remove it";
 
@@ -43,9 +46,36 @@ fn main() -> ExitCode {
     }
 }
 
+/// The network namespace a container's processes have (`--net`).
+#[derive(Debug, PartialEq, Eq)]
+enum Network {
+    /// A new one with loopback up and nothing else.
+    None,
+    /// The caller's.
+    Host,
+    /// The one a namespace file names (as CNI plugins hand them).
+    Namespace(String),
+}
+
+impl Network {
+    fn parse(value: &str) -> Result<Self, String> {
+        match value {
+            "none" => Ok(Self::None),
+            "host" => Ok(Self::Host),
+            _ => match value.strip_prefix("ns:") {
+                Some(path) if !path.is_empty() => Ok(Self::Namespace(path.into())),
+                _ => Err(format!(
+                    "--net takes none, host or ns:PATH, not `{value}`"
+                )),
+            },
+        }
+    }
+}
+
 struct RunOptions {
     root: String,
     hostname: Option<String>,
+    net: Network,
     command: Vec<String>,
 }
 
@@ -53,6 +83,7 @@ fn parse_run(args: &[String]) -> Result<RunOptions, String> {
     let mut opts = RunOptions {
         root: "/".into(),
         hostname: None,
+        net: Network::None,
         command: Vec::new(),
     };
     let mut i = 0;
@@ -62,15 +93,15 @@ fn parse_run(args: &[String]) -> Result<RunOptions, String> {
                 opts.command = args[i + 1..].to_vec();
                 break;
             }
-            "--root" | "--hostname" => {
+            "--root" | "--hostname" | "--net" => {
                 let value = args
                     .get(i + 1)
                     .ok_or_else(|| format!("{} needs a value", args[i]))?
                     .clone();
-                if args[i] == "--root" {
-                    opts.root = value;
-                } else {
-                    opts.hostname = Some(value);
+                match args[i].as_str() {
+                    "--root" => opts.root = value,
+                    "--hostname" => opts.hostname = Some(value),
+                    _ => opts.net = Network::parse(&value)?,
                 }
                 i += 2;
             }
@@ -117,6 +148,9 @@ fn run(args: &[String]) -> Result<u8, String> {
         .collect::<Result<_, _>>()?;
 
     let device = Device::open().map_err(|e| e.to_string())?;
+    // This process's namespace is the one its child, the container's first process, takes
+    // into the container; contained processes cannot change it.
+    enter_network(&opts.net)?;
     let id = device
         .create(&root, hostname.as_deref())
         .map_err(|e| e.to_string())?;
@@ -125,6 +159,60 @@ fn run(args: &[String]) -> Result<u8, String> {
     let status = status?;
     removed.map_err(|e| e.to_string())?;
     Ok(status)
+}
+
+/// Moves this process into the container's network namespace (see [`Network`]).
+fn enter_network(net: &Network) -> Result<(), String> {
+    match net {
+        Network::Host => Ok(()),
+        Network::None => {
+            // SAFETY: unshare has no memory-safety preconditions.
+            if unsafe { libc::unshare(libc::CLONE_NEWNET) } != 0 {
+                let err = std::io::Error::last_os_error();
+                return Err(format!("--net none: a new network namespace: {err}"));
+            }
+            loopback_up().map_err(|err| format!("--net none: bringing lo up: {err}"))
+        }
+        Network::Namespace(path) => {
+            let file = std::fs::File::open(path)
+                .map_err(|err| format!("--net ns:{path}: {err}"))?;
+            use std::os::fd::AsRawFd;
+            // SAFETY: setns on a descriptor we hold.
+            if unsafe { libc::setns(file.as_raw_fd(), libc::CLONE_NEWNET) } != 0 {
+                let err = std::io::Error::last_os_error();
+                return Err(format!("--net ns:{path}: not a network namespace? {err}"));
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Sets `IFF_UP` on `lo` in this process's network namespace (`ip link set lo up`).
+fn loopback_up() -> std::io::Result<()> {
+    // SAFETY: socket has no memory-safety preconditions.
+    let fd = unsafe { libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0) };
+    if fd < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    // SAFETY: a descriptor we just made and own.
+    let socket = unsafe { <std::os::fd::OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd) };
+    use std::os::fd::AsRawFd;
+    // SAFETY: ifreq is plain data; all zeroes is a valid value.
+    let mut request: libc::ifreq = unsafe { std::mem::zeroed() };
+    for (to, from) in request.ifr_name.iter_mut().zip(b"lo") {
+        *to = *from as libc::c_char;
+    }
+    // SAFETY: SIOCGIFFLAGS and SIOCSIFFLAGS read and write a live ifreq.
+    unsafe {
+        if libc::ioctl(socket.as_raw_fd(), libc::SIOCGIFFLAGS, &mut request) < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        request.ifr_ifru.ifru_flags |= libc::IFF_UP as libc::c_short;
+        if libc::ioctl(socket.as_raw_fd(), libc::SIOCSIFFLAGS, &request) < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+    }
+    Ok(())
 }
 
 fn spawn_in(device: &Device, id: u32, argv: &[CString]) -> Result<u8, String> {

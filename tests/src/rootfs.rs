@@ -796,6 +796,77 @@ contained contained /bin/sh -c "$script""#,
             script: ". /tests/lib.sh\ndifferential /bin/dash -c 'echo dash $((6*7))'",
             check: |o| o.same_as_native(&["dash 42"]),
         },
+        Case {
+            name: "inet-loopback",
+            covers: &[
+                "socket", "bind", "listen", "connect", "accept", "accept4", "getsockname",
+                "getpeername", "setsockopt", "getsockopt", "sendto", "recvfrom", "sendmsg",
+                "recvmsg", "sendmmsg", "recvmmsg", "shutdown", "readv", "writev", "poll",
+                "ioctl", "fstat",
+            ],
+            // Natively in the guest's namespace (loopback brought up here); contained in the
+            // container's own (`--net none`, loopback up), so the two never meet.
+            script: ". /tests/lib.sh\nip link set lo up\ndifferential /tests/inet",
+            check: |o| {
+                o.same_as_native(&[
+                    "inet: done",
+                    "accepted: cloexec yes, nonblock yes, peer 127.0.0.1, len 16",
+                    "child recv: 5 \"HELLO\"",
+                    "poll after peer's SHUT_WR: 1 revents POLLIN POLLRDHUP",
+                    "nonblocking connect: EINPROGRESS",
+                    "connect to a closed port: ECONNREFUSED",
+                    "recvmmsg: 3",
+                    "ipv6 read: 3 \"six\"",
+                ])
+            },
+        },
+        Case {
+            name: "inet-refusals",
+            covers: &["socket"],
+            // Natively root may open raw and packet sockets: not compared with native.
+            script: "rvisor run --root /rootfs -- /tests/inet refusals",
+            check: |o| {
+                o.exactly(&[
+                    "AF_INET SOCK_RAW: EPERM",
+                    "AF_INET6 SOCK_RAW: EPERM",
+                    "AF_PACKET: EPERM",
+                    "AF_NETLINK NETLINK_AUDIT: EPROTONOSUPPORT",
+                    "AF_BLUETOOTH: EAFNOSUPPORT",
+                    "family 200: EAFNOSUPPORT",
+                    "type 42: EINVAL",
+                    "bad flag: EINVAL",
+                    "AF_NETLINK NETLINK_ROUTE: ok",
+                ])
+            },
+        },
+        Case {
+            name: "net-isolation",
+            covers: &["connect"],
+            // A listener in the guest's own namespace: a default container (`--net none`)
+            // has its own loopback and no route anywhere; `--net host` shares the guest's.
+            script: r#"ip link set lo up
+/tests/inet listen 7070 >/tmp/listener.out &
+tries=50
+until grep -q listening /tmp/listener.out 2>/dev/null || [ $tries -le 0 ]; do tries=$((tries - 1)); sleep 0.1; done
+rvisor run --root /rootfs -- /tests/inet connect 127.0.0.1 7070
+rvisor run --root /rootfs --net none -- /tests/inet connect 10.9.9.9 7070
+rvisor run --root /rootfs --net host -- /tests/inet connect 127.0.0.1 7070
+wait
+rvisor run --root /rootfs --net ns:/proc/1/ns/net -- /tests/inet connect 127.0.0.1 7070
+rvisor run --root /rootfs --net bogus -- true; echo "bad --net: $?"
+"#,
+            check: |o| {
+                o.exactly(&[
+                    "connect 127.0.0.1: ECONNREFUSED",
+                    "connect 10.9.9.9: ENETUNREACH",
+                    "connect 127.0.0.1: 0",
+                    "reply: hi",
+                    "connect 127.0.0.1: ECONNREFUSED",
+                    "rvisor: --net takes none, host or ns:PATH, not `bogus`",
+                    "bad --net: 125",
+                ])
+            },
+        },
     ]
 }
 
