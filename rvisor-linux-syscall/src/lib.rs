@@ -26,6 +26,7 @@ pub mod user;
 
 mod fs;
 mod mm;
+mod net;
 mod process;
 mod system;
 
