@@ -118,6 +118,8 @@ linux_errors! {
     EMLINK = 31,
     /// broken pipe
     EPIPE = 32,
+    /// numerical argument out of domain
+    EDOM = 33,
     /// numerical result out of range
     ERANGE = 34,
     /// file name too long

@@ -44,6 +44,7 @@ pub mod elf;
 pub mod error;
 pub mod fd_table;
 pub mod fs;
+pub mod net;
 pub mod process;
 pub mod vm;
 

@@ -27,6 +27,7 @@ pub mod user;
 mod fs;
 mod inet;
 mod mm;
+mod net;
 mod process;
 mod system;
 

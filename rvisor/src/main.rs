@@ -64,9 +64,7 @@ impl Network {
             "host" => Ok(Self::Host),
             _ => match value.strip_prefix("ns:") {
                 Some(path) if !path.is_empty() => Ok(Self::Namespace(path.into())),
-                _ => Err(format!(
-                    "--net takes none, host or ns:PATH, not `{value}`"
-                )),
+                _ => Err(format!("--net takes none, host or ns:PATH, not `{value}`")),
             },
         }
     }
@@ -174,8 +172,8 @@ fn enter_network(net: &Network) -> Result<(), String> {
             loopback_up().map_err(|err| format!("--net none: bringing lo up: {err}"))
         }
         Network::Namespace(path) => {
-            let file = std::fs::File::open(path)
-                .map_err(|err| format!("--net ns:{path}: {err}"))?;
+            let file =
+                std::fs::File::open(path).map_err(|err| format!("--net ns:{path}: {err}"))?;
             use std::os::fd::AsRawFd;
             // SAFETY: setns on a descriptor we hold.
             if unsafe { libc::setns(file.as_raw_fd(), libc::CLONE_NEWNET) } != 0 {

@@ -73,7 +73,7 @@ super::syscall_table! {
      50 listen => Rvisor,
      51 getsockname => Rvisor,
      52 getpeername => Rvisor,
-     53 socketpair => Refuse,
+     53 socketpair => Rvisor,
      54 setsockopt => Rvisor,
      55 getsockopt => Rvisor,
      56 clone => Rvisor,

@@ -237,12 +237,7 @@ impl FileLike for HostSocket {
         )
     }
 
-    fn write_from_user(
-        &self,
-        at: Option<u64>,
-        user: usize,
-        len: usize,
-    ) -> Option<LxResult<usize>> {
+    fn write_from_user(&self, at: Option<u64>, user: usize, len: usize) -> Option<LxResult<usize>> {
         if at.is_some() {
             return Some(Err(LxError::ESPIPE));
         }

@@ -284,6 +284,11 @@ pub trait FileLike: Any + Send + Sync {
         Err(LxError::EINVAL)
     }
 
+    /// This description as a socket, if it is one (`ENOTSOCK` for the socket calls if not).
+    fn as_socket(&self) -> Option<&dyn crate::net::Socket> {
+        None
+    }
+
     /// This description as `Any`, to recognise its kind.
     fn as_any(&self) -> &dyn Any;
 }

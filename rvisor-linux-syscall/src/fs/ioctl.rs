@@ -39,6 +39,15 @@ impl Syscall<'_> {
             }
             _ => {}
         }
+        if let Some(socket) = file.as_socket() {
+            return match socket.ioctl(request, arg) {
+                Some(value) => {
+                    UserOutPtr::<i32>::from(arg).write(value?)?;
+                    Ok(0)
+                }
+                None => Err(LxError::ENOTTY),
+            };
+        }
         if let Some(regular) = file.as_any().downcast_ref::<File>() {
             let metadata = regular.metadata()?;
             return match (request, metadata.type_) {
