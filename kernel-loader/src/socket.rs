@@ -126,7 +126,9 @@ impl HostSocketOps for KernelSocket {
 
     fn poll_events(&self, cx: Option<&Context<'_>>) -> PollEvents {
         // EPOLL* and POLL* bits are the same; the high ones (EPOLLET…) never come from poll.
-        PollEvents::from_bits_truncate(self.0.poll(cx.map(Context::waker)) as u16)
+        let waker = cx.map(Context::waker);
+        let atomic_safe = waker.is_some_and(kernel_async::wakes_only_a_thread);
+        PollEvents::from_bits_truncate(self.0.poll(waker, atomic_safe) as u16)
     }
 
     fn metadata(&self) -> LxResult<Metadata> {

@@ -20,6 +20,7 @@
 #include <linux/slab.h>
 #include <linux/mm.h>
 #include <linux/wait.h>
+#include <linux/workqueue.h>
 #include <linux/time64.h>
 #include <linux/timekeeping.h>
 #include <linux/uaccess.h>
@@ -752,8 +753,17 @@ struct rvisor_sock_watch {
 	struct mutex hook_lock;
 	spinlock_t lock;
 	void (*wake)(void *ctx);
+	void (*wake_later)(void *ctx);
 	void *ctx;
+	struct work_struct later;
 };
+
+static void watch_later(struct work_struct *work)
+{
+	struct rvisor_sock_watch *w = container_of(work, struct rvisor_sock_watch, later);
+
+	w->wake_later(w->ctx);
+}
 
 struct watch_table {
 	poll_table pt;
@@ -779,7 +789,8 @@ static void watch_queue(struct file *f, wait_queue_head_t *head, poll_table *pt)
 	add_wait_queue(head, &w->entry);
 }
 
-struct rvisor_sock_watch *rvisor_sock_watch_new(void (*wake)(void *ctx), void *ctx)
+struct rvisor_sock_watch *rvisor_sock_watch_new(void (*wake)(void *ctx),
+					       void (*wake_later)(void *ctx), void *ctx)
 {
 	struct rvisor_sock_watch *w = kzalloc(sizeof(*w), GFP_KERNEL);
 
@@ -789,7 +800,9 @@ struct rvisor_sock_watch *rvisor_sock_watch_new(void (*wake)(void *ctx), void *c
 	mutex_init(&w->hook_lock);
 	spin_lock_init(&w->lock);
 	w->wake = wake;
+	w->wake_later = wake_later;
 	w->ctx = ctx;
+	INIT_WORK(&w->later, watch_later);
 	return w;
 }
 
@@ -798,7 +811,14 @@ void rvisor_sock_watch_free(struct rvisor_sock_watch *w)
 	/* Takes the queue's lock: a wake in progress finishes first, none starts after. */
 	if (w->head)
 		remove_wait_queue(w->head, &w->entry);
+	/* No wake can queue it any more; one queued or running finishes first. */
+	cancel_work_sync(&w->later);
 	kfree(w);
+}
+
+void rvisor_sock_watch_defer(struct rvisor_sock_watch *w)
+{
+	schedule_work(&w->later);
 }
 
 unsigned long rvisor_sock_watch_lock(struct rvisor_sock_watch *w)

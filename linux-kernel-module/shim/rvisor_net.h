@@ -62,12 +62,16 @@ long rvisor_sock_ioctl(struct file *f, unsigned int cmd, unsigned long arg);
 
 /*
  * A watch: one wait-queue entry on the socket's wait queue, hooked at the first poll, whose
- * wake function calls wake(ctx) in the host's wake-up context (atomic, possibly softirq). The
- * watch's lock (taken with interrupts off) guards what the owner keeps for wake() to use.
+ * wake function calls wake(ctx) in the host's wake-up context (atomic, possibly softirq);
+ * rvisor_sock_watch_defer has wake_later(ctx) called from a workqueue (process context) for
+ * what must not run there. The watch's lock (taken with interrupts off) guards what the owner
+ * keeps for both to use.
  */
-struct rvisor_sock_watch *rvisor_sock_watch_new(void (*wake)(void *ctx), void *ctx);
-/* Unhooks (no wake() runs after it returns) and frees. */
+struct rvisor_sock_watch *rvisor_sock_watch_new(void (*wake)(void *ctx),
+					       void (*wake_later)(void *ctx), void *ctx);
+/* Unhooks and frees: no wake() or wake_later() runs after it returns. */
 void rvisor_sock_watch_free(struct rvisor_sock_watch *w);
+void rvisor_sock_watch_defer(struct rvisor_sock_watch *w);
 unsigned long rvisor_sock_watch_lock(struct rvisor_sock_watch *w);
 void rvisor_sock_watch_unlock(struct rvisor_sock_watch *w, unsigned long flags);
 /* The socket's readiness (vfs_poll); hooks the watch on its wait queue first if not yet. */

@@ -10,8 +10,10 @@
 //!
 //! Readiness: [`HostSocket::poll`] hooks one entry on the socket's wait queue (at the first
 //! poll that has a waker); every host wake-up of the socket wakes the wakers registered since
-//! the last one. That wake-up runs in the host's wake-up context (atomic, maybe softirq): a
-//! registered waker must only do what such a context allows (rVisor's thread bells do).
+//! the last one. That wake-up runs in the host's wake-up context (atomic, maybe softirq):
+//! wakers the caller marks as safe there (a thread's bell: a flag and a wait-queue wake-up)
+//! are woken at once; any other (an epoll item's, which takes a sleeping lock) from a
+//! workqueue, in process context.
 
 use alloc::boxed::Box;
 use alloc::vec::Vec;
@@ -27,9 +29,12 @@ use crate::vfs::Stat;
 /// The wakers waiting for a socket's readiness, guarded by its watch's interrupt-safe lock;
 /// also the context the watch's wake function is given.
 struct Wakers {
-    /// The watch whose lock guards `list` (set once, before the watch can wake anyone).
+    /// The watch whose lock guards the lists (set once, before the watch can wake anyone).
     watch: *mut bindings::rvisor_sock_watch,
-    list: UnsafeCell<Vec<Waker>>,
+    /// Wakers that may be woken in the host's wake-up context.
+    now: UnsafeCell<Vec<Waker>>,
+    /// Wakers woken later, in process context.
+    later: UnsafeCell<Vec<Waker>>,
 }
 
 /// A counted host socket file, with its readiness watch.
@@ -46,20 +51,47 @@ unsafe impl Send for HostSocket {}
 // SAFETY: as above: every operation through `&HostSocket` is one the host allows concurrently.
 unsafe impl Sync for HostSocket {}
 
-/// The watch's wake function (host wake-up context): wakes and forgets every registered
-/// waker.
+/// The watch's wake function (host wake-up context): wakes and forgets the wakers that may
+/// be woken here, and has the others woken from process context.
 extern "C" fn woken(ctx: *mut c_void) {
     // SAFETY: `ctx` is the boxed `Wakers` of a live `HostSocket`: the watch is unhooked (and
     // no wake runs any more) before the box is dropped.
     let wakers = unsafe { &*(ctx as *const Wakers) };
-    // SAFETY: `watch` was set before the watch was first hooked, and outlives this wake.
-    let watch = unsafe { NonNull::new_unchecked(wakers.watch) };
-    let _guard = WatchGuard::lock(watch);
-    // SAFETY: the lock is held.
-    let list = unsafe { &mut *wakers.list.get() };
-    // Drained in place: the capacity stays, so nothing is freed or allocated here but the
-    // wakers' own references.
-    for waker in list.drain(..) {
+    let Some(watch) = NonNull::new(wakers.watch) else {
+        return;
+    };
+    let defer = {
+        let _guard = WatchGuard::lock(watch);
+        // SAFETY: the lock is held.
+        let now = unsafe { &mut *wakers.now.get() };
+        // Drained in place: the capacity stays, so nothing is allocated here; only the
+        // wakers' own references are dropped.
+        for waker in now.drain(..) {
+            waker.wake();
+        }
+        // SAFETY: the lock is held.
+        !unsafe { &*wakers.later.get() }.is_empty()
+    };
+    if defer {
+        // SAFETY: the watch is live (see above); scheduling work is allowed in any context.
+        unsafe { bindings::rvisor_sock_watch_defer(watch.as_ptr()) };
+    }
+}
+
+/// The watch's deferred wake (process context): wakes and forgets the other wakers.
+extern "C" fn woken_later(ctx: *mut c_void) {
+    // SAFETY: as for `woken`: the watch's work is cancelled before the box is dropped.
+    let wakers = unsafe { &*(ctx as *const Wakers) };
+    let Some(watch) = NonNull::new(wakers.watch) else {
+        return;
+    };
+    let taken = {
+        let _guard = WatchGuard::lock(watch);
+        // SAFETY: the lock is held.
+        core::mem::take(unsafe { &mut *wakers.later.get() })
+    };
+    // Outside the lock: these wakers may take locks of their own, and sleep.
+    for waker in taken {
         waker.wake();
     }
 }
@@ -86,12 +118,15 @@ impl HostSocket {
         };
         let mut wakers = Box::new(Wakers {
             watch: core::ptr::null_mut(),
-            list: UnsafeCell::new(Vec::new()),
+            now: UnsafeCell::new(Vec::new()),
+            later: UnsafeCell::new(Vec::new()),
         });
         let context: *const Wakers = &*wakers;
         // SAFETY: `woken` matches the callback type; `context` stays valid until the watch is
         // freed (drop frees the watch before the box).
-        let watch = unsafe { bindings::rvisor_sock_watch_new(Some(woken), context as *mut c_void) };
+        let watch = unsafe {
+            bindings::rvisor_sock_watch_new(Some(woken), Some(woken_later), context as *mut c_void)
+        };
         let Some(watch) = NonNull::new(watch) else {
             return release(Error::ENOMEM);
         };
@@ -308,11 +343,12 @@ impl HostSocket {
     }
 
     /// The socket's readiness (`EPOLL*` bits); with `waker`, registers it to be woken at the
-    /// socket's next wake-up first, so no event between the two is lost.
-    pub fn poll(&self, waker: Option<&Waker>) -> u32 {
+    /// socket's next wake-up first, so no event between the two is lost. `atomic_safe`: the
+    /// waker may be woken in the host's wake-up context (else it is woken from a workqueue).
+    pub fn poll(&self, waker: Option<&Waker>, atomic_safe: bool) -> u32 {
         let watch = match waker {
             Some(waker) => {
-                self.register(waker);
+                self.register(waker, atomic_safe);
                 self.watch.as_ptr()
             }
             None => core::ptr::null_mut(),
@@ -323,12 +359,17 @@ impl HostSocket {
 
     /// Adds `waker` unless an equivalent one waits already; the list only grows outside the
     /// lock (interrupts are off under it: no allocation there).
-    fn register(&self, waker: &Waker) {
+    fn register(&self, waker: &Waker, atomic_safe: bool) {
+        let cell = if atomic_safe {
+            &self.wakers.now
+        } else {
+            &self.wakers.later
+        };
         loop {
             let grow_to = {
                 let _guard = WatchGuard::lock(self.watch);
                 // SAFETY: the lock is held.
-                let list = unsafe { &mut *self.wakers.list.get() };
+                let list = unsafe { &mut *cell.get() };
                 if list.iter().any(|known| known.will_wake(waker)) {
                     return;
                 }
@@ -347,7 +388,7 @@ impl HostSocket {
             {
                 let _guard = WatchGuard::lock(self.watch);
                 // SAFETY: the lock is held.
-                let list = unsafe { &mut *self.wakers.list.get() };
+                let list = unsafe { &mut *cell.get() };
                 if bigger.capacity() > list.capacity() {
                     bigger.append(list);
                     core::mem::swap(list, &mut bigger);
