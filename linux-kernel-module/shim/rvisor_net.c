@@ -27,6 +27,8 @@
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <linux/sockptr.h>
+#include <linux/cred.h>
+#include <linux/capability.h>
 #include <net/sock.h>
 #include <net/net_namespace.h>
 #include "rvisor_shim.h"
@@ -38,6 +40,8 @@
 #ifndef MSG_INTERNAL_SENDMSG_FLAGS
 #define MSG_INTERNAL_SENDMSG_FLAGS 0
 #endif
+
+static bool netlink_to_group(struct socket *sock, const void *addr, int len);
 
 static struct socket *sock_of(struct file *f)
 {
@@ -87,23 +91,41 @@ static int import_one(int dir, unsigned long ubuf, unsigned long len, struct iov
 
 struct file *rvisor_sock_open(int family, int type, int protocol, long *err)
 {
+	const struct cred *saved = NULL;
+	struct cred *reduced = NULL;
 	struct socket *sock;
-	struct file *f;
+	struct file *f = NULL;
 	int ret;
 
+	if (family == AF_NETLINK) {
+		/* The file's credentials are what rtnetlink checks (see netlink_to_group). */
+		reduced = prepare_creds();
+		if (!reduced) {
+			*err = -ENOMEM;
+			return NULL;
+		}
+		cap_lower(reduced->cap_effective, CAP_NET_ADMIN);
+		saved = override_creds(reduced);
+	}
 	/* The caller's network namespace (current->nsproxy->net_ns), as a user's socket. */
 	ret = sock_create(family, type, protocol, &sock);
 	if (ret < 0) {
 		*err = ret;
-		return NULL;
+		goto out;
 	}
 	/* On failure sock_alloc_file releases the socket. */
 	f = sock_alloc_file(sock, 0, NULL);
 	if (IS_ERR(f)) {
 		*err = PTR_ERR(f);
-		return NULL;
+		f = NULL;
+		goto out;
 	}
 	*err = 0;
+out:
+	if (reduced) {
+		revert_creds(saved);
+		put_cred(reduced);
+	}
 	return f;
 }
 
@@ -133,6 +155,8 @@ long rvisor_sock_connect(struct file *f, unsigned long uaddr, int addrlen, bool 
 	err = addr_from_user(uaddr, addrlen, &address);
 	if (err < 0)
 		return err;
+	if (netlink_to_group(sock, &address, addrlen))
+		return -EPERM;
 	return READ_ONCE(sock->ops)->connect(sock, (struct sockaddr *)&address, addrlen,
 					     f->f_flags | (nonblock ? O_NONBLOCK : 0));
 }
@@ -293,63 +317,29 @@ long rvisor_sock_getsockopt(struct file *f, int level, int name, unsigned long u
 }
 
 /*
- * Whether a NETLINK_ROUTE request in `buf` changes state: any message whose kind is not a
- * GET (rtnetlink's own rule for what needs CAP_NET_ADMIN: kind = type & 3, GET = 2). Control
- * messages (below NLMSG_MIN_TYPE) change nothing; parsing stops where the host's would.
+ * NETLINK_ROUTE is read-only for a container. Its socket is made with the caller's
+ * credentials minus CAP_NET_ADMIN (see rvisor_sock_open): rtnetlink checks that capability of
+ * the socket's opener for every request but a GET (netlink_net_capable), so the host itself
+ * answers a change with the NLMSG_ERROR -EPERM an unprivileged process gets, after the
+ * requests before it in the same message were served. What the host checks on the caller
+ * instead (current's capabilities) is refused here as it would be for an unprivileged caller:
+ * sending or connecting to a multicast group (EPERM, netlink_sendmsg/netlink_connect without
+ * NL_CFG_F_NONROOT_SEND), which would let a container forge notifications to the namespace's
+ * other listeners.
  */
-static bool netlink_changes_state(const u8 *buf, size_t len)
+static bool netlink_to_group(struct socket *sock, const void *addr, int len)
 {
-	size_t off = 0;
+	const struct sockaddr_nl *nladdr = addr;
 
-	while (len - off >= NLMSG_HDRLEN) {
-		const struct nlmsghdr *nlh = (const struct nlmsghdr *)(buf + off);
-		size_t mlen = nlh->nlmsg_len;
-
-		if (mlen < NLMSG_HDRLEN || mlen > len - off)
-			return false;
-		if (nlh->nlmsg_type >= NLMSG_MIN_TYPE && (nlh->nlmsg_type & 3) != 2)
-			return true;
-		mlen = NLMSG_ALIGN(mlen);
-		if (mlen > len - off)
-			break;
-		off += mlen;
-	}
-	return false;
+	return sock->sk->sk_family == AF_NETLINK && addr && len >= sizeof(*nladdr) &&
+	       nladdr->nl_family == AF_NETLINK && nladdr->nl_groups;
 }
 
-/*
- * sock_sendmsg, except on a netlink socket: there the data is first copied into the kernel
- * and checked, and exactly the checked bytes are sent (no second read of user memory).
- */
 static int send_checked(struct socket *sock, struct msghdr *msg)
 {
-	struct kvec kv;
-	size_t len;
-	void *buf;
-	int err;
-
-	if (sock->sk->sk_family != AF_NETLINK)
-		return sock_sendmsg(sock, msg);
-	len = iov_iter_count(&msg->msg_iter);
-	/* netlink_sendmsg's own limit. */
-	if (len > (size_t)READ_ONCE(sock->sk->sk_sndbuf) - 32)
-		return -EMSGSIZE;
-	buf = kvmalloc(len ? len : 1, GFP_KERNEL);
-	if (!buf)
-		return -ENOBUFS;
-	err = -EFAULT;
-	if (copy_from_iter(buf, len, &msg->msg_iter) != len)
-		goto out;
-	err = -EPERM;
-	if (netlink_changes_state(buf, len))
-		goto out;
-	kv.iov_base = buf;
-	kv.iov_len = len;
-	iov_iter_kvec(&msg->msg_iter, ITER_SOURCE, &kv, 1, len);
-	err = sock_sendmsg(sock, msg);
-out:
-	kvfree(buf);
-	return err;
+	if (netlink_to_group(sock, msg->msg_name, msg->msg_namelen))
+		return -EPERM;
+	return sock_sendmsg(sock, msg);
 }
 
 /* ___sys_sendmsg on a user msghdr; `allowed` are the msghdr flags sendmmsg keeps. */

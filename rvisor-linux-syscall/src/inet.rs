@@ -15,8 +15,10 @@
 //!   Linux answers a process without `CAP_NET_RAW`; ICMP datagram ("ping") sockets are the
 //!   host's to allow (`net.ipv4.ping_group_range`);
 //! - `AF_NETLINK` serves `NETLINK_ROUTE` only (other protocols `EPROTONOSUPPORT`, as for a
-//!   protocol the kernel lacks), and read-only: a request that would change the network
-//!   (anything but a `GET`) is `EPERM` (the host socket layer checks the bytes it sends);
+//!   protocol the kernel lacks), and read-only: its host socket is opened without
+//!   `CAP_NET_ADMIN`, so the host answers a request that would change the network (anything
+//!   but a `GET`) with the `NLMSG_ERROR` `EPERM` an unprivileged process gets, and sending or
+//!   connecting to a multicast group is `EPERM` as for such a process;
 //! - every other family is `EAFNOSUPPORT`, as on a kernel without it.
 
 use alloc::sync::Arc;

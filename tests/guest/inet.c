@@ -11,6 +11,8 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -336,6 +338,25 @@ static void refusals(void)
 	printf("bad flag: %s\n", result(socket(AF_INET, SOCK_STREAM | 0x100, 0)));
 	printf("AF_NETLINK NETLINK_ROUTE: %s\n",
 	       socket(AF_NETLINK, SOCK_RAW, 0) < 0 ? strerrorname_np(errno) : "ok");
+	{
+		int nl = socket(AF_NETLINK, SOCK_RAW, NETLINK_ROUTE);
+		struct sockaddr_nl group = { .nl_family = AF_NETLINK, .nl_groups = RTMGRP_LINK };
+		struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
+		struct nlmsghdr nlh = { .nlmsg_len = NLMSG_LENGTH(4), .nlmsg_type = RTM_GETLINK,
+					.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP };
+		char req[NLMSG_LENGTH(4)] = "";
+
+		memcpy(req, &nlh, sizeof(nlh));
+		printf("netlink send to a group: %s\n",
+		       result(sendto(nl, req, sizeof(req), 0, (struct sockaddr *)&group,
+				     sizeof(group))));
+		printf("netlink connect to a group: %s\n",
+		       result(connect(nl, (struct sockaddr *)&group, sizeof(group))));
+		printf("netlink send to the kernel: %s\n",
+		       result(sendto(nl, req, sizeof(req), 0, (struct sockaddr *)&kernel,
+				     sizeof(kernel))));
+		close(nl);
+	}
 }
 
 static int listen_once(int port)
