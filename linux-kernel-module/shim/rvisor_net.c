@@ -41,7 +41,9 @@
 #define MSG_INTERNAL_SENDMSG_FLAGS 0
 #endif
 
-static bool netlink_to_group(struct socket *sock, const void *addr, int len);
+static int netlink_unprivileged(struct socket *sock, const struct cred **saved,
+				struct cred **reduced);
+static void netlink_restore(const struct cred *saved, struct cred *reduced);
 
 static struct socket *sock_of(struct file *f)
 {
@@ -97,15 +99,13 @@ struct file *rvisor_sock_open(int family, int type, int protocol, long *err)
 	struct file *f = NULL;
 	int ret;
 
+	/* The file keeps the credentials it is made with (see netlink_unprivileged). */
 	if (family == AF_NETLINK) {
-		/* The file's credentials are what rtnetlink checks (see netlink_to_group). */
-		reduced = prepare_creds();
-		if (!reduced) {
-			*err = -ENOMEM;
+		ret = netlink_unprivileged(NULL, &saved, &reduced);
+		if (ret) {
+			*err = ret;
 			return NULL;
 		}
-		cap_lower(reduced->cap_effective, CAP_NET_ADMIN);
-		saved = override_creds(reduced);
 	}
 	/* The caller's network namespace (current->nsproxy->net_ns), as a user's socket. */
 	ret = sock_create(family, type, protocol, &sock);
@@ -122,10 +122,7 @@ struct file *rvisor_sock_open(int family, int type, int protocol, long *err)
 	}
 	*err = 0;
 out:
-	if (reduced) {
-		revert_creds(saved);
-		put_cred(reduced);
-	}
+	netlink_restore(saved, reduced);
 	return f;
 }
 
@@ -150,15 +147,20 @@ long rvisor_sock_connect(struct file *f, unsigned long uaddr, int addrlen, bool 
 {
 	struct socket *sock = sock_of(f);
 	struct sockaddr_storage address;
+	const struct cred *saved = NULL;
+	struct cred *reduced;
 	int err;
 
 	err = addr_from_user(uaddr, addrlen, &address);
 	if (err < 0)
 		return err;
-	if (netlink_to_group(sock, &address, addrlen))
-		return -EPERM;
-	return READ_ONCE(sock->ops)->connect(sock, (struct sockaddr *)&address, addrlen,
-					     f->f_flags | (nonblock ? O_NONBLOCK : 0));
+	err = netlink_unprivileged(sock, &saved, &reduced);
+	if (err)
+		return err;
+	err = READ_ONCE(sock->ops)->connect(sock, (struct sockaddr *)&address, addrlen,
+					    f->f_flags | (nonblock ? O_NONBLOCK : 0));
+	netlink_restore(saved, reduced);
+	return err;
 }
 
 long rvisor_sock_listen(struct file *f, int backlog)
@@ -317,29 +319,49 @@ long rvisor_sock_getsockopt(struct file *f, int level, int name, unsigned long u
 }
 
 /*
- * NETLINK_ROUTE is read-only for a container. Its socket is made with the caller's
- * credentials minus CAP_NET_ADMIN (see rvisor_sock_open): rtnetlink checks that capability of
- * the socket's opener for every request but a GET (netlink_net_capable), so the host itself
- * answers a change with the NLMSG_ERROR -EPERM an unprivileged process gets, after the
- * requests before it in the same message were served. What the host checks on the caller
- * instead (current's capabilities) is refused here as it would be for an unprivileged caller:
- * sending or connecting to a multicast group (EPERM, netlink_sendmsg/netlink_connect without
- * NL_CFG_F_NONROOT_SEND), which would let a container forge notifications to the namespace's
- * other listeners.
+ * NETLINK_ROUTE is read-only for a container: the host sees its calls as an unprivileged
+ * caller's. rtnetlink refuses every request but a GET to a sender without CAP_NET_ADMIN
+ * (netlink_net_capable: the socket opener's credentials and the sender's), answering it with
+ * the NLMSG_ERROR -EPERM after serving the requests before it; netlink_sendmsg and
+ * netlink_connect refuse a destination other than the kernel (a multicast group or another
+ * socket, which would let a container forge notifications to the namespace's listeners) with
+ * -EPERM. So the socket is opened, and every send and connect made, with the caller's
+ * credentials minus CAP_NET_ADMIN; the host's own checks and errors do the rest.
  */
-static bool netlink_to_group(struct socket *sock, const void *addr, int len)
+static int netlink_unprivileged(struct socket *sock, const struct cred **saved,
+				struct cred **reduced)
 {
-	const struct sockaddr_nl *nladdr = addr;
+	*reduced = NULL;
+	if (sock && sock->sk->sk_family != AF_NETLINK)
+		return 0;
+	*reduced = prepare_creds();
+	if (!*reduced)
+		return -ENOMEM;
+	cap_lower((*reduced)->cap_effective, CAP_NET_ADMIN);
+	*saved = override_creds(*reduced);
+	return 0;
+}
 
-	return sock->sk->sk_family == AF_NETLINK && addr && len >= sizeof(*nladdr) &&
-	       nladdr->nl_family == AF_NETLINK && nladdr->nl_groups;
+static void netlink_restore(const struct cred *saved, struct cred *reduced)
+{
+	if (reduced) {
+		revert_creds(saved);
+		put_cred(reduced);
+	}
 }
 
 static int send_checked(struct socket *sock, struct msghdr *msg)
 {
-	if (netlink_to_group(sock, msg->msg_name, msg->msg_namelen))
-		return -EPERM;
-	return sock_sendmsg(sock, msg);
+	const struct cred *saved = NULL;
+	struct cred *reduced;
+	int err;
+
+	err = netlink_unprivileged(sock, &saved, &reduced);
+	if (err)
+		return err;
+	err = sock_sendmsg(sock, msg);
+	netlink_restore(saved, reduced);
+	return err;
 }
 
 /* ___sys_sendmsg on a user msghdr; `allowed` are the msghdr flags sendmmsg keeps. */

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Host kernel sockets held by rVisor (rvisor_net.c): AF_INET, AF_INET6 and read-only
- * NETLINK_ROUTE sockets (made with the caller's credentials minus CAP_NET_ADMIN, which
- * rtnetlink checks on the socket's opener for every change) created in the calling task's network namespace and kept as host
+ * NETLINK_ROUTE sockets (opened, sent to and connected with the caller's credentials minus
+ * CAP_NET_ADMIN: the host then refuses every change as an unprivileged caller's) created in the calling task's network namespace and kept as host
  * `struct file`s (sock_alloc_file), so their lifetime, wait queue and poll are the host's.
  *
  * Every call runs in the calling task's context: user pointers are the caller's and are
