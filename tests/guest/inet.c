@@ -24,6 +24,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -326,6 +327,61 @@ static void ipv6(void)
 	close(server);
 }
 
+static void on_alarm(int sig)
+{
+	(void)sig;
+}
+
+static void alarm_in(long usec)
+{
+	struct itimerval it = { .it_value = { 0, usec } };
+
+	setitimer(ITIMER_REAL, &it, NULL);
+}
+
+/* Waits that a signal cuts short: restarted or EINTR as Linux decides. */
+static void interrupted(void)
+{
+	struct sigaction sa = { .sa_handler = on_alarm };
+	struct sockaddr_in a = loopback4(0);
+	int u = socket(AF_INET, SOCK_DGRAM, 0), server = listener4(), status;
+	struct timeval tv = { 2, 0 };
+	char buf[4];
+	pid_t child;
+
+	bind(u, (struct sockaddr *)&a, sizeof(a));
+	a.sin_port = htons(port_of(u));
+	sigaction(SIGALRM, &sa, NULL);
+	alarm_in(200000);
+	printf("recv, handler without SA_RESTART: %s\n", result(recv(u, buf, 1, 0)));
+	alarm_in(200000);
+	printf("accept, handler without SA_RESTART: %s\n", result(accept(server, NULL, NULL)));
+	sa.sa_flags = SA_RESTART;
+	sigaction(SIGALRM, &sa, NULL);
+	child = fork();
+	if (child == 0) {
+		int c = socket(AF_INET, SOCK_DGRAM, 0);
+
+		usleep(600000);
+		sendto(c, "r", 1, 0, (struct sockaddr *)&a, sizeof(a));
+		_exit(0);
+	}
+	alarm_in(200000);
+	printf("recv, handler with SA_RESTART: %s\n", result(recv(u, buf, 1, 0)));
+	waitpid(child, &status, 0);
+	setsockopt(u, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	alarm_in(200000);
+	printf("recv with SO_RCVTIMEO, handler with SA_RESTART: %s\n",
+	       result(recv(u, buf, 1, 0)));
+	tv.tv_sec = 0;
+	tv.tv_usec = 100000;
+	setsockopt(u, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	printf("recv past SO_RCVTIMEO: %s\n", result(recv(u, buf, 1, 0)));
+	signal(SIGALRM, SIG_DFL);
+	close(u);
+	close(server);
+}
+
 static void refusals(void)
 {
 	printf("AF_INET SOCK_RAW: %s\n", result(socket(AF_INET, SOCK_RAW, IPPROTO_ICMP)));
@@ -405,6 +461,7 @@ int main(int argc, char **argv)
 	refused();
 	udp();
 	ipv6();
+	interrupted();
 	printf("inet: done\n");
 	return 0;
 }
