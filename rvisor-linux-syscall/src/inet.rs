@@ -264,3 +264,54 @@ pub(crate) fn host_socket_ioctl(
         Err(LxError::ENOTTY)
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::fs::testing::{err, run, Sandbox};
+    use linux_object::LxError;
+
+    const SOCKET: u32 = 41;
+    const SOCKETPAIR: u32 = 53;
+    const BIND: u32 = 49;
+
+    #[test]
+    fn socket_refuses_what_a_container_may_not_have_as_linux_does() {
+        let sandbox = Sandbox::new("inet");
+        let sys = sandbox.syscall();
+        let socket =
+            |family: usize, ty: usize, protocol: usize| run(&sys, SOCKET, &[family, ty, protocol]);
+        assert_eq!(socket(2, 3, 1), err(LxError::EPERM), "raw IPv4");
+        assert_eq!(socket(10, 3 | 0o4000, 58), err(LxError::EPERM), "raw IPv6");
+        assert_eq!(socket(17, 3, 0x300), err(LxError::EPERM), "packet");
+        assert_eq!(socket(16, 3, 9), err(LxError::EPROTONOSUPPORT), "audit");
+        assert_eq!(socket(31, 1, 0), err(LxError::EAFNOSUPPORT), "bluetooth");
+        assert_eq!(socket(200, 1, 0), err(LxError::EAFNOSUPPORT));
+        assert_eq!(socket(2, 42, 0), err(LxError::EINVAL));
+        assert_eq!(socket(2, 1 | 0x100, 0), err(LxError::EINVAL));
+        // Allowed, then made by the host: this test host has no network.
+        assert_eq!(socket(2, 1, 0), err(LxError::EAFNOSUPPORT));
+        assert_eq!(socket(16, 3, 0), err(LxError::EAFNOSUPPORT));
+        let sv = sandbox.buf(8);
+        assert_eq!(
+            run(&sys, SOCKETPAIR, &[2, 3, 0, sv]),
+            err(LxError::EPERM),
+            "made first, so its refusal comes first"
+        );
+        assert_eq!(sys.process.files().len(), 0, "nothing left open");
+    }
+
+    #[test]
+    fn calls_on_what_is_not_a_socket_fail_before_the_host() {
+        let sandbox = Sandbox::new("inet-notsock");
+        sandbox.write("f", b"");
+        let sys = sandbox.syscall();
+        let path = sandbox.cstr("f");
+        let fd = run(&sys, 257, &[crate::fs::testing::int(-100), path, 0]);
+        assert!(fd >= 0);
+        assert_eq!(
+            run(&sys, BIND, &[fd as usize, 0, 0]),
+            err(LxError::ENOTSOCK)
+        );
+        assert_eq!(run(&sys, BIND, &[99, 0, 0]), err(LxError::EBADF));
+    }
+}

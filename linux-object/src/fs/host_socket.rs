@@ -268,3 +268,148 @@ impl FileLike for HostSocket {
         self
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fs::read_file;
+    use crate::test_executor::{poll_once, CountingWaker};
+    use alloc::vec::Vec;
+    use core::task::Waker;
+    use std::pin::pin;
+
+    /// A host socket standing in for the kernel's: bytes arrive later and wake the waker its
+    /// last poll registered, as the host's wait queue does.
+    #[derive(Default)]
+    struct FakeHost {
+        queued: Mutex<Vec<u8>>,
+        waiter: Mutex<Option<Waker>>,
+    }
+
+    impl FakeHost {
+        fn arrive(&self, bytes: &[u8]) {
+            self.queued.lock().extend_from_slice(bytes);
+            if let Some(waker) = self.waiter.lock().take() {
+                waker.wake();
+            }
+        }
+    }
+
+    impl HostSocketOps for FakeHost {
+        fn family(&self) -> u16 {
+            2
+        }
+        fn bind(&self, _: usize, _: i32) -> LxResult {
+            Ok(())
+        }
+        fn connect(&self, _: usize, _: i32, nonblock: bool) -> LxResult {
+            if nonblock {
+                Err(LxError::EINPROGRESS)
+            } else {
+                Ok(())
+            }
+        }
+        fn listen(&self, _: i32) -> LxResult {
+            Ok(())
+        }
+        fn accept(&self, _: usize, _: usize, _: bool) -> LxResult<Arc<dyn HostSocketOps>> {
+            Err(LxError::EINVAL)
+        }
+        fn name(&self, _: usize, _: usize, _: bool) -> LxResult {
+            Err(LxError::ENOTCONN)
+        }
+        fn shutdown(&self, _: i32) -> LxResult {
+            Ok(())
+        }
+        fn setsockopt(&self, _: i32, _: i32, _: usize, _: i32) -> LxResult {
+            Ok(())
+        }
+        fn getsockopt(&self, _: i32, _: i32, _: usize, _: usize) -> LxResult {
+            Ok(())
+        }
+        fn send(&self, _: SendCall, _: bool) -> LxResult<usize> {
+            Err(LxError::EPIPE)
+        }
+        fn recv(&self, call: RecvCall, nonblock: bool) -> LxResult<usize> {
+            match call {
+                RecvCall::Buf { .. } if nonblock && self.queued.lock().is_empty() => {
+                    Err(LxError::EAGAIN)
+                }
+                RecvCall::Buf { len, .. } => Ok(len.min(self.queued.lock().len())),
+                _ => Err(LxError::EINVAL),
+            }
+        }
+        fn ioctl(&self, _: u32, _: usize) -> LxResult<usize> {
+            Err(LxError::ENOTTY)
+        }
+        fn read_now(&self, buf: &mut [u8]) -> LxResult<usize> {
+            let mut queued = self.queued.lock();
+            if queued.is_empty() {
+                return Err(LxError::EAGAIN);
+            }
+            let count = buf.len().min(queued.len());
+            buf[..count].copy_from_slice(&queued[..count]);
+            queued.drain(..count);
+            Ok(count)
+        }
+        fn write_now(&self, buf: &[u8]) -> LxResult<usize> {
+            Ok(buf.len())
+        }
+        fn poll_events(&self, cx: Option<&Context<'_>>) -> PollEvents {
+            if let Some(cx) = cx {
+                *self.waiter.lock() = Some(cx.waker().clone());
+            }
+            if self.queued.lock().is_empty() {
+                PollEvents::OUT
+            } else {
+                PollEvents::IN | PollEvents::OUT
+            }
+        }
+        fn metadata(&self) -> LxResult<Metadata> {
+            Err(LxError::ENOSYS)
+        }
+    }
+
+    #[test]
+    fn a_blocking_read_waits_for_the_host_wake_up() {
+        let host = Arc::new(FakeHost::default());
+        let socket = HostSocket::new(host.clone(), false);
+        assert_eq!(socket.flags(), OpenFlags::RDWR);
+        let (counter, waker) = CountingWaker::new();
+        let mut buf = [0; 8];
+        let mut read = pin!(read_file(&*socket, &mut buf));
+        assert!(poll_once(read.as_mut(), &waker).is_pending());
+        host.arrive(b"ping");
+        assert_eq!(counter.wakes(), 1);
+        assert_eq!(poll_once(read.as_mut(), &waker), Poll::Ready(Ok(4)));
+    }
+
+    #[test]
+    fn nonblocking_descriptions_never_wait_and_streams_have_no_offset() {
+        let host = Arc::new(FakeHost::default());
+        let socket = HostSocket::new(host.clone(), true);
+        assert!(socket.nonblock());
+        let (_, waker) = CountingWaker::new();
+        let mut buf = [0; 8];
+        let mut read = pin!(read_file(&*socket, &mut buf));
+        assert_eq!(
+            poll_once(read.as_mut(), &waker),
+            Poll::Ready(Err(LxError::EAGAIN))
+        );
+        assert_eq!(
+            socket.read_to_user(None, 0x1000, 8),
+            Some(Err(LxError::EAGAIN))
+        );
+        assert_eq!(
+            socket.read_to_user(Some(0), 0x1000, 8),
+            Some(Err(LxError::ESPIPE))
+        );
+        socket.set_flags(OpenFlags::empty());
+        assert!(!socket.nonblock());
+        assert_eq!(
+            socket.ops().connect(0, 16, socket.nonblock()),
+            Ok(()),
+            "O_NONBLOCK is passed on each call"
+        );
+    }
+}
