@@ -105,7 +105,7 @@ impl HostSocket {
         let file = unsafe { bindings::rvisor_sock_open(family, ty, protocol, &mut err) };
         match NonNull::new(file) {
             Some(file) => Self::wrap(file),
-            None => Err(Error::from_kernel(err as i64).unwrap_or(Error::EINVAL)),
+            None => Err(Error::from_kernel(err).unwrap_or(Error::EINVAL)),
         }
     }
 
@@ -431,5 +431,5 @@ impl Drop for HostSocket {
 }
 
 fn check(ret: core::ffi::c_long) -> Result<usize> {
-    Error::check(ret as i64).map(|value| value as usize)
+    Error::check(ret).map(|value| value as usize)
 }
