@@ -12,6 +12,10 @@ fn main() {
     let uapi = dir.join("include/uapi/linux/rvisor.h");
     println!("cargo:rerun-if-changed={}", shim.display());
     println!("cargo:rerun-if-changed={}", uapi.display());
+    println!(
+        "cargo:rerun-if-changed={}",
+        dir.join("shim/rvisor_net.h").display()
+    );
 
     let bindings = bindgen::Builder::default()
         .header(shim.to_string_lossy())

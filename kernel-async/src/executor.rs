@@ -24,8 +24,8 @@ use core::{
     fmt,
     future::Future,
     pin::{pin, Pin},
-    sync::atomic::{AtomicBool, Ordering},
-    task::{Context, Poll, Waker},
+    sync::atomic::{AtomicBool, AtomicPtr, Ordering},
+    task::{Context, Poll, RawWakerVTable, Waker},
     time::Duration,
 };
 use futures_util::task::{waker_ref, ArcWake};
@@ -168,6 +168,19 @@ impl UserThread {
     }
 }
 
+/// The vtable of the wakers that ring a thread's bell (recorded by [`run_user_top`]).
+static BELL_VTABLE: AtomicPtr<RawWakerVTable> = AtomicPtr::new(core::ptr::null_mut());
+
+/// Whether `waker` does nothing but ring a user thread's bell (set a flag and unpark the
+/// thread), so that it may be woken from any context, an interrupt's included. A host object
+/// whose wake-ups run in atomic context (a host socket's wait queue) wakes such wakers at
+/// once and defers any other to process context. `false` for any other waker (and for all
+/// before the first syscall future ran).
+pub fn wakes_only_a_thread(waker: &Waker) -> bool {
+    let bell = BELL_VTABLE.load(Ordering::Relaxed);
+    !bell.is_null() && core::ptr::eq(waker.vtable(), bell)
+}
+
 /// Runs `future`, a syscall of the calling thread, to completion on this thread and returns
 /// its value. While it waits, the thread runs kernel tasks and due timers, and sleeps when
 /// there is none. A signal that ends the sleep cancels the call: the future is dropped and
@@ -179,6 +192,10 @@ where
     let mut future = pin!(future);
     // Borrowed, not counted: a future that keeps the waker clones it.
     let waker = waker_ref(&thread.bell);
+    BELL_VTABLE.store(
+        (waker.vtable() as *const RawWakerVTable).cast_mut(),
+        Ordering::Relaxed,
+    );
     let mut cx = Context::from_waker(&waker);
     thread.bell.rung.store(false, Ordering::SeqCst);
     let mut waited = false;
@@ -338,6 +355,19 @@ impl Executor {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn only_a_thread_bell_counts_as_waking_only_a_thread() {
+        let thread = UserThread::new().unwrap();
+        let seen = run_user_top(
+            &thread,
+            core::future::poll_fn(|cx| {
+                Poll::Ready(isize::from(super::wakes_only_a_thread(cx.waker())))
+            }),
+        );
+        assert_eq!(seen, Ok(1));
+        assert!(!super::wakes_only_a_thread(Waker::noop()));
+    }
+
     use super::*;
     use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
     use futures_util::future::join_all;

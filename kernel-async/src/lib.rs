@@ -22,5 +22,7 @@ extern crate std;
 pub mod executor;
 pub mod timer;
 
-pub use executor::{run_user_top, spawn, yield_now, ExecutorError, Task, UserThread};
+pub use executor::{
+    run_user_top, spawn, wakes_only_a_thread, yield_now, ExecutorError, Task, UserThread,
+};
 pub use timer::{sleep, sleep_until, Sleep};

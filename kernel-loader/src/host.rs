@@ -387,6 +387,15 @@ impl TaskHost for KernelTaskHost<'_> {
         current_credentials().map_err(lx_error)
     }
 
+    fn open_socket(
+        &self,
+        family: i32,
+        ty: i32,
+        protocol: i32,
+    ) -> LxResult<Arc<dyn linux_object::fs::HostSocketOps>> {
+        crate::socket::KernelSocket::open(family, ty, protocol)
+    }
+
     fn resource_limit(&self, request: &LimitRequest) -> LxResult<ResourceLimit> {
         let task = if request.pid == self.process.pid() {
             None

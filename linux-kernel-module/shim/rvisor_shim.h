@@ -542,6 +542,8 @@ void rvisor_rs_task_stop_report(struct task_struct *task, struct task_struct *pa
 void rvisor_rs_run_work(void *data);
 void rvisor_rs_file_watch_wake(void *ctx);
 
+#include "rvisor_net.h"
+
 #endif /* RVISOR_SHIM_H */
 
 /* ---- what procfs and sysinfo show: the machine and a container's host tasks ---- */

@@ -18,6 +18,7 @@ pub mod error;
 pub mod gate;
 pub mod hal;
 pub mod host_file;
+pub mod host_socket;
 pub mod miscdev;
 pub mod module;
 pub mod path;

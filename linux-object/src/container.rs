@@ -26,6 +26,7 @@ use crate::error::{LxError, LxResult};
 use crate::fd_table::FdTable;
 use crate::fs::{FlockTable, HostStdio};
 use crate::mount::{MountFlags, MountTable};
+use crate::net::unix::UnixNamespace;
 use crate::process::{GroupIds, LinuxProcess, WorkingDir};
 use crate::procfs::{NoView, SystemView};
 use alloc::collections::BTreeMap;
@@ -122,6 +123,17 @@ impl PidTable {
     }
 }
 
+/// Where a container's autobind names start: random, as Linux's (the container id if the
+/// platform has no randomness).
+fn unix_autobind_seed(id: u64) -> u32 {
+    let mut bytes = [0u8; 4];
+    match kernel_hal_lkm::platform() {
+        Ok(platform) => platform.fill_random(&mut bytes),
+        Err(_) => return id as u32,
+    }
+    u32::from_le_bytes(bytes)
+}
+
 /// A container.
 pub struct Container {
     id: u64,
@@ -144,6 +156,9 @@ pub struct Container {
     /// The host name its processes see (`uname`, `gethostname`), as the bytes it was set to:
     /// a container is its own UTS namespace, so the host's name never leaks in.
     hostname: Mutex<Vec<u8>>,
+    /// The names its unix sockets are bound to (pathname and abstract): its own, so no
+    /// other container's abstract names are visible.
+    unix_names: Arc<UnixNamespace>,
 }
 
 impl Container {
@@ -172,6 +187,7 @@ impl Container {
                 id
             },
             hostname: Mutex::new(Vec::from(DEFAULT_HOSTNAME.as_bytes())),
+            unix_names: UnixNamespace::new(unix_autobind_seed(id)),
         })
     }
 
@@ -203,6 +219,11 @@ impl Container {
         copy.extend_from_slice(name);
         *self.hostname.lock() = copy;
         Ok(())
+    }
+
+    /// The names its unix sockets are bound to.
+    pub fn unix_names(&self) -> &Arc<UnixNamespace> {
+        &self.unix_names
     }
 
     /// The `flock` locks of its processes.

@@ -118,6 +118,8 @@ linux_errors! {
     EMLINK = 31,
     /// broken pipe
     EPIPE = 32,
+    /// numerical argument out of domain
+    EDOM = 33,
     /// numerical result out of range
     ERANGE = 34,
     /// file name too long
@@ -130,18 +132,78 @@ linux_errors! {
     ELOOP = 40,
     /// no data available (no such extended attribute)
     ENODATA = 61,
+    /// protocol error
+    EPROTO = 71,
+    /// bad message
+    EBADMSG = 74,
     /// value too large for defined data type
     EOVERFLOW = 75,
+    /// socket operation on non-socket
+    ENOTSOCK = 88,
+    /// destination address required
+    EDESTADDRREQ = 89,
+    /// message too long
+    EMSGSIZE = 90,
+    /// protocol wrong type for socket
+    EPROTOTYPE = 91,
+    /// protocol not available
+    ENOPROTOOPT = 92,
+    /// protocol not supported
+    EPROTONOSUPPORT = 93,
+    /// socket type not supported
+    ESOCKTNOSUPPORT = 94,
     /// operation not supported
     EOPNOTSUPP = 95,
+    /// protocol family not supported
+    EPFNOSUPPORT = 96,
+    /// address family not supported by protocol
+    EAFNOSUPPORT = 97,
+    /// address already in use
+    EADDRINUSE = 98,
+    /// cannot assign requested address
+    EADDRNOTAVAIL = 99,
+    /// network is down
+    ENETDOWN = 100,
+    /// network is unreachable
+    ENETUNREACH = 101,
+    /// network dropped connection on reset
+    ENETRESET = 102,
+    /// software caused connection abort
+    ECONNABORTED = 103,
+    /// connection reset by peer
+    ECONNRESET = 104,
+    /// no buffer space available
+    ENOBUFS = 105,
+    /// transport endpoint is already connected
+    EISCONN = 106,
+    /// transport endpoint is not connected
+    ENOTCONN = 107,
+    /// cannot send after transport endpoint shutdown
+    ESHUTDOWN = 108,
+    /// connection timed out
+    ETIMEDOUT = 110,
+    /// connection refused
+    ECONNREFUSED = 111,
+    /// host is down
+    EHOSTDOWN = 112,
+    /// no route to host
+    EHOSTUNREACH = 113,
+    /// operation already in progress
+    EALREADY = 114,
+    /// operation now in progress
+    EINPROGRESS = 115,
     /// stale file handle
     ESTALE = 116,
     /// disk quota exceeded
     EDQUOT = 122,
     /// operation canceled (a timerfd whose realtime clock was set)
     ECANCELED = 125,
+    /// interrupted by a signal, restarted if its handler allows it (kernel-internal, never seen by a program)
+    ERESTARTSYS = 512,
     /// interrupted by a signal, restarted after its handler (kernel-internal, never seen by a program)
     ERESTARTNOINTR = 513,
+    /// interrupted by a signal, restarted if no handler ran (kernel-internal, never seen by a program)
+    ERESTARTNOHAND = 514,
 }
 
 impl From<FsError> for LxError {

@@ -45,6 +45,7 @@ pub mod error;
 pub mod fd_table;
 pub mod fs;
 pub mod mount;
+pub mod net;
 pub mod process;
 pub mod procfs;
 pub mod vm;

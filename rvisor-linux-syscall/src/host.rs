@@ -20,7 +20,7 @@ use linux_object::container::Pid;
 use linux_object::credentials::Credentials;
 use linux_object::elf::Machine;
 use linux_object::elf::{AddressSpace, LoadedProgram};
-use linux_object::fs::FileLike;
+use linux_object::fs::{FileLike, HostSocketOps};
 use linux_object::process::{ChildState, ExitStatus, LinuxProcess};
 use linux_object::vm::Randomization;
 use linux_object::LxResult;
@@ -456,4 +456,15 @@ pub trait TaskHost: Sync {
     /// `nr_inodes=`, `mode=`…), read-only if `read_only`, for `mount(2)`: the host's
     /// error for options it refuses (`EINVAL`).
     fn new_tmpfs(&self, options: &str, read_only: bool) -> LxResult<Arc<dyn INode>>;
+    /// A host kernel socket `socket(family, ty, protocol)` (`ty` without its flags) in the
+    /// container's network namespace, with the host's errors. Hosts without a network keep
+    /// the default, `EAFNOSUPPORT` (a kernel without the family).
+    fn open_socket(
+        &self,
+        _family: i32,
+        _ty: i32,
+        _protocol: i32,
+    ) -> LxResult<Arc<dyn HostSocketOps>> {
+        Err(linux_object::LxError::EAFNOSUPPORT)
+    }
 }

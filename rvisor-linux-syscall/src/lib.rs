@@ -25,7 +25,9 @@ pub mod testing;
 pub mod user;
 
 mod fs;
+mod inet;
 mod mm;
+mod net;
 mod process;
 mod system;
 

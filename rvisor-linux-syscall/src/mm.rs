@@ -107,7 +107,7 @@ impl Syscall<'_> {
                 // A file's mapped range must lie within the largest file size (Linux's
                 // `file_mmap_ok`, `MAX_LFS_FILESIZE`).
                 let max_file = i64::MAX.unsigned_abs() as usize;
-                if offset.checked_add(len).map_or(true, |end| end > max_file) {
+                if offset.checked_add(len).is_none_or(|end| end > max_file) {
                     return Err(LxError::EOVERFLOW);
                 }
                 let open = file.flags();

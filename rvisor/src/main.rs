@@ -31,6 +31,9 @@ const USAGE: &str = "usage:
         -w, --workdir DIR       run CMD in DIR of the container
         -e, --env NAME=VALUE    set a variable of CMD's environment (NAME alone: the CLI's)
         -u, --user UID[:GID]    run CMD as UID (and GID; default: UID's group is UID)
+        --net none|host|ns:PATH the network: none (default), a new network namespace with
+                                only loopback, up; host, this one; ns:PATH, the namespace of
+                                PATH (/proc/PID/ns/net, /var/run/netns/NAME)
   rvisor ps          list containers
   rvisor rm ID       kill what is left in container ID and remove it";
 
@@ -55,6 +58,30 @@ fn main() -> ExitCode {
     }
 }
 
+/// The network namespace a container's processes have (`--net`).
+#[derive(Debug, PartialEq, Eq)]
+enum Network {
+    /// A new one with loopback up and nothing else.
+    None,
+    /// The caller's.
+    Host,
+    /// The one a namespace file names (as CNI plugins hand them).
+    Namespace(String),
+}
+
+impl Network {
+    fn parse(value: &str) -> Result<Self, String> {
+        match value {
+            "none" => Ok(Self::None),
+            "host" => Ok(Self::Host),
+            _ => match value.strip_prefix("ns:") {
+                Some(path) if !path.is_empty() => Ok(Self::Namespace(path.into())),
+                _ => Err(format!("--net takes none, host or ns:PATH, not `{value}`")),
+            },
+        }
+    }
+}
+
 struct RunOptions {
     root: String,
     hostname: Option<String>,
@@ -63,6 +90,7 @@ struct RunOptions {
     workdir: Option<String>,
     env: Vec<(String, String)>,
     user: Option<(u32, u32)>,
+    net: Network,
     command: Vec<String>,
 }
 
@@ -97,6 +125,7 @@ fn parse_run(args: &[String]) -> Result<RunOptions, String> {
         workdir: None,
         env: Vec::new(),
         user: None,
+        net: Network::None,
         command: Vec::new(),
     };
     let mut i = 0;
@@ -111,7 +140,7 @@ fn parse_run(args: &[String]) -> Result<RunOptions, String> {
                 i += 1;
             }
             option @ ("--root" | "--hostname" | "-v" | "--volume" | "--tmpfs" | "-w"
-            | "--workdir" | "-e" | "--env" | "-u" | "--user") => {
+            | "--workdir" | "-e" | "--env" | "-u" | "--user" | "--net") => {
                 let value = args
                     .get(i + 1)
                     .ok_or_else(|| format!("{option} needs a value"))?
@@ -123,6 +152,7 @@ fn parse_run(args: &[String]) -> Result<RunOptions, String> {
                     "--tmpfs" => opts.mounts.push(MountSpec::tmpfs(&value)?),
                     "-w" | "--workdir" => opts.workdir = Some(value),
                     "-e" | "--env" => opts.env.extend(parse_env(&value)?),
+                    "--net" => opts.net = Network::parse(&value)?,
                     _ => opts.user = Some(parse_user(&value)?),
                 }
                 i += 2;
@@ -171,6 +201,9 @@ fn run(args: &[String]) -> Result<u8, String> {
         .collect::<Result<_, _>>()?;
 
     let device = Device::open().map_err(|e| e.to_string())?;
+    // This process's namespace is the one its child, the container's first process, takes
+    // into the container; contained processes cannot change it.
+    enter_network(&opts.net)?;
     let id = device
         .create(&root, hostname.as_deref())
         .map_err(|e| e.to_string())?;
@@ -190,6 +223,60 @@ fn run(args: &[String]) -> Result<u8, String> {
     let status = status?;
     removed.map_err(|e| e.to_string())?;
     Ok(status)
+}
+
+/// Moves this process into the container's network namespace (see [`Network`]).
+fn enter_network(net: &Network) -> Result<(), String> {
+    match net {
+        Network::Host => Ok(()),
+        Network::None => {
+            // SAFETY: unshare has no memory-safety preconditions.
+            if unsafe { libc::unshare(libc::CLONE_NEWNET) } != 0 {
+                let err = std::io::Error::last_os_error();
+                return Err(format!("--net none: a new network namespace: {err}"));
+            }
+            loopback_up().map_err(|err| format!("--net none: bringing lo up: {err}"))
+        }
+        Network::Namespace(path) => {
+            let file =
+                std::fs::File::open(path).map_err(|err| format!("--net ns:{path}: {err}"))?;
+            use std::os::fd::AsRawFd;
+            // SAFETY: setns on a descriptor we hold.
+            if unsafe { libc::setns(file.as_raw_fd(), libc::CLONE_NEWNET) } != 0 {
+                let err = std::io::Error::last_os_error();
+                return Err(format!("--net ns:{path}: not a network namespace? {err}"));
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Sets `IFF_UP` on `lo` in this process's network namespace (`ip link set lo up`).
+fn loopback_up() -> std::io::Result<()> {
+    // SAFETY: socket has no memory-safety preconditions.
+    let fd = unsafe { libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0) };
+    if fd < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    // SAFETY: a descriptor we just made and own.
+    let socket = unsafe { <std::os::fd::OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd) };
+    use std::os::fd::AsRawFd;
+    // SAFETY: ifreq is plain data; all zeroes is a valid value.
+    let mut request: libc::ifreq = unsafe { std::mem::zeroed() };
+    for (to, from) in request.ifr_name.iter_mut().zip(b"lo") {
+        *to = *from as libc::c_char;
+    }
+    // SAFETY: SIOCGIFFLAGS and SIOCSIFFLAGS read and write a live ifreq.
+    unsafe {
+        if libc::ioctl(socket.as_raw_fd(), libc::SIOCGIFFLAGS, &mut request) < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        request.ifr_ifru.ifru_flags |= libc::IFF_UP as libc::c_short;
+        if libc::ioctl(socket.as_raw_fd(), libc::SIOCSIFFLAGS, &request) < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+    }
+    Ok(())
 }
 
 /// What the joined child sets up before it executes the command.

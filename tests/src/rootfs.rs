@@ -1035,6 +1035,133 @@ contained contained /bin/sh -c "$script""#,
             script: ". /tests/lib.sh\ndifferential /bin/dash -c 'echo dash $((6*7))'",
             check: |o| o.same_as_native(&["dash 42"]),
         },
+        Case {
+            name: "inet-loopback",
+            covers: &[
+                "socket", "bind", "listen", "connect", "accept", "accept4", "getsockname",
+                "getpeername", "setsockopt", "getsockopt", "sendto", "recvfrom", "sendmsg",
+                "recvmsg", "sendmmsg", "recvmmsg", "shutdown", "readv", "writev", "poll",
+                "ioctl", "fstat",
+            ],
+            // Natively in the guest's namespace (loopback brought up here); contained in the
+            // container's own (`--net none`, loopback up), so the two never meet.
+            script: ". /tests/lib.sh\nip link set lo up\ndifferential /tests/inet",
+            check: |o| {
+                o.same_as_native(&[
+                    "inet: done",
+                    "accepted: cloexec yes, nonblock yes, peer 127.0.0.1, len 16",
+                    "child recv: 5 \"HELLO\"",
+                    "poll after peer's SHUT_WR: 1 revents POLLIN POLLRDHUP",
+                    "nonblocking connect: EINPROGRESS",
+                    "connect to a closed port: ECONNREFUSED",
+                    "recvmmsg: 3",
+                    "ipv6 read: 3 \"six\"",
+                    "recv, handler without SA_RESTART: EINTR",
+                    "recv, handler with SA_RESTART: 1",
+                    "recv with SO_RCVTIMEO, handler with SA_RESTART: EINTR",
+                ])
+            },
+        },
+        Case {
+            name: "inet-refusals",
+            covers: &["socket"],
+            // Natively root may open raw and packet sockets: not compared with native.
+            script: "rvisor run --root /rootfs -- /tests/inet refusals",
+            check: |o| {
+                o.exactly(&[
+                    "AF_INET SOCK_RAW: EPERM",
+                    "AF_INET6 SOCK_RAW: EPERM",
+                    "AF_PACKET: EPERM",
+                    "AF_NETLINK NETLINK_AUDIT: EPROTONOSUPPORT",
+                    "AF_BLUETOOTH: EAFNOSUPPORT",
+                    "family 200: EAFNOSUPPORT",
+                    "type 42: EINVAL",
+                    "bad flag: EINVAL",
+                    "AF_NETLINK NETLINK_ROUTE: ok",
+                    "netlink send to a group: EPERM",
+                    "netlink connect to a group: EPERM",
+                    "netlink send to the kernel: 20",
+                ])
+            },
+        },
+        Case {
+            name: "net-isolation",
+            covers: &["connect"],
+            // A listener in the guest's own namespace: a default container (`--net none`)
+            // has its own loopback and no route anywhere; `--net host` shares the guest's.
+            script: r#"ip link set lo up
+/tests/inet listen 7070 >/tmp/listener.out &
+tries=50
+until grep -q listening /tmp/listener.out 2>/dev/null || [ $tries -le 0 ]; do tries=$((tries - 1)); sleep 0.1; done
+rvisor run --root /rootfs -- /tests/inet connect 127.0.0.1 7070
+rvisor run --root /rootfs --net none -- /tests/inet connect 10.9.9.9 7070
+rvisor run --root /rootfs --net host -- /tests/inet connect 127.0.0.1 7070
+wait
+rvisor run --root /rootfs --net ns:/proc/1/ns/net -- /tests/inet connect 127.0.0.1 7070
+rvisor run --root /rootfs --net bogus -- true; echo "bad --net: $?"
+"#,
+            check: |o| {
+                o.exactly(&[
+                    "connect 127.0.0.1: ECONNREFUSED",
+                    "connect 10.9.9.9: ENETUNREACH",
+                    "connect 127.0.0.1: 0",
+                    "reply: hi",
+                    "connect 127.0.0.1: ECONNREFUSED",
+                    "rvisor: --net takes none, host or ns:PATH, not `bogus`",
+                    "bad --net: 125",
+                ])
+            },
+        },
+        Case {
+            name: "debian-netlink-route",
+            covers: &["socket", "bind", "sendmsg", "recvmsg", "getsockname", "setsockopt"],
+            // iproute2 and glibc's if_nameindex read the container's interfaces through
+            // NETLINK_ROUTE; natively the same in a new network namespace with lo up.
+            script: r#". /tests/lib.sh
+cmd='ip link set lo up 2>/dev/null; ip -o addr; ip -o link; ip route; ip -6 route; python3 -c "import socket; print(socket.if_nameindex())"'
+unshare -n chroot /debian sh -c "$cmd" >/tmp/netlink.out 2>&1
+side native $? /tmp/netlink.out
+rvisor run --root /debian -- sh -c "$cmd" >/tmp/netlink.out 2>&1
+side contained $? /tmp/netlink.out
+"#,
+            check: |o| o.same_as_native(&["[(1, 'lo')]"]),
+        },
+        Case {
+            name: "debian-netlink-writes-refused",
+            covers: &["sendmsg"],
+            // A container may read its network's configuration, never change it; natively
+            // root may, so this is not compared with native.
+            script: r#"rvisor run --root /debian -- sh -c 'ip link set lo down; echo "link set: $?"; ip addr add 10.1.1.1/8 dev lo; echo "addr add: $?"; ip route add 10.0.0.0/8 dev lo; echo "route add: $?"; ip -o -4 addr | wc -l; ip -o link show up | wc -l' 2>&1"#,
+            check: |o| {
+                // What iproute2 prints for a caller without CAP_NET_ADMIN: the host's own
+                // answer to each request.
+                o.exactly(&[
+                    "RTNETLINK answers: Operation not permitted",
+                    "link set: 2",
+                    "RTNETLINK answers: Operation not permitted",
+                    "addr add: 2",
+                    "RTNETLINK answers: Operation not permitted",
+                    "route add: 2",
+                    "1",
+                    "1",
+                ])
+            },
+        },
+        Case {
+            name: "debian-http-server",
+            covers: &["socket", "bind", "listen", "accept4", "connect", "poll", "sendto"],
+            // A server and its client in one container, over the container's loopback.
+            script: r#"rvisor run --root /debian -- sh -c 'cd /etc && python3 -m http.server 8000 --bind 127.0.0.1 >/dev/null 2>&1 &
+for i in $(seq 1 100); do wget -q -O /tmp/got http://127.0.0.1:8000/os-release && break; sleep 0.2; done
+cmp /tmp/got /etc/os-release && echo "wget: same bytes"
+python3 -c "
+import socket
+s = socket.create_connection((\"127.0.0.1\", 8000))
+s.sendall(b\"HEAD /hostname HTTP/1.0\r\n\r\n\")
+print(s.makefile(\"rb\").readline().split()[1].decode())
+"'"#,
+            check: |o| o.exactly(&["wget: same bytes", "200"]),
+        },
     ]
 }
 

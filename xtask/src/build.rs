@@ -225,6 +225,8 @@ pub fn build_ko(object: &Path, release: &str, kdir: &Path) -> Result<PathBuf, St
     let lkm = root.join("linux-kernel-module");
     copy_if_changed(&lkm.join("shim/rvisor_shim.c"), &dir.join("rvisor_shim.c"))?;
     copy_if_changed(&lkm.join("shim/rvisor_shim.h"), &dir.join("rvisor_shim.h"))?;
+    copy_if_changed(&lkm.join("shim/rvisor_net.c"), &dir.join("rvisor_net.c"))?;
+    copy_if_changed(&lkm.join("shim/rvisor_net.h"), &dir.join("rvisor_net.h"))?;
     copy_if_changed(
         &lkm.join("include/uapi/linux/rvisor.h"),
         &dir.join("include/uapi/linux/rvisor.h"),
@@ -232,7 +234,7 @@ pub fn build_ko(object: &Path, release: &str, kdir: &Path) -> Result<PathBuf, St
     copy_if_changed(object, &dir.join("rust_part.o_shipped"))?;
     write_if_changed(
         &dir.join("Kbuild"),
-        "obj-m := rvisor.o\nrvisor-y := rvisor_shim.o rust_part.o\nccflags-y := -I$(src)/include\n",
+        "obj-m := rvisor.o\nrvisor-y := rvisor_shim.o rvisor_net.o rust_part.o\nccflags-y := -I$(src)/include\n",
     )?;
     // modpost reads .<object>.cmd for every object; a shipped one needs an empty file.
     write_if_changed(&dir.join(".rust_part.o.cmd"), "")?;

@@ -167,8 +167,11 @@ fn serve_in_rvisor(caller: &Caller, call: &Syscall<'_>) -> Served {
         return Served::Exit(exit);
     }
     // A host wait cut short by a signal: restarted as the host would, or EINTR per its handler.
+    // The socket calls give the host's own restart codes, and an EINTR of theirs is final (a
+    // wait with a timeout, which Linux never restarts); epoll's waits are never restarted.
     if value == Error::EINTR.to_syscall_return()
         && !NEVER_RESTARTED.contains(&nr)
+        && !SOCKET_CALLS.contains(&nr)
         && process::signal_pending()
     {
         return Served::Value(Error::ERESTARTSYS.to_syscall_return());
@@ -193,6 +196,11 @@ fn run_waiting(caller: &Caller, call: &Syscall<'_>, served: &Call<'_>, nr: u32) 
         }
     }
 }
+
+/// The socket calls (`socket` … `getsockopt`, `accept4`, `recvmmsg`, `sendmmsg`).
+const SOCKET_CALLS: [u32; 18] = [
+    41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, 52, 53, 54, 55, 288, 299, 307,
+];
 
 /// The waits that Linux never restarts once a signal handler ran, whatever its `SA_RESTART`
 /// (signal(7)): `poll`, `select`, `pselect6`, `ppoll`. A program that unblocks a signal only

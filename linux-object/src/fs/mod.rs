@@ -33,6 +33,7 @@ mod epoll;
 mod eventfd;
 mod file;
 mod flock;
+mod host_socket;
 mod pidfd;
 mod pipe;
 mod stdio;
@@ -45,6 +46,7 @@ pub use epoll::{Epoll, EpollEvent, EpollEvents};
 pub use eventfd::EventFd;
 pub use file::File;
 pub use flock::{FlockKind, FlockTable, InodeKey, LockOwner};
+pub use host_socket::{HostSocket, HostSocketOps, RecvCall, SendCall};
 pub use pidfd::PidFd;
 pub use pipe::{Pipe, PIPE_BUF, PIPE_CAPACITY};
 pub use stdio::{HostStdio, StdioFile};
@@ -297,6 +299,11 @@ pub trait FileLike: Any + Send + Sync {
     /// Flushes to storage (`fsync`); `EINVAL` for kinds that cannot, as Linux.
     fn sync(&self, _data_only: bool) -> LxResult {
         Err(LxError::EINVAL)
+    }
+
+    /// This description as a socket, if it is one (`ENOTSOCK` for the socket calls if not).
+    fn as_socket(&self) -> Option<&dyn crate::net::Socket> {
+        None
     }
 
     /// This description as `Any`, to recognise its kind.

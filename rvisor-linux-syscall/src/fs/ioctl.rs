@@ -39,6 +39,15 @@ impl Syscall<'_> {
             }
             _ => {}
         }
+        if let Some(socket) = file.as_socket() {
+            return match socket.ioctl(request, arg) {
+                Some(value) => {
+                    UserOutPtr::<i32>::from(arg).write(value?)?;
+                    Ok(0)
+                }
+                None => Err(LxError::ENOTTY),
+            };
+        }
         if let Some(regular) = file.as_any().downcast_ref::<File>() {
             let metadata = regular.metadata()?;
             return match (request, metadata.type_) {
@@ -67,6 +76,9 @@ impl Syscall<'_> {
                 }
                 _ => Err(LxError::ENOTTY),
             };
+        }
+        if let Some(result) = crate::inet::host_socket_ioctl(&*file, request, arg) {
+            return result;
         }
         match file.as_any().downcast_ref::<StdioFile>() {
             Some(stdio) => stdio.ioctl(request, arg),

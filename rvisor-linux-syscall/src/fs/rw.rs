@@ -326,6 +326,9 @@ impl Syscall<'_> {
     pub async fn sys_readv(&self, fd: i32, iov: UserInPtr<IoVec>, iovcnt: usize) -> SysResult {
         let file = self.file(fd)?;
         file.flags().check_readable()?;
+        if let Some(read) = crate::inet::host_socket_readv(&*file, iov.addr(), iovcnt) {
+            return read;
+        }
         let segments = import_iovec(iov, iovcnt)?;
         if segments.is_empty() {
             return Ok(0);
@@ -337,6 +340,9 @@ impl Syscall<'_> {
     pub async fn sys_writev(&self, fd: i32, iov: UserInPtr<IoVec>, iovcnt: usize) -> SysResult {
         let file = self.file(fd)?;
         file.flags().check_writable()?;
+        if let Some(written) = crate::inet::host_socket_writev(&*file, iov.addr(), iovcnt) {
+            return self.raise_broken_pipe(written);
+        }
         let segments = import_iovec(iov, iovcnt)?;
         let written = write_from_user(&*file, &segments, Position::Cursor).await;
         self.raise_broken_pipe(written)
