@@ -24,7 +24,7 @@
 
 use crate::error::{LxError, LxResult};
 use crate::fd_table::FdTable;
-use crate::fs::{FlockTable, HostStdio};
+use crate::fs::{FifoTable, FlockTable, HostStdio};
 use crate::mount::{MountFlags, MountTable};
 use crate::net::unix::UnixNamespace;
 use crate::process::{GroupIds, LinuxProcess, WorkingDir};
@@ -144,6 +144,8 @@ pub struct Container {
     pids: Mutex<PidTable>,
     /// The `flock` locks its processes hold.
     flocks: Arc<FlockTable>,
+    /// Its named pipes that are open.
+    fifos: FifoTable,
     /// The controlling terminal its processes open as `/dev/tty`: the host terminal its first
     /// process had as stdio, if any.
     terminal: Mutex<Option<Arc<dyn HostStdio>>>,
@@ -176,6 +178,7 @@ impl Container {
                 next: INIT_PID,
             }),
             flocks: FlockTable::new(),
+            fifos: FifoTable::new(),
             terminal: Mutex::new(None),
             view: Mutex::new(Arc::new(NoView)),
             started: Mutex::new(Duration::ZERO),
@@ -278,6 +281,11 @@ impl Container {
         } else {
             next - 1
         }
+    }
+
+    /// Its named pipes that are open.
+    pub fn fifos(&self) -> &FifoTable {
+        &self.fifos
     }
 
     /// Its mount tree.

@@ -132,7 +132,7 @@ syscall_table! {
 
     0 read async sys_read(a0, a1, a2);
     1 write async sys_write(a0, a1, a2);
-    2 open sync sys_open(a0, a1, a2);
+    2 open async sys_open(a0, a1, a2);
     3 close sync sys_close(a0);
     4 stat sync sys_stat(a0, a1);
     5 fstat sync sys_fstat(a0, a1);
@@ -191,7 +191,7 @@ syscall_table! {
     82 rename sync sys_rename(a0, a1);
     83 mkdir sync sys_mkdir(a0, a1);
     84 rmdir sync sys_rmdir(a0);
-    85 creat sync sys_creat(a0, a1);
+    85 creat async sys_creat(a0, a1);
     86 link sync sys_link(a0, a1);
     87 unlink sync sys_unlink(a0);
     88 symlink sync sys_symlink(a0, a1);
@@ -222,6 +222,7 @@ syscall_table! {
     125 capget sync sys_capget(a0, a1);
     126 capset sync sys_capset(a0, a1);
     132 utime sync sys_utime(a0, a1);
+    133 mknod sync sys_mknod(a0, a1, a2);
     137 statfs sync sys_statfs(a0, a1);
     138 fstatfs sync sys_fstatfs(a0, a1);
     160 setrlimit sync sys_setrlimit(a0, a1);
@@ -256,8 +257,9 @@ syscall_table! {
     234 tgkill sync sys_tgkill(a0, a1, a2);
     235 utimes sync sys_utimes(a0, a1);
     247 waitid async sys_waitid(a0, a1, a2, a3, a4);
-    257 openat sync sys_openat(a0, a1, a2, a3);
+    257 openat async sys_openat(a0, a1, a2, a3);
     258 mkdirat sync sys_mkdirat(a0, a1, a2);
+    259 mknodat sync sys_mknodat(a0, a1, a2, a3);
     260 fchownat sync sys_fchownat(a0, a1, a2, a3, a4);
     261 futimesat sync sys_futimesat(a0, a1, a2);
     262 newfstatat sync sys_newfstatat(a0, a1, a2, a3);
@@ -286,6 +288,7 @@ syscall_table! {
     296 pwritev async sys_pwritev(a0, a1, a2, a3, a4);
     299 recvmmsg async sys_recvmmsg(a0, a1, a2, a3, a4);
     302 prlimit64 sync sys_prlimit64(a0, a1, a2, a3);
+    306 syncfs sync sys_syncfs(a0);
     307 sendmmsg async sys_sendmmsg(a0, a1, a2, a3);
     316 renameat2 sync sys_renameat2(a0, a1, a2, a3, a4);
     322 execveat sync sys_execveat(a0, a1, a2, a3, a4);

@@ -48,7 +48,7 @@ pub use file::File;
 pub use flock::{FlockKind, FlockTable, InodeKey, LockOwner};
 pub use host_socket::{HostSocket, HostSocketOps, RecvCall, SendCall};
 pub use pidfd::PidFd;
-pub use pipe::{Pipe, PIPE_BUF, PIPE_CAPACITY};
+pub use pipe::{FifoTable, Pipe, PIPE_BUF, PIPE_CAPACITY};
 pub use stdio::{HostStdio, StdioFile};
 pub use timerfd::{TimerClock, TimerFd, TimerSpec};
 pub use waiters::{Waiters, Woken};

@@ -376,11 +376,7 @@ pub trait Socket: FileLike {
 
     /// `accept`: a new connected socket and its peer's address (raw), or `Pending`.
     /// `EAGAIN` when `nonblock` and nothing waits.
-    fn poll_accept(
-        &self,
-        cx: &mut Context<'_>,
-        nonblock: bool,
-    ) -> Poll<LxResult<Accepted>>;
+    fn poll_accept(&self, cx: &mut Context<'_>, nonblock: bool) -> Poll<LxResult<Accepted>>;
 
     /// Sends part or all of `message`; `Pending` where a blocking send waits. A stream
     /// returns the bytes it took (the caller loops for the rest); a message socket all or

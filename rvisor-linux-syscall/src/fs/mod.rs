@@ -21,6 +21,7 @@ mod fcntl;
 mod flock;
 mod ioctl;
 mod link;
+mod mknod;
 mod mount;
 mod open;
 mod path;

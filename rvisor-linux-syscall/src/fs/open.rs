@@ -86,7 +86,13 @@ fn access_for(flags: u32) -> Access {
 
 impl Syscall<'_> {
     /// `openat(dirfd, path, flags, mode)`.
-    pub fn sys_openat(&self, dirfd: i32, path: UserInPtr<u8>, flags: u32, mode: u32) -> SysResult {
+    pub async fn sys_openat(
+        &self,
+        dirfd: i32,
+        path: UserInPtr<u8>,
+        flags: u32,
+        mode: u32,
+    ) -> SysResult {
         let flags = open_flags(flags)?;
         let path = path.read_path()?;
         if !self.process.files().has_free() {
@@ -112,6 +118,11 @@ impl Syscall<'_> {
         };
         let kept = OpenFlags::from_bits_retain(kept);
         let file: Arc<dyn FileLike> = match metadata {
+            // A named pipe is the container's own: its readers and writers meet in rVisor,
+            // and an open waits for the other side as Linux's `fifo_open` does.
+            Some(metadata) if metadata.type_ == FileType::NamedPipe => {
+                self.container()?.fifos().open(node.inode, kept).await?
+            }
             Some(metadata) if Device::is_controlling_terminal(&metadata) => {
                 // `/dev/tty` without a controlling terminal is ENXIO, as on Linux.
                 let terminal = self.container()?.terminal().ok_or(LxError::ENXIO)?;
@@ -130,13 +141,14 @@ impl Syscall<'_> {
     }
 
     /// `open(path, flags, mode)`: `openat` from the working directory.
-    pub fn sys_open(&self, path: UserInPtr<u8>, flags: u32, mode: u32) -> SysResult {
-        self.sys_openat(AT_FDCWD, path, flags, mode)
+    pub async fn sys_open(&self, path: UserInPtr<u8>, flags: u32, mode: u32) -> SysResult {
+        self.sys_openat(AT_FDCWD, path, flags, mode).await
     }
 
     /// `creat(path, mode)`: `open(path, O_CREAT | O_WRONLY | O_TRUNC, mode)`.
-    pub fn sys_creat(&self, path: UserInPtr<u8>, mode: u32) -> SysResult {
+    pub async fn sys_creat(&self, path: UserInPtr<u8>, mode: u32) -> SysResult {
         self.sys_openat(AT_FDCWD, path, O_CREAT | O_WRONLY | O_TRUNC, mode)
+            .await
     }
 
     /// `close(fd)`.
