@@ -57,6 +57,7 @@
 #include <linux/sched/mm.h>
 #include <linux/sched/loadavg.h>
 #include <linux/vmstat.h>
+#include <linux/oom.h>
 #include <asm/processor.h>
 #include <asm/cpufeature.h>
 #include <linux/topology.h>
@@ -3028,4 +3029,53 @@ void rvisor_path_fstype(struct rvisor_path *p, char *buf, int len)
 bool rvisor_path_read_only(struct rvisor_path *p)
 {
 	return __mnt_is_readonly(p->path.mnt);
+}
+
+void rvisor_task_set_comm(struct task_struct *t, const char *name, unsigned long len)
+{
+	char comm[TASK_COMM_LEN];
+
+	memset(comm, 0, sizeof(comm));
+	memcpy(comm, name, min_t(unsigned long, len, sizeof(comm) - 1));
+	task_lock(t);
+	strscpy_pad(t->comm, comm, sizeof(t->comm));
+	task_unlock(t);
+}
+
+int rvisor_task_oom_score_adj(struct task_struct *t)
+{
+	return READ_ONCE(t->signal->oom_score_adj);
+}
+
+int rvisor_task_set_oom_score_adj(struct task_struct *t, int value)
+{
+	int ret = 0;
+
+	if (value < OOM_SCORE_ADJ_MIN || value > OOM_SCORE_ADJ_MAX)
+		return -EINVAL;
+	/* As __set_oom_adj, under the task's lock (its oom_adj_mutex is not exported). */
+	task_lock(t);
+	if (!t->signal) {
+		ret = -ESRCH;
+	} else if (value < t->signal->oom_score_adj_min && !capable(CAP_SYS_RESOURCE)) {
+		ret = -EACCES;
+	} else {
+		WRITE_ONCE(t->signal->oom_score_adj, value);
+		if (has_capability_noaudit(current, CAP_SYS_RESOURCE))
+			t->signal->oom_score_adj_min = value;
+	}
+	task_unlock(t);
+	return ret;
+}
+
+void rvisor_task_limits(struct task_struct *t, __u64 *soft, __u64 *hard)
+{
+	int i;
+
+	task_lock(t);
+	for (i = 0; i < RLIM_NLIMITS; i++) {
+		soft[i] = READ_ONCE(t->signal->rlim[i].rlim_cur);
+		hard[i] = READ_ONCE(t->signal->rlim[i].rlim_max);
+	}
+	task_unlock(t);
 }

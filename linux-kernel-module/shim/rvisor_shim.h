@@ -608,3 +608,13 @@ int rvisor_tmpfs_new(const char *options, bool read_only, struct rvisor_path *ou
 bool rvisor_path_read_only(struct rvisor_path *p);
 /* The type name of the filesystem holding p ("ext4", "tmpfs"…), NUL-terminated in buf. */
 void rvisor_path_fstype(struct rvisor_path *p, char *buf, int len);
+/* Names task t (of the caller's thread group) `name` (up to 15 bytes kept, NUL-padded), as
+ * Linux's comm_write. */
+void rvisor_task_set_comm(struct task_struct *t, const char *name, unsigned long len);
+/* t's process's oom_score_adj. */
+int rvisor_task_oom_score_adj(struct task_struct *t);
+/* Sets t's process's oom_score_adj to value (-1000..1000, else -EINVAL); lowering it below
+ * its floor needs CAP_SYS_RESOURCE (-EACCES), as Linux's __set_oom_adj. */
+int rvisor_task_set_oom_score_adj(struct task_struct *t, int value);
+/* t's resource limits, soft and hard, RLIM_NLIMITS of each (16). */
+void rvisor_task_limits(struct task_struct *t, __u64 *soft, __u64 *hard);
