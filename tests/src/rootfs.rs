@@ -620,6 +620,10 @@ touch /proc/new 2>&1 | sed "s/.*: //"
 echo "online $(cat /sys/devices/system/cpu/online)"
 lscpu | grep -c "^CPU(s):"
 mount | grep " /sys "
+printf renamed > /proc/$$/comm; cat /proc/$$/comm
+echo 500 > /proc/$$/oom_score_adj; cat /proc/$$/oom_score_adj
+awk -v n=$(ulimit -n) "/^Max open files/ {print \$4 == n}" /proc/$$/limits
+exec 9</etc/hostname; head -2 /proc/$$/fdinfo/9 | tr "\t" " "
 ' | sed "s/$host_release/HOST-RELEASE/; s/^online $host_online\$/online HOST-ONLINE/""#,
             check: |o| {
                 o.exactly(&[
@@ -655,6 +659,11 @@ mount | grep " /sys "
                     "online HOST-ONLINE",
                     "1",
                     "sysfs on /sys type sysfs (ro,nosuid,nodev,noexec,relatime)",
+                    "renamed",
+                    "500",
+                    "1",
+                    "pos: 0",
+                    "flags: 0100000",
                 ])
             },
         },

@@ -720,7 +720,13 @@ impl ProcINode {
 /// process, `ENOENT` if the descriptor was closed meanwhile.
 pub fn fd_link_file(link: &dyn INode) -> Option<FsResult<Arc<dyn crate::fs::FileLike>>> {
     let proc_inode = link.downcast_ref::<ProcINode>()?;
-    let Node::Fd { pid, fd, .. } = proc_inode.node else {
+    let Node::Fd {
+        pid,
+        fd,
+        info: false,
+        ..
+    } = proc_inode.node
+    else {
         return None;
     };
     Some((|| {
@@ -833,7 +839,7 @@ impl INode for ProcINode {
             _ => 1,
         };
         let size = match self.node {
-            Node::SelfLink { .. } | Node::Link { .. } | Node::Fd { .. } => {
+            Node::SelfLink { .. } | Node::Link { .. } | Node::Fd { info: false, .. } => {
                 self.read_link().map_or(0, |target| target.len() as u64)
             }
             Node::Static {
@@ -970,7 +976,12 @@ impl INode for ProcINode {
                     PidLink::Root => String::from("/"),
                 })
             }
-            Node::Fd { pid, fd, .. } => {
+            Node::Fd {
+                pid,
+                fd,
+                info: false,
+                ..
+            } => {
                 let process = self.process(pid)?;
                 self.may_inspect(&process)?;
                 let file = process.files().get(fd).map_err(|_| FsError::NotFound)?;
