@@ -276,6 +276,9 @@ pub trait SocketContext {
     /// Makes a socket inode at `path` for `bind` (umask applied, `EADDRINUSE` if the name is
     /// taken) and returns its identity.
     fn create_socket_node(&self, path: &[u8]) -> LxResult<unix::NodeKey>;
+    /// Removes the socket inode `bind` made at `path` when the bind fails after all (as
+    /// Linux's `unix_bind_bsd` unlinks it).
+    fn remove_socket_node(&self, path: &[u8]);
     /// Finds the socket inode at `path` for `connect`/`sendto` (write permission needed,
     /// `ECONNREFUSED` if it is not a socket) and returns its identity.
     fn find_socket_node(&self, path: &[u8]) -> LxResult<unix::NodeKey>;

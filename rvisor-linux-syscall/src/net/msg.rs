@@ -4,7 +4,9 @@
 //! send waits until all are taken, a non-blocking one returns what fit), a message's in one
 //! buffer; a receive fills a kernel buffer and scatters it into the caller's `iovec`s.
 
+use alloc::sync::Arc;
 use alloc::vec::Vec;
+use linux_object::fs::FileLike;
 use linux_object::net::{
     ControlMessage, DataPath, MsgFlags, Received, RecvData, SendData, SendMessage, SocketType,
     UserIoVec,
@@ -124,6 +126,18 @@ fn scatter(iov: &[UserIoVec], data: &[u8]) -> LxResult {
         done += count;
     }
     Ok(())
+}
+
+/// The file layer's checked `iovec`s as the socket layer's.
+fn user_iovecs(segments: &[crate::fs::IoVec]) -> LxResult<Vec<UserIoVec>> {
+    let mut iov = Vec::new();
+    iov.try_reserve_exact(segments.len())
+        .map_err(|_| LxError::ENOMEM)?;
+    iov.extend(segments.iter().map(|segment| UserIoVec {
+        base: segment.base,
+        len: segment.len,
+    }));
+    Ok(iov)
 }
 
 fn total(iov: &[UserIoVec]) -> usize {
@@ -260,6 +274,34 @@ impl Syscall<'_> {
         }
     }
 
+    /// `write`/`writev` on a socket: a send with no flags (the caller's credentials go
+    /// with the data, `SIGPIPE` only for a stream).
+    pub(crate) async fn socket_write(
+        &self,
+        file: Arc<dyn FileLike>,
+        segments: &[crate::fs::IoVec],
+    ) -> SysResult {
+        let iov = user_iovecs(segments)?;
+        let sock = Sock(file);
+        self.send_on(&sock, &iov, MsgFlags::empty(), None, Vec::new())
+            .await
+    }
+
+    /// `read`/`readv` on a socket: a receive with no flags (`SO_RCVTIMEO` honoured).
+    pub(crate) async fn socket_read(
+        &self,
+        file: Arc<dyn FileLike>,
+        segments: &[crate::fs::IoVec],
+    ) -> SysResult {
+        let iov = user_iovecs(segments)?;
+        if total(&iov) == 0 {
+            return Ok(0);
+        }
+        let sock = Sock(file);
+        let received = self.recv_on(&sock, &iov, MsgFlags::empty()).await?;
+        Ok(received.len)
+    }
+
     /// `sendto(fd, buf, len, flags, dest_addr, addrlen)`.
     pub async fn sys_sendto(
         &self,
@@ -353,7 +395,8 @@ impl Syscall<'_> {
         if header.name != 0 {
             self.address_out(&received.address, header.name, UserInOutPtr::from(msg + 8))?;
         }
-        let out_flags = (received.flags | control.flags) - MsgFlags::CMSG_CLOEXEC;
+        // `MSG_CMSG_CLOEXEC` as given stays in `msg_flags`, as Linux leaves it.
+        let out_flags = received.flags | control.flags | (flags & MsgFlags::CMSG_CLOEXEC);
         UserOutPtr::<u32>::from(msg + 48).write(out_flags.bits())?;
         UserOutPtr::<u64>::from(msg + 40).write(control.used() as u64)?;
         Ok(count)

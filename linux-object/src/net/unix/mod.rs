@@ -328,26 +328,41 @@ impl UnixSocket {
             return self.autobind(ctx);
         }
         let sun_path = validate(address)?;
-        if !self.core.state.lock().address.is_empty() {
+        let namespace = ctx.unix_namespace()?;
+        let bound = || !self.core.state.lock().address.is_empty();
+        let abstract_name = sun_path.first() == Some(&0);
+        if abstract_name && bound() {
             return Err(LxError::EINVAL);
         }
-        let namespace = ctx.unix_namespace()?;
-        let (name, stored) = if sun_path.first() == Some(&0) {
+        let path = path_of(sun_path);
+        let (name, stored) = if abstract_name {
             (Name::Abstract(try_copy(sun_path)?), try_copy(address)?)
         } else {
-            let path = path_of(sun_path);
+            // The node first, as Linux: a name taken is EADDRINUSE even for a bound socket.
             let key = ctx.create_socket_node(path)?;
+            if bound() {
+                ctx.remove_socket_node(path);
+                return Err(LxError::EINVAL);
+            }
             // Linux keeps the path NUL-terminated: `offsetof(sun_path) + strlen + 1` bytes.
             let mut stored = try_copy(address.get(..SUN_PATH + path.len()).unwrap_or(address))?;
             stored.try_reserve(1).map_err(|_| LxError::ENOMEM)?;
             stored.push(0);
             (Name::Path(key), stored)
         };
-        namespace.bind(name.clone(), &self.core)?;
+        if let Err(error) = namespace.bind(name.clone(), &self.core) {
+            if !abstract_name {
+                ctx.remove_socket_node(path);
+            }
+            return Err(error);
+        }
         let mut state = self.core.state.lock();
         if !state.address.is_empty() {
             drop(state);
             namespace.unbind(&name, Arc::as_ptr(&self.core));
+            if !abstract_name {
+                ctx.remove_socket_node(path);
+            }
             return Err(LxError::EINVAL);
         }
         state.address = stored;
@@ -584,6 +599,10 @@ impl UnixSocket {
         let Some(peer) = peer else {
             return Some(Err(LxError::EPIPE));
         };
+        if data.is_empty() {
+            // Linux's send loop never runs: nothing is queued, descriptors included.
+            return Some(Ok(0));
+        }
         let mut peer_state = peer.state.lock();
         if peer_state.rcv_shutdown || peer_state.dead {
             return Some(Err(LxError::EPIPE));

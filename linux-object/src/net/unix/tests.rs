@@ -25,6 +25,7 @@ impl SocketContext for Abstract {
     fn create_socket_node(&self, _path: &[u8]) -> LxResult<NodeKey> {
         Err(LxError::EROFS)
     }
+    fn remove_socket_node(&self, _path: &[u8]) {}
     fn find_socket_node(&self, _path: &[u8]) -> LxResult<NodeKey> {
         Err(LxError::ENOENT)
     }
