@@ -345,6 +345,9 @@ pub enum OptionOut {
     Written(usize),
 }
 
+/// What `accept` gives: the new socket's description and the peer's address (raw).
+pub type Accepted = (Arc<dyn FileLike>, Vec<u8>);
+
 /// A socket: the calls of `socket(2)` and its friends, over an open file description.
 pub trait Socket: FileLike {
     /// The address family (`SO_DOMAIN`).
@@ -374,13 +377,9 @@ pub trait Socket: FileLike {
         nonblock: bool,
     ) -> Poll<LxResult>;
 
-    /// `accept`: a new connected socket and its peer's address (raw), or `Pending`.
-    /// `EAGAIN` when `nonblock` and nothing waits.
-    fn poll_accept(
-        &self,
-        cx: &mut Context<'_>,
-        nonblock: bool,
-    ) -> Poll<LxResult<(Arc<dyn Socket>, Vec<u8>)>>;
+    /// `accept`: a new connected socket (as the description the new descriptor names) and
+    /// its peer's address (raw), or `Pending`. `EAGAIN` when `nonblock` and nothing waits.
+    fn poll_accept(&self, cx: &mut Context<'_>, nonblock: bool) -> Poll<LxResult<Accepted>>;
 
     /// Sends part or all of `message`; `Pending` where a blocking send waits. A stream
     /// returns the bytes it took (the caller loops for the rest); a message socket all or

@@ -26,8 +26,9 @@ mod tests;
 pub use namespace::{NodeKey, UnixNamespace};
 
 use super::{
-    ControlMessage, MsgFlags, OptionIn, OptionOut, Received, RecvData, SendData, SendMessage,
-    Shutdown, Socket, SocketContext, SocketType, UCred, UserIoVec, AF_UNIX, AF_UNSPEC, SOL_SOCKET,
+    Accepted, ControlMessage, MsgFlags, OptionIn, OptionOut, Received, RecvData, SendData,
+    SendMessage, Shutdown, Socket, SocketContext, SocketType, UCred, UserIoVec, AF_UNIX, AF_UNSPEC,
+    SOL_SOCKET,
 };
 use crate::error::{LxError, LxResult};
 use crate::fs::{FileLike, OpenFlags, PollEvents};
@@ -745,7 +746,10 @@ impl UnixSocket {
         }
         let mut state = self.core.state.lock();
         match (&state.conn, self.kind()) {
-            (Conn::Listening { .. }, _) => return Some(Err(LxError::EINVAL)),
+            // Linux's unix_stream_read_generic: a stream never connected is EINVAL.
+            (Conn::Listening { .. }, _) | (Conn::Unconnected, SocketType::Stream) => {
+                return Some(Err(LxError::EINVAL))
+            }
             (Conn::Unconnected, SocketType::SeqPacket) => return Some(Err(LxError::ENOTCONN)),
             _ => {}
         }
@@ -1082,14 +1086,10 @@ impl Socket for UnixSocket {
             .map_or(Poll::Pending, Poll::Ready)
     }
 
-    fn poll_accept(
-        &self,
-        cx: &mut Context<'_>,
-        nonblock: bool,
-    ) -> Poll<LxResult<(Arc<dyn Socket>, Vec<u8>)>> {
+    fn poll_accept(&self, cx: &mut Context<'_>, nonblock: bool) -> Poll<LxResult<Accepted>> {
         match self.try_accept(Some(cx)) {
             Some(result) => Poll::Ready(result.map(|(socket, address)| {
-                let socket: Arc<dyn Socket> = socket;
+                let socket: Arc<dyn FileLike> = socket;
                 (socket, address)
             })),
             None if nonblock => Poll::Ready(Err(LxError::EAGAIN)),
@@ -1192,7 +1192,7 @@ impl Socket for UnixSocket {
             SO_TYPE => int_bytes(self.kind() as i32),
             SO_DOMAIN => int_bytes(i32::from(AF_UNIX)),
             SO_PROTOCOL => int_bytes(0),
-            SO_ERROR => int_bytes(state.error.take().map_or(0, |error| error.errno() as i32)),
+            SO_ERROR => int_bytes(state.error.take().map_or(0, |error| error.errno())),
             SO_SNDBUF => int_bytes(state.sndbuf as i32),
             SO_RCVBUF => int_bytes(state.rcvbuf as i32),
             SO_PASSCRED => int_bytes(i32::from(state.passcred)),
