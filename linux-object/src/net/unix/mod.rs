@@ -415,37 +415,13 @@ impl UnixSocket {
         if listener.kind != self.kind() {
             return Some(Err(LxError::EPROTOTYPE));
         }
-        // The server end, connected to this socket, before the listener can hand it out.
+        // The server end, connected to this socket; nobody else can reach it yet.
         let server_core = Core::new(self.kind(), UCred::NONE);
-        let (listener_address, listener_cred, listener_buffers) = {
-            let mut listener_state = listener.state.lock();
-            if listener_state.rcv_shutdown || listener_state.dead {
-                return Some(Err(LxError::ECONNREFUSED));
-            }
-            let Conn::Listening { backlog, pending } = &listener_state.conn else {
-                return Some(Err(LxError::ECONNREFUSED));
-            };
-            if pending.len() > *backlog {
-                if cx.is_none() {
-                    return Some(Err(LxError::EAGAIN));
-                }
-                register(&mut listener_state.write_wakers, cx);
-                return None;
-            }
-            (
-                listener_state.address.clone(),
-                listener_state.own_cred,
-                (listener_state.sndbuf, listener_state.rcvbuf),
-            )
-        };
         {
             let mut server = server_core.state.lock();
             server.conn = Conn::Connected(Arc::downgrade(&self.core));
             server.peer_cred = ctx.peer_credentials();
-            server.own_cred = listener_cred;
-            server.address = listener_address.clone();
             server.embryo = true;
-            (server.sndbuf, server.rcvbuf) = listener_buffers;
         }
         {
             let mut state = self.core.state.lock();
@@ -453,28 +429,57 @@ impl UnixSocket {
                 return Some(Err(LxError::EISCONN));
             }
             state.conn = Conn::Connected(Arc::downgrade(&server_core));
-            state.peer_cred = listener_cred;
         }
-        let server = Self::with_core(server_core, OpenFlags::empty(), self.owner);
+        let server = Self::with_core(server_core.clone(), OpenFlags::empty(), self.owner);
+        // One critical section on the listener: its state, its backlog and the queueing of
+        // the connection cannot change between the checks and the push.
         let mut listener_state = listener.state.lock();
-        let dead = listener_state.dead;
-        let queued = match &mut listener_state.conn {
-            Conn::Listening { pending, .. } if !dead => {
-                pending.push_back(server);
-                None
+        let refused = listener_state.rcv_shutdown || listener_state.dead;
+        let (listener_address, listener_cred) =
+            (listener_state.address.clone(), listener_state.own_cred);
+        let buffers = (listener_state.sndbuf, listener_state.rcvbuf);
+        let outcome = match &mut listener_state.conn {
+            Conn::Listening { .. } if refused => Err(Some(LxError::ECONNREFUSED)),
+            Conn::Listening { backlog, pending } if pending.len() <= *backlog => {
+                {
+                    // The fresh server end: no lock order to break.
+                    let mut server_state = server_core.state.lock();
+                    server_state.own_cred = listener_cred;
+                    server_state.address = listener_address;
+                    (server_state.sndbuf, server_state.rcvbuf) = buffers;
+                }
+                pending.push_back(server.clone());
+                Ok(core::mem::take(&mut listener_state.read_wakers))
             }
-            _ => Some(server),
+            Conn::Listening { .. } if cx.is_none() => Err(Some(LxError::EAGAIN)),
+            Conn::Listening { .. } => {
+                register(&mut listener_state.write_wakers, cx);
+                Err(None)
+            }
+            _ => Err(Some(LxError::ECONNREFUSED)),
         };
-        let wakers = core::mem::take(&mut listener_state.read_wakers);
         drop(listener_state);
-        wake_all(wakers);
-        if let Some(server) = queued {
-            // The listener closed meanwhile: undo.
-            self.core.state.lock().conn = Conn::Unconnected;
-            drop(server);
-            return Some(Err(LxError::ECONNREFUSED));
+        match outcome {
+            Ok(wakers) => {
+                self.core.state.lock().peer_cred = listener_cred;
+                wake_all(wakers);
+                Some(Ok(()))
+            }
+            Err(error) => {
+                // Undone: the server end goes without resetting this socket.
+                server_core.state.lock().conn = Conn::Unconnected;
+                {
+                    let mut state = self.core.state.lock();
+                    let ours = matches!(&state.conn, Conn::Connected(peer)
+                        if core::ptr::eq(peer.as_ptr(), Arc::as_ptr(&server_core)));
+                    if ours {
+                        state.conn = Conn::Unconnected;
+                    }
+                }
+                drop(server);
+                error.map(Err)
+            }
         }
-        Some(Ok(()))
     }
 
     /// `connect` of a datagram socket: sets (or, with `AF_UNSPEC`, clears) its default peer.

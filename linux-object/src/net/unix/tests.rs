@@ -145,6 +145,11 @@ fn listen_connect_accept_by_abstract_name() {
     assert_eq!(client.peer_address().unwrap(), address);
     client.write(b"ping").unwrap();
     assert_eq!(recv(&server, 8, MsgFlags::empty()).unwrap().0, b"ping");
+    // The refused attempt left the second socket clean: it connects once there is room.
+    assert_eq!(second.try_connect(None, &ctx, &address), Some(Ok(())));
+    assert_eq!(second.write(b"ok"), Ok(2));
+    let (server2, _) = listener.try_accept(None).unwrap().unwrap();
+    assert_eq!(recv(&server2, 8, MsgFlags::empty()).unwrap().0, b"ok");
     let wrong = UnixSocket::new(SocketType::Datagram, OpenFlags::empty(), CRED, (0, 0));
     assert_eq!(
         wrong.connect_datagram(&ctx, &address),
