@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -649,6 +650,145 @@ static void dgram_names(void)
 	close(c);
 }
 
+static void bulk(void)
+{
+	static char chunk[65536];
+	int sv[2], status;
+	long total = 0, got, sum = 0;
+	pid_t child;
+
+	socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
+	child = fork();
+	if (child == 0) {
+		close(sv[1]);
+		for (int i = 0; i < (int)sizeof(chunk); i++)
+			chunk[i] = (char)i;
+		for (int i = 0; i < 32; i++)
+			if (write(sv[0], chunk, sizeof(chunk)) != sizeof(chunk))
+				_exit(1);
+		_exit(0);
+	}
+	close(sv[0]);
+	while ((got = read(sv[1], chunk, sizeof(chunk))) > 0) {
+		for (long i = 0; i < got; i++)
+			sum += (unsigned char)chunk[i];
+		total += got;
+	}
+	waitpid(child, &status, 0);
+	printf("bulk: %ld bytes, sum %ld, writer exit %d\n", total, sum, WEXITSTATUS(status));
+	close(sv[1]);
+}
+
+static void mmsg(void)
+{
+	int sv[2];
+	char a[8] = "", b[8] = "", c[8] = "";
+	struct iovec iov[3] = { { "m1", 2 }, { "mm2", 3 }, { "mmm3", 4 } };
+	struct iovec riov[3] = { { a, sizeof(a) }, { b, sizeof(b) }, { c, sizeof(c) } };
+	struct mmsghdr out[3], in[3];
+	int i, got;
+
+	memset(out, 0, sizeof(out));
+	memset(in, 0, sizeof(in));
+	socketpair(AF_UNIX, SOCK_DGRAM, 0, sv);
+	for (i = 0; i < 3; i++) {
+		out[i].msg_hdr.msg_iov = &iov[i];
+		out[i].msg_hdr.msg_iovlen = 1;
+		in[i].msg_hdr.msg_iov = &riov[i];
+		in[i].msg_hdr.msg_iovlen = 1;
+	}
+	printf("sendmmsg: %s", result(sendmmsg(sv[0], out, 3, 0)));
+	printf(" lens %u %u %u\n", out[0].msg_len, out[1].msg_len, out[2].msg_len);
+	got = recvmmsg(sv[1], in, 3, MSG_WAITFORONE, NULL);
+	printf("recvmmsg: %s lens %u %u %u \"%s\" \"%s\" \"%s\"\n", result(got), in[0].msg_len,
+	       in[1].msg_len, in[2].msg_len, a, b, c);
+	printf("recvmmsg empty: %s\n", result(recvmmsg(sv[1], in, 3, MSG_DONTWAIT, NULL)));
+	close(sv[0]);
+	close(sv[1]);
+}
+
+static void waiting_connect(void)
+{
+	struct sockaddr_un addr;
+	socklen_t len = abstract(&addr, "rvisor-wait");
+	int s = socket(AF_UNIX, SOCK_STREAM, 0), first = socket(AF_UNIX, SOCK_STREAM, 0);
+	int status, a;
+	pid_t child;
+
+	bind(s, (void *)&addr, len);
+	listen(s, 0);
+	connect(first, (void *)&addr, len);
+	child = fork();
+	if (child == 0) {
+		int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+		/* The backlog is full: this waits until the parent accepts. */
+		_exit(connect(fd, (void *)&addr, len) == 0 ? 0 : 1);
+	}
+	usleep(200000);
+	a = accept(s, NULL, NULL);
+	close(a);
+	waitpid(child, &status, 0);
+	printf("blocking connect waited for room: exit %d\n", WEXITSTATUS(status));
+	a = accept(s, NULL, NULL);
+	printf("and was accepted: %s\n", a < 0 ? result(a) : "ok");
+	close(a);
+	close(first);
+	close(s);
+}
+
+static void rights_over_limit(void)
+{
+	int sv[2], pipefd[2], status;
+	pid_t child;
+
+	socketpair(AF_UNIX, SOCK_DGRAM, 0, sv);
+	child = fork();
+	if (child == 0) {
+		char control[CMSG_SPACE(2 * sizeof(int))];
+		char buf[4];
+		struct iovec iov = { buf, sizeof(buf) };
+		struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control,
+				      .msg_controllen = sizeof(control) };
+		struct cmsghdr *cmsg;
+		struct rlimit limit;
+		int fd = dup(0), free_fds = 0;
+
+		/* Room for exactly one more descriptor. */
+		close(fd);
+		limit.rlim_cur = fd + 1;
+		limit.rlim_max = fd + 1;
+		for (int i = 0; i <= fd; i++)
+			free_fds += fcntl(i, F_GETFD) < 0;
+		setrlimit(RLIMIT_NOFILE, &limit);
+		printf("receiver over its limit: %s", result(recvmsg(sv[1], &msg, 0)));
+		cmsg = CMSG_FIRSTHDR(&msg);
+		printf(" ctrunc %d fds %zu\n", !!(msg.msg_flags & MSG_CTRUNC),
+		       cmsg ? (cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int) : 0);
+		_exit(free_fds == 1 ? 0 : 2);
+	}
+	pipe(pipefd);
+	{
+		char control[CMSG_SPACE(2 * sizeof(int))];
+		struct iovec iov = { "r", 1 };
+		struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control,
+				      .msg_controllen = sizeof(control) };
+		struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
+
+		cmsg->cmsg_level = SOL_SOCKET;
+		cmsg->cmsg_type = SCM_RIGHTS;
+		cmsg->cmsg_len = CMSG_LEN(2 * sizeof(int));
+		memcpy(CMSG_DATA(cmsg), pipefd, 2 * sizeof(int));
+		sendmsg(sv[0], &msg, 0);
+	}
+	close(pipefd[0]);
+	close(pipefd[1]);
+	waitpid(child, &status, 0);
+	printf("receiver exit %d\n", WEXITSTATUS(status));
+	close(sv[0]);
+	close(sv[1]);
+}
+
 static int hold(const char *name, int seconds)
 {
 	struct sockaddr_un addr;
@@ -731,6 +871,10 @@ int main(int argc, char **argv)
 	options();
 	errnos();
 	dgram_names();
+	bulk();
+	mmsg();
+	waiting_connect();
+	rights_over_limit();
 	printf("unix: done\n");
 	return 0;
 }
