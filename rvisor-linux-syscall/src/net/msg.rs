@@ -140,6 +140,17 @@ fn user_iovecs(segments: &[crate::fs::IoVec]) -> LxResult<Vec<UserIoVec>> {
     Ok(iov)
 }
 
+/// The address of `mmsghdr` number `index` of the vector at `base` (`EFAULT` on overflow;
+/// its `msg_len` at `MSGHDR` further cannot overflow once the entry fits under the end of
+/// user space, which the reads and writes check).
+fn entry_at(base: usize, index: usize) -> LxResult<usize> {
+    index
+        .checked_mul(MMSGHDR)
+        .and_then(|offset| base.checked_add(offset))
+        .filter(|&entry| entry <= crate::user::USER_SPACE_END)
+        .ok_or(LxError::EFAULT)
+}
+
 fn total(iov: &[UserIoVec]) -> usize {
     iov.iter().map(|segment| segment.len).sum()
 }
@@ -423,10 +434,10 @@ impl Syscall<'_> {
         let vlen = (vlen as usize).min(UIO_MAXIOV);
         let mut sent = 0;
         while sent < vlen {
-            let entry = msgvec + sent * MMSGHDR;
+            let entry = entry_at(msgvec, sent)?;
             match self.sendmsg_on(&sock, entry, flags).await {
                 Ok(count) => {
-                    UserOutPtr::<u32>::from(entry + MSGHDR).write(count as u32)?;
+                    UserOutPtr::<u32>::from(entry_at(entry, 0)? + MSGHDR).write(count as u32)?;
                     sent += 1;
                 }
                 Err(error) if sent == 0 => return Err(error),
@@ -468,10 +479,10 @@ impl Syscall<'_> {
         let mut flags = flags;
         let mut received = 0;
         while received < vlen {
-            let entry = msgvec + received * MMSGHDR;
+            let entry = entry_at(msgvec, received)?;
             match self.recvmsg_on(&sock, entry, flags).await {
                 Ok(count) => {
-                    UserOutPtr::<u32>::from(entry + MSGHDR).write(count as u32)?;
+                    UserOutPtr::<u32>::from(entry_at(entry, 0)? + MSGHDR).write(count as u32)?;
                     received += 1;
                 }
                 Err(error) if received == 0 => return Err(error),
