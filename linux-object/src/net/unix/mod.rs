@@ -438,6 +438,8 @@ impl UnixSocket {
         let (listener_address, listener_cred) =
             (listener_state.address.clone(), listener_state.own_cred);
         let buffers = (listener_state.sndbuf, listener_state.rcvbuf);
+        // An accepted socket inherits SO_PASSCRED (Linux's `unix_sock_inherit_flags`).
+        let passcred = listener_state.passcred;
         let outcome = match &mut listener_state.conn {
             Conn::Listening { .. } if refused => Err(Some(LxError::ECONNREFUSED)),
             Conn::Listening { backlog, pending } if pending.len() <= *backlog => {
@@ -447,6 +449,7 @@ impl UnixSocket {
                     server_state.own_cred = listener_cred;
                     server_state.address = listener_address;
                     (server_state.sndbuf, server_state.rcvbuf) = buffers;
+                    server_state.passcred = passcred;
                 }
                 pending.push_back(server.clone());
                 Ok(core::mem::take(&mut listener_state.read_wakers))

@@ -204,3 +204,44 @@ fn buffer_sizes_double_with_minimums() {
     assert_eq!(buffer_size(10_000, false, MIN_SNDBUF), 20_000);
     assert_eq!(buffer_size(-1, false, MIN_SNDBUF), MAX_BUFFER * 2);
 }
+
+#[test]
+fn a_stream_carries_a_large_transfer_between_threads() {
+    let (a, b) = pair(SocketType::Stream);
+    let data: Vec<u8> = (0..1_000_000u32).map(|i| (i % 251) as u8).collect();
+    let expected = data.clone();
+    let reader = std::thread::spawn(move || {
+        let mut got = Vec::new();
+        let mut buf = [0; 7000];
+        loop {
+            match crate::test_executor::block_on(crate::fs::read_file(&*b, &mut buf)) {
+                Ok(0) => return got,
+                Ok(n) => got.extend_from_slice(&buf[..n]),
+                Err(error) => panic!("read failed: {error}"),
+            }
+        }
+    });
+    let written = crate::test_executor::block_on(crate::fs::write_file(&*a, &data));
+    assert_eq!(written, Ok(data.len()));
+    drop(a);
+    assert_eq!(reader.join().unwrap(), expected);
+}
+
+#[test]
+fn poll_events_follow_data_shutdown_and_close() {
+    let (a, b) = pair(SocketType::Stream);
+    let out = PollEvents::OUT | PollEvents::WRNORM | PollEvents::WRBAND;
+    assert_eq!(a.poll_events(None), out);
+    let (counter, waker) = CountingWaker::new();
+    let cx = Context::from_waker(&waker);
+    assert_eq!(b.poll_events(Some(&cx)), out);
+    a.write(b"x").unwrap();
+    assert_eq!(counter.wakes(), 1, "data wakes a waiting poll");
+    assert!(b.poll_events(None).contains(PollEvents::IN));
+    a.shutdown(Shutdown::Write).unwrap();
+    assert!(b.poll_events(None).contains(PollEvents::RDHUP));
+    drop(a);
+    assert!(b.poll_events(None).contains(PollEvents::HUP | PollEvents::IN));
+    let lonely = UnixSocket::new(SocketType::Stream, OpenFlags::empty(), CRED, (0, 0));
+    assert_eq!(lonely.poll_events(None), out | PollEvents::HUP);
+}
