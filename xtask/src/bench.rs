@@ -88,6 +88,12 @@ const CALLS: &[Call] = &[
         root: Root::Guest,
     },
     Call {
+        name: "unix_roundtrip",
+        what: "unix stream round trip (2 processes)",
+        target: Some(1.3),
+        root: Root::Guest,
+    },
+    Call {
         name: "fork_wait",
         what: "fork+_exit+wait4",
         target: None,
