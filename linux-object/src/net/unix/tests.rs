@@ -241,7 +241,9 @@ fn poll_events_follow_data_shutdown_and_close() {
     a.shutdown(Shutdown::Write).unwrap();
     assert!(b.poll_events(None).contains(PollEvents::RDHUP));
     drop(a);
-    assert!(b.poll_events(None).contains(PollEvents::HUP | PollEvents::IN));
+    assert!(b
+        .poll_events(None)
+        .contains(PollEvents::HUP | PollEvents::IN));
     let lonely = UnixSocket::new(SocketType::Stream, OpenFlags::empty(), CRED, (0, 0));
     assert_eq!(lonely.poll_events(None), out | PollEvents::HUP);
 }
