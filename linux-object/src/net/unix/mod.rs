@@ -1071,7 +1071,10 @@ impl Socket for UnixSocket {
                 };
             }
         }
+        // Linux's `init_peercred` at listen: the listener's own SO_PEERCRED is the caller's,
+        // and what connecting clients get as theirs.
         state.own_cred = ctx.peer_credentials();
+        state.peer_cred = state.own_cred;
         // Connectors waiting for a larger backlog may go now.
         let wakers = core::mem::take(&mut state.write_wakers);
         drop(state);
