@@ -169,6 +169,9 @@ static void across_fork(void)
 	len = pathname(&addr, "/tmp/unix-b.sock");
 	bind(s, (void *)&addr, len);
 	printf("listen: %s\n", result(listen(s, 4)));
+	getsockopt(s, SOL_SOCKET, SO_PEERCRED, &cred, &cred_len);
+	printf("listener's own cred: pid is me %d uid %u\n", cred.pid == getpid(), cred.uid);
+	cred_len = sizeof(cred);
 	child = fork();
 	if (child == 0) {
 		int fd = socket(AF_UNIX, SOCK_STREAM, 0);
