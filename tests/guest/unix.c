@@ -399,6 +399,24 @@ static void credentials(void)
 	recvmsg(sv[1], &msg, 0);
 	close(sv[0]);
 	close(sv[1]);
+
+	/* An unbound datagram socket with SO_PASSCRED is autobound when it sends. */
+	{
+		struct sockaddr_un to, got;
+		socklen_t to_len = abstract(&to, "rvisor-passcred"), got_len = sizeof(got);
+		int r = socket(AF_UNIX, SOCK_DGRAM, 0), s = socket(AF_UNIX, SOCK_DGRAM, 0);
+
+		bind(r, (void *)&to, to_len);
+		setsockopt(s, SOL_SOCKET, SO_PASSCRED, &on, sizeof(on));
+		sendto(s, "p", 1, 0, (void *)&to, to_len);
+		recvfrom(r, buf, sizeof(buf), 0, (void *)&got, &got_len);
+		printf("sender with SO_PASSCRED seen from an address of len %u\n", got_len);
+		got_len = sizeof(got);
+		getsockname(s, (void *)&got, &got_len);
+		printf("and its own name has len %u\n", got_len);
+		close(r);
+		close(s);
+	}
 }
 
 static void peek_and_trunc(void)
@@ -617,6 +635,17 @@ static void errnos(void)
 	printf("recv listening: %s\n", result(recv(s, &value, 1, MSG_DONTWAIT)));
 	printf("send listening: %s\n", result(send(s, &value, 1, MSG_NOSIGNAL)));
 	printf("connect listening: %s\n", result(connect(s, (void *)&addr, len)));
+	{
+		int sv[2];
+
+		socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
+		printf("connect connected: %s\n", result(connect(sv[0], (void *)&addr, len)));
+		len = abstract(&addr, "rvisor-nobody");
+		printf("connect connected to nobody: %s\n",
+		       result(connect(sv[0], (void *)&addr, len)));
+		close(sv[0]);
+		close(sv[1]);
+	}
 	printf("FIONREAD listening: %s\n", result(ioctl(s, FIONREAD, &value)));
 	unlink("/tmp/unix-err.sock");
 	close(s);

@@ -395,6 +395,19 @@ impl UnixSocket {
         Ok(())
     }
 
+    /// A socket with `SO_PASSCRED` that connects or sends unbound is autobound first, so its
+    /// peer can tell who it is (Linux's `unix_autobind` calls in connect and send).
+    fn autobind_for_passcred(&self, ctx: &dyn SocketContext) -> LxResult {
+        let unbound_passcred = {
+            let state = self.core.state.lock();
+            state.passcred && state.address.is_empty()
+        };
+        if unbound_passcred {
+            self.autobind(ctx)?;
+        }
+        Ok(())
+    }
+
     /// One step of a stream or seqpacket `connect`: `None` if it must wait for room in the
     /// listener's backlog (after registering `cx`).
     fn try_connect(
@@ -403,10 +416,9 @@ impl UnixSocket {
         ctx: &dyn SocketContext,
         address: &[u8],
     ) -> Option<LxResult> {
-        match &self.core.state.lock().conn {
-            Conn::Connected(_) => return Some(Err(LxError::EISCONN)),
-            Conn::Listening { .. } => return Some(Err(LxError::EINVAL)),
-            Conn::Unconnected => {}
+        // Linux's order: the address, autobind, the peer, then this socket's state.
+        if let Err(error) = validate(address).and_then(|_| self.autobind_for_passcred(ctx)) {
+            return Some(Err(error));
         }
         let listener = match resolve(ctx, address) {
             Ok(listener) => listener,
@@ -414,6 +426,11 @@ impl UnixSocket {
         };
         if listener.kind != self.kind() {
             return Some(Err(LxError::EPROTOTYPE));
+        }
+        match &self.core.state.lock().conn {
+            Conn::Connected(_) => return Some(Err(LxError::EISCONN)),
+            Conn::Listening { .. } => return Some(Err(LxError::EINVAL)),
+            Conn::Unconnected => {}
         }
         // The server end, connected to this socket; nobody else can reach it yet.
         let server_core = Core::new(self.kind(), UCred::NONE);
@@ -491,6 +508,8 @@ impl UnixSocket {
             self.core.state.lock().conn = Conn::Unconnected;
             return Ok(());
         }
+        validate(address)?;
+        self.autobind_for_passcred(ctx)?;
         let peer = resolve(ctx, address)?;
         if peer.kind != self.kind() {
             return Err(LxError::EPROTOTYPE);
@@ -671,6 +690,13 @@ impl UnixSocket {
         }
         if snd_shutdown {
             return Some(Err(LxError::EPIPE));
+        }
+        let mut from = from;
+        if let Some(ctx) = ctx {
+            if let Err(error) = self.autobind_for_passcred(ctx) {
+                return Some(Err(error));
+            }
+            from = self.core.state.lock().address.clone();
         }
         if data.len() > sndbuf.saturating_sub(32) {
             return Some(Err(LxError::EMSGSIZE));
