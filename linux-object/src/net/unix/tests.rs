@@ -247,3 +247,53 @@ fn poll_events_follow_data_shutdown_and_close() {
     let lonely = UnixSocket::new(SocketType::Stream, OpenFlags::empty(), CRED, (0, 0));
     assert_eq!(lonely.poll_events(None), out | PollEvents::HUP);
 }
+
+#[test]
+fn a_passcred_sender_is_autobound_and_its_credentials_travel() {
+    let ctx = Abstract(UnixNamespace::new(1));
+    let receiver = UnixSocket::new(SocketType::Datagram, OpenFlags::empty(), CRED, (0, 0));
+    let address = abstract_address("r");
+    receiver.bind(&ctx, &address).unwrap();
+    receiver
+        .setsockopt(
+            SOL_SOCKET,
+            SO_PASSCRED,
+            OptionIn {
+                user: 0,
+                len: 4,
+                bytes: &1i32.to_le_bytes(),
+            },
+        )
+        .unwrap();
+    let sender = UnixSocket::new(SocketType::Datagram, OpenFlags::empty(), CRED, (0, 0));
+    sender
+        .setsockopt(
+            SOL_SOCKET,
+            SO_PASSCRED,
+            OptionIn {
+                user: 0,
+                len: 4,
+                bytes: &1i32.to_le_bytes(),
+            },
+        )
+        .unwrap();
+    let message = SendMessage {
+        data: SendData::Kernel(b"hi"),
+        flags: MsgFlags::empty(),
+        address: Some(&address),
+        control: Vec::new(),
+    };
+    assert_eq!(
+        sender.try_send(None, Some(&ctx), b"hi", &message, CRED),
+        Some(Ok(2))
+    );
+    let (_, received) = recv(&receiver, 8, MsgFlags::empty()).unwrap();
+    assert_eq!(
+        received.address.len(),
+        8,
+        "autobound: family, NUL, 5 hex digits"
+    );
+    assert!(
+        matches!(received.control.first(), Some(ControlMessage::Credentials(cred)) if *cred == CRED)
+    );
+}
