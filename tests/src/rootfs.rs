@@ -768,6 +768,23 @@ print(libc.umount2(b\"/proc\", 0), os.strerror(ctypes.get_errno()))"'"#,
             },
         },
         Case {
+            name: "procfs-isolated",
+            covers: &["getdents64", "openat"],
+            // A container's /proc lists its own processes only: not another container's
+            // (running at the same time), not the host's.
+            script: r#". /tests/lib.sh
+rvisor run --root /debian -- /bin/sh -c 'echo ready; exec sleep 30' > "$SCRATCH.other" &
+other=$!
+wait_for ready "$SCRATCH.other"
+rvisor run --root /debian -- /usr/bin/python3 -c '
+import os
+print(sorted(int(p) for p in os.listdir("/proc") if p.isdigit()))
+print(os.path.exists("/proc/2"), open("/proc/1/comm").read().strip())
+'
+kill $other; wait $other 2>/dev/null; echo other stopped"#,
+            check: |o| o.exactly(&["[1]", "False python3", "other stopped"]),
+        },
+        Case {
             name: "proc-fd-magic-links",
             covers: &["openat", "newfstatat", "readlink"],
             // `/proc/PID/fd/N` (and `/dev/fd/N`, `/dev/stdin` through it) goes to the object
