@@ -23,6 +23,7 @@ pub mod module;
 pub mod path;
 pub mod printk;
 pub mod process;
+pub mod signals;
 pub mod sync;
 pub mod task;
 pub mod user_ptr;

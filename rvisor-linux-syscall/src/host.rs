@@ -19,7 +19,7 @@ use linux_object::container::Pid;
 use linux_object::credentials::Credentials;
 use linux_object::elf::Machine;
 use linux_object::elf::{AddressSpace, LoadedProgram};
-use linux_object::fs::FileLike;
+use linux_object::fs::{FileLike, SignalQueue};
 use linux_object::process::{ChildState, ExitStatus, LinuxProcess};
 use linux_object::vm::Randomization;
 use linux_object::LxResult;
@@ -450,4 +450,11 @@ pub trait TaskHost: Sync {
     /// `request.may_raise_hard` is false (only the host knows the current one); `ESRCH` if
     /// the process has no task left.
     fn resource_limit(&self, request: &LimitRequest) -> LxResult<ResourceLimit>;
+
+    /// The pending signals of whichever thread uses it, for a new `signalfd` (signals are
+    /// queued by the host to the contained process's host tasks). Hosts that cannot take
+    /// them keep the default, `ENOSYS`, as Linux without `CONFIG_SIGNALFD`.
+    fn signal_queue(&self) -> LxResult<Arc<dyn SignalQueue>> {
+        Err(linux_object::LxError::ENOSYS)
+    }
 }
