@@ -1715,12 +1715,16 @@ static unsigned long map_staging_page(void)
 	return vm_mmap(NULL, 0, PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, 0);
 }
 
-/* True if `t`'s process has no handler for `sig` (1..=_NSIG): an init drops it. */
+/* True if an init `t` drops `sig` (1..=_NSIG) sent from inside its namespace: its process has
+ * no handler for it and `t` does not block it (a blocked signal stays pending, for sigwait or
+ * a signalfd, as Linux's sig_ignored keeps it). */
 static bool signal_is_default(struct task_struct *t, int sig)
 {
 	struct sighand_struct *sighand;
 	bool dfl = true;
 
+	if (sigismember(&t->blocked, sig) || sigismember(&t->real_blocked, sig))
+		return false;
 	rcu_read_lock();
 	sighand = rcu_dereference(t->sighand);
 	if (sighand)
