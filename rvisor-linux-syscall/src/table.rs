@@ -287,12 +287,14 @@ syscall_table! {
     271 ppoll async sys_ppoll(a0, a1, a2, a3, a4);
     280 utimensat sync sys_utimensat(a0, a1, a2, a3);
     281 epoll_pwait async sys_epoll_pwait(a0, a1, a2, a3, a4, a5);
+    282 signalfd sync sys_signalfd(a0, a1, a2);
     283 timerfd_create sync sys_timerfd_create(a0, a1);
     284 eventfd sync sys_eventfd(a0);
     285 fallocate sync sys_fallocate(a0, a1, a2, a3);
     286 timerfd_settime sync sys_timerfd_settime(a0, a1, a2, a3);
     287 timerfd_gettime sync sys_timerfd_gettime(a0, a1);
     288 accept4 async sys_accept4(a0, a1, a2, a3);
+    289 signalfd4 sync sys_signalfd4(a0, a1, a2, a3);
     290 eventfd2 sync sys_eventfd2(a0, a1);
     291 epoll_create1 sync sys_epoll_create1(a0);
     292 dup3 sync sys_dup3(a0, a1, a2);

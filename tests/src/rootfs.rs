@@ -1141,6 +1141,19 @@ wait"#,
             },
         },
         Case {
+            name: "signalfd",
+            covers: &["signalfd", "signalfd4"],
+            script: ". /tests/lib.sh\ndifferential /tests/signalfd",
+            check: |o| {
+                o.same_as_native(&[
+                    "signalfd: done",
+                    "after kill: 128 [10 code 0 from it]",
+                    "blocking read, the child's signal: 128 [10 code 0 from it]",
+                    "child reads its own: 128 [12 code 0 from it]",
+                ])
+            },
+        },
+        Case {
             name: "debian-python3-epoll",
             covers: &["epoll_create1", "epoll_ctl", "epoll_wait", "eventfd2"],
             script: ". /tests/lib.sh\nROOTFS=/debian\ndifferential /usr/bin/python3 /rvisor-tests/epoll.py",
