@@ -47,6 +47,7 @@ pub mod fs;
 pub mod mount;
 pub mod process;
 pub mod procfs;
+pub mod tty;
 pub mod vm;
 
 #[cfg(test)]
