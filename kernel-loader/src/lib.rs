@@ -20,6 +20,7 @@ mod members;
 mod stdio;
 mod syscall;
 mod sysview;
+mod ttysignals;
 
 use alloc::boxed::Box;
 use alloc::sync::Arc;

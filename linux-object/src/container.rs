@@ -28,6 +28,7 @@ use crate::fs::{FlockTable, HostStdio};
 use crate::mount::{MountFlags, MountTable};
 use crate::process::{GroupIds, LinuxProcess, WorkingDir};
 use crate::procfs::{NoView, SystemView};
+use crate::tty::{DevPts, Pty, TtySignals};
 use alloc::collections::BTreeMap;
 use alloc::string::String;
 use alloc::sync::Arc;
@@ -135,6 +136,10 @@ pub struct Container {
     /// The controlling terminal its processes open as `/dev/tty`: the host terminal its first
     /// process had as stdio, if any.
     terminal: Mutex<Option<Arc<dyn HostStdio>>>,
+    /// Its devpts instance: its pseudo-terminals, numbered from 0.
+    devpts: Arc<DevPts>,
+    /// The pty whose slave is `/dev/console` (`rvisor run -t`'s).
+    console: Mutex<Option<Arc<Pty>>>,
     /// The machine and the host tasks under it, as procfs shows them.
     view: Mutex<Arc<dyn SystemView>>,
     /// When it was made, on the view's boot clock: where its uptime starts.
@@ -162,6 +167,8 @@ impl Container {
             }),
             flocks: FlockTable::new(),
             terminal: Mutex::new(None),
+            devpts: DevPts::new(),
+            console: Mutex::new(None),
             view: Mutex::new(Arc::new(NoView)),
             started: Mutex::new(Duration::ZERO),
             boot_id: {
@@ -280,6 +287,57 @@ impl Container {
         self.mounts
             .mount("/proc", self.root.clone(), root, "proc", "proc", flags)?;
         Ok(true)
+    }
+
+    /// Mounts rVisor's `/dev` (`devtmpfs`, `nosuid`) and the container's devpts on
+    /// `/dev/pts` (`nosuid,noexec`), if its root has a `/dev` directory. Returns whether it
+    /// did.
+    pub fn mount_devfs(self: &Arc<Self>) -> LxResult<bool> {
+        match self.root.find("dev") {
+            Ok(point) if point.file_type()? == kernel_hostfs::FileType::Dir => {}
+            _ => return Ok(false),
+        }
+        let devfs = crate::devfs::DevFs::new();
+        let dev_root = kernel_hostfs::FileSystem::root_inode(&*devfs);
+        self.mounts.mount(
+            "/dev",
+            self.root.clone(),
+            dev_root.clone(),
+            "devtmpfs",
+            "devtmpfs",
+            MountFlags::NOSUID | MountFlags::RELATIME,
+        )?;
+        let devpts = crate::devfs::DevPtsFs::new(self.devpts.clone());
+        self.mounts.mount(
+            "/dev/pts",
+            dev_root,
+            kernel_hostfs::FileSystem::root_inode(&*devpts),
+            "devpts",
+            "devpts",
+            MountFlags::NOSUID | MountFlags::NOEXEC | MountFlags::RELATIME,
+        )?;
+        Ok(true)
+    }
+
+    /// Its devpts instance.
+    pub fn devpts(&self) -> &Arc<DevPts> {
+        &self.devpts
+    }
+
+    /// Sets how its terminals signal its processes.
+    pub fn set_tty_signals(&self, signals: Arc<dyn TtySignals>) {
+        self.devpts.set_signals(signals);
+    }
+
+    /// Makes `pty`'s slave the container's `/dev/console`.
+    pub fn set_console(&self, pty: Arc<Pty>) {
+        *self.console.lock() = Some(pty);
+    }
+
+    /// The pty whose slave is `/dev/console`, if it is still open.
+    pub fn console(&self) -> Option<Arc<Pty>> {
+        let console = self.console.lock().clone()?;
+        (!console.hung_up()).then_some(console)
     }
 
     /// Makes `terminal` the container's controlling terminal (`/dev/tty`).

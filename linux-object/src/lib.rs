@@ -40,6 +40,7 @@ extern crate alloc;
 
 pub mod container;
 pub mod credentials;
+pub mod devfs;
 pub mod elf;
 pub mod error;
 pub mod fd_table;
