@@ -1819,6 +1819,19 @@ bool rvisor_signal_pending(void)
 	return signal_pending(current);
 }
 
+bool rvisor_signal_ignored_or_blocked(int sig)
+{
+	bool ret;
+
+	if (sig < 1 || sig > _NSIG)
+		return false;
+	spin_lock_irq(&current->sighand->siglock);
+	ret = sigismember(&current->blocked, sig) ||
+	      current->sighand->action[sig - 1].sa.sa_handler == SIG_IGN;
+	spin_unlock_irq(&current->sighand->siglock);
+	return ret;
+}
+
 long rvisor_task_affinity(struct task_struct *t, void *buf, unsigned long len,
 			  unsigned int *cpus)
 {

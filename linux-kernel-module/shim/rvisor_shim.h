@@ -361,6 +361,8 @@ struct rvisor_rlimit {
 int rvisor_prlimit(struct task_struct *t, unsigned int resource,
 		   const struct rvisor_rlimit *new_limit, struct rvisor_rlimit *old_limit);
 bool rvisor_signal_pending(void);
+/* Whether the calling thread blocks or ignores signal sig (the tty layer's is_ignored). */
+bool rvisor_signal_ignored_or_blocked(int sig);
 /* The CPUs t (NULL: the caller) may run on that are active, as Linux's sched_getaffinity gives
  * them: at most len bytes of the bitmap in buf; returns the bitmap's size (cpumask_size()) or
  * -errno, and the number of CPU ids in *cpus. */

@@ -248,6 +248,16 @@ pub fn signal_pending() -> bool {
     unsafe { bindings::rvisor_signal_pending() }
 }
 
+/// True if the calling thread blocks or ignores `signal` (Linux's `is_ignored` in
+/// `tty_jobctrl.c`).
+pub fn signal_ignored_or_blocked(signal: u32) -> bool {
+    let Ok(signal) = i32::try_from(signal) else {
+        return false;
+    };
+    // SAFETY: a plain call into the shim, which checks the number and takes the lock.
+    unsafe { bindings::rvisor_signal_ignored_or_blocked(signal) }
+}
+
 /// True if the calling task is the only task its memory map serves (no other thread, no
 /// process sharing it, nobody holding it for a while).
 pub fn alone_in_memory() -> bool {

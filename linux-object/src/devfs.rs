@@ -330,12 +330,7 @@ impl INode for DevINode {
     fn metadata(&self) -> FsResult<Metadata> {
         let inode = Self::inode_number(self.node);
         let (type_, rdev, size, mode) = match (self.kind(), self.entry()) {
-            (Kind::Dir, entry) => (
-                FileType::Dir,
-                0,
-                0,
-                entry.map_or(0o755, |entry| entry.mode),
-            ),
+            (Kind::Dir, entry) => (FileType::Dir, 0, 0, entry.map_or(0o755, |entry| entry.mode)),
             (Kind::Char(major, minor), Some(entry)) => (
                 FileType::CharDevice,
                 Device::dev_t(major, minor),

@@ -441,7 +441,7 @@ impl LineDiscipline {
         }
         let back = (8 - (columns & 7)).min(self.column);
         self.column -= back;
-        fx.echo.extend(core::iter::repeat_n(b'\x08', back));
+        fx.echo.extend(core::iter::repeat(b'\x08').take(back));
     }
 
     /// Linux's `echo_char`: a control character other than tab and (in canonical mode)
@@ -508,7 +508,7 @@ impl LineDiscipline {
                 let spaces = 8 - (self.column & 7);
                 self.column += spaces;
                 if t.oflag & oflag::TABDLY == oflag::XTABS {
-                    out.extend(core::iter::repeat_n(b' ', spaces));
+                    out.extend(core::iter::repeat(b' ').take(spaces));
                     return;
                 }
             }
@@ -612,7 +612,10 @@ mod tests {
         t.lflag &= !(lflag::ECHOE);
         let mut ld = LineDiscipline::new(t);
         let fx = type_in(&mut ld, b"ab\x7f\x15\n");
-        assert_eq!(fx.echo, b"ab^?^U\r\n\r\n", "kill without ECHOE: ^U, NL (ECHOK), then the NL typed");
+        assert_eq!(
+            fx.echo, b"ab^?^U\r\n\r\n",
+            "kill without ECHOE: ^U, NL (ECHOK), then the NL typed"
+        );
         assert_eq!(read_all(&mut ld, 100).unwrap(), b"\n");
         // A control character echoed as ^X takes two rub-outs.
         let mut ld = LineDiscipline::default();
@@ -681,9 +684,11 @@ mod tests {
 
     #[test]
     fn input_translations_and_echonl() {
-        let mut t = Termios::default();
-        t.iflag = iflag::INLCR;
-        t.lflag = lflag::ICANON | lflag::ECHONL;
+        let mut t = Termios {
+            iflag: iflag::INLCR,
+            lflag: lflag::ICANON | lflag::ECHONL,
+            ..Default::default()
+        };
         let mut ld = LineDiscipline::new(t);
         let fx = type_in(&mut ld, b"a\nb\r");
         assert_eq!(fx.echo, b"", "INLCR: NL became CR, no line");
@@ -712,9 +717,15 @@ mod tests {
         assert_eq!(ld.output(b"a\nb", 100, &mut out), 3);
         assert_eq!(out, b"a\r\nb");
         out.clear();
-        assert_eq!(ld.output(b"\n\n", 3, &mut out), 1, "the second CR NL does not fit");
-        let mut t = Termios::default();
-        t.oflag = oflag::OPOST | oflag::OCRNL | oflag::OLCUC | oflag::XTABS;
+        assert_eq!(
+            ld.output(b"\n\n", 3, &mut out),
+            1,
+            "the second CR NL does not fit"
+        );
+        let mut t = Termios {
+            oflag: oflag::OPOST | oflag::OCRNL | oflag::OLCUC | oflag::XTABS,
+            ..Default::default()
+        };
         let mut ld = LineDiscipline::new(t);
         out.clear();
         ld.output(b"ab\tc\r", 100, &mut out);

@@ -533,7 +533,8 @@ impl Pty {
 
     /// Typed input as if written to the master, for tests and `TIOCSTI`-like uses.
     pub fn type_in(&self, text: &[u8]) -> LxResult<usize> {
-        self.master_write(None, text).unwrap_or(Err(LxError::EAGAIN))
+        self.master_write(None, text)
+            .unwrap_or(Err(LxError::EAGAIN))
     }
 
     /// `TIOCSIG` on the master: `signal` to the foreground group.
@@ -641,7 +642,12 @@ impl DevPts {
 
     /// The pty that is the controlling terminal of `session`.
     pub fn controlling(&self, session: Pid) -> Option<Arc<Pty>> {
-        let ptys: Vec<Arc<Pty>> = self.ptys.lock().values().filter_map(Weak::upgrade).collect();
+        let ptys: Vec<Arc<Pty>> = self
+            .ptys
+            .lock()
+            .values()
+            .filter_map(Weak::upgrade)
+            .collect();
         ptys.into_iter().find(|pty| pty.session() == Some(session))
     }
 
@@ -987,7 +993,10 @@ mod tests {
         assert_eq!(devpts.indices(), [0, 1]);
         drop(m0);
         assert_eq!(devpts.indices(), [1]);
-        assert_eq!(devpts.open_slave(0, OpenFlags::RDWR).err(), Some(LxError::ENOENT));
+        assert_eq!(
+            devpts.open_slave(0, OpenFlags::RDWR).err(),
+            Some(LxError::ENOENT)
+        );
         let (again, _) = pair(&devpts);
         assert_eq!(again.pty().index(), 0);
     }
@@ -1007,7 +1016,10 @@ mod tests {
         assert!(master.poll_events(None).contains(PollEvents::OUT));
         assert!(!master.poll_events(None).contains(PollEvents::IN));
         master.write(b"x").unwrap();
-        assert!(!slave.poll_events(None).contains(PollEvents::IN), "no line yet");
+        assert!(
+            !slave.poll_events(None).contains(PollEvents::IN),
+            "no line yet"
+        );
         master.write(b"\n").unwrap();
         assert!(slave.poll_events(None).contains(PollEvents::IN));
     }
@@ -1019,7 +1031,10 @@ mod tests {
         devpts.set_signals(recorder.clone());
         let (master, slave) = pair(&devpts);
         master.write(b"\x03").unwrap();
-        assert!(recorder.0.lock().unwrap().is_empty(), "no foreground group yet");
+        assert!(
+            recorder.0.lock().unwrap().is_empty(),
+            "no foreground group yet"
+        );
         assert!(slave.pty().attach(7, 9, false));
         assert!(!slave.pty().attach(8, 8, false), "another session's");
         assert_eq!(devpts.controlling(7).unwrap().index(), 0);
@@ -1067,20 +1082,26 @@ mod tests {
             .open_master(node(), OpenFlags::RDWR, 0, Timespec::default())
             .unwrap();
         assert_eq!(master.write(b"x"), Err(LxError::EIO), "no slave open");
-        assert_eq!(master.read(&mut [0; 4]), Err(LxError::EAGAIN), "waits for one");
+        assert_eq!(
+            master.read(&mut [0; 4]),
+            Err(LxError::EAGAIN),
+            "waits for one"
+        );
         master.pty().set_locked(false);
         let slave = master.open_peer(OpenFlags::RDWR).unwrap();
         slave.write(b"bye").unwrap();
         drop(slave);
-        assert!(master.poll_events(None).contains(PollEvents::HUP | PollEvents::IN));
+        assert!(master
+            .poll_events(None)
+            .contains(PollEvents::HUP | PollEvents::IN));
         assert_eq!(read_master(&master), b"bye");
         assert_eq!(master.read(&mut [0; 4]), Err(LxError::EIO));
     }
 
     #[test]
     fn a_blocked_slave_read_is_woken_by_typed_input() {
-        use crate::test_executor::{poll_once, CountingWaker};
         use crate::fs::read_file;
+        use crate::test_executor::{poll_once, CountingWaker};
         use std::pin::pin;
         let devpts = DevPts::new();
         let (master, slave) = pair(&devpts);

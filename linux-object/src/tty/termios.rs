@@ -201,8 +201,16 @@ impl Termios {
             lflag: word(bytes, 12),
             line: bytes.get(16).copied().unwrap_or(0),
             cc,
-            ispeed: if long { word(bytes, 36) } else { current.ispeed },
-            ospeed: if long { word(bytes, 40) } else { current.ospeed },
+            ispeed: if long {
+                word(bytes, 36)
+            } else {
+                current.ispeed
+            },
+            ospeed: if long {
+                word(bytes, 40)
+            } else {
+                current.ospeed
+            },
         }
     }
 

@@ -32,6 +32,7 @@ mod statfs;
 mod statx;
 mod sync;
 mod truncate;
+mod tty;
 mod utimes;
 mod xattr;
 
