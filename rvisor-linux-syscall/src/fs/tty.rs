@@ -213,7 +213,7 @@ impl Syscall<'_> {
             (5, 0) => {
                 // The caller's controlling terminal; ENXIO without one, as on Linux.
                 if let Some(pty) = self.controlling_pty() {
-                    return Ok(container.devpts().open_slave(pty.index(), kept)?);
+                    return Ok(PtySlave::open_as(&pty, kept, *metadata)?);
                 }
                 if !self.host_terminal_is_controlling() {
                     return Err(LxError::ENXIO);
@@ -225,7 +225,7 @@ impl Syscall<'_> {
             }
             (5, 1) => {
                 if let Some(console) = container.console() {
-                    return Ok(container.devpts().open_slave(console.index(), kept)?);
+                    return Ok(PtySlave::open_as(&console, kept, *metadata)?);
                 }
                 let terminal = container.terminal().ok_or(LxError::ENODEV)?;
                 let file = StdioFile::new(terminal);
