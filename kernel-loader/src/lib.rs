@@ -13,6 +13,7 @@
 
 extern crate alloc;
 
+mod console;
 mod container;
 mod host;
 mod ioctl;
@@ -31,7 +32,7 @@ use linux_kernel_module::module::KernelModule;
 use linux_kernel_module::sync::AtomicContext;
 use linux_kernel_module::task::{self, TaskId, TaskRef};
 use linux_kernel_module::uapi::{
-    RVISOR_IOC_ADDSELF, RVISOR_IOC_CREATE, RVISOR_IOC_LIST, RVISOR_IOC_REMOVE,
+    RVISOR_IOC_ADDSELF, RVISOR_IOC_CREATE, RVISOR_IOC_LIST, RVISOR_IOC_OPENPTY, RVISOR_IOC_REMOVE,
 };
 use linux_kernel_module::{Error, Result};
 
@@ -84,7 +85,9 @@ impl Rvisor {
             .spawn_init(alloc::string::String::new())
             .map_err(|_| Error::EBUSY)?;
         process.set_credentials(host::current_credentials()?);
-        stdio::inherit(&process).map_err(host::kernel_error)?;
+        if !console::console_stdio(&process).map_err(host::kernel_error)? {
+            stdio::inherit(&process).map_err(host::kernel_error)?;
+        }
         // rVisor reparents orphans to pid 1, whose wait4 then reaps them on the host too: the
         // host must have reparented them to the same task.
         process::become_subreaper();
@@ -176,6 +179,7 @@ impl KernelModule for Rvisor {
             RVISOR_IOC_ADDSELF => ioctl::add_self(self, arg),
             RVISOR_IOC_REMOVE => ioctl::remove(self, arg),
             RVISOR_IOC_LIST => ioctl::list(self, arg),
+            RVISOR_IOC_OPENPTY => ioctl::open_pty(self, arg),
             _ => Err(Error::ENOTTY),
         }
     }

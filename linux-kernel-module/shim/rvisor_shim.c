@@ -49,6 +49,7 @@
 #include <linux/task_work.h>
 #include <linux/random.h>
 #include <linux/poll.h>
+#include <linux/anon_inodes.h>
 #include <linux/elf.h>
 #include <linux/sched/cputime.h>
 #include <linux/wait.h>
@@ -1610,6 +1611,73 @@ void rvisor_utsname(struct rvisor_utsname *out)
 	strscpy(out->version, u->version, sizeof(out->version));
 	strscpy(out->machine, u->machine, sizeof(out->machine));
 	strscpy(out->domainname, u->domainname, sizeof(out->domainname));
+}
+
+/* ---------------------------------------------------------------- files made by the module */
+
+/* A host file whose operations are the module's (rVisor's pty master handed to the CLI): the
+ * Rust side never waits; a blocking read or write parks on the file's parker, which the Rust
+ * side unparks (through a waker) when the answer may have changed. */
+
+static ssize_t rvisor_anon_read(struct file *f, char __user *buf, size_t len, loff_t *pos)
+{
+	for (;;) {
+		long ret = rvisor_rs_anon_read(f->private_data, (char __force *)buf, len);
+
+		if (ret != -EAGAIN || (f->f_flags & O_NONBLOCK))
+			return ret;
+		if (rvisor_parker_park(rvisor_rs_anon_parker(f->private_data), -1) ==
+		    RVISOR_PARK_INTERRUPTED)
+			return -ERESTARTSYS;
+	}
+}
+
+static ssize_t rvisor_anon_write(struct file *f, const char __user *buf, size_t len,
+				 loff_t *pos)
+{
+	for (;;) {
+		long ret = rvisor_rs_anon_write(f->private_data, (const char __force *)buf, len);
+
+		if (ret != -EAGAIN || (f->f_flags & O_NONBLOCK))
+			return ret;
+		if (rvisor_parker_park(rvisor_rs_anon_parker(f->private_data), -1) ==
+		    RVISOR_PARK_INTERRUPTED)
+			return -ERESTARTSYS;
+	}
+}
+
+static __poll_t rvisor_anon_poll(struct file *f, poll_table *pt)
+{
+	struct rvisor_parker *p = rvisor_rs_anon_parker(f->private_data);
+
+	poll_wait(f, &p->wq, pt);
+	return (__poll_t)rvisor_rs_anon_poll(f->private_data);
+}
+
+static long rvisor_anon_ioctl(struct file *f, unsigned int cmd, unsigned long arg)
+{
+	return rvisor_rs_anon_ioctl(f->private_data, cmd, arg);
+}
+
+static int rvisor_anon_release(struct inode *inode, struct file *f)
+{
+	rvisor_rs_anon_release(f->private_data);
+	return 0;
+}
+
+static const struct file_operations rvisor_anon_fops = {
+	.owner = THIS_MODULE,
+	.read = rvisor_anon_read,
+	.write = rvisor_anon_write,
+	.poll = rvisor_anon_poll,
+	.unlocked_ioctl = rvisor_anon_ioctl,
+	.release = rvisor_anon_release,
+	.llseek = no_llseek,
+};
+
+int rvisor_anon_getfd(const char *name, void *rs)
+{
+	return anon_inode_getfd(name, &rvisor_anon_fops, rs, O_RDWR | O_CLOEXEC);
 }
 
 /* ---------------------------------------------------------------- /dev/rvisor */

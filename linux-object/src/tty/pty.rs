@@ -485,7 +485,9 @@ impl Pty {
         })
     }
 
-    fn master_read(&self, cx: Option<&Context<'_>>, buf: &mut [u8]) -> Option<LxResult<usize>> {
+    /// One step of a master read: the output queued, `EIO` once the slave closed and
+    /// nothing is left; `None` with nothing yet (after registering `cx`).
+    pub fn master_read(&self, cx: Option<&Context<'_>>, buf: &mut [u8]) -> Option<LxResult<usize>> {
         self.with(|state, after| {
             if !state.output.is_empty() {
                 let count = buf.len().min(state.output.len());
@@ -508,7 +510,9 @@ impl Pty {
         })
     }
 
-    fn master_write(&self, cx: Option<&Context<'_>>, buf: &[u8]) -> Option<LxResult<usize>> {
+    /// One step of a master write (typing): what fits; `None` with no room (after
+    /// registering `cx`).
+    pub fn master_write(&self, cx: Option<&Context<'_>>, buf: &[u8]) -> Option<LxResult<usize>> {
         self.with(|state, after| {
             // Typed input waits for a slave even before one is opened, as on Linux.
             if buf.is_empty() {
