@@ -1,11 +1,12 @@
 //! `rvisor`: run programs in containers served by rvisor.ko.
 //!
 //! ```text
-//! rvisor run [--root DIR] [--hostname NAME] -- CMD [ARGS...]
+//! rvisor run [-t] [-i] [--root DIR] [--hostname NAME] -- CMD [ARGS...]
 //! rvisor ps
 //! rvisor rm ID
 //! ```
 
+mod console;
 mod device;
 mod uapi;
 
@@ -17,8 +18,10 @@ use std::process::ExitCode;
 use device::{c_string, Device};
 
 const USAGE: &str = "usage:
-  rvisor run [--root DIR] [--hostname NAME] -- CMD [ARGS...]
+  rvisor run [-t] [-i] [--root DIR] [--hostname NAME] -- CMD [ARGS...]
         run CMD in a new container whose / is DIR (default /); exits with CMD's status
+        -t, --tty          CMD gets a terminal of the container's (a pty) as stdio
+        -i, --interactive  with -t, what is typed goes to it (the terminal is raw meanwhile)
   rvisor ps          list containers
   rvisor rm ID       kill what is left in container ID and remove it";
 
@@ -46,6 +49,8 @@ fn main() -> ExitCode {
 struct RunOptions {
     root: String,
     hostname: Option<String>,
+    tty: bool,
+    interactive: bool,
     command: Vec<String>,
 }
 
@@ -53,6 +58,8 @@ fn parse_run(args: &[String]) -> Result<RunOptions, String> {
     let mut opts = RunOptions {
         root: "/".into(),
         hostname: None,
+        tty: false,
+        interactive: false,
         command: Vec::new(),
     };
     let mut i = 0;
@@ -73,6 +80,19 @@ fn parse_run(args: &[String]) -> Result<RunOptions, String> {
                     opts.hostname = Some(value);
                 }
                 i += 2;
+            }
+            "-t" | "--tty" => {
+                opts.tty = true;
+                i += 1;
+            }
+            "-i" | "--interactive" => {
+                opts.interactive = true;
+                i += 1;
+            }
+            "-it" | "-ti" => {
+                opts.tty = true;
+                opts.interactive = true;
+                i += 1;
             }
             other if other.starts_with('-') => {
                 return Err(format!("unknown option `{other}`\n{USAGE}"))
@@ -120,14 +140,33 @@ fn run(args: &[String]) -> Result<u8, String> {
     let id = device
         .create(&root, hostname.as_deref())
         .map_err(|e| e.to_string())?;
-    let status = spawn_in(&device, id, &argv);
+    let terminal = if opts.tty {
+        match device.open_pty(id) {
+            Ok(master) => {
+                console::pass_window_size(&master);
+                Some((master, opts.interactive))
+            }
+            Err(e) => {
+                let _ = device.remove(id);
+                return Err(e.to_string());
+            }
+        }
+    } else {
+        None
+    };
+    let status = spawn_in(&device, id, &argv, terminal);
     let removed = device.remove(id);
     let status = status?;
     removed.map_err(|e| e.to_string())?;
     Ok(status)
 }
 
-fn spawn_in(device: &Device, id: u32, argv: &[CString]) -> Result<u8, String> {
+fn spawn_in(
+    device: &Device,
+    id: u32,
+    argv: &[CString],
+    terminal: Option<(std::os::fd::OwnedFd, bool)>,
+) -> Result<u8, String> {
     let mut ptrs: Vec<*const libc::c_char> = argv.iter().map(|a| a.as_ptr()).collect();
     ptrs.push(std::ptr::null());
     // The terminal's ^C goes to the program; we wait for it and then clean up.
@@ -143,6 +182,12 @@ fn spawn_in(device: &Device, id: u32, argv: &[CString]) -> Result<u8, String> {
         return Err(format!("fork: {}", std::io::Error::last_os_error()));
     }
     if pid == 0 {
+        if let Some((master, _)) = &terminal {
+            // The joining process keeps no host descriptor of the master: rVisor's execve
+            // does not close the host's close-on-exec descriptors.
+            // SAFETY: closing our copy of the master; the parent keeps its own.
+            unsafe { libc::close(std::os::fd::AsRawFd::as_raw_fd(master)) };
+        }
         let code = match device.add_self(id) {
             Ok(()) => {
                 // SAFETY: restoring default dispositions, then exec with a NULL-terminated argv
@@ -176,17 +221,27 @@ fn spawn_in(device: &Device, id: u32, argv: &[CString]) -> Result<u8, String> {
         unsafe { libc::_exit(code) };
     }
     let mut status = 0;
-    loop {
-        // SAFETY: waiting for our own child into a live int.
-        let r = unsafe { libc::waitpid(pid, &mut status, 0) };
-        if r == pid {
-            break;
+    let relayed = match terminal {
+        Some((master, interactive)) => {
+            status = console::relay(&master, pid, interactive)?;
+            true
         }
-        let err = std::io::Error::last_os_error();
-        if err.raw_os_error() != Some(libc::EINTR) {
-            return Err(format!("waitpid: {err}"));
+        None => false,
+    };
+    if !relayed {
+        loop {
+            // SAFETY: waiting for our own child into a live int.
+            let r = unsafe { libc::waitpid(pid, &mut status, 0) };
+            if r == pid {
+                break;
+            }
+            let err = std::io::Error::last_os_error();
+            if err.raw_os_error() != Some(libc::EINTR) {
+                return Err(format!("waitpid: {err}"));
+            }
         }
     }
+
     Ok(if libc::WIFEXITED(status) {
         libc::WEXITSTATUS(status) as u8
     } else {

@@ -295,13 +295,8 @@ static void session_child(int master, const char *name, int ready)
 	struct stat a, b;
 	fstat(tty, &a);
 	fstat(slave, &b);
-	char link[64] = "";
-	char path[64];
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", tty);
-	ssize_t len = readlink(path, link, sizeof(link) - 1);
-	link[len > 0 ? len : 0] = 0;
-	printf("child: /dev/tty: %s, its node %u:%u (the slave %u), named %s\n", err(tty),
-	       major(a.st_rdev), minor(a.st_rdev), major(b.st_rdev), link);
+	printf("child: /dev/tty: %s, its node %u:%u (the slave %u)\n", err(tty),
+	       major(a.st_rdev), minor(a.st_rdev), major(b.st_rdev));
 	close(tty);
 	printf("child: TIOCSCTTY again: %s\n", err(ioctl(slave, TIOCSCTTY, 0)));
 

@@ -440,10 +440,9 @@ readlink /dev/fd /dev/stdin /dev/stdout /dev/stderr
 head -c 4 /dev/zero | od -An -tx1
 echo x > /dev/full 2>&1 | sed "s/.*: //"
 ls /dev/sda 2>&1 | sed "s/.*: //"
-cat /dev/tty 2>&1 | sed "s/.*: //"
 mount | grep /dev
 stat -f -c %t /dev /dev/pts
-'"#,
+' </dev/null"#,
             check: |o| {
                 o.exactly(&[
                     "console fd full null ptmx pts random shm stderr stdin stdout tty urandom zero ",
@@ -466,7 +465,6 @@ stat -f -c %t /dev /dev/pts
                     " 00 00 00 00",
                     "No space left on device",
                     "No such file or directory",
-                    "No such device or address",
                     "devtmpfs on /dev type devtmpfs (rw,nosuid,relatime)",
                     "devpts on /dev/pts type devpts (rw,nosuid,noexec,relatime)",
                     "1021994",
