@@ -1672,7 +1672,9 @@ static const struct file_operations rvisor_anon_fops = {
 	.poll = rvisor_anon_poll,
 	.unlocked_ioctl = rvisor_anon_ioctl,
 	.release = rvisor_anon_release,
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 12, 0)
 	.llseek = no_llseek,
+#endif
 };
 
 int rvisor_anon_getfd(const char *name, void *rs)

@@ -177,11 +177,32 @@ fn spawn_in(
     }
     // SAFETY: fork in a single-threaded program; the child only calls async-signal-safe functions
     // (ioctl, signal, execvp, write, _exit) before exec.
+    // The container gets a process group of the host's of its own, in our session: its
+    // first process's parent (us) is then in another group of the same session, so the host
+    // does not take the group for orphaned and lets the stop signals of job control
+    // (SIGTSTP, SIGTTIN, SIGTTOU) stop its processes, as rVisor's terminals send them. On
+    // a terminal we are the foreground of, that group becomes the foreground while it runs.
+    // SAFETY: plain calls on our own terminal and process group.
+    let foreground = terminal.is_none()
+        && unsafe { libc::isatty(0) == 1 && libc::tcgetpgrp(0) == libc::getpgrp() };
     let pid = unsafe { libc::fork() };
     if pid < 0 {
         return Err(format!("fork: {}", std::io::Error::last_os_error()));
     }
+    if pid > 0 {
+        // SAFETY: as in the child; whichever runs first makes the group.
+        unsafe { libc::setpgid(pid, pid) };
+    }
     if pid == 0 {
+        // SAFETY: our own process group; SIGTTOU ignored around tcsetpgrp, as shells do.
+        unsafe {
+            libc::setpgid(0, 0);
+            if foreground {
+                libc::signal(libc::SIGTTOU, libc::SIG_IGN);
+                libc::tcsetpgrp(0, libc::getpid());
+                libc::signal(libc::SIGTTOU, libc::SIG_DFL);
+            }
+        }
         if let Some((master, _)) = &terminal {
             // The joining process keeps no host descriptor of the master: rVisor's execve
             // does not close the host's close-on-exec descriptors.
@@ -242,6 +263,14 @@ fn spawn_in(
         }
     }
 
+    if foreground {
+        // SAFETY: taking our terminal back, SIGTTOU ignored meanwhile.
+        unsafe {
+            libc::signal(libc::SIGTTOU, libc::SIG_IGN);
+            libc::tcsetpgrp(0, libc::getpgrp());
+            libc::signal(libc::SIGTTOU, libc::SIG_DFL);
+        }
+    }
     Ok(if libc::WIFEXITED(status) {
         libc::WEXITSTATUS(status) as u8
     } else {

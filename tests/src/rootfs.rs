@@ -498,6 +498,32 @@ detached contained rvisor run --root /rootfs -- /tests/pty"#,
                 ])
             },
         },
+        // `rvisor run -t -i`: an interactive bash in the Debian root driven through a host
+        // pty, as from a user's terminal: output, ^C, ^Z and fg, a window size change.
+        Case {
+            name: "pty-run-t-interactive-bash",
+            covers: &["ioctl", "read", "write", "setpgid", "wait4"],
+            script: r#"mkdir -p /dev/pts
+grep -q " /dev/pts " /proc/mounts || mount -t devpts devpts /dev/pts
+/tests/ptydrive rvisor run -t -i --root /debian -- env PS1='READY$ ' bash --norc --noprofile -i"#,
+            check: |o| {
+                o.exactly(&[
+                    "prompt: ok",
+                    "echo: ok",
+                    "prompt again: ok",
+                    "window size after a change: ok",
+                    "prompt after stty: ok",
+                    "^C ends the foreground job: ok",
+                    "its status: ok",
+                    "prompt after status: ok",
+                    "^Z stops it: ok",
+                    "prompt after ^Z: ok",
+                    "fg names it: ok",
+                    "^C ends it in the foreground: ok",
+                    "exit status: 3",
+                ])
+            },
+        },
         // Each container has its own devpts: another container's ptys never show.
         Case {
             name: "pty-devpts-per-container",
