@@ -594,6 +594,15 @@ impl LinuxProcess {
         // Dropping the table outside its lock: closing a pipe end wakes other tasks.
         let files = core::mem::take(&mut *self.files.lock());
         drop(files);
+        // A session leader's exit gives its controlling terminal up: its foreground group gets
+        // SIGHUP (Linux's `disassociate_ctty(1)` for a pty).
+        if self.pid == self.sid() {
+            if let Some(container) = self.container.upgrade() {
+                if let Some(pty) = container.devpts().controlling(self.pid) {
+                    pty.detach(true);
+                }
+            }
+        }
         // Every thread ends with the process; the pid stays taken until the zombie is reaped.
         self.release_threads(true);
         self.complete_vforks();
