@@ -310,12 +310,34 @@ impl Container {
         let devpts = crate::devfs::DevPtsFs::new(self.devpts.clone());
         self.mounts.mount(
             "/dev/pts",
-            dev_root,
+            dev_root.clone(),
             kernel_hostfs::FileSystem::root_inode(&*devpts),
             "devpts",
             "devpts",
             MountFlags::NOSUID | MountFlags::NOEXEC | MountFlags::RELATIME,
         )?;
+        // Until tmpfs is served, `/dev/shm` is the root's own `dev/shm` directory where it
+        // has one (files made there stay writable, as before devfs covered `/dev`), else
+        // devfs's empty one.
+        let own_shm = self
+            .root
+            .find("dev")
+            .and_then(|dev| dev.find("shm"))
+            .ok()
+            .filter(|shm| {
+                shm.file_type()
+                    .is_ok_and(|t| t == kernel_hostfs::FileType::Dir)
+            });
+        if let Some(shm) = own_shm {
+            self.mounts.mount(
+                "/dev/shm",
+                dev_root,
+                shm,
+                "shm",
+                "rootfs",
+                MountFlags::NOSUID | MountFlags::NODEV | MountFlags::RELATIME,
+            )?;
+        }
         Ok(true)
     }
 
@@ -550,6 +572,27 @@ mod tests {
     use kernel_hostfs::{FileSystem, HostFs};
     use std::pin::pin;
     use std::task::Poll;
+
+    #[test]
+    fn devfs_is_mounted_on_an_existing_dev_with_the_root_s_own_shm() {
+        let dir = std::env::temp_dir().join(format!("linux-object-devfs-{}", std::process::id()));
+        let memory = || {
+            kernel_hal_lkm::platform()
+                .unwrap()
+                .new_physical_memory(4)
+                .unwrap()
+        };
+        std::fs::create_dir_all(&dir).unwrap();
+        let bare = Container::new(1, HostFs::new(&dir).unwrap().root_inode(), memory());
+        assert!(!bare.mount_devfs().unwrap(), "no /dev: nothing mounted");
+        std::fs::create_dir_all(dir.join("dev/shm")).unwrap();
+        let container = Container::new(2, HostFs::new(&dir).unwrap().root_inode(), memory());
+        assert!(container.mount_devfs().unwrap());
+        let mounts = container.mounts().snapshot();
+        let points: Vec<&str> = mounts.iter().map(|m| m.point()).collect();
+        assert_eq!(points, ["/", "/dev", "/dev/pts", "/dev/shm"]);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     fn new_container() -> Arc<Container> {
         let dir =
