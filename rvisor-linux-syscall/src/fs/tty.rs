@@ -710,3 +710,102 @@ impl Syscall<'_> {
 pub(crate) fn is_served_device(metadata: &Metadata) -> bool {
     Device::is_served(metadata) || is_served_terminal(metadata)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fs::testing::{err, run, Sandbox};
+
+    const READ: u32 = 0;
+    const WRITE: u32 = 1;
+    const OPEN: u32 = 2;
+    const IOCTL: u32 = 16;
+    const O_RDWR: usize = 2;
+
+    fn sandbox() -> Sandbox {
+        let sandbox = Sandbox::new("tty");
+        sandbox.mkdir("dev");
+        let container = sandbox.process.container().unwrap();
+        assert!(container.mount_devfs().unwrap());
+        sandbox
+    }
+
+    fn int_at(sandbox: &Sandbox, at: usize) -> i32 {
+        let bytes = sandbox.user.get_bytes(at, 4);
+        i32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]])
+    }
+
+    #[test]
+    fn ptmx_pts_and_the_controlling_terminal() {
+        let sandbox = sandbox();
+        let sys = sandbox.syscall();
+        let out = sandbox.buf(64);
+        let master = run(
+            &sys,
+            OPEN,
+            &[sandbox.cstr("/dev/ptmx"), O_RDWR | O_NOCTTY as usize],
+        );
+        assert!(master >= 0, "{master}");
+        let master = master as usize;
+        assert_eq!(run(&sys, IOCTL, &[master, TIOCGPTN as usize, out]), 0);
+        assert_eq!(int_at(&sandbox, out), 0);
+        let pts = sandbox.cstr("/dev/pts/0");
+        assert_eq!(run(&sys, OPEN, &[pts, O_RDWR]), err(LxError::EIO), "locked");
+        let zero = sandbox.user.put_bytes(&0i32.to_le_bytes());
+        assert_eq!(run(&sys, IOCTL, &[master, TIOCSPTLCK as usize, zero]), 0);
+        assert_eq!(
+            run(&sys, OPEN, &[sandbox.cstr("/dev/tty"), O_RDWR]),
+            err(LxError::ENXIO),
+            "no controlling terminal yet"
+        );
+        // The first process leads its session: opening the slave makes it its terminal.
+        let slave = run(&sys, OPEN, &[pts, O_RDWR]) as usize;
+        assert_eq!(run(&sys, IOCTL, &[slave, TIOCGSID as usize, out]), 0);
+        assert_eq!(int_at(&sandbox, out), 1);
+        assert!(run(&sys, OPEN, &[sandbox.cstr("/dev/tty"), O_RDWR]) >= 0);
+        assert_eq!(
+            run(&sys, IOCTL, &[slave, TIOCGPTN as usize, out]),
+            err(LxError::ENOTTY)
+        );
+        assert_eq!(
+            run(&sys, IOCTL, &[slave, TIOCSIG as usize, 2]),
+            err(LxError::ENOTTY)
+        );
+
+        // Settings: a pty keeps 8 bits without parity, whatever is asked.
+        let termios = sandbox.buf(TERMIOS_SIZE);
+        assert_eq!(run(&sys, IOCTL, &[master, TCGETS as usize, termios]), 0);
+        let mut bytes = sandbox.user.get_bytes(termios, TERMIOS_SIZE);
+        let cflag = u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]);
+        assert_eq!(cflag, 0o277);
+        bytes[8..12].copy_from_slice(&((cflag & !CSIZE) | PARENB).to_le_bytes());
+        let asked = sandbox.user.put_bytes(&bytes);
+        assert_eq!(run(&sys, IOCTL, &[slave, TCSETS as usize, asked]), 0);
+        assert_eq!(run(&sys, IOCTL, &[slave, TCGETS as usize, termios]), 0);
+        let bytes = sandbox.user.get_bytes(termios, TERMIOS_SIZE);
+        assert_eq!(
+            u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]),
+            0o277
+        );
+
+        // Window size through the master, seen on the slave.
+        let size = sandbox.user.put_bytes(&[24, 0, 80, 0, 0, 0, 0, 0]);
+        assert_eq!(run(&sys, IOCTL, &[master, TIOCSWINSZ as usize, size]), 0);
+        assert_eq!(run(&sys, IOCTL, &[slave, TIOCGWINSZ as usize, out]), 0);
+        assert_eq!(sandbox.user.get_bytes(out, 4), [24, 0, 80, 0]);
+
+        // Typed input: a line for the slave, its echo for the master.
+        let line = sandbox.user.put_bytes(b"hi\r");
+        assert_eq!(run(&sys, WRITE, &[master, line, 3]), 3);
+        assert_eq!(run(&sys, IOCTL, &[slave, FIONREAD as usize, out]), 0);
+        assert_eq!(int_at(&sandbox, out), 3);
+        assert_eq!(run(&sys, READ, &[slave, out, 64]), 3);
+        assert_eq!(sandbox.user.get_bytes(out, 3), b"hi\n");
+        assert_eq!(run(&sys, READ, &[master, out, 64]), 4);
+        assert_eq!(sandbox.user.get_bytes(out, 4), b"hi\r\n");
+        assert_eq!(
+            run(&sys, IOCTL, &[master, TIOCSTI as usize, out]),
+            err(LxError::EIO)
+        );
+    }
+}
