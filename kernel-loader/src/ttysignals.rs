@@ -3,7 +3,6 @@
 //! processes run as.
 
 use alloc::sync::Weak;
-use linux_kernel_module::process::SignalSender;
 use linux_object::container::{Container, Pid, INIT_PID};
 use linux_object::tty::TtySignals;
 
@@ -33,10 +32,8 @@ impl TtySignals for KernelTtySignals {
         let Some(task) = MEMBERS.find_in(self.id, |member| member.pid == pid) else {
             return;
         };
-        // From the kernel: no sender in the container (`si_pid` 0), as a terminal's signals
-        // come on Linux.
-        let sender = SignalSender { pid: 0, uid: 0 };
-        if let Err(error) = task.send_process_signal(signal, sender, pid == INIT_PID) {
+        // From the kernel (`SI_KERNEL`), as a terminal's signals come on Linux.
+        if let Err(error) = task.send_kernel_signal(signal, pid == INIT_PID) {
             log::warn!("rvisor: terminal signal {signal} to pid {pid} not sent: {error:?}");
         }
     }

@@ -1820,6 +1820,16 @@ int rvisor_send_process_signal(struct task_struct *t, int sig, int from_pid, uns
 	return send_sig_info(sig, &info, t);
 }
 
+int rvisor_send_kernel_signal(struct task_struct *t, int sig, bool to_init)
+{
+	if (!valid_signal(sig) || sig == 0)
+		return -EINVAL;
+	if (to_init && signal_is_default(t, sig))
+		return 0;
+	/* From the kernel (SI_KERNEL, no sender), as a terminal's kill_pgrp sends. */
+	return send_sig_info(sig, SEND_SIG_PRIV, t);
+}
+
 int rvisor_signal_current_thread(int sig, int from_pid, unsigned int from_uid, bool to_init)
 {
 	struct pt_regs args = {};

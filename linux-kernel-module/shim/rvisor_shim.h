@@ -350,6 +350,9 @@ int rvisor_reap_host_child(int host_pid, unsigned long rusage);
  * init (to_init) only if it handles sig. */
 int rvisor_send_process_signal(struct task_struct *t, int sig, int from_pid, unsigned int from_uid,
 			       bool to_init);
+/* Sends sig to t's process from the kernel (SI_KERNEL), as a terminal does; with to_init, only
+ * if t has a handler for it (a pid namespace's init). */
+int rvisor_send_kernel_signal(struct task_struct *t, int sig, bool to_init);
 /* The same to the calling thread alone, as tgkill() would (rt_tgsigqueueinfo, SI_TKILL). */
 int rvisor_signal_current_thread(int sig, int from_pid, unsigned int from_uid, bool to_init);
 /* A struct rlimit64. */

@@ -51,6 +51,16 @@ pub struct SignalSender {
 }
 
 impl HeldTask {
+    /// Sends `signal` (1..=64) to the task's process from the kernel (`SI_KERNEL`, no
+    /// sender), as a terminal's signals come. An init (`to_init`) only gets a signal it has a
+    /// handler for.
+    pub fn send_kernel_signal(&self, signal: u32, to_init: bool) -> Result {
+        let signal = i32::try_from(signal).map_err(|_| Error::EINVAL)?;
+        // SAFETY: the task is held alive by our reference; the shim checks the signal number.
+        let ret = unsafe { bindings::rvisor_send_kernel_signal(self.as_ptr(), signal, to_init) };
+        Error::check(ret.into()).map(drop)
+    }
+
     /// Sends `signal` (1..=64) to the task's process as `kill` would (`SI_USER`, from
     /// `sender`). An init (`to_init`) only gets a signal it has a handler for, as a pid
     /// namespace's init signalled from inside it.

@@ -281,14 +281,20 @@ pub(super) fn process_file(
             let start = task.start_time.saturating_sub(container.started());
             let exit_code = process.exit_status().map_or(0, |s| s.wait_status());
             let [_, _, blocked, ignored, caught] = task.signals;
+            // The session's controlling pty (its device number) and its foreground group.
+            let terminal = container.devpts().controlling(ids.sid);
+            let tty_nr = terminal.as_ref().map_or(0, |pty| pty.rdev());
+            let tpgid = terminal.and_then(|pty| pty.pgrp()).map_or(-1, i64::from);
             format!(
-                "{} ({}) {} {} {} {} 0 -1 4194560 {} 0 {} 0 {} {} 0 0 {} {} {} 0 {} {} {} 18446744073709551615 {} {} {} 0 0 0 {} {} {} 0 0 0 17 {} {} {} 0 0 0 {} {} {} {} {} {} {} {}\n",
+                "{} ({}) {} {} {} {} {} {} 4194560 {} 0 {} 0 {} {} 0 0 {} {} {} 0 {} {} {} 18446744073709551615 {} {} {} 0 0 0 {} {} {} 0 0 0 17 {} {} {} 0 0 0 {} {} {} {} {} {} {} {}\n",
                 tid.unwrap_or(process.pid()),
                 comm(process, Some(&task)),
                 state as char,
                 process.ppid(),
                 ids.pgid,
                 ids.sid,
+                tty_nr,
+                tpgid,
                 task.minor_faults,
                 task.major_faults,
                 ticks(task.user_time),

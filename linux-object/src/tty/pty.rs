@@ -577,6 +577,18 @@ impl DevPts {
         self.signals.lock().clone()
     }
 
+    /// Sends `signal` to group `pgid` as its terminals do (from the kernel); `false` if no
+    /// way to signal was set.
+    pub fn signal_group(&self, pgid: Pid, signal: u32) -> bool {
+        match self.signals() {
+            Some(signals) => {
+                signals.signal_group(pgid, signal);
+                true
+            }
+            None => false,
+        }
+    }
+
     /// Opens `/dev/ptmx`: a new pair numbered with the lowest free number, its slave
     /// locked and owned by `uid` (group `tty`, mode 0620); `ENOSPC` past [`PTY_MAX`].
     /// `node` is the metadata the master's `fstat` reports.

@@ -297,10 +297,13 @@ impl Syscall<'_> {
             return Err(LxError::EIO);
         }
         let container = self.container()?;
-        for member in container.group_members(own) {
-            if member.exit_status().is_none() {
-                self.host
-                    .send_signal(crate::host::SignalTarget::Process(member.pid()), signal)?;
+        // From the kernel, as Linux's `kill_pgrp(pgrp, sig, 1)`.
+        if !container.devpts().signal_group(own, signal) {
+            for member in container.group_members(own) {
+                if member.exit_status().is_none() {
+                    self.host
+                        .send_signal(crate::host::SignalTarget::Process(member.pid()), signal)?;
+                }
             }
         }
         // The signal is pending: the gate turns this into a restart.
