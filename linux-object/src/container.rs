@@ -546,6 +546,8 @@ impl Container {
                 sid: pid,
             },
         );
+        // A new session has no controlling terminal yet; the one it acquires is its leader's.
+        caller.set_tty_detached(false);
         Ok(pid)
     }
 

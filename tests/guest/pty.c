@@ -282,6 +282,19 @@ static void session_child(int master, const char *name, int ready)
 	/* The master must close in the parent alone for the hangup. */
 	close(master);
 	setsid();
+	/* A process of the session from before the terminal was acquired does not get it. */
+	int before[2];
+	pipe(before);
+	pid_t early = fork();
+	if (early == 0) {
+		char go;
+		close(before[1]);
+		read(before[0], &go, 1);
+		printf("forked before the terminal was acquired: /dev/tty %s\n",
+		       err(open("/dev/tty", O_RDWR)));
+		exit(0);
+	}
+	close(before[0]);
 	int slave = open(name, O_RDWR); /* no O_NOCTTY: becomes the controlling terminal */
 	pid_t pgrp = -1, sid = -1;
 
@@ -298,6 +311,18 @@ static void session_child(int master, const char *name, int ready)
 	       major(a.st_rdev), minor(a.st_rdev), major(b.st_rdev));
 	close(tty);
 	printf("child: TIOCSCTTY again: %s\n", err(ioctl(slave, TIOCSCTTY, 0)));
+	write(before[1], "g", 1);
+	waitpid(early, NULL, 0);
+	pid_t notty = fork();
+	if (notty == 0) {
+		int mine = open("/dev/tty", O_RDWR);
+		printf("grandchild: TIOCNOTTY: %s\n", err(ioctl(mine, TIOCNOTTY)));
+		printf("grandchild: then /dev/tty %s, TIOCGPGRP %s\n", err(open("/dev/tty", O_RDWR)),
+		       err(ioctl(slave, TIOCGPGRP, &pgrp)));
+		exit(0);
+	}
+	waitpid(notty, NULL, 0);
+	printf("child: still has it: /dev/tty %s\n", err(open("/dev/tty", O_RDWR)));
 
 	/* setsid loses it. */
 	pid_t lost = fork();

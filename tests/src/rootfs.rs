@@ -493,6 +493,8 @@ detached contained rvisor run --root /rootfs -- /tests/pty"#,
                     "child: size 24x80",
                     "child: got HUP",
                     "child: read after hangup: 0",
+                    "forked before the terminal was acquired: /dev/tty ENXIO",
+                    "grandchild: then /dev/tty ENXIO, TIOCGPGRP ENOTTY",
                 ])
             },
         },

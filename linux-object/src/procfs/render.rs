@@ -282,7 +282,11 @@ pub(super) fn process_file(
             let exit_code = process.exit_status().map_or(0, |s| s.wait_status());
             let [_, _, blocked, ignored, caught] = task.signals;
             // The session's controlling pty (its device number) and its foreground group.
-            let terminal = container.devpts().controlling(ids.sid);
+            let terminal = if process.tty_detached() {
+                None
+            } else {
+                container.devpts().controlling(ids.sid)
+            };
             let tty_nr = terminal.as_ref().map_or(0, |pty| pty.rdev());
             let tpgid = terminal.and_then(|pty| pty.pgrp()).map_or(-1, i64::from);
             format!(

@@ -3,9 +3,12 @@
 //! `tty_check_change`: a background process group touching its controlling terminal is
 //! stopped with `SIGTTIN`/`SIGTTOU`), and the non-canonical read (`VMIN`/`VTIME`).
 //!
-//! A process's controlling terminal is its session's: the pty whose session is the
+//! A process's controlling terminal is its session's — the pty whose session is the
 //! caller's, or, for the first process's session, the host terminal the container was
-//! started from (`Container::terminal`). `setsid` makes a process lose it, as on Linux.
+//! started from (`Container::terminal`) — unless the process is without it
+//! (`LinuxProcess::tty_detached`: it gave it up with `TIOCNOTTY`, or existed before its
+//! session leader acquired it, as Linux keeps it per process). `setsid` makes a process
+//! lose it, as on Linux.
 //!
 //! Served requests: `TCGETS`, `TCSETS`, `TCSETSW`, `TCSETSF` (and the `termios2` and
 //! `termio` forms), `TIOCGWINSZ`, `TIOCSWINSZ`, `TIOCSCTTY`, `TIOCNOTTY`, `TIOCGPGRP`,
@@ -158,6 +161,9 @@ fn pty_of(file: &dyn FileLike) -> Option<(&Arc<Pty>, bool)> {
 impl Syscall<'_> {
     /// The pty that is the caller's controlling terminal.
     fn controlling_pty(&self) -> Option<Arc<Pty>> {
+        if self.process.tty_detached() {
+            return None;
+        }
         let container = self.container().ok()?;
         container.devpts().controlling(self.process.sid())
     }
@@ -173,6 +179,7 @@ impl Syscall<'_> {
     /// The host terminal is the first session's controlling terminal.
     fn host_terminal_is_controlling(&self) -> bool {
         self.process.sid() == linux_object::container::INIT_PID
+            && !self.process.tty_detached()
             && self
                 .container()
                 .is_ok_and(|container| container.terminal().is_some())
@@ -268,7 +275,24 @@ impl Syscall<'_> {
         {
             return;
         }
-        pty.attach(self.process.sid(), self.process.pgid(), false);
+        if pty.attach(self.process.sid(), self.process.pgid(), false) {
+            self.acquired();
+        }
+    }
+
+    /// The caller acquired its session's controlling terminal: it is the caller's alone, as
+    /// Linux's `proc_set_tty` gives it to the calling process only (its children to come
+    /// inherit it); the session's other processes stay without.
+    fn acquired(&self) {
+        let sid = self.process.sid();
+        self.process.set_tty_detached(false);
+        if let Ok(container) = self.container() {
+            for other in container.processes() {
+                if other.sid() == sid && other.pid() != self.process.pid() {
+                    other.set_tty_detached(true);
+                }
+            }
+        }
     }
 
     /// Linux's `tty_check_change`: a process of a background group using its controlling
@@ -276,7 +300,7 @@ impl Syscall<'_> {
     /// continued; an orphaned group gets `EIO`; a thread that blocks or ignores `signal`
     /// goes on (for `SIGTTIN`, `EIO`).
     pub(crate) fn tty_job_check(&self, pty: &Pty, signal: u32) -> LxResult {
-        if pty.session() != Some(self.process.sid()) {
+        if pty.session() != Some(self.process.sid()) || self.process.tty_detached() {
             return Ok(());
         }
         let Some(foreground) = pty.pgrp() else {
@@ -450,7 +474,8 @@ impl Syscall<'_> {
         request: u32,
         arg: usize,
     ) -> SysResult {
-        let is_controlling = || pty.session() == Some(self.process.sid());
+        let is_controlling =
+            || pty.session() == Some(self.process.sid()) && !self.process.tty_detached();
         match request {
             TCGETS | TCGETS2 => {
                 let size = if request == TCGETS {
@@ -587,10 +612,11 @@ impl Syscall<'_> {
                     return Err(LxError::ENOTTY);
                 }
                 if self.is_session_leader() {
+                    // The whole session loses it; the foreground group is told.
                     pty.detach(false);
+                } else {
+                    self.process.set_tty_detached(true);
                 }
-                // A member other than the leader keeps it: rVisor's controlling terminal is
-                // the session's (see the crate's divergences).
                 Ok(0)
             }
             TIOCGPGRP => {
@@ -660,6 +686,7 @@ impl Syscall<'_> {
         if !pty.attach(sid, self.process.pgid(), steal) {
             return Err(LxError::EPERM);
         }
+        self.acquired();
         Ok(0)
     }
 
@@ -672,7 +699,7 @@ impl Syscall<'_> {
         }
         let pgrp = UserInPtr::<i32>::from(arg).read()?;
         let pgrp = u32::try_from(pgrp).map_err(|_| LxError::EINVAL)?;
-        if pty.session() != Some(self.process.sid()) {
+        if pty.session() != Some(self.process.sid()) || self.process.tty_detached() {
             return Err(LxError::ENOTTY);
         }
         let container = self.container()?;
