@@ -449,6 +449,16 @@ impl Pty {
         })
     }
 
+    /// Input a non-canonical slave read could take now, `None` once hung up; with `cx`, its
+    /// waker is woken when that may change.
+    pub fn slave_queued_now(&self, cx: Option<&Context<'_>>) -> Option<usize> {
+        let mut state = self.state.lock();
+        if let Some(cx) = cx {
+            register(&mut state.slave_readers, cx);
+        }
+        (!state.hung_up).then(|| state.ldisc.queued())
+    }
+
     /// Whether a slave read wanting `min` bytes would find them (registering `cx`).
     pub fn slave_ready(&self, cx: Option<&Context<'_>>, min: usize) -> bool {
         let mut state = self.state.lock();

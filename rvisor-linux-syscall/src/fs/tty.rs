@@ -398,50 +398,63 @@ impl Syscall<'_> {
         }
         let pty = slave.pty().clone();
         let tenths = Duration::from_millis(100) * u32::from(vtime);
-        // VMIN 0: one timer for the whole read (none with VTIME 0); VMIN > 0: no timer until
-        // the first byte, then VTIME between bytes.
-        let (minimum, mut timeout) = if vmin > 0 {
-            (usize::from(vmin), Timeout::Never)
+        // Nothing is taken from the terminal before the read is sure to return, so that a
+        // signal ending the wait loses no input. VMIN 0: one timer for the whole read (none
+        // with VTIME 0), any byte ends it; VMIN > 0: VMIN bytes (or the buffer's size) end it,
+        // and with VTIME the timer runs from each byte that arrives.
+        let target = if vmin > 0 {
+            usize::from(vmin).min(want)
         } else {
-            (1, Timeout::after(tenths)?)
+            1
         };
+        let mut timeout = if vmin > 0 {
+            Timeout::Never
+        } else {
+            Timeout::after(tenths)?
+        };
+        let nonblock = slave.flags().contains(OpenFlags::NONBLOCK);
+        let mut seen = 0usize;
+        loop {
+            let queued = match pty.slave_queued_now(None) {
+                Some(queued) => queued,
+                // Hung up: end of file.
+                None => return Ok(0),
+            };
+            if queued >= target {
+                break;
+            }
+            if vmin > 0 && vtime > 0 && queued > seen {
+                // A byte came: the inter-byte timer starts again.
+                timeout = Timeout::after(tenths)?;
+            }
+            seen = queued;
+            if let Timeout::Immediately = timeout {
+                break;
+            }
+            if nonblock {
+                if queued == 0 {
+                    return Err(LxError::EAGAIN);
+                }
+                break;
+            }
+            let changed = wait_until_ready(
+                |cx| usize::from(pty.slave_queued_now(cx) != Some(seen)),
+                &mut timeout,
+            )
+            .await;
+            if changed == 0 {
+                // The timer ran out: what is there is the answer.
+                break;
+            }
+        }
         let mut buf = alloc::vec::Vec::new();
         buf.try_reserve_exact(want).map_err(|_| LxError::ENOMEM)?;
         buf.resize(want, 0);
-        let mut got = 0usize;
-        let nonblock = slave.flags().contains(OpenFlags::NONBLOCK);
-        while got < want {
-            if !pty.slave_ready(None, 1) {
-                if let Timeout::Immediately = timeout {
-                    break;
-                }
-                if nonblock {
-                    if got == 0 {
-                        return Err(LxError::EAGAIN);
-                    }
-                    break;
-                }
-                let ready =
-                    wait_until_ready(|cx| usize::from(pty.slave_ready(cx, 1)), &mut timeout).await;
-                if ready == 0 {
-                    break;
-                }
-            }
-            let rest = buf.get_mut(got..).unwrap_or_default();
-            match pty.slave_read(None, rest) {
-                Some(Ok(0)) => break,
-                Some(Ok(count)) => got += count,
-                Some(Err(error)) if got == 0 => return Err(error),
-                Some(Err(_)) => break,
-                None => continue,
-            }
-            if got >= minimum {
-                break;
-            }
-            if vmin > 0 && vtime > 0 {
-                timeout = Timeout::after(tenths)?;
-            }
-        }
+        let got = match pty.slave_read(None, &mut buf) {
+            Some(Ok(count)) => count,
+            Some(Err(error)) => return Err(error),
+            None => 0,
+        };
         super::rw::copy_out(segments, buf.get(..got).unwrap_or_default())
     }
 
