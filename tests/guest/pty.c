@@ -197,6 +197,17 @@ static void basics(void)
 	t.c_cc[VTIME] = 0;
 	tcsetattr(slave, TCSANOW, &t);
 	read_slave("VMIN 0 VTIME 0, nothing typed", slave, 100);
+	t.c_cc[VMIN] = 5;
+	t.c_cc[VTIME] = 3;
+	tcsetattr(slave, TCSANOW, &t);
+	write(master, "ab", 2);
+	read_slave("VMIN 5 VTIME 3, two typed", slave, 100);
+	write(master, "abcdefg", 7);
+	usleep(100000);
+	read_slave("VMIN 5 VTIME 3, seven typed", slave, 100);
+	t.c_cc[VMIN] = 0;
+	t.c_cc[VTIME] = 0;
+	tcsetattr(slave, TCSANOW, &t);
 	drain("raw: nothing echoed", master);
 
 	/* Canonical with echo. */
