@@ -151,6 +151,13 @@ static void basics(void)
 	printf("nothing typed yet: FIONREAD %d\n", queued);
 	printf("tcflush: %s\n", err(tcflush(slave, TCIFLUSH)));
 	printf("TIOCGPTN on the slave: %s\n", err(ioctl(slave, TIOCGPTN, &number)));
+	int excl = -1;
+	ioctl(slave, TIOCEXCL);
+	ioctl(slave, TIOCGEXCL, &excl);
+	int again = open(name, O_RDWR | O_NOCTTY);
+	printf("TIOCEXCL: %d, reopened with CAP_SYS_ADMIN: %s\n", excl, err(again));
+	close(again);
+	ioctl(slave, TIOCNXCL);
 	fstat(slave, &st);
 	printf("slave: char %d, %u:%u, mode %o, gid %u\n", S_ISCHR(st.st_mode), major(st.st_rdev),
 	       minor(st.st_rdev), st.st_mode & 07777, (unsigned)st.st_gid);

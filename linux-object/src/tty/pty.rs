@@ -92,6 +92,10 @@ struct PtyState {
     hung_up: bool,
     /// Output stopped by `VSTOP` or `TCOOFF`.
     stopped: bool,
+    /// `TIOCEXCL` on a slave: opening it again needs `CAP_SYS_ADMIN`.
+    slave_exclusive: bool,
+    /// `TIOCEXCL` on the master (which nobody reopens; `TIOCGEXCL` tells it).
+    master_exclusive: bool,
     /// The slave node's owner and mode (`chown`/`chmod` of `/dev/pts/N`).
     uid: u32,
     gid: u32,
@@ -342,6 +346,26 @@ impl Pty {
     /// Is the slave hung up (its master closed)?
     pub fn hung_up(&self) -> bool {
         self.state.lock().hung_up
+    }
+
+    /// `TIOCGEXCL`: is the master's (`master`) or the slave's end in exclusive mode?
+    pub fn exclusive(&self, master: bool) -> bool {
+        let state = self.state.lock();
+        if master {
+            state.master_exclusive
+        } else {
+            state.slave_exclusive
+        }
+    }
+
+    /// `TIOCEXCL`/`TIOCNXCL` on the master's (`master`) or the slave's end.
+    pub fn set_exclusive(&self, master: bool, exclusive: bool) {
+        let mut state = self.state.lock();
+        if master {
+            state.master_exclusive = exclusive;
+        } else {
+            state.slave_exclusive = exclusive;
+        }
     }
 
     /// Is the slave locked (`TIOCGPTLCK`)?
@@ -631,6 +655,8 @@ impl DevPts {
                 other_closed: false,
                 hung_up: false,
                 stopped: false,
+                slave_exclusive: false,
+                master_exclusive: false,
                 uid,
                 gid: TTY_GID,
                 mode: 0o620,

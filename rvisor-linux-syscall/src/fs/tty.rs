@@ -14,12 +14,12 @@
 //! `termio` forms), `TIOCGWINSZ`, `TIOCSWINSZ`, `TIOCSCTTY`, `TIOCNOTTY`, `TIOCGPGRP`,
 //! `TIOCSPGRP`, `TIOCGSID`, `FIONREAD`, `TIOCOUTQ`, `TCFLSH`, `TCXONC`, `TCSBRK`,
 //! `TCSBRKP`, `TIOCSBRK`, `TIOCCBRK`, `TIOCGETD`, `TIOCSETD` (`N_TTY` only), `TIOCGDEV`,
+//! `TIOCEXCL`, `TIOCNXCL`, `TIOCGEXCL`,
 //! and on a master `TIOCGPTN`, `TIOCSPTLCK`, `TIOCGPTLCK`, `TIOCGPTPEER`, `TIOCSIG`.
 //! Refused on purpose: `TIOCSTI` (`EIO`, as Linux 6.2+ without `legacy_tiocsti`),
 //! `TIOCCONS` and `TIOCVHANGUP` (`EPERM`: they act on the host's console or need
-//! `CAP_SYS_ADMIN` over it), packet mode `TIOCPKT`/`TIOCGPKT` and `TIOCEXCL`/`TIOCNXCL`/
-//! `TIOCGEXCL` (`EINVAL`, not served yet); other requests are `ENOTTY`, as for a pty on
-//! Linux.
+//! `CAP_SYS_ADMIN` over it), packet mode `TIOCPKT`/`TIOCGPKT` (`EINVAL`, not served
+//! yet); other requests are `ENOTTY`, as for a pty on Linux.
 
 use alloc::sync::Arc;
 use core::time::Duration;
@@ -251,6 +251,7 @@ impl Syscall<'_> {
                 Ok(container.devpts().open_master(*metadata, kept, uid, now)?)
             }
             (_, index) => {
+                self.may_reopen(container.devpts().get(index).as_deref())?;
                 let slave =
                     container
                         .devpts()
@@ -262,6 +263,15 @@ impl Syscall<'_> {
                 self.maybe_acquire(slave.pty(), flags, kept);
                 Ok(slave)
             }
+        }
+    }
+
+    /// Linux's `tty_reopen`: a slave in exclusive mode (`TIOCEXCL`) opens again only for
+    /// `CAP_SYS_ADMIN` (`EBUSY`).
+    fn may_reopen(&self, pty: Option<&Pty>) -> LxResult {
+        match pty {
+            Some(pty) if pty.exclusive(false) && !self.has_sys_admin() => Err(LxError::EBUSY),
+            _ => Ok(()),
         }
     }
 
@@ -672,7 +682,15 @@ impl Syscall<'_> {
             }
             TIOCSTI => Err(LxError::EIO),
             TIOCCONS | TIOCVHANGUP => Err(LxError::EPERM),
-            TIOCPKT | TIOCGPKT | TIOCEXCL | TIOCNXCL | TIOCGEXCL => Err(LxError::EINVAL),
+            TIOCEXCL | TIOCNXCL => {
+                pty.set_exclusive(master, request == TIOCEXCL);
+                Ok(0)
+            }
+            TIOCGEXCL => {
+                UserOutPtr::<i32>::from(arg).write(i32::from(pty.exclusive(master)))?;
+                Ok(0)
+            }
+            TIOCPKT | TIOCGPKT => Err(LxError::EINVAL),
             _ => Err(LxError::ENOTTY),
         }
     }
@@ -741,6 +759,7 @@ impl Syscall<'_> {
         let cloexec = flags & super::open::O_CLOEXEC != 0;
         let kept = OpenFlags::from_bits_truncate(flags & !(super::open::O_CLOEXEC | O_NOCTTY))
             | OpenFlags::LARGEFILE;
+        self.may_reopen(Some(master.pty()))?;
         let slave = master.open_peer(kept)?;
         self.maybe_acquire(slave.pty(), flags, kept);
         let fd = self.process.files().add(slave, cloexec)?;
@@ -850,5 +869,22 @@ mod tests {
             run(&sys, IOCTL, &[master, TIOCSTI as usize, out]),
             err(LxError::EIO)
         );
+
+        // Exclusive mode: the slave opens again only with CAP_SYS_ADMIN.
+        assert_eq!(run(&sys, IOCTL, &[slave, TIOCEXCL as usize]), 0);
+        assert_eq!(run(&sys, IOCTL, &[slave, TIOCGEXCL as usize, out]), 0);
+        assert_eq!(int_at(&sandbox, out), 1);
+        assert_eq!(run(&sys, IOCTL, &[master, TIOCGEXCL as usize, out]), 0);
+        assert_eq!(int_at(&sandbox, out), 0, "the master's end is not");
+        let caps = sys.host.capabilities(None).unwrap();
+        let without = crate::host::Capabilities {
+            effective: caps.effective & !CAP_SYS_ADMIN,
+            ..caps
+        };
+        sys.host.set_own_capabilities(without).unwrap();
+        assert_eq!(run(&sys, OPEN, &[pts, O_RDWR]), err(LxError::EBUSY));
+        sys.host.set_own_capabilities(caps).unwrap();
+        assert!(run(&sys, OPEN, &[pts, O_RDWR]) >= 0);
+        assert_eq!(run(&sys, IOCTL, &[slave, TIOCNXCL as usize]), 0);
     }
 }
