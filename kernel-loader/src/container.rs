@@ -280,6 +280,11 @@ impl Registry {
         };
         linux.set_view(Arc::new(crate::sysview::KernelView::new(id, view_root)));
         linux.mount_system_filesystems().map_err(kernel_error)?;
+        linux.set_tty_signals(Arc::new(crate::ttysignals::KernelTtySignals {
+            id,
+            linux: Arc::downgrade(&linux),
+        }));
+        linux.mount_devfs().map_err(kernel_error)?;
         let container = Arc::new(Container {
             id,
             _root: root,

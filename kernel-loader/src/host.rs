@@ -364,6 +364,10 @@ impl TaskHost for KernelTaskHost<'_> {
         }
     }
 
+    fn signal_ignored_or_blocked(&self, signal: u32) -> bool {
+        process::signal_ignored_or_blocked(signal)
+    }
+
     fn change_ids(&self, change: IdChange) -> LxResult<usize> {
         let (call, args) = match change {
             IdChange::SetUid(uid) => (IdCall::SetUid, [uid as usize, 0, 0]),

@@ -79,6 +79,20 @@ pub fn add_self(rvisor: &Rvisor, id: usize) -> Result<isize> {
     Ok(0)
 }
 
+/// OPENPTY: the console pty of container `id`, its master as a new descriptor of the caller.
+pub fn open_pty(rvisor: &Rvisor, id: usize) -> Result<isize> {
+    let id = u32::try_from(id).map_err(|_| Error::ENOENT)?;
+    let container = rvisor
+        .containers
+        .get(id)
+        .filter(|c| !c.is_dying())
+        .ok_or(Error::ENOENT)?;
+    if !task::capable_sys_admin() && task::current_euid() != container.creator_euid() {
+        return Err(Error::EPERM);
+    }
+    crate::console::open_pty(&container)
+}
+
 /// REMOVE: kills what is left in container `id` and frees it once its last task is gone.
 pub fn remove(rvisor: &Rvisor, id: usize) -> Result<isize> {
     if !task::capable_sys_admin() {

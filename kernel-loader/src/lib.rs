@@ -13,6 +13,7 @@
 
 extern crate alloc;
 
+mod console;
 mod container;
 mod host;
 mod ioctl;
@@ -22,6 +23,7 @@ mod socket;
 mod stdio;
 mod syscall;
 mod sysview;
+mod ttysignals;
 
 use alloc::boxed::Box;
 use alloc::sync::Arc;
@@ -32,7 +34,8 @@ use linux_kernel_module::module::KernelModule;
 use linux_kernel_module::sync::AtomicContext;
 use linux_kernel_module::task::{self, TaskId, TaskRef};
 use linux_kernel_module::uapi::{
-    RVISOR_IOC_ADDSELF, RVISOR_IOC_CREATE, RVISOR_IOC_LIST, RVISOR_IOC_MOUNT, RVISOR_IOC_REMOVE,
+    RVISOR_IOC_ADDSELF, RVISOR_IOC_CREATE, RVISOR_IOC_LIST, RVISOR_IOC_MOUNT, RVISOR_IOC_OPENPTY,
+    RVISOR_IOC_REMOVE,
 };
 use linux_kernel_module::{Error, Result};
 
@@ -85,7 +88,9 @@ impl Rvisor {
             .spawn_init(alloc::string::String::new())
             .map_err(|_| Error::EBUSY)?;
         process.set_credentials(host::current_credentials()?);
-        stdio::inherit(&process).map_err(host::kernel_error)?;
+        if !console::console_stdio(&process).map_err(host::kernel_error)? {
+            stdio::inherit(&process).map_err(host::kernel_error)?;
+        }
         // rVisor reparents orphans to pid 1, whose wait4 then reaps them on the host too: the
         // host must have reparented them to the same task.
         process::become_subreaper();
@@ -178,6 +183,7 @@ impl KernelModule for Rvisor {
             RVISOR_IOC_REMOVE => ioctl::remove(self, arg),
             RVISOR_IOC_LIST => ioctl::list(self, arg),
             RVISOR_IOC_MOUNT => ioctl::mount(self, arg),
+            RVISOR_IOC_OPENPTY => ioctl::open_pty(self, arg),
             _ => Err(Error::ENOTTY),
         }
     }

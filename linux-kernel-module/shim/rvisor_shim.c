@@ -51,6 +51,7 @@
 #include <linux/random.h>
 #include <linux/poll.h>
 #include <uapi/linux/signalfd.h>
+#include <linux/anon_inodes.h>
 #include <linux/elf.h>
 #include <linux/sched/cputime.h>
 #include <linux/wait.h>
@@ -1615,6 +1616,75 @@ void rvisor_utsname(struct rvisor_utsname *out)
 	strscpy(out->domainname, u->domainname, sizeof(out->domainname));
 }
 
+/* ---------------------------------------------------------------- files made by the module */
+
+/* A host file whose operations are the module's (rVisor's pty master handed to the CLI): the
+ * Rust side never waits; a blocking read or write parks on the file's parker, which the Rust
+ * side unparks (through a waker) when the answer may have changed. */
+
+static ssize_t rvisor_anon_read(struct file *f, char __user *buf, size_t len, loff_t *pos)
+{
+	for (;;) {
+		long ret = rvisor_rs_anon_read(f->private_data, (char __force *)buf, len);
+
+		if (ret != -EAGAIN || (f->f_flags & O_NONBLOCK))
+			return ret;
+		if (rvisor_parker_park(rvisor_rs_anon_parker(f->private_data), -1) ==
+		    RVISOR_PARK_INTERRUPTED)
+			return -ERESTARTSYS;
+	}
+}
+
+static ssize_t rvisor_anon_write(struct file *f, const char __user *buf, size_t len,
+				 loff_t *pos)
+{
+	for (;;) {
+		long ret = rvisor_rs_anon_write(f->private_data, (const char __force *)buf, len);
+
+		if (ret != -EAGAIN || (f->f_flags & O_NONBLOCK))
+			return ret;
+		if (rvisor_parker_park(rvisor_rs_anon_parker(f->private_data), -1) ==
+		    RVISOR_PARK_INTERRUPTED)
+			return -ERESTARTSYS;
+	}
+}
+
+static __poll_t rvisor_anon_poll(struct file *f, poll_table *pt)
+{
+	struct rvisor_parker *p = rvisor_rs_anon_parker(f->private_data);
+
+	poll_wait(f, &p->wq, pt);
+	return (__poll_t)rvisor_rs_anon_poll(f->private_data);
+}
+
+static long rvisor_anon_ioctl(struct file *f, unsigned int cmd, unsigned long arg)
+{
+	return rvisor_rs_anon_ioctl(f->private_data, cmd, arg);
+}
+
+static int rvisor_anon_release(struct inode *inode, struct file *f)
+{
+	rvisor_rs_anon_release(f->private_data);
+	return 0;
+}
+
+static const struct file_operations rvisor_anon_fops = {
+	.owner = THIS_MODULE,
+	.read = rvisor_anon_read,
+	.write = rvisor_anon_write,
+	.poll = rvisor_anon_poll,
+	.unlocked_ioctl = rvisor_anon_ioctl,
+	.release = rvisor_anon_release,
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 12, 0)
+	.llseek = no_llseek,
+#endif
+};
+
+int rvisor_anon_getfd(const char *name, void *rs)
+{
+	return anon_inode_getfd(name, &rvisor_anon_fops, rs, O_RDWR | O_CLOEXEC);
+}
+
 /* ---------------------------------------------------------------- /dev/rvisor */
 
 static int rvisor_dev_open(struct inode *inode, struct file *file)
@@ -1757,6 +1827,16 @@ int rvisor_send_process_signal(struct task_struct *t, int sig, int from_pid, uns
 	return send_sig_info(sig, &info, t);
 }
 
+int rvisor_send_kernel_signal(struct task_struct *t, int sig, bool to_init)
+{
+	if (!valid_signal(sig) || sig == 0)
+		return -EINVAL;
+	if (to_init && signal_is_default(t, sig))
+		return 0;
+	/* From the kernel (SI_KERNEL, no sender), as a terminal's kill_pgrp sends. */
+	return send_sig_info(sig, SEND_SIG_PRIV, t);
+}
+
 int rvisor_signal_current_thread(int sig, int from_pid, unsigned int from_uid, bool to_init)
 {
 	struct pt_regs args = {};
@@ -1824,6 +1904,19 @@ int rvisor_prlimit(struct task_struct *t, unsigned int resource,
 bool rvisor_signal_pending(void)
 {
 	return signal_pending(current);
+}
+
+bool rvisor_signal_ignored_or_blocked(int sig)
+{
+	bool ret;
+
+	if (sig < 1 || sig > _NSIG)
+		return false;
+	spin_lock_irq(&current->sighand->siglock);
+	ret = sigismember(&current->blocked, sig) ||
+	      current->sighand->action[sig - 1].sa.sa_handler == SIG_IGN;
+	spin_unlock_irq(&current->sighand->siglock);
+	return ret;
 }
 
 long rvisor_task_affinity(struct task_struct *t, void *buf, unsigned long len,

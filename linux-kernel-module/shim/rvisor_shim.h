@@ -350,6 +350,9 @@ int rvisor_reap_host_child(int host_pid, unsigned long rusage);
  * init (to_init) only if it handles sig. */
 int rvisor_send_process_signal(struct task_struct *t, int sig, int from_pid, unsigned int from_uid,
 			       bool to_init);
+/* Sends sig to t's process from the kernel (SI_KERNEL), as a terminal does; with to_init, only
+ * if t has a handler for it (a pid namespace's init). */
+int rvisor_send_kernel_signal(struct task_struct *t, int sig, bool to_init);
 /* The same to the calling thread alone, as tgkill() would (rt_tgsigqueueinfo, SI_TKILL). */
 int rvisor_signal_current_thread(int sig, int from_pid, unsigned int from_uid, bool to_init);
 /* A struct rlimit64. */
@@ -361,6 +364,19 @@ struct rvisor_rlimit {
 int rvisor_prlimit(struct task_struct *t, unsigned int resource,
 		   const struct rvisor_rlimit *new_limit, struct rvisor_rlimit *old_limit);
 bool rvisor_signal_pending(void);
+/* A new descriptor (O_RDWR | O_CLOEXEC) of an anonymous-inode file named name whose
+ * operations call rvisor_rs_anon_* with rs, which rvisor_rs_anon_release frees. */
+int rvisor_anon_getfd(const char *name, void *rs);
+/* Implemented by the Rust side, for the files rvisor_anon_getfd makes: each never waits
+ * (-EAGAIN where it would, after arranging for the parker to be unparked). */
+struct rvisor_parker *rvisor_rs_anon_parker(void *rs);
+long rvisor_rs_anon_read(void *rs, char *buf, unsigned long len);
+long rvisor_rs_anon_write(void *rs, const char *buf, unsigned long len);
+unsigned int rvisor_rs_anon_poll(void *rs);
+long rvisor_rs_anon_ioctl(void *rs, unsigned int cmd, unsigned long arg);
+void rvisor_rs_anon_release(void *rs);
+/* Whether the calling thread blocks or ignores signal sig (the tty layer's is_ignored). */
+bool rvisor_signal_ignored_or_blocked(int sig);
 /* The CPUs t (NULL: the caller) may run on that are active, as Linux's sched_getaffinity gives
  * them: at most len bytes of the bitmap in buf; returns the bitmap's size (cpumask_size()) or
  * -errno, and the number of CPU ids in *cpus. */

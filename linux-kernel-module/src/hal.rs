@@ -183,6 +183,11 @@ impl WaitQueueParker {
         }
     }
 
+    /// The shim's parker (for the shim's own waits on it).
+    pub(crate) fn as_ptr(&self) -> *mut bindings::rvisor_parker {
+        self.0.as_ptr()
+    }
+
     /// Wakes the parked task, or makes its next park return at once. Any context.
     pub fn unpark(&self) {
         // SAFETY: the parker is alive while `self` is; waking is allowed in any context.

@@ -13,6 +13,7 @@
 extern crate alloc;
 
 pub mod allocator;
+pub mod anon_file;
 pub mod bindings;
 pub mod error;
 pub mod gate;
@@ -40,6 +41,7 @@ pub mod uapi {
     pub use crate::bindings::{
         rvisor_container_info, rvisor_create, rvisor_list, rvisor_mount, RVISOR_CONTAINER_DYING,
         RVISOR_HOSTNAME_MAX, RVISOR_IOC_ADDSELF, RVISOR_IOC_CREATE, RVISOR_IOC_LIST,
-        RVISOR_IOC_MOUNT, RVISOR_IOC_REMOVE, RVISOR_MOUNT_FLAGS, RVISOR_ROOT_MAX,
+        RVISOR_IOC_MOUNT, RVISOR_IOC_OPENPTY, RVISOR_IOC_REMOVE, RVISOR_MOUNT_FLAGS,
+        RVISOR_ROOT_MAX,
     };
 }

@@ -51,6 +51,16 @@ pub struct SignalSender {
 }
 
 impl HeldTask {
+    /// Sends `signal` (1..=64) to the task's process from the kernel (`SI_KERNEL`, no
+    /// sender), as a terminal's signals come. An init (`to_init`) only gets a signal it has a
+    /// handler for.
+    pub fn send_kernel_signal(&self, signal: u32, to_init: bool) -> Result {
+        let signal = i32::try_from(signal).map_err(|_| Error::EINVAL)?;
+        // SAFETY: the task is held alive by our reference; the shim checks the signal number.
+        let ret = unsafe { bindings::rvisor_send_kernel_signal(self.as_ptr(), signal, to_init) };
+        Error::check(ret.into()).map(drop)
+    }
+
     /// Sends `signal` (1..=64) to the task's process as `kill` would (`SI_USER`, from
     /// `sender`). An init (`to_init`) only gets a signal it has a handler for, as a pid
     /// namespace's init signalled from inside it.
@@ -246,6 +256,16 @@ fn prlimit(
 pub fn signal_pending() -> bool {
     // SAFETY: a plain call into the shim.
     unsafe { bindings::rvisor_signal_pending() }
+}
+
+/// True if the calling thread blocks or ignores `signal` (Linux's `is_ignored` in
+/// `tty_jobctrl.c`).
+pub fn signal_ignored_or_blocked(signal: u32) -> bool {
+    let Ok(signal) = i32::try_from(signal) else {
+        return false;
+    };
+    // SAFETY: a plain call into the shim, which checks the number and takes the lock.
+    unsafe { bindings::rvisor_signal_ignored_or_blocked(signal) }
 }
 
 /// True if the calling task is the only task its memory map serves (no other thread, no

@@ -29,6 +29,7 @@ use crate::mount::{MountFlags, MountTable};
 use crate::net::unix::UnixNamespace;
 use crate::process::{GroupIds, LinuxProcess, WorkingDir};
 use crate::procfs::{NoView, SystemView};
+use crate::tty::{DevPts, Pty, TtySignals};
 use alloc::collections::BTreeMap;
 use alloc::string::String;
 use alloc::sync::Arc;
@@ -149,6 +150,10 @@ pub struct Container {
     /// The controlling terminal its processes open as `/dev/tty`: the host terminal its first
     /// process had as stdio, if any.
     terminal: Mutex<Option<Arc<dyn HostStdio>>>,
+    /// Its devpts instance: its pseudo-terminals, numbered from 0.
+    devpts: Arc<DevPts>,
+    /// The pty whose slave is `/dev/console` (`rvisor run -t`'s).
+    console: Mutex<Option<Arc<Pty>>>,
     /// The machine and the host tasks under it, as procfs shows them.
     view: Mutex<Arc<dyn SystemView>>,
     /// When it was made, on the view's boot clock: where its uptime starts.
@@ -180,6 +185,8 @@ impl Container {
             flocks: FlockTable::new(),
             fifos: FifoTable::new(),
             terminal: Mutex::new(None),
+            devpts: DevPts::new(),
+            console: Mutex::new(None),
             view: Mutex::new(Arc::new(NoView)),
             started: Mutex::new(Duration::ZERO),
             boot_id: {
@@ -375,6 +382,79 @@ impl Container {
         )
     }
 
+    /// Mounts rVisor's `/dev` (`devtmpfs`, `nosuid`) and the container's devpts on
+    /// `/dev/pts` (`nosuid,noexec`), if its root has a `/dev` directory. Returns whether it
+    /// did.
+    pub fn mount_devfs(self: &Arc<Self>) -> LxResult<bool> {
+        match self.root.find("dev") {
+            Ok(point) if point.file_type()? == kernel_hostfs::FileType::Dir => {}
+            _ => return Ok(false),
+        }
+        let devfs = crate::devfs::DevFs::new();
+        let dev_root = kernel_hostfs::FileSystem::root_inode(&*devfs);
+        self.mounts.mount(
+            "/dev",
+            self.root.clone(),
+            dev_root.clone(),
+            "devtmpfs",
+            "devtmpfs",
+            MountFlags::NOSUID | MountFlags::RELATIME,
+        )?;
+        let devpts = crate::devfs::DevPtsFs::new(self.devpts.clone());
+        self.mounts.mount(
+            "/dev/pts",
+            dev_root.clone(),
+            kernel_hostfs::FileSystem::root_inode(&*devpts),
+            "devpts",
+            "devpts",
+            MountFlags::NOSUID | MountFlags::NOEXEC | MountFlags::RELATIME,
+        )?;
+        // Until tmpfs is served, `/dev/shm` is the root's own `dev/shm` directory where it
+        // has one (files made there stay writable, as before devfs covered `/dev`), else
+        // devfs's empty one.
+        let own_shm = self
+            .root
+            .find("dev")
+            .and_then(|dev| dev.find("shm"))
+            .ok()
+            .filter(|shm| {
+                shm.file_type()
+                    .is_ok_and(|t| t == kernel_hostfs::FileType::Dir)
+            });
+        if let Some(shm) = own_shm {
+            self.mounts.mount(
+                "/dev/shm",
+                dev_root,
+                shm,
+                "shm",
+                "rootfs",
+                MountFlags::NOSUID | MountFlags::NODEV | MountFlags::RELATIME,
+            )?;
+        }
+        Ok(true)
+    }
+
+    /// Its devpts instance.
+    pub fn devpts(&self) -> &Arc<DevPts> {
+        &self.devpts
+    }
+
+    /// Sets how its terminals signal its processes.
+    pub fn set_tty_signals(&self, signals: Arc<dyn TtySignals>) {
+        self.devpts.set_signals(signals);
+    }
+
+    /// Makes `pty`'s slave the container's `/dev/console`.
+    pub fn set_console(&self, pty: Arc<Pty>) {
+        *self.console.lock() = Some(pty);
+    }
+
+    /// The pty whose slave is `/dev/console`, if it is still open.
+    pub fn console(&self) -> Option<Arc<Pty>> {
+        let console = self.console.lock().clone()?;
+        (!console.hung_up()).then_some(console)
+    }
+
     /// Makes `terminal` the container's controlling terminal (`/dev/tty`).
     pub fn set_terminal(&self, terminal: Arc<dyn HostStdio>) {
         *self.terminal.lock() = Some(terminal);
@@ -559,6 +639,8 @@ impl Container {
                 sid: pid,
             },
         );
+        // A new session has no controlling terminal yet; the one it acquires is its leader's.
+        caller.set_tty_detached(false);
         Ok(pid)
     }
 
@@ -585,6 +667,27 @@ mod tests {
     use kernel_hostfs::{FileSystem, HostFs};
     use std::pin::pin;
     use std::task::Poll;
+
+    #[test]
+    fn devfs_is_mounted_on_an_existing_dev_with_the_root_s_own_shm() {
+        let dir = std::env::temp_dir().join(format!("linux-object-devfs-{}", std::process::id()));
+        let memory = || {
+            kernel_hal_lkm::platform()
+                .unwrap()
+                .new_physical_memory(4)
+                .unwrap()
+        };
+        std::fs::create_dir_all(&dir).unwrap();
+        let bare = Container::new(1, HostFs::new(&dir).unwrap().root_inode(), memory());
+        assert!(!bare.mount_devfs().unwrap(), "no /dev: nothing mounted");
+        std::fs::create_dir_all(dir.join("dev/shm")).unwrap();
+        let container = Container::new(2, HostFs::new(&dir).unwrap().root_inode(), memory());
+        assert!(container.mount_devfs().unwrap());
+        let mounts = container.mounts().snapshot();
+        let points: Vec<&str> = mounts.iter().map(|m| m.point()).collect();
+        assert_eq!(points, ["/", "/dev", "/dev/pts", "/dev/shm"]);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     fn new_container() -> Arc<Container> {
         let dir =

@@ -40,6 +40,7 @@ extern crate alloc;
 
 pub mod container;
 pub mod credentials;
+pub mod devfs;
 pub mod elf;
 pub mod error;
 pub mod fd_table;
@@ -48,6 +49,7 @@ pub mod mount;
 pub mod net;
 pub mod process;
 pub mod procfs;
+pub mod tty;
 pub mod vm;
 
 #[cfg(test)]

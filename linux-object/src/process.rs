@@ -246,6 +246,10 @@ pub struct LinuxProcess {
     group: Mutex<GroupIds>,
     /// Whether the process has called `execve` (`setpgid` on a child then is `EACCES`).
     execed: AtomicBool,
+    /// The process does not have its session's controlling terminal (it gave it up with
+    /// `TIOCNOTTY`, or existed before its session leader acquired one): Linux keeps the
+    /// controlling terminal per process, inherited by `fork`.
+    tty_detached: AtomicBool,
 }
 
 /// The `umask` a container's first process starts with, as Linux's init.
@@ -293,7 +297,20 @@ impl LinuxProcess {
                 |p| p.group_ids(),
             )),
             execed: AtomicBool::new(false),
+            tty_detached: AtomicBool::new(
+                parent.is_some_and(|p| p.tty_detached.load(Ordering::Relaxed)),
+            ),
         })
+    }
+
+    /// Whether the process lacks its session's controlling terminal (see `tty_detached`).
+    pub fn tty_detached(&self) -> bool {
+        self.tty_detached.load(Ordering::Relaxed)
+    }
+
+    /// Gives up (or, with `false`, takes) its session's controlling terminal.
+    pub fn set_tty_detached(&self, detached: bool) {
+        self.tty_detached.store(detached, Ordering::Relaxed);
     }
 
     /// The process group and session.
@@ -556,6 +573,7 @@ impl LinuxProcess {
         })?;
         child.set_credentials(self.credentials());
         child.set_umask(self.umask());
+        child.set_tty_detached(self.tty_detached());
         child.set_program_break(brk);
         parent
             .family
@@ -594,6 +612,15 @@ impl LinuxProcess {
         // Dropping the table outside its lock: closing a pipe end wakes other tasks.
         let files = core::mem::take(&mut *self.files.lock());
         drop(files);
+        // A session leader's exit gives its controlling terminal up: its foreground group gets
+        // SIGHUP (Linux's `disassociate_ctty(1)` for a pty).
+        if self.pid == self.sid() {
+            if let Some(container) = self.container.upgrade() {
+                if let Some(pty) = container.devpts().controlling(self.pid) {
+                    pty.detach(true);
+                }
+            }
+        }
         // Every thread ends with the process; the pid stays taken until the zombie is reaped.
         self.release_threads(true);
         self.complete_vforks();

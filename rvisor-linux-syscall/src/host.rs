@@ -399,6 +399,11 @@ pub trait TaskHost: Sync {
     /// for is dropped, as for a pid namespace's init signalled from inside.
     fn send_signal(&self, target: SignalTarget, signal: u32) -> LxResult;
 
+    /// Whether the calling thread blocks or ignores `signal` (a terminal's job control then
+    /// lets a background read fail with `EIO` and a background write through, rather than
+    /// stopping the process).
+    fn signal_ignored_or_blocked(&self, signal: u32) -> bool;
+
     /// The stop or continue of the container's process `pid` that the host's job control made
     /// and that no wait reported yet: a stop if `stopped`, a continue if `continued`, consumed
     /// (as a wait that reports it consumes it) if `consume`. `None` if there is none (or no

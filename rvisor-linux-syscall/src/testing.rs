@@ -851,6 +851,10 @@ impl TaskHost for TestTask {
         Ok(())
     }
 
+    fn signal_ignored_or_blocked(&self, _signal: u32) -> bool {
+        false
+    }
+
     fn change_ids(&self, change: IdChange) -> LxResult<usize> {
         self.machine.record(HostEvent::IdChange {
             tid: self.tid,

@@ -88,6 +88,27 @@ impl Device {
         }
     }
 
+    /// Makes container `id`'s console pty (before its first process joins); returns the
+    /// master, a descriptor of this process's.
+    pub fn open_pty(&self, id: u32) -> Result<std::os::fd::OwnedFd, DeviceError> {
+        // SAFETY: OPENPTY takes the container id by value and returns a new descriptor.
+        let ret = unsafe {
+            libc::ioctl(
+                self.0.as_raw_fd(),
+                uapi::RVISOR_IOC_OPENPTY as _,
+                id as libc::c_ulong,
+            )
+        };
+        if ret < 0 {
+            return Err(DeviceError::Ioctl {
+                what: "open the container's terminal",
+                err: io::Error::last_os_error(),
+            });
+        }
+        // SAFETY: the module just made this descriptor for us alone.
+        Ok(unsafe { <std::os::fd::OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(ret) })
+    }
+
     /// Creates a container; returns its id.
     pub fn create(&self, root: &CStr, hostname: Option<&CStr>) -> Result<u32, DeviceError> {
         let mut args = uapi::rvisor_create {

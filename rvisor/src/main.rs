@@ -6,6 +6,7 @@
 //! rvisor rm ID
 //! ```
 
+mod console;
 mod device;
 mod mounts;
 mod uapi;
@@ -21,6 +22,9 @@ use mounts::MountSpec;
 const USAGE: &str = "usage:
   rvisor run [OPTIONS] -- CMD [ARGS...]
         run CMD in a new container; exits with CMD's status. OPTIONS:
+        -t, --tty               CMD gets a terminal of the container's (a pty) as stdio
+        -i, --interactive       with -t, what is typed goes to it (the terminal is raw
+                                meanwhile)
         --root DIR              the container's / (default /)
         --hostname NAME         its host name (default rvisor)
         --read-only             its root is mounted read-only
@@ -91,6 +95,8 @@ struct RunOptions {
     env: Vec<(String, String)>,
     user: Option<(u32, u32)>,
     net: Network,
+    tty: bool,
+    interactive: bool,
     command: Vec<String>,
 }
 
@@ -126,6 +132,8 @@ fn parse_run(args: &[String]) -> Result<RunOptions, String> {
         env: Vec::new(),
         user: None,
         net: Network::None,
+        tty: false,
+        interactive: false,
         command: Vec::new(),
     };
     let mut i = 0;
@@ -156,6 +164,19 @@ fn parse_run(args: &[String]) -> Result<RunOptions, String> {
                     _ => opts.user = Some(parse_user(&value)?),
                 }
                 i += 2;
+            }
+            "-t" | "--tty" => {
+                opts.tty = true;
+                i += 1;
+            }
+            "-i" | "--interactive" => {
+                opts.interactive = true;
+                i += 1;
+            }
+            "-it" | "-ti" => {
+                opts.tty = true;
+                opts.interactive = true;
+                i += 1;
             }
             other if other.starts_with('-') => {
                 return Err(format!("unknown option `{other}`\n{USAGE}"))
@@ -217,8 +238,22 @@ fn run(args: &[String]) -> Result<u8, String> {
         env: environment(&opts.env)?,
         user: opts.user,
     };
-    let status =
-        mounts::mount_all(&device, id, &opts.mounts).and_then(|()| spawn_in(&device, id, &launch));
+    let terminal = if opts.tty {
+        match device.open_pty(id) {
+            Ok(master) => {
+                console::pass_window_size(&master);
+                Some((master, opts.interactive))
+            }
+            Err(e) => {
+                let _ = device.remove(id);
+                return Err(e.to_string());
+            }
+        }
+    } else {
+        None
+    };
+    let status = mounts::mount_all(&device, id, &opts.mounts)
+        .and_then(|()| spawn_in(&device, id, &launch, terminal));
     let removed = device.remove(id);
     let status = status?;
     removed.map_err(|e| e.to_string())?;
@@ -299,7 +334,12 @@ fn environment(settings: &[(String, String)]) -> Result<Vec<CString>, String> {
         .collect()
 }
 
-fn spawn_in(device: &Device, id: u32, launch: &Launch) -> Result<u8, String> {
+fn spawn_in(
+    device: &Device,
+    id: u32,
+    launch: &Launch,
+    terminal: Option<(std::os::fd::OwnedFd, bool)>,
+) -> Result<u8, String> {
     let argv = &launch.argv;
     let mut ptrs: Vec<*const libc::c_char> = argv.iter().map(|a| a.as_ptr()).collect();
     ptrs.push(std::ptr::null());
@@ -313,11 +353,38 @@ fn spawn_in(device: &Device, id: u32, launch: &Launch) -> Result<u8, String> {
     }
     // SAFETY: fork in a single-threaded program; the child only calls async-signal-safe functions
     // (ioctl, signal, execvp, write, _exit) before exec.
+    // The container gets a process group of the host's of its own, in our session: its
+    // first process's parent (us) is then in another group of the same session, so the host
+    // does not take the group for orphaned and lets the stop signals of job control
+    // (SIGTSTP, SIGTTIN, SIGTTOU) stop its processes, as rVisor's terminals send them. On
+    // a terminal we are the foreground of, that group becomes the foreground while it runs.
+    // SAFETY: plain calls on our own terminal and process group.
+    let foreground = terminal.is_none()
+        && unsafe { libc::isatty(0) == 1 && libc::tcgetpgrp(0) == libc::getpgrp() };
     let pid = unsafe { libc::fork() };
     if pid < 0 {
         return Err(format!("fork: {}", std::io::Error::last_os_error()));
     }
+    if pid > 0 {
+        // SAFETY: as in the child; whichever runs first makes the group.
+        unsafe { libc::setpgid(pid, pid) };
+    }
     if pid == 0 {
+        // SAFETY: our own process group; SIGTTOU ignored around tcsetpgrp, as shells do.
+        unsafe {
+            libc::setpgid(0, 0);
+            if foreground {
+                libc::signal(libc::SIGTTOU, libc::SIG_IGN);
+                libc::tcsetpgrp(0, libc::getpid());
+                libc::signal(libc::SIGTTOU, libc::SIG_DFL);
+            }
+        }
+        if let Some((master, _)) = &terminal {
+            // The joining process keeps no host descriptor of the master: rVisor's execve
+            // does not close the host's close-on-exec descriptors.
+            // SAFETY: closing our copy of the master; the parent keeps its own.
+            unsafe { libc::close(std::os::fd::AsRawFd::as_raw_fd(master)) };
+        }
         let code = match device
             .add_self(id)
             .map_err(|e| e.to_string())
@@ -357,15 +424,33 @@ fn spawn_in(device: &Device, id: u32, launch: &Launch) -> Result<u8, String> {
         unsafe { libc::_exit(code) };
     }
     let mut status = 0;
-    loop {
-        // SAFETY: waiting for our own child into a live int.
-        let r = unsafe { libc::waitpid(pid, &mut status, 0) };
-        if r == pid {
-            break;
+    let relayed = match terminal {
+        Some((master, interactive)) => {
+            status = console::relay(&master, pid, interactive)?;
+            true
         }
-        let err = std::io::Error::last_os_error();
-        if err.raw_os_error() != Some(libc::EINTR) {
-            return Err(format!("waitpid: {err}"));
+        None => false,
+    };
+    if !relayed {
+        loop {
+            // SAFETY: waiting for our own child into a live int.
+            let r = unsafe { libc::waitpid(pid, &mut status, 0) };
+            if r == pid {
+                break;
+            }
+            let err = std::io::Error::last_os_error();
+            if err.raw_os_error() != Some(libc::EINTR) {
+                return Err(format!("waitpid: {err}"));
+            }
+        }
+    }
+
+    if foreground {
+        // SAFETY: taking our terminal back, SIGTTOU ignored meanwhile.
+        unsafe {
+            libc::signal(libc::SIGTTOU, libc::SIG_IGN);
+            libc::tcsetpgrp(0, libc::getpgrp());
+            libc::signal(libc::SIGTTOU, libc::SIG_DFL);
         }
     }
     Ok(if libc::WIFEXITED(status) {

@@ -295,11 +295,7 @@ cat h; readlink h; cat e/hostname; ls e/; cat p
 b/sh -c \"echo run through an absolute link\"
 cd /; rm -r $d"
         ),
-        escape_case!(
-            "sys-dev-probes",
-            &["openat", "getdents64"],
-            "ls /sys; ls /dev"
-        ),
+        escape_case!("sys-probes", &["openat", "getdents64"], "ls /sys"),
         // Host interfaces mounted inside the root, and a filesystem mounted inside one of
         // them, show as the directories beneath their mount points: contained with them
         // mounted, a program sees what it sees natively before they are.
@@ -430,6 +426,125 @@ cat "$SCRATCH.out""#,
             covers: &["read", "write", "pread64", "pwrite64", "preadv"],
             script: ". /tests/lib.sh\ndifferential /tests/rwfault",
             check: |o| o.same_as_native(&["rwfault: done"]),
+        },
+        // rVisor's /dev: only its own nodes, with Linux's metadata, never the host's.
+        Case {
+            name: "devfs-nodes",
+            covers: &["openat", "getdents64", "newfstatat", "readlinkat"],
+            script: r#"rvisor run --root /rootfs -- /bin/sh -c '
+ls /dev | tr "\n" " "; echo
+ls /dev/pts /dev/shm | tr "\n" " "; echo
+for n in null zero full random urandom tty console ptmx pts/ptmx; do stat -c "%n %F %t:%T %a %U" /dev/$n; done
+stat -c "%n %F %a" /dev/pts /dev/shm
+for l in fd stdin stdout stderr; do readlink /dev/$l; done
+head -c 4 /dev/zero | od -An -tx1
+ls /dev/sda 2>&1 | sed "s/.*: //"
+mount | grep /dev
+stat -f -c %t /dev /dev/pts
+' </dev/null"#,
+            check: |o| {
+                o.exactly(&[
+                    "console fd full null ptmx pts random shm stderr stdin stdout tty urandom zero ",
+                    "/dev/pts: ptmx  /dev/shm: ",
+                    "/dev/null character special file 1:3 666 root",
+                    "/dev/zero character special file 1:5 666 root",
+                    "/dev/full character special file 1:7 666 root",
+                    "/dev/random character special file 1:8 666 root",
+                    "/dev/urandom character special file 1:9 666 root",
+                    "/dev/tty character special file 5:0 666 root",
+                    "/dev/console character special file 5:1 600 root",
+                    "/dev/ptmx character special file 5:2 666 root",
+                    "/dev/pts/ptmx character special file 5:2 666 root",
+                    "/dev/pts directory 755",
+                    "/dev/shm directory 1777",
+                    "/proc/self/fd",
+                    "/proc/self/fd/0",
+                    "/proc/self/fd/1",
+                    "/proc/self/fd/2",
+                    " 00 00 00 00",
+                    "No such file or directory",
+                    "devtmpfs on /dev type devtmpfs (rw,nosuid,relatime)",
+                    "devpts on /dev/pts type devpts (rw,nosuid,noexec,relatime)",
+                    "1021994",
+                    "1cd1",
+                ])
+            },
+        },
+        // Pseudo-terminals, natively (a devpts instance mounted in the root) and contained.
+        Case {
+            name: "pty-line-discipline-and-job-control",
+            covers: &["openat", "ioctl", "read", "write", "poll", "setsid", "setpgid"],
+            script: r#". /tests/lib.sh
+mkdir -p /rootfs/dev/pts
+mount -t devpts -o newinstance,gid=5,mode=620,ptmxmode=666 devpts /rootfs/dev/pts
+mknod -m 666 /rootfs/dev/ptmx c 5 2
+detached native chroot /rootfs /tests/pty
+umount /rootfs/dev/pts; rm -f /rootfs/dev/ptmx; rmdir /rootfs/dev/pts
+detached contained rvisor run --root /rootfs -- /tests/pty"#,
+            check: |o| {
+                o.same_as_native(&[
+                    "pty: done",
+                    "open while locked: EIO",
+                    "canonical read: 5 \"word\\x0a\"",
+                    "background write with TOSTOP: stopped by TTOU",
+                    "background read: stopped by TTIN",
+                    "child: got INT",
+                    "child: got WINCH",
+                    "child: size 24x80",
+                    "child: got HUP",
+                    "child: read after hangup: 0",
+                    "forked before the terminal was acquired: /dev/tty ENXIO",
+                    "grandchild: then /dev/tty ENXIO, TIOCGPGRP ENOTTY",
+                ])
+            },
+        },
+        // `rvisor run -t -i`: an interactive bash in the Debian root driven through a host
+        // pty, as from a user's terminal: output, ^C, ^Z and fg, a window size change.
+        Case {
+            name: "pty-run-t-interactive-bash",
+            covers: &["ioctl", "read", "write", "setpgid", "wait4"],
+            script: r#"mkdir -p /dev/pts
+grep -q " /dev/pts " /proc/mounts || mount -t devpts devpts /dev/pts
+/tests/ptydrive rvisor run -t -i --root /debian -- env PS1='READY$ ' bash --norc --noprofile -i"#,
+            check: |o| {
+                o.exactly(&[
+                    "prompt: ok",
+                    "echo: ok",
+                    "prompt again: ok",
+                    "window size after a change: ok",
+                    "prompt after stty: ok",
+                    "^C ends the foreground job: ok",
+                    "its status: ok",
+                    "prompt after status: ok",
+                    "^Z stops it: ok",
+                    "prompt after ^Z: ok",
+                    "fg names it: ok",
+                    "^C ends it in the foreground: ok",
+                    "exit status: 3",
+                ])
+            },
+        },
+        // Each container has its own devpts: another container's ptys never show.
+        Case {
+            name: "pty-devpts-per-container",
+            covers: &["openat", "getdents64"],
+            script: r#". /tests/lib.sh
+rm -f /rootfs/tmp/pty-release
+rvisor run --root /rootfs -- /tests/pty hold >"$SCRATCH.hold" 2>&1 &
+h=$!
+wait_for holding "$SCRATCH.hold"
+cat "$SCRATCH.hold"
+rvisor run --root /rootfs -- /bin/sh -c 'ls /dev/pts | tr "\n" " "; echo; ls /dev/pts/0 2>&1 | sed "s/.*: //"'
+touch /rootfs/tmp/pty-release; wait $h; rm -f /rootfs/tmp/pty-release
+echo held: done"#,
+            check: |o| {
+                o.exactly(&[
+                    "holding /dev/pts/0",
+                    "ptmx ",
+                    "No such file or directory",
+                    "held: done",
+                ])
+            },
         },
         Case {
             name: "dev-tty-without-a-terminal",

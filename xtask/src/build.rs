@@ -32,6 +32,12 @@ const ENTRY_SYMBOLS: &[&str] = &[
     "rvisor_rs_task_stop_report",
     "rvisor_rs_run_work",
     "rvisor_rs_file_watch_wake",
+    "rvisor_rs_anon_parker",
+    "rvisor_rs_anon_read",
+    "rvisor_rs_anon_write",
+    "rvisor_rs_anon_poll",
+    "rvisor_rs_anon_ioctl",
+    "rvisor_rs_anon_release",
 ];
 
 const RUSTFLAGS: &str = "-C relocation-model=static -C code-model=kernel -C relro-level=off \

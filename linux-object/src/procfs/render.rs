@@ -313,14 +313,24 @@ pub(super) fn process_file(
             let start = task.start_time.saturating_sub(container.started());
             let exit_code = process.exit_status().map_or(0, |s| s.wait_status());
             let [_, _, blocked, ignored, caught] = task.signals;
+            // The session's controlling pty (its device number) and its foreground group.
+            let terminal = if process.tty_detached() {
+                None
+            } else {
+                container.devpts().controlling(ids.sid)
+            };
+            let tty_nr = terminal.as_ref().map_or(0, |pty| pty.rdev());
+            let tpgid = terminal.and_then(|pty| pty.pgrp()).map_or(-1, i64::from);
             format!(
-                "{} ({}) {} {} {} {} 0 -1 4194560 {} 0 {} 0 {} {} 0 0 {} {} {} 0 {} {} {} 18446744073709551615 {} {} {} 0 0 0 {} {} {} 0 0 0 17 {} {} {} 0 0 0 {} {} {} {} {} {} {} {}\n",
+                "{} ({}) {} {} {} {} {} {} 4194560 {} 0 {} 0 {} {} 0 0 {} {} {} 0 {} {} {} 18446744073709551615 {} {} {} 0 0 0 {} {} {} 0 0 0 17 {} {} {} 0 0 0 {} {} {} {} {} {} {} {}\n",
                 tid.unwrap_or(process.pid()),
                 comm(process, Some(&task)),
                 state as char,
                 process.ppid(),
                 ids.pgid,
                 ids.sid,
+                tty_nr,
+                tpgid,
                 task.minor_faults,
                 task.major_faults,
                 ticks(task.user_time),
@@ -584,9 +594,14 @@ pub(super) fn fd_target(file: &dyn FileLike) -> FsResult<String> {
             (136..=143, _) => format!("/dev/pts/{}", (major - 136) * 256 + minor),
             (5, 0) => String::from("/dev/tty"),
             (5, 1) => String::from("/dev/console"),
+            (5, 2) => String::from("/dev/ptmx"),
             (4, 64..=255) => format!("/dev/ttyS{}", minor - 64),
             (4, _) => format!("/dev/tty{minor}"),
             (1, 3) => String::from("/dev/null"),
+            (1, 5) => String::from("/dev/zero"),
+            (1, 7) => String::from("/dev/full"),
+            (1, 8) => String::from("/dev/random"),
+            (1, 9) => String::from("/dev/urandom"),
             _ => format!("/dev/char/{major}:{minor}"),
         },
         _ => format!("anon_inode:[{}]", metadata.inode),

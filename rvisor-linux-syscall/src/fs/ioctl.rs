@@ -1,6 +1,7 @@
 //! `ioctl`: the generic requests Linux serves for every file (`FIOCLEX`, `FIONCLEX`,
-//! `FIONBIO`, `FIOASYNC`, `FIOQSIZE`, `FIONREAD`), and terminal requests forwarded to the host
-//! file an inherited descriptor wraps. Anything else is `ENOTTY`, as for a regular file.
+//! `FIONBIO`, `FIOASYNC`, `FIOQSIZE`, `FIONREAD`), the terminal requests of rVisor's ptys
+//! (`super::tty`), and terminal requests forwarded to the host file an inherited descriptor
+//! wraps. Anything else is `ENOTTY`, as for a regular file.
 
 use kernel_hostfs::FileType;
 use linux_object::fs::{File, FileLike, OpenFlags, Pipe, StdioFile};
@@ -47,6 +48,9 @@ impl Syscall<'_> {
                 }
                 None => Err(LxError::ENOTTY),
             };
+        }
+        if let Some(result) = self.tty_ioctl(&*file, request, arg) {
+            return result;
         }
         if let Some(regular) = file.as_any().downcast_ref::<File>() {
             let metadata = regular.metadata()?;

@@ -38,6 +38,7 @@ mod statx;
 mod sync;
 mod timerfd;
 mod truncate;
+mod tty;
 mod utimes;
 mod xattr;
 

@@ -5,7 +5,7 @@
 use alloc::sync::Arc;
 use kernel_hostfs::{FileType, INode, Metadata};
 use linux_object::credentials::Access;
-use linux_object::fs::{DescribedInode, Device, File, FileLike, OpenFlags, StdioFile};
+use linux_object::fs::{DescribedInode, Device, File, FileLike, OpenFlags};
 use linux_object::{LxError, LxResult};
 
 use super::path::{Last, Located, Walker, AT_FDCWD};
@@ -215,13 +215,9 @@ impl Syscall<'_> {
                     cloexec,
                 })
             }
-            Some(metadata) if Device::is_controlling_terminal(&metadata) => {
-                // `/dev/tty` without a controlling terminal is ENXIO, as on Linux.
-                let terminal = self.container()?.terminal().ok_or(LxError::ENXIO)?;
-                let file = StdioFile::new(terminal);
-                file.set_flags(kept);
-                file
-            }
+            Some(metadata) if super::tty::is_served_terminal(&metadata) => self
+                .open_terminal(&metadata, flags, kept)
+                .unwrap_or(Err(LxError::ENXIO))?,
             Some(metadata) => match Device::open(&metadata, kept) {
                 Some(device) => device,
                 None => File::open(node.inode, kept, node.path)?,
@@ -417,7 +413,7 @@ fn set_owner(node: &Located, uid: u32, gid: u32, mode: u16) -> LxResult {
 
 /// Linux's `may_open` for an existing object: by type first (`ELOOP` for a link,
 /// `EISDIR` writing a directory, `EACCES` for a device on this `nodev` filesystem other than
-/// the memory devices rVisor serves and `/dev/tty`, `ENXIO` for a socket), then permission, then
+/// the memory devices and the terminals rVisor serves, `ENXIO` for a socket), then permission, then
 /// `O_NOATIME` ownership (`EPERM`).
 fn may_open(walker: &Walker, metadata: &Metadata, flags: u32) -> LxResult {
     let access = access_for(flags);
@@ -426,8 +422,7 @@ fn may_open(walker: &Walker, metadata: &Metadata, flags: u32) -> LxResult {
         FileType::Dir if access.contains(Access::WRITE) => return Err(LxError::EISDIR),
         // Devices are refused, as on a `nodev` mount, but for the memory devices rVisor
         // serves itself (`/dev/null`, `/dev/zero`…).
-        FileType::CharDevice
-            if Device::is_served(metadata) || Device::is_controlling_terminal(metadata) => {}
+        FileType::CharDevice if super::tty::is_served_device(metadata) => {}
         FileType::CharDevice | FileType::BlockDevice => return Err(LxError::EACCES),
         _ => {}
     }

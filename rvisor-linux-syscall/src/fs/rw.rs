@@ -16,7 +16,7 @@ use crate::user::{copy_from_user, copy_to_user, try_buffer, UserInPtr, UserOutPt
 use crate::{SysResult, Syscall};
 
 /// Bytes moved per kernel buffer.
-const CHUNK: usize = 64 * 1024;
+pub(crate) const CHUNK: usize = 64 * 1024;
 
 /// Most `iovec`s one call takes (Linux's `UIO_MAXIOV`).
 const UIO_MAXIOV: usize = 1024;
@@ -219,6 +219,28 @@ pub(crate) async fn write_from_user(
     Ok(done)
 }
 
+/// Copies `bytes` out into the user buffers `segments`, in order; returns the count copied
+/// (`EFAULT` if none could be).
+pub(crate) fn copy_out(segments: &[IoVec], bytes: &[u8]) -> LxResult<usize> {
+    let mut done = 0usize;
+    for segment in segments {
+        let rest = bytes.get(done..).unwrap_or_default();
+        if rest.is_empty() {
+            break;
+        }
+        let part = rest.get(..segment.len.min(rest.len())).unwrap_or_default();
+        if copy_to_user(segment.base, part).is_err() {
+            return if done > 0 {
+                Ok(done)
+            } else {
+                Err(LxError::EFAULT)
+            };
+        }
+        done += part.len();
+    }
+    Ok(done)
+}
+
 /// Checks a single buffer the way `vfs_read`/`vfs_write` do and caps it at
 /// [`MAX_RW_COUNT`].
 fn single(buf: usize, count: usize) -> LxResult<[IoVec; 1]> {
@@ -269,7 +291,7 @@ impl Syscall<'_> {
         if file.as_socket().is_some() {
             return self.socket_read(file, &segments).await;
         }
-        read_to_user(&*file, &segments, Position::Cursor).await
+        self.read_cursor(&*file, &segments).await
     }
 
     /// `write(fd, buf, count)`.
@@ -280,6 +302,7 @@ impl Syscall<'_> {
         if file.as_socket().is_some() {
             return self.socket_write(file, &segments).await;
         }
+        self.tty_write_check(&*file)?;
         let written = write_from_user(&*file, &segments, Position::Cursor).await;
         self.raise_broken_pipe(written)
     }
@@ -342,7 +365,17 @@ impl Syscall<'_> {
         if file.as_socket().is_some() {
             return self.socket_read(file, &segments).await;
         }
-        read_to_user(&*file, &segments, Position::Cursor).await
+        self.read_cursor(&*file, &segments).await
+    }
+
+    /// A read at the description's offset: a terminal's job control first, and a pty in
+    /// non-canonical mode counts `VMIN` and `VTIME`.
+    async fn read_cursor(&self, file: &dyn FileLike, segments: &[IoVec]) -> SysResult {
+        self.tty_read_check(file)?;
+        if let Some(done) = self.read_tty_raw(file, segments).await {
+            return done;
+        }
+        read_to_user(file, segments, Position::Cursor).await
     }
 
     /// `writev(fd, iov, iovcnt)`.
@@ -356,6 +389,7 @@ impl Syscall<'_> {
         if file.as_socket().is_some() {
             return self.socket_write(file, &segments).await;
         }
+        self.tty_write_check(&*file)?;
         let written = write_from_user(&*file, &segments, Position::Cursor).await;
         self.raise_broken_pipe(written)
     }

@@ -84,5 +84,13 @@ struct rvisor_mount {
 #define RVISOR_IOC_REMOVE  _IO(RVISOR_IOC_MAGIC, 3)
 #define RVISOR_IOC_LIST    _IOWR(RVISOR_IOC_MAGIC, 4, struct rvisor_list)
 #define RVISOR_IOC_MOUNT   _IOW(RVISOR_IOC_MAGIC, 5, struct rvisor_mount)
+/* arg: the container id, by value. Makes a pseudo-terminal in the container's devpts (unlocked),
+ * makes its slave the container's console, which the container's first process then gets as
+ * its stdin, stdout, stderr and controlling terminal when it joins, and returns a new
+ * descriptor (O_RDWR | O_CLOEXEC) of the caller's for the master: read, write, poll, and the
+ * ioctls TIOCGWINSZ, TIOCSWINSZ, TIOCGPTN. Needs CAP_SYS_ADMIN or the creator's uid (-EPERM);
+ * -ENOENT: no such container (or it is dying); -EBUSY: it has a console already, or a first
+ * process. */
+#define RVISOR_IOC_OPENPTY _IO(RVISOR_IOC_MAGIC, 6)
 
 #endif /* _UAPI_LINUX_RVISOR_H */
