@@ -23,6 +23,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/uio.h>
@@ -222,6 +223,27 @@ static void nonblocking_connect(void)
 	conn = accept(server, NULL, NULL);
 	printf("accept: %s\n", conn < 0 ? strerrorname_np(errno) : "ok");
 	printf("accept again (nonblocking): %s\n", result(accept(server, NULL, NULL)));
+	close(conn);
+	close(c);
+	close(server);
+}
+
+static void sendfile_to_socket(void)
+{
+	int server = listener4(), c = socket(AF_INET, SOCK_STREAM, 0), conn, file;
+	struct sockaddr_in a = loopback4(port_of(server));
+	char buf[32] = "";
+	off_t offset = 2;
+
+	connect(c, (struct sockaddr *)&a, sizeof(a));
+	conn = accept(server, NULL, NULL);
+	file = open("/tmp/inet-sendfile", O_RDWR | O_CREAT | O_TRUNC, 0600);
+	write(file, "--from a file", 13);
+	printf("sendfile to a socket: %s\n", result(sendfile(c, file, &offset, 11)));
+	printf("received: %s", result(recv(conn, buf, 11, MSG_WAITALL)));
+	printf(" \"%s\"\n", buf);
+	unlink("/tmp/inet-sendfile");
+	close(file);
 	close(conn);
 	close(c);
 	close(server);
@@ -459,6 +481,7 @@ int main(int argc, char **argv)
 	tcp();
 	nonblocking_connect();
 	refused();
+	sendfile_to_socket();
 	udp();
 	ipv6();
 	interrupted();
