@@ -139,6 +139,20 @@ impl Listing {
         Ok(listing)
     }
 
+    /// A listing made by a filesystem that has no records to append: `.` and `..` with
+    /// inode numbers `dot` and `dot_dot`, then the entries [`push`](Self::push) adds.
+    pub fn with_dots(dot: u64, dot_dot: u64) -> FsResult<Self> {
+        let mut listing = Self::new()?;
+        listing.set_dots(dot, dot_dot)?;
+        Ok(listing)
+    }
+
+    /// Adds the entry `name` (neither `.` nor `..`), inode `inode`, of type `type_`, after
+    /// the others.
+    pub fn push(&mut self, name: &str, inode: u64, type_: FileType) -> FsResult<()> {
+        self.push_record(name.as_bytes(), inode, type_)
+    }
+
     /// The inode number the filesystem listed for `.`, if the records appended held one.
     pub(crate) fn listed_dot(&self) -> Option<u64> {
         self.listed_dot

@@ -209,6 +209,26 @@ pub struct FsInfo {
     pub flags: u64,
 }
 
+impl FsInfo {
+    /// What Linux's `simple_statfs` reports for a pseudo filesystem of type `magic` (pipefs,
+    /// procfs…): 4 KiB blocks, none counted, names of up to 255 bytes, `ST_VALID`.
+    pub const fn simple(magic: u64) -> Self {
+        Self {
+            magic,
+            bsize: 4096,
+            frsize: 4096,
+            blocks: 0,
+            bfree: 0,
+            bavail: 0,
+            files: 0,
+            ffree: 0,
+            namemax: 255,
+            // `ST_VALID`: every kernel since 2.6.36 sets it.
+            flags: 0x20,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,6 +2,7 @@
 //! joined it.
 
 use alloc::collections::BTreeMap;
+use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
@@ -265,6 +266,20 @@ impl Registry {
         let linux = linux_object::container::Container::new(u64::from(id), fs.root_inode(), memory);
         let name = core::str::from_utf8(hostname.as_bytes()).map_err(|_| Error::EINVAL)?;
         linux.set_hostname(name).map_err(kernel_error)?;
+        let fstype = String::from_utf8_lossy(&root.fstype()).into_owned();
+        linux
+            .mounts()
+            .describe_root(&fstype, root.read_only())
+            .map_err(kernel_error)?;
+        let view_root = {
+            let mut copy = Vec::new();
+            copy.try_reserve_exact(root_name.len())
+                .map_err(|_| Error::ENOMEM)?;
+            copy.extend_from_slice(&root_name);
+            copy
+        };
+        linux.set_view(Arc::new(crate::sysview::KernelView::new(id, view_root)));
+        linux.mount_system_filesystems().map_err(kernel_error)?;
         let container = Arc::new(Container {
             id,
             _root: root,

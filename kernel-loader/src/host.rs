@@ -14,8 +14,9 @@ use core::time::Duration;
 
 use kernel_hal_lkm::sync::Mutex;
 use kernel_hal_lkm::PhysicalMemory;
-use kernel_hostfs::{HostINode, INode, KernelBackend};
+use kernel_hostfs::{HostFs, HostINode, INode, KernelBackend};
 use linux_kernel_module::hal;
+use linux_kernel_module::path::HostDir;
 use linux_kernel_module::process::{self, ExecStart, SignalSender, WorkRun};
 use linux_kernel_module::task::{self, HeldTask, IdCall, TaskId};
 use linux_kernel_module::vfs::ExecFile;
@@ -423,6 +424,12 @@ impl TaskHost for KernelTaskHost<'_> {
             hard: old.hard,
         })
     }
+
+    fn new_tmpfs(&self, options: &str, read_only: bool) -> LxResult<Arc<dyn INode>> {
+        let dir = HostDir::new_tmpfs(options.as_bytes(), read_only).map_err(lx_error)?;
+        let fs = HostFs::in_kernel(&dir).map_err(LxError::from)?;
+        Ok(kernel_hostfs::FileSystem::root_inode(&*fs))
+    }
 }
 
 /// The calling thread's ids and supplementary groups, as rVisor's credentials.
@@ -653,6 +660,8 @@ impl ExecSpace for KernelExecSpace {
             brk: program.brk,
             mmap_base: space.mmap_base(),
             comm: comm.as_bytes(),
+            args: program.args.clone(),
+            env: program.env.clone(),
         });
         // The program's file stays denied to writers; the interpreter's is given back, as
         // Linux gives it back at the end of `execve`.

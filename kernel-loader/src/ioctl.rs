@@ -4,13 +4,16 @@ use linux_kernel_module::allocator::try_box_zeroed;
 use linux_kernel_module::path::HostDir;
 use linux_kernel_module::task;
 use linux_kernel_module::uapi::{
-    rvisor_container_info, rvisor_create, rvisor_list, RVISOR_CONTAINER_DYING, RVISOR_HOSTNAME_MAX,
-    RVISOR_ROOT_MAX,
+    rvisor_container_info, rvisor_create, rvisor_list, rvisor_mount, RVISOR_CONTAINER_DYING,
+    RVISOR_HOSTNAME_MAX, RVISOR_MOUNT_FLAGS, RVISOR_ROOT_MAX,
 };
+use linux_kernel_module::user_ptr::UserInPtr;
 use linux_kernel_module::user_ptr::{read_user_cstr, UserInOutPtr, UserOutPtr};
 use linux_kernel_module::{Error, Result};
+use linux_object::mount::MountFlags;
 
 use crate::container::Hostname;
+use crate::host::kernel_error;
 use crate::Rvisor;
 
 /// The hostname of a container created without one.
@@ -102,6 +105,61 @@ pub fn remove(rvisor: &Rvisor, id: usize) -> Result<isize> {
     rvisor.gates.remove_container(id);
     rvisor.containers.remove(id);
     log::info!("container {} removed", id);
+    Ok(0)
+}
+
+/// The longest tmpfs option string MOUNT takes.
+const MOUNT_OPTIONS_MAX: usize = 256;
+
+/// MOUNT: mounts a host directory, or a new tmpfs, on a directory of container `id`.
+pub fn mount(rvisor: &Rvisor, arg: usize) -> Result<isize> {
+    if !task::capable_sys_admin() {
+        return Err(Error::EPERM);
+    }
+    let args = UserInPtr::<rvisor_mount>::new(arg).read()?;
+    if args.flags & !RVISOR_MOUNT_FLAGS != 0 || (args.source != 0 && args.options != 0) {
+        return Err(Error::EINVAL);
+    }
+    let id = args.id;
+    let container = rvisor
+        .containers
+        .get(id)
+        .filter(|c| !c.is_dying())
+        .ok_or(Error::ENOENT)?;
+    let target = read_user_cstr(args.target as usize, RVISOR_ROOT_MAX as usize - 1)?;
+    let target = core::str::from_utf8(&target).map_err(|_| Error::EINVAL)?;
+    let flags = MountFlags::from_bits_truncate(args.flags) | MountFlags::RELATIME;
+    let read_only = flags.contains(MountFlags::RDONLY);
+    let (dir, source) = if args.source != 0 {
+        let source = read_user_cstr(args.source as usize, RVISOR_ROOT_MAX as usize - 1)?;
+        let dir = HostDir::lookup(&source)?;
+        // rVisor writes through the host's VFS: a mount it shows read-only must be one the
+        // host refuses writes on (the caller binds it read-only first).
+        if read_only && !dir.read_only() {
+            return Err(Error::EINVAL);
+        }
+        (dir, source)
+    } else {
+        let options = if args.options != 0 {
+            read_user_cstr(args.options as usize, MOUNT_OPTIONS_MAX)?
+        } else {
+            alloc::vec::Vec::new()
+        };
+        (HostDir::new_tmpfs(&options, read_only)?, b"tmpfs".to_vec())
+    };
+    let fstype = dir.fstype();
+    let fs = kernel_hostfs::HostFs::in_kernel(&dir).map_err(|e| kernel_error(e.into()))?;
+    container
+        .linux()
+        .mount_at(
+            target,
+            kernel_hostfs::FileSystem::root_inode(&*fs),
+            &alloc::string::String::from_utf8_lossy(&source),
+            &alloc::string::String::from_utf8_lossy(&fstype),
+            flags,
+        )
+        .map_err(kernel_error)?;
+    log::info!("container {id}: {target} mounted");
     Ok(0)
 }
 

@@ -20,6 +20,7 @@ mod members;
 mod socket;
 mod stdio;
 mod syscall;
+mod sysview;
 
 use alloc::boxed::Box;
 use alloc::sync::Arc;
@@ -30,7 +31,7 @@ use linux_kernel_module::module::KernelModule;
 use linux_kernel_module::sync::AtomicContext;
 use linux_kernel_module::task::{self, TaskId, TaskRef};
 use linux_kernel_module::uapi::{
-    RVISOR_IOC_ADDSELF, RVISOR_IOC_CREATE, RVISOR_IOC_LIST, RVISOR_IOC_REMOVE,
+    RVISOR_IOC_ADDSELF, RVISOR_IOC_CREATE, RVISOR_IOC_LIST, RVISOR_IOC_MOUNT, RVISOR_IOC_REMOVE,
 };
 use linux_kernel_module::{Error, Result};
 
@@ -175,6 +176,7 @@ impl KernelModule for Rvisor {
             RVISOR_IOC_ADDSELF => ioctl::add_self(self, arg),
             RVISOR_IOC_REMOVE => ioctl::remove(self, arg),
             RVISOR_IOC_LIST => ioctl::list(self, arg),
+            RVISOR_IOC_MOUNT => ioctl::mount(self, arg),
             _ => Err(Error::ENOTTY),
         }
     }

@@ -1,14 +1,16 @@
 //! A joining process's stdio: the host files behind its descriptors 0, 1 and 2 become its
 //! first three rVisor descriptors, so a contained shell keeps its terminal or its pipes.
 
+use alloc::boxed::Box;
 use alloc::sync::Arc;
 use core::task::{Context, Poll};
 
+use kernel_hal_lkm::sync::Mutex;
 use kernel_hostfs::lkm::metadata_of;
 use kernel_hostfs::{FileType, Metadata};
-use linux_kernel_module::host_file::HostFile;
+use linux_kernel_module::host_file::{FileWatch, HostFile};
 use linux_kernel_module::Error;
-use linux_object::fs::{Device, FileLike, HostStdio, OpenFlags, StdioFile};
+use linux_object::fs::{Device, FileLike, HostStdio, OpenFlags, PollEvents, StdioFile, Waiters};
 use linux_object::process::LinuxProcess;
 use linux_object::{LxError, LxResult};
 
@@ -37,7 +39,28 @@ const TERMINAL_REQUESTS: &[u32] = &[
 ];
 
 /// An inherited host file.
-struct KernelStdio(HostFile);
+struct KernelStdio {
+    file: HostFile,
+    /// The host file's wait queues, watched once polled (FIFOs, sockets and terminals), so
+    /// `poll`, `select` and epoll wait for the host file as Linux's own poll does.
+    watch: Option<FileWatch>,
+    /// Who waits for the host file's next wake-up.
+    waiters: Arc<Mutex<Waiters>>,
+}
+
+impl KernelStdio {
+    fn new(file: HostFile) -> Self {
+        let waiters = Arc::new(Mutex::new(Waiters::new()));
+        let woken = waiters.clone();
+        // Called in process context (a workqueue), never under the host queue's lock.
+        let wake = Box::new(move || woken.lock().take().wake());
+        Self {
+            watch: FileWatch::new(&file, wake),
+            file,
+            waiters,
+        }
+    }
+}
 
 /// The rVisor error of a host read or write: a signal's restart request becomes `EINTR`,
 /// which the gate turns back into a restart while the signal is pending.
@@ -52,34 +75,48 @@ fn io_error(error: Error) -> LxError {
 impl HostStdio for KernelStdio {
     fn poll_read(&self, _cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<LxResult<usize>> {
         // The host's own read sleeps (interruptibly) until there is input.
-        Poll::Ready(self.0.read(buf).map_err(io_error))
+        Poll::Ready(self.file.read(buf).map_err(io_error))
     }
 
     fn read_now(&self, buf: &mut [u8]) -> LxResult<usize> {
-        if !self.0.is_readable() {
+        if !self.file.is_readable() {
             return Err(LxError::EAGAIN);
         }
-        self.0.read(buf).map_err(io_error)
+        self.file.read(buf).map_err(io_error)
     }
 
     fn write(&self, buf: &[u8]) -> LxResult<usize> {
-        self.0.write(buf).map_err(io_error)
+        self.file.write(buf).map_err(io_error)
     }
 
     fn metadata(&self) -> LxResult<Metadata> {
-        let stat = self.0.stat().map_err(lx_error)?;
+        let stat = self.file.stat().map_err(lx_error)?;
         Ok(metadata_of(&stat)?)
     }
 
     fn flags(&self) -> OpenFlags {
-        OpenFlags::from_bits_truncate(self.0.flags())
+        OpenFlags::from_bits_truncate(self.file.flags())
+    }
+
+    /// The host's `vfs_poll`; with `cx`, registered to be woken by the host file's next
+    /// wake-up. Files that are not watched (regular files) are always ready, as Linux's
+    /// `DEFAULT_POLLMASK`.
+    fn poll_events(&self, cx: Option<&Context<'_>>) -> PollEvents {
+        let Some(watch) = &self.watch else {
+            return PollEvents::ALWAYS;
+        };
+        if let Some(cx) = cx {
+            self.waiters.lock().register(cx);
+        }
+        // EPOLL* bits past the u16 ones (POLLFREE…) are not readiness.
+        PollEvents::from_bits_truncate(watch.poll(cx.is_some()) as u16)
     }
 
     fn ioctl(&self, cmd: u32, arg: usize) -> LxResult<usize> {
         if !TERMINAL_REQUESTS.contains(&cmd) {
             return Err(LxError::ENOTTY);
         }
-        self.0.ioctl(cmd, arg).map_err(io_error)
+        self.file.ioctl(cmd, arg).map_err(io_error)
     }
 }
 
@@ -108,7 +145,7 @@ pub fn inherit(process: &LinuxProcess) -> LxResult {
         let stdio: Arc<dyn FileLike> = match device {
             Some(device) => device,
             None => {
-                let host = Arc::new(KernelStdio(file));
+                let host = Arc::new(KernelStdio::new(file));
                 if let Some(container) = process.container() {
                     if metadata.is_some_and(|m| is_terminal(&m)) && container.terminal().is_none() {
                         container.set_terminal(host.clone());

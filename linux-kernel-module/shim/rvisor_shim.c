@@ -44,6 +44,7 @@
 #include <linux/timekeeping.h>
 #include <linux/wait.h>
 #include <linux/mount.h>
+#include <linux/fs_context.h>
 #include <linux/xattr.h>
 #include <uapi/linux/magic.h>
 #include <linux/task_work.h>
@@ -54,7 +55,11 @@
 #include <linux/wait.h>
 #include <uapi/linux/wait.h>
 #include <linux/sched/mm.h>
+#include <linux/sched/loadavg.h>
+#include <linux/vmstat.h>
 #include <asm/processor.h>
+#include <asm/cpufeature.h>
+#include <linux/topology.h>
 #include <asm/syscall.h>
 
 #include "rvisor_shim.h"
@@ -2166,6 +2171,12 @@ void rvisor_exec_start(const struct rvisor_exec_start *start)
 	mm->start_stack = start->sp;
 	if (start->mmap_base)
 		mm->mmap_base = start->mmap_base;
+	spin_lock(&mm->arg_lock);
+	mm->arg_start = start->arg_start;
+	mm->arg_end = start->arg_end;
+	mm->env_start = start->env_start;
+	mm->env_end = start->env_end;
+	spin_unlock(&mm->arg_lock);
 	mmap_write_unlock(mm);
 	/* Per-task user pointers into the old image: exec forgets them. */
 #ifdef CONFIG_RSEQ
@@ -2284,6 +2295,130 @@ long rvisor_host_file_ioctl(struct file *f, unsigned int cmd, unsigned long arg)
 bool rvisor_host_file_readable(struct file *f)
 {
 	return vfs_poll(f, NULL) & (EPOLLIN | EPOLLRDNORM | EPOLLHUP | EPOLLERR);
+}
+
+/* Wait queues one file's poll may hook (a pipe or a terminal hooks two, a socket one). */
+#define RVISOR_WATCH_QUEUES 4
+
+struct rvisor_watch_entry {
+	wait_queue_entry_t wait;
+	/* NULL once the queue's owner freed it (POLLFREE); read and cleared as epoll's whead. */
+	wait_queue_head_t *head;
+	struct rvisor_file_watch *watch;
+};
+
+struct rvisor_file_watch {
+	struct file *file;
+	poll_table pt;
+	struct rvisor_watch_entry entries[RVISOR_WATCH_QUEUES];
+	unsigned int count;
+	/* Serialises the first armed poll (the hooking) with other polls and with the free. */
+	struct mutex lock;
+	bool hooked;
+	/* Set by an armed poll, taken by the wake-up that schedules the callback: a file that
+	 * wakes with no one waiting costs no work. */
+	atomic_t armed;
+	struct work_struct work;
+	void *ctx;
+};
+
+static int rvisor_watch_wake(wait_queue_entry_t *wait, unsigned int mode, int sync, void *key)
+{
+	struct rvisor_watch_entry *entry = container_of(wait, struct rvisor_watch_entry, wait);
+	struct rvisor_file_watch *w = entry->watch;
+
+	if (key_to_poll(key) & POLLFREE) {
+		/* The queue goes away (its lock is held): leave it, as ep_poll_callback does. */
+		list_del_init(&wait->entry);
+		smp_store_release(&entry->head, NULL);
+	}
+	if (atomic_xchg(&w->armed, 0))
+		schedule_work(&w->work);
+	return 0;
+}
+
+static void rvisor_watch_queue(struct file *f, wait_queue_head_t *head, poll_table *pt)
+{
+	struct rvisor_file_watch *w = container_of(pt, struct rvisor_file_watch, pt);
+	struct rvisor_watch_entry *entry;
+
+	if (w->count >= RVISOR_WATCH_QUEUES)
+		return;
+	entry = &w->entries[w->count++];
+	init_waitqueue_func_entry(&entry->wait, rvisor_watch_wake);
+	entry->watch = w;
+	entry->head = head;
+	add_wait_queue(head, &entry->wait);
+}
+
+static void rvisor_watch_work(struct work_struct *work)
+{
+	struct rvisor_file_watch *w = container_of(work, struct rvisor_file_watch, work);
+
+	rvisor_rs_file_watch_wake(w->ctx);
+}
+
+struct rvisor_file_watch *rvisor_file_watch_new(struct file *f, void *ctx)
+{
+	umode_t mode = file_inode(f)->i_mode;
+	struct rvisor_file_watch *w;
+
+	if (!(S_ISFIFO(mode) || S_ISSOCK(mode) || S_ISCHR(mode)) || !file_can_poll(f))
+		return NULL;
+	w = kzalloc(sizeof(*w), GFP_KERNEL);
+	if (!w)
+		return NULL;
+	w->file = get_file(f);
+	init_poll_funcptr(&w->pt, rvisor_watch_queue);
+	mutex_init(&w->lock);
+	atomic_set(&w->armed, 0);
+	INIT_WORK(&w->work, rvisor_watch_work);
+	w->ctx = ctx;
+	return w;
+}
+
+unsigned int rvisor_file_watch_poll(struct rvisor_file_watch *w, bool arm)
+{
+	__poll_t mask;
+
+	if (!arm)
+		return vfs_poll(w->file, NULL);
+	/* Armed before the readiness is read (a full barrier): a wake-up after the read calls
+	 * back. */
+	atomic_xchg(&w->armed, 1);
+	if (!READ_ONCE(w->hooked)) {
+		mutex_lock(&w->lock);
+		if (!w->hooked) {
+			mask = vfs_poll(w->file, &w->pt);
+			WRITE_ONCE(w->hooked, true);
+			mutex_unlock(&w->lock);
+			return mask;
+		}
+		mutex_unlock(&w->lock);
+	}
+	return vfs_poll(w->file, NULL);
+}
+
+void rvisor_file_watch_free(struct rvisor_file_watch *w)
+{
+	wait_queue_head_t *head;
+	unsigned int i;
+
+	mutex_lock(&w->lock);
+	for (i = 0; i < w->count; i++) {
+		/* As ep_remove_wait_queue: a POLLFREE owner frees the queue after an RCU period. */
+		rcu_read_lock();
+		head = smp_load_acquire(&w->entries[i].head);
+		if (head)
+			remove_wait_queue(head, &w->entries[i].wait);
+		rcu_read_unlock();
+	}
+	w->count = 0;
+	mutex_unlock(&w->lock);
+	/* No wake-up can schedule it now; one scheduled or running finishes first. */
+	cancel_work_sync(&w->work);
+	fput(w->file);
+	kfree(w);
 }
 
 int rvisor_task_exit_code(struct task_struct *t)
@@ -2485,4 +2620,412 @@ void rvisor_relax(void)
 		cond_resched();
 	else
 		cpu_relax();
+}
+
+/* ---- what procfs and sysinfo show: the machine and a container's host tasks ---- */
+void rvisor_machine_info(struct rvisor_machine_info *out)
+{
+	struct sysinfo info;
+	long cached;
+
+	memset(out, 0, sizeof(*out));
+	out->boot_ns = ktime_get_boottime_ns();
+	out->loads[0] = avenrun[0];
+	out->loads[1] = avenrun[1];
+	out->loads[2] = avenrun[2];
+	si_meminfo(&info);
+	out->mem_total = (__u64)info.totalram * info.mem_unit;
+	out->mem_free = (__u64)info.freeram * info.mem_unit;
+	out->buffers = (__u64)info.bufferram * info.mem_unit;
+	out->shmem = (__u64)info.sharedram * info.mem_unit;
+	out->mem_available = (__u64)si_mem_available() << PAGE_SHIFT;
+	/* As /proc/meminfo's Cached: the page cache less swap cache and buffers (no swap
+	 * cache counted here: si_swapinfo is not exported). */
+	cached = global_node_page_state(NR_FILE_PAGES) - info.bufferram;
+	out->cached = cached > 0 ? (__u64)cached << PAGE_SHIFT : 0;
+	out->cpus_online = num_online_cpus();
+}
+
+static u64 rvisor_signal_bits(const sigset_t *set)
+{
+	return set->sig[0];
+}
+
+void rvisor_task_stat(struct task_struct *t, bool group, struct rvisor_task_stat *out)
+{
+	struct mm_struct *mm;
+	struct task_struct *thread;
+	u64 utime, stime;
+	int sig;
+
+	memset(out, 0, sizeof(*out));
+	get_task_comm(out->comm, t);
+	out->state = task_index_to_char(task_state_index(t));
+	out->priority = t->prio - MAX_RT_PRIO;
+	out->nice = task_nice(t);
+	out->processor = task_cpu(t);
+	out->rt_priority = t->rt_priority;
+	out->policy = t->policy;
+	out->start_boot_ns = t->start_boottime;
+
+	task_cputime_adjusted(t, &utime, &stime);
+	out->utime_ns = utime;
+	out->stime_ns = stime;
+	out->min_flt = t->min_flt;
+	out->maj_flt = t->maj_flt;
+	out->nvcsw = t->nvcsw;
+	out->nivcsw = t->nivcsw;
+	out->sig_pending = rvisor_signal_bits(&t->pending.signal);
+	out->sig_blocked = rvisor_signal_bits(&t->blocked);
+
+	rcu_read_lock();
+	if (pid_alive(t)) {
+		struct sighand_struct *sighand = rcu_dereference(t->sighand);
+
+		out->threads = get_nr_threads(t);
+		out->sig_shared = rvisor_signal_bits(&t->signal->shared_pending.signal);
+		if (group) {
+			/* The dead threads' share, then the live ones' (what
+			 * thread_group_cputime_adjusted sums; it is not exported). */
+			out->utime_ns = t->signal->utime;
+			out->stime_ns = t->signal->stime;
+			out->min_flt = t->signal->min_flt;
+			out->maj_flt = t->signal->maj_flt;
+			out->nvcsw = t->signal->nvcsw;
+			out->nivcsw = t->signal->nivcsw;
+			for_each_thread(t, thread) {
+				task_cputime_adjusted(thread, &utime, &stime);
+				out->utime_ns += utime;
+				out->stime_ns += stime;
+				out->min_flt += thread->min_flt;
+				out->maj_flt += thread->maj_flt;
+				out->nvcsw += thread->nvcsw;
+				out->nivcsw += thread->nivcsw;
+			}
+		}
+		/* Handlers read without the siglock, for display only (as a racing reader of
+		 * /proc sees one state or the other). */
+		for (sig = 1; sighand && sig <= 64 && sig <= _NSIG; sig++) {
+			void __user *handler = READ_ONCE(sighand->action[sig - 1].sa.sa_handler);
+
+			if (handler == SIG_IGN)
+				out->sig_ignored |= 1ULL << (sig - 1);
+			else if (handler != SIG_DFL)
+				out->sig_caught |= 1ULL << (sig - 1);
+		}
+	}
+	rcu_read_unlock();
+
+	mm = get_task_mm(t);
+	if (!mm)
+		return;
+	out->has_mm = 1;
+	out->vm_size = mm->total_vm << PAGE_SHIFT;
+	out->vm_peak = max(mm->hiwater_vm, mm->total_vm) << PAGE_SHIFT;
+	out->rss_anon = get_mm_counter(mm, MM_ANONPAGES) << PAGE_SHIFT;
+	out->rss_file = get_mm_counter(mm, MM_FILEPAGES) << PAGE_SHIFT;
+	out->rss_shmem = get_mm_counter(mm, MM_SHMEMPAGES) << PAGE_SHIFT;
+	out->rss = out->rss_anon + out->rss_file + out->rss_shmem;
+	out->rss_peak = max(mm->hiwater_rss << PAGE_SHIFT, out->rss);
+	out->locked = mm->locked_vm << PAGE_SHIFT;
+	out->data = mm->data_vm << PAGE_SHIFT;
+	out->stack = mm->stack_vm << PAGE_SHIFT;
+	out->text = (PAGE_ALIGN(mm->end_code) - (mm->start_code & PAGE_MASK));
+	out->page_tables = mm_pgtables_bytes(mm);
+	out->start_code = mm->start_code;
+	out->end_code = mm->end_code;
+	out->start_stack = mm->start_stack;
+	out->start_data = mm->start_data;
+	out->end_data = mm->end_data;
+	out->start_brk = mm->start_brk;
+	spin_lock(&mm->arg_lock);
+	out->arg_start = mm->arg_start;
+	out->arg_end = mm->arg_end;
+	out->env_start = mm->env_start;
+	out->env_end = mm->env_end;
+	spin_unlock(&mm->arg_lock);
+	mmput(mm);
+}
+
+long rvisor_task_read_memory(struct task_struct *t, __u64 addr, void *buf, unsigned long len)
+{
+	int got = access_process_vm(t, addr, buf, len, FOLL_FORCE);
+
+	return got > 0 ? got : 0;
+}
+
+/* The features /proc/cpuinfo names (x86_cap_flags is not exported): the common ones,
+ * named as the kernel names them. */
+static const struct {
+	unsigned int bit;
+	const char *name;
+} rvisor_cpu_flags[] = {
+	{ X86_FEATURE_FPU, "fpu" }, { X86_FEATURE_VME, "vme" }, { X86_FEATURE_DE, "de" },
+	{ X86_FEATURE_PSE, "pse" }, { X86_FEATURE_TSC, "tsc" }, { X86_FEATURE_MSR, "msr" },
+	{ X86_FEATURE_PAE, "pae" }, { X86_FEATURE_MCE, "mce" }, { X86_FEATURE_CX8, "cx8" },
+	{ X86_FEATURE_APIC, "apic" }, { X86_FEATURE_SEP, "sep" }, { X86_FEATURE_MTRR, "mtrr" },
+	{ X86_FEATURE_PGE, "pge" }, { X86_FEATURE_MCA, "mca" }, { X86_FEATURE_CMOV, "cmov" },
+	{ X86_FEATURE_PAT, "pat" }, { X86_FEATURE_PSE36, "pse36" },
+	{ X86_FEATURE_CLFLUSH, "clflush" }, { X86_FEATURE_MMX, "mmx" },
+	{ X86_FEATURE_FXSR, "fxsr" }, { X86_FEATURE_XMM, "sse" }, { X86_FEATURE_XMM2, "sse2" },
+	{ X86_FEATURE_SELFSNOOP, "ss" }, { X86_FEATURE_HT, "ht" },
+	{ X86_FEATURE_SYSCALL, "syscall" }, { X86_FEATURE_NX, "nx" },
+	{ X86_FEATURE_MMXEXT, "mmxext" }, { X86_FEATURE_FXSR_OPT, "fxsr_opt" },
+	{ X86_FEATURE_GBPAGES, "pdpe1gb" }, { X86_FEATURE_RDTSCP, "rdtscp" },
+	{ X86_FEATURE_LM, "lm" }, { X86_FEATURE_CONSTANT_TSC, "constant_tsc" },
+	{ X86_FEATURE_REP_GOOD, "rep_good" }, { X86_FEATURE_NOPL, "nopl" },
+	{ X86_FEATURE_XTOPOLOGY, "xtopology" }, { X86_FEATURE_NONSTOP_TSC, "nonstop_tsc" },
+	{ X86_FEATURE_CPUID, "cpuid" }, { X86_FEATURE_TSC_KNOWN_FREQ, "tsc_known_freq" },
+	{ X86_FEATURE_XMM3, "pni" }, { X86_FEATURE_PCLMULQDQ, "pclmulqdq" },
+	{ X86_FEATURE_SSSE3, "ssse3" }, { X86_FEATURE_FMA, "fma" }, { X86_FEATURE_CX16, "cx16" },
+	{ X86_FEATURE_PCID, "pcid" }, { X86_FEATURE_XMM4_1, "sse4_1" },
+	{ X86_FEATURE_XMM4_2, "sse4_2" }, { X86_FEATURE_X2APIC, "x2apic" },
+	{ X86_FEATURE_MOVBE, "movbe" }, { X86_FEATURE_POPCNT, "popcnt" },
+	{ X86_FEATURE_TSC_DEADLINE_TIMER, "tsc_deadline_timer" }, { X86_FEATURE_AES, "aes" },
+	{ X86_FEATURE_XSAVE, "xsave" }, { X86_FEATURE_AVX, "avx" }, { X86_FEATURE_F16C, "f16c" },
+	{ X86_FEATURE_RDRAND, "rdrand" }, { X86_FEATURE_HYPERVISOR, "hypervisor" },
+	{ X86_FEATURE_LAHF_LM, "lahf_lm" }, { X86_FEATURE_ABM, "abm" },
+	{ X86_FEATURE_3DNOWPREFETCH, "3dnowprefetch" }, { X86_FEATURE_FSGSBASE, "fsgsbase" },
+	{ X86_FEATURE_BMI1, "bmi1" }, { X86_FEATURE_AVX2, "avx2" }, { X86_FEATURE_SMEP, "smep" },
+	{ X86_FEATURE_BMI2, "bmi2" }, { X86_FEATURE_ERMS, "erms" },
+	{ X86_FEATURE_INVPCID, "invpcid" }, { X86_FEATURE_AVX512F, "avx512f" },
+	{ X86_FEATURE_AVX512DQ, "avx512dq" }, { X86_FEATURE_RDSEED, "rdseed" },
+	{ X86_FEATURE_ADX, "adx" }, { X86_FEATURE_SMAP, "smap" },
+	{ X86_FEATURE_CLFLUSHOPT, "clflushopt" }, { X86_FEATURE_CLWB, "clwb" },
+	{ X86_FEATURE_AVX512CD, "avx512cd" }, { X86_FEATURE_SHA_NI, "sha_ni" },
+	{ X86_FEATURE_AVX512BW, "avx512bw" }, { X86_FEATURE_AVX512VL, "avx512vl" },
+	{ X86_FEATURE_XSAVEOPT, "xsaveopt" }, { X86_FEATURE_XSAVEC, "xsavec" },
+	{ X86_FEATURE_XGETBV1, "xgetbv1" }, { X86_FEATURE_XSAVES, "xsaves" },
+	{ X86_FEATURE_UMIP, "umip" }, { X86_FEATURE_PKU, "pku" },
+	{ X86_FEATURE_VAES, "vaes" }, { X86_FEATURE_VPCLMULQDQ, "vpclmulqdq" },
+	{ X86_FEATURE_RDPID, "rdpid" }, { X86_FEATURE_FSRM, "fsrm" },
+};
+
+int rvisor_cpu_info(unsigned int cpu, struct rvisor_cpu_info *out)
+{
+	struct cpuinfo_x86 *c;
+	size_t i, len = 0;
+	unsigned int threads;
+
+	memset(out, 0, sizeof(*out));
+	if (cpu >= nr_cpu_ids || !cpu_online(cpu))
+		return -ENODEV;
+	c = &cpu_data(cpu);
+	strscpy(out->vendor_id, c->x86_vendor_id[0] ? c->x86_vendor_id : "unknown",
+		sizeof(out->vendor_id));
+	strscpy(out->model_name, c->x86_model_id[0] ? c->x86_model_id : "unknown",
+		sizeof(out->model_name));
+	out->family = c->x86;
+	out->model = c->x86_model;
+	out->stepping = c->x86_stepping;
+	out->microcode = c->microcode;
+	out->khz = cpu_khz;
+	out->cache_kb = c->x86_cache_size;
+	out->physical_id = topology_physical_package_id(cpu);
+	out->core_id = topology_core_id(cpu);
+	out->siblings = cpumask_weight(topology_core_cpumask(cpu));
+	threads = cpumask_weight(topology_sibling_cpumask(cpu));
+	out->cores = threads ? out->siblings / threads : out->siblings;
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 7, 0)
+	out->apicid = c->topo.apicid;
+#else
+	out->apicid = c->apicid;
+#endif
+	out->clflush = c->x86_clflush_size;
+	out->cache_alignment = c->x86_cache_alignment;
+	out->phys_bits = c->x86_phys_bits;
+	out->virt_bits = c->x86_virt_bits;
+	out->bogomips_x100 = (unsigned int)(c->loops_per_jiffy / (5000 / HZ));
+	for (i = 0; i < ARRAY_SIZE(rvisor_cpu_flags); i++) {
+		const char *name = rvisor_cpu_flags[i].name;
+		size_t name_len = strlen(name);
+
+		if (!cpu_has(c, rvisor_cpu_flags[i].bit))
+			continue;
+		if (len + name_len + 2 > sizeof(out->flags))
+			break;
+		if (len)
+			out->flags[len++] = ' ';
+		memcpy(out->flags + len, name, name_len);
+		len += name_len;
+	}
+	return 0;
+}
+
+unsigned int rvisor_nr_cpu_ids(void)
+{
+	return nr_cpu_ids;
+}
+
+/* The name a file mapping shows in the container: its host path with the container root
+ * cut off, or NULL outside the root. */
+static const char *rvisor_container_path(struct file *file, const char *root,
+					 unsigned long root_len, char *page)
+{
+	char *path = d_path(&file->f_path, page, PAGE_SIZE);
+	size_t len;
+
+	if (IS_ERR(path))
+		return NULL;
+	if (root_len == 1 && root[0] == '/')
+		return path;
+	len = strlen(path);
+	if (len < root_len || memcmp(path, root, root_len))
+		return NULL;
+	if (len == root_len)
+		return "/";
+	if (path[root_len] != '/')
+		return NULL;
+	return path + root_len;
+}
+
+/* The spaces between a maps line's header of `header` bytes and its name: the header is
+ * padded to 72 columns (seq_setwidth(25 + 6 * sizeof(void *) - 1)), then one space. */
+static int used_pad(int header)
+{
+	return header < 72 ? 72 - header + 1 : 1;
+}
+
+long rvisor_task_maps(struct task_struct *t, const char *root, unsigned long root_len,
+		      char *buf, unsigned long len)
+{
+	struct mm_struct *mm = get_task_mm(t);
+	struct vm_area_struct *vma;
+	unsigned long used = 0;
+	long ret = 0;
+	char *page;
+
+	if (!mm)
+		return -ESRCH;
+	page = (char *)__get_free_page(GFP_KERNEL);
+	if (!page) {
+		mmput(mm);
+		return -ENOMEM;
+	}
+	if (mmap_read_lock_killable(mm)) {
+		free_page((unsigned long)page);
+		mmput(mm);
+		return -EINTR;
+	}
+	{
+		VMA_ITERATOR(vmi, mm, 0);
+
+		for_each_vma(vmi, vma) {
+			struct file *file = vma->vm_file;
+			const char *name = NULL;
+			unsigned long dev = 0, ino = 0;
+			int n;
+
+			if (file) {
+				struct inode *inode = file_inode(file);
+
+				name = rvisor_container_path(file, root, root_len, page);
+				/* A file outside the root is rVisor's own (the container's
+				 * physical memory): its pages are the program's anonymous
+				 * memory as far as the container can tell. */
+				if (name) {
+					dev = inode->i_sb->s_dev;
+					ino = inode->i_ino;
+				} else {
+					file = NULL;
+				}
+			}
+			if (!name && !vma->vm_file && vma->vm_ops && vma->vm_ops->name)
+				name = vma->vm_ops->name(vma);
+			if (!name && vma->vm_start <= mm->brk && vma->vm_end >= mm->start_brk)
+				name = "[heap]";
+			if (!name && vma->vm_start <= mm->start_stack &&
+			    vma->vm_end >= mm->start_stack)
+				name = "[stack]";
+			n = snprintf(buf + used, len - used, "%08lx-%08lx %c%c%c%c %08llx %02x:%02x %lu ",
+				     vma->vm_start, vma->vm_end,
+				     vma->vm_flags & VM_READ ? 'r' : '-',
+				     vma->vm_flags & VM_WRITE ? 'w' : '-',
+				     vma->vm_flags & VM_EXEC ? 'x' : '-',
+				     vma->vm_flags & VM_MAYSHARE ? 's' : 'p',
+				     file ? (unsigned long long)vma->vm_pgoff << PAGE_SHIFT : 0ULL,
+				     MAJOR(dev), MINOR(dev), ino);
+			if (n < 0 || (unsigned long)n >= len - used) {
+				ret = -ENOSPC;
+				break;
+			}
+			used += n;
+			if (name) {
+				/* Linux pads the header to 25 + 6 pointer widths, then a space. */
+				n = snprintf(buf + used, len - used, "%*s%s", used_pad(n), "", name);
+				if (n < 0 || (unsigned long)n >= len - used) {
+					ret = -ENOSPC;
+					break;
+				}
+				used += n;
+			}
+			if (used + 1 >= len) {
+				ret = -ENOSPC;
+				break;
+			}
+			buf[used++] = '\n';
+		}
+	}
+	mmap_read_unlock(mm);
+	free_page((unsigned long)page);
+	mmput(mm);
+	return ret ? ret : (long)used;
+}
+
+/* ---- filesystems mounted in a container ---- */
+int rvisor_tmpfs_new(const char *options, bool read_only, struct rvisor_path *out)
+{
+	struct file_system_type *type = get_fs_type("tmpfs");
+	struct fs_context *fc;
+	struct vfsmount *mnt;
+	char *copy, *rest, *option;
+	int ret = 0;
+
+	if (!type)
+		return -ENODEV;
+	fc = fs_context_for_mount(type, read_only ? SB_RDONLY : 0);
+	if (IS_ERR(fc))
+		return PTR_ERR(fc);
+	copy = kstrdup(options, GFP_KERNEL);
+	if (!copy) {
+		put_fs_context(fc);
+		return -ENOMEM;
+	}
+	rest = copy;
+	while ((option = strsep(&rest, ",")) != NULL) {
+		char *value;
+
+		if (!*option)
+			continue;
+		value = strchr(option, '=');
+		if (value)
+			*value++ = '\0';
+		ret = vfs_parse_fs_string(fc, option, value, value ? strlen(value) : 0);
+		if (ret)
+			break;
+	}
+	kfree(copy);
+	if (ret) {
+		put_fs_context(fc);
+		return ret;
+	}
+	mnt = fc_mount(fc);
+	put_fs_context(fc);
+	if (IS_ERR(mnt))
+		return PTR_ERR(mnt);
+	out->path.mnt = mnt;
+	out->path.dentry = dget(mnt->mnt_root);
+	out->reader = NULL;
+	out->writer = NULL;
+	return 0;
+}
+
+void rvisor_path_fstype(struct rvisor_path *p, char *buf, int len)
+{
+	strscpy(buf, p->path.mnt->mnt_sb->s_type->name, len);
+}
+
+bool rvisor_path_read_only(struct rvisor_path *p)
+{
+	return __mnt_is_readonly(p->path.mnt);
 }

@@ -413,6 +413,8 @@ struct rvisor_exec_start {
 	unsigned long brk;
 	/* Where the process's mmaps start from, top down (0: left as it is). */
 	unsigned long mmap_base;
+	/* Where the argument and environment strings lie (/proc/PID/cmdline, environ). */
+	unsigned long arg_start, arg_end, env_start, env_end;
 	char comm[16];
 };
 /* Sets brk, forgets rseq/robust list/clear_child_tid, resets signal handlers and the altstack,
@@ -441,6 +443,18 @@ unsigned int rvisor_host_file_flags(struct file *f);
 long rvisor_host_file_ioctl(struct file *f, unsigned int cmd, unsigned long arg);
 /* Whether a read would not wait (data, end of file or an error). */
 bool rvisor_host_file_readable(struct file *f);
+
+/* A watch of a host file's wait queues: once armed, the file's next wake-up calls
+ * rvisor_rs_file_watch_wake(ctx) from a workqueue (process context), whatever context the wake
+ * came from. Only FIFOs, sockets and character devices are watched (NULL for others, and with
+ * no memory). The watch holds its own reference to the file. */
+struct rvisor_file_watch;
+struct rvisor_file_watch *rvisor_file_watch_new(struct file *f, void *ctx);
+/* The file's readiness now (vfs_poll's EPOLL* mask). With `arm`, the next wake-up of the file
+ * calls back (the first armed poll hooks the watch on the file's queues). */
+unsigned int rvisor_file_watch_poll(struct rvisor_file_watch *w, bool arm);
+/* Unhooks, waits for a callback in progress, releases the file. Process context. */
+void rvisor_file_watch_free(struct rvisor_file_watch *w);
 
 /* ---- task facts ---- */
 /* The exit code of an exiting task: (code << 8) for exit(code), else the signal (| 0x80 core). */
@@ -526,7 +540,71 @@ void rvisor_rs_task_exit(struct task_struct *task);
 void rvisor_rs_task_exec(struct task_struct *task);
 void rvisor_rs_task_stop_report(struct task_struct *task, struct task_struct *parent);
 void rvisor_rs_run_work(void *data);
+void rvisor_rs_file_watch_wake(void *ctx);
 
 #include "rvisor_net.h"
 
 #endif /* RVISOR_SHIM_H */
+
+/* ---- what procfs and sysinfo show: the machine and a container's host tasks ---- */
+struct rvisor_machine_info {
+	__u64 boot_ns;		/* ktime_get_boottime_ns() */
+	__u64 loads[3];		/* avenrun, FSHIFT fixed point */
+	__u64 mem_total, mem_free, mem_available, buffers, cached, shmem; /* bytes */
+	__u32 cpus_online;
+	__u32 threads;		/* nr_threads is not exported: the tasks on the machine */
+};
+void rvisor_machine_info(struct rvisor_machine_info *out);
+
+struct rvisor_task_stat {
+	char comm[16];
+	__u8 state;
+	__u8 has_mm;
+	__s32 priority, nice;
+	__u32 threads, processor, rt_priority, policy;
+	__u64 utime_ns, stime_ns, start_boot_ns;
+	__u64 min_flt, maj_flt, nvcsw, nivcsw;
+	__u64 sig_pending, sig_shared, sig_blocked, sig_ignored, sig_caught;
+	/* Memory in bytes, addresses as mm_struct holds them. */
+	__u64 vm_size, vm_peak, rss, rss_peak, rss_anon, rss_file, rss_shmem, locked;
+	__u64 data, stack, text, page_tables;
+	__u64 start_code, end_code, start_stack, start_data, end_data, start_brk;
+	__u64 arg_start, arg_end, env_start, env_end;
+};
+/* Fills *out for task t (held by the caller); with group, times and faults of its whole thread
+ * group. */
+void rvisor_task_stat(struct task_struct *t, bool group, struct rvisor_task_stat *out);
+/* access_process_vm of t's memory: bytes read into buf (0 if none). */
+long rvisor_task_read_memory(struct task_struct *t, __u64 addr, void *buf, unsigned long len);
+
+struct rvisor_cpu_info {
+	char vendor_id[16];
+	char model_name[64];
+	__u32 family, model, stepping, microcode;
+	__u32 khz, cache_kb;
+	__u32 physical_id, core_id, siblings, cores, apicid;
+	__u32 clflush, cache_alignment, phys_bits, virt_bits;
+	__u32 bogomips_x100;
+	/* Feature names, space-separated, as /proc/cpuinfo's flags line. */
+	char flags[1024];
+};
+/* Fills *out for processor `cpu`; -ENODEV if it is not online. */
+int rvisor_cpu_info(unsigned int cpu, struct rvisor_cpu_info *out);
+/* The highest possible processor id plus one. */
+unsigned int rvisor_nr_cpu_ids(void);
+/* Writes t's memory map in /proc/PID/maps's format into buf (len bytes), file paths made
+ * relative to the host directory `root` (root_len bytes, no trailing slash unless "/") and
+ * shown from the container's "/"; a file outside it is shown unnamed. Returns the bytes
+ * written, -ENOSPC if buf is too small, -ESRCH without memory. */
+long rvisor_task_maps(struct task_struct *t, const char *root, unsigned long root_len,
+		      char *buf, unsigned long len);
+
+/* ---- filesystems mounted in a container ---- */
+/* A new tmpfs instance (read-only if read_only), attached to no mount namespace, configured with `options`
+ * ("size=1m,nr_inodes=100,mode=1777"; NUL-terminated, may be empty), its root held in *out.
+ * Its pages are charged to the memory cgroup of whoever writes them. */
+int rvisor_tmpfs_new(const char *options, bool read_only, struct rvisor_path *out);
+/* Whether the mount holding p refuses writes (a read-only mount or superblock). */
+bool rvisor_path_read_only(struct rvisor_path *p);
+/* The type name of the filesystem holding p ("ext4", "tmpfs"…), NUL-terminated in buf. */
+void rvisor_path_fstype(struct rvisor_path *p, char *buf, int len);

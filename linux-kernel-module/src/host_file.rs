@@ -1,6 +1,7 @@
 //! [`HostFile`]: a file the host opened for a process before it joined a container (its
 //! terminal, a pipe from the shell, a log file), held by rVisor as that process's stdio.
 
+use alloc::boxed::Box;
 use core::mem::MaybeUninit;
 use core::ptr::NonNull;
 
@@ -86,4 +87,72 @@ impl Drop for HostFile {
         // SAFETY: releases the reference taken by `from_current_fd`.
         unsafe { bindings::rvisor_file_put(self.0.as_ptr()) }
     }
+}
+
+/// What a [`FileWatch`] calls when its file wakes up.
+struct WatchTarget {
+    wake: Box<dyn Fn() + Send + Sync>,
+}
+
+/// A watch of a host file's wait queues: after an armed [`FileWatch::poll`], the file's next
+/// wake-up (data, room, hang-up…) calls the watch's function once, in process context (a
+/// workqueue), whatever context the host woke the queue from. Only FIFOs, sockets and
+/// character devices (terminals) are watched.
+pub struct FileWatch {
+    raw: NonNull<bindings::rvisor_file_watch>,
+    target: NonNull<WatchTarget>,
+}
+
+// SAFETY: the shim serialises the watch's state; the target's function is `Send + Sync`.
+unsafe impl Send for FileWatch {}
+// SAFETY: `poll` may run on several threads at once (the shim locks what it must).
+unsafe impl Sync for FileWatch {}
+
+impl FileWatch {
+    /// A watch of `file` calling `wake`; `None` if the file is of a kind that is not watched
+    /// or there is no memory.
+    pub fn new(file: &HostFile, wake: Box<dyn Fn() + Send + Sync>) -> Option<Self> {
+        let target = NonNull::from(Box::leak(Box::new(WatchTarget { wake })));
+        // SAFETY: the file is held (the watch takes its own reference); `target` stays valid
+        // until `rvisor_file_watch_free` has returned, after which no callback runs.
+        let raw =
+            unsafe { bindings::rvisor_file_watch_new(file.0.as_ptr(), target.as_ptr().cast()) };
+        match NonNull::new(raw) {
+            Some(raw) => Some(Self { raw, target }),
+            None => {
+                // SAFETY: the shim kept no pointer to it; it is ours, from `Box::leak` above.
+                drop(unsafe { Box::from_raw(target.as_ptr()) });
+                None
+            }
+        }
+    }
+
+    /// The file's readiness now (`EPOLL*` bits). With `arm`, the file's next wake-up calls
+    /// the watch's function; a wake-up after this reading is never missed.
+    pub fn poll(&self, arm: bool) -> u32 {
+        // SAFETY: the watch is alive; process context.
+        unsafe { bindings::rvisor_file_watch_poll(self.raw.as_ptr(), arm) }
+    }
+}
+
+impl Drop for FileWatch {
+    fn drop(&mut self) {
+        // SAFETY: the watch is ours; after this no callback runs or is pending.
+        unsafe { bindings::rvisor_file_watch_free(self.raw.as_ptr()) };
+        // SAFETY: leaked by `new` for the watch, which no longer uses it.
+        drop(unsafe { Box::from_raw(self.target.as_ptr()) });
+    }
+}
+
+/// Called by the shim's workqueue when a watched file woke up.
+///
+/// # Safety
+///
+/// `ctx` must be the target a live [`FileWatch`] was made with.
+#[no_mangle]
+pub unsafe extern "C" fn rvisor_rs_file_watch_wake(ctx: *mut core::ffi::c_void) {
+    // SAFETY: the caller's contract: the target lives until the watch is freed, and the
+    // free waits for this callback to return.
+    let target = unsafe { &*ctx.cast::<WatchTarget>() };
+    (target.wake)();
 }

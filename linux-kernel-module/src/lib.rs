@@ -25,6 +25,7 @@ pub mod path;
 pub mod printk;
 pub mod process;
 pub mod sync;
+pub mod sysview;
 pub mod task;
 pub mod user_ptr;
 pub mod uts;
@@ -36,8 +37,8 @@ pub use spin;
 /// The ioctl ABI of `/dev/rvisor` (`include/uapi/linux/rvisor.h`).
 pub mod uapi {
     pub use crate::bindings::{
-        rvisor_container_info, rvisor_create, rvisor_list, RVISOR_CONTAINER_DYING,
+        rvisor_container_info, rvisor_create, rvisor_list, rvisor_mount, RVISOR_CONTAINER_DYING,
         RVISOR_HOSTNAME_MAX, RVISOR_IOC_ADDSELF, RVISOR_IOC_CREATE, RVISOR_IOC_LIST,
-        RVISOR_IOC_REMOVE, RVISOR_ROOT_MAX,
+        RVISOR_IOC_MOUNT, RVISOR_IOC_REMOVE, RVISOR_MOUNT_FLAGS, RVISOR_ROOT_MAX,
     };
 }

@@ -49,6 +49,48 @@ impl HostDir {
 }
 
 impl HostDir {
+    /// The root of a new tmpfs instance configured with `options` (tmpfs's own:
+    /// `size=`, `nr_inodes=`, `mode=`…; comma-separated, NUL-free), read-only if
+    /// `read_only`, mounted in no namespace: it lives as long as something holds it.
+    /// `EINVAL` for an option tmpfs refuses.
+    pub fn new_tmpfs(options: &[u8], read_only: bool) -> Result<HostDir> {
+        if options.contains(&0) {
+            return Err(Error::EINVAL);
+        }
+        let mut c_options: Vec<u8> = Vec::new();
+        c_options
+            .try_reserve_exact(options.len() + 1)
+            .map_err(|_| Error::ENOMEM)?;
+        c_options.extend_from_slice(options);
+        c_options.push(0);
+        // SAFETY: `c_options` is NUL-terminated; `out` is valid for a write; process
+        // context. The shim fills `out` when it succeeds.
+        let holder = unsafe {
+            Holder::fill(|out| {
+                bindings::rvisor_tmpfs_new(c_options.as_ptr().cast(), read_only, out).into()
+            })
+        }?;
+        Ok(HostDir(holder))
+    }
+
+    /// Whether writes under the directory are refused (`EROFS`): its mount or its
+    /// filesystem is read-only.
+    pub fn read_only(&self) -> bool {
+        // SAFETY: the path is held by `self`.
+        unsafe { bindings::rvisor_path_read_only(self.as_raw()) }
+    }
+
+    /// The type name of the filesystem the directory is on (`ext4`, `tmpfs`…).
+    pub fn fstype(&self) -> Vec<u8> {
+        let mut buf = [0u8; 32];
+        // SAFETY: `buf` has 32 writable bytes; the path is held by `self`.
+        unsafe { bindings::rvisor_path_fstype(self.as_raw(), buf.as_mut_ptr().cast(), 32) };
+        let len = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
+        buf.get(..len).map(<[u8]>::to_vec).unwrap_or_default()
+    }
+}
+
+impl HostDir {
     pub(crate) fn as_raw(&self) -> *mut bindings::rvisor_path {
         self.0.raw()
     }

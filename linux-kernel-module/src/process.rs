@@ -327,6 +327,10 @@ pub struct ExecStart<'a> {
     pub mmap_base: usize,
     /// The task's new name; cut to 15 bytes.
     pub comm: &'a [u8],
+    /// Where the argument strings lie on the new stack.
+    pub args: core::ops::Range<usize>,
+    /// Where the environment strings lie on the new stack.
+    pub env: core::ops::Range<usize>,
 }
 
 /// Finishes `execve` for the calling task: sets the break, forgets the per-task user pointers
@@ -339,6 +343,10 @@ pub fn exec_start(start: &ExecStart<'_>) {
         sp: start.sp as _,
         brk: start.brk as _,
         mmap_base: start.mmap_base as _,
+        arg_start: start.args.start as _,
+        arg_end: start.args.end as _,
+        env_start: start.env.start as _,
+        env_end: start.env.end as _,
         ..Default::default()
     };
     // The last byte stays NUL.

@@ -58,6 +58,8 @@ unsafe impl Pod for bindings::rvisor_list {}
 unsafe impl Pod for bindings::rvisor_container_info {}
 // SAFETY: as above.
 unsafe impl Pod for bindings::rvisor_utsname {}
+// SAFETY: as above.
+unsafe impl Pod for bindings::rvisor_mount {}
 
 /// `len` values of `T` at user address `addr`, usable as the policy `P` allows.
 pub struct UserSlicePtr<T, P: Policy> {

@@ -24,13 +24,16 @@
 
 use crate::error::{LxError, LxResult};
 use crate::fd_table::FdTable;
-use crate::fs::{FlockTable, HostStdio};
+use crate::fs::{FifoTable, FlockTable, HostStdio};
+use crate::mount::{MountFlags, MountTable};
 use crate::net::unix::UnixNamespace;
 use crate::process::{GroupIds, LinuxProcess, WorkingDir};
+use crate::procfs::{NoView, SystemView};
 use alloc::collections::BTreeMap;
 use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
+use core::time::Duration;
 use kernel_hal_lkm::sync::Mutex;
 use kernel_hal_lkm::PhysicalMemory;
 use kernel_hostfs::INode;
@@ -135,13 +138,23 @@ fn unix_autobind_seed(id: u64) -> u32 {
 pub struct Container {
     id: u64,
     root: Arc<dyn INode>,
+    /// What is mounted where: the root, then rVisor's own filesystems.
+    mounts: Arc<MountTable>,
     memory: Arc<dyn PhysicalMemory>,
     pids: Mutex<PidTable>,
     /// The `flock` locks its processes hold.
     flocks: Arc<FlockTable>,
+    /// Its named pipes that are open.
+    fifos: FifoTable,
     /// The controlling terminal its processes open as `/dev/tty`: the host terminal its first
     /// process had as stdio, if any.
     terminal: Mutex<Option<Arc<dyn HostStdio>>>,
+    /// The machine and the host tasks under it, as procfs shows them.
+    view: Mutex<Arc<dyn SystemView>>,
+    /// When it was made, on the view's boot clock: where its uptime starts.
+    started: Mutex<Duration>,
+    /// `/proc/sys/kernel/random/boot_id`: drawn when it was made.
+    boot_id: [u8; 16],
     /// The host name its processes see (`uname`, `gethostname`), as the bytes it was set to:
     /// a container is its own UTS namespace, so the host's name never leaks in.
     hostname: Mutex<Vec<u8>>,
@@ -155,6 +168,7 @@ impl Container {
     pub fn new(id: u64, root: Arc<dyn INode>, memory: Arc<dyn PhysicalMemory>) -> Arc<Self> {
         Arc::new(Self {
             id,
+            mounts: Arc::new(MountTable::new(root.clone(), "rootfs", "rootfs")),
             root,
             memory,
             pids: Mutex::new(PidTable {
@@ -164,7 +178,17 @@ impl Container {
                 next: INIT_PID,
             }),
             flocks: FlockTable::new(),
+            fifos: FifoTable::new(),
             terminal: Mutex::new(None),
+            view: Mutex::new(Arc::new(NoView)),
+            started: Mutex::new(Duration::ZERO),
+            boot_id: {
+                let mut id = [0u8; 16];
+                if let Ok(platform) = kernel_hal_lkm::platform() {
+                    platform.fill_random(&mut id);
+                }
+                id
+            },
             hostname: Mutex::new(Vec::from(DEFAULT_HOSTNAME.as_bytes())),
             unix_names: UnixNamespace::new(unix_autobind_seed(id)),
         })
@@ -218,6 +242,137 @@ impl Container {
     /// The root directory of its filesystem.
     pub fn root(&self) -> &Arc<dyn INode> {
         &self.root
+    }
+
+    /// Installs the view of the machine and of its host tasks; its uptime starts now.
+    pub fn set_view(&self, view: Arc<dyn SystemView>) {
+        *self.started.lock() = view.machine().boot_time;
+        *self.view.lock() = view;
+    }
+
+    /// The view of the machine and of its host tasks.
+    pub fn view(&self) -> Arc<dyn SystemView> {
+        self.view.lock().clone()
+    }
+
+    /// When it was made, on the view's boot clock.
+    pub fn started(&self) -> Duration {
+        *self.started.lock()
+    }
+
+    /// How long it has existed.
+    pub fn uptime(&self) -> Duration {
+        self.view()
+            .machine()
+            .boot_time
+            .saturating_sub(self.started())
+    }
+
+    /// Its boot id (`/proc/sys/kernel/random/boot_id`).
+    pub fn boot_id(&self) -> [u8; 16] {
+        self.boot_id
+    }
+
+    /// The pid handed out last (`/proc/loadavg`'s last field).
+    pub fn last_pid(&self) -> Pid {
+        let next = self.pids.lock().next;
+        if next <= INIT_PID + 1 {
+            INIT_PID
+        } else {
+            next - 1
+        }
+    }
+
+    /// Its named pipes that are open.
+    pub fn fifos(&self) -> &FifoTable {
+        &self.fifos
+    }
+
+    /// Its mount tree.
+    pub fn mounts(&self) -> &Arc<MountTable> {
+        &self.mounts
+    }
+
+    /// Mounts the container's procfs on `/proc` (`nosuid,nodev,noexec,relatime`, as
+    /// container engines mount it) and its sysfs on `/sys` (the same, read-only), each if
+    /// the root has that directory: like Linux, rVisor mounts only on a directory that
+    /// exists.
+    pub fn mount_system_filesystems(self: &Arc<Self>) -> LxResult {
+        let flags =
+            MountFlags::NOSUID | MountFlags::NODEV | MountFlags::NOEXEC | MountFlags::RELATIME;
+        let procfs = crate::procfs::ProcFs::new(self);
+        self.mount_on_directory("proc", &*procfs, "proc", flags)?;
+        let sysfs = crate::procfs::ProcFs::new_sysfs(self);
+        self.mount_on_directory("sys", &*sysfs, "sysfs", flags | MountFlags::RDONLY)
+    }
+
+    /// Mounts the directory `root` (of another filesystem: a host directory, a tmpfs) on
+    /// `target`, an absolute path of an existing directory inside the container, named
+    /// without symbolic links, `.` or `..` (`EINVAL` otherwise, so that the mount point is
+    /// the one path the walk reaches it by); `ENOENT`/`ENOTDIR` as a lookup gives them.
+    pub fn mount_at(
+        &self,
+        target: &str,
+        root: Arc<dyn INode>,
+        source: &str,
+        fstype: &str,
+        flags: MountFlags,
+    ) -> LxResult {
+        if !target.starts_with('/') || target.len() >= kernel_hostfs::PATH_MAX {
+            return Err(LxError::EINVAL);
+        }
+        let mounts = self.mounts.snapshot();
+        let mut parent = self.root.clone();
+        let mut dir = self.root.clone();
+        let mut path = String::new();
+        for name in target.split('/').filter(|name| !name.is_empty()) {
+            if name == "." || name == ".." {
+                return Err(LxError::EINVAL);
+            }
+            let child = dir.find(name)?;
+            match child.file_type()? {
+                kernel_hostfs::FileType::Dir => {}
+                kernel_hostfs::FileType::SymLink => return Err(LxError::EINVAL),
+                _ => return Err(LxError::ENOTDIR),
+            }
+            path.push('/');
+            path.push_str(name);
+            parent = dir;
+            // A mount on a directory below another mount point lies on that mount.
+            dir = match mounts.covering(&path) {
+                Some(mount) => mount.root().clone(),
+                None => child,
+            };
+        }
+        if path.is_empty() {
+            return Err(LxError::EINVAL);
+        }
+        self.mounts
+            .mount(&path, parent, root, source, fstype, flags)
+    }
+
+    /// Mounts `fs` (of type `fstype`, also its source's name) on the directory `/name` of
+    /// the root, if there is one.
+    fn mount_on_directory(
+        &self,
+        name: &str,
+        fs: &dyn kernel_hostfs::FileSystem,
+        fstype: &str,
+        flags: MountFlags,
+    ) -> LxResult {
+        match self.root.find(name) {
+            Ok(point) if point.file_type()? == kernel_hostfs::FileType::Dir => {}
+            _ => return Ok(()),
+        }
+        let point = alloc::format!("/{name}");
+        self.mounts.mount(
+            &point,
+            self.root.clone(),
+            fs.root_inode(),
+            fstype,
+            fstype,
+            flags,
+        )
     }
 
     /// Makes `terminal` the container's controlling terminal (`/dev/tty`).
@@ -440,6 +595,46 @@ mod tests {
             .new_physical_memory(4)
             .unwrap();
         Container::new(1, HostFs::new(&dir).unwrap().root_inode(), memory)
+    }
+
+    #[test]
+    fn mounts_go_on_existing_directories_named_without_links() {
+        let dir = std::env::temp_dir().join(format!(
+            "linux-object-container-mounts-{}",
+            std::process::id()
+        ));
+        std::fs::create_dir_all(dir.join("proc")).unwrap();
+        std::fs::create_dir_all(dir.join("data/inner")).unwrap();
+        std::fs::write(dir.join("file"), b"").unwrap();
+        let _ = std::os::unix::fs::symlink("data", dir.join("link"));
+        let memory = kernel_hal_lkm::platform()
+            .unwrap()
+            .new_physical_memory(4)
+            .unwrap();
+        let root = HostFs::new(&dir).unwrap().root_inode();
+        let container = Container::new(1, root.clone(), memory);
+        container.mount_system_filesystems().unwrap();
+        let other = root.lookup("data/inner").unwrap();
+        let mount = |target: &str| {
+            container.mount_at(target, other.clone(), "src", "tmpfs", MountFlags::empty())
+        };
+        assert_eq!(mount("/data"), Ok(()));
+        assert_eq!(mount("relative"), Err(LxError::EINVAL));
+        assert_eq!(mount("/"), Err(LxError::EINVAL));
+        assert_eq!(mount("/link"), Err(LxError::EINVAL));
+        assert_eq!(mount("/data/../data"), Err(LxError::EINVAL));
+        assert_eq!(mount("/file"), Err(LxError::ENOTDIR));
+        assert_eq!(mount("/missing"), Err(LxError::ENOENT));
+        assert_eq!(mount("/data"), Ok(()));
+        let points: Vec<String> = container
+            .mounts()
+            .snapshot()
+            .iter()
+            .map(|m| m.point().into())
+            .collect();
+        // No `/sys` in this root: only procfs is mounted for the system.
+        assert_eq!(points, ["/", "/proc", "/data", "/data"]);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

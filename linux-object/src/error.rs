@@ -196,6 +196,8 @@ linux_errors! {
     ESTALE = 116,
     /// disk quota exceeded
     EDQUOT = 122,
+    /// operation canceled (a timerfd whose realtime clock was set)
+    ECANCELED = 125,
     /// interrupted by a signal, restarted if its handler allows it (kernel-internal, never seen by a program)
     ERESTARTSYS = 512,
     /// interrupted by a signal, restarted after its handler (kernel-internal, never seen by a program)

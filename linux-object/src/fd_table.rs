@@ -208,6 +208,15 @@ impl FdTable {
             .ok_or(LxError::EBADF)
     }
 
+    /// The open descriptors, lowest first.
+    pub fn open_fds(&self) -> impl Iterator<Item = i32> + '_ {
+        self.slots
+            .iter()
+            .enumerate()
+            .filter(|(_, slot)| slot.is_some())
+            .filter_map(|(fd, _)| i32::try_from(fd).ok())
+    }
+
     /// The description `fd` names; `EBADF` if none.
     #[inline]
     pub fn get(&self, fd: i32) -> LxResult<Arc<dyn FileLike>> {

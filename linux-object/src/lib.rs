@@ -44,8 +44,10 @@ pub mod elf;
 pub mod error;
 pub mod fd_table;
 pub mod fs;
+pub mod mount;
 pub mod net;
 pub mod process;
+pub mod procfs;
 pub mod vm;
 
 #[cfg(test)]

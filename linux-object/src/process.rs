@@ -19,6 +19,7 @@ use crate::container::{Container, Pid};
 use crate::credentials::Credentials;
 use crate::error::{LxError, LxResult};
 use crate::fd_table::FdTable;
+use crate::mount::MountTable;
 use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::string::String;
 use alloc::sync::{Arc, Weak};
@@ -224,6 +225,8 @@ pub struct LinuxProcess {
     pid: Pid,
     container: Weak<Container>,
     root: Arc<dyn INode>,
+    /// The container's mount tree, which every path walk of the process crosses.
+    mounts: Arc<MountTable>,
     cwd: Mutex<WorkingDir>,
     exec_path: Mutex<String>,
     files: Mutex<FdTable>,
@@ -263,6 +266,7 @@ impl LinuxProcess {
             pid,
             container: Arc::downgrade(container),
             root: container.root().clone(),
+            mounts: container.mounts().clone(),
             cwd: Mutex::new(cwd),
             exec_path: Mutex::new(exec_path),
             files: Mutex::new(files),
@@ -339,7 +343,12 @@ impl LinuxProcess {
         self.family.lock().parent.upgrade()
     }
 
-    /// The root directory paths resolve from.
+    /// The container's mount tree.
+    pub fn mounts(&self) -> &Arc<MountTable> {
+        &self.mounts
+    }
+
+    /// The root directory.
     pub fn root(&self) -> &Arc<dyn INode> {
         &self.root
     }

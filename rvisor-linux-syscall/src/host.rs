@@ -15,6 +15,7 @@ use alloc::sync::Arc;
 use alloc::vec::Vec;
 use bitflags::bitflags;
 use core::time::Duration;
+use kernel_hostfs::INode;
 use linux_object::container::Pid;
 use linux_object::credentials::Credentials;
 use linux_object::elf::Machine;
@@ -451,6 +452,10 @@ pub trait TaskHost: Sync {
     /// the process has no task left.
     fn resource_limit(&self, request: &LimitRequest) -> LxResult<ResourceLimit>;
 
+    /// The root of a new tmpfs instance configured with tmpfs's own `options` (`size=`,
+    /// `nr_inodes=`, `mode=`…), read-only if `read_only`, for `mount(2)`: the host's
+    /// error for options it refuses (`EINVAL`).
+    fn new_tmpfs(&self, options: &str, read_only: bool) -> LxResult<Arc<dyn INode>>;
     /// A host kernel socket `socket(family, ty, protocol)` (`ty` without its flags) in the
     /// container's network namespace, with the host's errors. Hosts without a network keep
     /// the default, `EAFNOSUPPORT` (a kernel without the family).

@@ -11,13 +11,6 @@ use linux_object::LxError;
 /// The length of each `struct utsname` field, its NUL included (`__NEW_UTS_LEN + 1`).
 const UTS_FIELD: usize = 65;
 
-/// The kernel the contained programs see: rVisor, speaking Linux 6.1's ABI (the oldest
-/// kernel it is tested on), whatever the host runs.
-const UTS_RELEASE: &str = "6.1.0-rvisor";
-
-/// The kernel's build, as `uname -v` shows it.
-const UTS_VERSION: &str = "#1 SMP PREEMPT_DYNAMIC rVisor";
-
 /// The NIS domain name of a fresh UTS namespace.
 const UTS_DOMAINNAME: &str = "(none)";
 
@@ -42,11 +35,15 @@ impl Syscall<'_> {
             .container()
             .map(|container| container.hostname_bytes())
             .ok_or(LxError::ESRCH)?;
+        // The host's release and build: programs look for `/lib/modules/$(uname -r)` and
+        // the like, and rVisor speaks the host kernel's ABI.
+        let view = self.container()?.view();
+        let (release, version) = (view.release(), view.version());
         let fields = [
             b"Linux".as_slice(),
             &hostname,
-            UTS_RELEASE.as_bytes(),
-            UTS_VERSION.as_bytes(),
+            release.as_bytes(),
+            version.as_bytes(),
             b"x86_64",
             UTS_DOMAINNAME.as_bytes(),
         ];
@@ -59,6 +56,44 @@ impl Syscall<'_> {
                 .for_each(|(to, from)| *to = *from);
         }
         buf.write_bytes(&bytes)?;
+        Ok(0)
+    }
+
+    /// `sysinfo(info)`: the container's view of the system — its uptime (rounded up to the
+    /// second, as Linux), the machine's load and memory, its own thread count, no swap.
+    pub fn sys_sysinfo(&self, info: UserOutPtr<u8>) -> SysResult {
+        let container = self.container()?;
+        let machine = container.view().machine();
+        let uptime = container.uptime();
+        let uptime = uptime.as_secs() + u64::from(uptime.subsec_nanos() != 0);
+        let threads: usize = container
+            .processes()
+            .iter()
+            .map(|p| p.threads().len())
+            .sum();
+        // `struct sysinfo` of x86-64: 112 bytes, longs at 0..80, `procs` (u16) at 80,
+        // `totalhigh`/`freehigh` at 88/96, `mem_unit` (u32) at 104.
+        let mut bytes = [0u8; 112];
+        let longs = [
+            uptime,
+            // `SI_LOAD_SHIFT` (16) fractional bits, from `FSHIFT` (11).
+            machine.loads[0] << 5,
+            machine.loads[1] << 5,
+            machine.loads[2] << 5,
+            machine.mem_total,
+            machine.mem_free,
+            machine.shmem,
+            machine.buffers,
+            0,
+            0,
+        ];
+        for (value, out) in longs.iter().zip(bytes.chunks_exact_mut(8)) {
+            out.copy_from_slice(&value.to_le_bytes());
+        }
+        let procs = u16::try_from(threads).unwrap_or(u16::MAX);
+        bytes[80..82].copy_from_slice(&procs.to_le_bytes());
+        bytes[104..108].copy_from_slice(&1u32.to_le_bytes());
+        info.write_bytes(&bytes)?;
         Ok(0)
     }
 
@@ -136,12 +171,36 @@ mod tests {
         let bytes = arena.get_bytes(buf, 6 * UTS_FIELD);
         assert_eq!(field(&bytes, 0), b"Linux");
         assert_eq!(field(&bytes, 1), "h".repeat(64).as_bytes());
-        assert_eq!(field(&bytes, 2), UTS_RELEASE.as_bytes());
+        let view = machine.container().view();
+        assert_eq!(field(&bytes, 2), view.release().as_bytes());
+        assert_eq!(field(&bytes, 3), view.version().as_bytes());
         assert_eq!(field(&bytes, 4), b"x86_64");
         assert_eq!(field(&bytes, 5), b"(none)");
         let at_end = arena.unmapped() - 6 * UTS_FIELD + 1;
         assert_eq!(
             machine.run(&init, 1, UNAME, [at_end, 0, 0, 0, 0, 0]),
+            -(LxError::EFAULT.errno() as isize)
+        );
+    }
+
+    #[test]
+    fn sysinfo_fills_the_whole_struct_in_the_containers_terms() {
+        const SYSINFO: u32 = 99;
+        let machine = TestMachine::new();
+        let init = machine.init();
+        let arena = UserArena::new(1);
+        let buf = arena.put_bytes(&[0xff; 112]);
+        assert_eq!(machine.run(&init, 1, SYSINFO, [buf, 0, 0, 0, 0, 0]), 0);
+        let bytes = arena.get_bytes(buf, 112);
+        let long = |at: usize| u64::from_le_bytes(bytes[at..at + 8].try_into().unwrap());
+        // One thread, no swap, byte units; every byte written (no 0xff left).
+        assert_eq!(u16::from_le_bytes([bytes[80], bytes[81]]), 1);
+        assert_eq!((long(64), long(72)), (0, 0));
+        assert_eq!(u32::from_le_bytes(bytes[104..108].try_into().unwrap()), 1);
+        assert!(!bytes.contains(&0xff));
+        let at_end = arena.unmapped() - 111;
+        assert_eq!(
+            machine.run(&init, 1, SYSINFO, [at_end, 0, 0, 0, 0, 0]),
             -(LxError::EFAULT.errno() as isize)
         );
     }

@@ -132,7 +132,7 @@ syscall_table! {
 
     0 read async sys_read(a0, a1, a2);
     1 write async sys_write(a0, a1, a2);
-    2 open sync sys_open(a0, a1, a2);
+    2 open async sys_open(a0, a1, a2);
     3 close sync sys_close(a0);
     4 stat sync sys_stat(a0, a1);
     5 fstat sync sys_fstat(a0, a1);
@@ -191,7 +191,7 @@ syscall_table! {
     82 rename sync sys_rename(a0, a1);
     83 mkdir sync sys_mkdir(a0, a1);
     84 rmdir sync sys_rmdir(a0);
-    85 creat sync sys_creat(a0, a1);
+    85 creat async sys_creat(a0, a1);
     86 link sync sys_link(a0, a1);
     87 unlink sync sys_unlink(a0);
     88 symlink sync sys_symlink(a0, a1);
@@ -203,6 +203,7 @@ syscall_table! {
     94 lchown sync sys_lchown(a0, a1, a2);
     95 umask sync sys_umask(a0);
     97 getrlimit sync sys_getrlimit(a0, a1);
+    99 sysinfo sync sys_sysinfo(a0);
     105 setuid sync sys_setuid(a0);
     106 setgid sync sys_setgid(a0);
     109 setpgid sync sys_setpgid(a0, a1);
@@ -221,10 +222,13 @@ syscall_table! {
     125 capget sync sys_capget(a0, a1);
     126 capset sync sys_capset(a0, a1);
     132 utime sync sys_utime(a0, a1);
+    133 mknod sync sys_mknod(a0, a1, a2);
     137 statfs sync sys_statfs(a0, a1);
     138 fstatfs sync sys_fstatfs(a0, a1);
     160 setrlimit sync sys_setrlimit(a0, a1);
     162 sync sync sys_sync();
+    165 mount sync sys_mount(a0, a1, a2, a3, a4);
+    166 umount2 sync sys_umount2(a0, a1);
     170 sethostname sync sys_sethostname(a0, a1);
     186 gettid sync sys_gettid();
     188 setxattr sync sys_setxattr(a0, a1, a2, a3, a4);
@@ -242,16 +246,20 @@ syscall_table! {
     200 tkill sync sys_tkill(a0, a1);
     203 sched_setaffinity sync sys_sched_setaffinity(a0, a1, a2);
     204 sched_getaffinity sync sys_sched_getaffinity(a0, a1, a2);
+    213 epoll_create sync sys_epoll_create(a0);
     217 getdents64 sync sys_getdents64(a0, a1, a2);
     218 set_tid_address sync sys_set_tid_address(a0);
     221 fadvise64 sync sys_fadvise64(a0, a1, a2, a3);
     228 clock_gettime sync sys_clock_gettime(a0, a1);
     231 exit_group sync sys_exit_group(a0);
+    232 epoll_wait async sys_epoll_wait(a0, a1, a2, a3);
+    233 epoll_ctl sync sys_epoll_ctl(a0, a1, a2, a3);
     234 tgkill sync sys_tgkill(a0, a1, a2);
     235 utimes sync sys_utimes(a0, a1);
     247 waitid async sys_waitid(a0, a1, a2, a3, a4);
-    257 openat sync sys_openat(a0, a1, a2, a3);
+    257 openat async sys_openat(a0, a1, a2, a3);
     258 mkdirat sync sys_mkdirat(a0, a1, a2);
+    259 mknodat sync sys_mknodat(a0, a1, a2, a3);
     260 fchownat sync sys_fchownat(a0, a1, a2, a3, a4);
     261 futimesat sync sys_futimesat(a0, a1, a2);
     262 newfstatat sync sys_newfstatat(a0, a1, a2, a3);
@@ -265,14 +273,22 @@ syscall_table! {
     270 pselect6 async sys_pselect6(a0, a1, a2, a3, a4, a5);
     271 ppoll async sys_ppoll(a0, a1, a2, a3, a4);
     280 utimensat sync sys_utimensat(a0, a1, a2, a3);
+    281 epoll_pwait async sys_epoll_pwait(a0, a1, a2, a3, a4, a5);
+    283 timerfd_create sync sys_timerfd_create(a0, a1);
+    284 eventfd sync sys_eventfd(a0);
     285 fallocate sync sys_fallocate(a0, a1, a2, a3);
+    286 timerfd_settime sync sys_timerfd_settime(a0, a1, a2, a3);
+    287 timerfd_gettime sync sys_timerfd_gettime(a0, a1);
     288 accept4 async sys_accept4(a0, a1, a2, a3);
+    290 eventfd2 sync sys_eventfd2(a0, a1);
+    291 epoll_create1 sync sys_epoll_create1(a0);
     292 dup3 sync sys_dup3(a0, a1, a2);
     293 pipe2 sync sys_pipe2(a0, a1);
     295 preadv async sys_preadv(a0, a1, a2, a3, a4);
     296 pwritev async sys_pwritev(a0, a1, a2, a3, a4);
     299 recvmmsg async sys_recvmmsg(a0, a1, a2, a3, a4);
     302 prlimit64 sync sys_prlimit64(a0, a1, a2, a3);
+    306 syncfs sync sys_syncfs(a0);
     307 sendmmsg async sys_sendmmsg(a0, a1, a2, a3);
     316 renameat2 sync sys_renameat2(a0, a1, a2, a3, a4);
     322 execveat sync sys_execveat(a0, a1, a2, a3, a4);
@@ -286,6 +302,7 @@ syscall_table! {
     436 close_range sync sys_close_range(a0, a1, a2);
     438 pidfd_getfd sync sys_pidfd_getfd(a0, a1, a2);
     439 faccessat2 sync sys_faccessat2(a0, a1, a2, a3);
+    441 epoll_pwait2 async sys_epoll_pwait2(a0, a1, a2, a3, a4, a5);
     452 fchmodat2 sync sys_fchmodat2(a0, a1, a2, a3);
 }
 

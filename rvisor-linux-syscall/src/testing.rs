@@ -43,7 +43,7 @@ use core::sync::atomic::{AtomicUsize, Ordering};
 use core::task::{Context, Poll, Waker};
 use core::time::Duration;
 use kernel_hal_lkm::{platform, MmuFlags, PageTable, PhysFrame, PAGE_SIZE};
-use kernel_hostfs::{FileSystem, HostFs};
+use kernel_hostfs::{FileSystem, HostFs, INode};
 use linux_object::container::{Container, Pid};
 use linux_object::credentials::Credentials;
 use linux_object::elf::{AddressSpace, LoadedProgram};
@@ -890,6 +890,18 @@ impl TaskHost for TestTask {
             state.limits.insert(key, new);
         }
         Ok(old)
+    }
+
+    fn new_tmpfs(&self, options: &str, read_only: bool) -> LxResult<Arc<dyn INode>> {
+        // A fresh directory stands in for a tmpfs instance; options are not enforced here.
+        let _ = (options, read_only);
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir =
+            std::env::temp_dir().join(format!("rvisor-test-tmpfs-{}-{n}", std::process::id()));
+        std::fs::create_dir_all(&dir).map_err(|_| LxError::EIO)?;
+        let fs = kernel_hostfs::HostFs::new(&dir).map_err(LxError::from)?;
+        Ok(kernel_hostfs::FileSystem::root_inode(&*fs))
     }
 }
 

@@ -104,6 +104,30 @@ impl Device {
         Ok(args.id)
     }
 
+    /// Mounts the host directory `source` (or, without one, a new tmpfs configured with
+    /// `options`) on the directory `target` of container `id`, with the `MS_*` `flags`.
+    pub fn mount(
+        &self,
+        id: u32,
+        source: Option<&CStr>,
+        target: &CStr,
+        options: Option<&CStr>,
+        flags: u32,
+    ) -> Result<(), DeviceError> {
+        let mut args = uapi::rvisor_mount {
+            id,
+            flags,
+            source: source.map_or(0, |s| s.as_ptr() as u64),
+            target: target.as_ptr() as u64,
+            options: options.map_or(0, |o| o.as_ptr() as u64),
+        };
+        self.ioctl(
+            "mount in the container",
+            uapi::RVISOR_IOC_MOUNT,
+            &mut args as *mut _ as _,
+        )
+    }
+
     /// The calling process joins container `id`.
     pub fn add_self(&self, id: u32) -> Result<(), DeviceError> {
         self.ioctl("join the container", uapi::RVISOR_IOC_ADDSELF, id as _)

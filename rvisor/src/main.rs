@@ -1,12 +1,13 @@
 //! `rvisor`: run programs in containers served by rvisor.ko.
 //!
 //! ```text
-//! rvisor run [--root DIR] [--hostname NAME] [--net none|host|ns:PATH] -- CMD [ARGS...]
+//! rvisor run [OPTIONS] -- CMD [ARGS...]
 //! rvisor ps
 //! rvisor rm ID
 //! ```
 
 mod device;
+mod mounts;
 mod uapi;
 
 use std::ffi::CString;
@@ -15,13 +16,24 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use device::{c_string, Device};
+use mounts::MountSpec;
 
 const USAGE: &str = "usage:
-  rvisor run [--root DIR] [--hostname NAME] [--net none|host|ns:PATH] -- CMD [ARGS...]
-        run CMD in a new container whose / is DIR (default /); exits with CMD's status.
-        --net none (default): a new network namespace with only loopback, up;
-        --net host: this one; --net ns:PATH: the namespace of PATH (/proc/PID/ns/net,
-        /var/run/netns/NAME)
+  rvisor run [OPTIONS] -- CMD [ARGS...]
+        run CMD in a new container; exits with CMD's status. OPTIONS:
+        --root DIR              the container's / (default /)
+        --hostname NAME         its host name (default rvisor)
+        --read-only             its root is mounted read-only
+        -v, --volume HOST:DIR[:ro]
+                                mount the host directory HOST on DIR (which must exist)
+        --tmpfs DIR[:OPTIONS]   mount a new tmpfs on DIR (OPTIONS: size=, nr_inodes=,
+                                mode=, ro, nosuid, nodev, noexec)
+        -w, --workdir DIR       run CMD in DIR of the container
+        -e, --env NAME=VALUE    set a variable of CMD's environment (NAME alone: the CLI's)
+        -u, --user UID[:GID]    run CMD as UID (and GID; default: UID's group is UID)
+        --net none|host|ns:PATH the network: none (default), a new network namespace with
+                                only loopback, up; host, this one; ns:PATH, the namespace of
+                                PATH (/proc/PID/ns/net, /var/run/netns/NAME)
   rvisor ps          list containers
   rvisor rm ID       kill what is left in container ID and remove it";
 
@@ -73,14 +85,46 @@ impl Network {
 struct RunOptions {
     root: String,
     hostname: Option<String>,
+    read_only: bool,
+    mounts: Vec<MountSpec>,
+    workdir: Option<String>,
+    env: Vec<(String, String)>,
+    user: Option<(u32, u32)>,
     net: Network,
     command: Vec<String>,
+}
+
+/// Parses `-u UID[:GID]`.
+fn parse_user(value: &str) -> Result<(u32, u32), String> {
+    let bad = || format!("user `{value}`: expected numeric UID[:GID]");
+    let (uid, gid) = value.split_once(':').unwrap_or((value, value));
+    Ok((
+        uid.parse().map_err(|_| bad())?,
+        gid.parse().map_err(|_| bad())?,
+    ))
+}
+
+/// Parses `-e NAME=VALUE` (or `NAME`, taking the CLI's own value; none: unset).
+fn parse_env(value: &str) -> Result<Option<(String, String)>, String> {
+    let (name, value) = match value.split_once('=') {
+        Some((name, value)) => (name, Some(value.to_string())),
+        None => (value, std::env::var(value).ok()),
+    };
+    if name.is_empty() || name.contains('\0') {
+        return Err(format!("environment variable `{name}`: bad name"));
+    }
+    Ok(value.map(|value| (name.to_string(), value)))
 }
 
 fn parse_run(args: &[String]) -> Result<RunOptions, String> {
     let mut opts = RunOptions {
         root: "/".into(),
         hostname: None,
+        read_only: false,
+        mounts: Vec::new(),
+        workdir: None,
+        env: Vec::new(),
+        user: None,
         net: Network::None,
         command: Vec::new(),
     };
@@ -91,15 +135,25 @@ fn parse_run(args: &[String]) -> Result<RunOptions, String> {
                 opts.command = args[i + 1..].to_vec();
                 break;
             }
-            "--root" | "--hostname" | "--net" => {
+            "--read-only" => {
+                opts.read_only = true;
+                i += 1;
+            }
+            option @ ("--root" | "--hostname" | "-v" | "--volume" | "--tmpfs" | "-w"
+            | "--workdir" | "-e" | "--env" | "-u" | "--user" | "--net") => {
                 let value = args
                     .get(i + 1)
-                    .ok_or_else(|| format!("{} needs a value", args[i]))?
+                    .ok_or_else(|| format!("{option} needs a value"))?
                     .clone();
-                match args[i].as_str() {
+                match option {
                     "--root" => opts.root = value,
                     "--hostname" => opts.hostname = Some(value),
-                    _ => opts.net = Network::parse(&value)?,
+                    "-v" | "--volume" => opts.mounts.push(MountSpec::volume(&value)?),
+                    "--tmpfs" => opts.mounts.push(MountSpec::tmpfs(&value)?),
+                    "-w" | "--workdir" => opts.workdir = Some(value),
+                    "-e" | "--env" => opts.env.extend(parse_env(&value)?),
+                    "--net" => opts.net = Network::parse(&value)?,
+                    _ => opts.user = Some(parse_user(&value)?),
                 }
                 i += 2;
             }
@@ -132,6 +186,7 @@ fn run(args: &[String]) -> Result<u8, String> {
     let root = root
         .canonicalize()
         .map_err(|e| format!("container root {}: {e}", opts.root))?;
+    mounts::make_read_only(&root, opts.read_only, &opts.mounts)?;
     let root = CString::new(root.as_os_str().as_bytes())
         .map_err(|_| "root contains a NUL byte".to_string())?;
     let hostname = opts
@@ -152,7 +207,18 @@ fn run(args: &[String]) -> Result<u8, String> {
     let id = device
         .create(&root, hostname.as_deref())
         .map_err(|e| e.to_string())?;
-    let status = spawn_in(&device, id, &argv);
+    let launch = Launch {
+        argv,
+        workdir: opts
+            .workdir
+            .as_deref()
+            .map(|w| c_string("working directory", w))
+            .transpose()?,
+        env: environment(&opts.env)?,
+        user: opts.user,
+    };
+    let status =
+        mounts::mount_all(&device, id, &opts.mounts).and_then(|()| spawn_in(&device, id, &launch));
     let removed = device.remove(id);
     let status = status?;
     removed.map_err(|e| e.to_string())?;
@@ -213,9 +279,32 @@ fn loopback_up() -> std::io::Result<()> {
     Ok(())
 }
 
-fn spawn_in(device: &Device, id: u32, argv: &[CString]) -> Result<u8, String> {
+/// What the joined child sets up before it executes the command.
+struct Launch {
+    argv: Vec<CString>,
+    workdir: Option<CString>,
+    /// The whole environment, `NAME=VALUE` strings.
+    env: Vec<CString>,
+    user: Option<(u32, u32)>,
+}
+
+/// The CLI's environment with the `-e` settings applied, as `NAME=VALUE` C strings.
+fn environment(settings: &[(String, String)]) -> Result<Vec<CString>, String> {
+    let mut vars: Vec<(String, String)> = std::env::vars()
+        .filter(|(name, _)| settings.iter().all(|(set, _)| set != name))
+        .collect();
+    vars.extend(settings.iter().cloned());
+    vars.iter()
+        .map(|(name, value)| c_string("environment variable", &format!("{name}={value}")))
+        .collect()
+}
+
+fn spawn_in(device: &Device, id: u32, launch: &Launch) -> Result<u8, String> {
+    let argv = &launch.argv;
     let mut ptrs: Vec<*const libc::c_char> = argv.iter().map(|a| a.as_ptr()).collect();
     ptrs.push(std::ptr::null());
+    let mut envp: Vec<*const libc::c_char> = launch.env.iter().map(|a| a.as_ptr()).collect();
+    envp.push(std::ptr::null());
     // The terminal's ^C goes to the program; we wait for it and then clean up.
     // SAFETY: setting a signal disposition has no memory-safety preconditions.
     unsafe {
@@ -229,7 +318,13 @@ fn spawn_in(device: &Device, id: u32, argv: &[CString]) -> Result<u8, String> {
         return Err(format!("fork: {}", std::io::Error::last_os_error()));
     }
     if pid == 0 {
-        let code = match device.add_self(id) {
+        let code = match device
+            .add_self(id)
+            .map_err(|e| e.to_string())
+            .and_then(|()| {
+                // SAFETY: plain calls on live C strings and integers, served by rVisor now.
+                unsafe { set_up_child(launch) }
+            }) {
             Ok(()) => {
                 // SAFETY: restoring default dispositions, then exec with a NULL-terminated argv
                 // of live C strings. SIGPIPE too: Rust's runtime ignores it in this process, and
@@ -239,7 +334,7 @@ fn spawn_in(device: &Device, id: u32, argv: &[CString]) -> Result<u8, String> {
                     libc::signal(libc::SIGINT, libc::SIG_DFL);
                     libc::signal(libc::SIGQUIT, libc::SIG_DFL);
                     libc::signal(libc::SIGPIPE, libc::SIG_DFL);
-                    libc::execvp(ptrs[0], ptrs.as_ptr());
+                    libc::execvpe(ptrs[0], ptrs.as_ptr(), envp.as_ptr());
                 }
                 let err = std::io::Error::last_os_error();
                 let msg = format!("rvisor: cannot run {}: {err}\n", argv[0].to_string_lossy());
@@ -278,6 +373,37 @@ fn spawn_in(device: &Device, id: u32, argv: &[CString]) -> Result<u8, String> {
     } else {
         128u8.wrapping_add(libc::WTERMSIG(status) as u8)
     })
+}
+
+/// In the joined child, before the command: its working directory and its user.
+///
+/// # Safety
+///
+/// Called in the forked child of a single-threaded program, before exec.
+unsafe fn set_up_child(launch: &Launch) -> Result<(), String> {
+    if let Some(dir) = &launch.workdir {
+        // SAFETY: `dir` is a live C string.
+        if unsafe { libc::chdir(dir.as_ptr()) } != 0 {
+            let err = std::io::Error::last_os_error();
+            return Err(format!(
+                "working directory {}: {err}",
+                dir.to_string_lossy()
+            ));
+        }
+    }
+    if let Some((uid, gid)) = launch.user {
+        // SAFETY: id changes with integer arguments and an empty group list.
+        let changed = unsafe {
+            libc::setgroups(0, std::ptr::null()) == 0
+                && libc::setgid(gid) == 0
+                && libc::setuid(uid) == 0
+        };
+        if !changed {
+            let err = std::io::Error::last_os_error();
+            return Err(format!("user {uid}:{gid}: {err}"));
+        }
+    }
+    Ok(())
 }
 
 fn ps() -> Result<u8, String> {

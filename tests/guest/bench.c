@@ -375,6 +375,25 @@ static int thread_create_join_run(long n)
 	return 0;
 }
 
+/* open+read+close of /proc/self/stat: the host's procfs natively, rVisor's in a container. */
+static int proc_self_stat_run(long n)
+{
+	static char buf[1024];
+	long i, r, fd;
+
+	for (i = 0; i < n; i++) {
+		fd = syscall(SYS_openat, AT_FDCWD, "/proc/self/stat", O_RDONLY);
+		if (fd < 0)
+			return fail_call("openat", fd);
+		r = syscall(SYS_read, fd, buf, sizeof(buf));
+		if (r <= 0 || buf[0] < '1' || buf[0] > '9')
+			return fail("read: %ld, not a pid first", r);
+		if ((r = syscall(SYS_close, fd)) != 0)
+			return fail_call("close", r);
+	}
+	return 0;
+}
+
 struct bench {
 	const char *name;
 	long n; /* operations per round */
@@ -397,6 +416,7 @@ static const struct bench benches[] = {
 	{ "fork_execve_wait", 100, NULL, fork_execve_wait_run, NULL },
 	{ "thread_create_join", 200, NULL, thread_create_join_run, NULL },
 	{ "python_start", 3, NULL, python_start_run, NULL },
+	{ "proc_self_stat", 1000, NULL, proc_self_stat_run, NULL },
 };
 
 /* The best of ROUNDS: a round that a timer tick or deferred kernel work lands in is not

@@ -111,6 +111,12 @@ const CALLS: &[Call] = &[
         target: Some(1.3),
         root: Root::Debian,
     },
+    Call {
+        name: "proc_self_stat",
+        what: "open+read+close `/proc/self/stat` (rVisor's procfs vs the host's)",
+        target: Some(2.0),
+        root: Root::Guest,
+    },
 ];
 
 /// Seconds (host) qemu may take for one kernel's whole bench.

@@ -31,6 +31,7 @@ const ENTRY_SYMBOLS: &[&str] = &[
     "rvisor_rs_task_exec",
     "rvisor_rs_task_stop_report",
     "rvisor_rs_run_work",
+    "rvisor_rs_file_watch_wake",
 ];
 
 const RUSTFLAGS: &str = "-C relocation-model=static -C code-model=kernel -C relro-level=off \

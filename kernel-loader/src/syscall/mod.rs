@@ -168,8 +168,9 @@ fn serve_in_rvisor(caller: &Caller, call: &Syscall<'_>) -> Served {
     }
     // A host wait cut short by a signal: restarted as the host would, or EINTR per its handler.
     // The socket calls give the host's own restart codes, and an EINTR of theirs is final (a
-    // wait with a timeout, which Linux never restarts).
+    // wait with a timeout, which Linux never restarts); epoll's waits are never restarted.
     if value == Error::EINTR.to_syscall_return()
+        && !NEVER_RESTARTED.contains(&nr)
         && !SOCKET_CALLS.contains(&nr)
         && process::signal_pending()
     {
@@ -206,10 +207,16 @@ const SOCKET_CALLS: [u32; 18] = [
 /// for such a wait (GNU make's `SIGCHLD` around `pselect`) relies on seeing `EINTR`.
 const NOT_RESTARTED_AFTER_A_HANDLER: [u32; 4] = [7, 23, 270, 271];
 
+/// The waits that a signal always ends with `EINTR`, handler or not (signal(7)):
+/// `epoll_wait`, `epoll_pwait`, `epoll_pwait2`.
+const NEVER_RESTARTED: [u32; 3] = [232, 281, 441];
+
 /// What a wait of call `nr` that a signal ended returns: a restart the kernel turns into
 /// `EINTR` as Linux would for that call.
 fn interrupted(nr: u32) -> Error {
-    if NOT_RESTARTED_AFTER_A_HANDLER.contains(&nr) {
+    if NEVER_RESTARTED.contains(&nr) {
+        Error::EINTR
+    } else if NOT_RESTARTED_AFTER_A_HANDLER.contains(&nr) {
         Error::ERESTARTNOHAND
     } else {
         Error::ERESTARTSYS

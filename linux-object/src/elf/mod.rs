@@ -267,6 +267,10 @@ pub struct LoadedProgram {
     pub interpreter: Option<String>,
     /// The first page past the program's image: where `brk` starts.
     pub brk: usize,
+    /// Where the argument strings lie on the stack.
+    pub args: core::ops::Range<usize>,
+    /// Where the environment strings lie on the stack.
+    pub env: core::ops::Range<usize>,
 }
 
 /// Checks that `file` is a regular file (`EACCES` for anything else, as `execve` gives) and
@@ -552,6 +556,8 @@ pub fn load(
     Ok(LoadedProgram {
         entry,
         stack_pointer: stack.sp,
+        args: stack.args.clone(),
+        env: stack.env.clone(),
         program_entry,
         program_base: program.bias,
         interpreter_base,

@@ -94,6 +94,10 @@ pub struct InitialStack {
     pub sp: usize,
     /// The memory from `sp` to the top.
     pub bytes: Vec<u8>,
+    /// Where the argument strings lie (`mm->arg_start..arg_end`, `/proc/PID/cmdline`).
+    pub args: core::ops::Range<usize>,
+    /// Where the environment strings lie (`/proc/PID/environ`).
+    pub env: core::ops::Range<usize>,
 }
 
 /// Writes into a stack image whose last byte is just below `top`.
@@ -208,6 +212,8 @@ pub fn build(top: usize, limit: usize, contents: &StackContents<'_>) -> LxResult
     Ok(InitialStack {
         sp,
         bytes: image.bytes,
+        args: strings_start..after_argv,
+        env: after_argv..exec_fn_addr,
     })
 }
 

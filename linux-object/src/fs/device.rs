@@ -131,6 +131,11 @@ impl FileLike for Device {
         *current = (*current - OpenFlags::SETTABLE) | (flags & OpenFlags::SETTABLE);
     }
 
+    /// Of Linux's memory devices only `/dev/random` (1:8) has a `poll` operation.
+    fn pollable(&self) -> bool {
+        self.metadata.rdev == Self::dev_t(1, 8)
+    }
+
     fn as_any(&self) -> &dyn Any {
         self
     }

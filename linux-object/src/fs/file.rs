@@ -357,6 +357,11 @@ impl FileLike for File {
         Ok(())
     }
 
+    /// Regular files and directories have no `poll` operation on Linux's filesystems.
+    fn pollable(&self) -> bool {
+        false
+    }
+
     fn as_any(&self) -> &dyn Any {
         self
     }

@@ -27,21 +27,31 @@
 //! # Ok::<(), linux_object::LxError>(())
 //! ```
 
+mod described;
 mod device;
+mod epoll;
+mod eventfd;
 mod file;
 mod flock;
 mod host_socket;
 mod pidfd;
 mod pipe;
 mod stdio;
+mod timerfd;
+mod waiters;
 
+pub use described::DescribedInode;
 pub use device::Device;
+pub use epoll::{Epoll, EpollEvent, EpollEvents};
+pub use eventfd::EventFd;
 pub use file::File;
 pub use flock::{FlockKind, FlockTable, InodeKey, LockOwner};
 pub use host_socket::{HostSocket, HostSocketOps, RecvCall, SendCall};
 pub use pidfd::PidFd;
-pub use pipe::{Pipe, PIPE_BUF, PIPE_CAPACITY};
+pub use pipe::{FifoTable, Pipe, PIPE_BUF, PIPE_CAPACITY};
 pub use stdio::{HostStdio, StdioFile};
+pub use timerfd::{TimerClock, TimerFd, TimerSpec};
+pub use waiters::{Waiters, Woken};
 
 use crate::error::{LxError, LxResult};
 use bitflags::bitflags;
@@ -272,6 +282,13 @@ pub trait FileLike: Any + Send + Sync {
     /// wake anyone.
     fn poll_events(&self, _cx: Option<&Context<'_>>) -> PollEvents {
         PollEvents::ALWAYS
+    }
+
+    /// Whether the description can be waited for (Linux's `file_can_poll`: its file has a
+    /// `poll` operation). `epoll_ctl` refuses the others with `EPERM`; `poll` and `select`
+    /// report them [`PollEvents::ALWAYS`]. Kinds that wait for something keep the default.
+    fn pollable(&self) -> bool {
+        true
     }
 
     /// The inode behind this description, if it has one (for `fchdir`, `fstatat(fd, "")`…).

@@ -8,14 +8,15 @@
 
 use super::{FileLike, OpenFlags, PollEvents};
 use crate::error::{LxError, LxResult};
-use alloc::collections::VecDeque;
-use alloc::sync::Arc;
+use alloc::collections::{BTreeMap, VecDeque};
+use alloc::sync::{Arc, Weak};
 use alloc::vec::Vec;
 use core::any::Any;
+use core::future::poll_fn;
 use core::sync::atomic::{AtomicU64, Ordering};
 use core::task::{Context, Poll, Waker};
 use kernel_hal_lkm::sync::Mutex;
-use kernel_hostfs::{FileType, Metadata, Timespec};
+use kernel_hostfs::{FileType, INode, Metadata, Timespec};
 
 /// Bytes a pipe holds before writers wait: Linux's default pipe size (16 pages).
 pub const PIPE_CAPACITY: usize = 65536;
@@ -37,6 +38,12 @@ struct ChannelState {
     buffer: VecDeque<u8>,
     readers: usize,
     writers: usize,
+    /// How many times a reader and a writer opened a named pipe (Linux's `r_counter` and
+    /// `w_counter`): an open that waits for the other side waits for its count to move.
+    reader_opens: u64,
+    writer_opens: u64,
+    /// Opens of a named pipe waiting for the other side.
+    open_wakers: Vec<Waker>,
     /// Readers waiting for data or for the last writer to go.
     read_wakers: Vec<Waker>,
     /// Writers waiting for room or for the last reader to go.
@@ -61,6 +68,18 @@ fn wake_all(wakers: Vec<Waker>) {
 enum End {
     Read,
     Write,
+    /// A named pipe opened `O_RDWR`: a reader and a writer at once.
+    Both,
+}
+
+impl End {
+    fn reads(self) -> bool {
+        self != Self::Write
+    }
+
+    fn writes(self) -> bool {
+        self != Self::Read
+    }
 }
 
 /// One end of a pipe: an open file description, shared by `dup` and `fork`, whose drop (when
@@ -69,6 +88,8 @@ pub struct Pipe {
     channel: Arc<Channel>,
     end: End,
     flags: Mutex<OpenFlags>,
+    /// The filesystem node of a named pipe, which `fstat` describes.
+    node: Option<Arc<dyn INode>>,
 }
 
 impl Pipe {
@@ -81,6 +102,9 @@ impl Pipe {
                 buffer: VecDeque::new(),
                 readers: 1,
                 writers: 1,
+                reader_opens: 0,
+                writer_opens: 0,
+                open_wakers: Vec::new(),
                 read_wakers: Vec::new(),
                 write_wakers: Vec::new(),
             }),
@@ -90,11 +114,13 @@ impl Pipe {
             channel: channel.clone(),
             end: End::Read,
             flags: Mutex::new(nonblock),
+            node: None,
         });
         let writer = Arc::new(Self {
             channel,
             end: End::Write,
             flags: Mutex::new(OpenFlags::WRONLY | nonblock),
+            node: None,
         });
         (reader, writer)
     }
@@ -111,7 +137,7 @@ impl Pipe {
     /// Takes what is there, or says why there is nothing: `Ok(0)` at end of file, `None` if
     /// a reader has to wait (after registering `cx`, if given).
     fn try_read(&self, cx: Option<&Context<'_>>, buf: &mut [u8]) -> Option<LxResult<usize>> {
-        if self.end != End::Read {
+        if !self.end.reads() {
             return Some(Err(LxError::EBADF));
         }
         if buf.is_empty() {
@@ -140,7 +166,7 @@ impl Pipe {
     /// Puts in what fits, or says why nothing can go in: `EPIPE` with no reader left, `None`
     /// if the writer has to wait (after registering `cx`, if given).
     fn try_write(&self, cx: Option<&Context<'_>>, buf: &[u8]) -> Option<LxResult<usize>> {
-        if self.end != End::Write {
+        if !self.end.writes() {
             return Some(Err(LxError::EBADF));
         }
         let mut state = self.channel.state.lock();
@@ -163,6 +189,111 @@ impl Pipe {
         drop(state);
         wake_all(wakers);
         Some(Ok(count))
+    }
+}
+
+/// The named pipes of a container that are open, by the identity (`st_dev`, `st_ino`) of
+/// their filesystem node: every open of one node shares one channel while any end is open,
+/// as Linux keeps a FIFO's pipe with its inode.
+#[derive(Default)]
+pub struct FifoTable {
+    channels: Mutex<BTreeMap<(u64, u64), Weak<Channel>>>,
+}
+
+impl FifoTable {
+    /// An empty table.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The channel of the node `key`, made if none is open.
+    fn channel(&self, key: (u64, u64)) -> LxResult<Arc<Channel>> {
+        let mut channels = self.channels.lock();
+        if let Some(channel) = channels.get(&key).and_then(Weak::upgrade) {
+            return Ok(channel);
+        }
+        // Forget the channels nobody holds any more before adding one.
+        channels.retain(|_, channel| channel.strong_count() > 0);
+        let channel = Arc::new(Channel {
+            inode: key.1,
+            state: Mutex::new(ChannelState {
+                buffer: VecDeque::new(),
+                readers: 0,
+                writers: 0,
+                reader_opens: 0,
+                writer_opens: 0,
+                open_wakers: Vec::new(),
+                read_wakers: Vec::new(),
+                write_wakers: Vec::new(),
+            }),
+        });
+        channels.insert(key, Arc::downgrade(&channel));
+        Ok(channel)
+    }
+
+    /// Opens the named pipe `node` with `flags`, as Linux's `fifo_open`: a reader waits for
+    /// a writer and a writer for a reader unless `O_NONBLOCK` (a writer then gets `ENXIO`
+    /// while there is no reader); `O_RDWR` never waits. A wait ended by a signal (the future
+    /// dropped) undoes the open.
+    pub async fn open(&self, node: Arc<dyn INode>, flags: OpenFlags) -> LxResult<Arc<Pipe>> {
+        let metadata = node.metadata()?;
+        let channel = self.channel((metadata.dev, metadata.inode))?;
+        let nonblock = flags.contains(OpenFlags::NONBLOCK);
+        let end = match (flags.readable(), flags.writable()) {
+            (true, true) => End::Both,
+            (false, true) => End::Write,
+            _ => End::Read,
+        };
+        let (pipe, waits_for) = {
+            let mut state = channel.state.lock();
+            if end == End::Write && nonblock && state.readers == 0 {
+                return Err(LxError::ENXIO);
+            }
+            if end.reads() {
+                state.readers += 1;
+                state.reader_opens += 1;
+            }
+            if end.writes() {
+                state.writers += 1;
+                state.writer_opens += 1;
+            }
+            let waits_for = match end {
+                End::Read if !nonblock && state.writers == 0 => {
+                    Some((End::Write, state.writer_opens))
+                }
+                End::Write if state.readers == 0 => Some((End::Read, state.reader_opens)),
+                _ => None,
+            };
+            let wakers = core::mem::take(&mut state.open_wakers);
+            drop(state);
+            wake_all(wakers);
+            let pipe = Arc::new(Pipe {
+                channel: channel.clone(),
+                end,
+                flags: Mutex::new(
+                    flags & (OpenFlags::SETTABLE | OpenFlags::WRONLY | OpenFlags::RDWR),
+                ),
+                node: Some(node),
+            });
+            (pipe, waits_for)
+        };
+        if let Some((other, seen)) = waits_for {
+            poll_fn(|cx| {
+                let mut state = channel.state.lock();
+                let opens = match other {
+                    End::Write => state.writer_opens,
+                    _ => state.reader_opens,
+                };
+                if opens != seen {
+                    Poll::Ready(())
+                } else {
+                    register(&mut state.open_wakers, cx);
+                    Poll::Pending
+                }
+            })
+            .await;
+        }
+        Ok(pipe)
     }
 }
 
@@ -197,34 +328,35 @@ impl FileLike for Pipe {
     fn poll_events(&self, cx: Option<&Context<'_>>) -> PollEvents {
         let mut state = self.channel.state.lock();
         let mut events = PollEvents::empty();
-        match self.end {
-            End::Read => {
-                if let Some(cx) = cx {
-                    register(&mut state.read_wakers, cx);
-                }
-                if !state.buffer.is_empty() {
-                    events |= PollEvents::IN | PollEvents::RDNORM;
-                }
-                if state.writers == 0 {
-                    events |= PollEvents::HUP;
-                }
+        if self.end.reads() {
+            if let Some(cx) = cx {
+                register(&mut state.read_wakers, cx);
             }
-            End::Write => {
-                if let Some(cx) = cx {
-                    register(&mut state.write_wakers, cx);
-                }
-                if PIPE_CAPACITY.saturating_sub(state.buffer.len()) >= PIPE_BUF {
-                    events |= PollEvents::OUT | PollEvents::WRNORM;
-                }
-                if state.readers == 0 {
-                    events |= PollEvents::ERR;
-                }
+            if !state.buffer.is_empty() {
+                events |= PollEvents::IN | PollEvents::RDNORM;
+            }
+            if state.writers == 0 {
+                events |= PollEvents::HUP;
+            }
+        }
+        if self.end.writes() {
+            if let Some(cx) = cx {
+                register(&mut state.write_wakers, cx);
+            }
+            if PIPE_CAPACITY.saturating_sub(state.buffer.len()) >= PIPE_BUF {
+                events |= PollEvents::OUT | PollEvents::WRNORM;
+            }
+            if state.readers == 0 {
+                events |= PollEvents::ERR;
             }
         }
         events
     }
 
     fn metadata(&self) -> LxResult<Metadata> {
+        if let Some(node) = &self.node {
+            return Ok(node.metadata()?);
+        }
         Ok(Metadata {
             dev: 0,
             inode: self.channel.inode,
@@ -263,16 +395,15 @@ impl Drop for Pipe {
     /// (readers) or `EPIPE` (writers).
     fn drop(&mut self) {
         let mut state = self.channel.state.lock();
-        let wakers = match self.end {
-            End::Read => {
-                state.readers = state.readers.saturating_sub(1);
-                core::mem::take(&mut state.write_wakers)
-            }
-            End::Write => {
-                state.writers = state.writers.saturating_sub(1);
-                core::mem::take(&mut state.read_wakers)
-            }
-        };
+        let mut wakers = Vec::new();
+        if self.end.reads() {
+            state.readers = state.readers.saturating_sub(1);
+            wakers.append(&mut state.write_wakers);
+        }
+        if self.end.writes() {
+            state.writers = state.writers.saturating_sub(1);
+            wakers.append(&mut state.read_wakers);
+        }
         drop(state);
         wake_all(wakers);
     }

@@ -134,6 +134,15 @@ impl FileLike for StdioFile {
         self.host.poll_events(cx)
     }
 
+    /// A regular file or directory (stdout redirected to a file) has no `poll` operation on
+    /// Linux; a terminal, a pipe or a socket has.
+    fn pollable(&self) -> bool {
+        !matches!(
+            self.host.metadata().map(|metadata| metadata.type_),
+            Ok(kernel_hostfs::FileType::File | kernel_hostfs::FileType::Dir)
+        )
+    }
+
     fn flags(&self) -> OpenFlags {
         *self.flags.lock()
     }

@@ -264,6 +264,9 @@ impl core::fmt::Debug for ControlMessage {
     }
 }
 
+/// What `accept` gives: the new connected socket and its peer's address (raw sockaddr bytes).
+pub type Accepted = (Arc<dyn Socket>, Vec<u8>);
+
 /// What the caller is, for a socket that records it (peer credentials, `SCM_CREDENTIALS`) or
 /// needs to resolve names in the caller's container (unix pathnames).
 pub trait SocketContext {
@@ -373,11 +376,7 @@ pub trait Socket: FileLike {
 
     /// `accept`: a new connected socket and its peer's address (raw), or `Pending`.
     /// `EAGAIN` when `nonblock` and nothing waits.
-    fn poll_accept(
-        &self,
-        cx: &mut Context<'_>,
-        nonblock: bool,
-    ) -> Poll<LxResult<(Arc<dyn Socket>, Vec<u8>)>>;
+    fn poll_accept(&self, cx: &mut Context<'_>, nonblock: bool) -> Poll<LxResult<Accepted>>;
 
     /// Sends part or all of `message`; `Pending` where a blocking send waits. A stream
     /// returns the bytes it took (the caller loops for the rest); a message socket all or

@@ -32,7 +32,11 @@ impl Syscall<'_> {
             credentials.for_access()
         };
         path.with_cstring(PATH_MAX - 1, |path| {
-            let mut walker = Walker::new(self.process.root().clone(), credentials);
+            let mut walker = Walker::new(
+                self.process.root().clone(),
+                self.process.mounts().snapshot(),
+                credentials,
+            );
             let follow = flags & AT_SYMLINK_NOFOLLOW == 0;
             let empty_path = flags & AT_EMPTY_PATH != 0;
             let metadata = self.object_metadata(&mut walker, dirfd, path, follow, empty_path)?;

@@ -132,8 +132,9 @@ impl Syscall<'_> {
         }
         let identity = (metadata.dev, metadata.inode);
         if !cwd.path.is_empty() {
-            if let Ok(found) = self.process.root().lookup_follow(&cwd.path, false) {
-                let found = found.metadata()?;
+            let mut walker = self.walker();
+            if let Ok(found) = walker.walk(walker.root(0)?, &cwd.path, false) {
+                let found = found.inode.metadata()?;
                 if (found.dev, found.inode) == identity {
                     return Ok(cwd.path);
                 }

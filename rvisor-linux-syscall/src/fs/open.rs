@@ -5,7 +5,7 @@
 use alloc::sync::Arc;
 use kernel_hostfs::{FileType, Metadata};
 use linux_object::credentials::Access;
-use linux_object::fs::{Device, File, FileLike, OpenFlags, StdioFile};
+use linux_object::fs::{DescribedInode, Device, File, FileLike, OpenFlags, StdioFile};
 use linux_object::{LxError, LxResult};
 
 use super::path::{Last, Located, Walker, AT_FDCWD};
@@ -86,7 +86,13 @@ fn access_for(flags: u32) -> Access {
 
 impl Syscall<'_> {
     /// `openat(dirfd, path, flags, mode)`.
-    pub fn sys_openat(&self, dirfd: i32, path: UserInPtr<u8>, flags: u32, mode: u32) -> SysResult {
+    pub async fn sys_openat(
+        &self,
+        dirfd: i32,
+        path: UserInPtr<u8>,
+        flags: u32,
+        mode: u32,
+    ) -> SysResult {
         let flags = open_flags(flags)?;
         let path = path.read_path()?;
         if !self.process.files().has_free() {
@@ -98,6 +104,13 @@ impl Syscall<'_> {
             0
         };
         let (node, metadata) = self.open_node(dirfd, &path, flags, mode)?;
+        // Reached through `/proc/PID/fd/N`: the description is shared, as `dup` shares it
+        // (Linux opens the object anew; for these kinds only the status flags differ).
+        if let Some(described) = node.inode.downcast_ref::<DescribedInode>() {
+            let file = described.description().clone();
+            let fd = self.process.files().add(file, flags & O_CLOEXEC != 0)?;
+            return Ok(fd as usize);
+        }
         let kept = if flags & O_PATH != 0 {
             flags & !O_CLOEXEC
         } else {
@@ -105,6 +118,11 @@ impl Syscall<'_> {
         };
         let kept = OpenFlags::from_bits_retain(kept);
         let file: Arc<dyn FileLike> = match metadata {
+            // A named pipe is the container's own: its readers and writers meet in rVisor,
+            // and an open waits for the other side as Linux's `fifo_open` does.
+            Some(metadata) if metadata.type_ == FileType::NamedPipe => {
+                self.container()?.fifos().open(node.inode, kept).await?
+            }
             Some(metadata) if Device::is_controlling_terminal(&metadata) => {
                 // `/dev/tty` without a controlling terminal is ENXIO, as on Linux.
                 let terminal = self.container()?.terminal().ok_or(LxError::ENXIO)?;
@@ -123,13 +141,14 @@ impl Syscall<'_> {
     }
 
     /// `open(path, flags, mode)`: `openat` from the working directory.
-    pub fn sys_open(&self, path: UserInPtr<u8>, flags: u32, mode: u32) -> SysResult {
-        self.sys_openat(AT_FDCWD, path, flags, mode)
+    pub async fn sys_open(&self, path: UserInPtr<u8>, flags: u32, mode: u32) -> SysResult {
+        self.sys_openat(AT_FDCWD, path, flags, mode).await
     }
 
     /// `creat(path, mode)`: `open(path, O_CREAT | O_WRONLY | O_TRUNC, mode)`.
-    pub fn sys_creat(&self, path: UserInPtr<u8>, mode: u32) -> SysResult {
+    pub async fn sys_creat(&self, path: UserInPtr<u8>, mode: u32) -> SysResult {
         self.sys_openat(AT_FDCWD, path, O_CREAT | O_WRONLY | O_TRUNC, mode)
+            .await
     }
 
     /// `close(fd)`.
@@ -229,12 +248,7 @@ impl Syscall<'_> {
                 Last::Normal(name) => name.clone(),
                 // `.`, `..` and `/` are directories that exist: EEXIST or EISDIR follows.
                 Last::Dot => return Ok((parent.dir, false)),
-                Last::DotDot => {
-                    let mut dir = parent.dir;
-                    let up = dir.inode.find("..")?;
-                    dir.leave(up)?;
-                    return Ok((dir, false));
-                }
+                Last::DotDot => return Ok((parent.dot_dot()?, false)),
                 Last::Root => return Ok((parent.dir, false)),
             };
             if parent.trailing_slash {

@@ -19,7 +19,8 @@ use alloc::sync::Arc;
 use alloc::vec::Vec;
 use kernel_hostfs::{FileType, FsError, INode, Metadata, MAX_SYMLINK_FOLLOWS, NAME_MAX, PATH_MAX};
 use linux_object::credentials::{Access, Credentials};
-use linux_object::fs::{File, FileLike};
+use linux_object::fs::{DescribedInode, File, FileLike};
+use linux_object::mount::Mounts;
 use linux_object::{LxError, LxResult};
 
 use crate::Syscall;
@@ -74,11 +75,28 @@ impl Located {
     }
 
     /// Steps into this directory's entry `name`, which is `inode`: the path gets `/name`, in
-    /// place.
-    fn enter(&mut self, name: &str, inode: Arc<dyn INode>) -> LxResult {
+    /// place. A mount point is crossed to the root of what is mounted on it.
+    fn enter(&mut self, name: &str, inode: Arc<dyn INode>, mounts: &Mounts) -> LxResult {
         push_name(&mut self.path, name)?;
-        self.inode = inode;
+        self.inode = match mounts.covering(&self.path) {
+            Some(mount) if !mounts.only_root() => mount.root().clone(),
+            _ => inode,
+        };
         Ok(())
+    }
+
+    /// Steps up to this directory's parent (`..`): from the root of a mount, the directory
+    /// holding its mount point; the root's parent is the root.
+    pub fn up(&mut self, mounts: &Mounts) -> LxResult {
+        let covered = match mounts.covering(&self.path) {
+            Some(mount) if !mounts.only_root() => mount.covered_parent().cloned(),
+            _ => None,
+        };
+        let parent = match covered {
+            Some(parent) => parent,
+            None => self.inode.find("..")?,
+        };
+        self.leave(parent)
     }
 
     /// Steps up to this directory's parent, which is `inode`: the path loses its last
@@ -219,6 +237,8 @@ pub(crate) struct Parent {
     pub last: Last,
     /// The path ended in `/`.
     pub trailing_slash: bool,
+    /// The mounts the walk crossed, which looking the last component up crosses too.
+    mounts: Mounts,
 }
 
 impl Parent {
@@ -237,10 +257,19 @@ impl Parent {
             return Err(LxError::ENAMETOOLONG);
         }
         let inode = self.dir.inode.find(name)?;
-        Ok(Located {
-            inode,
-            path: self.dir.child_path(name)?,
-        })
+        let path = self.dir.child_path(name)?;
+        let inode = match self.mounts.covering(&path) {
+            Some(mount) if !self.mounts.only_root() => mount.root().clone(),
+            _ => inode,
+        };
+        Ok(Located { inode, path })
+    }
+
+    /// The directory `..` names from the parent directory (for a last component `..`).
+    pub fn dot_dot(self) -> LxResult<Located> {
+        let mut dir = self.dir;
+        dir.up(&self.mounts)?;
+        Ok(dir)
     }
 }
 
@@ -248,15 +277,18 @@ impl Parent {
 /// links followed so far (shared by the re-walks `open` does through a final link).
 pub(crate) struct Walker {
     root: Arc<dyn INode>,
+    /// The container's mounts when the walk began.
+    mounts: Mounts,
     credentials: Credentials,
     links: usize,
 }
 
 impl Walker {
-    /// A walk from `root` checking permissions for `credentials`.
-    pub fn new(root: Arc<dyn INode>, credentials: Credentials) -> Self {
+    /// A walk from `root` across `mounts` checking permissions for `credentials`.
+    pub fn new(root: Arc<dyn INode>, mounts: Mounts, credentials: Credentials) -> Self {
         Self {
             root,
+            mounts,
             credentials,
             links: 0,
         }
@@ -298,6 +330,15 @@ impl Walker {
         self.credentials.permission(&metadata, Access::EXEC)
     }
 
+    /// Counts one more link followed: `ELOOP` past [`MAX_SYMLINK_FOLLOWS`].
+    fn count_link(&mut self) -> LxResult {
+        self.links += 1;
+        if self.links > MAX_SYMLINK_FOLLOWS {
+            return Err(LxError::ELOOP);
+        }
+        Ok(())
+    }
+
     /// Counts one more link followed and returns the target of `link`; `None` if `link` is not
     /// a symbolic link.
     fn link_target(&mut self, link: &dyn INode) -> LxResult<Option<String>> {
@@ -307,10 +348,7 @@ impl Walker {
             Err(FsError::InvalidArgument) => return Ok(None),
             Err(error) => return Err(error.into()),
         };
-        self.links += 1;
-        if self.links > MAX_SYMLINK_FOLLOWS {
-            return Err(LxError::ELOOP);
-        }
+        self.count_link()?;
         if target.is_empty() {
             return Err(LxError::ENOENT);
         }
@@ -343,16 +381,21 @@ impl Walker {
                     // Still a lookup: a non-directory fails here as in Linux.
                     current.inode.find(".")?;
                 }
-                ".." => {
-                    let parent = current.inode.find("..")?;
-                    current.leave(parent)?;
-                }
+                ".." => current.up(&self.mounts)?,
                 name => {
                     if name.len() > NAME_MAX {
                         return Err(LxError::ENAMETOOLONG);
                     }
                     let child = current.inode.find(name)?;
                     let follow = !is_last || follow_last || must_be_dir;
+                    if follow {
+                        // `/proc/PID/fd/N`: a magic link, which goes to the object itself.
+                        if let Some(file) = linux_object::procfs::fd_link_file(&*child) {
+                            self.count_link()?;
+                            current = described(file?)?;
+                            continue;
+                        }
+                    }
                     let target = if follow {
                         self.link_target(&*child)?
                     } else {
@@ -368,7 +411,7 @@ impl Walker {
                             }
                             components.follow(target)?;
                         }
-                        None => current.enter(name, child)?,
+                        None => current.enter(name, child, &self.mounts)?,
                     }
                 }
             }
@@ -391,6 +434,7 @@ impl Walker {
                     dir: self.root(0)?,
                     last: Last::Root,
                     trailing_slash,
+                    mounts: self.mounts.clone(),
                 })
             }
             None => (start, trimmed),
@@ -417,6 +461,7 @@ impl Walker {
             dir,
             last,
             trailing_slash,
+            mounts: self.mounts.clone(),
         })
     }
 
@@ -425,6 +470,20 @@ impl Walker {
     pub fn follow(&mut self, node: &Located) -> LxResult<Option<String>> {
         self.link_target(&*node.inode)
     }
+}
+
+/// Where a `/proc/PID/fd/N` link leads: the file's inode at the path it was opened by, or,
+/// for what no path names (a pipe, a socket, an inherited host file), the object itself.
+fn described(file: Arc<dyn FileLike>) -> LxResult<Located> {
+    if let Some(node) = located_file(&*file) {
+        return Ok(node);
+    }
+    let mut path = String::new();
+    path.try_reserve(1).map_err(|_| LxError::ENOMEM)?;
+    Ok(Located {
+        inode: Arc::new(DescribedInode::new(file)),
+        path,
+    })
 }
 
 /// What a path with `AT_EMPTY_PATH` may name: a descriptor's description, which need not
@@ -450,7 +509,11 @@ impl Object {
 impl Syscall<'_> {
     /// A walker with the process's credentials.
     pub(crate) fn walker(&self) -> Walker {
-        Walker::new(self.process.root().clone(), self.process.credentials())
+        Walker::new(
+            self.process.root().clone(),
+            self.process.mounts().snapshot(),
+            self.process.credentials(),
+        )
     }
 
     /// Where a path relative to `dirfd` starts: the working directory for `AT_FDCWD`, or the
@@ -513,15 +576,19 @@ impl Syscall<'_> {
         follow_last: bool,
     ) -> LxResult<Metadata> {
         if walker.may_find_in_one_step(path) {
-            let relative_start;
+            // A path reaching a mount point is walked, to cross it.
             let start = if path.starts_with('/') {
-                &walker.root
+                Some(walker.root.clone()).filter(|_| !walker.mounts.may_cross("/", path))
+            } else if walker.mounts.only_root() {
+                Some(self.start_inode(dirfd)?)
             } else {
-                relative_start = self.start_inode(dirfd)?;
-                &relative_start
+                let start = self.start_at(dirfd, 0)?;
+                Some(start.inode).filter(|_| !walker.mounts.may_cross(&start.path, path))
             };
-            if let Some(metadata) = start.metadata_beneath(path, follow_last)? {
-                return Ok(metadata);
+            if let Some(start) = start {
+                if let Some(metadata) = start.metadata_beneath(path, follow_last)? {
+                    return Ok(metadata);
+                }
             }
         }
         let node = self.resolve_with(walker, dirfd, path, follow_last)?;

@@ -14,21 +14,8 @@ use crate::{SysResult, Syscall};
 
 /// `PIPEFS_MAGIC`.
 const PIPEFS_MAGIC: u64 = 0x5049_5045;
-/// `f_flags` bit: the flags are valid (every kernel since 2.6.36 sets it).
-const ST_VALID: u64 = 0x20;
 /// What Linux's `simple_statfs` reports for pipefs.
-const PIPEFS_INFO: FsInfo = FsInfo {
-    magic: PIPEFS_MAGIC,
-    bsize: 4096,
-    frsize: 4096,
-    blocks: 0,
-    bfree: 0,
-    bavail: 0,
-    files: 0,
-    ffree: 0,
-    namemax: 255,
-    flags: ST_VALID,
-};
+const PIPEFS_INFO: FsInfo = FsInfo::simple(PIPEFS_MAGIC);
 
 /// The x86-64 `struct statfs` (120 bytes), built from an [`FsInfo`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -90,7 +77,12 @@ impl Syscall<'_> {
     pub fn sys_statfs(&self, path: UserInPtr<u8>, buf: UserOutPtr<StatFs>) -> SysResult {
         let path = path.read_path()?;
         let node = self.resolve(AT_FDCWD, &path, true)?;
-        buf.write(StatFs(node.inode.fs_info()?))?;
+        let mut info = node.inode.fs_info()?;
+        // The flags of the mount the object is reached through (`ro`, `nosuid`…).
+        if let Some(mount) = self.process.mounts().snapshot().holding(&node.path) {
+            info.flags |= mount.flags().statfs_flags();
+        }
+        buf.write(StatFs(info))?;
         Ok(0)
     }
 
@@ -141,7 +133,7 @@ mod tests {
         assert_eq!(word(&bytes, 7), 0, "no fsid");
         assert_eq!(word(&bytes, 8).to_string(), host[4]);
         assert_eq!(word(&bytes, 9).to_string(), host[5]);
-        assert_ne!(word(&bytes, 10) & ST_VALID, 0);
+        assert_ne!(word(&bytes, 10) & 0x20, 0);
         assert_eq!(
             run(&sys, STATFS, &[sandbox.cstr("none"), buf]),
             err(LxError::ENOENT)
@@ -161,7 +153,19 @@ mod tests {
         let fd = sys.process.files().add(reader, false).unwrap() as usize;
         assert_eq!(run(&sys, FSTATFS, &[fd, buf]), 0);
         let bytes = sandbox.user.get_bytes(buf, 120);
-        let expected = [PIPEFS_MAGIC, 4096, 0, 0, 0, 0, 0, 0, 255, 4096, ST_VALID];
+        let expected = [
+            PIPEFS_MAGIC,
+            4096,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            255,
+            4096,
+            0x20, /* ST_VALID */
+        ];
         for (index, value) in expected.iter().enumerate() {
             assert_eq!(word(&bytes, index), *value, "word {index}");
         }

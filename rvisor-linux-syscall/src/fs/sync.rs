@@ -12,6 +12,16 @@ impl Syscall<'_> {
         Ok(0)
     }
 
+    /// `syncfs(fd)`: flushes the filesystem holding `fd`'s object (a pipe's: nothing to
+    /// do). `EBADF` for a descriptor that is not open.
+    pub fn sys_syncfs(&self, fd: i32) -> SysResult {
+        let file = self.file_raw(fd)?;
+        if let Some(inode) = file.inode() {
+            inode.fs().sync()?;
+        }
+        Ok(0)
+    }
+
     /// `fsync(fd)`: `EINVAL` for what cannot be flushed (a pipe), as Linux.
     pub fn sys_fsync(&self, fd: i32) -> SysResult {
         self.file(fd)?.sync(false)?;

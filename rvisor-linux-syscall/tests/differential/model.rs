@@ -286,6 +286,9 @@ pub enum Op {
         cmd: i32,
         arg: u64,
     },
+    Syncfs {
+        fd: Fd,
+    },
     Fsync {
         fd: Fd,
     },
@@ -336,6 +339,17 @@ pub enum Op {
     },
     Rmdir {
         path: P,
+    },
+    Mknod {
+        path: P,
+        mode: u32,
+        dev: u32,
+    },
+    Mknodat {
+        dirfd: Fd,
+        path: P,
+        mode: u32,
+        dev: u32,
     },
     Link {
         old: P,
@@ -807,6 +821,7 @@ impl Op {
                 matches!(*cmd, F_DUPFD | F_DUPFD_CLOEXEC),
             ),
             Op::Fsync { fd: f } => ("fsync", SYS_fsync, vec![fd(f)], none, false),
+            Op::Syncfs { fd: f } => ("syncfs", SYS_syncfs, vec![fd(f)], none, false),
             Op::Fdatasync { fd: f } => ("fdatasync", SYS_fdatasync, vec![fd(f)], none, false),
             Op::Truncate { path: pa, length } => (
                 "truncate",
@@ -872,6 +887,29 @@ impl Op {
                 false,
             ),
             Op::Rmdir { path: pa } => ("rmdir", SYS_rmdir, vec![path(pa)], none, false),
+            Op::Mknod {
+                path: pa,
+                mode,
+                dev,
+            } => (
+                "mknod",
+                SYS_mknod,
+                vec![path(pa), int(*mode), int(*dev)],
+                none,
+                false,
+            ),
+            Op::Mknodat {
+                dirfd,
+                path: pa,
+                mode,
+                dev,
+            } => (
+                "mknodat",
+                SYS_mknodat,
+                vec![fd(dirfd), path(pa), int(*mode), int(*dev)],
+                none,
+                false,
+            ),
             Op::Link { old, new } => ("link", SYS_link, vec![path(old), path(new)], none, false),
             Op::Linkat {
                 olddir,
@@ -1521,7 +1559,11 @@ pub fn describe(op: &Op) -> String {
         Op::Newfstatat { .. } | Op::Linkat { .. } | Op::Unlinkat { .. } => {
             rewrite(&text, "flags", at_flags)
         }
-        Op::Mkdir { .. } | Op::Mkdirat { .. } | Op::Creat { .. } => rewrite(&text, "mode", octal),
+        Op::Mkdir { .. }
+        | Op::Mkdirat { .. }
+        | Op::Creat { .. }
+        | Op::Mknod { .. }
+        | Op::Mknodat { .. } => rewrite(&text, "mode", octal),
         Op::Umask { .. } => rewrite(&text, "mask", octal),
         Op::Access { .. } | Op::Faccessat { .. } | Op::Faccessat2 { .. } => {
             rewrite(&text, "mode", |v| {

@@ -56,6 +56,22 @@ struct rvisor_list {
 	__u32 count;
 };
 
+/* A filesystem mounted in a container before its first process joins: a host directory
+ * (source set) or a fresh tmpfs (source 0, options as tmpfs takes them: "size=1m,mode=1777"),
+ * on the existing directory `target` (an absolute path inside the container without symbolic
+ * links). `flags` are MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC; a read-only host
+ * directory is made read-only by the caller (a read-only bind mount in its own mount
+ * namespace), since rVisor writes through the host's VFS. */
+struct rvisor_mount {
+	__u32 id;
+	__u32 flags;
+	__u64 source;
+	__u64 target;
+	__u64 options;
+};
+
+#define RVISOR_MOUNT_FLAGS 0xf
+
 #define RVISOR_IOC_MAGIC 0xb7
 
 #define RVISOR_IOC_CREATE  _IOWR(RVISOR_IOC_MAGIC, 1, struct rvisor_create)
@@ -67,5 +83,6 @@ struct rvisor_list {
  * when its last task is gone (at once when it has none). Needs CAP_SYS_ADMIN. -ENOENT if unknown. */
 #define RVISOR_IOC_REMOVE  _IO(RVISOR_IOC_MAGIC, 3)
 #define RVISOR_IOC_LIST    _IOWR(RVISOR_IOC_MAGIC, 4, struct rvisor_list)
+#define RVISOR_IOC_MOUNT   _IOW(RVISOR_IOC_MAGIC, 5, struct rvisor_mount)
 
 #endif /* _UAPI_LINUX_RVISOR_H */

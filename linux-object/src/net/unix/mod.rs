@@ -1173,7 +1173,7 @@ impl Socket for UnixSocket {
             SO_TYPE => int_bytes(self.kind() as i32),
             SO_DOMAIN => int_bytes(i32::from(AF_UNIX)),
             SO_PROTOCOL => int_bytes(0),
-            SO_ERROR => int_bytes(state.error.take().map_or(0, |error| error.errno() as i32)),
+            SO_ERROR => int_bytes(state.error.take().map_or(0, |error| error.errno())),
             SO_SNDBUF => int_bytes(state.sndbuf as i32),
             SO_RCVBUF => int_bytes(state.rcvbuf as i32),
             SO_PASSCRED => int_bytes(i32::from(state.passcred)),

@@ -10,6 +10,7 @@ pub mod fileops;
 pub mod files;
 pub mod io;
 pub mod names;
+pub mod nodes;
 pub mod stat;
 pub mod statx;
 pub mod transfer;
@@ -34,6 +35,7 @@ pub fn all() -> Vec<Case> {
         fileops::cases(),
         dirs::cases(),
         names::cases(),
+        nodes::cases(),
         fds::cases(),
         transfer::cases(),
     ]
