@@ -1207,6 +1207,18 @@ print(s.makefile(\"rb\").readline().split()[1].decode())
 "'"#,
             check: |o| o.exactly(&["wget: same bytes", "200"]),
         },
+        Case {
+            name: "debian-redis",
+            covers: &["socket", "accept4", "epoll_wait", "read", "write", "setsockopt"],
+            // The issue's bar: a server that multiplexes its clients with epoll, and its
+            // benchmark, in one container over its loopback.
+            script: r#"rvisor run --root /debian -- sh -c 'redis-server --daemonize yes --save "" --appendonly no >/dev/null
+for i in $(seq 1 100); do redis-cli ping 2>/dev/null | grep -q PONG && break; sleep 0.2; done
+redis-benchmark -q -n 2000 -t set,get 2>&1 | tr -s "\r" "\n" | grep "requests per second" | cut -d: -f1 | tr -d " "
+redis-cli set answer 42 >/dev/null; redis-cli --raw get answer
+redis-cli shutdown nosave 2>&1'"#,
+            check: |o| o.exactly(&["SET", "GET", "42"]),
+        },
     ]
 }
 
