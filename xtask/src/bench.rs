@@ -88,6 +88,12 @@ const CALLS: &[Call] = &[
         root: Root::Guest,
     },
     Call {
+        name: "tcp_roundtrip",
+        what: "TCP loopback round trip (2 processes, 1 byte)",
+        target: Some(1.2),
+        root: Root::Guest,
+    },
+    Call {
         name: "fork_wait",
         what: "fork+_exit+wait4",
         target: None,
