@@ -332,6 +332,13 @@ static void ipv6(void)
 	char buf[8] = "";
 
 	printf("ipv6 socket: %s\n", server < 0 ? strerrorname_np(errno) : "ok");
+	{
+		/* Allowed or not by the namespace's net.ipv4.ping_group_range (default: nobody). */
+		int ping = socket(AF_INET, SOCK_DGRAM, IPPROTO_ICMP);
+
+		printf("ICMP datagram socket: %s\n", ping < 0 ? strerrorname_np(errno) : "ok");
+		close(ping);
+	}
 	printf("IPV6_V6ONLY: %d\n", int_option(server, IPPROTO_IPV6, IPV6_V6ONLY));
 	setsockopt(server, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
 	printf("IPV6_V6ONLY set: %d\n", int_option(server, IPPROTO_IPV6, IPV6_V6ONLY));
