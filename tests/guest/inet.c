@@ -402,6 +402,9 @@ static void interrupted(void)
 	alarm_in(200000);
 	printf("recv with SO_RCVTIMEO, handler with SA_RESTART: %s\n",
 	       result(recv(u, buf, 1, 0)));
+	alarm_in(200000);
+	printf("read with SO_RCVTIMEO, handler with SA_RESTART: %s\n",
+	       result(read(u, buf, 1)));
 	tv.tv_sec = 0;
 	tv.tv_usec = 100000;
 	setsockopt(u, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));

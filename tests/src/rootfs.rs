@@ -1104,6 +1104,7 @@ contained contained /bin/sh -c "$script""#,
                     "recv, handler without SA_RESTART: EINTR",
                     "recv, handler with SA_RESTART: 1",
                     "recv with SO_RCVTIMEO, handler with SA_RESTART: EINTR",
+                    "read with SO_RCVTIMEO, handler with SA_RESTART: EINTR",
                 ])
             },
         },
