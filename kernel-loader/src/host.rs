@@ -24,7 +24,7 @@ use linux_kernel_module::Error;
 use linux_object::container::{Pid, INIT_PID};
 use linux_object::credentials::Credentials;
 use linux_object::elf::{AddressSpace, LoadedProgram, Machine, Protection};
-use linux_object::fs::{File, FileLike};
+use linux_object::fs::{File, FileLike, SignalQueue};
 use linux_object::process::{ChildState, ExitStatus, LinuxProcess};
 use linux_object::vm::{Randomization, VmarSpace};
 use linux_object::{LxError, LxResult};
@@ -394,6 +394,10 @@ impl TaskHost for KernelTaskHost<'_> {
         protocol: i32,
     ) -> LxResult<Arc<dyn linux_object::fs::HostSocketOps>> {
         crate::socket::KernelSocket::open(family, ty, protocol)
+    }
+
+    fn signal_queue(&self) -> LxResult<Arc<dyn SignalQueue>> {
+        Ok(crate::signalfd::KernelSignalQueue::new())
     }
 
     fn resource_limit(&self, request: &LimitRequest) -> LxResult<ResourceLimit> {

@@ -17,6 +17,7 @@ mod container;
 mod host;
 mod ioctl;
 mod members;
+mod signalfd;
 mod socket;
 mod stdio;
 mod syscall;

@@ -10,7 +10,9 @@ use linux_kernel_module::task::TaskId;
 use linux_kernel_module::uts::host_utsname;
 use linux_object::container::Pid;
 use linux_object::procfs::{CpuInfo, MachineInfo, SystemView, TaskMemory, TaskStat};
+use linux_object::{LxError, LxResult};
 
+use crate::host::lx_error;
 use crate::members::MEMBERS;
 
 /// The view of one container's tasks (by its id) and of the machine.
@@ -158,6 +160,33 @@ impl SystemView for KernelView {
             Some(task) => sysview::task_maps(&task, &self.root).unwrap_or_default(),
             None => Vec::new(),
         }
+    }
+
+    fn set_comm(&self, tid: Pid, name: &[u8]) -> LxResult {
+        let task = MEMBERS
+            .find_in(self.container, |m| m.tid == tid)
+            .ok_or(LxError::ESRCH)?;
+        sysview::set_task_comm(&task, name);
+        Ok(())
+    }
+
+    fn oom_score_adj(&self, tid: Pid) -> i32 {
+        MEMBERS
+            .find_in(self.container, |m| m.tid == tid)
+            .map_or(0, |task| sysview::oom_score_adj(&task))
+    }
+
+    fn set_oom_score_adj(&self, tid: Pid, value: i32) -> LxResult {
+        let task = MEMBERS
+            .find_in(self.container, |m| m.tid == tid)
+            .ok_or(LxError::ESRCH)?;
+        sysview::set_oom_score_adj(&task, value).map_err(lx_error)
+    }
+
+    fn limits(&self, tid: Pid) -> Option<[(u64, u64); 16]> {
+        MEMBERS
+            .find_in(self.container, |m| m.tid == tid)
+            .map(|task| sysview::task_limits(&task))
     }
 
     fn release(&self) -> String {

@@ -50,6 +50,7 @@
 #include <linux/task_work.h>
 #include <linux/random.h>
 #include <linux/poll.h>
+#include <uapi/linux/signalfd.h>
 #include <linux/elf.h>
 #include <linux/sched/cputime.h>
 #include <linux/wait.h>
@@ -57,6 +58,7 @@
 #include <linux/sched/mm.h>
 #include <linux/sched/loadavg.h>
 #include <linux/vmstat.h>
+#include <linux/oom.h>
 #include <asm/processor.h>
 #include <asm/cpufeature.h>
 #include <linux/topology.h>
@@ -1719,12 +1721,16 @@ static unsigned long map_staging_page(void)
 	return vm_mmap(NULL, 0, PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, 0);
 }
 
-/* True if `t`'s process has no handler for `sig` (1..=_NSIG): an init drops it. */
+/* True if an init `t` drops `sig` (1..=_NSIG) sent from inside its namespace: its process has
+ * no handler for it and `t` does not block it (a blocked signal stays pending, for sigwait or
+ * a signalfd, as Linux's sig_ignored keeps it). */
 static bool signal_is_default(struct task_struct *t, int sig)
 {
 	struct sighand_struct *sighand;
 	bool dfl = true;
 
+	if (sigismember(&t->blocked, sig) || sigismember(&t->real_blocked, sig))
+		return false;
 	rcu_read_lock();
 	sighand = rcu_dereference(t->sighand);
 	if (sighand)
@@ -2399,6 +2405,153 @@ unsigned int rvisor_file_watch_poll(struct rvisor_file_watch *w, bool arm)
 	return vfs_poll(w->file, NULL);
 }
 
+struct rvisor_file_watch *rvisor_signal_watch_new(void *ctx)
+{
+	struct rvisor_file_watch *w = kzalloc(sizeof(*w), GFP_KERNEL);
+	struct rvisor_watch_entry *entry;
+
+	if (!w)
+		return NULL;
+	mutex_init(&w->lock);
+	atomic_set(&w->armed, 0);
+	INIT_WORK(&w->work, rvisor_watch_work);
+	w->ctx = ctx;
+	entry = &w->entries[0];
+	init_waitqueue_func_entry(&entry->wait, rvisor_watch_wake);
+	entry->watch = w;
+	/* The caller's own sighand cannot change under it; its free wakes us with POLLFREE. */
+	entry->head = &current->sighand->signalfd_wqh;
+	add_wait_queue(entry->head, &entry->wait);
+	w->count = 1;
+	w->hooked = true;
+	return w;
+}
+
+bool rvisor_signal_watch_is_current(struct rvisor_file_watch *w)
+{
+	return smp_load_acquire(&w->entries[0].head) == &current->sighand->signalfd_wqh;
+}
+
+void rvisor_signal_watch_arm(struct rvisor_file_watch *w)
+{
+	atomic_xchg(&w->armed, 1);
+}
+
+bool rvisor_signals_pending(__u64 mask)
+{
+	bool pending;
+
+	spin_lock_irq(&current->sighand->siglock);
+	pending = (current->pending.signal.sig[0] | current->signal->shared_pending.signal.sig[0]) &
+		  mask;
+	spin_unlock_irq(&current->sighand->siglock);
+	return pending;
+}
+
+/* Which fields of a siginfo hold data, as the kernel's siginfo_layout (not exported) says. */
+enum rvisor_si_layout { RV_SIL_KILL, RV_SIL_TIMER, RV_SIL_POLL, RV_SIL_FAULT, RV_SIL_MCEERR,
+			RV_SIL_CHLD, RV_SIL_RT, RV_SIL_SYS };
+
+static enum rvisor_si_layout rvisor_si_layout(int sig, int code)
+{
+	if (code > SI_USER && code < SI_KERNEL) {
+		switch (sig) {
+		case SIGILL:
+			return code <= NSIGILL ? RV_SIL_FAULT : RV_SIL_KILL;
+		case SIGFPE:
+			return code <= NSIGFPE ? RV_SIL_FAULT : RV_SIL_KILL;
+		case SIGSEGV:
+			return code <= NSIGSEGV ? RV_SIL_FAULT : RV_SIL_KILL;
+		case SIGBUS:
+			if (code >= BUS_MCEERR_AR && code <= BUS_MCEERR_AO)
+				return RV_SIL_MCEERR;
+			return code <= NSIGBUS ? RV_SIL_FAULT : RV_SIL_KILL;
+		case SIGTRAP:
+			return code <= NSIGTRAP ? RV_SIL_FAULT : RV_SIL_KILL;
+		case SIGCHLD:
+			return code <= NSIGCHLD ? RV_SIL_CHLD : RV_SIL_KILL;
+		case SIGSYS:
+			return code <= NSIGSYS ? RV_SIL_SYS : RV_SIL_KILL;
+		default:
+			return code <= NSIGPOLL ? RV_SIL_POLL : RV_SIL_KILL;
+		}
+	}
+	if (code == SI_TIMER)
+		return RV_SIL_TIMER;
+	if (code == SI_SIGIO)
+		return RV_SIL_POLL;
+	return code < 0 ? RV_SIL_RT : RV_SIL_KILL;
+}
+
+int rvisor_signal_dequeue(__u64 mask, void *out)
+{
+	struct signalfd_siginfo *new = out;
+	kernel_siginfo_t info;
+	enum pid_type type;
+	sigset_t blocked;
+	int sig;
+
+	/* dequeue_signal skips the signals of its mask: the complement of the wanted ones. */
+	siginitset(&blocked, ~mask);
+	spin_lock_irq(&current->sighand->siglock);
+	/* dequeue_signal lost its task argument (always current) in 6.11. */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 11, 0)
+	sig = dequeue_signal(&blocked, &info, &type);
+#else
+	sig = dequeue_signal(current, &blocked, &info, &type);
+#endif
+	spin_unlock_irq(&current->sighand->siglock);
+	if (sig <= 0)
+		return 0;
+	/* As signalfd_copyinfo. */
+	memset(new, 0, sizeof(*new));
+	new->ssi_signo = info.si_signo;
+	new->ssi_errno = info.si_errno;
+	new->ssi_code = info.si_code;
+	switch (rvisor_si_layout(info.si_signo, info.si_code)) {
+	case RV_SIL_KILL:
+		new->ssi_pid = info.si_pid;
+		new->ssi_uid = info.si_uid;
+		break;
+	case RV_SIL_TIMER:
+		new->ssi_tid = info.si_tid;
+		new->ssi_overrun = info.si_overrun;
+		new->ssi_ptr = (long)info.si_ptr;
+		new->ssi_int = info.si_int;
+		break;
+	case RV_SIL_POLL:
+		new->ssi_band = info.si_band;
+		new->ssi_fd = info.si_fd;
+		break;
+	case RV_SIL_FAULT:
+		new->ssi_addr = (long)info.si_addr;
+		break;
+	case RV_SIL_MCEERR:
+		new->ssi_addr = (long)info.si_addr;
+		new->ssi_addr_lsb = (short)info.si_addr_lsb;
+		break;
+	case RV_SIL_CHLD:
+		new->ssi_pid = info.si_pid;
+		new->ssi_uid = info.si_uid;
+		new->ssi_status = info.si_status;
+		new->ssi_utime = info.si_utime;
+		new->ssi_stime = info.si_stime;
+		break;
+	case RV_SIL_RT:
+		new->ssi_pid = info.si_pid;
+		new->ssi_uid = info.si_uid;
+		new->ssi_ptr = (long)info.si_ptr;
+		new->ssi_int = info.si_int;
+		break;
+	case RV_SIL_SYS:
+		new->ssi_call_addr = (long)info.si_call_addr;
+		new->ssi_syscall = info.si_syscall;
+		new->ssi_arch = info.si_arch;
+		break;
+	}
+	return sig;
+}
+
 void rvisor_file_watch_free(struct rvisor_file_watch *w)
 {
 	wait_queue_head_t *head;
@@ -2417,7 +2570,8 @@ void rvisor_file_watch_free(struct rvisor_file_watch *w)
 	mutex_unlock(&w->lock);
 	/* No wake-up can schedule it now; one scheduled or running finishes first. */
 	cancel_work_sync(&w->work);
-	fput(w->file);
+	if (w->file)
+		fput(w->file);
 	kfree(w);
 }
 
@@ -3028,4 +3182,53 @@ void rvisor_path_fstype(struct rvisor_path *p, char *buf, int len)
 bool rvisor_path_read_only(struct rvisor_path *p)
 {
 	return __mnt_is_readonly(p->path.mnt);
+}
+
+void rvisor_task_set_comm(struct task_struct *t, const char *name, unsigned long len)
+{
+	char comm[TASK_COMM_LEN];
+
+	memset(comm, 0, sizeof(comm));
+	memcpy(comm, name, min_t(unsigned long, len, sizeof(comm) - 1));
+	task_lock(t);
+	strscpy_pad(t->comm, comm, sizeof(t->comm));
+	task_unlock(t);
+}
+
+int rvisor_task_oom_score_adj(struct task_struct *t)
+{
+	return READ_ONCE(t->signal->oom_score_adj);
+}
+
+int rvisor_task_set_oom_score_adj(struct task_struct *t, int value)
+{
+	int ret = 0;
+
+	if (value < OOM_SCORE_ADJ_MIN || value > OOM_SCORE_ADJ_MAX)
+		return -EINVAL;
+	/* As __set_oom_adj, under the task's lock (its oom_adj_mutex is not exported). */
+	task_lock(t);
+	if (!t->signal) {
+		ret = -ESRCH;
+	} else if (value < t->signal->oom_score_adj_min && !capable(CAP_SYS_RESOURCE)) {
+		ret = -EACCES;
+	} else {
+		WRITE_ONCE(t->signal->oom_score_adj, value);
+		if (has_capability_noaudit(current, CAP_SYS_RESOURCE))
+			t->signal->oom_score_adj_min = value;
+	}
+	task_unlock(t);
+	return ret;
+}
+
+void rvisor_task_limits(struct task_struct *t, __u64 *soft, __u64 *hard)
+{
+	int i;
+
+	task_lock(t);
+	for (i = 0; i < RLIM_NLIMITS; i++) {
+		soft[i] = READ_ONCE(t->signal->rlim[i].rlim_cur);
+		hard[i] = READ_ONCE(t->signal->rlim[i].rlim_max);
+	}
+	task_unlock(t);
 }

@@ -456,6 +456,22 @@ unsigned int rvisor_file_watch_poll(struct rvisor_file_watch *w, bool arm);
 /* Unhooks, waits for a callback in progress, releases the file. Process context. */
 void rvisor_file_watch_free(struct rvisor_file_watch *w);
 
+/* ---- signalfd: the calling thread's pending signals ---- */
+/* A watch (freed with rvisor_file_watch_free) of the calling task's signalfd wait queue,
+ * which the host wakes when a signal is queued to the task's signal handlers' users; NULL
+ * with no memory. */
+struct rvisor_file_watch *rvisor_signal_watch_new(void *ctx);
+/* Whether the watch is hooked on the calling task's queue (which a fork or an exec may
+ * change, and its owner free). */
+bool rvisor_signal_watch_is_current(struct rvisor_file_watch *w);
+/* The next wake-up of the queue calls back. */
+void rvisor_signal_watch_arm(struct rvisor_file_watch *w);
+/* Whether a signal of `mask` is pending for the calling thread or its process. */
+bool rvisor_signals_pending(__u64 mask);
+/* Takes the lowest pending signal of `mask` (thread's first, then the process's) as a
+ * struct signalfd_siginfo into `out` (128 bytes); its number, or 0 if none is pending. */
+int rvisor_signal_dequeue(__u64 mask, void *out);
+
 /* ---- task facts ---- */
 /* The exit code of an exiting task: (code << 8) for exit(code), else the signal (| 0x80 core). */
 int rvisor_task_exit_code(struct task_struct *t);
@@ -608,3 +624,13 @@ int rvisor_tmpfs_new(const char *options, bool read_only, struct rvisor_path *ou
 bool rvisor_path_read_only(struct rvisor_path *p);
 /* The type name of the filesystem holding p ("ext4", "tmpfs"…), NUL-terminated in buf. */
 void rvisor_path_fstype(struct rvisor_path *p, char *buf, int len);
+/* Names task t (of the caller's thread group) `name` (up to 15 bytes kept, NUL-padded), as
+ * Linux's comm_write. */
+void rvisor_task_set_comm(struct task_struct *t, const char *name, unsigned long len);
+/* t's process's oom_score_adj. */
+int rvisor_task_oom_score_adj(struct task_struct *t);
+/* Sets t's process's oom_score_adj to value (-1000..1000, else -EINVAL); lowering it below
+ * its floor needs CAP_SYS_RESOURCE (-EACCES), as Linux's __set_oom_adj. */
+int rvisor_task_set_oom_score_adj(struct task_struct *t, int value);
+/* t's resource limits, soft and hard, RLIM_NLIMITS of each (16). */
+void rvisor_task_limits(struct task_struct *t, __u64 *soft, __u64 *hard);

@@ -90,8 +90,8 @@ impl Drop for HostFile {
 }
 
 /// What a [`FileWatch`] calls when its file wakes up.
-struct WatchTarget {
-    wake: Box<dyn Fn() + Send + Sync>,
+pub(crate) struct WatchTarget {
+    pub(crate) wake: Box<dyn Fn() + Send + Sync>,
 }
 
 /// A watch of a host file's wait queues: after an armed [`FileWatch::poll`], the file's next

@@ -24,6 +24,7 @@ pub mod module;
 pub mod path;
 pub mod printk;
 pub mod process;
+pub mod signals;
 pub mod sync;
 pub mod sysview;
 pub mod task;

@@ -94,3 +94,32 @@ pub fn task_maps(task: &HeldTask, root: &[u8]) -> crate::error::Result<Vec<u8>> 
         }
     }
 }
+
+/// Names `task` (a thread of the caller's process) `name`: its first 15 bytes, as Linux's
+/// `/proc/PID/comm` write.
+pub fn set_task_comm(task: &HeldTask, name: &[u8]) {
+    // SAFETY: the task is held alive; `name` is valid for its length.
+    unsafe { bindings::rvisor_task_set_comm(task.as_ptr(), name.as_ptr().cast(), name.len() as _) }
+}
+
+/// `task`'s process's `oom_score_adj`.
+pub fn oom_score_adj(task: &HeldTask) -> i32 {
+    // SAFETY: the task is held alive.
+    unsafe { bindings::rvisor_task_oom_score_adj(task.as_ptr()) }
+}
+
+/// Sets `task`'s process's `oom_score_adj` by the host's rules (`EINVAL` out of range,
+/// `EACCES` below its floor without `CAP_SYS_RESOURCE`).
+pub fn set_oom_score_adj(task: &HeldTask, value: i32) -> crate::error::Result {
+    // SAFETY: the task is held alive; process context.
+    let ret = unsafe { bindings::rvisor_task_set_oom_score_adj(task.as_ptr(), value) };
+    crate::error::Error::check(ret.into()).map(drop)
+}
+
+/// `task`'s resource limits: soft and hard, by resource number.
+pub fn task_limits(task: &HeldTask) -> [(u64, u64); 16] {
+    let (mut soft, mut hard) = ([0u64; 16], [0u64; 16]);
+    // SAFETY: the task is held alive; both arrays hold RLIM_NLIMITS (16) values.
+    unsafe { bindings::rvisor_task_limits(task.as_ptr(), soft.as_mut_ptr(), hard.as_mut_ptr()) };
+    core::array::from_fn(|i| (soft[i], hard[i]))
+}

@@ -289,7 +289,8 @@ impl MountTable {
     }
 
     /// Mounts `root` on the directory at `point` (an absolute path), whose parent
-    /// directory is `covered_parent`. `EINVAL` for a relative point or the root itself.
+    /// directory is `covered_parent`. `EINVAL` for a relative point or the root itself,
+    /// `ENOSPC` past [`MAX_MOUNTS`].
     pub fn mount(
         &self,
         point: &str,
@@ -303,8 +304,18 @@ impl MountTable {
             return Err(LxError::EINVAL);
         }
         let mut mounts = self.mounts.lock();
+        if mounts.0.len() >= MAX_MOUNTS {
+            return Err(LxError::ENOSPC);
+        }
         let parent_id = mounts.holding(point).map_or(ROOT_MOUNT_ID, |m| m.id);
-        let id = mounts.0.iter().map(|m| m.id).max().unwrap_or(ROOT_MOUNT_ID) + 1;
+        let id = mounts
+            .0
+            .iter()
+            .map(|m| m.id)
+            .max()
+            .unwrap_or(ROOT_MOUNT_ID)
+            .checked_add(1)
+            .ok_or(LxError::ENOMEM)?;
         let mut list = Vec::new();
         list.try_reserve_exact(mounts.0.len() + 1)
             .map_err(|_| LxError::ENOMEM)?;
@@ -383,6 +394,10 @@ impl MountTable {
         Ok(0)
     }
 }
+
+/// The most mounts a container may have (Linux's default `fs.mount-max`, per mount
+/// namespace); past it `mount` fails with `ENOSPC`.
+const MAX_MOUNTS: usize = 100_000;
 
 /// The root mount's id (Linux numbers from an arbitrary base; what matters is that ids are
 /// unique and parents name existing mounts).

@@ -20,7 +20,7 @@ use linux_object::container::Pid;
 use linux_object::credentials::Credentials;
 use linux_object::elf::Machine;
 use linux_object::elf::{AddressSpace, LoadedProgram};
-use linux_object::fs::{FileLike, HostSocketOps};
+use linux_object::fs::{FileLike, HostSocketOps, SignalQueue};
 use linux_object::process::{ChildState, ExitStatus, LinuxProcess};
 use linux_object::vm::Randomization;
 use linux_object::LxResult;
@@ -466,5 +466,12 @@ pub trait TaskHost: Sync {
         _protocol: i32,
     ) -> LxResult<Arc<dyn HostSocketOps>> {
         Err(linux_object::LxError::EAFNOSUPPORT)
+    }
+
+    /// The pending signals of whichever thread uses it, for a new `signalfd` (signals are
+    /// queued by the host to the contained process's host tasks). Hosts that cannot take
+    /// them keep the default, `ENOSYS`, as Linux without `CONFIG_SIGNALFD`.
+    fn signal_queue(&self) -> LxResult<Arc<dyn SignalQueue>> {
+        Err(linux_object::LxError::ENOSYS)
     }
 }

@@ -1,6 +1,8 @@
 //! The dispatch table: every call this crate serves, by x86-64 number, in one list.
 //!
-//! Each line is `number name sync|async handler(args…)`. Arguments are the raw registers
+//! Each line is `number name sync|async handler(args…)`, or `number name split now or
+//! later(args…)` for a call that rarely waits: `now` runs at once and returns `None` when the
+//! call must wait, and the future `later` then runs it from the start. Arguments are the raw registers
 //! `a0`…`a5`, converted to the handler's parameter types by [`Arg`] (an `int` argument takes
 //! the low 32 bits, as Linux's `SYSCALL_DEFINE` wrappers do). From the one list the macro
 //! builds the `match` of [`Syscall::dispatch`] and [`SERVED`], which the documentation
@@ -70,21 +72,32 @@ impl Arg for usize {
 }
 
 macro_rules! call_handler {
-    (sync, $call:expr) => {
-        $call
+    (sync, $s:ident, $handler:ident, [], $args:tt) => {
+        $s.$handler $args
     };
-    (async, $call:expr) => {
-        $call.await
+    (async, $s:ident, $handler:ident, [], $args:tt) => {
+        $s.$handler $args.await
+    };
+    (split, $s:ident, $handler:ident, [$later:ident], $args:tt) => {
+        $s.$later $args.await
     };
 }
 
-/// A handler's result if it is `sync`; an `async` handler is not called (no future is made).
+/// A handler's result if it is `sync`; an `async` handler is not called (no future is made);
+/// a `split` one's first handler runs at once and says whether its second, a future, must
+/// finish the call (`None`).
 macro_rules! call_now {
-    (sync, $call:expr) => {
-        Now::Done($call)
+    (sync, $s:ident, $handler:ident, [], $args:tt) => {
+        Now::Done($s.$handler $args)
     };
-    (async, $call:expr) => {
+    (async, $s:ident, $handler:ident, [], $args:tt) => {
         Now::Later
+    };
+    (split, $s:ident, $handler:ident, [$later:ident], $args:tt) => {
+        match $s.$handler $args {
+            Some(result) => Now::Done(result),
+            None => Now::Later,
+        }
     };
 }
 
@@ -99,7 +112,7 @@ pub(crate) enum Now {
 }
 
 macro_rules! syscall_table {
-    (registers $registers:tt; $($nr:literal $name:ident $mode:ident $handler:ident($($arg:ident),*);)*) => {
+    (registers $registers:tt; $($nr:literal $name:ident $mode:ident $handler:ident $(or $later:ident)? ($($arg:ident),*);)*) => {
         /// Every served call, in increasing number.
         pub const SERVED: &[ServedCall] = &[$(ServedCall { nr: $nr, name: stringify!($name) },)*];
 
@@ -109,7 +122,7 @@ macro_rules! syscall_table {
             pub(crate) async fn dispatch(&self, nr: u32, args: [usize; 6]) -> Option<SysResult> {
                 let $registers = args;
                 Some(match nr {
-                    $($nr => call_handler!($mode, self.$handler($($arg.arg()),*)),)*
+                    $($nr => call_handler!($mode, self, $handler, [$($later)?], ($($arg.arg()),*)),)*
                     _ => return None,
                 })
             }
@@ -119,7 +132,7 @@ macro_rules! syscall_table {
             pub(crate) fn dispatch_now(&self, nr: u32, args: [usize; 6]) -> Now {
                 let $registers = args;
                 match nr {
-                    $($nr => call_now!($mode, self.$handler($($arg.arg()),*)),)*
+                    $($nr => call_now!($mode, self, $handler, [$($later)?], ($($arg.arg()),*)),)*
                     _ => Now::Unknown,
                 }
             }
@@ -132,7 +145,7 @@ syscall_table! {
 
     0 read async sys_read(a0, a1, a2);
     1 write async sys_write(a0, a1, a2);
-    2 open async sys_open(a0, a1, a2);
+    2 open split sys_open_now or sys_open(a0, a1, a2);
     3 close sync sys_close(a0);
     4 stat sync sys_stat(a0, a1);
     5 fstat sync sys_fstat(a0, a1);
@@ -191,7 +204,7 @@ syscall_table! {
     82 rename sync sys_rename(a0, a1);
     83 mkdir sync sys_mkdir(a0, a1);
     84 rmdir sync sys_rmdir(a0);
-    85 creat async sys_creat(a0, a1);
+    85 creat split sys_creat_now or sys_creat(a0, a1);
     86 link sync sys_link(a0, a1);
     87 unlink sync sys_unlink(a0);
     88 symlink sync sys_symlink(a0, a1);
@@ -257,7 +270,7 @@ syscall_table! {
     234 tgkill sync sys_tgkill(a0, a1, a2);
     235 utimes sync sys_utimes(a0, a1);
     247 waitid async sys_waitid(a0, a1, a2, a3, a4);
-    257 openat async sys_openat(a0, a1, a2, a3);
+    257 openat split sys_openat_now or sys_openat(a0, a1, a2, a3);
     258 mkdirat sync sys_mkdirat(a0, a1, a2);
     259 mknodat sync sys_mknodat(a0, a1, a2, a3);
     260 fchownat sync sys_fchownat(a0, a1, a2, a3, a4);
@@ -274,12 +287,14 @@ syscall_table! {
     271 ppoll async sys_ppoll(a0, a1, a2, a3, a4);
     280 utimensat sync sys_utimensat(a0, a1, a2, a3);
     281 epoll_pwait async sys_epoll_pwait(a0, a1, a2, a3, a4, a5);
+    282 signalfd sync sys_signalfd(a0, a1, a2);
     283 timerfd_create sync sys_timerfd_create(a0, a1);
     284 eventfd sync sys_eventfd(a0);
     285 fallocate sync sys_fallocate(a0, a1, a2, a3);
     286 timerfd_settime sync sys_timerfd_settime(a0, a1, a2, a3);
     287 timerfd_gettime sync sys_timerfd_gettime(a0, a1);
     288 accept4 async sys_accept4(a0, a1, a2, a3);
+    289 signalfd4 sync sys_signalfd4(a0, a1, a2, a3);
     290 eventfd2 sync sys_eventfd2(a0, a1);
     291 epoll_create1 sync sys_epoll_create1(a0);
     292 dup3 sync sys_dup3(a0, a1, a2);

@@ -20,8 +20,8 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/ioctl.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -297,6 +297,38 @@ static int pipe_teardown(void)
 	return wait_ok(echo_pid, "pipe echo child");
 }
 
+/* unix_roundtrip: as pipe_roundtrip, over one AF_UNIX stream socketpair. */
+static int unix_setup(void)
+{
+	int sv[2];
+	char c;
+	long r;
+
+	if ((r = socketpair(AF_UNIX, SOCK_STREAM, 0, sv)))
+		return fail_call("socketpair", r);
+	echo_pid = fork();
+	if (echo_pid < 0)
+		return fail_call("fork", echo_pid);
+	if (echo_pid == 0) {
+		close(sv[0]);
+		while (read(sv[1], &c, 1) == 1)
+			if (write(sv[1], &c, 1) != 1)
+				_exit(1);
+		_exit(0);
+	}
+	close(sv[1]);
+	/* pipe_run writes to there[1] and reads from back[0]: both are this end. */
+	there[1] = sv[0];
+	back[0] = sv[0];
+	return 0;
+}
+
+static int unix_teardown(void)
+{
+	close(there[1]);
+	return wait_ok(echo_pid, "unix echo child");
+}
+
 /* tcp_roundtrip: as pipe_roundtrip, over a TCP connection on loopback (TCP_NODELAY). */
 static int tcp_fd;
 
@@ -479,6 +511,7 @@ static const struct bench benches[] = {
 	{ "stat", 10000, openat_close_setup, stat_run, NULL },
 	{ "getdents64_100", 1000, getdents_setup, getdents_run, NULL },
 	{ "pipe_roundtrip", 3000, pipe_setup, pipe_run, pipe_teardown },
+	{ "unix_roundtrip", 3000, unix_setup, pipe_run, unix_teardown },
 	{ "tcp_roundtrip", 3000, tcp_setup, tcp_run, tcp_teardown },
 	{ "fork_wait", 200, NULL, fork_wait_run, NULL },
 	{ "fork_execve_wait", 100, NULL, fork_execve_wait_run, NULL },

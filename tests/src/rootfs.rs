@@ -561,6 +561,19 @@ insmod /rvisor.ko; echo "reload: $?""#,
             check: |o| o.same_as_native(&["python: done", "pool [1, 2]", "missing program 2"]),
         },
         Case {
+            name: "debian-python3-unix-sockets",
+            covers: &["socketpair", "socket", "bind", "listen", "accept4", "connect", "sendmsg", "recvmsg", "getsockopt", "poll"],
+            script: ". /tests/lib.sh\nROOTFS=/debian\ndifferential /usr/bin/python3 /rvisor-tests/unix.py",
+            check: |o| {
+                o.same_as_native(&[
+                    "python unix: done",
+                    "child got echo: gamma",
+                    "read b'through a passed pipe'",
+                    "peer cred is me True True True",
+                ])
+            },
+        },
+        Case {
             name: "xattr-host-namespaces-refused",
             covers: &["setxattr", "lsetxattr", "removexattr", "getxattr"],
             // What the host acts on (file capabilities, labels) a container may read, not
@@ -620,6 +633,10 @@ touch /proc/new 2>&1 | sed "s/.*: //"
 echo "online $(cat /sys/devices/system/cpu/online)"
 lscpu | grep -c "^CPU(s):"
 mount | grep " /sys "
+printf renamed > /proc/$$/comm; cat /proc/$$/comm
+echo 500 > /proc/$$/oom_score_adj; cat /proc/$$/oom_score_adj
+awk -v n=$(ulimit -n) "/^Max open files/ {print \$4 == n}" /proc/$$/limits
+exec 9</etc/hostname; head -2 /proc/$$/fdinfo/9 | tr "\t" " "
 ' | sed "s/$host_release/HOST-RELEASE/; s/^online $host_online\$/online HOST-ONLINE/""#,
             check: |o| {
                 o.exactly(&[
@@ -655,6 +672,11 @@ mount | grep " /sys "
                     "online HOST-ONLINE",
                     "1",
                     "sysfs on /sys type sysfs (ro,nosuid,nodev,noexec,relatime)",
+                    "renamed",
+                    "500",
+                    "1",
+                    "pos: 0",
+                    "flags: 0100000",
                 ])
             },
         },
@@ -744,6 +766,23 @@ print(libc.umount2(b\"/proc\", 0), os.strerror(ctypes.get_errno()))"'"#,
                     "-1 Operation not permitted",
                 ])
             },
+        },
+        Case {
+            name: "procfs-isolated",
+            covers: &["getdents64", "openat"],
+            // A container's /proc lists its own processes only: not another container's
+            // (running at the same time), not the host's.
+            script: r#". /tests/lib.sh
+rvisor run --root /debian -- /bin/sh -c 'echo ready; exec sleep 30' > "$SCRATCH.other" &
+other=$!
+wait_for ready "$SCRATCH.other"
+rvisor run --root /debian -- /usr/bin/python3 -c '
+import os
+print(sorted(int(p) for p in os.listdir("/proc") if p.isdigit()))
+print(os.path.exists("/proc/2"), open("/proc/1/comm").read().strip())
+'
+kill $other; wait $other 2>/dev/null; echo other stopped"#,
+            check: |o| o.exactly(&["[1]", "False python3", "other stopped"]),
         },
         Case {
             name: "proc-fd-magic-links",
@@ -993,6 +1032,42 @@ cd / && rm -rf /tmp/corecheck"#,
             },
         },
         Case {
+            name: "unix-sockets",
+            covers: &[
+                "socket",
+                "socketpair",
+                "bind",
+                "listen",
+                "accept",
+                "accept4",
+                "connect",
+                "sendto",
+                "recvfrom",
+                "sendmsg",
+                "recvmsg",
+                "shutdown",
+                "getsockname",
+                "getpeername",
+                "getsockopt",
+                "setsockopt",
+                "sendmmsg",
+                "recvmmsg",
+                "ioctl",
+                "poll",
+                "fstat",
+            ],
+            script: ". /tests/lib.sh\ndifferential /tests/unix",
+            check: |o| {
+                o.same_as_native(&[
+                    "unix: done",
+                    "stream: echo 4 \"back\"",
+                    "server got 20 \"hello from the child\"",
+                    "child: exit 0",
+                    "read through it: 23 \"through the passed pipe\"",
+                ])
+            },
+        },
+        Case {
             name: "epoll-inherited-host-pipe",
             covers: &["epoll_ctl", "epoll_wait", "poll"],
             // The program's stdin is a host pipe (the guest shell's), its stdout a file: the
@@ -1014,6 +1089,67 @@ side contained $? $SCRATCH.out"#,
                     "before any data: 0",
                     "woken by the line: 1 [7 0x1]",
                     "the writer hung up: 1 [7 0x10]",
+                ])
+            },
+        },
+        Case {
+            name: "unix-sockets-isolated",
+            covers: &["connect", "bind", "listen"],
+            // Listeners of the host (outside the root, and a socket file inside it made by
+            // the host) and of another container are out of reach: a symbolic link or `..`
+            // resolves in the container's root, a host socket file has no rVisor listener,
+            // and abstract names are each container's own.
+            script: r#". /tests/lib.sh
+rm -f /tmp/unix-outside.sock $ROOTFS/tmp/unix-inside.sock $ROOTFS/tmp/unix-link
+/tests/unix listen /tmp/unix-outside.sock 8 >$SCRATCH.outside 2>&1 &
+/tests/unix listen $ROOTFS/tmp/unix-inside.sock 8 >$SCRATCH.inside 2>&1 &
+/tests/unix hold rvisor-host-name 8 >$SCRATCH.host 2>&1 &
+wait_for listening $SCRATCH.outside && wait_for listening $SCRATCH.inside && wait_for holding $SCRATCH.host
+ln -s /tmp/unix-outside.sock $ROOTFS/tmp/unix-link
+echo "host reaches its own:"
+/tests/unix connect /tmp/unix-outside.sock
+echo "a container:"
+rvisor run --root $ROOTFS -- /tests/unix connect /tmp/unix-link /../../tmp/unix-outside.sock /tmp/../../tmp/unix-outside.sock /tmp/unix-inside.sock
+rvisor run --root $ROOTFS -- /tests/unix probe rvisor-host-name
+rvisor run --root $ROOTFS -- /tests/unix hold rvisor-shared 8 >$SCRATCH.held 2>&1 &
+wait_for holding $SCRATCH.held
+echo "another container:"
+rvisor run --root $ROOTFS -- /tests/unix probe rvisor-shared
+echo "the host:"
+/tests/unix probe rvisor-shared
+rm -f $ROOTFS/tmp/unix-link
+# Every listener and container of the case ends with it.
+wait"#,
+            check: |o| {
+                o.exactly(&[
+                    "host reaches its own:",
+                    "connect /tmp/unix-outside.sock: 0",
+                    "a container:",
+                    "connect /tmp/unix-link: ENOENT",
+                    "connect /../../tmp/unix-outside.sock: ENOENT",
+                    "connect /tmp/../../tmp/unix-outside.sock: ENOENT",
+                    "connect /tmp/unix-inside.sock: ECONNREFUSED",
+                    "connect rvisor-host-name: ECONNREFUSED",
+                    "bind rvisor-host-name: 0",
+                    "another container:",
+                    "connect rvisor-shared: ECONNREFUSED",
+                    "bind rvisor-shared: 0",
+                    "the host:",
+                    "connect rvisor-shared: ECONNREFUSED",
+                    "bind rvisor-shared: 0",
+                ])
+            },
+        },
+        Case {
+            name: "signalfd",
+            covers: &["signalfd", "signalfd4"],
+            script: ". /tests/lib.sh\ndifferential /tests/signalfd",
+            check: |o| {
+                o.same_as_native(&[
+                    "signalfd: done",
+                    "after kill: 128 [10 code 0 from it]",
+                    "blocking read, the child's signal: 128 [10 code 0 from it]",
+                    "child reads its own: 128 [12 code 0 from it]",
                 ])
             },
         },

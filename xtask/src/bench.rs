@@ -88,6 +88,12 @@ const CALLS: &[Call] = &[
         root: Root::Guest,
     },
     Call {
+        name: "unix_roundtrip",
+        what: "unix stream round trip (2 processes)",
+        target: Some(1.3),
+        root: Root::Guest,
+    },
+    Call {
         name: "tcp_roundtrip",
         what: "TCP loopback round trip (2 processes, 1 byte)",
         target: Some(1.2),
@@ -465,8 +471,8 @@ mod tests {
         }
         assert_eq!(rows[0].values, [Some(321.9), None, Some(466.5)]);
         assert_eq!(rows[5].why[2], ["newfstatat returned -1, errno 2 (ENOENT)"]);
-        assert_eq!(rows[8].why[2], ["killed by SIGALRM: timed out"]);
-        assert_eq!(rows[9].why[2], ["exit 125 (stderr: rvisor: no module)"]);
+        assert_eq!(rows[9].why[2], ["killed by SIGALRM: timed out"]);
+        assert_eq!(rows[10].why[2], ["exit 125 (stderr: rvisor: no module)"]);
         assert_eq!(rows[7].why[1], ["insmod failed"]);
         let json = to_json(&rows);
         assert!(json.contains(

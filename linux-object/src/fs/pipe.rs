@@ -231,6 +231,28 @@ impl FifoTable {
         Ok(channel)
     }
 
+    /// Opens the named pipe `node` with `flags` if that need not wait (`None` if it must:
+    /// nothing is changed then). See [`FifoTable::open`].
+    pub fn open_now(&self, node: Arc<dyn INode>, flags: OpenFlags) -> LxResult<Option<Arc<Pipe>>> {
+        let metadata = node.metadata()?;
+        let channel = self.channel((metadata.dev, metadata.inode))?;
+        let end = end_for(flags);
+        let nonblock = flags.contains(OpenFlags::NONBLOCK);
+        {
+            let state = channel.state.lock();
+            let waits = match end {
+                End::Read => !nonblock && state.writers == 0,
+                End::Write => !nonblock && state.readers == 0,
+                End::Both => false,
+            };
+            if waits {
+                return Ok(None);
+            }
+        }
+        let (pipe, _) = begin_open(&channel, node, flags)?;
+        Ok(Some(pipe))
+    }
+
     /// Opens the named pipe `node` with `flags`, as Linux's `fifo_open`: a reader waits for
     /// a writer and a writer for a reader unless `O_NONBLOCK` (a writer then gets `ENXIO`
     /// while there is no reader); `O_RDWR` never waits. A wait ended by a signal (the future
@@ -238,45 +260,7 @@ impl FifoTable {
     pub async fn open(&self, node: Arc<dyn INode>, flags: OpenFlags) -> LxResult<Arc<Pipe>> {
         let metadata = node.metadata()?;
         let channel = self.channel((metadata.dev, metadata.inode))?;
-        let nonblock = flags.contains(OpenFlags::NONBLOCK);
-        let end = match (flags.readable(), flags.writable()) {
-            (true, true) => End::Both,
-            (false, true) => End::Write,
-            _ => End::Read,
-        };
-        let (pipe, waits_for) = {
-            let mut state = channel.state.lock();
-            if end == End::Write && nonblock && state.readers == 0 {
-                return Err(LxError::ENXIO);
-            }
-            if end.reads() {
-                state.readers += 1;
-                state.reader_opens += 1;
-            }
-            if end.writes() {
-                state.writers += 1;
-                state.writer_opens += 1;
-            }
-            let waits_for = match end {
-                End::Read if !nonblock && state.writers == 0 => {
-                    Some((End::Write, state.writer_opens))
-                }
-                End::Write if state.readers == 0 => Some((End::Read, state.reader_opens)),
-                _ => None,
-            };
-            let wakers = core::mem::take(&mut state.open_wakers);
-            drop(state);
-            wake_all(wakers);
-            let pipe = Arc::new(Pipe {
-                channel: channel.clone(),
-                end,
-                flags: Mutex::new(
-                    flags & (OpenFlags::SETTABLE | OpenFlags::WRONLY | OpenFlags::RDWR),
-                ),
-                node: Some(node),
-            });
-            (pipe, waits_for)
-        };
+        let (pipe, waits_for) = begin_open(&channel, node, flags)?;
         if let Some((other, seen)) = waits_for {
             poll_fn(|cx| {
                 let mut state = channel.state.lock();
@@ -295,6 +279,57 @@ impl FifoTable {
         }
         Ok(pipe)
     }
+}
+
+/// The end an open of a named pipe with `flags` is.
+fn end_for(flags: OpenFlags) -> End {
+    match (flags.readable(), flags.writable()) {
+        (true, true) => End::Both,
+        (false, true) => End::Write,
+        _ => End::Read,
+    }
+}
+
+/// The side an open of a named pipe waits for, and that side's open count when it began.
+type AwaitedOpen = Option<(End, u64)>;
+
+/// Counts an open of `channel` with `flags` in and makes its description; with the side it
+/// must wait for if it must.
+fn begin_open(
+    channel: &Arc<Channel>,
+    node: Arc<dyn INode>,
+    flags: OpenFlags,
+) -> LxResult<(Arc<Pipe>, AwaitedOpen)> {
+    let nonblock = flags.contains(OpenFlags::NONBLOCK);
+    let end = end_for(flags);
+    let mut state = channel.state.lock();
+    if end == End::Write && nonblock && state.readers == 0 {
+        return Err(LxError::ENXIO);
+    }
+    if end.reads() {
+        state.readers += 1;
+        state.reader_opens += 1;
+    }
+    if end.writes() {
+        state.writers += 1;
+        state.writer_opens += 1;
+    }
+    let waits_for = match end {
+        End::Read if !nonblock && state.writers == 0 => Some((End::Write, state.writer_opens)),
+        End::Write if state.readers == 0 => Some((End::Read, state.reader_opens)),
+        _ => None,
+    };
+    let wakers = core::mem::take(&mut state.open_wakers);
+    drop(state);
+    wake_all(wakers);
+    let kept = flags & (OpenFlags::SETTABLE | OpenFlags::WRONLY | OpenFlags::RDWR);
+    let pipe = Arc::new(Pipe {
+        channel: channel.clone(),
+        end,
+        flags: Mutex::new(kept),
+        node: Some(node),
+    });
+    Ok((pipe, waits_for))
 }
 
 impl FileLike for Pipe {

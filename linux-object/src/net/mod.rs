@@ -264,9 +264,6 @@ impl core::fmt::Debug for ControlMessage {
     }
 }
 
-/// What `accept` gives: the new connected socket and its peer's address (raw sockaddr bytes).
-pub type Accepted = (Arc<dyn Socket>, Vec<u8>);
-
 /// What the caller is, for a socket that records it (peer credentials, `SCM_CREDENTIALS`) or
 /// needs to resolve names in the caller's container (unix pathnames).
 pub trait SocketContext {
@@ -279,6 +276,9 @@ pub trait SocketContext {
     /// Makes a socket inode at `path` for `bind` (umask applied, `EADDRINUSE` if the name is
     /// taken) and returns its identity.
     fn create_socket_node(&self, path: &[u8]) -> LxResult<unix::NodeKey>;
+    /// Removes the socket inode `bind` made at `path` when the bind fails after all (as
+    /// Linux's `unix_bind_bsd` unlinks it).
+    fn remove_socket_node(&self, path: &[u8]);
     /// Finds the socket inode at `path` for `connect`/`sendto` (write permission needed,
     /// `ECONNREFUSED` if it is not a socket) and returns its identity.
     fn find_socket_node(&self, path: &[u8]) -> LxResult<unix::NodeKey>;
@@ -345,6 +345,9 @@ pub enum OptionOut {
     Written(usize),
 }
 
+/// What `accept` gives: the new socket's description and the peer's address (raw).
+pub type Accepted = (Arc<dyn FileLike>, Vec<u8>);
+
 /// A socket: the calls of `socket(2)` and its friends, over an open file description.
 pub trait Socket: FileLike {
     /// The address family (`SO_DOMAIN`).
@@ -374,8 +377,8 @@ pub trait Socket: FileLike {
         nonblock: bool,
     ) -> Poll<LxResult>;
 
-    /// `accept`: a new connected socket and its peer's address (raw), or `Pending`.
-    /// `EAGAIN` when `nonblock` and nothing waits.
+    /// `accept`: a new connected socket (as the description the new descriptor names) and
+    /// its peer's address (raw), or `Pending`. `EAGAIN` when `nonblock` and nothing waits.
     fn poll_accept(&self, cx: &mut Context<'_>, nonblock: bool) -> Poll<LxResult<Accepted>>;
 
     /// Sends part or all of `message`; `Pending` where a blocking send waits. A stream

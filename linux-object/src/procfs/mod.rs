@@ -147,6 +147,7 @@ enum PidFile {
     OomScoreAdj,
     LoginUid,
     Maps,
+    Limits,
 }
 
 /// A symbolic link of a process's directory.
@@ -166,6 +167,8 @@ const PID_ENTRIES: &[(&str, PidEntry)] = &[
     ("environ", PidEntry::File(PidFile::Environ)),
     ("exe", PidEntry::Link(PidLink::Exe)),
     ("fd", PidEntry::Fds),
+    ("fdinfo", PidEntry::FdInfos),
+    ("limits", PidEntry::File(PidFile::Limits)),
     ("loginuid", PidEntry::File(PidFile::LoginUid)),
     ("maps", PidEntry::File(PidFile::Maps)),
     ("mountinfo", PidEntry::File(PidFile::MountInfo)),
@@ -183,6 +186,7 @@ enum PidEntry {
     File(PidFile),
     Link(PidLink),
     Fds,
+    FdInfos,
     Tasks,
 }
 
@@ -344,16 +348,18 @@ enum Node {
         tid: Option<Pid>,
         link: PidLink,
     },
-    /// `fd/` of one.
+    /// `fd/` of one (`fdinfo/` with `info`).
     Fds {
         pid: Pid,
         tid: Option<Pid>,
+        info: bool,
     },
-    /// `fd/N`.
+    /// `fd/N` (a link), or `fdinfo/N` (a file) with `info`.
     Fd {
         pid: Pid,
         tid: Option<Pid>,
         fd: i32,
+        info: bool,
     },
     /// `task/` of a process.
     Tasks {
@@ -426,10 +432,12 @@ impl ProcINode {
             Node::Process { pid, tid } => per_pid(pid, tid, 1),
             Node::File { pid, tid, file } => per_pid(pid, tid, 16 + file as u64),
             Node::Link { pid, tid, link } => per_pid(pid, tid, 48 + link as u64),
-            Node::Fds { pid, tid } => per_pid(pid, tid, 2),
+            Node::Fds { pid, tid, info } => per_pid(pid, tid, 2 + 2 * u64::from(info)),
             Node::Tasks { pid } => per_pid(pid, None, 3),
-            Node::Fd { pid, tid, fd } => {
-                (1 << 40) | (u64::from(tid.unwrap_or(pid)) << 20) | (fd as u64 & 0xf_ffff)
+            Node::Fd { pid, tid, fd, info } => {
+                ((1 + u64::from(info)) << 40)
+                    | (u64::from(tid.unwrap_or(pid)) << 20)
+                    | (fd as u64 & 0xf_ffff)
             }
         }
     }
@@ -439,6 +447,7 @@ impl ProcINode {
             Node::Root | Node::Process { .. } | Node::Fds { .. } | Node::Tasks { .. } => {
                 FileType::Dir
             }
+            Node::Fd { info: true, .. } => FileType::File,
             Node::SelfLink { .. } | Node::Link { .. } | Node::Fd { .. } => FileType::SymLink,
             Node::File { .. } => FileType::File,
             Node::Static { entry, .. } => match entry.kind {
@@ -491,7 +500,16 @@ impl ProcINode {
                 Ok(match *entry {
                     PidEntry::File(file) => Node::File { pid, tid, file },
                     PidEntry::Link(link) => Node::Link { pid, tid, link },
-                    PidEntry::Fds => Node::Fds { pid, tid },
+                    PidEntry::Fds => Node::Fds {
+                        pid,
+                        tid,
+                        info: false,
+                    },
+                    PidEntry::FdInfos => Node::Fds {
+                        pid,
+                        tid,
+                        info: true,
+                    },
                     PidEntry::Tasks if tid.is_none() => Node::Tasks { pid },
                     PidEntry::Tasks => return Err(FsError::NotFound),
                 })
@@ -507,7 +525,7 @@ impl ProcINode {
                     tid: Some(tid),
                 })
             }
-            Node::Fds { pid, tid } => {
+            Node::Fds { pid, tid, info } => {
                 let process = self.process(pid)?;
                 self.may_inspect(&process)?;
                 let fd = name.parse::<i32>().map_err(|_| FsError::NotFound)?;
@@ -515,7 +533,7 @@ impl ProcINode {
                     return Err(FsError::NotFound);
                 }
                 process.files().get(fd).map_err(|_| FsError::NotFound)?;
-                Ok(Node::Fd { pid, tid, fd })
+                Ok(Node::Fd { pid, tid, fd, info })
             }
             _ => Err(FsError::NotDir),
         }
@@ -581,12 +599,12 @@ impl ProcINode {
                     )?;
                 }
             }
-            Node::Fds { pid, tid } => {
+            Node::Fds { pid, tid, info } => {
                 let process = self.process(pid)?;
                 self.may_inspect(&process)?;
                 let fds: Vec<i32> = process.files().open_fds().collect();
                 for fd in fds {
-                    push(format!("{fd}"), Node::Fd { pid, tid, fd })?;
+                    push(format!("{fd}"), Node::Fd { pid, tid, fd, info })?;
                 }
             }
             _ => return Err(FsError::NotDir),
@@ -609,11 +627,11 @@ impl ProcINode {
             },
             Node::Process { tid: None, .. } => Node::Root,
             Node::Process { pid, tid: Some(_) } => Node::Tasks { pid },
-            Node::File { pid, tid, .. } | Node::Link { pid, tid, .. } | Node::Fds { pid, tid } => {
-                Node::Process { pid, tid }
-            }
+            Node::File { pid, tid, .. }
+            | Node::Link { pid, tid, .. }
+            | Node::Fds { pid, tid, .. } => Node::Process { pid, tid },
             Node::Tasks { pid } => Node::Process { pid, tid: None },
-            Node::Fd { pid, tid, .. } => Node::Fds { pid, tid },
+            Node::Fd { pid, tid, info, .. } => Node::Fds { pid, tid, info },
         }
     }
 
@@ -635,6 +653,16 @@ impl ProcINode {
             }
             Node::Root | Node::Process { .. } | Node::Fds { .. } | Node::Tasks { .. } => {
                 return Err(FsError::IsDir)
+            }
+            Node::Fd {
+                pid,
+                fd,
+                info: true,
+                ..
+            } => {
+                let process = self.process(pid)?;
+                self.may_inspect(&process)?;
+                render::fd_info(&container, &process, fd)?
             }
             Node::SelfLink { .. } | Node::Link { .. } | Node::Fd { .. } => {
                 return Err(FsError::InvalidArgument)
@@ -669,6 +697,7 @@ impl ProcINode {
             Node::Root | Node::Process { .. } | Node::Tasks { .. } => 0o555,
             Node::Fds { .. } => 0o500,
             Node::SelfLink { .. } | Node::Link { .. } => 0o777,
+            Node::Fd { info: true, .. } => 0o444,
             Node::Fd { .. } => 0o700,
             Node::File { file, .. } => match file {
                 PidFile::Environ => 0o400,
@@ -691,7 +720,13 @@ impl ProcINode {
 /// process, `ENOENT` if the descriptor was closed meanwhile.
 pub fn fd_link_file(link: &dyn INode) -> Option<FsResult<Arc<dyn crate::fs::FileLike>>> {
     let proc_inode = link.downcast_ref::<ProcINode>()?;
-    let Node::Fd { pid, fd, .. } = proc_inode.node else {
+    let Node::Fd {
+        pid,
+        fd,
+        info: false,
+        ..
+    } = proc_inode.node
+    else {
         return None;
     };
     Some((|| {
@@ -748,8 +783,36 @@ impl INode for ProcINode {
         Ok(len)
     }
 
-    fn write_at(&self, _offset: usize, _buf: &[u8]) -> FsResult<usize> {
+    fn write_at(&self, _offset: usize, buf: &[u8]) -> FsResult<usize> {
+        let lx = |error: crate::error::LxError| FsError::from_errno(error.errno());
         match self.node {
+            Node::File {
+                pid,
+                tid,
+                file: PidFile::Comm,
+            } => {
+                // Linux's `comm_write`: only the caller's own threads, EINVAL for the rest.
+                let (caller, _) = self.caller()?;
+                if self.process(pid)?.pid() != caller {
+                    return Err(FsError::InvalidArgument);
+                }
+                let view = self.container()?.view();
+                view.set_comm(tid.unwrap_or(pid), buf).map_err(lx)?;
+                Ok(buf.len())
+            }
+            Node::File {
+                pid,
+                file: PidFile::OomScoreAdj,
+                ..
+            } => {
+                let value = core::str::from_utf8(buf)
+                    .ok()
+                    .and_then(|text| text.trim().parse::<i32>().ok())
+                    .ok_or(FsError::InvalidArgument)?;
+                let view = self.container()?.view();
+                view.set_oom_score_adj(pid, value).map_err(lx)?;
+                Ok(buf.len())
+            }
             Node::Root | Node::Process { .. } | Node::Fds { .. } | Node::Tasks { .. } => {
                 Err(FsError::IsDir)
             }
@@ -776,7 +839,7 @@ impl INode for ProcINode {
             _ => 1,
         };
         let size = match self.node {
-            Node::SelfLink { .. } | Node::Link { .. } | Node::Fd { .. } => {
+            Node::SelfLink { .. } | Node::Link { .. } | Node::Fd { info: false, .. } => {
                 self.read_link().map_or(0, |target| target.len() as u64)
             }
             Node::Static {
@@ -913,7 +976,12 @@ impl INode for ProcINode {
                     PidLink::Root => String::from("/"),
                 })
             }
-            Node::Fd { pid, fd, .. } => {
+            Node::Fd {
+                pid,
+                fd,
+                info: false,
+                ..
+            } => {
                 let process = self.process(pid)?;
                 self.may_inspect(&process)?;
                 let file = process.files().get(fd).map_err(|_| FsError::NotFound)?;

@@ -378,7 +378,8 @@ pub(super) fn process_file(
         PidFile::Maps => return Ok(view.maps(tid.unwrap_or(process.pid()))),
         PidFile::Mounts | PidFile::MountInfo => mounts(container, file == PidFile::MountInfo),
         PidFile::Cgroup => String::from("0::/\n"),
-        PidFile::OomScoreAdj => String::from("0\n"),
+        PidFile::OomScoreAdj => format!("{}\n", view.oom_score_adj(process.pid())),
+        PidFile::Limits => limits(process, view.limits(tid.unwrap_or(process.pid()))),
         PidFile::LoginUid => String::from("4294967295\n"),
     };
     Ok(text.into_bytes())
@@ -446,6 +447,81 @@ fn status(process: &LinuxProcess, tid: Option<Pid>, state: u8, task: Option<&Tas
         task.voluntary_switches, task.involuntary_switches
     );
     out
+}
+
+/// `/proc/PID/limits`, as Linux's `proc_pid_limits` prints it; the open-files limit is the
+/// process's fd table's.
+fn limits(process: &LinuxProcess, host: Option<[(u64, u64); 16]>) -> String {
+    const NAMES: [(&str, &str); 16] = [
+        ("Max cpu time", "seconds"),
+        ("Max file size", "bytes"),
+        ("Max data size", "bytes"),
+        ("Max stack size", "bytes"),
+        ("Max core file size", "bytes"),
+        ("Max resident set", "bytes"),
+        ("Max processes", "processes"),
+        ("Max open files", "files"),
+        ("Max locked memory", "bytes"),
+        ("Max address space", "bytes"),
+        ("Max file locks", "locks"),
+        ("Max pending signals", "signals"),
+        ("Max msgqueue size", "bytes"),
+        ("Max nice priority", ""),
+        ("Max realtime priority", ""),
+        ("Max realtime timeout", "us"),
+    ];
+    const RLIMIT_NOFILE: usize = 7;
+    let mut out = format!(
+        "{:<25} {:<20} {:<20} {:<10}\n",
+        "Limit", "Soft Limit", "Hard Limit", "Units"
+    );
+    let Some(mut values) = host else {
+        return out;
+    };
+    if let Some(nofile) = values.get_mut(RLIMIT_NOFILE) {
+        let files = process.files();
+        *nofile = (files.limit() as u64, files.hard_limit() as u64);
+    }
+    let show = |value: u64| {
+        if value == u64::MAX {
+            String::from("unlimited")
+        } else {
+            format!("{value}")
+        }
+    };
+    for ((name, unit), (soft, hard)) in NAMES.iter().zip(values) {
+        let _ = write!(out, "{:<25} {:<20} {:<20} ", name, show(soft), show(hard));
+        // A limit without a unit ends after the space, as Linux prints it.
+        if unit.is_empty() {
+            out.push('\n');
+        } else {
+            let _ = writeln!(out, "{unit:<10}");
+        }
+    }
+    out
+}
+
+/// `/proc/PID/fdinfo/N`: the description's offset and flags (`O_CLOEXEC` from the
+/// descriptor), the mount its file is on, its inode number.
+pub(super) fn fd_info(container: &Container, process: &LinuxProcess, fd: i32) -> FsResult<Vec<u8>> {
+    const O_CLOEXEC: u32 = 0o2_000_000;
+    let (file, cloexec) = {
+        let files = process.files();
+        let file = files.get(fd).map_err(|_| FsError::NotFound)?;
+        (file, files.cloexec(fd).unwrap_or(false))
+    };
+    let position = file.seek(crate::fs::SeekFrom::Current(0)).unwrap_or(0);
+    let flags = file.flags().bits() | if cloexec { O_CLOEXEC } else { 0 };
+    let inode = file.metadata().map(|m| m.inode).unwrap_or(0);
+    let path = file.as_any().downcast_ref::<File>().and_then(File::path);
+    let mounts = container.mounts().snapshot();
+    let mount_id = path
+        .and_then(|path| mounts.holding(path))
+        .map_or(0, |mount| mount.id());
+    Ok(
+        format!("pos:\t{position}\nflags:\t0{flags:o}\nmnt_id:\t{mount_id}\nino:\t{inode}\n")
+            .into_bytes(),
+    )
 }
 
 /// `/proc/PID/mounts` (as `/etc/mtab`) or `mountinfo`.

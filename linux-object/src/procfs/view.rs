@@ -3,6 +3,7 @@
 //! without one sees [`NoView`]'s empty machine.
 
 use crate::container::Pid;
+use crate::error::LxResult;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::time::Duration;
@@ -191,6 +192,27 @@ pub trait SystemView: Send + Sync {
     /// Thread `tid`'s memory map in `/proc/PID/maps`'s format, file paths in the
     /// container's terms; empty if it has no memory.
     fn maps(&self, tid: Pid) -> Vec<u8>;
+
+    /// Names thread `tid` (of the caller's process) `name`, as a write of its `comm`.
+    fn set_comm(&self, _tid: Pid, _name: &[u8]) -> LxResult {
+        Ok(())
+    }
+
+    /// Thread `tid`'s process's `oom_score_adj`.
+    fn oom_score_adj(&self, _tid: Pid) -> i32 {
+        0
+    }
+
+    /// Sets thread `tid`'s process's `oom_score_adj` by the host's rules (`EINVAL`,
+    /// `EACCES`).
+    fn set_oom_score_adj(&self, _tid: Pid, _value: i32) -> LxResult {
+        Ok(())
+    }
+
+    /// Thread `tid`'s resource limits, soft and hard, by resource number.
+    fn limits(&self, _tid: Pid) -> Option<[(u64, u64); 16]> {
+        None
+    }
 
     /// The host kernel's release (`uname -r`), which the container's kernel reports too.
     fn release(&self) -> String;

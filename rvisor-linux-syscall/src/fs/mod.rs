@@ -31,6 +31,7 @@ mod rw;
 mod seek;
 mod select;
 mod setattr;
+mod signalfd;
 mod stat;
 mod statfs;
 mod statx;

@@ -3,7 +3,7 @@
 //! (`EMFILE`), the path walked, the object created or checked (`may_open`), truncated.
 
 use alloc::sync::Arc;
-use kernel_hostfs::{FileType, Metadata};
+use kernel_hostfs::{FileType, INode, Metadata};
 use linux_object::credentials::Access;
 use linux_object::fs::{DescribedInode, Device, File, FileLike, OpenFlags, StdioFile};
 use linux_object::{LxError, LxResult};
@@ -84,8 +84,49 @@ fn access_for(flags: u32) -> Access {
     access
 }
 
+/// How far [`Syscall::open_start`] got: a descriptor, or a named pipe left to open.
+enum Opened {
+    Fd(usize),
+    Fifo {
+        node: Arc<dyn INode>,
+        flags: OpenFlags,
+        cloexec: bool,
+    },
+}
+
 impl Syscall<'_> {
-    /// `openat(dirfd, path, flags, mode)`.
+    /// `openat(dirfd, path, flags, mode)`, where it does not wait: everything but an open
+    /// of a named pipe that must wait for the other side (`None`: run
+    /// [`sys_openat`](Self::sys_openat), which waits).
+    pub fn sys_openat_now(
+        &self,
+        dirfd: i32,
+        path: UserInPtr<u8>,
+        flags: u32,
+        mode: u32,
+    ) -> Option<SysResult> {
+        match self.open_start(dirfd, path, flags, mode) {
+            Ok(Opened::Fd(fd)) => Some(Ok(fd)),
+            Ok(Opened::Fifo {
+                node,
+                flags,
+                cloexec,
+            }) => {
+                let opened = self
+                    .container()
+                    .and_then(|c| c.fifos().open_now(node, flags));
+                match opened {
+                    Ok(Some(pipe)) => Some(self.install(pipe, cloexec)),
+                    Ok(None) => None,
+                    Err(error) => Some(Err(error)),
+                }
+            }
+            Err(error) => Some(Err(error)),
+        }
+    }
+
+    /// `openat(dirfd, path, flags, mode)`; an open of a named pipe waits for the other side
+    /// as Linux's `fifo_open` does.
     pub async fn sys_openat(
         &self,
         dirfd: i32,
@@ -93,6 +134,54 @@ impl Syscall<'_> {
         flags: u32,
         mode: u32,
     ) -> SysResult {
+        match self.open_start(dirfd, path, flags, mode)? {
+            Opened::Fd(fd) => Ok(fd),
+            Opened::Fifo {
+                node,
+                flags,
+                cloexec,
+            } => {
+                let pipe = self.container()?.fifos().open(node, flags).await?;
+                self.install(pipe, cloexec)
+            }
+        }
+    }
+
+    /// `open(path, flags, mode)`, where it does not wait.
+    pub fn sys_open_now(&self, path: UserInPtr<u8>, flags: u32, mode: u32) -> Option<SysResult> {
+        self.sys_openat_now(AT_FDCWD, path, flags, mode)
+    }
+
+    /// `open(path, flags, mode)`: `openat` from the working directory.
+    pub async fn sys_open(&self, path: UserInPtr<u8>, flags: u32, mode: u32) -> SysResult {
+        self.sys_openat(AT_FDCWD, path, flags, mode).await
+    }
+
+    /// `creat(path, mode)`: `open(path, O_CREAT | O_WRONLY | O_TRUNC, mode)`, which never
+    /// waits (a named pipe there is opened for writing, which may wait: see `open`).
+    pub fn sys_creat_now(&self, path: UserInPtr<u8>, mode: u32) -> Option<SysResult> {
+        self.sys_openat_now(AT_FDCWD, path, O_CREAT | O_WRONLY | O_TRUNC, mode)
+    }
+
+    /// `creat(path, mode)`.
+    pub async fn sys_creat(&self, path: UserInPtr<u8>, mode: u32) -> SysResult {
+        self.sys_openat(AT_FDCWD, path, O_CREAT | O_WRONLY | O_TRUNC, mode)
+            .await
+    }
+
+    /// Installs `file` as the lowest free descriptor.
+    fn install(&self, file: Arc<dyn FileLike>, cloexec: bool) -> SysResult {
+        Ok(self.process.files().add(file, cloexec)? as usize)
+    }
+
+    /// Everything an open does, up to a named pipe's, which it leaves to its caller.
+    fn open_start(
+        &self,
+        dirfd: i32,
+        path: UserInPtr<u8>,
+        flags: u32,
+        mode: u32,
+    ) -> LxResult<Opened> {
         let flags = open_flags(flags)?;
         let path = path.read_path()?;
         if !self.process.files().has_free() {
@@ -104,12 +193,12 @@ impl Syscall<'_> {
             0
         };
         let (node, metadata) = self.open_node(dirfd, &path, flags, mode)?;
+        let cloexec = flags & O_CLOEXEC != 0;
         // Reached through `/proc/PID/fd/N`: the description is shared, as `dup` shares it
         // (Linux opens the object anew; for these kinds only the status flags differ).
         if let Some(described) = node.inode.downcast_ref::<DescribedInode>() {
             let file = described.description().clone();
-            let fd = self.process.files().add(file, flags & O_CLOEXEC != 0)?;
-            return Ok(fd as usize);
+            return self.install(file, cloexec).map(Opened::Fd);
         }
         let kept = if flags & O_PATH != 0 {
             flags & !O_CLOEXEC
@@ -118,10 +207,13 @@ impl Syscall<'_> {
         };
         let kept = OpenFlags::from_bits_retain(kept);
         let file: Arc<dyn FileLike> = match metadata {
-            // A named pipe is the container's own: its readers and writers meet in rVisor,
-            // and an open waits for the other side as Linux's `fifo_open` does.
+            // A named pipe is the container's own: its readers and writers meet in rVisor.
             Some(metadata) if metadata.type_ == FileType::NamedPipe => {
-                self.container()?.fifos().open(node.inode, kept).await?
+                return Ok(Opened::Fifo {
+                    node: node.inode,
+                    flags: kept,
+                    cloexec,
+                })
             }
             Some(metadata) if Device::is_controlling_terminal(&metadata) => {
                 // `/dev/tty` without a controlling terminal is ENXIO, as on Linux.
@@ -136,19 +228,7 @@ impl Syscall<'_> {
             },
             None => File::open(node.inode, kept, node.path)?,
         };
-        let fd = self.process.files().add(file, flags & O_CLOEXEC != 0)?;
-        Ok(fd as usize)
-    }
-
-    /// `open(path, flags, mode)`: `openat` from the working directory.
-    pub async fn sys_open(&self, path: UserInPtr<u8>, flags: u32, mode: u32) -> SysResult {
-        self.sys_openat(AT_FDCWD, path, flags, mode).await
-    }
-
-    /// `creat(path, mode)`: `open(path, O_CREAT | O_WRONLY | O_TRUNC, mode)`.
-    pub async fn sys_creat(&self, path: UserInPtr<u8>, mode: u32) -> SysResult {
-        self.sys_openat(AT_FDCWD, path, O_CREAT | O_WRONLY | O_TRUNC, mode)
-            .await
+        self.install(file, cloexec).map(Opened::Fd)
     }
 
     /// `close(fd)`.

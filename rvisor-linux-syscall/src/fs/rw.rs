@@ -266,6 +266,9 @@ impl Syscall<'_> {
         let file = self.file(fd)?;
         file.flags().check_readable()?;
         let segments = single(buf.addr(), count)?;
+        if file.as_socket().is_some() {
+            return self.socket_read(file, &segments).await;
+        }
         read_to_user(&*file, &segments, Position::Cursor).await
     }
 
@@ -274,6 +277,9 @@ impl Syscall<'_> {
         let file = self.file(fd)?;
         file.flags().check_writable()?;
         let segments = single(buf.addr(), count)?;
+        if file.as_socket().is_some() {
+            return self.socket_write(file, &segments).await;
+        }
         let written = write_from_user(&*file, &segments, Position::Cursor).await;
         self.raise_broken_pipe(written)
     }
@@ -333,6 +339,9 @@ impl Syscall<'_> {
         if segments.is_empty() {
             return Ok(0);
         }
+        if file.as_socket().is_some() {
+            return self.socket_read(file, &segments).await;
+        }
         read_to_user(&*file, &segments, Position::Cursor).await
     }
 
@@ -344,6 +353,9 @@ impl Syscall<'_> {
             return self.raise_broken_pipe(written);
         }
         let segments = import_iovec(iov, iovcnt)?;
+        if file.as_socket().is_some() {
+            return self.socket_write(file, &segments).await;
+        }
         let written = write_from_user(&*file, &segments, Position::Cursor).await;
         self.raise_broken_pipe(written)
     }

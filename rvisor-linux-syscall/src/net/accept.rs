@@ -1,7 +1,6 @@
 //! `accept`, `accept4`.
 
-use alloc::sync::Arc;
-use linux_object::fs::{FileLike, OpenFlags};
+use linux_object::fs::OpenFlags;
 use linux_object::LxError;
 
 use super::{wait_with_timeout, SOCK_CLOEXEC, SOCK_NONBLOCK};
@@ -33,7 +32,6 @@ impl Syscall<'_> {
         let (timeout, _) = socket.timeouts();
         let (new, address) =
             wait_with_timeout(timeout, |cx| socket.poll_accept(cx, nonblock)).await?;
-        let new: Arc<dyn FileLike> = new;
         if flags & SOCK_NONBLOCK != 0 {
             new.set_flags(new.flags() | OpenFlags::NONBLOCK);
         }

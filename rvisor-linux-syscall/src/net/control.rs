@@ -72,6 +72,11 @@ impl ControlOut {
         self.used
     }
 
+    /// The user address of the next control message (`EFAULT` past the address space).
+    fn at(&self) -> LxResult<usize> {
+        self.addr.checked_add(self.used).ok_or(LxError::EFAULT)
+    }
+
     fn room(&self) -> usize {
         self.len.saturating_sub(self.used)
     }
@@ -93,7 +98,7 @@ impl ControlOut {
             len,
             data.get(..len - CMSG_HDR).unwrap_or_default(),
         );
-        copy_to_user(self.addr + self.used, &bytes)?;
+        copy_to_user(self.at()?, &bytes)?;
         self.used += cmsg_align(CMSG_HDR + data.len()).min(self.room());
         Ok(())
     }
@@ -222,7 +227,7 @@ impl Syscall<'_> {
                     if installed > 0 {
                         let len = CMSG_HDR + fds.len();
                         let bytes = cmsg(SOL_SOCKET, SCM_RIGHTS, len, &fds);
-                        copy_to_user(out.addr + out.used, &bytes)?;
+                        copy_to_user(out.at()?, &bytes)?;
                         out.used += cmsg_align(len).min(out.room());
                     }
                     if installed < total {

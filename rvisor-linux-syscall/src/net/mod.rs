@@ -20,6 +20,9 @@ mod opt;
 mod shutdown;
 mod socket;
 
+#[cfg(test)]
+mod tests;
+
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::future::{poll_fn, Future};
@@ -167,6 +170,19 @@ impl SocketContext for CallerContext<'_, '_> {
             })?;
         let metadata = node.inode.metadata()?;
         Ok((metadata.dev, metadata.inode))
+    }
+
+    fn remove_socket_node(&self, path: &[u8]) {
+        let Ok(path) = core::str::from_utf8(path) else {
+            return;
+        };
+        let mut walker = self.sys.walker();
+        if let Ok(parent) = self.sys.resolve_parent_with(&mut walker, AT_FDCWD, path) {
+            if let Ok(name) = parent.name(LxError::EINVAL) {
+                // Best effort, as Linux's: the bind fails with its own error either way.
+                let _ = parent.dir.inode.unlink(name);
+            }
+        }
     }
 
     /// As Linux's `unix_find_bsd`: the path is walked in the container (links followed,

@@ -4,7 +4,9 @@
 //! send waits until all are taken, a non-blocking one returns what fit), a message's in one
 //! buffer; a receive fills a kernel buffer and scatters it into the caller's `iovec`s.
 
+use alloc::sync::Arc;
 use alloc::vec::Vec;
+use linux_object::fs::FileLike;
 use linux_object::fs::{RecvCall, SendCall};
 use linux_object::net::{
     ControlMessage, DataPath, MsgFlags, Received, RecvData, SendData, SendMessage, SocketType,
@@ -125,6 +127,29 @@ fn scatter(iov: &[UserIoVec], data: &[u8]) -> LxResult {
         done += count;
     }
     Ok(())
+}
+
+/// The file layer's checked `iovec`s as the socket layer's.
+fn user_iovecs(segments: &[crate::fs::IoVec]) -> LxResult<Vec<UserIoVec>> {
+    let mut iov = Vec::new();
+    iov.try_reserve_exact(segments.len())
+        .map_err(|_| LxError::ENOMEM)?;
+    iov.extend(segments.iter().map(|segment| UserIoVec {
+        base: segment.base,
+        len: segment.len,
+    }));
+    Ok(iov)
+}
+
+/// The address of `mmsghdr` number `index` of the vector at `base` (`EFAULT` on overflow;
+/// its `msg_len` at `MSGHDR` further cannot overflow once the entry fits under the end of
+/// user space, which the reads and writes check).
+fn entry_at(base: usize, index: usize) -> LxResult<usize> {
+    index
+        .checked_mul(MMSGHDR)
+        .and_then(|offset| base.checked_add(offset))
+        .filter(|&entry| entry <= crate::user::USER_SPACE_END)
+        .ok_or(LxError::EFAULT)
 }
 
 fn total(iov: &[UserIoVec]) -> usize {
@@ -261,6 +286,34 @@ impl Syscall<'_> {
         }
     }
 
+    /// `write`/`writev` on a socket: a send with no flags (the caller's credentials go
+    /// with the data, `SIGPIPE` only for a stream).
+    pub(crate) async fn socket_write(
+        &self,
+        file: Arc<dyn FileLike>,
+        segments: &[crate::fs::IoVec],
+    ) -> SysResult {
+        let iov = user_iovecs(segments)?;
+        let sock = Sock(file);
+        self.send_on(&sock, &iov, MsgFlags::empty(), None, Vec::new())
+            .await
+    }
+
+    /// `read`/`readv` on a socket: a receive with no flags (`SO_RCVTIMEO` honoured).
+    pub(crate) async fn socket_read(
+        &self,
+        file: Arc<dyn FileLike>,
+        segments: &[crate::fs::IoVec],
+    ) -> SysResult {
+        let iov = user_iovecs(segments)?;
+        if total(&iov) == 0 {
+            return Ok(0);
+        }
+        let sock = Sock(file);
+        let received = self.recv_on(&sock, &iov, MsgFlags::empty()).await?;
+        Ok(received.len)
+    }
+
     /// `sendto(fd, buf, len, flags, dest_addr, addrlen)`.
     pub async fn sys_sendto(
         &self,
@@ -374,7 +427,8 @@ impl Syscall<'_> {
         if header.name != 0 {
             self.address_out(&received.address, header.name, UserInOutPtr::from(msg + 8))?;
         }
-        let out_flags = (received.flags | control.flags) - MsgFlags::CMSG_CLOEXEC;
+        // `MSG_CMSG_CLOEXEC` as given stays in `msg_flags`, as Linux leaves it.
+        let out_flags = received.flags | control.flags | (flags & MsgFlags::CMSG_CLOEXEC);
         UserOutPtr::<u32>::from(msg + 48).write(out_flags.bits())?;
         UserOutPtr::<u64>::from(msg + 40).write(control.used() as u64)?;
         Ok(count)
@@ -415,10 +469,10 @@ impl Syscall<'_> {
         let vlen = (vlen as usize).min(UIO_MAXIOV);
         let mut sent = 0;
         while sent < vlen {
-            let entry = msgvec + sent * MMSGHDR;
+            let entry = entry_at(msgvec, sent)?;
             match self.sendmsg_on(&sock, entry, flags).await {
                 Ok(count) => {
-                    UserOutPtr::<u32>::from(entry + MSGHDR).write(count as u32)?;
+                    UserOutPtr::<u32>::from(entry_at(entry, 0)? + MSGHDR).write(count as u32)?;
                     sent += 1;
                 }
                 Err(error) if sent == 0 => return Err(error),
@@ -469,10 +523,10 @@ impl Syscall<'_> {
         let mut flags = flags;
         let mut received = 0;
         while received < vlen {
-            let entry = msgvec + received * MMSGHDR;
+            let entry = entry_at(msgvec, received)?;
             match self.recvmsg_on(&sock, entry, flags).await {
                 Ok(count) => {
-                    UserOutPtr::<u32>::from(entry + MSGHDR).write(count as u32)?;
+                    UserOutPtr::<u32>::from(entry_at(entry, 0)? + MSGHDR).write(count as u32)?;
                     received += 1;
                 }
                 Err(error) if received == 0 => return Err(error),

@@ -26,8 +26,9 @@ mod tests;
 pub use namespace::{NodeKey, UnixNamespace};
 
 use super::{
-    ControlMessage, MsgFlags, OptionIn, OptionOut, Received, RecvData, SendData, SendMessage,
-    Shutdown, Socket, SocketContext, SocketType, UCred, UserIoVec, AF_UNIX, AF_UNSPEC, SOL_SOCKET,
+    Accepted, ControlMessage, MsgFlags, OptionIn, OptionOut, Received, RecvData, SendData,
+    SendMessage, Shutdown, Socket, SocketContext, SocketType, UCred, UserIoVec, AF_UNIX, AF_UNSPEC,
+    SOL_SOCKET,
 };
 use crate::error::{LxError, LxResult};
 use crate::fs::{FileLike, OpenFlags, PollEvents};
@@ -328,26 +329,41 @@ impl UnixSocket {
             return self.autobind(ctx);
         }
         let sun_path = validate(address)?;
-        if !self.core.state.lock().address.is_empty() {
+        let namespace = ctx.unix_namespace()?;
+        let bound = || !self.core.state.lock().address.is_empty();
+        let abstract_name = sun_path.first() == Some(&0);
+        if abstract_name && bound() {
             return Err(LxError::EINVAL);
         }
-        let namespace = ctx.unix_namespace()?;
-        let (name, stored) = if sun_path.first() == Some(&0) {
+        let path = path_of(sun_path);
+        let (name, stored) = if abstract_name {
             (Name::Abstract(try_copy(sun_path)?), try_copy(address)?)
         } else {
-            let path = path_of(sun_path);
+            // The node first, as Linux: a name taken is EADDRINUSE even for a bound socket.
             let key = ctx.create_socket_node(path)?;
+            if bound() {
+                ctx.remove_socket_node(path);
+                return Err(LxError::EINVAL);
+            }
             // Linux keeps the path NUL-terminated: `offsetof(sun_path) + strlen + 1` bytes.
             let mut stored = try_copy(address.get(..SUN_PATH + path.len()).unwrap_or(address))?;
             stored.try_reserve(1).map_err(|_| LxError::ENOMEM)?;
             stored.push(0);
             (Name::Path(key), stored)
         };
-        namespace.bind(name.clone(), &self.core)?;
+        if let Err(error) = namespace.bind(name.clone(), &self.core) {
+            if !abstract_name {
+                ctx.remove_socket_node(path);
+            }
+            return Err(error);
+        }
         let mut state = self.core.state.lock();
         if !state.address.is_empty() {
             drop(state);
             namespace.unbind(&name, Arc::as_ptr(&self.core));
+            if !abstract_name {
+                ctx.remove_socket_node(path);
+            }
             return Err(LxError::EINVAL);
         }
         state.address = stored;
@@ -379,6 +395,19 @@ impl UnixSocket {
         Ok(())
     }
 
+    /// A socket with `SO_PASSCRED` that connects or sends unbound is autobound first, so its
+    /// peer can tell who it is (Linux's `unix_autobind` calls in connect and send).
+    fn autobind_for_passcred(&self, ctx: &dyn SocketContext) -> LxResult {
+        let unbound_passcred = {
+            let state = self.core.state.lock();
+            state.passcred && state.address.is_empty()
+        };
+        if unbound_passcred {
+            self.autobind(ctx)?;
+        }
+        Ok(())
+    }
+
     /// One step of a stream or seqpacket `connect`: `None` if it must wait for room in the
     /// listener's backlog (after registering `cx`).
     fn try_connect(
@@ -387,10 +416,9 @@ impl UnixSocket {
         ctx: &dyn SocketContext,
         address: &[u8],
     ) -> Option<LxResult> {
-        match &self.core.state.lock().conn {
-            Conn::Connected(_) => return Some(Err(LxError::EISCONN)),
-            Conn::Listening { .. } => return Some(Err(LxError::EINVAL)),
-            Conn::Unconnected => {}
+        // Linux's order: the address, autobind, the peer, then this socket's state.
+        if let Err(error) = validate(address).and_then(|_| self.autobind_for_passcred(ctx)) {
+            return Some(Err(error));
         }
         let listener = match resolve(ctx, address) {
             Ok(listener) => listener,
@@ -399,37 +427,18 @@ impl UnixSocket {
         if listener.kind != self.kind() {
             return Some(Err(LxError::EPROTOTYPE));
         }
-        // The server end, connected to this socket, before the listener can hand it out.
+        match &self.core.state.lock().conn {
+            Conn::Connected(_) => return Some(Err(LxError::EISCONN)),
+            Conn::Listening { .. } => return Some(Err(LxError::EINVAL)),
+            Conn::Unconnected => {}
+        }
+        // The server end, connected to this socket; nobody else can reach it yet.
         let server_core = Core::new(self.kind(), UCred::NONE);
-        let (listener_address, listener_cred, listener_buffers) = {
-            let mut listener_state = listener.state.lock();
-            if listener_state.rcv_shutdown || listener_state.dead {
-                return Some(Err(LxError::ECONNREFUSED));
-            }
-            let Conn::Listening { backlog, pending } = &listener_state.conn else {
-                return Some(Err(LxError::ECONNREFUSED));
-            };
-            if pending.len() > *backlog {
-                if cx.is_none() {
-                    return Some(Err(LxError::EAGAIN));
-                }
-                register(&mut listener_state.write_wakers, cx);
-                return None;
-            }
-            (
-                listener_state.address.clone(),
-                listener_state.own_cred,
-                (listener_state.sndbuf, listener_state.rcvbuf),
-            )
-        };
         {
             let mut server = server_core.state.lock();
             server.conn = Conn::Connected(Arc::downgrade(&self.core));
             server.peer_cred = ctx.peer_credentials();
-            server.own_cred = listener_cred;
-            server.address = listener_address.clone();
             server.embryo = true;
-            (server.sndbuf, server.rcvbuf) = listener_buffers;
         }
         {
             let mut state = self.core.state.lock();
@@ -437,28 +446,60 @@ impl UnixSocket {
                 return Some(Err(LxError::EISCONN));
             }
             state.conn = Conn::Connected(Arc::downgrade(&server_core));
-            state.peer_cred = listener_cred;
         }
-        let server = Self::with_core(server_core, OpenFlags::empty(), self.owner);
+        let server = Self::with_core(server_core.clone(), OpenFlags::empty(), self.owner);
+        // One critical section on the listener: its state, its backlog and the queueing of
+        // the connection cannot change between the checks and the push.
         let mut listener_state = listener.state.lock();
-        let dead = listener_state.dead;
-        let queued = match &mut listener_state.conn {
-            Conn::Listening { pending, .. } if !dead => {
-                pending.push_back(server);
-                None
+        let refused = listener_state.rcv_shutdown || listener_state.dead;
+        let (listener_address, listener_cred) =
+            (listener_state.address.clone(), listener_state.own_cred);
+        let buffers = (listener_state.sndbuf, listener_state.rcvbuf);
+        // An accepted socket inherits SO_PASSCRED (Linux's `unix_sock_inherit_flags`).
+        let passcred = listener_state.passcred;
+        let outcome = match &mut listener_state.conn {
+            Conn::Listening { .. } if refused => Err(Some(LxError::ECONNREFUSED)),
+            Conn::Listening { backlog, pending } if pending.len() <= *backlog => {
+                {
+                    // The fresh server end: no lock order to break.
+                    let mut server_state = server_core.state.lock();
+                    server_state.own_cred = listener_cred;
+                    server_state.address = listener_address;
+                    (server_state.sndbuf, server_state.rcvbuf) = buffers;
+                    server_state.passcred = passcred;
+                }
+                pending.push_back(server.clone());
+                Ok(core::mem::take(&mut listener_state.read_wakers))
             }
-            _ => Some(server),
+            Conn::Listening { .. } if cx.is_none() => Err(Some(LxError::EAGAIN)),
+            Conn::Listening { .. } => {
+                register(&mut listener_state.write_wakers, cx);
+                Err(None)
+            }
+            _ => Err(Some(LxError::ECONNREFUSED)),
         };
-        let wakers = core::mem::take(&mut listener_state.read_wakers);
         drop(listener_state);
-        wake_all(wakers);
-        if let Some(server) = queued {
-            // The listener closed meanwhile: undo.
-            self.core.state.lock().conn = Conn::Unconnected;
-            drop(server);
-            return Some(Err(LxError::ECONNREFUSED));
+        match outcome {
+            Ok(wakers) => {
+                self.core.state.lock().peer_cred = listener_cred;
+                wake_all(wakers);
+                Some(Ok(()))
+            }
+            Err(error) => {
+                // Undone: the server end goes without resetting this socket.
+                server_core.state.lock().conn = Conn::Unconnected;
+                {
+                    let mut state = self.core.state.lock();
+                    let ours = matches!(&state.conn, Conn::Connected(peer)
+                        if core::ptr::eq(peer.as_ptr(), Arc::as_ptr(&server_core)));
+                    if ours {
+                        state.conn = Conn::Unconnected;
+                    }
+                }
+                drop(server);
+                error.map(Err)
+            }
         }
-        Some(Ok(()))
     }
 
     /// `connect` of a datagram socket: sets (or, with `AF_UNSPEC`, clears) its default peer.
@@ -467,6 +508,8 @@ impl UnixSocket {
             self.core.state.lock().conn = Conn::Unconnected;
             return Ok(());
         }
+        validate(address)?;
+        self.autobind_for_passcred(ctx)?;
         let peer = resolve(ctx, address)?;
         if peer.kind != self.kind() {
             return Err(LxError::EPROTOTYPE);
@@ -584,6 +627,10 @@ impl UnixSocket {
         let Some(peer) = peer else {
             return Some(Err(LxError::EPIPE));
         };
+        if data.is_empty() {
+            // Linux's send loop never runs: nothing is queued, descriptors included.
+            return Some(Ok(0));
+        }
         let mut peer_state = peer.state.lock();
         if peer_state.rcv_shutdown || peer_state.dead {
             return Some(Err(LxError::EPIPE));
@@ -643,6 +690,13 @@ impl UnixSocket {
         }
         if snd_shutdown {
             return Some(Err(LxError::EPIPE));
+        }
+        let mut from = from;
+        if let Some(ctx) = ctx {
+            if let Err(error) = self.autobind_for_passcred(ctx) {
+                return Some(Err(error));
+            }
+            from = self.core.state.lock().address.clone();
         }
         if data.len() > sndbuf.saturating_sub(32) {
             return Some(Err(LxError::EMSGSIZE));
@@ -726,7 +780,10 @@ impl UnixSocket {
         }
         let mut state = self.core.state.lock();
         match (&state.conn, self.kind()) {
-            (Conn::Listening { .. }, _) => return Some(Err(LxError::EINVAL)),
+            // Linux's unix_stream_read_generic: a stream never connected is EINVAL.
+            (Conn::Listening { .. }, _) | (Conn::Unconnected, SocketType::Stream) => {
+                return Some(Err(LxError::EINVAL))
+            }
             (Conn::Unconnected, SocketType::SeqPacket) => return Some(Err(LxError::ENOTCONN)),
             _ => {}
         }
@@ -1040,7 +1097,10 @@ impl Socket for UnixSocket {
                 };
             }
         }
+        // Linux's `init_peercred` at listen: the listener's own SO_PEERCRED is the caller's,
+        // and what connecting clients get as theirs.
         state.own_cred = ctx.peer_credentials();
+        state.peer_cred = state.own_cred;
         // Connectors waiting for a larger backlog may go now.
         let wakers = core::mem::take(&mut state.write_wakers);
         drop(state);
@@ -1063,14 +1123,10 @@ impl Socket for UnixSocket {
             .map_or(Poll::Pending, Poll::Ready)
     }
 
-    fn poll_accept(
-        &self,
-        cx: &mut Context<'_>,
-        nonblock: bool,
-    ) -> Poll<LxResult<(Arc<dyn Socket>, Vec<u8>)>> {
+    fn poll_accept(&self, cx: &mut Context<'_>, nonblock: bool) -> Poll<LxResult<Accepted>> {
         match self.try_accept(Some(cx)) {
             Some(result) => Poll::Ready(result.map(|(socket, address)| {
-                let socket: Arc<dyn Socket> = socket;
+                let socket: Arc<dyn FileLike> = socket;
                 (socket, address)
             })),
             None if nonblock => Poll::Ready(Err(LxError::EAGAIN)),

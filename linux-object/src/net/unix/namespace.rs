@@ -77,10 +77,8 @@ impl UnixNamespace {
                 });
             }
             let name = Name::Abstract(path.clone());
-            let free = names
-                .bound
-                .get(&name)
-                .is_none_or(|existing| existing.strong_count() == 0);
+            let free =
+                !matches!(names.bound.get(&name), Some(existing) if existing.strong_count() > 0);
             if free {
                 names.bound.insert(name, Arc::downgrade(core));
                 return Ok(path);

@@ -25,6 +25,7 @@ impl SocketContext for Abstract {
     fn create_socket_node(&self, _path: &[u8]) -> LxResult<NodeKey> {
         Err(LxError::EROFS)
     }
+    fn remove_socket_node(&self, _path: &[u8]) {}
     fn find_socket_node(&self, _path: &[u8]) -> LxResult<NodeKey> {
         Err(LxError::ENOENT)
     }
@@ -144,6 +145,11 @@ fn listen_connect_accept_by_abstract_name() {
     assert_eq!(client.peer_address().unwrap(), address);
     client.write(b"ping").unwrap();
     assert_eq!(recv(&server, 8, MsgFlags::empty()).unwrap().0, b"ping");
+    // The refused attempt left the second socket clean: it connects once there is room.
+    assert_eq!(second.try_connect(None, &ctx, &address), Some(Ok(())));
+    assert_eq!(second.write(b"ok"), Ok(2));
+    let (server2, _) = listener.try_accept(None).unwrap().unwrap();
+    assert_eq!(recv(&server2, 8, MsgFlags::empty()).unwrap().0, b"ok");
     let wrong = UnixSocket::new(SocketType::Datagram, OpenFlags::empty(), CRED, (0, 0));
     assert_eq!(
         wrong.connect_datagram(&ctx, &address),
@@ -197,4 +203,97 @@ fn buffer_sizes_double_with_minimums() {
     assert_eq!(buffer_size(1, false, MIN_SNDBUF), MIN_SNDBUF);
     assert_eq!(buffer_size(10_000, false, MIN_SNDBUF), 20_000);
     assert_eq!(buffer_size(-1, false, MIN_SNDBUF), MAX_BUFFER * 2);
+}
+
+#[test]
+fn a_stream_carries_a_large_transfer_between_threads() {
+    let (a, b) = pair(SocketType::Stream);
+    let data: Vec<u8> = (0..1_000_000u32).map(|i| (i % 251) as u8).collect();
+    let expected = data.clone();
+    let reader = std::thread::spawn(move || {
+        let mut got = Vec::new();
+        let mut buf = [0; 7000];
+        loop {
+            match crate::test_executor::block_on(crate::fs::read_file(&*b, &mut buf)) {
+                Ok(0) => return got,
+                Ok(n) => got.extend_from_slice(&buf[..n]),
+                Err(error) => panic!("read failed: {error}"),
+            }
+        }
+    });
+    let written = crate::test_executor::block_on(crate::fs::write_file(&*a, &data));
+    assert_eq!(written, Ok(data.len()));
+    drop(a);
+    assert_eq!(reader.join().unwrap(), expected);
+}
+
+#[test]
+fn poll_events_follow_data_shutdown_and_close() {
+    let (a, b) = pair(SocketType::Stream);
+    let out = PollEvents::OUT | PollEvents::WRNORM | PollEvents::WRBAND;
+    assert_eq!(a.poll_events(None), out);
+    let (counter, waker) = CountingWaker::new();
+    let cx = Context::from_waker(&waker);
+    assert_eq!(b.poll_events(Some(&cx)), out);
+    a.write(b"x").unwrap();
+    assert_eq!(counter.wakes(), 1, "data wakes a waiting poll");
+    assert!(b.poll_events(None).contains(PollEvents::IN));
+    a.shutdown(Shutdown::Write).unwrap();
+    assert!(b.poll_events(None).contains(PollEvents::RDHUP));
+    drop(a);
+    assert!(b
+        .poll_events(None)
+        .contains(PollEvents::HUP | PollEvents::IN));
+    let lonely = UnixSocket::new(SocketType::Stream, OpenFlags::empty(), CRED, (0, 0));
+    assert_eq!(lonely.poll_events(None), out | PollEvents::HUP);
+}
+
+#[test]
+fn a_passcred_sender_is_autobound_and_its_credentials_travel() {
+    let ctx = Abstract(UnixNamespace::new(1));
+    let receiver = UnixSocket::new(SocketType::Datagram, OpenFlags::empty(), CRED, (0, 0));
+    let address = abstract_address("r");
+    receiver.bind(&ctx, &address).unwrap();
+    receiver
+        .setsockopt(
+            SOL_SOCKET,
+            SO_PASSCRED,
+            OptionIn {
+                user: 0,
+                len: 4,
+                bytes: &1i32.to_le_bytes(),
+            },
+        )
+        .unwrap();
+    let sender = UnixSocket::new(SocketType::Datagram, OpenFlags::empty(), CRED, (0, 0));
+    sender
+        .setsockopt(
+            SOL_SOCKET,
+            SO_PASSCRED,
+            OptionIn {
+                user: 0,
+                len: 4,
+                bytes: &1i32.to_le_bytes(),
+            },
+        )
+        .unwrap();
+    let message = SendMessage {
+        data: SendData::Kernel(b"hi"),
+        flags: MsgFlags::empty(),
+        address: Some(&address),
+        control: Vec::new(),
+    };
+    assert_eq!(
+        sender.try_send(None, Some(&ctx), b"hi", &message, CRED),
+        Some(Ok(2))
+    );
+    let (_, received) = recv(&receiver, 8, MsgFlags::empty()).unwrap();
+    assert_eq!(
+        received.address.len(),
+        8,
+        "autobound: family, NUL, 5 hex digits"
+    );
+    assert!(
+        matches!(received.control.first(), Some(ControlMessage::Credentials(cred)) if *cred == CRED)
+    );
 }
