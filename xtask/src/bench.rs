@@ -100,6 +100,12 @@ const CALLS: &[Call] = &[
         root: Root::Guest,
     },
     Call {
+        name: "tcp_bulk_64k",
+        what: "TCP loopback bulk, per 64 KiB written (2 processes)",
+        target: Some(1.1),
+        root: Root::Guest,
+    },
+    Call {
         name: "fork_wait",
         what: "fork+_exit+wait4",
         target: None,
