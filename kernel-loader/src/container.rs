@@ -9,6 +9,7 @@ use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
 use kernel_hostfs::{FileSystem, HostFs};
 use linux_kernel_module::gate::{FilterId, Gate};
+use linux_kernel_module::host_socket::NetNamespace;
 use linux_kernel_module::path::HostDir;
 use linux_kernel_module::sync::{Mutex, SpinLock};
 use linux_kernel_module::task::ModuleRef;
@@ -83,6 +84,9 @@ pub struct Container {
     root_name: Vec<u8>,
     hostname: Hostname,
     creator_euid: u32,
+    /// The network namespace its creator was in: every member's, so all its sockets are made
+    /// in one namespace (members cannot change namespaces; ADDSELF from another is refused).
+    network: NetNamespace,
     members: Arc<MemberCount>,
     dying: AtomicBool,
     gates: Mutex<Vec<Gate>>,
@@ -114,6 +118,11 @@ impl Container {
     /// The effective uid of the creator: it may join without CAP_SYS_ADMIN.
     pub fn creator_euid(&self) -> u32 {
         self.creator_euid
+    }
+
+    /// The network namespace every member is in.
+    pub fn network(&self) -> &NetNamespace {
+        &self.network
     }
 
     /// Its live tasks.
@@ -255,6 +264,7 @@ impl Registry {
         creator_euid: u32,
     ) -> Result<Arc<Container>> {
         let root_name = root.name()?;
+        let network = NetNamespace::current()?;
         let module = ModuleRef::get().ok_or(Error::ENODEV)?;
         let fs = HostFs::in_kernel(&root).map_err(|e| kernel_error(e.into()))?;
         let memory = kernel_hal_lkm::platform()
@@ -291,6 +301,7 @@ impl Registry {
             root_name,
             hostname,
             creator_euid,
+            network,
             members: Arc::new(MemberCount(AtomicU32::new(0))),
             dying: AtomicBool::new(false),
             gates: Mutex::new(Vec::new())?,

@@ -75,6 +75,10 @@ pub fn add_self(rvisor: &Rvisor, id: usize) -> Result<isize> {
     if !task::capable_sys_admin() && task::current_euid() != container.creator_euid() {
         return Err(Error::EPERM);
     }
+    // Its sockets would be made in another network than the container's.
+    if !container.network().is_current() {
+        return Err(Error::EINVAL);
+    }
     rvisor.join_current(&container)?;
     Ok(0)
 }

@@ -9,8 +9,10 @@ use core::task::Context;
 use kernel_hostfs::lkm::metadata_of;
 use kernel_hostfs::Metadata;
 use linux_kernel_module::host_socket::HostSocket;
+use linux_kernel_module::process;
+use linux_kernel_module::Error;
 use linux_object::fs::{HostSocketOps, PollEvents, RecvCall, SendCall};
-use linux_object::LxResult;
+use linux_object::{LxError, LxResult};
 
 use crate::host::lx_error;
 
@@ -28,6 +30,18 @@ impl KernelSocket {
 /// `Ok(())` for a host call's success.
 fn done(result: linux_kernel_module::error::Result<usize>) -> LxResult {
     result.map(drop).map_err(lx_error)
+}
+
+/// The result of a `read`, `write`, `readv` or `writev` on a host socket. The host's `EINTR`
+/// (a wait with `SO_RCVTIMEO`/`SO_SNDTIMEO` that a signal cut short) is final on Linux; the
+/// gate would turn an `EINTR` of these calls into a restart (what other host files' waits
+/// need), so it is handed on as `ERESTARTNOHAND`: `EINTR` once a handler ran, whatever its
+/// `SA_RESTART`, as Linux gives.
+fn final_eintr(result: linux_kernel_module::error::Result<usize>) -> LxResult<usize> {
+    match result {
+        Err(Error::EINTR) if process::signal_pending() => Err(LxError::ERESTARTNOHAND),
+        other => other.map_err(lx_error),
+    }
 }
 
 impl HostSocketOps for KernelSocket {
@@ -84,8 +98,12 @@ impl HostSocketOps for KernelSocket {
                 addrlen,
             } => self.0.sendto(buf, len, flags, addr, addrlen, nonblock),
             SendCall::Mmsg { vec, vlen, flags } => self.0.sendmmsg(vec, vlen, flags, nonblock),
-            SendCall::Vec { iov, iovcnt } => self.0.writev(iov, iovcnt, nonblock),
-            SendCall::Buf { buf, len } => self.0.write_user(buf, len, nonblock),
+            SendCall::Vec { iov, iovcnt } => {
+                return final_eintr(self.0.writev(iov, iovcnt, nonblock))
+            }
+            SendCall::Buf { buf, len } => {
+                return final_eintr(self.0.write_user(buf, len, nonblock))
+            }
         };
         sent.map_err(lx_error)
     }
@@ -106,8 +124,10 @@ impl HostSocketOps for KernelSocket {
                 flags,
                 timeout,
             } => self.0.recvmmsg(vec, vlen, flags, timeout, nonblock),
-            RecvCall::Vec { iov, iovcnt } => self.0.readv(iov, iovcnt, nonblock),
-            RecvCall::Buf { buf, len } => self.0.read_user(buf, len, nonblock),
+            RecvCall::Vec { iov, iovcnt } => {
+                return final_eintr(self.0.readv(iov, iovcnt, nonblock))
+            }
+            RecvCall::Buf { buf, len } => return final_eintr(self.0.read_user(buf, len, nonblock)),
         };
         received.map_err(lx_error)
     }

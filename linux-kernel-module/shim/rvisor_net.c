@@ -31,6 +31,7 @@
 #include <linux/capability.h>
 #include <net/sock.h>
 #include <net/net_namespace.h>
+#include <linux/nsproxy.h>
 #include "rvisor_shim.h"
 
 #ifndef ITER_SOURCE
@@ -754,6 +755,27 @@ long rvisor_sock_ioctl(struct file *f, unsigned int cmd, unsigned long arg)
 	if (!f->f_op->unlocked_ioctl)
 		return -ENOTTY;
 	return f->f_op->unlocked_ioctl(f, cmd, arg);
+}
+
+/* ---------------------------------------------------------------- namespaces */
+
+void *rvisor_net_get_current(void)
+{
+	struct nsproxy *ns = current->nsproxy;
+
+	return ns ? get_net(ns->net_ns) : NULL;
+}
+
+bool rvisor_net_is_current(const void *net)
+{
+	struct nsproxy *ns = current->nsproxy;
+
+	return ns && ns->net_ns == net;
+}
+
+void rvisor_net_put(void *net)
+{
+	put_net(net);
 }
 
 /* ---------------------------------------------------------------- readiness */

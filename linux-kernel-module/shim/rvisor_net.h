@@ -78,4 +78,10 @@ void rvisor_sock_watch_unlock(struct rvisor_sock_watch *w, unsigned long flags);
 /* The socket's readiness (vfs_poll); hooks the watch on its wait queue first if not yet. */
 unsigned int rvisor_sock_poll(struct file *f, struct rvisor_sock_watch *w);
 
+/* The calling task's network namespace, counted (get_net); NULL if it has none. */
+void *rvisor_net_get_current(void);
+/* Whether the calling task's network namespace is `net`. */
+bool rvisor_net_is_current(const void *net);
+void rvisor_net_put(void *net);
+
 #endif /* RVISOR_NET_H */

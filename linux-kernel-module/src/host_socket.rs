@@ -433,3 +433,34 @@ impl Drop for HostSocket {
 fn check(ret: core::ffi::c_long) -> Result<usize> {
     Error::check(ret).map(|value| value as usize)
 }
+
+/// A counted reference to a network namespace (a container's: the one its sockets are made
+/// in).
+pub struct NetNamespace(NonNull<c_void>);
+
+// SAFETY: a counted `struct net`; only compared and released.
+unsafe impl Send for NetNamespace {}
+// SAFETY: as above.
+unsafe impl Sync for NetNamespace {}
+
+impl NetNamespace {
+    /// The calling task's; `ESRCH` for a task without namespaces (exiting).
+    pub fn current() -> Result<Self> {
+        // SAFETY: process context; the reference taken is released on drop.
+        let net = unsafe { bindings::rvisor_net_get_current() };
+        NonNull::new(net).map(Self).ok_or(Error::ESRCH)
+    }
+
+    /// Whether the calling task is in this namespace.
+    pub fn is_current(&self) -> bool {
+        // SAFETY: only compares the pointer with the caller's namespace.
+        unsafe { bindings::rvisor_net_is_current(self.0.as_ptr()) }
+    }
+}
+
+impl Drop for NetNamespace {
+    fn drop(&mut self) {
+        // SAFETY: releases the reference `current` took.
+        unsafe { bindings::rvisor_net_put(self.0.as_ptr()) }
+    }
+}

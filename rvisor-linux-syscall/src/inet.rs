@@ -113,7 +113,9 @@ impl Syscall<'_> {
     }
 
     /// `accept4` on a host socket (`flags` already checked): the new descriptor gets
-    /// `SOCK_NONBLOCK` and `SOCK_CLOEXEC`; the host wrote the peer's address.
+    /// `SOCK_NONBLOCK` and `SOCK_CLOEXEC`; the host wrote the peer's address. (A table
+    /// filled by another thread during the wait closes the connection, where Linux's
+    /// reservation would have kept its descriptor.)
     pub(crate) fn inet_accept(
         &self,
         socket: &HostSocket,
@@ -122,6 +124,11 @@ impl Syscall<'_> {
         nonblock: bool,
         cloexec: bool,
     ) -> SysResult {
+        // Linux reserves the descriptor first: a full table is EMFILE and leaves the
+        // connection queued.
+        if !self.process.files().has_free() {
+            return Err(LxError::EMFILE);
+        }
         let ops = socket.ops().accept(addr, addrlen, socket.nonblock())?;
         let fd = self
             .process

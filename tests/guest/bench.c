@@ -15,6 +15,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -324,6 +329,119 @@ static int unix_teardown(void)
 	return wait_ok(echo_pid, "unix echo child");
 }
 
+/* tcp_roundtrip: as pipe_roundtrip, over a TCP connection on loopback (TCP_NODELAY). */
+static int tcp_fd;
+
+/* A listener on 127.0.0.1 (any port, in *a), with loopback brought up if it is down. */
+static int tcp_setup_listener(int *server, struct sockaddr_in *a, socklen_t *len)
+{
+	struct ifreq lo = { .ifr_name = "lo" };
+	int probe;
+
+	/* Natively the guest's loopback may be down; a container's is up (and not ours to set). */
+	probe = socket(AF_INET, SOCK_DGRAM, 0);
+	if (probe >= 0 && ioctl(probe, SIOCGIFFLAGS, &lo) == 0 && !(lo.ifr_flags & IFF_UP)) {
+		lo.ifr_flags |= IFF_UP;
+		ioctl(probe, SIOCSIFFLAGS, &lo);
+	}
+	close(probe);
+	*server = socket(AF_INET, SOCK_STREAM, 0);
+	if (*server < 0 || bind(*server, (struct sockaddr *)a, sizeof(*a)) || listen(*server, 1) ||
+	    getsockname(*server, (struct sockaddr *)a, len))
+		return fail("tcp listener: %s", strerror(errno));
+	return 0;
+}
+
+static int tcp_setup(void)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(a);
+	int server, conn, one = 1;
+	char c;
+
+	if (tcp_setup_listener(&server, &a, &len))
+		return 1;
+	echo_pid = fork();
+	if (echo_pid < 0)
+		return fail_call("fork", echo_pid);
+	if (echo_pid == 0) {
+		conn = accept(server, NULL, NULL);
+		setsockopt(conn, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		while (read(conn, &c, 1) == 1)
+			if (write(conn, &c, 1) != 1)
+				_exit(1);
+		_exit(0);
+	}
+	close(server);
+	tcp_fd = socket(AF_INET, SOCK_STREAM, 0);
+	if (tcp_fd < 0 || connect(tcp_fd, (struct sockaddr *)&a, sizeof(a)))
+		return fail("tcp connect: %s", strerror(errno));
+	setsockopt(tcp_fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	return 0;
+}
+
+static int tcp_run(long n)
+{
+	char c = 'x';
+	long i, r;
+
+	for (i = 0; i < n; i++) {
+		if ((r = syscall(SYS_write, tcp_fd, &c, 1)) != 1)
+			return fail_call("write", r);
+		if ((r = syscall(SYS_read, tcp_fd, &c, 1)) != 1)
+			return fail_call("read", r);
+	}
+	return 0;
+}
+
+static int tcp_teardown(void)
+{
+	close(tcp_fd);
+	return wait_ok(echo_pid, "tcp echo child");
+}
+
+/* tcp_bulk: 64 KiB written per operation over a TCP connection on loopback to a child
+ * that reads and drops it. */
+#define BULK (64 * 1024)
+static char bulk[BULK];
+
+static int bulk_setup(void)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(a);
+	int server, conn;
+
+	if (tcp_setup_listener(&server, &a, &len))
+		return 1;
+	echo_pid = fork();
+	if (echo_pid < 0)
+		return fail_call("fork", echo_pid);
+	if (echo_pid == 0) {
+		static char sink[BULK];
+
+		conn = accept(server, NULL, NULL);
+		while (read(conn, sink, sizeof(sink)) > 0)
+			;
+		_exit(0);
+	}
+	close(server);
+	tcp_fd = socket(AF_INET, SOCK_STREAM, 0);
+	if (tcp_fd < 0 || connect(tcp_fd, (struct sockaddr *)&a, sizeof(a)))
+		return fail("tcp connect: %s", strerror(errno));
+	return 0;
+}
+
+static int bulk_run(long n)
+{
+	long i, r, done;
+
+	for (i = 0; i < n; i++)
+		for (done = 0; done < BULK; done += r)
+			if ((r = syscall(SYS_write, tcp_fd, bulk + done, BULK - done)) <= 0)
+				return fail_call("write", r);
+	return 0;
+}
+
 static int fork_wait_run(long n)
 {
 	long i;
@@ -446,6 +564,8 @@ static const struct bench benches[] = {
 	{ "getdents64_100", 1000, getdents_setup, getdents_run, NULL },
 	{ "pipe_roundtrip", 3000, pipe_setup, pipe_run, pipe_teardown },
 	{ "unix_roundtrip", 3000, unix_setup, pipe_run, unix_teardown },
+	{ "tcp_roundtrip", 3000, tcp_setup, tcp_run, tcp_teardown },
+	{ "tcp_bulk_64k", 300, bulk_setup, bulk_run, tcp_teardown },
 	{ "fork_wait", 200, NULL, fork_wait_run, NULL },
 	{ "fork_execve_wait", 100, NULL, fork_execve_wait_run, NULL },
 	{ "thread_create_join", 200, NULL, thread_create_join_run, NULL },

@@ -23,6 +23,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/uio.h>
@@ -227,6 +228,27 @@ static void nonblocking_connect(void)
 	close(server);
 }
 
+static void sendfile_to_socket(void)
+{
+	int server = listener4(), c = socket(AF_INET, SOCK_STREAM, 0), conn, file;
+	struct sockaddr_in a = loopback4(port_of(server));
+	char buf[32] = "";
+	off_t offset = 2;
+
+	connect(c, (struct sockaddr *)&a, sizeof(a));
+	conn = accept(server, NULL, NULL);
+	file = open("/tmp/inet-sendfile", O_RDWR | O_CREAT | O_TRUNC, 0600);
+	write(file, "--from a file", 13);
+	printf("sendfile to a socket: %s\n", result(sendfile(c, file, &offset, 11)));
+	printf("received: %s", result(recv(conn, buf, 11, MSG_WAITALL)));
+	printf(" \"%s\"\n", buf);
+	unlink("/tmp/inet-sendfile");
+	close(file);
+	close(conn);
+	close(c);
+	close(server);
+}
+
 static void refused(void)
 {
 	int server = listener4(), c = socket(AF_INET, SOCK_STREAM, 0);
@@ -310,6 +332,13 @@ static void ipv6(void)
 	char buf[8] = "";
 
 	printf("ipv6 socket: %s\n", server < 0 ? strerrorname_np(errno) : "ok");
+	{
+		/* Allowed or not by the namespace's net.ipv4.ping_group_range (default: nobody). */
+		int ping = socket(AF_INET, SOCK_DGRAM, IPPROTO_ICMP);
+
+		printf("ICMP datagram socket: %s\n", ping < 0 ? strerrorname_np(errno) : "ok");
+		close(ping);
+	}
 	printf("IPV6_V6ONLY: %d\n", int_option(server, IPPROTO_IPV6, IPV6_V6ONLY));
 	setsockopt(server, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
 	printf("IPV6_V6ONLY set: %d\n", int_option(server, IPPROTO_IPV6, IPV6_V6ONLY));
@@ -373,6 +402,9 @@ static void interrupted(void)
 	alarm_in(200000);
 	printf("recv with SO_RCVTIMEO, handler with SA_RESTART: %s\n",
 	       result(recv(u, buf, 1, 0)));
+	alarm_in(200000);
+	printf("read with SO_RCVTIMEO, handler with SA_RESTART: %s\n",
+	       result(read(u, buf, 1)));
 	tv.tv_sec = 0;
 	tv.tv_usec = 100000;
 	setsockopt(u, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
@@ -459,6 +491,7 @@ int main(int argc, char **argv)
 	tcp();
 	nonblocking_connect();
 	refused();
+	sendfile_to_socket();
 	udp();
 	ipv6();
 	interrupted();

@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <linux/rvisor.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -68,6 +69,15 @@ static void unprivileged(unsigned id)
 	report("unprivileged addself", ioctl(fd, RVISOR_IOC_ADDSELF, id));
 }
 
+static void other_network(unsigned id)
+{
+	if (unshare(CLONE_NEWNET)) {
+		perror("unshare");
+		return;
+	}
+	report("addself from another network namespace", ioctl(fd, RVISOR_IOC_ADDSELF, id));
+}
+
 static void contained(unsigned id)
 {
 	report("addself", ioctl(fd, RVISOR_IOC_ADDSELF, id));
@@ -110,6 +120,7 @@ int main(void)
 	report("remove unknown id", ioctl(fd, RVISOR_IOC_REMOVE, 999999));
 	report("unknown ioctl", ioctl(fd, _IO(RVISOR_IOC_MAGIC, 99), 0));
 	in_child(unprivileged, id);
+	in_child(other_network, id);
 	in_child(contained, id);
 	report("remove", ioctl(fd, RVISOR_IOC_REMOVE, id));
 	report("remove again", ioctl(fd, RVISOR_IOC_REMOVE, id));

@@ -161,6 +161,7 @@ pub fn cases() -> Vec<Case> {
                     "unprivileged create => EPERM",
                     "unprivileged remove => EPERM",
                     "unprivileged addself => EPERM",
+                    "addself from another network namespace => EINVAL",
                     "addself => ok",
                     // A contained process has only its stdio of the host's descriptors,
                     // and its root (/tmp) holds no /dev/rvisor.

@@ -94,6 +94,18 @@ const CALLS: &[Call] = &[
         root: Root::Guest,
     },
     Call {
+        name: "tcp_roundtrip",
+        what: "TCP loopback round trip (2 processes, 1 byte)",
+        target: Some(1.2),
+        root: Root::Guest,
+    },
+    Call {
+        name: "tcp_bulk_64k",
+        what: "TCP loopback bulk, per 64 KiB written (2 processes)",
+        target: Some(1.1),
+        root: Root::Guest,
+    },
+    Call {
         name: "fork_wait",
         what: "fork+_exit+wait4",
         target: None,
@@ -463,11 +475,23 @@ mod tests {
         ] {
             parse(line, &mut rows);
         }
-        assert_eq!(rows[0].values, [Some(321.9), None, Some(466.5)]);
-        assert_eq!(rows[5].why[2], ["newfstatat returned -1, errno 2 (ENOENT)"]);
-        assert_eq!(rows[9].why[2], ["killed by SIGALRM: timed out"]);
-        assert_eq!(rows[10].why[2], ["exit 125 (stderr: rvisor: no module)"]);
-        assert_eq!(rows[7].why[1], ["insmod failed"]);
+        // By name: rows are added between them over time.
+        let row = |name: &str| {
+            rows.iter()
+                .find(|row| row.call.name == name)
+                .unwrap_or_else(|| panic!("no row {name}"))
+        };
+        assert_eq!(row("getpid").values, [Some(321.9), None, Some(466.5)]);
+        assert_eq!(
+            row("stat").why[2],
+            ["newfstatat returned -1, errno 2 (ENOENT)"]
+        );
+        assert_eq!(row("fork_wait").why[2], ["killed by SIGALRM: timed out"]);
+        assert_eq!(
+            row("fork_execve_wait").why[2],
+            ["exit 125 (stderr: rvisor: no module)"]
+        );
+        assert_eq!(row("pipe_roundtrip").why[1], ["insmod failed"]);
         let json = to_json(&rows);
         assert!(json.contains(
             "{\"name\": \"getpid\", \"kernel\": \"6.1\", \"native\": 321.9, \"host_tax\": null, \"contained\": 466.5, \"unit\": \"instructions\"}"
