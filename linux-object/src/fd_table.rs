@@ -408,6 +408,16 @@ mod tests {
         Pipe::new_pair(OpenFlags::empty()).0
     }
 
+    #[test]
+    fn each_table_is_its_own_lock_owner() {
+        let table = FdTable::new();
+        let forked = table.clone();
+        let replaced = FdTable::default();
+        assert_ne!(table.lock_owner(), forked.lock_owner());
+        assert_ne!(table.lock_owner(), replaced.lock_owner());
+        assert_ne!(forked.lock_owner(), replaced.lock_owner());
+    }
+
     fn same(a: &Arc<dyn FileLike>, b: &Arc<dyn FileLike>) -> bool {
         Arc::ptr_eq(a, b)
     }

@@ -286,6 +286,19 @@ impl Syscall<'_> {
                     LockOp::Set
                 };
                 self.record_lock(&file, op, ofd, &mut request)?;
+                // Linux's close/fcntl race: a thread closed `fd` while the lock was taken,
+                // so the close's release came first; the lock is undone, and `EBADF`.
+                if request.type_ != F_UNLCK && !ofd {
+                    let same = self.process.files().get(fd).is_ok_and(|now| {
+                        alloc::sync::Arc::as_ptr(&now).cast::<()>()
+                            == alloc::sync::Arc::as_ptr(&file).cast::<()>()
+                    });
+                    if !same {
+                        request.type_ = F_UNLCK;
+                        let _ = self.record_lock(&file, LockOp::Set, false, &mut request);
+                        return Err(LxError::EBADF);
+                    }
+                }
                 Ok(0)
             }
             F_GETPIPE_SZ | F_SETPIPE_SZ => {
