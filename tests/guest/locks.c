@@ -89,9 +89,12 @@ static int status_of(pid_t child)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
+static volatile sig_atomic_t alarmed;
+
 static void on_alarm(int sig)
 {
 	(void)sig;
+	alarmed = 1;
 }
 
 static int thread_fd;
@@ -219,6 +222,25 @@ int main(int argc, char **argv)
 		       result(lock(cfd, F_SETLKW, F_WRLCK, SEEK_SET, 0, 1)));
 		_exit(0);
 	}
+	status_of(child);
+
+	/* ... and, after an SA_RESTART handler, the wait goes on until the lock is free. */
+	child = fork();
+	if (child == 0) {
+		struct sigaction sa = { .sa_handler = on_alarm, .sa_flags = SA_RESTART };
+		int cfd = open(path, O_RDWR);
+
+		sigaction(SIGALRM, &sa, NULL);
+		alarm(1);
+		write(sync[1], "w", 1);
+		printf("child SETLKW across an SA_RESTART handler: %s\n",
+		       result(lock(cfd, F_SETLKW, F_WRLCK, SEEK_SET, 0, 1)));
+		printf("child's handler ran: %s\n", alarmed ? "yes" : "no");
+		_exit(0);
+	}
+	read(sync[0], buf, 1);
+	sleep(2);
+	lock(fd, F_SETLK, F_UNLCK, SEEK_SET, 0, 0);
 	status_of(child);
 
 	/* EDEADLK: the parent waits for the child's lock, the child then for the parent's. */
