@@ -140,6 +140,12 @@ int main(int argc, char **argv)
 	int fd, fd2, ofd, ofd2, ro, sync[2];
 	pid_t parent = getpid(), child;
 
+	if (argc > 1 && strcmp(argv[1], "after-exec") == 0) {
+		/* Exec'd with the lock's descriptor close-on-exec and another one open. */
+		setvbuf(stdout, NULL, _IOLBF, 0);
+		probe("after exec closed a close-on-exec descriptor", 80, 1);
+		return 0;
+	}
 	if (argc > 1)
 		return other_side(argv[1]);
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -324,6 +330,19 @@ int main(int argc, char **argv)
 	probe("OFD lock after the child closed its copy", 50, 1);
 	close(ofd);
 	probe("OFD lock after the last close", 50, 1);
+
+	/* Close-on-exec descriptors closed by execve release the process's locks too. */
+	child = fork();
+	if (child == 0) {
+		int cfd = open(path, O_RDWR | O_CLOEXEC);
+
+		open(path, O_RDONLY);
+		lock(cfd, F_SETLK, F_WRLCK, SEEK_SET, 80, 10);
+		probe("before exec", 80, 1);
+		execl(argv[0], argv[0], "after-exec", (char *)NULL);
+		_exit(127);
+	}
+	status_of(child);
 
 	/* Locks go with the process at exit. */
 	lock(fd, F_SETLK, F_WRLCK, SEEK_SET, 70, 5);

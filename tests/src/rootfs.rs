@@ -1175,6 +1175,8 @@ wait"#,
                     "OFD lock seen by another process: 0 WRLCK start 50 len 10 whence 0 pid -1",
                     "OFD lock after the child closed its copy: 0 WRLCK start 50 len 10 whence 0 pid -1",
                     "OFD lock after the last close: 0 UNLCK",
+                    "before exec: 0 WRLCK start 80 len 10 whence 0 pid parent",
+                    "after exec closed a close-on-exec descriptor: 0 UNLCK",
                 ])
             },
         },
