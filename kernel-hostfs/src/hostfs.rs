@@ -310,7 +310,9 @@ impl<B: Backend> INode for HostINode<B> {
 
     fn release_record_locks(&self, owner: usize) {
         if matches!(self.type_, FileType::File | FileType::Dir) {
-            self.mount.backend.release_record_locks(self.handle(), owner);
+            self.mount
+                .backend
+                .release_record_locks(self.handle(), owner);
         }
     }
 

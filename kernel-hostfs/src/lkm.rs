@@ -196,7 +196,9 @@ impl Backend for KernelBackend {
             type_: lock.type_,
             pid: lock.pid,
         };
-        handle.record_lock(op, ofd, owner, &mut raw).map_err(fs_error)?;
+        handle
+            .record_lock(op, ofd, owner, &mut raw)
+            .map_err(fs_error)?;
         *lock = crate::RecordLock {
             start: raw.start,
             end: raw.end,

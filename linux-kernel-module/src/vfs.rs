@@ -475,7 +475,8 @@ impl VfsObject {
         };
         // SAFETY: the object is held; `raw` is a live, initialised struct for the call's
         // duration; process context (a served call), where the shim may sleep.
-        let ret = unsafe { bindings::rvisor_vfs_lock(self.raw(), op as i32, ofd, owner as _, &mut raw) };
+        let ret =
+            unsafe { bindings::rvisor_vfs_lock(self.raw(), op as i32, ofd, owner as _, &mut raw) };
         Error::check(ret.into())?;
         *lock = RecordLock {
             start: raw.start,
