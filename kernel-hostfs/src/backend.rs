@@ -229,6 +229,22 @@ pub trait Backend: Send + Sync + 'static {
         Ok(None)
     }
 
+    /// A record-lock operation on a regular file or directory (see
+    /// [`INode::record_lock`](crate::INode::record_lock)); `NotSupported` by default.
+    fn record_lock(
+        &self,
+        _handle: &Self::Handle,
+        _op: crate::LockOp,
+        _ofd: bool,
+        _owner: usize,
+        _lock: &mut crate::RecordLock,
+    ) -> FsResult<()> {
+        Err(crate::FsError::NotSupported)
+    }
+
+    /// Releases every record lock `owner` holds on the object.
+    fn release_record_locks(&self, _handle: &Self::Handle, _owner: usize) {}
+
     /// Sets access and modification times of the object itself.
     fn set_times(
         &self,

@@ -107,8 +107,12 @@ fs_errors! {
     TooManyLinks = EMLINK(31),
     /// numerical result out of range (a buffer too small for an extended attribute)
     OutOfRange = ERANGE(34),
+    /// resource deadlock avoided (a record lock that would deadlock)
+    Deadlock = EDEADLK(35),
     /// file name too long
     NameTooLong = ENAMETOOLONG(36),
+    /// no locks available
+    NoLocks = ENOLCK(37),
     /// directory not empty
     NotEmpty = ENOTEMPTY(39),
     /// too many levels of symbolic links
@@ -123,6 +127,8 @@ fs_errors! {
     Stale = ESTALE(116),
     /// disk quota exceeded
     QuotaExceeded = EDQUOT(122),
+    /// interrupted wait, restarted or EINTR as the signal's handler says (ERESTARTSYS)
+    Restart = ERESTARTSYS(512),
 }
 
 impl FsError {

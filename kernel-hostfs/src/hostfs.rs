@@ -291,6 +291,31 @@ impl<B: Backend> INode for HostINode<B> {
         self.mount.backend.remove_xattr(self.handle(), name)
     }
 
+    fn record_lock(
+        &self,
+        op: crate::LockOp,
+        ofd: bool,
+        owner: usize,
+        lock: &mut crate::RecordLock,
+    ) -> FsResult<()> {
+        match self.type_ {
+            FileType::File | FileType::Dir => {
+                self.mount
+                    .backend
+                    .record_lock(self.handle(), op, ofd, owner, lock)
+            }
+            _ => Err(FsError::NotSupported),
+        }
+    }
+
+    fn release_record_locks(&self, owner: usize) {
+        if matches!(self.type_, FileType::File | FileType::Dir) {
+            self.mount
+                .backend
+                .release_record_locks(self.handle(), owner);
+        }
+    }
+
     fn write_access(&self) -> FsResult<Option<crate::WriteAccess>> {
         if self.file_type() != FileType::File {
             return Ok(None);

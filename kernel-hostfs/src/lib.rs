@@ -95,5 +95,5 @@ pub use listing::{Entries, Listing};
 pub use lkm::KernelBackend;
 pub use metadata::{DirEntry, DirEntryRef, FileType, FsInfo, Metadata, Timespec};
 pub use name::{Name, NAME_MAX, PATH_MAX};
-pub use vfs::{FileSystem, INode, PathParent, ReadDir, WriteAccess};
+pub use vfs::{FileSystem, INode, LockOp, PathParent, ReadDir, RecordLock, WriteAccess};
 pub use walk::MAX_SYMLINK_FOLLOWS;

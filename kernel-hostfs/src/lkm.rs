@@ -177,6 +177,41 @@ impl Backend for KernelBackend {
         file.truncate(len).map_err(fs_error)
     }
 
+    fn record_lock(
+        &self,
+        handle: &VfsObject,
+        op: crate::LockOp,
+        ofd: bool,
+        owner: usize,
+        lock: &mut crate::RecordLock,
+    ) -> FsResult<()> {
+        let op = match op {
+            crate::LockOp::Test => linux_kernel_module::vfs::LockOp::Test,
+            crate::LockOp::Set => linux_kernel_module::vfs::LockOp::Set,
+            crate::LockOp::Wait => linux_kernel_module::vfs::LockOp::Wait,
+        };
+        let mut raw = linux_kernel_module::vfs::RecordLock {
+            start: lock.start,
+            end: lock.end,
+            type_: lock.type_,
+            pid: lock.pid,
+        };
+        handle
+            .record_lock(op, ofd, owner, &mut raw)
+            .map_err(fs_error)?;
+        *lock = crate::RecordLock {
+            start: raw.start,
+            end: raw.end,
+            type_: raw.type_,
+            pid: raw.pid,
+        };
+        Ok(())
+    }
+
+    fn release_record_locks(&self, handle: &VfsObject, owner: usize) {
+        handle.release_record_locks(owner);
+    }
+
     fn sync(&self, handle: &VfsObject, data_only: bool) -> FsResult<()> {
         handle.fsync(data_only).map_err(fs_error)
     }

@@ -61,6 +61,31 @@ pub struct PathParent {
 /// A counted writer of a file (see [`INode::write_access`]): dropping it ends the count.
 pub type WriteAccess = alloc::boxed::Box<dyn Any + Send + Sync>;
 
+/// What a [`INode::record_lock`] call does.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum LockOp {
+    /// `F_GETLK`: fills the lock with the first one that conflicts (type `F_UNLCK`: none).
+    Test,
+    /// `F_SETLK`: takes or releases the lock; `WouldBlock` on a conflict.
+    Set,
+    /// `F_SETLKW`: as `Set`, waiting for a conflicting lock to go (`Deadlock` if that would
+    /// never happen; `Restart` when a signal ends the wait).
+    Wait,
+}
+
+/// A POSIX record lock, in `struct flock` terms with an absolute range.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub struct RecordLock {
+    /// First byte.
+    pub start: i64,
+    /// Last byte (included); `i64::MAX` for "to the end of the file, however long".
+    pub end: i64,
+    /// `F_RDLCK` (0), `F_WRLCK` (1) or `F_UNLCK` (2).
+    pub type_: i16,
+    /// After a test: the holder's host process id; -1 for an open file description's lock.
+    pub pid: i32,
+}
+
 /// One filesystem object: a file, a directory, a symbolic link, a device node, a FIFO or a
 /// socket. Operations that make no sense for the object's type fail as Linux fails them
 /// (`EISDIR` reading a directory, `ENOTDIR` looking a name up in a file, …).
@@ -129,6 +154,24 @@ pub trait INode: Any + Send + Sync {
     fn write_access(&self) -> FsResult<Option<WriteAccess>> {
         Ok(None)
     }
+
+    /// A POSIX record-lock operation (`fcntl`'s `F_GETLK`, `F_SETLK`, `F_SETLKW` and their
+    /// `F_OFD_*` forms) on the object, for the holder `owner` (a process's descriptor table,
+    /// or with `ofd` an open file description). `NotSupported` where the filesystem keeps no
+    /// lock table (the default).
+    fn record_lock(
+        &self,
+        _op: LockOp,
+        _ofd: bool,
+        _owner: usize,
+        _lock: &mut RecordLock,
+    ) -> FsResult<()> {
+        Err(FsError::NotSupported)
+    }
+
+    /// Releases every record lock `owner` holds on the object (a process closing any of its
+    /// descriptors of it, an open file description's end).
+    fn release_record_locks(&self, _owner: usize) {}
 
     /// What `stat` reports about the object `path` names below this directory, where the
     /// filesystem can find it in one step: `path` is names separated by `/`, none `.` or `..`;

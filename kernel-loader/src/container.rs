@@ -161,6 +161,12 @@ impl Container {
         }
     }
 
+    /// The container pid of the process that runs as host process `host_pid`, if any.
+    pub fn pid_of_host(&self, host_pid: i32) -> Option<u32> {
+        let pids = self.host_pids.lock();
+        pids.iter().find(|&&(_, h)| h == host_pid).map(|&(p, _)| p)
+    }
+
     /// Forgets and returns the host pid of container process `pid`.
     pub fn take_host_pid(&self, pid: u32) -> Option<i32> {
         let mut pids = self.host_pids.lock();

@@ -145,6 +145,14 @@ impl TaskHost for KernelTaskHost<'_> {
         Ok(())
     }
 
+    fn container_pid_of_host(&self, host_tgid: i32) -> Option<Pid> {
+        // Forked processes are recorded with their host pid; the ones that joined (the first
+        // process, `rvisor exec`'s) are found among the member tasks.
+        self.container
+            .pid_of_host(host_tgid)
+            .or_else(|| MEMBERS.pid_of_host_task(self.container.id(), host_tgid))
+    }
+
     fn personality(&self) -> u32 {
         process::personality()
     }

@@ -189,6 +189,22 @@ impl MemberTable {
         })
     }
 
+    /// The container pid of the member of container `container` whose host task is
+    /// `host_tid` (a thread group's leader, for a host tgid). Walks the whole table.
+    pub fn pid_of_host_task(&self, container: u32, host_tid: i32) -> Option<u32> {
+        self.buckets.iter().find_map(|bucket| {
+            let chain = bucket.lock();
+            let mut node = chain.as_deref();
+            while let Some(n) = node {
+                if n.member.container.id() == container && n.held.host_tid() == host_tid {
+                    return Some(n.member.pid);
+                }
+                node = n.next.as_deref();
+            }
+            None
+        })
+    }
+
     /// Adds `node` unless its task is already a member; then the node comes back unchanged.
     pub fn insert(&self, mut node: Box<Node>) -> Result<(), Box<Node>> {
         let task = node.task;

@@ -27,6 +27,9 @@
 #include <linux/tracepoint.h>
 #include <linux/miscdevice.h>
 #include <linux/fs.h>
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
+#include <linux/filelock.h>
+#endif
 #include <linux/dirent.h>
 #include <linux/file.h>
 #include <linux/fdtable.h>
@@ -1186,6 +1189,110 @@ int rvisor_vfs_fsync(struct rvisor_path *p, bool data_only)
 	if (IS_ERR(file))
 		return PTR_ERR(file);
 	return vfs_fsync(file, data_only);
+}
+
+/* ------------------------------------------------------------ record locks */
+
+/* struct file_lock's common fields moved into `struct file_lock_core c` in 6.9. */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 9, 0)
+#define RV_FL(fl, field) ((fl)->c.flc_##field)
+#else
+#define RV_FL(fl, field) ((fl)->fl_##field)
+#endif
+
+/* A host file of the object to lock through: one already opened if there is one (the lock
+ * table is the inode's, whichever file is used), else one opened for `write` or for reading
+ * (the other mode as a fallback: a directory opens for reading only). */
+static struct file *lock_file(struct rvisor_path *p, bool write)
+{
+	struct file *mine = write ? READ_ONCE(p->writer) : READ_ONCE(p->reader);
+	struct file *other = write ? READ_ONCE(p->reader) : READ_ONCE(p->writer);
+	struct file *file;
+
+	if (mine)
+		return mine;
+	file = other;
+	if (file)
+		return file;
+	file = write ? opened(p, &p->writer, O_WRONLY) : opened(p, &p->reader, O_RDONLY);
+	if (!IS_ERR(file))
+		return file;
+	return write ? opened(p, &p->reader, O_RDONLY) : opened(p, &p->writer, O_WRONLY);
+}
+
+int rvisor_vfs_lock(struct rvisor_path *p, int op, bool ofd, unsigned long owner,
+		    struct rvisor_lock *lk)
+{
+	struct file_lock fl;
+	struct file *file;
+	int ret;
+
+	if (lk->type != F_RDLCK && lk->type != F_WRLCK && lk->type != F_UNLCK)
+		return -EINVAL;
+	if (lk->start < 0 || lk->end < lk->start)
+		return -EINVAL;
+	file = lock_file(p, lk->type == F_WRLCK);
+	if (IS_ERR(file))
+		return PTR_ERR(file);
+	locks_init_lock(&fl);
+	fl.fl_start = lk->start;
+	fl.fl_end = lk->end;
+	RV_FL(&fl, type) = lk->type;
+	RV_FL(&fl, owner) = (fl_owner_t)owner;
+	RV_FL(&fl, pid) = current->tgid;
+	RV_FL(&fl, file) = file;
+	RV_FL(&fl, flags) = FL_POSIX | (ofd ? FL_OFDLCK : 0);
+
+	if (op == RVISOR_LOCK_TEST) {
+		ret = vfs_test_lock(file, &fl);
+		if (ret)
+			return ret;
+		lk->type = RV_FL(&fl, type);
+		if (lk->type != F_UNLCK) {
+			lk->start = fl.fl_start;
+			lk->end = fl.fl_end;
+			/* locks_translate_pid: an OFD lock has no process. */
+			lk->pid = (RV_FL(&fl, flags) & FL_OFDLCK) ? -1 : RV_FL(&fl, pid);
+		}
+		locks_release_private(&fl);
+		return 0;
+	}
+
+	/* security_file_lock (an LSM's say) is not exported: the hook is not consulted. */
+	if (op == RVISOR_LOCK_WAIT)
+		RV_FL(&fl, flags) |= FL_SLEEP;
+	/* do_lock_file_wait: a deferred request waits until it is unblocked, then tries again. */
+	for (;;) {
+		ret = vfs_lock_file(file, op == RVISOR_LOCK_WAIT ? F_SETLKW : F_SETLK, &fl, NULL);
+		if (ret != FILE_LOCK_DEFERRED)
+			break;
+		ret = wait_event_interruptible(RV_FL(&fl, wait),
+					       list_empty(&RV_FL(&fl, blocked_member)));
+		if (ret)
+			break;
+	}
+	locks_delete_block(&fl);
+	locks_release_private(&fl);
+	return ret;
+}
+
+void rvisor_vfs_unlock_owner(struct rvisor_path *p, unsigned long owner)
+{
+	struct inode *inode = d_inode(p->path.dentry);
+	struct file_lock_context *ctx = inode ? smp_load_acquire(&inode->i_flctx) : NULL;
+	struct file *file;
+
+	/* locks_remove_posix's own test, made before any file is opened for it. */
+	if (!ctx || list_empty(&ctx->flc_posix))
+		return;
+	file = READ_ONCE(p->reader);
+	if (!file)
+		file = READ_ONCE(p->writer);
+	if (!file)
+		file = lock_file(p, false);
+	if (IS_ERR(file))
+		return;
+	locks_remove_posix(file, (fl_owner_t)owner);
 }
 
 int rvisor_vfs_syncfs(struct rvisor_path *p)

@@ -274,6 +274,29 @@ long rvisor_vfs_write_user(struct rvisor_path *p, __u64 offset, unsigned long us
 int rvisor_vfs_truncate(struct rvisor_path *p, __u64 len);
 int rvisor_vfs_fsync(struct rvisor_path *p, bool data_only);
 int rvisor_vfs_syncfs(struct rvisor_path *p);
+/* A POSIX record lock request or answer (struct file_lock's fields in flock terms). `end` is
+ * inclusive, OFFSET_MAX (LLONG_MAX) for "to the end of the file". */
+struct rvisor_lock {
+	__s64 start;
+	__s64 end;
+	/* F_RDLCK, F_WRLCK or F_UNLCK; after a test, the conflicting lock's (F_UNLCK: none). */
+	__s32 type;
+	/* After a test: the holder's host tgid, -1 for an open file description's lock. */
+	__s32 pid;
+};
+/* The record-lock operations of fcntl on the object, with the host kernel's own lock table (its
+ * conflicts, range splitting, deadlock detection and waits): RVISOR_LOCK_TEST fills `lk` with a
+ * conflicting lock, RVISOR_LOCK_SET takes or releases a lock (-EAGAIN on a conflict),
+ * RVISOR_LOCK_WAIT waits for it (interruptible: -ERESTARTSYS; -EDEADLK). `owner` identifies the
+ * holder (a process's descriptor table, or with `ofd` an open file description); `pid` is
+ * recorded as the current task's host tgid. */
+#define RVISOR_LOCK_TEST 0
+#define RVISOR_LOCK_SET 1
+#define RVISOR_LOCK_WAIT 2
+int rvisor_vfs_lock(struct rvisor_path *p, int op, bool ofd, unsigned long owner,
+		    struct rvisor_lock *lk);
+/* Releases every POSIX lock `owner` holds on the object (as close(2) does for a process). */
+void rvisor_vfs_unlock_owner(struct rvisor_path *p, unsigned long owner);
 int rvisor_vfs_statfs(struct rvisor_path *p, struct rvisor_statfs *out);
 /* Creates `name` in `dir`: `mode` holds S_IFREG, S_IFDIR, S_IFIFO or S_IFSOCK and the
  * permission bits. -EEXIST if the name is taken. */

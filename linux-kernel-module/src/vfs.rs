@@ -139,6 +139,31 @@ impl Drop for Holder {
 /// this lives, whatever is renamed or unlinked meanwhile.
 pub struct VfsObject(Holder);
 
+/// What [`VfsObject::record_lock`] does: `F_GETLK`, `F_SETLK` or `F_SETLKW`.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum LockOp {
+    /// Finds a conflicting lock.
+    Test,
+    /// Takes or releases a lock without waiting.
+    Set,
+    /// Takes a lock, waiting for conflicting ones to go.
+    Wait,
+}
+
+/// A POSIX record lock: an absolute, inclusive range, its type (`F_RDLCK` …) and, after a
+/// test, its holder's host tgid (-1 for an open file description's lock).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct RecordLock {
+    /// First byte.
+    pub start: i64,
+    /// Last byte (included), `i64::MAX` to the end.
+    pub end: i64,
+    /// `F_RDLCK`, `F_WRLCK` or `F_UNLCK`.
+    pub type_: i16,
+    /// The holder's host tgid.
+    pub pid: i32,
+}
+
 fn checked_name(name: &[u8]) -> Result<i32> {
     if name.is_empty() || name.len() > NAME_MAX || name.contains(&0) || name.contains(&b'/') {
         return Err(Error::EINVAL);
@@ -426,6 +451,46 @@ impl VfsObject {
     pub fn truncate(&self, len: u64) -> Result<()> {
         // SAFETY: the object is held.
         Error::check(unsafe { bindings::rvisor_vfs_truncate(self.raw(), len) }.into()).map(drop)
+    }
+
+    /// A POSIX record-lock operation with the host's own lock table (see the shim's
+    /// `rvisor_vfs_lock`). `Wait` may sleep; a signal ends it with `ERESTARTSYS`.
+    pub fn record_lock(
+        &self,
+        op: LockOp,
+        ofd: bool,
+        owner: usize,
+        lock: &mut RecordLock,
+    ) -> Result<()> {
+        let op = match op {
+            LockOp::Test => bindings::RVISOR_LOCK_TEST,
+            LockOp::Set => bindings::RVISOR_LOCK_SET,
+            LockOp::Wait => bindings::RVISOR_LOCK_WAIT,
+        };
+        let mut raw = bindings::rvisor_lock {
+            start: lock.start,
+            end: lock.end,
+            type_: i32::from(lock.type_),
+            pid: lock.pid,
+        };
+        // SAFETY: the object is held; `raw` is a live, initialised struct for the call's
+        // duration; process context (a served call), where the shim may sleep.
+        let ret =
+            unsafe { bindings::rvisor_vfs_lock(self.raw(), op as i32, ofd, owner as _, &mut raw) };
+        Error::check(ret.into())?;
+        *lock = RecordLock {
+            start: raw.start,
+            end: raw.end,
+            type_: i16::try_from(raw.type_).map_err(|_| Error::EIO)?,
+            pid: raw.pid,
+        };
+        Ok(())
+    }
+
+    /// Releases every POSIX record lock `owner` holds on the object.
+    pub fn release_record_locks(&self, owner: usize) {
+        // SAFETY: the object is held; process context.
+        unsafe { bindings::rvisor_vfs_unlock_owner(self.raw(), owner as _) }
     }
 
     /// Flushes the object (its data only, if `data_only`).

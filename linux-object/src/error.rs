@@ -122,8 +122,12 @@ linux_errors! {
     EDOM = 33,
     /// numerical result out of range
     ERANGE = 34,
+    /// resource deadlock avoided
+    EDEADLK = 35,
     /// file name too long
     ENAMETOOLONG = 36,
+    /// no locks available
+    ENOLCK = 37,
     /// function not implemented
     ENOSYS = 38,
     /// directory not empty

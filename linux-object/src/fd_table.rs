@@ -28,6 +28,7 @@ use crate::error::{LxError, LxResult};
 use crate::fs::{FileLike, OpenFlags};
 use alloc::sync::Arc;
 use alloc::vec::Vec;
+use core::sync::atomic::{AtomicUsize, Ordering};
 
 /// Linux's default soft `RLIMIT_NOFILE`.
 pub const DEFAULT_FD_LIMIT: usize = 1024;
@@ -49,10 +50,30 @@ struct Entry {
     cloexec: bool,
 }
 
+/// The next [`FdTable::lock_owner`]: small numbers, never a kernel address (the host's own
+/// owners, `files_struct`s and `struct file`s, and rVisor's descriptions are), never reused.
+static NEXT_LOCK_OWNER: AtomicUsize = AtomicUsize::new(1);
+
+fn new_lock_owner() -> usize {
+    NEXT_LOCK_OWNER.fetch_add(1, Ordering::Relaxed)
+}
+
+/// Releases the record locks `owner` holds on `file`'s inode: Linux's `locks_remove_posix`
+/// at every close of a descriptor.
+fn release_locks(owner: usize, file: &Arc<dyn FileLike>) {
+    if let Some(inode) = file.inode() {
+        inode.release_record_locks(owner);
+    }
+}
+
 /// A process's descriptors. `Clone` is what `fork` does: the copy names the same
-/// descriptions, with the same close-on-exec flags.
-#[derive(Clone)]
+/// descriptions, with the same close-on-exec flags (and is a new owner of record locks: a
+/// child holds none of its parent's).
 pub struct FdTable {
+    /// The owner of the classic (process-owned) record locks taken through this table,
+    /// Linux's `current->files`: closing any descriptor of a file releases its locks on
+    /// that file, and so does dropping the table (exit).
+    lock_owner: usize,
     /// Slot `fd` holds descriptor `fd`, as Linux's `fdtable` does: every call that names a
     /// descriptor finds it at once. As long as the highest descriptor ever installed needs.
     slots: Vec<Option<Entry>>,
@@ -68,6 +89,28 @@ pub struct FdTable {
     max_fds: usize,
 }
 
+impl Clone for FdTable {
+    fn clone(&self) -> Self {
+        Self {
+            lock_owner: new_lock_owner(),
+            slots: self.slots.clone(),
+            open: self.open,
+            limit: self.limit,
+            hard_limit: self.hard_limit,
+            max_fds: self.max_fds,
+        }
+    }
+}
+
+impl Drop for FdTable {
+    /// The process exits (or its table is replaced): every descriptor closes.
+    fn drop(&mut self) {
+        for entry in self.slots.iter().flatten() {
+            release_locks(self.lock_owner, &entry.file);
+        }
+    }
+}
+
 impl Default for FdTable {
     fn default() -> Self {
         Self::new()
@@ -78,6 +121,7 @@ impl FdTable {
     /// An empty table with the default limit.
     pub fn new() -> Self {
         Self {
+            lock_owner: new_lock_owner(),
             slots: Vec::new(),
             open: 0,
             limit: DEFAULT_FD_LIMIT,
@@ -133,8 +177,9 @@ impl FdTable {
         }
         // There now: the table holds `needed` slots at least.
         let slot = self.slots.get_mut(fd).ok_or(LxError::ENOMEM)?;
-        if slot.replace(entry).is_none() {
-            self.open += 1;
+        match slot.replace(entry) {
+            None => self.open += 1,
+            Some(replaced) => release_locks(self.lock_owner, &replaced.file),
         }
         if fd >= self.max_fds {
             self.max_fds = fd
@@ -231,6 +276,7 @@ impl FdTable {
             .and_then(Option::take)
             .ok_or(LxError::EBADF)?;
         self.open -= 1;
+        release_locks(self.lock_owner, &entry.file);
         Ok(entry.file)
     }
 
@@ -300,7 +346,9 @@ impl FdTable {
     pub fn close_on_exec(&mut self) {
         for slot in &mut self.slots {
             if slot.as_ref().is_some_and(|entry| entry.cloexec) {
-                *slot = None;
+                if let Some(entry) = slot.take() {
+                    release_locks(self.lock_owner, &entry.file);
+                }
                 self.open -= 1;
             }
         }
@@ -324,6 +372,7 @@ impl FdTable {
                 }
             } else if let Some(entry) = slot.take() {
                 self.open -= 1;
+                release_locks(self.lock_owner, &entry.file);
                 // A failed reservation only means this description is released here, under
                 // the lock, instead of after it.
                 if closed.try_reserve(1).is_ok() {
@@ -332,6 +381,11 @@ impl FdTable {
             }
         }
         closed
+    }
+
+    /// The owner of the record locks taken through this table (see `fcntl(F_SETLK)`).
+    pub fn lock_owner(&self) -> usize {
+        self.lock_owner
     }
 
     /// The open descriptors in increasing order (for `/proc/self/fd`, `close_range`).
@@ -352,6 +406,16 @@ mod tests {
 
     fn some_file() -> Arc<dyn FileLike> {
         Pipe::new_pair(OpenFlags::empty()).0
+    }
+
+    #[test]
+    fn each_table_is_its_own_lock_owner() {
+        let table = FdTable::new();
+        let forked = table.clone();
+        let replaced = FdTable::default();
+        assert_ne!(table.lock_owner(), forked.lock_owner());
+        assert_ne!(table.lock_owner(), replaced.lock_owner());
+        assert_ne!(forked.lock_owner(), replaced.lock_owner());
     }
 
     fn same(a: &Arc<dyn FileLike>, b: &Arc<dyn FileLike>) -> bool {

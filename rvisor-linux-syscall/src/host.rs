@@ -473,6 +473,13 @@ pub trait TaskHost: Sync {
         Err(linux_object::LxError::EAFNOSUPPORT)
     }
 
+    /// The container pid of the host process `host_tgid`, if it is one of the container's
+    /// processes (for `F_GETLK`, whose lock holders the host records by host tgid). Hosts
+    /// without host processes keep the default, `None`.
+    fn container_pid_of_host(&self, _host_tgid: i32) -> Option<Pid> {
+        None
+    }
+
     /// The pending signals of whichever thread uses it, for a new `signalfd` (signals are
     /// queued by the host to the contained process's host tasks). Hosts that cannot take
     /// them keep the default, `ENOSYS`, as Linux without `CONFIG_SIGNALFD`.

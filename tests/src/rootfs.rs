@@ -1269,6 +1269,76 @@ wait"#,
             },
         },
         Case {
+            name: "record-locks",
+            covers: &["fcntl"],
+            script: ". /tests/lib.sh\ndifferential /tests/locks",
+            check: |o| {
+                o.same_as_native(&[
+                    "locks: done",
+                    "child WRLCK [15,20): EAGAIN",
+                    "child GETLK WRLCK [0,EOF): 0 WRLCK start 10 len 10 whence 0 pid parent",
+                    "child GETLK end-95 len 10: 0 WRLCK start 10 len 10 whence 0 pid parent",
+                    "child saw the parent's last write: yes",
+                    "parent GETLK while the child holds all: 0 WRLCK start 0 len 0 whence 0 pid child",
+                    "parent SETLK [0,1) after the child's exit: 0",
+                    "child SETLKW interrupted: EINTR",
+                    "child SETLKW across an SA_RESTART handler: 0",
+                    "child's handler ran: yes",
+                    "deadlock: EDEADLK for exactly one side: yes (child EDEADLK)",
+                    "after closing another descriptor: 0 UNLCK",
+                    "classic WRLCK [55,56) by the same process: EAGAIN",
+                    "OFD lock seen by another process: 0 WRLCK start 50 len 10 whence 0 pid -1",
+                    "OFD lock after the child closed its copy: 0 WRLCK start 50 len 10 whence 0 pid -1",
+                    "OFD lock after the last close: 0 UNLCK",
+                    "before exec: 0 WRLCK start 80 len 10 whence 0 pid parent",
+                    "after exec closed a close-on-exec descriptor: 0 UNLCK",
+                ])
+            },
+        },
+        Case {
+            // A host process and a contained one lock the same file: each sees the other's
+            // lock; the container sees the host's holder as pid 0 (outside its pids).
+            name: "record-locks-host",
+            covers: &["fcntl"],
+            script: r#". /tests/lib.sh
+rm -f /rootfs/tmp/locks-shared.dat
+chroot /rootfs /tests/locks hold > /tmp/hold-host.out 2>&1 &
+wait_for holding /tmp/hold-host.out
+echo "container probes the host's lock:"
+rvisor run --root /rootfs -- /tests/locks probe
+wait
+rvisor run --root /rootfs -- /tests/locks hold > /tmp/hold-cont.out 2>&1 &
+wait_for holding /tmp/hold-cont.out
+echo "host probes the container's lock:"
+chroot /rootfs /tests/locks probe
+wait
+echo "after both: $(chroot /rootfs /tests/locks probe | head -1)""#,
+            check: |o| {
+                o.exactly(&[
+                    "container probes the host's lock:",
+                    "probe SETLK: EAGAIN",
+                    "probe GETLK: 0 WRLCK start 0 len 10 pid 0",
+                    "host probes the container's lock:",
+                    "probe SETLK: EAGAIN",
+                    "probe GETLK: 0 WRLCK start 0 len 10 pid host",
+                    "after both: probe SETLK: 0",
+                ])
+            },
+        },
+        Case {
+            name: "debian-sqlite-two-writers",
+            covers: &["fcntl"],
+            script: ". /tests/lib.sh\nROOTFS=/debian\ndifferential /bin/sh /rvisor-tests/sqlite-writers.sh",
+            check: |o| {
+                o.same_as_native(&[
+                    "sqlite writers: done",
+                    "rows 200",
+                    "per writer 100 100",
+                    "integrity ok",
+                ])
+            },
+        },
+        Case {
             name: "debian-python3-epoll",
             covers: &["epoll_create1", "epoll_ctl", "epoll_wait", "eventfd2"],
             script: ". /tests/lib.sh\nROOTFS=/debian\ndifferential /usr/bin/python3 /rvisor-tests/epoll.py",

@@ -202,9 +202,12 @@ impl File {
 }
 
 impl Drop for File {
-    /// The description's last descriptor is closed: its `flock` lock goes with it.
+    /// The description's last descriptor is closed: its `flock` lock and its open file
+    /// description record locks (`F_OFD_SETLK`, owned by the description's address, as
+    /// Linux's by its `struct file`) go with it.
     fn drop(&mut self) {
         let owner = self.lock_owner();
+        self.inode.release_record_locks(owner);
         if let Some((table, inode)) = self.flock.lock().take() {
             if let Some(table) = table.upgrade() {
                 table.unlock(inode, owner);

@@ -2,12 +2,29 @@
 //! locks.
 //!
 //! Record locks (`F_SETLK`, `F_SETLKW`, `F_GETLK` and the `F_OFD_*` forms) are checked as
-//! Linux checks them (the `struct flock`, the access mode a lock type needs) and then always
-//! granted: no lock table is kept, so locks taken by different processes of a container do
-//! not exclude each other, and `F_GETLK` always reports the range free. That is what a lone
-//! sqlite or busybox needs (their own locks never conflict with themselves); programs that
-//! coordinate through locks across processes are not protected from each other.
+//! Linux checks them (the `struct flock`: `l_whence` relative to the description's offset or
+//! the file's size, `EINVAL`/`EOVERFLOW` ranges; `EBADF` when the access mode does not allow
+//! the lock type), then taken in the **host kernel's own lock table** of the host inode
+//! behind a container file (`vfs_lock_file`, `vfs_test_lock`): conflicts, range splitting and
+//! merging, `EDEADLK` and the waits of `F_SETLKW` are Linux's own, and the locks of host
+//! processes on the same file conflict with the container's both ways.
+//!
+//! Owners, as Linux: a classic lock belongs to the process (its descriptor table, shared by
+//! its threads; a forked child is another owner) and is released when the process closes ANY
+//! descriptor of the file (`close`, `dup2` over it, close-on-exec, `close_range`) and at exit
+//! (the table's end); an OFD lock belongs to the open file description and goes with its
+//! last reference. `F_GETLK` reports the holder in container pids: a process of the caller's
+//! container by its pid, any other process (the host's, another container's) as 0, the
+//! value Linux gives for a process outside the caller's pid namespace; -1 for an OFD lock.
+//! `F_SETLKW` waits interruptibly: a signal ends it with `ERESTARTSYS` (restarted after a
+//! `SA_RESTART` handler, `EINTR` otherwise), as Linux.
+//!
+//! Files without a host inode (pipes, sockets, rVisor's procfs and the other synthesized
+//! files) and host objects other than regular files and directories keep no lock table:
+//! their locks are checked and granted, and `F_GETLK` reports them free. The LSM hook
+//! `security_file_lock` is not exported, so it is not consulted.
 
+use kernel_hostfs::{FsError, LockOp, RecordLock};
 use linux_object::fs::{FileLike, OpenFlags, Pipe, PIPE_CAPACITY};
 use linux_object::{LxError, LxResult};
 
@@ -82,8 +99,8 @@ impl Flock {
 
     /// Linux's `flock_to_posix_lock`: `EINVAL` for a bad `l_whence`, a start before 0, a
     /// negative length reaching before 0 or an unknown `l_type`; `EOVERFLOW` for an end
-    /// past what `loff_t` holds.
-    fn check(&self, file: &dyn FileLike) -> LxResult {
+    /// past what `loff_t` holds. The absolute range and the type.
+    fn check(&self, file: &dyn FileLike) -> LxResult<RecordLock> {
         let base = match self.i16_at(2) {
             0 => 0,
             1 => i64::try_from(
@@ -105,14 +122,77 @@ impl Flock {
         if len < 0 && start + len < 0 {
             return Err(LxError::EINVAL);
         }
+        let (start, end) = match len {
+            0 => (start, i64::MAX),
+            1.. => (start, start + (len - 1)),
+            _ => (start + len, start - 1),
+        };
         match self.l_type() {
-            F_RDLCK | F_WRLCK | F_UNLCK => Ok(()),
+            type_ @ (F_RDLCK | F_WRLCK | F_UNLCK) => Ok(RecordLock {
+                start,
+                end,
+                type_,
+                pid: 0,
+            }),
             _ => Err(LxError::EINVAL),
         }
+    }
+
+    /// Linux's `posix_lock_to_flock`: the conflicting lock `found`, its holder `pid`.
+    fn report(&mut self, found: &RecordLock, pid: i32) {
+        let len = if found.end == i64::MAX {
+            0
+        } else {
+            found.end - found.start + 1
+        };
+        self.bytes[0..2].copy_from_slice(&found.type_.to_le_bytes());
+        self.bytes[2..4].copy_from_slice(&0i16.to_le_bytes());
+        self.bytes[8..16].copy_from_slice(&found.start.to_le_bytes());
+        self.bytes[16..24].copy_from_slice(&len.to_le_bytes());
+        self.bytes[24..28].copy_from_slice(&pid.to_le_bytes());
     }
 }
 
 impl Syscall<'_> {
+    /// A record-lock operation on `file`'s inode for the caller's process (or, with `ofd`,
+    /// for the description): the lock after a test, `None` where the file keeps no lock
+    /// table (the request is then granted, as before locks were enforced).
+    fn record_lock(
+        &self,
+        file: &alloc::sync::Arc<dyn FileLike>,
+        op: LockOp,
+        ofd: bool,
+        request: &mut RecordLock,
+    ) -> LxResult<Option<RecordLock>> {
+        let Some(inode) = file.inode() else {
+            return Ok(None);
+        };
+        let owner = if ofd {
+            // The description's address, as File's own lock owner (its drop releases them).
+            alloc::sync::Arc::as_ptr(file).cast::<()>() as usize
+        } else {
+            self.process.files().lock_owner()
+        };
+        match inode.record_lock(op, ofd, owner, request) {
+            Ok(()) => Ok(Some(*request)),
+            Err(FsError::NotSupported) => Ok(None),
+            Err(error) => Err(error.into()),
+        }
+    }
+
+    /// The `l_pid` `F_GETLK` reports for a lock its holder's host process `host_tgid` took:
+    /// its container pid, 0 for a process outside the container (Linux's value for one
+    /// outside the caller's pid namespace), -1 (an OFD lock) and remote owners as they are.
+    fn lock_holder(&self, host_tgid: i32) -> i32 {
+        if host_tgid <= 0 {
+            return host_tgid;
+        }
+        self.host
+            .container_pid_of_host(host_tgid)
+            .and_then(|pid| i32::try_from(pid).ok())
+            .unwrap_or(0)
+    }
+
     /// `dup(oldfd)`.
     pub fn sys_dup(&self, oldfd: i32) -> SysResult {
         Ok(self.process.files().dup(oldfd)? as usize)
@@ -166,32 +246,60 @@ impl Syscall<'_> {
             }
             F_GETLK | F_OFD_GETLK => {
                 let ptr = UserInOutPtr::<u8>::from(arg);
-                let lock = Flock::read(ptr)?;
+                let mut lock = Flock::read(ptr)?;
                 if lock.l_type() != F_RDLCK && lock.l_type() != F_WRLCK {
                     return Err(LxError::EINVAL);
                 }
-                if cmd == F_OFD_GETLK && lock.l_pid() != 0 {
+                let mut request = lock.check(&*file)?;
+                let ofd = cmd == F_OFD_GETLK;
+                if ofd && lock.l_pid() != 0 {
                     return Err(LxError::EINVAL);
                 }
-                lock.check(&*file)?;
-                // Nothing else holds a lock: the range is free.
-                let mut bytes = lock.bytes;
-                bytes[..2].copy_from_slice(&F_UNLCK.to_le_bytes());
-                ptr.write_bytes(&bytes)?;
+                let found = self.record_lock(&file, LockOp::Test, ofd, &mut request)?;
+                match found {
+                    Some(found) if found.type_ != F_UNLCK => {
+                        let pid = self.lock_holder(found.pid);
+                        lock.report(&found, pid);
+                    }
+                    // The range is free (or the file keeps no lock table).
+                    _ => lock.bytes[0..2].copy_from_slice(&F_UNLCK.to_le_bytes()),
+                }
+                ptr.write_bytes(&lock.bytes)?;
                 Ok(0)
             }
             F_SETLK | F_SETLKW | F_OFD_SETLK | F_OFD_SETLKW => {
                 let lock = Flock::read(UserInOutPtr::from(arg))?;
-                if matches!(cmd, F_OFD_SETLK | F_OFD_SETLKW) && lock.l_pid() != 0 {
-                    return Err(LxError::EINVAL);
-                }
-                lock.check(&*file)?;
+                let mut request = lock.check(&*file)?;
                 let flags = file.flags();
                 match lock.l_type() {
-                    F_RDLCK if !flags.readable() => Err(LxError::EBADF),
-                    F_WRLCK if !flags.writable() => Err(LxError::EBADF),
-                    _ => Ok(0),
+                    F_RDLCK if !flags.readable() => return Err(LxError::EBADF),
+                    F_WRLCK if !flags.writable() => return Err(LxError::EBADF),
+                    _ => {}
                 }
+                let ofd = matches!(cmd, F_OFD_SETLK | F_OFD_SETLKW);
+                if ofd && lock.l_pid() != 0 {
+                    return Err(LxError::EINVAL);
+                }
+                let op = if matches!(cmd, F_SETLKW | F_OFD_SETLKW) {
+                    LockOp::Wait
+                } else {
+                    LockOp::Set
+                };
+                self.record_lock(&file, op, ofd, &mut request)?;
+                // Linux's close/fcntl race: a thread closed `fd` while the lock was taken,
+                // so the close's release came first; the lock is undone, and `EBADF`.
+                if request.type_ != F_UNLCK && !ofd {
+                    let same = self.process.files().get(fd).is_ok_and(|now| {
+                        alloc::sync::Arc::as_ptr(&now).cast::<()>()
+                            == alloc::sync::Arc::as_ptr(&file).cast::<()>()
+                    });
+                    if !same {
+                        request.type_ = F_UNLCK;
+                        let _ = self.record_lock(&file, LockOp::Set, false, &mut request);
+                        return Err(LxError::EBADF);
+                    }
+                }
+                Ok(0)
             }
             F_GETPIPE_SZ | F_SETPIPE_SZ => {
                 if file.as_any().downcast_ref::<Pipe>().is_none() {
