@@ -24,7 +24,7 @@
 
 use crate::error::{LxError, LxResult};
 use crate::fd_table::FdTable;
-use crate::fs::{FifoTable, FlockTable, HostStdio};
+use crate::fs::{FifoTable, FileOwners, FlockTable, HostStdio};
 use crate::mount::{MountFlags, MountTable};
 use crate::net::unix::UnixNamespace;
 use crate::process::{GroupIds, LinuxProcess, WorkingDir};
@@ -147,6 +147,8 @@ pub struct Container {
     flocks: Arc<FlockTable>,
     /// Its named pipes that are open.
     fifos: FifoTable,
+    /// The owners `F_SETOWN` gave its descriptions.
+    file_owners: FileOwners,
     /// The controlling terminal its processes open as `/dev/tty`: the host terminal its first
     /// process had as stdio, if any.
     terminal: Mutex<Option<Arc<dyn HostStdio>>>,
@@ -184,6 +186,7 @@ impl Container {
             }),
             flocks: FlockTable::new(),
             fifos: FifoTable::new(),
+            file_owners: FileOwners::new(),
             terminal: Mutex::new(None),
             devpts: DevPts::new(),
             console: Mutex::new(None),
@@ -293,6 +296,11 @@ impl Container {
     /// Its named pipes that are open.
     pub fn fifos(&self) -> &FifoTable {
         &self.fifos
+    }
+
+    /// The owners of its descriptions (`F_SETOWN`).
+    pub fn file_owners(&self) -> &FileOwners {
+        &self.file_owners
     }
 
     /// Its mount tree.

@@ -970,6 +970,45 @@ print(\"fstat says fifo:\", os.fstat(fd).st_mode & 0o170000 == 0o010000)
             },
         },
         Case {
+            name: "debian-nginx",
+            covers: &["fcntl", "socketpair", "epoll_wait", "accept4"],
+            // nginx as it runs by default: a daemon master (F_SETOWN on its worker channels)
+            // and two workers, serving a file fetched in the container; and the owner calls
+            // themselves.
+            script: r#"rvisor run --root /debian -- /bin/sh -c '
+mkdir -p /tmp/www; echo served-by-nginx > /tmp/www/index.html
+printf "daemon on; worker_processes 2; pid /tmp/nginx.pid; error_log /tmp/e.log; events {} http { access_log off; server { listen 8080; root /tmp/www; } }" > /tmp/ng.conf
+nginx -c /tmp/ng.conf -p /tmp && sleep 2
+wget -T 10 -qO- http://127.0.0.1:8080/index.html
+echo "workers: $(ps -e -o comm= | grep -c nginx)"
+kill $(cat /tmp/nginx.pid)
+python3 -c "
+import fcntl, os, socket, errno
+a, b = socket.socketpair()
+fcntl.fcntl(a, fcntl.F_SETOWN, os.getpid())
+print(\"owner is me:\", fcntl.fcntl(a, fcntl.F_GETOWN) == os.getpid())
+import struct
+fcntl.fcntl(a, 15, struct.pack(\"ii\", 2, os.getpgid(0)))
+print(\"owner is my group:\", struct.unpack(\"ii\", fcntl.fcntl(a, 16, bytes(8))) == (2, os.getpgid(0)))
+try:
+    fcntl.fcntl(b, fcntl.F_SETOWN, 4000)
+except OSError as e:
+    print(\"missing owner:\", errno.errorcode[e.errno])
+fcntl.fcntl(a, fcntl.F_SETSIG, 10)
+print(\"signal:\", fcntl.fcntl(a, fcntl.F_GETSIG))
+"'"#,
+            check: |o| {
+                o.exactly(&[
+                    "served-by-nginx",
+                    "workers: 3",
+                    "owner is me: True",
+                    "owner is my group: True",
+                    "missing owner: ESRCH",
+                    "signal: 10",
+                ])
+            },
+        },
+        Case {
             name: "scheduling-of-others-refused",
             covers: &["getpriority", "setpriority", "sched_getscheduler", "sched_setscheduler"],
             // A named pid or user would be read as a host id, and a real-time policy outruns

@@ -25,11 +25,12 @@
 //! `security_file_lock` is not exported, so it is not consulted.
 
 use kernel_hostfs::{FsError, LockOp, RecordLock};
-use linux_object::fs::{FileLike, OpenFlags, Pipe, PIPE_CAPACITY};
+use linux_object::fs::{FileLike, OpenFlags, OwnerKind, Pipe, PIPE_CAPACITY};
 use linux_object::{LxError, LxResult};
 
-use crate::user::UserInOutPtr;
+use crate::user::{UserInOutPtr, UserInPtr, UserOutPtr};
 use crate::{SysResult, Syscall};
+use alloc::sync::Arc;
 
 const F_DUPFD: u32 = 0;
 const F_GETFD: u32 = 1;
@@ -42,7 +43,19 @@ const F_SETLKW: u32 = 7;
 const F_OFD_GETLK: u32 = 36;
 const F_OFD_SETLK: u32 = 37;
 const F_OFD_SETLKW: u32 = 38;
+const F_SETOWN: u32 = 8;
+const F_GETOWN: u32 = 9;
+const F_SETSIG: u32 = 10;
+const F_GETSIG: u32 = 11;
+const F_SETOWN_EX: u32 = 15;
+const F_GETOWN_EX: u32 = 16;
 const F_DUPFD_CLOEXEC: u32 = 1030;
+/// `F_OWNER_TID`, `F_OWNER_PID`, `F_OWNER_PGRP` of `struct f_owner_ex`.
+const F_OWNER_TID: i32 = 0;
+const F_OWNER_PID: i32 = 1;
+const F_OWNER_PGRP: i32 = 2;
+/// The highest signal number (`_NSIG`).
+const NSIG: u32 = 64;
 const F_GETPIPE_SZ: u32 = 1032;
 const F_SETPIPE_SZ: u32 = 1031;
 
@@ -193,6 +206,26 @@ impl Syscall<'_> {
             .unwrap_or(0)
     }
 
+    /// Makes `kind` `id` the owner of `file` (`F_SETOWN`, `F_SETOWN_EX`): `ESRCH` if no
+    /// thread, process or group of the container has that id (0 clears the owner).
+    fn set_owner(&self, file: &Arc<dyn FileLike>, kind: OwnerKind, id: u32) -> SysResult {
+        let container = self.container()?;
+        if id != 0 {
+            let exists = match kind {
+                OwnerKind::Group => !container.group_members(id).is_empty(),
+                OwnerKind::Thread | OwnerKind::Process => container.process(id).is_some(),
+            };
+            if !exists {
+                return Err(LxError::ESRCH);
+            }
+        }
+        container.file_owners().update(file, |owner| {
+            owner.kind = kind;
+            owner.id = id;
+        });
+        Ok(0)
+    }
+
     /// `dup(oldfd)`.
     pub fn sys_dup(&self, oldfd: i32) -> SysResult {
         Ok(self.process.files().dup(oldfd)? as usize)
@@ -210,8 +243,10 @@ impl Syscall<'_> {
     }
 
     /// `fcntl(fd, cmd, arg)`. On an `O_PATH` descriptor only the duplicate and flag queries
-    /// work (`EBADF` otherwise), as Linux. Unknown commands, and the signal-ownership,
-    /// lease, notification and seal commands this kernel does not model, are `EINVAL`.
+    /// work (`EBADF` otherwise), as Linux. The owner and signal of signal-driven I/O
+    /// (`F_SETOWN`, `F_SETOWN_EX`, `F_SETSIG` and their `GET`s) are kept per description
+    /// (no `SIGIO` is sent). Unknown commands, and the lease, notification and seal commands
+    /// this kernel does not model, are `EINVAL`.
     pub fn sys_fcntl(&self, fd: i32, cmd: u32, arg: usize) -> SysResult {
         let file = self.file_raw(fd)?;
         let path_ok = matches!(cmd, F_DUPFD | F_DUPFD_CLOEXEC | F_GETFD | F_SETFD | F_GETFL);
@@ -301,6 +336,71 @@ impl Syscall<'_> {
                 }
                 Ok(0)
             }
+            F_SETOWN => {
+                // A negative id names a process group, as Linux's `f_setown`.
+                let id = arg as i32;
+                let (kind, id) = if id < 0 {
+                    (OwnerKind::Group, id.unsigned_abs())
+                } else {
+                    (OwnerKind::Process, id.unsigned_abs())
+                };
+                self.set_owner(&file, kind, id)
+            }
+            F_GETOWN => {
+                let owner = self.container()?.file_owners().get(&file);
+                let id = i32::try_from(owner.id).unwrap_or(0);
+                let id = if owner.kind == OwnerKind::Group {
+                    -id
+                } else {
+                    id
+                };
+                Ok(id as isize as usize)
+            }
+            F_SETOWN_EX => {
+                // `struct f_owner_ex { int type; pid_t pid; }`.
+                let bytes = UserInPtr::<u8>::from(arg).read_bytes(8)?;
+                let field = |at: usize| {
+                    bytes
+                        .get(at..at + 4)
+                        .and_then(|b| b.try_into().ok())
+                        .map(i32::from_ne_bytes)
+                        .ok_or(LxError::EFAULT)
+                };
+                let raw = [field(0)?, field(4)?];
+                let kind = match raw[0] {
+                    F_OWNER_TID => OwnerKind::Thread,
+                    F_OWNER_PID => OwnerKind::Process,
+                    F_OWNER_PGRP => OwnerKind::Group,
+                    _ => return Err(LxError::EINVAL),
+                };
+                let id = u32::try_from(raw[1]).map_err(|_| LxError::EINVAL)?;
+                self.set_owner(&file, kind, id)
+            }
+            F_GETOWN_EX => {
+                let owner = self.container()?.file_owners().get(&file);
+                let kind = match owner.kind {
+                    OwnerKind::Thread => F_OWNER_TID,
+                    OwnerKind::Process => F_OWNER_PID,
+                    OwnerKind::Group => F_OWNER_PGRP,
+                };
+                let id = i32::try_from(owner.id).unwrap_or(0);
+                let mut bytes = [0u8; 8];
+                bytes[..4].copy_from_slice(&kind.to_ne_bytes());
+                bytes[4..].copy_from_slice(&id.to_ne_bytes());
+                UserOutPtr::<u8>::from(arg).write_bytes(&bytes)?;
+                Ok(0)
+            }
+            F_SETSIG => {
+                let signal = u32::try_from(arg)
+                    .ok()
+                    .filter(|s| *s <= NSIG)
+                    .ok_or(LxError::EINVAL)?;
+                self.container()?
+                    .file_owners()
+                    .update(&file, |owner| owner.signal = signal);
+                Ok(0)
+            }
+            F_GETSIG => Ok(self.container()?.file_owners().get(&file).signal as usize),
             F_GETPIPE_SZ | F_SETPIPE_SZ => {
                 if file.as_any().downcast_ref::<Pipe>().is_none() {
                     return Err(LxError::EBADF);
