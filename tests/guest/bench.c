@@ -19,6 +19,8 @@
 #include <net/if.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/socket.h>
@@ -526,6 +528,36 @@ static int thread_create_join_run(long n)
 	return 0;
 }
 
+/* epoll_wait on an instance whose one item, an eventfd holding a count, is always ready. */
+static int epoll_fd = -1;
+
+static int epoll_ready_setup(void)
+{
+	struct epoll_event event = { .events = EPOLLIN };
+	long efd = syscall(SYS_eventfd2, 1, 0);
+
+	if (efd < 0)
+		return fail_call("eventfd2", efd);
+	epoll_fd = syscall(SYS_epoll_create1, 0);
+	if (epoll_fd < 0)
+		return fail_call("epoll_create1", epoll_fd);
+	long r = syscall(SYS_epoll_ctl, epoll_fd, EPOLL_CTL_ADD, efd, &event);
+	return r ? fail_call("epoll_ctl", r) : 0;
+}
+
+static int epoll_ready_run(long n)
+{
+	struct epoll_event event;
+	long i, r;
+
+	for (i = 0; i < n; i++) {
+		r = syscall(SYS_epoll_wait, epoll_fd, &event, 1, 0);
+		if (r != 1)
+			return fail("epoll_wait: %ld, not 1 ready", r);
+	}
+	return 0;
+}
+
 /* open+read+close of /proc/self/stat: the host's procfs natively, rVisor's in a container. */
 static int proc_self_stat_run(long n)
 {
@@ -571,6 +603,7 @@ static const struct bench benches[] = {
 	{ "thread_create_join", 200, NULL, thread_create_join_run, NULL },
 	{ "python_start", 3, NULL, python_start_run, NULL },
 	{ "proc_self_stat", 1000, NULL, proc_self_stat_run, NULL },
+	{ "epoll_wait_ready", 10000, epoll_ready_setup, epoll_ready_run, NULL },
 };
 
 /* The best of ROUNDS: a round that a timer tick or deferred kernel work lands in is not

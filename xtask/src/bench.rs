@@ -130,6 +130,12 @@ const CALLS: &[Call] = &[
         root: Root::Debian,
     },
     Call {
+        name: "epoll_wait_ready",
+        what: "epoll_wait on a ready eventfd",
+        target: Some(1.3),
+        root: Root::Guest,
+    },
+    Call {
         name: "proc_self_stat",
         what: "open+read+close `/proc/self/stat` (rVisor's procfs vs the host's)",
         target: Some(2.0),

@@ -128,7 +128,7 @@ impl FileLike for Device {
 
     fn set_flags(&self, flags: OpenFlags) {
         let mut current = self.flags.lock();
-        *current = (*current - OpenFlags::SETTABLE) | (flags & OpenFlags::SETTABLE);
+        *current = current.with_settable(flags);
     }
 
     /// Of Linux's memory devices only `/dev/random` (1:8) has a `poll` operation.

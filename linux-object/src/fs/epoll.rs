@@ -24,7 +24,7 @@ use alloc::vec::Vec;
 use core::any::Any;
 use core::task::{Context, Waker};
 use kernel_hal_lkm::sync::Mutex;
-use kernel_hostfs::{FileType, Metadata, Timespec};
+use kernel_hostfs::Metadata;
 
 bitflags::bitflags! {
     /// The `EPOLL*` bits of `struct epoll_event`'s `events` (x86-64 values): the readiness
@@ -535,22 +535,7 @@ impl FileLike for Epoll {
 
     fn metadata(&self) -> LxResult<Metadata> {
         // Linux's epoll instances are inodes of its anonymous inode filesystem.
-        Ok(Metadata {
-            dev: 0,
-            inode: 0,
-            size: 0,
-            blk_size: 4096,
-            blocks: 0,
-            type_: FileType::File,
-            mode: 0o600,
-            nlinks: 1,
-            uid: 0,
-            gid: 0,
-            rdev: 0,
-            atime: Timespec::default(),
-            mtime: Timespec::default(),
-            ctime: Timespec::default(),
-        })
+        Ok(super::anonymous_inode_metadata())
     }
 
     fn flags(&self) -> OpenFlags {
@@ -559,7 +544,7 @@ impl FileLike for Epoll {
 
     fn set_flags(&self, flags: OpenFlags) {
         let mut kept = self.flags.lock();
-        *kept = (*kept - OpenFlags::SETTABLE) | (flags & OpenFlags::SETTABLE);
+        *kept = kept.with_settable(flags);
     }
 
     fn as_any(&self) -> &dyn Any {

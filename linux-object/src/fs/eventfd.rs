@@ -13,7 +13,7 @@ use alloc::sync::Arc;
 use core::any::Any;
 use core::task::{Context, Poll};
 use kernel_hal_lkm::sync::Mutex;
-use kernel_hostfs::{FileType, Metadata, Timespec};
+use kernel_hostfs::Metadata;
 
 /// Bytes a read or write moves: one `u64`.
 const VALUE_SIZE: usize = 8;
@@ -160,22 +160,7 @@ impl FileLike for EventFd {
 
     fn metadata(&self) -> LxResult<Metadata> {
         // Linux's eventfds are inodes of its anonymous inode filesystem, as pidfds are.
-        Ok(Metadata {
-            dev: 0,
-            inode: 0,
-            size: 0,
-            blk_size: 4096,
-            blocks: 0,
-            type_: FileType::File,
-            mode: 0o600,
-            nlinks: 1,
-            uid: 0,
-            gid: 0,
-            rdev: 0,
-            atime: Timespec::default(),
-            mtime: Timespec::default(),
-            ctime: Timespec::default(),
-        })
+        Ok(super::anonymous_inode_metadata())
     }
 
     fn flags(&self) -> OpenFlags {
@@ -184,7 +169,7 @@ impl FileLike for EventFd {
 
     fn set_flags(&self, flags: OpenFlags) {
         let mut kept = self.flags.lock();
-        *kept = (*kept - OpenFlags::SETTABLE) | (flags & OpenFlags::SETTABLE);
+        *kept = kept.with_settable(flags);
     }
 
     fn as_any(&self) -> &dyn Any {

@@ -344,7 +344,7 @@ impl FileLike for File {
 
     fn set_flags(&self, flags: OpenFlags) {
         let mut current = self.flags.lock();
-        *current = (*current - OpenFlags::SETTABLE) | (flags & OpenFlags::SETTABLE);
+        *current = current.with_settable(flags);
     }
 
     fn inode(&self) -> Option<Arc<dyn INode>> {

@@ -257,7 +257,7 @@ impl FileLike for HostSocket {
 
     fn set_flags(&self, flags: OpenFlags) {
         let mut current = self.flags.lock();
-        *current = (*current - OpenFlags::SETTABLE) | (flags & OpenFlags::SETTABLE);
+        *current = current.with_settable(flags);
     }
 
     fn poll_events(&self, cx: Option<&Context<'_>>) -> PollEvents {

@@ -134,6 +134,12 @@ impl OpenFlags {
         }
     }
 
+    /// These flags with the [`SETTABLE`](Self::SETTABLE) ones replaced by those of
+    /// `flags` (what `fcntl(F_SETFL)` does to a description's flags).
+    pub fn with_settable(self, flags: Self) -> Self {
+        (self - Self::SETTABLE) | (flags & Self::SETTABLE)
+    }
+
     /// The flags `fcntl(F_SETFL)` may change (Linux's `SETFL_MASK`): `O_APPEND`,
     /// `O_NONBLOCK`, `FASYNC`, `O_DIRECT` and `O_NOATIME`.
     pub const SETTABLE: Self = Self::APPEND
@@ -184,6 +190,27 @@ impl PollEvents {
         .union(Self::OUT)
         .union(Self::RDNORM)
         .union(Self::WRNORM);
+}
+
+/// What `fstat` reports for an object of Linux's anonymous inode filesystem (an epoll,
+/// eventfd, timerfd, signalfd or pidfd): one shared inode, mode 0600, owned by root.
+pub(crate) fn anonymous_inode_metadata() -> Metadata {
+    Metadata {
+        dev: 0,
+        inode: 0,
+        size: 0,
+        blk_size: 4096,
+        blocks: 0,
+        type_: kernel_hostfs::FileType::File,
+        mode: 0o600,
+        nlinks: 1,
+        uid: 0,
+        gid: 0,
+        rdev: 0,
+        atime: kernel_hostfs::Timespec::default(),
+        mtime: kernel_hostfs::Timespec::default(),
+        ctime: kernel_hostfs::Timespec::default(),
+    }
 }
 
 /// Where `lseek` counts from.

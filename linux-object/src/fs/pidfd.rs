@@ -5,7 +5,7 @@ use alloc::sync::Arc;
 use core::any::Any;
 use core::task::Context;
 use kernel_hal_lkm::sync::Mutex;
-use kernel_hostfs::{FileType, Metadata, Timespec};
+use kernel_hostfs::Metadata;
 
 use super::{FileLike, OpenFlags, PollEvents};
 use crate::error::{LxError, LxResult};
@@ -44,22 +44,7 @@ impl FileLike for PidFd {
 
     fn metadata(&self) -> LxResult<Metadata> {
         // Linux's pidfds are inodes of its anonymous inode filesystem.
-        Ok(Metadata {
-            dev: 0,
-            inode: 0,
-            size: 0,
-            blk_size: 4096,
-            blocks: 0,
-            type_: FileType::File,
-            mode: 0o600,
-            nlinks: 1,
-            uid: 0,
-            gid: 0,
-            rdev: 0,
-            atime: Timespec::default(),
-            mtime: Timespec::default(),
-            ctime: Timespec::default(),
-        })
+        Ok(super::anonymous_inode_metadata())
     }
 
     fn flags(&self) -> OpenFlags {
@@ -68,7 +53,7 @@ impl FileLike for PidFd {
 
     fn set_flags(&self, flags: OpenFlags) {
         let mut kept = self.flags.lock();
-        *kept = (*kept - OpenFlags::SETTABLE) | (flags & OpenFlags::SETTABLE);
+        *kept = kept.with_settable(flags);
     }
 
     fn poll_events(&self, cx: Option<&Context<'_>>) -> PollEvents {

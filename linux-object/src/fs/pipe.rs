@@ -417,7 +417,7 @@ impl FileLike for Pipe {
 
     fn set_flags(&self, flags: OpenFlags) {
         let mut current = self.flags.lock();
-        *current = (*current - OpenFlags::SETTABLE) | (flags & OpenFlags::SETTABLE);
+        *current = current.with_settable(flags);
     }
 
     fn as_any(&self) -> &dyn Any {

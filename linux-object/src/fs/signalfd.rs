@@ -13,7 +13,7 @@ use core::any::Any;
 use core::sync::atomic::{AtomicU64, Ordering};
 use core::task::{Context, Poll};
 use kernel_hal_lkm::sync::Mutex;
-use kernel_hostfs::{FileType, Metadata, Timespec};
+use kernel_hostfs::Metadata;
 
 /// Size of `struct signalfd_siginfo`, what a read returns per signal.
 pub const SIGINFO_SIZE: usize = 128;
@@ -117,22 +117,7 @@ impl FileLike for SignalFd {
 
     fn metadata(&self) -> LxResult<Metadata> {
         // Linux's signalfds are inodes of its anonymous inode filesystem.
-        Ok(Metadata {
-            dev: 0,
-            inode: 0,
-            size: 0,
-            blk_size: 4096,
-            blocks: 0,
-            type_: FileType::File,
-            mode: 0o600,
-            nlinks: 1,
-            uid: 0,
-            gid: 0,
-            rdev: 0,
-            atime: Timespec::default(),
-            mtime: Timespec::default(),
-            ctime: Timespec::default(),
-        })
+        Ok(super::anonymous_inode_metadata())
     }
 
     fn flags(&self) -> OpenFlags {
@@ -141,7 +126,7 @@ impl FileLike for SignalFd {
 
     fn set_flags(&self, flags: OpenFlags) {
         let mut kept = self.flags.lock();
-        *kept = (*kept - OpenFlags::SETTABLE) | (flags & OpenFlags::SETTABLE);
+        *kept = kept.with_settable(flags);
     }
 
     fn as_any(&self) -> &dyn Any {

@@ -26,7 +26,7 @@ use core::time::Duration;
 use kernel_async::Sleep;
 use kernel_hal_lkm::platform;
 use kernel_hal_lkm::sync::Mutex;
-use kernel_hostfs::{FileType, Metadata, Timespec};
+use kernel_hostfs::Metadata;
 
 /// How far the realtime clock must move against the monotonic one to count as set: two
 /// readings of the clocks are not one instant, and NTP slews both alike.
@@ -304,22 +304,7 @@ impl FileLike for TimerFd {
 
     fn metadata(&self) -> LxResult<Metadata> {
         // Linux's timerfds are inodes of its anonymous inode filesystem.
-        Ok(Metadata {
-            dev: 0,
-            inode: 0,
-            size: 0,
-            blk_size: 4096,
-            blocks: 0,
-            type_: FileType::File,
-            mode: 0o600,
-            nlinks: 1,
-            uid: 0,
-            gid: 0,
-            rdev: 0,
-            atime: Timespec::default(),
-            mtime: Timespec::default(),
-            ctime: Timespec::default(),
-        })
+        Ok(super::anonymous_inode_metadata())
     }
 
     fn flags(&self) -> OpenFlags {
@@ -328,7 +313,7 @@ impl FileLike for TimerFd {
 
     fn set_flags(&self, flags: OpenFlags) {
         let mut kept = self.flags.lock();
-        *kept = (*kept - OpenFlags::SETTABLE) | (flags & OpenFlags::SETTABLE);
+        *kept = kept.with_settable(flags);
     }
 
     fn as_any(&self) -> &dyn Any {

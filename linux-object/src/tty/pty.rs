@@ -800,7 +800,7 @@ impl FileLike for PtyMaster {
 
     fn set_flags(&self, flags: OpenFlags) {
         let mut current = self.flags.lock();
-        *current = (*current - OpenFlags::SETTABLE) | (flags & OpenFlags::SETTABLE);
+        *current = current.with_settable(flags);
     }
 
     fn as_any(&self) -> &dyn Any {
@@ -955,7 +955,7 @@ impl FileLike for PtySlave {
 
     fn set_flags(&self, flags: OpenFlags) {
         let mut current = self.flags.lock();
-        *current = (*current - OpenFlags::SETTABLE) | (flags & OpenFlags::SETTABLE);
+        *current = current.with_settable(flags);
     }
 
     fn as_any(&self) -> &dyn Any {

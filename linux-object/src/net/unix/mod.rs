@@ -1418,7 +1418,7 @@ impl FileLike for UnixSocket {
 
     fn set_flags(&self, flags: OpenFlags) {
         let mut current = self.flags.lock();
-        *current = (*current - OpenFlags::SETTABLE) | (flags & OpenFlags::SETTABLE);
+        *current = current.with_settable(flags);
     }
 
     fn as_socket(&self) -> Option<&dyn Socket> {
