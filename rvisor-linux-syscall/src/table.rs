@@ -265,7 +265,7 @@ syscall_table! {
     221 fadvise64 sync sys_fadvise64(a0, a1, a2, a3);
     228 clock_gettime sync sys_clock_gettime(a0, a1);
     231 exit_group sync sys_exit_group(a0);
-    232 epoll_wait async sys_epoll_wait(a0, a1, a2, a3);
+    232 epoll_wait split sys_epoll_wait_now or sys_epoll_wait(a0, a1, a2, a3);
     233 epoll_ctl sync sys_epoll_ctl(a0, a1, a2, a3);
     234 tgkill sync sys_tgkill(a0, a1, a2);
     235 utimes sync sys_utimes(a0, a1);

@@ -139,6 +139,33 @@ impl Syscall<'_> {
         Ok(ready.len())
     }
 
+    /// `epoll_wait(epfd, events, maxevents, timeout)` where it does not wait: events are
+    /// ready, or the timeout is 0 (`None`: [`sys_epoll_wait`](Self::sys_epoll_wait) waits).
+    /// What it finds ready it takes, so the wait that may follow starts from the same state.
+    pub fn sys_epoll_wait_now(
+        &self,
+        epfd: i32,
+        events: UserOutPtr<u8>,
+        maxevents: i32,
+        timeout_ms: i32,
+    ) -> Option<SysResult> {
+        let found = (|| {
+            if !(1..=MAX_EVENTS).contains(&maxevents) {
+                return Err(LxError::EINVAL);
+            }
+            let max = maxevents as usize;
+            access_ok(events.addr(), max * EVENT_SIZE)?;
+            let file = self.epoll_target(epfd)?;
+            let epoll = Epoll::of(&*file).ok_or(LxError::EINVAL)?;
+            epoll.collect(max, None)
+        })();
+        match found {
+            Ok(ready) if ready.is_empty() && timeout_ms != 0 => None,
+            Ok(ready) => Some(write_events(events, &ready).map(|()| ready.len())),
+            Err(error) => Some(Err(error)),
+        }
+    }
+
     /// `epoll_wait(epfd, events, maxevents, timeout)`: `timeout` in milliseconds, negative
     /// for none.
     pub async fn sys_epoll_wait(
