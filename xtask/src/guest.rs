@@ -392,6 +392,21 @@ impl Boot {
             .filter(|l| BAD_LOG.iter().any(|b| l.contains(b)))
             .collect()
     }
+
+    /// Whether the guest kernel crashed with rvisor.ko not loaded: its oops lists the loaded
+    /// modules, and rvisor is not among them. That is the guest kernel failing on its own
+    /// under the emulator (multi-threaded TCG has been seen to trip over an `int3` of the
+    /// kernel's boot-time code patching, in `inet_init`), not anything rVisor did.
+    pub fn crashed_without_rvisor(&self) -> bool {
+        let mut modules = self
+            .lines
+            .iter()
+            .filter(|l| l.contains("Modules linked in:"))
+            .peekable();
+        !self.bad_log_lines().is_empty()
+            && modules.peek().is_some()
+            && modules.all(|l| !l.contains("rvisor"))
+    }
 }
 
 /// How a guest is booted besides its kernel and initramfs.
@@ -520,4 +535,34 @@ pub fn boot(
         exit,
         qemu_status: status.code(),
     })
+}
+
+#[cfg(test)]
+mod boot_checks {
+    use super::Boot;
+
+    fn boot(lines: &[&str]) -> Boot {
+        Boot {
+            lines: lines.iter().map(|l| l.to_string()).collect(),
+            exit: None,
+            qemu_status: Some(0),
+        }
+    }
+
+    #[test]
+    fn only_an_oops_without_rvisor_loaded_is_the_guest_kernels_own() {
+        let before = boot(&[
+            "Oops: int3: 0000 [#1] PREEMPT SMP NOPTI",
+            "Modules linked in:",
+        ]);
+        assert!(before.crashed_without_rvisor());
+        let after = boot(&[
+            "Oops: int3: 0000 [#1]",
+            "Modules linked in: rvisor(OE) virtio_blk",
+        ]);
+        assert!(!after.crashed_without_rvisor());
+        let warning_only = boot(&["WARNING: CPU: 0 PID: 1 at kernel/x.c:1"]);
+        assert!(!warning_only.crashed_without_rvisor());
+        assert!(!boot(&["all fine"]).crashed_without_rvisor());
+    }
 }
