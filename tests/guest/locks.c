@@ -137,7 +137,7 @@ static int other_side(const char *mode)
 int main(int argc, char **argv)
 {
 	char buf[100];
-	int fd, fd2, ofd, ofd2, ro, sync[2];
+	int fd, fd2, ofd, ofd2, ro, sync[2], go[2];
 	pid_t parent = getpid(), child;
 
 	if (argc > 1 && strcmp(argv[1], "after-exec") == 0) {
@@ -187,16 +187,20 @@ int main(int argc, char **argv)
 	       result(lock(ro, F_SETLK, F_WRLCK, SEEK_SET, 0, 1)));
 
 	/* F_SETLKW waits for the release. */
-	if (pipe(sync))
+	if (pipe(sync) || pipe(go))
 		return 1;
 	child = fork();
 	if (child == 0) {
 		int cfd = open(path, O_RDWR);
 		char c;
 
+		long got;
+
 		write(sync[1], "w", 1);
-		printf("child SETLKW [0,EOF): %s\n",
-		       result(lock(cfd, F_SETLKW, F_WRLCK, SEEK_SET, 0, 0)));
+		got = lock(cfd, F_SETLKW, F_WRLCK, SEEK_SET, 0, 0);
+		/* Printed once the parent has printed its unlock (both may run at once). */
+		read(go[0], &c, 1);
+		printf("child SETLKW [0,EOF): %s\n", result(got));
 		pread(cfd, &c, 1, 99);
 		printf("child saw the parent's last write: %s\n", c == 'R' ? "yes" : "no");
 		write(sync[1], "l", 1);
@@ -207,6 +211,8 @@ int main(int argc, char **argv)
 	usleep(300000);
 	pwrite(fd, "R", 1, 99);
 	printf("parent unlocks all: %s\n", result(lock(fd, F_SETLK, F_UNLCK, SEEK_SET, 0, 0)));
+	fflush(stdout);
+	write(go[1], "g", 1);
 	read(sync[0], buf, 1);
 	getlk("parent GETLK while the child holds all", fd, F_GETLK, F_RDLCK, SEEK_SET, 0, 0, parent,
 	      child);
