@@ -79,8 +79,8 @@ impl Located {
     fn enter(&mut self, name: &str, inode: Arc<dyn INode>, mounts: &Mounts) -> LxResult {
         push_name(&mut self.path, name)?;
         self.inode = match mounts.covering(&self.path) {
-            Some(mount) if !mounts.only_root() => mount.root().clone(),
-            _ => inode,
+            Some(mount) => mount.root().clone(),
+            None => inode,
         };
         Ok(())
     }
@@ -88,10 +88,9 @@ impl Located {
     /// Steps up to this directory's parent (`..`): from the root of a mount, the directory
     /// holding its mount point; the root's parent is the root.
     pub fn up(&mut self, mounts: &Mounts) -> LxResult {
-        let covered = match mounts.covering(&self.path) {
-            Some(mount) if !mounts.only_root() => mount.covered_parent().cloned(),
-            _ => None,
-        };
+        let covered = mounts
+            .covering(&self.path)
+            .and_then(|mount| mount.covered_parent().cloned());
         let parent = match covered {
             Some(parent) => parent,
             None => self.inode.find("..")?,
@@ -259,8 +258,8 @@ impl Parent {
         let inode = self.dir.inode.find(name)?;
         let path = self.dir.child_path(name)?;
         let inode = match self.mounts.covering(&path) {
-            Some(mount) if !self.mounts.only_root() => mount.root().clone(),
-            _ => inode,
+            Some(mount) => mount.root().clone(),
+            None => inode,
         };
         Ok(Located { inode, path })
     }
