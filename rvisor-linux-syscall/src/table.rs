@@ -239,6 +239,7 @@ syscall_table! {
     137 statfs sync sys_statfs(a0, a1);
     138 fstatfs sync sys_fstatfs(a0, a1);
     160 setrlimit sync sys_setrlimit(a0, a1);
+    161 chroot sync sys_chroot(a0);
     162 sync sync sys_sync();
     165 mount sync sys_mount(a0, a1, a2, a3, a4);
     166 umount2 sync sys_umount2(a0, a1);

@@ -883,6 +883,59 @@ print(libc.umount2(b\"/proc\", 0), os.strerror(ctypes.get_errno()))"'"#,
             },
         },
         Case {
+            name: "chroot",
+            covers: &["chroot", "getcwd", "readlink"],
+            // A root changed inside the container: absolute paths and `..` stop at it, a
+            // procfs mounted inside shows paths and mounts from it — as natively.
+            script: r#". /tests/lib.sh
+differential /bin/sh -c '
+rm -rf /tmp/jail; mkdir -p /tmp/jail/bin /tmp/jail/etc /tmp/jail/proc /tmp/jail/sub
+cp /bin/busybox /tmp/jail/bin/; echo jailed > /tmp/jail/etc/name
+chroot /tmp/jail /bin/busybox sh -c "
+/bin/busybox cat /etc/name /../../etc/name
+/bin/busybox ls /.. /sub/../..
+cd /sub/../..; /bin/busybox realpath .
+/bin/busybox mount -t proc proc /proc; echo mount \$?
+cd /sub; for l in root cwd exe; do /bin/busybox readlink /proc/self/\$l; done
+/bin/busybox cut -d\" \" -f2,3 /proc/self/mounts
+cd /; /bin/busybox umount /proc; echo umount \$?"
+cat /tmp/jail/etc/name; rm -rf /tmp/jail; echo chroot: done'"#,
+            check: |o| o.same_as_native(&["chroot: done"]),
+        },
+        Case {
+            name: "escape-chroot-dot-dot",
+            covers: &["chroot", "fchdir"],
+            // The classic way out of a chroot (a descriptor or working directory kept
+            // outside, then `..` and chroot again) leads back to the container's root and
+            // no further; the working directory outside a new root is "unreachable".
+            script: r#"rvisor run --root /debian -- /usr/bin/python3 -c '
+import os
+os.makedirs("/tmp/j/k", exist_ok=True)
+outside = os.open("/", os.O_RDONLY)
+os.chroot("/tmp/j")
+try:
+    os.getcwd()
+except OSError as e:
+    print("getcwd:", e.strerror)
+print(os.listdir("/"), os.listdir("/.."), os.listdir("/k/../.."))
+os.chdir("/k")
+print(os.getcwd(), os.readlink("/proc/self/cwd") if os.path.exists("/proc") else "no proc")
+os.fchdir(outside)
+for _ in range(20):
+    os.chdir("..")
+os.chroot(".")
+print(os.getcwd(), os.path.exists("/etc/debian_version"), os.path.exists("/rootfs"))
+'"#,
+            check: |o| {
+                o.exactly(&[
+                    "getcwd: No such file or directory",
+                    "['k'] ['k'] ['k']",
+                    "/k no proc",
+                    "/ True False",
+                ])
+            },
+        },
+        Case {
             name: "procfs-isolated",
             covers: &["getdents64", "openat"],
             // A container's /proc lists its own processes only: not another container's

@@ -181,7 +181,7 @@ super::syscall_table! {
     158 arch_prctl => Pass,
     159 adjtimex => Refuse,
     160 setrlimit => Rvisor,
-    161 chroot => Refuse,
+    161 chroot => Rvisor,
     162 sync => Rvisor,
     163 acct => Refuse,
     164 settimeofday => Refuse,

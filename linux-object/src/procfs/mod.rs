@@ -399,6 +399,21 @@ impl ProcINode {
         self.container()?.view().caller().ok_or(FsError::NotFound)
     }
 
+    /// `path`, an absolute path inside the container, as the caller's `d_path` names it:
+    /// relative to the root the caller changed to (`chroot`), if any. Other link targets
+    /// (`pipe:[…]`) are left alone.
+    fn seen_by_caller(&self, path: String) -> FsResult<String> {
+        if !path.starts_with('/') {
+            return Ok(path);
+        }
+        let (pid, _) = self.caller()?;
+        let root = self.process(pid)?.root();
+        Ok(match root.beneath(&path) {
+            Some(below) if below.len() != path.len() => String::from(below),
+            _ => path,
+        })
+    }
+
     /// The caller's credentials, for the checks Linux makes with `ptrace_may_access`.
     fn caller_credentials(&self) -> FsResult<Credentials> {
         let (pid, _) = self.caller()?;
@@ -970,11 +985,12 @@ impl INode for ProcINode {
                 if process.exit_status().is_some() {
                     return Err(FsError::NotFound);
                 }
-                Ok(match link {
+                let path = match link {
                     PidLink::Exe => process.exec_path(),
                     PidLink::Cwd => process.cwd().path,
-                    PidLink::Root => String::from("/"),
-                })
+                    PidLink::Root => process.root().path.clone(),
+                };
+                self.seen_by_caller(path)
             }
             Node::Fd {
                 pid,
@@ -985,7 +1001,7 @@ impl INode for ProcINode {
                 let process = self.process(pid)?;
                 self.may_inspect(&process)?;
                 let file = process.files().get(fd).map_err(|_| FsError::NotFound)?;
-                render::fd_target(&*file)
+                self.seen_by_caller(render::fd_target(&*file)?)
             }
             _ => Err(FsError::InvalidArgument),
         }

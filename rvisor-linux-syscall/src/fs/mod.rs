@@ -10,6 +10,7 @@
 mod access;
 mod chmod;
 mod chown;
+mod chroot;
 mod close_range;
 mod copy;
 mod dir;

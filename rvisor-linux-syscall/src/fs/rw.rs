@@ -540,7 +540,7 @@ mod tests {
 
     fn open(sandbox: &Sandbox, path: &str, flags: OpenFlags) -> usize {
         let sys = sandbox.syscall();
-        let inode = sandbox.process.root().lookup(path).unwrap();
+        let inode = sandbox.process.root().inode.lookup(path).unwrap();
         let fd = sys
             .process
             .files()

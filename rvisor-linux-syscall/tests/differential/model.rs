@@ -318,6 +318,9 @@ pub enum Op {
     Fchdir {
         fd: Fd,
     },
+    Chroot {
+        path: P,
+    },
     Rename {
         old: P,
         new: P,
@@ -853,6 +856,7 @@ impl Op {
             ),
             Op::Chdir { path: pa } => ("chdir", SYS_chdir, vec![path(pa)], none, false),
             Op::Fchdir { fd: f } => ("fchdir", SYS_fchdir, vec![fd(f)], none, false),
+            Op::Chroot { path: pa } => ("chroot", SYS_chroot, vec![path(pa)], none, false),
             Op::Rename { old, new } => (
                 "rename",
                 SYS_rename,

@@ -213,6 +213,40 @@ pub fn cases() -> Vec<Case> {
         case("chdir/enametoolong", vec![chdir(&ln)]),
         case("chdir/efault", vec![Op::Chdir { path: P::Bad }]),
         nobody("chdir/eacces", vec![chdir("/locked")]),
+        // chroot: the working directory stays outside the new root until a chdir; absolute
+        // paths and `..` stop at the new root. (`getcwd` outside it is not compared: the
+        // native side's root is itself a chroot, whose outside a container does not have.)
+        case(
+            "chroot/dir",
+            vec![
+                chroot("/d"),
+                open("/g", O_RDONLY),
+                open("/../../g", O_RDONLY),
+                chdir("/sub/../.."),
+                getcwd(),
+                open("g", O_RDONLY),
+                open("/f", O_RDONLY),
+                chroot("sub"),
+                chdir("/"),
+                getcwd(),
+            ],
+        ),
+        case(
+            "chroot/cwd-outside",
+            vec![chroot("/d"), open("f", O_RDONLY), open("d/g", O_RDONLY)],
+        ),
+        case(
+            "chroot/errors",
+            vec![
+                chroot("/nope"),
+                chroot("/f"),
+                chroot("/loop1"),
+                chroot(""),
+                Op::Chroot { path: P::Bad },
+            ],
+        ),
+        nobody("chroot/eacces", vec![chroot("/locked")]),
+        nobody("chroot/eperm", vec![chroot("/d")]),
         // fchdir
         case(
             "fchdir/dir",
