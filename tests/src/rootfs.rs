@@ -1572,6 +1572,66 @@ rvisor run --root /rootfs --net bogus -- true; echo "bad --net: $?"
             },
         },
         Case {
+            name: "servers-reached-from-outside",
+            covers: &["accept4", "epoll_wait", "sendfile"],
+            // Clients on the guest's own side (Debian's wget and redis tools run under a
+            // plain chroot, in the guest's network namespace) reach servers in containers:
+            // nginx and redis through published ports (`-p`), python's http.server with
+            // `--net host`; an unpublished port of a container is not reachable.
+            script: r#". /tests/lib.sh
+ip link set lo up
+fetch() {
+	for i in $(seq 1 150); do
+		out=$(chroot /debian wget -T 5 -qO- "$1" 2>/dev/null) && { echo "$out"; return; }
+		sleep 0.2
+	done
+	echo "no answer from $1"
+}
+rvisor run -p 8080:8080 -p 127.0.0.1:8090:8090 --root /debian -- /bin/sh -c '
+mkdir -p /tmp/www; echo served-by-nginx > /tmp/www/index.html
+head -c 300000 /dev/urandom > /tmp/www/big
+sha256sum /tmp/www/big > /tmp/big.sum
+printf "daemon off; worker_processes 2; pid /tmp/nginx.pid; error_log /tmp/e.log; events {} http { access_log off; server { listen 8080; root /tmp/www; } }" > /tmp/ng.conf
+exec nginx -c /tmp/ng.conf -p /tmp' &
+ng=$!
+fetch http://127.0.0.1:8080/index.html
+chroot /debian wget -T 10 -qO /tmp/big.got http://127.0.0.1:8080/big
+[ "$(chroot /debian sha256sum /tmp/big.got | cut -d" " -f1)" = "$(cut -d" " -f1 /debian/tmp/big.sum)" ] && echo "300000 bytes: same sha256"
+chroot /debian wget -t 1 -T 5 -qO- http://127.0.0.1:8090/ >/dev/null 2>&1 || echo "published but not listening: refused"
+chroot /debian wget -t 1 -T 5 -qO- http://127.0.0.1:8081/ >/dev/null 2>&1 || echo "not published: refused"
+kill $(children_of $ng); wait $ng; echo "nginx: $?"
+rvisor run --net host --root /debian -- python3 -m http.server 8001 --bind 127.0.0.1 --directory /etc >/dev/null 2>&1 &
+py=$!
+[ "$(fetch http://127.0.0.1:8001/debian_version)" = "$(cat /debian/etc/debian_version)" ] && echo "python http.server: debian_version"
+kill $(children_of $py); wait $py
+rvisor run -p 6390:6379 --root /debian -- redis-server --save "" --appendonly no >/dev/null &
+rd=$!
+for i in $(seq 1 100); do chroot /debian redis-cli -p 6390 ping 2>/dev/null | grep -q PONG && break; sleep 0.2; done
+chroot /debian redis-benchmark -p 6390 -q -n 2000 -t set,get 2>&1 | tr -s "\r" "\n" | grep "requests per second" | cut -d: -f1 | tr -d " "
+chroot /debian redis-cli -p 6390 shutdown nosave 2>&1; wait $rd; echo "redis: $?"
+rvisor run -p 8080:80 --net host --root /rootfs -- true 2>&1; echo "publish with --net host: $?"
+rvisor run -p 80 --root /rootfs -- true 2>&1; echo "bad publish: $?""#,
+            check: |o| {
+                o.exactly(&[
+                    "served-by-nginx",
+                    "300000 bytes: same sha256",
+                    "published but not listening: refused",
+                    "not published: refused",
+                    "nginx: 0",
+                    "python http.server: debian_version",
+                    "SET",
+                    "GET",
+                    "redis: 0",
+                    "rvisor: --publish relays into a network namespace of the container's: with \
+                     --net host its servers are on the host's ports already",
+                    "publish with --net host: 125",
+                    "rvisor: --publish takes [IP:]HOST_PORT:CONTAINER_PORT[/tcp], not `80` (e.g. \
+                     -p 8080:80)",
+                    "bad publish: 125",
+                ])
+            },
+        },
+        Case {
             name: "debian-netlink-route",
             covers: &["socket", "bind", "sendmsg", "recvmsg", "getsockname", "setsockopt"],
             // iproute2 and glibc's if_nameindex read the container's interfaces through
