@@ -936,6 +936,34 @@ print(os.getcwd(), os.path.exists("/etc/debian_version"), os.path.exists("/rootf
             },
         },
         Case {
+            name: "procfs-namespaces",
+            covers: &["readlink", "newfstatat", "openat"],
+            // `/proc/PID/ns/`: every process of a container names the same namespaces, a
+            // link leads to a read-only nsfs file numbered as it says, another container's
+            // are others (the user namespace, the host's first, aside).
+            script: r#"rvisor run --root /debian -- /bin/bash -c '
+ls /proc/self/ns | tr "\n" " "; echo
+[ "$(readlink /proc/self/ns/pid)" = "$(readlink /proc/1/ns/pid)" ] && echo same pid namespace as pid 1
+[ "$(readlink /proc/self/ns/net)" = "net:[$(stat -L -c %i /proc/self/ns/net)]" ] && echo the link names the namespace
+stat -L -c "%F %a" /proc/self/ns/uts
+readlink /proc/self/ns/user
+exec 3</proc/self/ns/uts && echo opened; cat <&3 2>&1
+readlink /proc/self/ns/mnt > /tmp/mnt-ns'
+rvisor run --root /debian -- /bin/sh -c '[ "$(readlink /proc/self/ns/mnt)" != "$(cat /tmp/mnt-ns)" ] && echo another container: another namespace'"#,
+            check: |o| {
+                o.exactly(&[
+                    "cgroup ipc mnt net pid pid_for_children time time_for_children user uts ",
+                    "same pid namespace as pid 1",
+                    "the link names the namespace",
+                    "regular empty file 444",
+                    "user:[4026531837]",
+                    "opened",
+                    "cat: -: Invalid argument",
+                    "another container: another namespace",
+                ])
+            },
+        },
+        Case {
             name: "procfs-isolated",
             covers: &["getdents64", "openat"],
             // A container's /proc lists its own processes only: not another container's

@@ -22,6 +22,7 @@ use linux_object::credentials::{Access, Credentials};
 use linux_object::fs::{DescribedInode, File, FileLike};
 use linux_object::mount::Mounts;
 use linux_object::process::RootDir;
+use linux_object::procfs::MagicTarget;
 use linux_object::{LxError, LxResult};
 
 use crate::Syscall;
@@ -421,10 +422,16 @@ impl Walker {
                     let child = current.inode.find(name)?;
                     let follow = !is_last || follow_last || must_be_dir;
                     if follow {
-                        // `/proc/PID/fd/N`: a magic link, which goes to the object itself.
-                        if let Some(file) = linux_object::procfs::fd_link_file(&*child) {
+                        // `/proc/PID/fd/N`, `/proc/PID/ns/NAME`: magic links, which go to the object itself.
+                        if let Some(target) = linux_object::procfs::magic_link_target(&*child) {
                             self.count_link()?;
-                            current = described(file?)?;
+                            current = match target? {
+                                MagicTarget::File(file) => described(file)?,
+                                MagicTarget::Object(inode) => Located {
+                                    inode,
+                                    path: String::new(),
+                                },
+                            };
                             continue;
                         }
                     }
