@@ -176,6 +176,14 @@ pub fn cases() -> Vec<Case> {
             "getdents64/eacces-open-unreadable-dir",
             vec![open("/locked", O_RDONLY)],
         ),
+        case(
+            "getdents64/position-after-the-end",
+            vec![
+                open("/d", O_RDONLY),
+                dents(h(0), Out::Ok, 4096),
+                lseek(h(0), 0, SEEK_CUR),
+            ],
+        ),
         // getcwd
         case("getcwd/root", vec![getcwd(), cwd_buf(Out::Ok, 2)]),
         case(
