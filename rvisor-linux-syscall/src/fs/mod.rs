@@ -33,6 +33,7 @@ mod seek;
 mod select;
 mod setattr;
 mod signalfd;
+mod splice;
 mod stat;
 mod statfs;
 mod statx;
