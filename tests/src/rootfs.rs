@@ -1361,6 +1361,23 @@ wait"#,
             },
         },
         Case {
+            name: "splice-tee-vmsplice",
+            covers: &["splice", "tee", "vmsplice"],
+            // Pipe to pipe, file and socket to pipe and back, offsets, partial counts, the
+            // non-blocking forms, waits ended by data, a closing writer and a signal, and the
+            // errnos; compared with the same program run natively in the guest.
+            script: ". /tests/lib.sh\ndifferential /tests/splice",
+            check: |o| {
+                o.same_as_native(&[
+                    "splice: done",
+                    "b after splices: 11 \"hello world\"",
+                    "positions: src 65536 dst 65541",
+                    "splice waited for: 4",
+                    "tee interrupted: EINTR alarms 1",
+                ])
+            },
+        },
+        Case {
             name: "record-locks",
             covers: &["fcntl"],
             script: ". /tests/lib.sh\ndifferential /tests/locks",
