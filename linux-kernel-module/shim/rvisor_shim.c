@@ -43,6 +43,8 @@
 #include <linux/utsname.h>
 #include <linux/statfs.h>
 #include <linux/shmem_fs.h>
+#include <linux/memfd.h>
+#include <uapi/linux/memfd.h>
 #include <linux/falloc.h>
 #include <linux/timekeeping.h>
 #include <linux/wait.h>
@@ -1666,6 +1668,97 @@ int rvisor_vfs_tmpfile(struct rvisor_path *dir, unsigned int mode, bool exclusiv
 	hold(out, &file->f_path);
 	fput(file);
 	return 0;
+}
+
+/* ---------------------------------------------------------------- memfd */
+
+/* The seals Linux's memfd knows (F_ALL_SEALS of mm/memfd.c, which gained F_SEAL_EXEC in 6.3). */
+#ifdef F_SEAL_EXEC
+#define RVISOR_ALL_SEALS                                                                   \
+	(F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_FUTURE_WRITE | \
+	 F_SEAL_EXEC)
+#else
+#define RVISOR_ALL_SEALS \
+	(F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)
+#endif
+
+unsigned int rvisor_memfd_flags(void)
+{
+	unsigned int flags = MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_HUGETLB;
+
+#ifdef MFD_NOEXEC_SEAL
+	flags |= MFD_EXEC | MFD_NOEXEC_SEAL;
+#endif
+	return flags;
+}
+
+int rvisor_memfd_new(const char *name, unsigned int flags, struct rvisor_path *root,
+		     struct rvisor_path *out)
+{
+	struct file *file = shmem_file_setup(name, 0, VM_NORESERVE);
+	struct inode *inode;
+	struct path mount_root;
+
+	if (IS_ERR(file))
+		return PTR_ERR(file);
+	inode = file_inode(file);
+#ifdef MFD_NOEXEC_SEAL
+	if (flags & MFD_NOEXEC_SEAL) {
+		inode->i_mode &= ~0111;
+		SHMEM_I(inode)->seals = (SHMEM_I(inode)->seals & ~F_SEAL_SEAL) | F_SEAL_EXEC;
+	} else if (flags & MFD_ALLOW_SEALING) {
+		SHMEM_I(inode)->seals &= ~F_SEAL_SEAL;
+	}
+#else
+	if (flags & MFD_ALLOW_SEALING)
+		SHMEM_I(inode)->seals &= ~F_SEAL_SEAL;
+#endif
+	/* The file is kept by its path, as an O_TMPFILE one; the file that made it goes. */
+	mount_root.mnt = file->f_path.mnt;
+	mount_root.dentry = file->f_path.mnt->mnt_root;
+	path_get(&mount_root);
+	hold(root, &mount_root);
+	path_get(&file->f_path);
+	hold(out, &file->f_path);
+	fput(file);
+	return 0;
+}
+
+int rvisor_vfs_seals(struct rvisor_path *p, bool adding, unsigned int seals)
+{
+	struct inode *inode = d_inode(p->path.dentry);
+	unsigned int *held;
+	int ret = 0;
+
+	if (adding && (seals & ~(unsigned int)RVISOR_ALL_SEALS))
+		return -EINVAL;
+	/* Where memfd_file_seals_ptr finds seals: a shmem regular file. */
+	if (inode->i_sb->s_magic != TMPFS_MAGIC || !S_ISREG(inode->i_mode))
+		return -EINVAL;
+	held = &SHMEM_I(inode)->seals;
+	if (!adding)
+		return READ_ONCE(*held);
+	inode_lock(inode);
+	if (*held & F_SEAL_SEAL) {
+		ret = -EPERM;
+		goto unlock;
+	}
+#ifdef F_SEAL_EXEC
+	/* Sealing an executable file's mode seals its contents too (W^X from then on). */
+	if ((seals & F_SEAL_EXEC) && (inode->i_mode & 0111))
+		seals |= F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_FUTURE_WRITE;
+#endif
+	/* No new writable shared mapping from now on, and none may exist now (EBUSY). Pages
+	 * pinned by direct I/O are not waited for, as memfd_wait_for_pins would. */
+	if ((seals & F_SEAL_WRITE) && !(*held & F_SEAL_WRITE)) {
+		ret = mapping_deny_writable(inode->i_mapping);
+		if (ret)
+			goto unlock;
+	}
+	*held |= seals;
+unlock:
+	inode_unlock(inode);
+	return ret;
 }
 
 /* ---------------------------------------------------------------- extended attributes */

@@ -310,6 +310,7 @@ syscall_table! {
     306 syncfs sync sys_syncfs(a0);
     307 sendmmsg async sys_sendmmsg(a0, a1, a2, a3);
     316 renameat2 sync sys_renameat2(a0, a1, a2, a3, a4);
+    319 memfd_create sync sys_memfd_create(a0, a1);
     322 execveat sync sys_execveat(a0, a1, a2, a3, a4);
     326 copy_file_range async sys_copy_file_range(a0, a1, a2, a3, a4, a5);
     327 preadv2 async sys_preadv2(a0, a1, a2, a3, a4, a5);

@@ -1361,6 +1361,25 @@ wait"#,
             },
         },
         Case {
+            name: "memfd-seals",
+            covers: &["memfd_create", "fcntl", "mmap", "ftruncate"],
+            // memfd_create's flags and names, the file it makes (fstat, F_GETFL, its
+            // /proc/self/fd link), MAP_SHARED across fork and through a reopen of
+            // /proc/self/fd/N, and each seal's effect and errnos; the seals are the host
+            // shmem's own. Compared with the same program run natively in the guest (MFD_EXEC
+            // and MFD_NOEXEC_SEAL answer as the running kernel does).
+            script: ". /tests/lib.sh\ndifferential /tests/memfd",
+            check: |o| {
+                o.same_as_native(&[
+                    "memfd: done",
+                    "after the child wrote the mapping: child!, file says child!",
+                    "first mapping sees: HELLO, memfd",
+                    "F_SEAL_WRITE while mapped shared writable: EBUSY",
+                    "seals: 15",
+                ])
+            },
+        },
+        Case {
             name: "splice-tee-vmsplice",
             covers: &["splice", "tee", "vmsplice"],
             // Pipe to pipe, file and socket to pipe and back, offsets, partial counts, the

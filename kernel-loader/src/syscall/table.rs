@@ -339,7 +339,7 @@ super::syscall_table! {
     316 renameat2 => Rvisor,
     317 seccomp => Refuse,
     318 getrandom => Pass,
-    319 memfd_create => Refuse,
+    319 memfd_create => Rvisor,
     320 kexec_file_load => Refuse,
     321 bpf => Refuse,
     322 execveat => Rvisor,

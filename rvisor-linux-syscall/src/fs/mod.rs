@@ -22,6 +22,7 @@ mod fcntl;
 mod flock;
 mod ioctl;
 mod link;
+mod memfd;
 mod mknod;
 mod mount;
 mod open;
