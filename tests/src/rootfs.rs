@@ -1473,6 +1473,20 @@ echo "after both: $(chroot /rootfs /tests/locks probe | head -1)""#,
             check: |o| o.same_as_native(&["python epoll: done", "woken ['pipe']"]),
         },
         Case {
+            name: "debian-python3-memfd-splice",
+            covers: &["memfd_create", "splice", "fcntl"],
+            // Debian's python3: os.memfd_create, a shared mmap written by a forked child, the
+            // seal fcntls, os.splice from a memfd at an offset and into one.
+            script: ". /tests/lib.sh\nROOTFS=/debian\ndifferential /usr/bin/python3 /rvisor-tests/memfd_splice.py",
+            check: |o| {
+                o.same_as_native(&[
+                    "python memfd splice: done",
+                    "the file reads b'hello child'",
+                    "through the pipe: b'child'",
+                ])
+            },
+        },
+        Case {
             name: "unnamed-files",
             covers: &["openat", "linkat", "fstat"],
             script: ". /tests/lib.sh\ndifferential /tests/tmpfile",
