@@ -1713,14 +1713,17 @@ int rvisor_memfd_new(const char *name, unsigned int flags, struct rvisor_path *r
 	if (flags & MFD_ALLOW_SEALING)
 		SHMEM_I(inode)->seals &= ~F_SEAL_SEAL;
 #endif
-	/* The file is kept by its path, as an O_TMPFILE one; the file that made it goes. */
 	mount_root.mnt = file->f_path.mnt;
 	mount_root.dentry = file->f_path.mnt->mnt_root;
 	path_get(&mount_root);
 	hold(root, &mount_root);
 	path_get(&file->f_path);
 	hold(out, &file->f_path);
-	fput(file);
+	/* The memfd's own file, open for reading and writing yet counted as no writer (shmem's
+	 * files are made so), does the holder's I/O and mappings: a file opened for writing
+	 * would count as one, and running the memfd (execveat) would be ETXTBSY. */
+	out->reader = get_file(file);
+	out->writer = file;
 	return 0;
 }
 
@@ -2996,10 +2999,17 @@ long rvisor_vfs_mmap(struct rvisor_path *p, unsigned long addr, unsigned long le
 {
 	/* A shared writable mapping writes the file: it needs a file open for writing too. */
 	bool writes = (flags & MAP_TYPE) != MAP_PRIVATE && (prot & PROT_WRITE);
-	struct file *file = dentry_open(&p->path, (writes ? O_RDWR : O_RDONLY) | O_LARGEFILE,
-					current_cred());
+	struct file *own = READ_ONCE(p->writer);
+	struct file *file;
 	unsigned long ret;
 
+	/* A memfd maps through its own file (the only holder whose writer also reads), as a
+	 * native memfd does: a new writable open would make running it ETXTBSY. */
+	if (own && (own->f_mode & FMODE_READ))
+		file = get_file(own);
+	else
+		file = dentry_open(&p->path, (writes ? O_RDWR : O_RDONLY) | O_LARGEFILE,
+				   current_cred());
 	if (IS_ERR(file))
 		return PTR_ERR(file);
 	ret = vm_mmap(file, addr, len, prot, flags, offset);

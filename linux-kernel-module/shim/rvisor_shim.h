@@ -345,9 +345,11 @@ int rvisor_vfs_tmpfile(struct rvisor_path *dir, unsigned int mode, bool exclusiv
 		       struct rvisor_path *out);
 /* A memfd as Linux's memfd_create makes it: an unlinked shmem file named `name` ("memfd:…",
  * NUL-terminated), of size 0, held in *file, with *root holding the root of the internal
- * mount it lives on. `flags` are MFD_ flags the caller checked against rvisor_memfd_flags():
- * MFD_ALLOW_SEALING leaves the file open to seals (shmem gives every file F_SEAL_SEAL);
- * MFD_NOEXEC_SEAL (6.3+) clears its execute bits and seals them. 0 or -errno. */
+ * mount it lives on; the file itself does the holder's I/O and mappings, as it does for a
+ * native memfd (it counts as no writer: running it is not ETXTBSY). `flags` are MFD_ flags
+ * the caller checked against rvisor_memfd_flags(): MFD_ALLOW_SEALING leaves the file open to
+ * seals (shmem gives every file F_SEAL_SEAL); MFD_NOEXEC_SEAL (6.3+) clears its execute bits
+ * and seals them. 0 or -errno. */
 int rvisor_memfd_new(const char *name, unsigned int flags, struct rvisor_path *root,
 		     struct rvisor_path *file);
 /* The MFD_ flags this kernel's memfd_create takes (MFD_EXEC and MFD_NOEXEC_SEAL since 6.3);

@@ -214,7 +214,43 @@ static void more_seals(void)
 	close(p[1]);
 }
 
-int main(void)
+/* A copy of this program in a memfd, run with execveat(fd, "", AT_EMPTY_PATH) as runc runs
+ * its cloned binary: sealed first, as runc seals it. */
+static void exec_from_memfd(void)
+{
+	int fd = memfd("clone", MFD_CLOEXEC | MFD_ALLOW_SEALING), self = open("/proc/self/exe", O_RDONLY);
+	char buf[65536];
+	long n, status;
+	pid_t child;
+
+	while ((n = read(self, buf, sizeof(buf))) > 0)
+		write(fd, buf, n);
+	close(self);
+	printf("sealed for exec: %s\n",
+	       result(fcntl(fd, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE)));
+	child = fork();
+	if (child == 0) {
+		char *argv[] = { "memfd", "child", NULL }, *envp[] = { NULL };
+
+		syscall(SYS_execveat, fd, "", argv, envp, AT_EMPTY_PATH);
+		printf("execveat: %s\n", strerrorname_np(errno));
+		_exit(1);
+	}
+	waitpid(child, (int *)&status, 0);
+	printf("the copy exited with %ld\n", (status >> 8) & 0xff);
+	close(fd);
+	fd = memfd("noexec", MFD_NOEXEC_SEAL);
+	if (fd >= 0) {
+		char *argv[] = { "memfd", "child", NULL }, *envp[] = { NULL };
+
+		write(fd, "#!/bin/sh\n", 10);
+		printf("execveat of a MFD_NOEXEC_SEAL memfd: %s\n",
+		       result(syscall(SYS_execveat, fd, "", argv, envp, AT_EMPTY_PATH)));
+		close(fd);
+	}
+}
+
+int main(int argc, char **argv)
 {
 	/* The native run is chrooted into a root without a proc mounted; a container has one. */
 	int mounted_proc = 0;
@@ -224,9 +260,14 @@ int main(void)
 		mounted_proc = mount("proc", "/proc", "proc", 0, NULL) == 0;
 	}
 	setvbuf(stdout, NULL, _IONBF, 0);
+	if (argc > 1) {
+		printf("running from a memfd as %s\n", argv[1]);
+		return 7;
+	}
 	creation();
 	io_and_mappings();
 	more_seals();
+	exec_from_memfd();
 	if (mounted_proc)
 		umount("/proc");
 	printf("memfd: done\n");
