@@ -3336,6 +3336,20 @@ static const char *rvisor_container_path(struct file *file, const char *root,
 	return path + root_len;
 }
 
+/* A memfd of the container's (a shmem file named "memfd:…", which rVisor's own files never
+ * are), named as Linux's maps names it: "/memfd:NAME (deleted)". NULL for any other file. */
+static const char *rvisor_memfd_path(struct file *file, char *page)
+{
+	/* A memfd's dentry is never renamed: its name is stable without the dentry's lock. */
+	const char *dname = (const char *)file->f_path.dentry->d_name.name;
+	char *path;
+
+	if (file_inode(file)->i_sb->s_magic != TMPFS_MAGIC || strncmp(dname, "memfd:", 6))
+		return NULL;
+	path = d_path(&file->f_path, page, PAGE_SIZE);
+	return IS_ERR(path) ? NULL : path;
+}
+
 /* The spaces between a maps line's header of `header` bytes and its name: the header is
  * padded to 72 columns (seq_setwidth(25 + 6 * sizeof(void *) - 1)), then one space. */
 static int used_pad(int header)
@@ -3377,7 +3391,9 @@ long rvisor_task_maps(struct task_struct *t, const char *root, unsigned long roo
 				struct inode *inode = file_inode(file);
 
 				name = rvisor_container_path(file, root, root_len, page);
-				/* A file outside the root is rVisor's own (the container's
+				if (!name)
+					name = rvisor_memfd_path(file, page);
+				/* Any other file outside the root is rVisor's own (the container's
 				 * physical memory): its pages are the program's anonymous
 				 * memory as far as the container can tell. */
 				if (name) {

@@ -68,6 +68,25 @@ static void describe(const char *what, int fd)
 	       (long)st.st_size, fcntl(fd, F_GETFL), fcntl(fd, F_GETFD));
 }
 
+/* The name /proc/self/maps gives the first mapping of a memfd named `name`. */
+static void maps_name(const char *name)
+{
+	FILE *maps = fopen("/proc/self/maps", "r");
+	char line[512], *at;
+
+	while (maps && fgets(line, sizeof(line), maps)) {
+		at = strstr(line, name);
+		if (at && (at = strchr(line, '/'))) {
+			printf("maps names it %s", at);
+			fclose(maps);
+			return;
+		}
+	}
+	printf("maps does not name %s\n", name);
+	if (maps)
+		fclose(maps);
+}
+
 static void creation(void)
 {
 	char longest[251];
@@ -124,6 +143,7 @@ static void io_and_mappings(void)
 	if (map == MAP_FAILED)
 		return;
 	printf("mapping reads: %.12s\n", map);
+	maps_name("memfd:shared data");
 	memcpy(map + 4096, "parent", 6);
 	child = fork();
 	if (child == 0) {
