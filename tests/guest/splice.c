@@ -338,9 +338,35 @@ static void vmsplices(void)
 	close(p[0]);
 }
 
-int main(void)
+/* Splices from standard input, a pipe of the host's: to a pipe, to the output file, to the
+ * end of the data. */
+static void from_stdin(void)
+{
+	int p[2];
+	char buf[64];
+	loff_t off = 0;
+	long n;
+
+	pipe(p);
+	printf("offset on the stdin pipe: %s\n", result(splice(0, &off, p[1], NULL, 5, 0)));
+	printf("stdin to a pipe: %s\n", result(splice(0, NULL, p[1], NULL, 5, 0)));
+	n = read(p[0], buf, sizeof(buf));
+	printf("read back: %.*s\n", (int)(n > 0 ? n : 0), buf);
+	printf("stdin to the output file: ");
+	printf(" (%s)\n", result(splice(0, NULL, 1, NULL, 100, 0)));
+	printf("stdin at the end: %s\n", result(splice(0, NULL, p[1], NULL, 5, 0)));
+	printf("stdin at the end, to the output: %s\n", result(splice(0, NULL, 1, NULL, 5, 0)));
+}
+
+int main(int argc, char **argv)
 {
 	signal(SIGPIPE, on_sigpipe);
+	if (argc > 1) {
+		setvbuf(stdout, NULL, _IONBF, 0);
+		from_stdin();
+		printf("splice from stdin: done\n");
+		return 0;
+	}
 	for (int i = 0; i < (int)sizeof(page_aligned); i++)
 		page_aligned[i] = 'a' + i % 26;
 	setvbuf(stdout, NULL, _IONBF, 0);

@@ -1380,6 +1380,26 @@ wait"#,
             },
         },
         Case {
+            name: "splice-from-host-pipe",
+            covers: &["splice"],
+            // Standard input a pipe of the host's (`echo … | rvisor run …`): a pipe to splice,
+            // through to an rVisor pipe and to the output file; the same program run natively
+            // with the same pipe.
+            script: r#". /tests/lib.sh
+printf '0123456789 rest\n' | chroot $ROOTFS /tests/splice stdin >$SCRATCH.out 2>&1
+side native $? $SCRATCH.out
+printf '0123456789 rest\n' | rvisor run --root $ROOTFS -- /tests/splice stdin >$SCRATCH.out 2>&1
+side contained $? $SCRATCH.out"#,
+            check: |o| {
+                o.same_as_native(&[
+                    "splice from stdin: done",
+                    "offset on the stdin pipe: ESPIPE",
+                    "read back: 01234",
+                    "stdin to the output file: 56789 rest",
+                ])
+            },
+        },
+        Case {
             name: "splice-tee-vmsplice",
             covers: &["splice", "tee", "vmsplice"],
             // Pipe to pipe, file and socket to pipe and back, offsets, partial counts, the

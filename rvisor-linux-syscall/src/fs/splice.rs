@@ -11,8 +11,8 @@
 use alloc::sync::Arc;
 use core::future::poll_fn;
 use linux_object::fs::{
-    read_file, write_file, Epoll, EventFd, FileLike, OpenFlags, PidFd, Pipe, SeekFrom, SignalFd,
-    TimerFd, PIPE_CAPACITY,
+    read_file, write_file, Epoll, EventFd, FileLike, OpenFlags, PidFd, Pipe, PollEvents, SeekFrom,
+    SignalFd, StdioFile, TimerFd, PIPE_BUF, PIPE_CAPACITY,
 };
 use linux_object::{LxError, LxResult};
 
@@ -32,6 +32,15 @@ const CHUNK: usize = 64 * 1024;
 
 fn as_pipe(file: &Arc<dyn FileLike>) -> Option<&Pipe> {
     file.as_any().downcast_ref::<Pipe>()
+}
+
+/// Whether `file` is a pipe of the host's (an inherited stdio pipe): a pipe to Linux's splice,
+/// whose bytes rVisor can only read and write.
+fn is_host_pipe(file: &dyn FileLike) -> bool {
+    file.as_any().is::<StdioFile>()
+        && file
+            .metadata()
+            .is_ok_and(|metadata| metadata.type_ == kernel_hostfs::FileType::NamedPipe)
 }
 
 /// Whether Linux gives the kind of `file` `splice_read` and `splice_write` operations:
@@ -130,6 +139,8 @@ async fn pipe_to_file(
                 let at = at.checked_add(done as u64).ok_or(LxError::EINVAL)?;
                 output.write_at(at, taken.data())
             }
+            // A host pipe is a pipe: `nonblock` is for it too.
+            None if nonblock && is_host_pipe(output) => output.write(taken.data()),
             None => write_file(output, taken.data()).await,
         };
         match written {
@@ -146,6 +157,45 @@ async fn pipe_to_file(
         }
     }
     Ok(done)
+}
+
+/// `splice` where a side is a host pipe and the other no rVisor pipe: a read of up to `len`
+/// bytes (a pipe's worth at most; one `PIPE_BUF` into a host pipe that must not wait, which
+/// takes that much once it polls writable), then a write of them. `nonblock` makes a host
+/// pipe's read or write `EAGAIN` instead of waiting. Bytes read from a stream that the output
+/// then refuses are lost (a host pipe cannot take them back).
+async fn through_host_pipe(
+    input: &dyn FileLike,
+    in_at: Option<u64>,
+    output: &dyn FileLike,
+    out_at: Option<u64>,
+    len: usize,
+    nonblock: bool,
+) -> LxResult<usize> {
+    let output_waits = is_host_pipe(output) && nonblock;
+    let mut want = len.min(PIPE_CAPACITY);
+    if output_waits {
+        if !output.poll_events(None).contains(PollEvents::OUT) {
+            return Err(LxError::EAGAIN);
+        }
+        want = want.min(PIPE_BUF);
+    }
+    check_splices(input)?;
+    let mut buf = try_buffer(want)?;
+    let got = match in_at {
+        Some(at) => input.read_at(at, &mut buf)?,
+        None if nonblock && is_host_pipe(input) => input.read(&mut buf)?,
+        None => read_file(input, &mut buf).await?,
+    };
+    let data = buf.get(..got).unwrap_or_default();
+    if data.is_empty() {
+        return Ok(0);
+    }
+    match out_at {
+        Some(at) => output.write_at(at, data),
+        None if output_waits => output.write(data),
+        None => write_file(output, data).await,
+    }
 }
 
 /// `splice` from a file or socket to a pipe (Linux's `splice_file_to_pipe`): waits for room,
@@ -170,6 +220,8 @@ async fn file_to_pipe(
         let mut buf = try_buffer(reservation.len())?;
         let got = match at {
             Some(at) => input.read_at(at, &mut buf)?,
+            // A host pipe is a pipe: `nonblock` is for it too.
+            None if nonblock && is_host_pipe(input) => input.read(&mut buf)?,
             None => read_file(input, &mut buf).await?,
         };
         return reservation.fill(buf.get(..got).unwrap_or_default());
@@ -178,8 +230,8 @@ async fn file_to_pipe(
 
 impl Syscall<'_> {
     /// `splice(fd_in, off_in, fd_out, off_out, len, flags)`: one side at least a pipe
-    /// (`EINVAL` otherwise); an offset for a pipe is `ESPIPE`, for a socket or other stream
-    /// `EINVAL`; an offset given moves instead of the description's; an `O_APPEND` output is
+    /// (`EINVAL` otherwise; an inherited host pipe counts, read and written through); an
+    /// offset for a pipe is `ESPIPE`, for a socket or other stream `EINVAL`; an offset given moves instead of the description's; an `O_APPEND` output is
     /// `EINVAL`. `SPLICE_F_NONBLOCK`, or `O_NONBLOCK` on the pipe, makes the pipe's waits
     /// `EAGAIN`.
     pub async fn sys_splice(
@@ -201,7 +253,11 @@ impl Syscall<'_> {
         let output = self.file(fd_out)?;
         let in_pipe = as_pipe(&input);
         let out_pipe = as_pipe(&output);
-        if (in_pipe.is_some() && !off_in.is_null()) || (out_pipe.is_some() && !off_out.is_null()) {
+        let in_host_pipe = in_pipe.is_none() && is_host_pipe(&*input);
+        let out_host_pipe = out_pipe.is_none() && is_host_pipe(&*output);
+        if ((in_pipe.is_some() || in_host_pipe) && !off_in.is_null())
+            || ((out_pipe.is_some() || out_host_pipe) && !off_out.is_null())
+        {
             return Err(LxError::ESPIPE);
         }
         let out_explicit = if off_out.is_null() {
@@ -236,7 +292,9 @@ impl Syscall<'_> {
                 }
                 let start = verify_area(position(&*output, out_explicit)?, len)?;
                 check_splices(&*output)?;
-                let nonblock = nonblock || nonblocking(&input);
+                let nonblock = nonblock
+                    || nonblocking(&input)
+                    || (is_host_pipe(&*output) && nonblocking(&output));
                 let at = (!is_stream(&*output)).then_some(start);
                 let moved = pipe_to_file(in_pipe, &*output, at, len, nonblock).await;
                 if let Ok(done) = moved {
@@ -251,7 +309,9 @@ impl Syscall<'_> {
                 if in_explicit.is_some() && is_stream(&*input) {
                     return Err(LxError::EINVAL);
                 }
-                let nonblock = nonblock || nonblocking(&output);
+                let nonblock = nonblock
+                    || nonblocking(&output)
+                    || (is_host_pipe(&*input) && nonblocking(&input));
                 let pos = position(&*input, in_explicit)?;
                 // Linux caps the length at the pipe's room before `rw_verify_area`.
                 let start = verify_area(pos, len.min(PIPE_CAPACITY))?;
@@ -261,6 +321,35 @@ impl Syscall<'_> {
                     let end = advance(&*input, in_explicit.is_some(), start, done)?;
                     if in_explicit.is_some() {
                         off_in.write(end)?;
+                    }
+                }
+                moved
+            }
+            (None, None) if in_host_pipe || out_host_pipe => {
+                if out_explicit.is_some() && is_stream(&*output)
+                    || in_explicit.is_some() && is_stream(&*input)
+                    || output.flags().contains(OpenFlags::APPEND) && !out_host_pipe
+                {
+                    return Err(LxError::EINVAL);
+                }
+                check_splices(&*output)?;
+                let in_start = verify_area(position(&*input, in_explicit)?, len)?;
+                let out_start = verify_area(position(&*output, out_explicit)?, len)?;
+                let in_at = (!is_stream(&*input)).then_some(in_start);
+                let out_at = (!is_stream(&*output)).then_some(out_start);
+                let nonblock = nonblock
+                    || (in_host_pipe && nonblocking(&input))
+                    || (out_host_pipe && nonblocking(&output));
+                let moved =
+                    through_host_pipe(&*input, in_at, &*output, out_at, len, nonblock).await;
+                if let Ok(done) = moved {
+                    let in_end = advance(&*input, in_explicit.is_some(), in_start, done)?;
+                    let out_end = advance(&*output, out_explicit.is_some(), out_start, done)?;
+                    if out_explicit.is_some() {
+                        off_out.write(out_end)?;
+                    }
+                    if in_explicit.is_some() {
+                        off_in.write(in_end)?;
                     }
                 }
                 moved
