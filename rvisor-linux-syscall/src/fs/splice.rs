@@ -6,7 +6,9 @@
 //! same: the counts, the waits, which side's offset moves. Two pipes are locked together in
 //! address order, a pipe's room is reserved while a splice reads a file or socket into it,
 //! and bytes taken out of a pipe for a file go back to its front if they could not be
-//! written, so concurrent readers and writers of either side never lose or duplicate data.
+//! written, so concurrent readers and writers of either side never lose or duplicate data
+//! (an inherited host pipe, which rVisor only reads and writes, excepted: see
+//! `through_host_pipe`).
 
 use alloc::sync::Arc;
 use core::future::poll_fn;
