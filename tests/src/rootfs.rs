@@ -1389,6 +1389,62 @@ wait"#,
             },
         },
         Case {
+            name: "memfd-seals",
+            covers: &["memfd_create", "fcntl", "mmap", "ftruncate"],
+            // memfd_create's flags and names, the file it makes (fstat, F_GETFL, its
+            // /proc/self/fd link), MAP_SHARED across fork and through a reopen of
+            // /proc/self/fd/N, and each seal's effect and errnos; the seals are the host
+            // shmem's own. Compared with the same program run natively in the guest (MFD_EXEC
+            // and MFD_NOEXEC_SEAL answer as the running kernel does).
+            script: ". /tests/lib.sh\ndifferential /tests/memfd",
+            check: |o| {
+                o.same_as_native(&[
+                    "memfd: done",
+                    "after the child wrote the mapping: child!, file says child!",
+                    "first mapping sees: HELLO, memfd",
+                    "F_SEAL_WRITE while mapped shared writable: EBUSY",
+                    "seals: 15",
+                ])
+            },
+        },
+        Case {
+            name: "splice-from-host-pipe",
+            covers: &["splice"],
+            // Standard input a pipe of the host's (`echo … | rvisor run …`): a pipe to splice,
+            // through to an rVisor pipe and to the output file; the same program run natively
+            // with the same pipe.
+            script: r#". /tests/lib.sh
+printf '0123456789 rest\n' | chroot $ROOTFS /tests/splice stdin >$SCRATCH.out 2>&1
+side native $? $SCRATCH.out
+printf '0123456789 rest\n' | rvisor run --root $ROOTFS -- /tests/splice stdin >$SCRATCH.out 2>&1
+side contained $? $SCRATCH.out"#,
+            check: |o| {
+                o.same_as_native(&[
+                    "splice from stdin: done",
+                    "offset on the stdin pipe: ESPIPE",
+                    "read back: 01234",
+                    "stdin to the output file: 56789 rest",
+                ])
+            },
+        },
+        Case {
+            name: "splice-tee-vmsplice",
+            covers: &["splice", "tee", "vmsplice"],
+            // Pipe to pipe, file and socket to pipe and back, offsets, partial counts, the
+            // non-blocking forms, waits ended by data, a closing writer and a signal, and the
+            // errnos; compared with the same program run natively in the guest.
+            script: ". /tests/lib.sh\ndifferential /tests/splice",
+            check: |o| {
+                o.same_as_native(&[
+                    "splice: done",
+                    "b after splices: 11 \"hello world\"",
+                    "positions: src 65536 dst 65541",
+                    "splice waited for: 4",
+                    "tee interrupted: EINTR alarms 1",
+                ])
+            },
+        },
+        Case {
             name: "record-locks",
             covers: &["fcntl"],
             script: ". /tests/lib.sh\ndifferential /tests/locks",
@@ -1463,6 +1519,20 @@ echo "after both: $(chroot /rootfs /tests/locks probe | head -1)""#,
             covers: &["epoll_create1", "epoll_ctl", "epoll_wait", "eventfd2"],
             script: ". /tests/lib.sh\nROOTFS=/debian\ndifferential /usr/bin/python3 /rvisor-tests/epoll.py",
             check: |o| o.same_as_native(&["python epoll: done", "woken ['pipe']"]),
+        },
+        Case {
+            name: "debian-python3-memfd-splice",
+            covers: &["memfd_create", "splice", "fcntl"],
+            // Debian's python3: os.memfd_create, a shared mmap written by a forked child, the
+            // seal fcntls, os.splice from a memfd at an offset and into one.
+            script: ". /tests/lib.sh\nROOTFS=/debian\ndifferential /usr/bin/python3 /rvisor-tests/memfd_splice.py",
+            check: |o| {
+                o.same_as_native(&[
+                    "python memfd splice: done",
+                    "the file reads b'hello child'",
+                    "through the pipe: b'child'",
+                ])
+            },
         },
         Case {
             name: "unnamed-files",
