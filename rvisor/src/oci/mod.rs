@@ -184,6 +184,10 @@ impl Log {
 
 /// Runs the OCI command line `args` (without the program name); the exit status.
 pub fn main(args: &[String]) -> u8 {
+    // Rust ignores SIGPIPE, which turns `rvisor state ID | grep -q ...` into a panic; end
+    // quietly instead, as runc and C programs do.
+    // SAFETY: setting a signal disposition has no memory-safety preconditions.
+    unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
     let cli = match Cli::try_parse_from(
         std::iter::once("rvisor".to_string()).chain(args.iter().cloned()),
     ) {
