@@ -59,7 +59,7 @@ pwd; umask; ulimit -n
 cat /data/f
 awk '$2 == "/" { split($4, o, ","); print "/", o[1] }' /proc/mounts
 (touch /data/g) 2>&1 | sed 's/.*: //'
-df /tmp | awk 'NR == 2 { print $2 }'
+stat -f -c '%b blocks of %S bytes' /tmp
 EOF
 echo from-the-host > data/f
 chmod 1777 data
@@ -119,7 +119,7 @@ echo "containers left $(($(containers) - before))""#
                     "from-the-host",
                     "/ ro",
                     "Read-only file system",
-                    "1024",
+                    "256 blocks of 4096 bytes",
                     "delete 0",
                     "state directory removed",
                     "containers left 0",
