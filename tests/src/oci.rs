@@ -173,6 +173,9 @@ rvisor delete --force k2; echo "delete --force $?"
 sed -i 's|/data/two.sh|/data/exit3.sh|' config.json
 rvisor run --bundle $B f1; echo "run $?"
 rvisor state f1 >/dev/null 2>&1 || echo "f1 deleted"
+sed -i 's/"terminal": false/"terminal": true/' config.json
+rvisor run --bundle $B f2 >$B/f2.out 2>&1; echo "run on a terminal $?"
+tr -d '\r' <$B/f2.out
 echo "containers left $(($(containers) - before))""#
             ),
             check: |o| {
@@ -192,6 +195,8 @@ echo "containers left $(($(containers) - before))""#
                     "in the foreground",
                     "run 3",
                     "f1 deleted",
+                    "run on a terminal 3",
+                    "in the foreground",
                     "containers left 0",
                 ])
             },
@@ -219,6 +224,12 @@ sed -i 's|"mounts": \[|"mounts": [ { "destination": "/dev/mqueue", "type": "mque
 rvisor --log $B/log.json --log-format json create --bundle $B r4 2>/dev/null; echo "create $?"
 sed 's/"time":"[0-9T:.-]*Z"/"time":"T"/' $B/log.json
 rvisor --root $B/state exec r4 -- true 2>&1 | msg
+cp plain.json config.json
+sed -i 's|"sh", "/data/none.sh"|"no-such-program"|' config.json
+rvisor create --bundle $B r5 2>&1 | msg
+cp plain.json config.json
+sed -i 's|"cwd": "/"|"cwd": "/no/such/dir"|' config.json
+rvisor create --bundle $B r6 2>&1 | msg
 rvisor list -q | wc -l
 echo "containers left $(($(containers) - before))""#
             ),
@@ -230,6 +241,8 @@ echo "containers left $(($(containers) - before))""#
                     "create 1",
                     r#"{"level":"error","msg":"config.json: `mounts[0]` (mqueue on /dev/mqueue): rVisor mounts proc on /proc, sysfs on /sys, devpts on /dev/pts, its devfs for a tmpfs on /dev, tmpfs anywhere and bind mounts of host directories; remove this mount from config.json","time":"T"}"#,
                     "exec r4: rvisor.ko lets only a container's first process join it (RVISOR_IOC_ADDSELF of a second process fails with EBUSY); exec needs an ioctl that joins a process to a running container as a new member, which the module does not have yet",
+                    "process.args[0] no-such-program: executable file not found in the container's $PATH (/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin)",
+                    "process.cwd /no/such/dir in the container: No such file or directory (os error 2)",
                     "0",
                     "containers left 0",
                 ])

@@ -70,10 +70,12 @@ impl SharedReport {
     /// In the child: the set-up failed with `message`.
     fn fail(&self, message: &str) {
         let bytes = message.as_bytes();
-        let length = bytes.len().min(std::mem::size_of::<[u8; 4088]>());
         // SAFETY: the parent reads the message only after it sees FAILED, stored after it.
-        unsafe {
-            std::ptr::copy_nonoverlapping(bytes.as_ptr(), (*self.0).message.as_mut_ptr(), length)
+        let length = unsafe {
+            let room = &mut (*self.0).message;
+            let length = bytes.len().min(room.len());
+            room[..length].copy_from_slice(&bytes[..length]);
+            length
         };
         self.report().length.store(length as u32, Ordering::Relaxed);
         self.report().state.store(FAILED, Ordering::Release);
