@@ -68,12 +68,15 @@ sed -i -e 's/"uid": 0/"uid": 1000/' \
 	-e 's|"cwd": "/"|"cwd": "/tmp"|' -e 's/"hostname": "rvisor"/"hostname": "oci-box"/' \
 	-e 's/"TERM=xterm"/"TERM=xterm", "GREETING=hello"/' \
 	-e 's/"hard": 1024/"hard": 512/' -e 's/"soft": 1024/"soft": 512/' \
+	-e 's/"ociVersion": "1.0.2",/"ociVersion": "1.0.2", "annotations": { "org.example.key": "value" },/' \
 	-e 's|"mounts": \[|"mounts": [ { "destination": "/tmp", "type": "tmpfs", "source": "tmpfs", "options": ["size=1m", "mode=1777", "nosuid"] },|' \
 	config.json
 rvisor create --bundle $B --pid-file $B/pid c1 >$B/out 2>&1; echo "create $?"
 rvisor state c1 >$B/state; echo "state $?"
 grep -E '"(ociVersion|id|status|bundle)"' $B/state
+grep -o '"org.example.key": "value"' $B/state
 pid=$(cat $B/pid)
+awk '$1 == "NoNewPrivs:" { print $1, $2 }' /proc/$pid/status
 grep -q "\"pid\": $pid," $B/state && echo "state shows the pid file's pid"
 test -d /proc/$pid && echo "the first process waits"
 rvisor list | awk 'NR > 1 { print $1, $3, $4 }'
@@ -100,6 +103,8 @@ echo "containers left $(($(containers) - before))""#
                     r#"  "id": "c1","#,
                     r#"  "status": "created","#,
                     r#"  "bundle": "/tmp/oci-lifecycle","#,
+                    r#""org.example.key": "value""#,
+                    "NoNewPrivs: 1",
                     "state shows the pid file's pid",
                     "the first process waits",
                     "c1 created /tmp/oci-lifecycle",
@@ -134,7 +139,8 @@ echo "containers left $(($(containers) - before))""#
             covers: &[],
             // `run --detach`, `kill` by name (the container's shell traps it) and `kill --all`
             // by number, `delete` refused while running and forced; a foreground `run` gives
-            // the program's status and deletes the container.
+            // the program's status (on a terminal too), passes on the signals it gets, and
+            // deletes the container.
             script: oci_script!(
                 r#"B=/tmp/oci-run
 bundle $B /rootfs trap.sh
@@ -176,6 +182,13 @@ rvisor state f1 >/dev/null 2>&1 || echo "f1 deleted"
 sed -i 's/"terminal": false/"terminal": true/' config.json
 rvisor run --bundle $B f2 >$B/f2.out 2>&1; echo "run on a terminal $?"
 tr -d '\r' <$B/f2.out
+sed -i 's|/data/exit3.sh|/data/trap.sh|; s/"terminal": true/"terminal": false/' config.json
+rvisor run --bundle $B f3 >$B/f3.out 2>&1 &
+runner=$!
+wait_for started $B/f3.out
+kill -TERM $runner
+wait $runner; echo "run passed TERM on: $?"
+cat $B/f3.out
 echo "containers left $(($(containers) - before))""#
             ),
             check: |o| {
@@ -197,6 +210,9 @@ echo "containers left $(($(containers) - before))""#
                     "f1 deleted",
                     "run on a terminal 3",
                     "in the foreground",
+                    "run passed TERM on: 7",
+                    "started",
+                    "got TERM",
                     "containers left 0",
                 ])
             },

@@ -375,6 +375,24 @@ pub fn plan(bundle: &Path, text: &str) -> Result<Plan, String> {
     })
 }
 
+/// The mount options without a value some mount accepts (`features` lists them).
+pub const MOUNT_OPTIONS: &[&str] = &[
+    "bind",
+    "rbind",
+    "ro",
+    "rw",
+    "nosuid",
+    "nodev",
+    "noexec",
+    "relatime",
+    "strictatime",
+    "newinstance",
+    "private",
+    "rprivate",
+    "slave",
+    "rslave",
+];
+
 /// The mount options every mount may carry because rVisor does what they ask anyway:
 /// every container mount is private to it (no propagation either way).
 const PROPAGATION: &[&str] = &["private", "rprivate", "slave", "rslave"];
@@ -716,6 +734,29 @@ mod tests {
             json!([{ "destination": "/tmp", "type": "tmpfs", "options": ["huge=always"] }]);
         let err = plan_of(&config).unwrap_err();
         assert!(err.contains("option `huge=always`"), "{err}");
+    }
+
+    #[test]
+    fn every_listed_mount_option_is_accepted_somewhere() {
+        let mounts = [
+            ("bind", "/data", "data"),
+            ("tmpfs", "/tmp", "tmpfs"),
+            ("tmpfs", "/dev", "tmpfs"),
+            ("proc", "/proc", "proc"),
+            ("devpts", "/dev/pts", "devpts"),
+        ];
+        for option in MOUNT_OPTIONS {
+            let accepted = mounts.iter().any(|(kind, destination, source)| {
+                let mount = Mount {
+                    destination: destination.to_string(),
+                    kind: kind.to_string(),
+                    source: source.to_string(),
+                    options: vec![option.to_string()],
+                };
+                plan_mount(&bundle(), 0, &mount).is_ok()
+            });
+            assert!(accepted, "{option}");
+        }
     }
 
     #[test]

@@ -121,6 +121,8 @@ enum Command {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         ps_args: Vec<String>,
     },
+    /// Print what this runtime supports (JSON).
+    Features,
     /// Run a new process in a container (not available yet: see the error).
     Exec {
         #[arg(short, long)]
@@ -249,6 +251,11 @@ fn run_command(command: Command, states: &StateDir, log: &mut Log) -> Result<u8,
             id,
             ps_args,
         } => ps(states, &id, &format, &ps_args).map(|()| 0),
+        Command::Features => {
+            let text = serde_json::to_string_pretty(&features()).map_err(|e| e.to_string())?;
+            println!("{text}");
+            Ok(0)
+        }
         Command::Exec { id, .. } => Err(format!(
             "exec {id}: rvisor.ko lets only a container's first process join it (RVISOR_IOC_ADDSELF \
              of a second process fails with EBUSY); exec needs an ioctl that joins a process to a \
@@ -556,28 +563,68 @@ fn run(states: &StateDir, args: &CreateArgs, detach: bool, log: &mut Log) -> Res
     if detach {
         return Ok(0);
     }
-    let pid = record.pid;
     let status = match &created.master {
-        Some(master) => crate::console::relay(master, pid, true)?,
-        None => {
-            let mut status = 0;
-            loop {
-                // SAFETY: waiting for our own child into a live int.
-                if unsafe { libc::waitpid(pid, &mut status, 0) } == pid {
-                    break status;
-                }
-                let err = std::io::Error::last_os_error();
-                if err.raw_os_error() != Some(libc::EINTR) {
-                    return Err(format!("waitpid: {err}"));
-                }
-            }
-        }
+        Some(master) => crate::console::relay(master, record.pid, true)?,
+        None => wait_passing_signals(record.pid),
     };
     delete(states, &args.id, true, log)?;
     Ok(if libc::WIFEXITED(status) {
         libc::WEXITSTATUS(status) as u8
     } else {
         128u8.wrapping_add(libc::WTERMSIG(status) as u8)
+    })
+}
+
+/// The signals a foreground `run` passes on to the container's first process (on a terminal
+/// the pty gives them instead).
+const PASSED_SIGNALS: &[libc::c_int] = &[libc::SIGINT, libc::SIGTERM, libc::SIGHUP, libc::SIGQUIT];
+
+/// Waits for our child `pid`, passing on to it the signals this process gets, as runc's
+/// foreground `run` does (the container's tasks are in a process group of their own, out of
+/// reach of the terminal's ^C); returns its wait status. The signals are blocked and taken
+/// with `sigtimedwait` (with `SIGCHLD` for the child's end), so none comes between a check
+/// and a wait.
+fn wait_passing_signals(pid: libc::pid_t) -> libc::c_int {
+    // SAFETY: signal-mask calls on live sigsets; waitpid and kill on our own child.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        for &signal in PASSED_SIGNALS.iter().chain(&[libc::SIGCHLD]) {
+            libc::sigaddset(&mut set, signal);
+        }
+        let mut saved: libc::sigset_t = std::mem::zeroed();
+        libc::sigprocmask(libc::SIG_BLOCK, &set, &mut saved);
+        let tick = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 100_000_000,
+        };
+        let mut status = 0;
+        while libc::waitpid(pid, &mut status, libc::WNOHANG) != pid {
+            let signal = libc::sigtimedwait(&set, std::ptr::null_mut(), &tick);
+            if PASSED_SIGNALS.contains(&signal) {
+                libc::kill(pid, signal);
+            }
+        }
+        libc::sigprocmask(libc::SIG_SETMASK, &saved, std::ptr::null_mut());
+        status
+    }
+}
+
+/// `features`: what this runtime supports, in the runtime-spec's features format (fields
+/// it cannot state are left out, which the format reads as unknown).
+fn features() -> serde_json::Value {
+    serde_json::json!({
+        "ociVersionMin": "1.0.0",
+        "ociVersionMax": config::OCI_VERSION,
+        "hooks": [],
+        "mountOptions": config::MOUNT_OPTIONS,
+        "linux": {
+            "namespaces": ["cgroup", "ipc", "mount", "network", "pid", "uts"],
+            "cgroup": { "v1": false, "v2": false, "systemd": false, "systemdUser": false },
+            "seccomp": { "enabled": false },
+            "apparmor": { "enabled": false },
+            "selinux": { "enabled": false }
+        }
     })
 }
 
@@ -734,7 +781,10 @@ pub fn is_oci_command_line(args: &[String]) -> bool {
     match args.first().map(String::as_str) {
         Some("-h" | "--help" | "help") | None => false,
         Some(option) if option.starts_with('-') => true,
-        Some("spec" | "create" | "start" | "state" | "kill" | "delete" | "list" | "exec") => true,
+        Some(
+            "spec" | "create" | "start" | "state" | "kill" | "delete" | "list" | "exec"
+            | "features",
+        ) => true,
         Some("run") => !args.iter().any(|a| a == "--"),
         Some("ps") => args.len() > 1,
         Some(_) => false,
@@ -812,6 +862,21 @@ mod tests {
         let cli =
             Cli::try_parse_from(strings(&["rvisor", "ps", "--format", "json", "abc"])).unwrap();
         assert!(matches!(cli.command, Command::Ps { ref format, .. } if format == "json"));
+    }
+
+    #[test]
+    fn features_name_the_namespaces_and_mount_options() {
+        let features = features();
+        assert_eq!(features["ociVersionMax"], config::OCI_VERSION);
+        assert!(features["linux"]["namespaces"]
+            .as_array()
+            .unwrap()
+            .contains(&"network".into()));
+        assert!(features["mountOptions"]
+            .as_array()
+            .unwrap()
+            .contains(&"rbind".into()));
+        assert!(features["linux"].get("capabilities").is_none());
     }
 
     #[test]
