@@ -540,19 +540,33 @@ fn delete(states: &StateDir, id: &str, force: bool, log: &mut Log) -> Result<(),
              `rvisor kill {id} KILL`, or use `rvisor delete --force {id}`)"
         ));
     }
-    match Device::open() {
-        Ok(device) => match device.remove(record.rvisor_id) {
-            Err(DeviceError::Ioctl { err, .. }) if err.raw_os_error() == Some(libc::ENOENT) => {}
-            Err(e) => return Err(e.to_string()),
-            Ok(()) => {}
-        },
-        // No module, no container left of it.
-        Err(DeviceError::NotLoaded) => {}
-        Err(e) => return Err(e.to_string()),
-    }
+    remove_from_module(&record)?;
     states.release(id)?;
     log.debug(&format!("container {id} deleted"));
     Ok(())
+}
+
+/// Removes the record's container from rvisor.ko, killing what is left in it, unless it is
+/// gone already: no module, no such id, or (after the module was reloaded and its ids began
+/// again) an id that is now another container's, with another root.
+fn remove_from_module(record: &Record) -> Result<(), String> {
+    let device = match Device::open() {
+        Ok(device) => device,
+        Err(DeviceError::NotLoaded) => return Ok(()),
+        Err(e) => return Err(e.to_string()),
+    };
+    let ours = device
+        .list()
+        .map_err(|e| e.to_string())?
+        .iter()
+        .any(|c| c.id == record.rvisor_id && Path::new(&c.root) == record.rootfs);
+    if !ours {
+        return Ok(());
+    }
+    match device.remove(record.rvisor_id) {
+        Err(DeviceError::Ioctl { err, .. }) if err.raw_os_error() == Some(libc::ENOENT) => Ok(()),
+        other => other.map_err(|e| e.to_string()),
+    }
 }
 
 /// `run`: create and start; without `detach`, relay the terminal or share our stdio, wait,
