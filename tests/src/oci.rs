@@ -45,7 +45,8 @@ pub fn cases() -> Vec<Case> {
             name: "oci-create-start-state-delete",
             covers: &[],
             // runc's lifecycle: `create` leaves the first process joined and waiting (its
-            // pid in `state` and the pid file), `start` lets the program run, `state` says
+            // pid in `state` and the pid file; on the host it holds its stdio and the device,
+            // not the other descriptors `create` had), `start` lets the program run, `state` says
             // stopped once it ended, `delete` forgets it. config.json's user (uid, gid,
             // additional gids, umask), rlimits, cwd, env, hostname, read-only root, a
             // read-only bind mount and a sized tmpfs are honoured.
@@ -71,12 +72,13 @@ sed -i -e 's/"uid": 0/"uid": 1000/' \
 	-e 's/"ociVersion": "1.0.2",/"ociVersion": "1.0.2", "annotations": { "org.example.key": "value" },/' \
 	-e 's|"mounts": \[|"mounts": [ { "destination": "/tmp", "type": "tmpfs", "source": "tmpfs", "options": ["size=1m", "mode=1777", "nosuid"] },|' \
 	config.json
-rvisor create --bundle $B --pid-file $B/pid c1 >$B/out 2>&1; echo "create $?"
+rvisor create --bundle $B --pid-file $B/pid c1 >$B/out 2>&1 7>$B/extra; echo "create $?"
 rvisor state c1 >$B/state; echo "state $?"
 grep -E '"(ociVersion|id|status|bundle)"' $B/state
 grep -o '"org.example.key": "value"' $B/state
 pid=$(cat $B/pid)
 awk '$1 == "NoNewPrivs:" { print $1, $2 }' /proc/$pid/status
+echo "host descriptors: $(ls /proc/$pid/fd | wc -l), $(for f in /proc/$pid/fd/*; do readlink $f; done | sort -u | tr '\n' ' ')"
 grep -q "\"pid\": $pid," $B/state && echo "state shows the pid file's pid"
 test -d /proc/$pid && echo "the first process waits"
 rvisor list | awk 'NR > 1 { print $1, $3, $4 }'
@@ -105,6 +107,7 @@ echo "containers left $(($(containers) - before))""#
                     r#"  "bundle": "/tmp/oci-lifecycle","#,
                     r#""org.example.key": "value""#,
                     "NoNewPrivs: 1",
+                    "host descriptors: 4, /dev/null /dev/rvisor /tmp/oci-lifecycle/out ",
                     "state shows the pid file's pid",
                     "the first process waits",
                     "c1 created /tmp/oci-lifecycle",

@@ -126,14 +126,12 @@ impl Launch {
 }
 
 /// Forks the first process of container `id`, which joins it and waits for `start`; returns
-/// its host pid once it is waiting. `master`, the console's pty master if any, is closed in
-/// the child.
+/// its host pid once it is waiting.
 pub fn spawn(
     device: &Device,
     id: u32,
     process: &ProcessPlan,
     token: i32,
-    master: Option<&OwnedFd>,
 ) -> Result<libc::pid_t, String> {
     let launch = Launch::new(process)?;
     let report = SharedReport::new()?;
@@ -143,11 +141,7 @@ pub fn spawn(
         return Err(format!("fork: {}", std::io::Error::last_os_error()));
     }
     if pid == 0 {
-        if let Some(master) = master {
-            // The joining process keeps no host descriptor of the master.
-            // SAFETY: closing the child's copy; the parent keeps its own.
-            unsafe { libc::close(master.as_raw_fd()) };
-        }
+        close_descriptors_but_stdio_and(device.as_raw_fd());
         let Err(message) = first_process(device, id, process, &launch, token, &report);
         report.fail(&message);
         // SAFETY: leaving the forked child without running the parent's destructors.
@@ -216,6 +210,19 @@ pub fn release(pid: libc::pid_t, token: i32) -> Result<(), String> {
         ));
     }
     Ok(())
+}
+
+/// Closes every descriptor of this (forked) process but 0, 1, 2 and `kept`: rVisor's execve
+/// leaves a joined process's host descriptors open on the host (unreachable from the
+/// container, which has only its stdio), and the engine's pipes, sockets, log file and the
+/// console's master must not be held by the container's tasks. `kept` is `/dev/rvisor`, for
+/// joining (an inherited one is refused inside).
+fn close_descriptors_but_stdio_and(kept: libc::c_int) {
+    // SAFETY: close_range on our own descriptor table, in a forked child that uses no other.
+    unsafe {
+        libc::syscall(libc::SYS_close_range, 3, kept - 1, 0);
+        libc::syscall(libc::SYS_close_range, kept + 1, libc::c_uint::MAX, 0);
+    }
 }
 
 /// The error of the last failed libc call, naming `what`.

@@ -372,7 +372,7 @@ fn make(
         };
         crate::mounts::mount_all(&device, rvisor_id, &plan.mounts)?;
         let token = random_token();
-        let pid = first_process::spawn(&device, rvisor_id, &plan.process, token, master.as_ref())?;
+        let pid = first_process::spawn(&device, rvisor_id, &plan.process, token)?;
         let record = Record {
             id: args.id.clone(),
             rvisor_id,
