@@ -3,7 +3,7 @@
 //! working directory, `no_new_privs`) and then waits, before the user's program, until `start`
 //! releases it — runc's `exec.fifo` pattern with a signal in place of the FIFO, because a
 //! joined process opens files in the container's root only and keeps none of the host's
-//! descriptors but its stdio: it blocks [`START_SIGNAL`] before joining and waits for it in
+//! descriptors but its stdio: it blocks [`start_signal`] before joining and waits for it in
 //! `sigtimedwait` (passed to the host), and only a `sigqueue` carrying the container's
 //! `start_token` releases it.
 //!
