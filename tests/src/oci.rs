@@ -92,8 +92,9 @@ cat $B/out
 rvisor delete c1; echo "delete $?"
 test -e /run/rvisor/c1 || echo "state directory removed"
 echo "containers left $(($(containers) - before))"
-rvisor create --bundle $B c2 >/dev/null 2>&1; pid=$(rvisor state c2 | sed -n 's/.*"pid": \([0-9]*\),/\1/p')
+rvisor --debug --log $B/debug.log create --bundle $B c2 >/dev/null 2>&1; pid=$(rvisor state c2 | sed -n 's/.*"pid": \([0-9]*\),/\1/p')
 rvisor delete c2; echo "delete created $?"
+grep -o 'level=debug msg="container c2 created: first process pid' $B/debug.log
 test -d /proc/$pid && grep -q '^State:.*Z' /proc/$pid/status 2>/dev/null || test ! -d /proc/$pid && echo "its first process is gone"
 echo "containers left $(($(containers) - before))""#
             ),
@@ -132,6 +133,7 @@ echo "containers left $(($(containers) - before))""#
                     "state directory removed",
                     "containers left 0",
                     "delete created 0",
+                    r#"level=debug msg="container c2 created: first process pid"#,
                     "its first process is gone",
                     "containers left 0",
                 ])
@@ -176,6 +178,7 @@ sed -i 's|/data/trap.sh|/data/two.sh|' config.json
 rvisor run -d --bundle $B k2 >$B/k2.out 2>&1; echo "run -d $?"
 wait_for started $B/k2.out
 echo "processes $(rvisor ps --format json k2 | tr ',' '\n' | wc -l)"
+rvisor ps k2 | awk 'NR == 1 { print "ps header:", $1 } NR > 1 { n++ } END { print "ps lines:", n }'
 rvisor kill --all k2 9; echo "kill --all $?"
 stopped k2
 rvisor delete --force k2; echo "delete --force $?"
@@ -206,6 +209,8 @@ echo "containers left $(($(containers) - before))""#
                     "delete 0",
                     "run -d 0",
                     "processes 3",
+                    "ps header: PID",
+                    "ps lines: 3",
                     "kill --all 0",
                     "delete --force 0",
                     "in the foreground",
