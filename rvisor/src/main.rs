@@ -4,11 +4,13 @@
 //! rvisor run [OPTIONS] -- CMD [ARGS...]
 //! rvisor ps
 //! rvisor rm ID
+//! rvisor [GLOBAL OPTIONS] spec|create|start|state|kill|delete|run|list|ps|exec ...  (OCI)
 //! ```
 
 mod console;
 mod device;
 mod mounts;
+mod oci;
 mod publish;
 mod uapi;
 
@@ -45,10 +47,16 @@ const USAGE: &str = "usage:
                                 address, or IP) to CONTAINER_PORT on the container's
                                 loopback (not with --net host)
   rvisor ps          list containers
-  rvisor rm ID       kill what is left in container ID and remove it";
+  rvisor rm ID       kill what is left in container ID and remove it
+  rvisor [--root STATE_DIR] [--log FILE] [--log-format text|json] [--debug] COMMAND ...
+        the OCI runtime, with runc's commands: spec, create, start, state, kill, delete,
+        run ID (without `--`), list, ps ID, exec; `rvisor --root /run/rvisor help` lists them";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if oci::is_oci_command_line(&args) {
+        return ExitCode::from(oci::main(&args));
+    }
     let result = match args.first().map(String::as_str) {
         Some("run") => run(&args[1..]),
         Some("ps") if args.len() == 1 => ps(),
