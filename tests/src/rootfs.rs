@@ -800,8 +800,9 @@ exec 9</etc/hostname; head -2 /proc/$$/fdinfo/9 | tr "\t" " "
             covers: &["openat", "write", "statfs", "chdir", "setuid"],
             // `rvisor run -v`, `--tmpfs`, `--read-only`, `-w`, `-e`, `-u`: volumes write
             // through to the host, a read-only one and a read-only root refuse writes as the
-            // host's VFS does, a tmpfs is bounded by its size, `..` at a mount's root leads
-            // back to the root's tree.
+            // host's VFS does (to a user without permission too: `EROFS` comes before the
+            // permission bits, as in Linux), a tmpfs is bounded by its size, `..` at a mount's
+            // root leads back to the root's tree.
             script: r#"mkdir -p /tmp/vol /tmp/rovol; echo host > /tmp/rovol/f; rm -f /tmp/vol/f
 rvisor run --root /debian -v /tmp/vol:/mnt -v /tmp/rovol:/srv:ro --tmpfs /tmp:size=1m -w /etc -e FOO=bar -- /bin/sh -c '
 pwd; echo $FOO
@@ -814,6 +815,7 @@ cd /mnt/..; pwd'
 echo "host sees: $(cat /tmp/vol/f)"
 rvisor run --root /debian --read-only -- /bin/sh -c '(touch /x) 2>&1 | sed "s/.*: //"; mount | head -1 | cut -d" " -f3,6'
 rvisor run --root /debian -u 1000:1000 -- /bin/sh -c 'id -u; id -g'
+rvisor run --root /debian --read-only -u 1000:1000 -v /tmp/rovol:/srv:ro -- /bin/sh -c 'for c in "touch /x" "mkdir /y" "rm /etc/hostname" "mv /etc/hostname /etc/h2" "ln -s a /z" "touch /srv/n" "truncate -s0 /etc/hostname"; do ($c) 2>&1 | sed "s/.*: //"; done; cat /etc/hostname >/dev/null && echo readable'
 rvisor run --root /debian -v /nonexistent:/mnt -- true; echo "exit $?"
 rvisor run --root /debian -v /tmp/vol:/nonexistent -- true; echo "exit $?""#,
             check: |o| {
@@ -834,6 +836,14 @@ rvisor run --root /debian -v /tmp/vol:/nonexistent -- true; echo "exit $?""#,
                     "/ (ro,relatime)",
                     "1000",
                     "1000",
+                    "Read-only file system",
+                    "Read-only file system",
+                    "Read-only file system",
+                    "Read-only file system",
+                    "Read-only file system",
+                    "Read-only file system",
+                    "Read-only file system",
+                    "readable",
                     "rvisor: volume /nonexistent: No such file or directory (os error 2)",
                     "exit 125",
                     "rvisor: /nonexistent: mount in the container: No such file or directory (os error 2) (the directory must exist in the container root, named without symbolic links)",

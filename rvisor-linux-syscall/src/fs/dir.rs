@@ -274,11 +274,14 @@ impl Syscall<'_> {
             Last::Root => return Err(LxError::EBUSY),
         };
         let victim = parent.lookup(name)?;
-        may_delete(
-            credentials,
-            &parent.dir.inode.metadata()?,
-            &victim.inode.metadata()?,
-            true,
+        super::read_only_first(
+            &*parent.dir.inode,
+            may_delete(
+                credentials,
+                &parent.dir.inode.metadata()?,
+                &victim.inode.metadata()?,
+                true,
+            ),
         )?;
         parent.dir.inode.rmdir(name)?;
         Ok(0)

@@ -122,7 +122,10 @@ impl Syscall<'_> {
         let credentials = walker.credentials();
         let source_metadata = source.inode.metadata()?;
         may_linkat(credentials, &source_metadata)?;
-        credentials.permission(&parent.dir.inode.metadata()?, Access::WRITE | Access::EXEC)?;
+        super::read_only_first(
+            &*parent.dir.inode,
+            credentials.permission(&parent.dir.inode.metadata()?, Access::WRITE | Access::EXEC),
+        )?;
         if source_metadata.type_ == FileType::Dir {
             return Err(LxError::EPERM);
         }
@@ -149,7 +152,10 @@ impl Syscall<'_> {
         let parent = self.resolve_parent_with(&mut walker, newdirfd, &path)?;
         let name = free_name(&parent, false)?;
         let credentials = walker.credentials();
-        credentials.permission(&parent.dir.inode.metadata()?, Access::WRITE | Access::EXEC)?;
+        super::read_only_first(
+            &*parent.dir.inode,
+            credentials.permission(&parent.dir.inode.metadata()?, Access::WRITE | Access::EXEC),
+        )?;
         let link = parent.dir.inode.symlink(name, &target)?;
         let metadata = link.metadata()?;
         let gid = if parent.dir.inode.metadata()?.mode & S_ISGID != 0 {
@@ -195,11 +201,14 @@ impl Syscall<'_> {
                 LxError::ENOTDIR
             });
         }
-        may_delete(
-            walker.credentials(),
-            &parent.dir.inode.metadata()?,
-            &victim_metadata,
-            false,
+        super::read_only_first(
+            &*parent.dir.inode,
+            may_delete(
+                walker.credentials(),
+                &parent.dir.inode.metadata()?,
+                &victim_metadata,
+                false,
+            ),
         )?;
         parent.dir.inode.unlink(name)?;
         Ok(0)
@@ -279,10 +288,16 @@ impl Syscall<'_> {
             {
                 return Ok(0);
             }
-            may_delete(credentials, &old_dir_metadata, &source_metadata, is_dir)?;
+            super::read_only_first(
+                &*old_parent.dir.inode,
+                may_delete(credentials, &old_dir_metadata, &source_metadata, is_dir),
+            )?;
             may_delete(credentials, &new_dir_metadata, &target_metadata, is_dir)?;
         } else {
-            may_delete(credentials, &old_dir_metadata, &source_metadata, is_dir)?;
+            super::read_only_first(
+                &*old_parent.dir.inode,
+                may_delete(credentials, &old_dir_metadata, &source_metadata, is_dir),
+            )?;
             credentials.permission(&new_dir_metadata, Access::WRITE | Access::EXEC)?;
         }
         if is_dir && !same_dir {

@@ -55,12 +55,33 @@ pub use statfs::StatFs;
 pub use statx::Statx;
 
 use alloc::sync::Arc;
-use kernel_hostfs::FileType;
+use kernel_hostfs::{FileType, INode};
 use linux_object::fs::{File, FileLike, OpenFlags};
 use linux_object::{LxError, LxResult};
 
 use crate::user::USER_SPACE_END;
 use crate::Syscall;
+
+/// `ST_RDONLY` of `statfs`'s flags.
+const ST_RDONLY: u64 = 1;
+
+/// `checked`, the permission check of a write to `inode` (or to an entry of it, a
+/// directory), in Linux's order: a read-only filesystem is `EROFS` before permission bits are
+/// looked at (`mnt_want_write`, `sb_permission`). rVisor checks the bits itself and leaves the
+/// read-only state to the host's VFS, which sees the write only if the bits allow it; the
+/// filesystem is asked only when they refuse.
+pub(crate) fn read_only_first(inode: &dyn INode, checked: LxResult) -> LxResult {
+    match checked {
+        Err(LxError::EACCES)
+            if inode
+                .fs_info()
+                .is_ok_and(|info| info.flags & ST_RDONLY != 0) =>
+        {
+            Err(LxError::EROFS)
+        }
+        other => other,
+    }
+}
 
 /// Most bytes one `read` or `write` moves (Linux's `MAX_RW_COUNT`, `INT_MAX` rounded down to
 /// a page).

@@ -265,9 +265,12 @@ impl Syscall<'_> {
                 return Err(LxError::ENOTDIR);
             }
             // As Linux's vfs_tmpfile: write and search permission on the directory.
-            self.process
-                .credentials()
-                .permission(&dir_metadata, Access::WRITE | Access::EXEC)?;
+            super::read_only_first(
+                &*dir.inode,
+                self.process
+                    .credentials()
+                    .permission(&dir_metadata, Access::WRITE | Access::EXEC),
+            )?;
             let mode = mode & !(self.process.umask() as u16);
             let inode = dir.inode.create_unnamed(mode, flags & O_EXCL != 0)?;
             // An unnamed file has no path: it is not reachable by one until linkat names it.
@@ -300,7 +303,14 @@ impl Syscall<'_> {
             // A new file is opened as asked whatever its mode, and is empty already.
             return Ok((node, Some(metadata)));
         }
-        may_open(&walker, &metadata, flags)?;
+        let opened = may_open(&walker, &metadata, flags);
+        if access_for(flags).contains(Access::WRITE)
+            && matches!(metadata.type_, FileType::File | FileType::Dir)
+        {
+            super::read_only_first(&*node.inode, opened)?;
+        } else {
+            opened?;
+        }
         if flags & O_TRUNC != 0 && metadata.type_ == FileType::File {
             node.inode.resize(0)?;
         }
@@ -364,7 +374,10 @@ impl Syscall<'_> {
     ) -> LxResult<Located> {
         let credentials = walker.credentials();
         let dir_metadata = dir.inode.metadata()?;
-        credentials.permission(&dir_metadata, Access::WRITE | Access::EXEC)?;
+        super::read_only_first(
+            &*dir.inode,
+            credentials.permission(&dir_metadata, Access::WRITE | Access::EXEC),
+        )?;
         let setgid_dir = dir_metadata.mode & S_ISGID != 0;
         let gid = if setgid_dir {
             dir_metadata.gid

@@ -29,9 +29,12 @@ impl Syscall<'_> {
             FileType::File => {}
             _ => return Err(LxError::EINVAL),
         }
-        self.process
-            .credentials()
-            .permission(&metadata, Access::WRITE)?;
+        super::read_only_first(
+            &*node.inode,
+            self.process
+                .credentials()
+                .permission(&metadata, Access::WRITE),
+        )?;
         node.inode.resize(length)?;
         Ok(0)
     }
