@@ -191,6 +191,13 @@ syscall_table! {
     61 wait4 async sys_wait4(a0, a1, a2, a3);
     62 kill sync sys_kill(a0, a1);
     63 uname sync sys_uname(a0);
+    64 semget sync sys_semget(a0, a1, a2);
+    65 semop async sys_semop(a0, a1, a2);
+    66 semctl sync sys_semctl(a0, a1, a2, a3);
+    68 msgget sync sys_msgget(a0, a1);
+    69 msgsnd async sys_msgsnd(a0, a1, a2, a3);
+    70 msgrcv async sys_msgrcv(a0, a1, a2, a3, a4);
+    71 msgctl sync sys_msgctl(a0, a1, a2);
     72 fcntl sync sys_fcntl(a0, a1, a2);
     73 flock async sys_flock(a0, a1);
     74 fsync sync sys_fsync(a0);
@@ -262,6 +269,7 @@ syscall_table! {
     213 epoll_create sync sys_epoll_create(a0);
     217 getdents64 sync sys_getdents64(a0, a1, a2);
     218 set_tid_address sync sys_set_tid_address(a0);
+    220 semtimedop async sys_semtimedop(a0, a1, a2, a3);
     221 fadvise64 sync sys_fadvise64(a0, a1, a2, a3);
     228 clock_gettime sync sys_clock_gettime(a0, a1);
     231 exit_group sync sys_exit_group(a0);

@@ -1335,6 +1335,46 @@ wait"#,
             },
         },
         Case {
+            name: "sysv-semaphores",
+            covers: &["semget", "semop", "semctl", "semtimedop"],
+            script: ". /tests/lib.sh\nnative_ipc native /tests/sysvsem\ncontained contained /tests/sysvsem",
+            check: |o| {
+                o.same_as_native(&[
+                    "sysvsem: done",
+                    "semget create: 0",
+                    "semop both or none: EAGAIN sem1 2",
+                    "GETNCNT with a waiter: 1",
+                    "child: took 2: 0",
+                    "after the undoing child: sem1 2 GETPID is child: yes",
+                    "undo after SETVAL cleared it: sem1 7",
+                    "semop interrupted: EINTR",
+                    "semtimedop timeout: EAGAIN",
+                    "user: GETVAL: EACCES",
+                    "user: IPC_RMID: EPERM",
+                    "child: waiting on a removed set: EIDRM",
+                ])
+            },
+        },
+        Case {
+            name: "sysv-message-queues",
+            covers: &["msgget", "msgsnd", "msgrcv", "msgctl"],
+            script: ". /tests/lib.sh\nnative_ipc native /tests/sysvmsg\ncontained contained /tests/sysvmsg",
+            check: |o| {
+                o.same_as_native(&[
+                    "sysvmsg: done",
+                    "msgget create: 0",
+                    "type -4: 3 type 1 text 'one'",
+                    "except 3: 4 type 5 text 'five'",
+                    "child: sent after waiting: 0",
+                    "child: woken: 6 type 9 text 'for it'",
+                    "interrupted: EINTR",
+                    "IPC_SET past MSGMNB as root: 0",
+                    "user: msgsnd to 0622: 0",
+                    "child: waiting on a removed queue: EIDRM",
+                ])
+            },
+        },
+        Case {
             // A host process and a contained one lock the same file: each sees the other's
             // lock; the container sees the host's holder as pid 0 (outside its pids).
             name: "record-locks-host",
