@@ -835,6 +835,30 @@ int rvisor_vm_query(struct file *f, unsigned long addr, __u64 *offset, unsigned 
 	return ret;
 }
 
+long rvisor_vm_map_shared(struct file *f, unsigned long addr, unsigned long len,
+			  unsigned int prot, unsigned int flags)
+{
+	if (prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC))
+		return -EINVAL;
+	flags &= MAP_FIXED | MAP_FIXED_NOREPLACE;
+	return (long)vm_mmap(f, addr, len, prot, MAP_SHARED | flags, 0);
+}
+
+long rvisor_file_mappings(struct file *f)
+{
+	struct address_space *mapping = f->f_mapping;
+	struct rb_node *node;
+	long count = 0;
+
+	/* Every shared mapping of the file is a node of the interval tree: walk it as the plain
+	 * red-black tree it is (the interval iterators are not exported). */
+	i_mmap_lock_read(mapping);
+	for (node = rb_first_cached(&mapping->i_mmap); node; node = rb_next(node))
+		count++;
+	i_mmap_unlock_read(mapping);
+	return count;
+}
+
 unsigned long rvisor_task_size(void)
 {
 	return TASK_SIZE;

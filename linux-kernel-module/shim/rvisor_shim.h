@@ -168,6 +168,12 @@ int rvisor_vm_protect(unsigned long addr, unsigned long len, unsigned int prot);
 /* The offset in `f` and the PROT_* bits of the page at `addr` of the current process; -ENOENT
  * if no mapping of `f` covers it. */
 int rvisor_vm_query(struct file *f, unsigned long addr, __u64 *offset, unsigned int *prot);
+/* vm_mmap of all len bytes of f from offset 0, MAP_SHARED, into the caller at addr (a hint, or
+ * exact with MAP_FIXED or MAP_FIXED_NOREPLACE in flags): the address, or -errno. */
+long rvisor_vm_map_shared(struct file *f, unsigned long addr, unsigned long len,
+			  unsigned int prot, unsigned int flags);
+/* How many memory areas of any process map f (its mapping's i_mmap tree). */
+long rvisor_file_mappings(struct file *f);
 /* The end of the current process's user address space (TASK_SIZE). */
 unsigned long rvisor_task_size(void);
 __u64 rvisor_monotonic_ns(void);

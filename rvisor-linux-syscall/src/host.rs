@@ -21,6 +21,7 @@ use linux_object::credentials::Credentials;
 use linux_object::elf::Machine;
 use linux_object::elf::{AddressSpace, LoadedProgram};
 use linux_object::fs::{FileLike, HostSocketOps, SignalQueue};
+use linux_object::ipc::shm::SharedMemory;
 use linux_object::process::{ChildState, ExitStatus, LinuxProcess};
 use linux_object::vm::Randomization;
 use linux_object::LxResult;
@@ -372,6 +373,25 @@ pub trait TaskHost: Sync {
     /// Changes the protection of `len` bytes (a non-zero page multiple) from the page-aligned
     /// `addr`; `ENOMEM` if part of the range is not mapped.
     fn mprotect(&self, addr: usize, len: usize, prot: MmapProt) -> LxResult;
+
+    /// New host pages for a System V shared memory segment of `size` bytes with key `key`
+    /// (named as Linux names them: `SYSV` and the key in eight hex digits).
+    fn new_shared_memory(&self, key: i32, size: usize) -> LxResult<Arc<dyn SharedMemory>>;
+
+    /// Maps all `len` bytes of `memory` shared into the calling process with `prot`: at `addr`
+    /// exactly (replacing what is mapped there only with `replace`, else `EINVAL`) or, for 0,
+    /// where the host chooses; returns the address.
+    fn map_shared_memory(
+        &self,
+        memory: &dyn SharedMemory,
+        addr: usize,
+        len: usize,
+        prot: MmapProt,
+        replace: bool,
+    ) -> LxResult<usize>;
+
+    /// Whether `addr` of the calling process is mapped to the first byte of `memory`.
+    fn maps_start_of(&self, memory: &dyn SharedMemory, addr: usize) -> bool;
 
     /// CPU time used so far by the calling thread or its process.
     fn cpu_time(&self, clock: CpuClock) -> Duration;

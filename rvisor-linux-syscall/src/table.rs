@@ -164,6 +164,9 @@ syscall_table! {
     21 access sync sys_access(a0, a1);
     22 pipe sync sys_pipe(a0);
     23 select async sys_select(a0, a1, a2, a3, a4);
+    29 shmget sync sys_shmget(a0, a1, a2);
+    30 shmat sync sys_shmat(a0, a1, a2);
+    31 shmctl sync sys_shmctl(a0, a1, a2);
     32 dup sync sys_dup(a0);
     33 dup2 sync sys_dup2(a0, a1);
     39 getpid sync sys_getpid();
@@ -194,6 +197,7 @@ syscall_table! {
     64 semget sync sys_semget(a0, a1, a2);
     65 semop async sys_semop(a0, a1, a2);
     66 semctl sync sys_semctl(a0, a1, a2, a3);
+    67 shmdt sync sys_shmdt(a0);
     68 msgget sync sys_msgget(a0, a1);
     69 msgsnd async sys_msgsnd(a0, a1, a2, a3);
     70 msgrcv async sys_msgrcv(a0, a1, a2, a3, a4);

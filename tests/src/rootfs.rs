@@ -1375,6 +1375,55 @@ wait"#,
             },
         },
         Case {
+            name: "sysv-shared-memory",
+            covers: &["shmget", "shmat", "shmdt", "shmctl"],
+            script: ". /tests/lib.sh\nnative_ipc native /tests/sysvshm\ncontained contained /tests/sysvshm",
+            check: |o| {
+                o.same_as_native(&[
+                    "sysvshm: done",
+                    "shmget create: 0",
+                    "parent reads 'written by the child'",
+                    "nattch with the child: 2",
+                    "exec'd: reads 'written by the child' nattch 2",
+                    "parent reads 'written by the exec'd process' nattch 1",
+                    "writing a read-only attachment: killed by SEGV",
+                    "IPC_STAT removed: key 0 mode 1644 nattch 1",
+                    "IPC_STAT after the last detach: EINVAL",
+                    "nattch after an attached child's exit: 0",
+                ])
+            },
+        },
+        Case {
+            // One key in two containers and on the host: three objects that never meet.
+            name: "sysv-ipc-isolated",
+            covers: &["semget", "msgget", "semctl", "msgctl"],
+            script: r#". /tests/lib.sh
+mkfifo "$SCRATCH.in"
+rvisor run --root /rootfs -- /tests/sysvkey hold <"$SCRATCH.in" >"$SCRATCH.hold" 2>&1 &
+exec 3>"$SCRATCH.in"
+wait_for holding "$SCRATCH.hold"
+echo "another container:"
+rvisor run --root /rootfs -- /tests/sysvkey probe
+echo "the host:"
+chroot /rootfs /tests/sysvkey probe
+exec 3>&-
+wait
+cat "$SCRATCH.hold""#,
+            check: |o| {
+                o.exactly(&[
+                    "another container:",
+                    "probe: semget ENOENT msgget ENOENT",
+                    "probe: own semget 0 own msgget 0 GETVAL 0",
+                    "the host:",
+                    "probe: semget ENOENT msgget ENOENT",
+                    "probe: own semget 0 own msgget 0 GETVAL 0",
+                    "hold: semget 0 msgget 0 SETVAL 0",
+                    "holding",
+                    "hold: value still 42",
+                ])
+            },
+        },
+        Case {
             // A host process and a contained one lock the same file: each sees the other's
             // lock; the container sees the host's holder as pid 0 (outside its pids).
             name: "record-locks-host",

@@ -1,5 +1,6 @@
-//! A container's IPC namespace: its System V semaphore sets ([`sem`]) and message queues
-//! ([`msg`]), as Linux's `ipc/util.c` keeps them per `ipc_namespace`.
+//! A container's IPC namespace: its System V semaphore sets ([`sem`]), message queues
+//! ([`msg`]) and shared memory segments ([`shm`]), as Linux's `ipc/util.c` keeps them per
+//! `ipc_namespace`.
 //!
 //! Every kind has a table of its own ([`IdTable`]): a key names at most one object, an
 //! object's id is `seq * 32768 + index` with the index allocated cyclically and the sequence
@@ -9,6 +10,7 @@
 
 pub mod msg;
 pub mod sem;
+pub mod shm;
 
 use crate::container::Pid;
 use crate::credentials::Credentials;
@@ -16,7 +18,7 @@ use crate::error::{LxError, LxResult};
 use alloc::collections::BTreeMap;
 use alloc::sync::{Arc, Weak};
 use alloc::vec::Vec;
-use kernel_hal_lkm::sync::Mutex;
+use kernel_hal_lkm::sync::{Mutex, MutexGuard};
 
 /// `IPC_PRIVATE`: the key that always makes a new object.
 pub const IPC_PRIVATE: i32 = 0;
@@ -247,6 +249,27 @@ impl<T: IpcObject> IdTable<T> {
         Ok((id_of(object.perm().seq, index), object.clone()))
     }
 
+    /// Forgets the key of the object of id `id`: the key names nothing any more, while the
+    /// object stays (a segment removed while attached).
+    pub fn forget_key(&mut self, id: i32) {
+        let index = index_of(id);
+        self.keys.retain(|_, kept| *kept != index);
+    }
+
+    /// Removes the objects `dead` says are gone (and their keys).
+    pub fn remove_dead(&mut self, dead: impl Fn(&T) -> bool) {
+        let gone: Vec<usize> = self
+            .slots
+            .iter()
+            .filter(|(_, object)| dead(object))
+            .map(|(&index, _)| index)
+            .collect();
+        for index in gone {
+            self.slots.remove(&index);
+            self.keys.retain(|_, kept| *kept != index);
+        }
+    }
+
     /// Removes the object of id `id` and its key, if it is still there.
     pub fn remove(&mut self, id: i32) {
         let index = index_of(id);
@@ -280,6 +303,8 @@ pub struct IpcNamespace {
     pub sems: Mutex<IdTable<sem::SemSet>>,
     /// Its message queues.
     pub msgs: Mutex<IdTable<msg::MsgQueue>>,
+    /// Its shared memory segments.
+    shms: Mutex<IdTable<shm::ShmSegment>>,
     /// The semaphore sets each process has `SEM_UNDO` adjustments in, to apply at its exit.
     undos: Mutex<BTreeMap<Pid, Vec<Weak<sem::SemSet>>>>,
 }
@@ -296,8 +321,30 @@ impl IpcNamespace {
         Self {
             sems: Mutex::new(IdTable::new(sem::SEMMNI)),
             msgs: Mutex::new(IdTable::new(msg::MSGMNI)),
+            shms: Mutex::new(IdTable::new(shm::SHMMNI)),
             undos: Mutex::new(BTreeMap::new()),
         }
+    }
+
+    /// Its shared memory segments, those removed that nothing maps any more forgotten first
+    /// (Linux destroys such a segment at its last detach).
+    pub fn shms(&self) -> MutexGuard<'_, IdTable<shm::ShmSegment>> {
+        let mut shms = self.shms.lock();
+        shms.remove_dead(shm::ShmSegment::is_dead);
+        shms
+    }
+
+    /// `IPC_RMID` of segment `id` (the caller checked it and the permission): destroyed now if
+    /// nothing maps it, else when the last mapping goes, its key private meanwhile.
+    pub fn remove_shm(&self, shms: &mut IdTable<shm::ShmSegment>, id: i32) -> LxResult {
+        let segment = shms.by_id(id)?;
+        if segment.memory().attachments() == 0 {
+            shms.remove(id);
+        } else {
+            shms.forget_key(id);
+            segment.mark_destroyed();
+        }
+        Ok(())
     }
 
     /// Notes that process `pid` has adjustments in `set`.

@@ -1,9 +1,11 @@
-//! System V IPC calls: semaphores ([`sem`]) and message queues ([`msg`]), served from the
+//! System V IPC calls: semaphores ([`sem`]), message queues ([`msg`]) and shared memory
+//! ([`shm`]), served from the
 //! caller's container's [`IpcNamespace`](linux_object::ipc::IpcNamespace), with the
 //! structures' x86-64 layouts.
 
 mod msg;
 mod sem;
+mod shm;
 
 use alloc::sync::Arc;
 use linux_object::container::Container;
