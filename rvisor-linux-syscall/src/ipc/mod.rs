@@ -92,3 +92,6 @@ impl Syscall<'_> {
         self.process.container().ok_or(LxError::EINVAL)
     }
 }
+
+#[cfg(test)]
+mod tests;
