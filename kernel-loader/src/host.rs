@@ -312,7 +312,8 @@ impl TaskHost for KernelTaskHost<'_> {
 
     fn new_shared_memory(&self, key: i32, size: usize) -> LxResult<Arc<dyn SharedMemory>> {
         let name = alloc::format!("SYSV{:08x}\0", key as u32);
-        let name = core::ffi::CStr::from_bytes_with_nul(name.as_bytes()).map_err(|_| LxError::EINVAL)?;
+        let name =
+            core::ffi::CStr::from_bytes_with_nul(name.as_bytes()).map_err(|_| LxError::EINVAL)?;
         let file = hal::ShmemFile::new(name, size as u64).map_err(lx_error)?;
         Ok(Arc::new(HostSharedMemory(file)))
     }
@@ -334,7 +335,10 @@ impl TaskHost for KernelTaskHost<'_> {
             (_, true) => MmapFlags::FIXED.bits(),
             (_, false) => MmapFlags::FIXED_NOREPLACE.bits(),
         };
-        match memory.0.map_shared_into_current(addr, len, prot.bits(), flags) {
+        match memory
+            .0
+            .map_shared_into_current(addr, len, prot.bits(), flags)
+        {
             // shmat without SHM_REMAP over a mapping: EINVAL, as Linux's do_shmat.
             Err(Error::EEXIST) => Err(LxError::EINVAL),
             other => other.map_err(lx_error),

@@ -104,9 +104,8 @@ impl ShmemFile {
     ) -> Result<usize> {
         // SAFETY: the file is held; vm_mmap changes only the current process's user mappings,
         // which no Rust object lives in, and checks every argument.
-        let ret = unsafe {
-            bindings::rvisor_vm_map_shared(self.raw(), addr as _, len as _, prot, flags)
-        };
+        let ret =
+            unsafe { bindings::rvisor_vm_map_shared(self.raw(), addr as _, len as _, prot, flags) };
         Error::check(ret).map(|addr| addr as usize)
     }
 

@@ -25,6 +25,7 @@
 use crate::error::{LxError, LxResult};
 use crate::fd_table::FdTable;
 use crate::fs::{FifoTable, FileOwners, FlockTable, HostStdio};
+use crate::ipc::IpcNamespace;
 use crate::mount::{MountFlags, MountTable};
 use crate::net::unix::UnixNamespace;
 use crate::process::{GroupIds, LinuxProcess, WorkingDir};
@@ -35,7 +36,6 @@ use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::time::Duration;
-use crate::ipc::IpcNamespace;
 use kernel_hal_lkm::sync::Mutex;
 use kernel_hal_lkm::PhysicalMemory;
 use kernel_hostfs::INode;

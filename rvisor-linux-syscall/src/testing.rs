@@ -717,7 +717,14 @@ impl TaskHost for TestTask {
             len,
         });
         let end = addr.saturating_add(len);
-        for memory in self.machine.state.lock().shared_memory.iter().filter_map(|m| m.upgrade()) {
+        for memory in self
+            .machine
+            .state
+            .lock()
+            .shared_memory
+            .iter()
+            .filter_map(|m| m.upgrade())
+        {
             memory
                 .attached
                 .lock()
@@ -792,7 +799,11 @@ impl TaskHost for TestTask {
         Ok(addr)
     }
 
-    fn maps_start_of(&self, memory: &dyn linux_object::ipc::shm::SharedMemory, addr: usize) -> bool {
+    fn maps_start_of(
+        &self,
+        memory: &dyn linux_object::ipc::shm::SharedMemory,
+        addr: usize,
+    ) -> bool {
         memory
             .as_any()
             .downcast_ref::<TestSharedMemory>()

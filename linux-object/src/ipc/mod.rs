@@ -205,7 +205,8 @@ impl<T: IpcObject> IdTable<T> {
         if self.slots.len() >= max {
             return Err(LxError::ENOSPC);
         }
-        let free = |from: usize, to: usize| (from..to).find(|index| !self.slots.contains_key(index));
+        let free =
+            |from: usize, to: usize| (from..to).find(|index| !self.slots.contains_key(index));
         let index = free(self.next.min(max), max)
             .or_else(|| free(0, max))
             .ok_or(LxError::ENOSPC)?;
@@ -385,7 +386,12 @@ mod tests {
         }
     }
 
-    fn make(table: &mut IdTable<Thing>, key: i32, flags: u32, creds: &Credentials) -> LxResult<i32> {
+    fn make(
+        table: &mut IdTable<Thing>,
+        key: i32,
+        flags: u32,
+        creds: &Credentials,
+    ) -> LxResult<i32> {
         match table.get(key, flags, creds, |_| Ok(()))? {
             Got::Existing(id) => Ok(id),
             Got::New(id, perm) => {
@@ -405,7 +411,10 @@ mod tests {
         assert_eq!(make(&mut table, IPC_PRIVATE, 0o600, &root), Ok(2));
         // Index 0 again: below the last one, so the next sequence number.
         assert_eq!(make(&mut table, IPC_PRIVATE, 0o600, &root), Ok(32768));
-        assert_eq!(make(&mut table, IPC_PRIVATE, 0o600, &root), Err(LxError::ENOSPC));
+        assert_eq!(
+            make(&mut table, IPC_PRIVATE, 0o600, &root),
+            Err(LxError::ENOSPC)
+        );
         assert!(table.by_id(0).is_err());
         assert!(table.by_id(32768).is_ok());
         assert_eq!(table.max_index(), 2);
@@ -419,9 +428,16 @@ mod tests {
         assert_eq!(make(&mut table, 7, 0, &owner), Err(LxError::ENOENT));
         let id = make(&mut table, 7, IPC_CREAT | 0o600, &owner).unwrap();
         assert_eq!(make(&mut table, 7, 0o600, &owner), Ok(id));
-        assert_eq!(make(&mut table, 7, IPC_CREAT | IPC_EXCL, &owner), Err(LxError::EEXIST));
+        assert_eq!(
+            make(&mut table, 7, IPC_CREAT | IPC_EXCL, &owner),
+            Err(LxError::EEXIST)
+        );
         assert_eq!(make(&mut table, 7, 0o400, &other), Err(LxError::EACCES));
-        assert_eq!(make(&mut table, 7, 0, &other), Ok(id), "asking nothing is granted");
+        assert_eq!(
+            make(&mut table, 7, 0, &other),
+            Ok(id),
+            "asking nothing is granted"
+        );
         assert_eq!(make(&mut table, 7, 0o400, &Credentials::default()), Ok(id));
         table.remove(id);
         assert_eq!(make(&mut table, 7, 0, &owner), Err(LxError::ENOENT));
@@ -431,9 +447,15 @@ mod tests {
     fn only_owners_creators_and_root_may_change_an_object() {
         let perm = IpcPerm::new(1, 0o644, &Credentials::user(5, 5));
         assert_eq!(perm.check_owner(&Credentials::user(5, 9)), Ok(()));
-        assert_eq!(perm.check_owner(&Credentials::user(6, 5)), Err(LxError::EPERM));
+        assert_eq!(
+            perm.check_owner(&Credentials::user(6, 5)),
+            Err(LxError::EPERM)
+        );
         assert_eq!(perm.check_owner(&Credentials::default()), Ok(()));
         assert_eq!(perm.check(&Credentials::user(6, 5), 0o040), Ok(()));
-        assert_eq!(perm.check(&Credentials::user(6, 5), 0o020), Err(LxError::EACCES));
+        assert_eq!(
+            perm.check(&Credentials::user(6, 5), 0o020),
+            Err(LxError::EACCES)
+        );
     }
 }

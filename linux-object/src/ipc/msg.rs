@@ -320,7 +320,13 @@ mod tests {
         MsgQueue::new(IpcPerm::new(0, 0o600, &Credentials::default()))
     }
 
-    fn send(queue: &MsgQueue, mtype: i64, text: &[u8], flags: u32, cx: &Context<'_>) -> Poll<LxResult> {
+    fn send(
+        queue: &MsgQueue,
+        mtype: i64,
+        text: &[u8],
+        flags: u32,
+        cx: &Context<'_>,
+    ) -> Poll<LxResult> {
         let mut message = Some(Message {
             mtype,
             text: text.to_vec(),
@@ -328,8 +334,21 @@ mod tests {
         queue.poll_send(&Credentials::default(), 1, &mut message, flags, cx)
     }
 
-    fn receive(queue: &MsgQueue, size: usize, msgtyp: i64, flags: u32, cx: &Context<'_>) -> Poll<LxResult<Message>> {
-        queue.poll_receive(&Credentials::default(), 2, size, Select::new(msgtyp, flags), flags, cx)
+    fn receive(
+        queue: &MsgQueue,
+        size: usize,
+        msgtyp: i64,
+        flags: u32,
+        cx: &Context<'_>,
+    ) -> Poll<LxResult<Message>> {
+        queue.poll_receive(
+            &Credentials::default(),
+            2,
+            size,
+            Select::new(msgtyp, flags),
+            flags,
+            cx,
+        )
     }
 
     fn types(queue: &MsgQueue, msgtyp: i64, flags: u32, cx: &Context<'_>) -> Vec<i64> {
@@ -363,12 +382,27 @@ mod tests {
         let cx = Context::from_waker(&waker);
         let queue = queue();
         assert!(send(&queue, 1, b"hello", 0, &cx).is_ready());
-        assert_eq!(receive(&queue, 2, 0, 0, &cx), Poll::Ready(Err(LxError::E2BIG)));
+        assert_eq!(
+            receive(&queue, 2, 0, 0, &cx),
+            Poll::Ready(Err(LxError::E2BIG))
+        );
         let copy = receive(&queue, 10, 0, MSG_COPY | IPC_NOWAIT, &cx);
-        assert_eq!(copy, Poll::Ready(Ok(Message { mtype: 1, text: b"hello".to_vec() })));
+        assert_eq!(
+            copy,
+            Poll::Ready(Ok(Message {
+                mtype: 1,
+                text: b"hello".to_vec()
+            }))
+        );
         assert_eq!(queue.usage(), (1, 5));
         let cut = receive(&queue, 2, 0, MSG_NOERROR, &cx);
-        assert_eq!(cut, Poll::Ready(Ok(Message { mtype: 1, text: b"he".to_vec() })));
+        assert_eq!(
+            cut,
+            Poll::Ready(Ok(Message {
+                mtype: 1,
+                text: b"he".to_vec()
+            }))
+        );
         assert_eq!(queue.stat().lrpid, 2);
     }
 
@@ -379,12 +413,18 @@ mod tests {
         let queue = queue();
         let big = vec![0u8; MSGMNB];
         assert!(send(&queue, 1, &big, 0, &cx).is_ready());
-        assert_eq!(send(&queue, 1, b"x", IPC_NOWAIT, &cx), Poll::Ready(Err(LxError::EAGAIN)));
+        assert_eq!(
+            send(&queue, 1, b"x", IPC_NOWAIT, &cx),
+            Poll::Ready(Err(LxError::EAGAIN))
+        );
         assert!(send(&queue, 1, b"x", 0, &cx).is_pending());
         assert!(receive(&queue, MSGMNB, 0, 0, &cx).is_ready());
         assert_eq!(counter.wakes(), 1);
         assert!(send(&queue, 1, b"x", 0, &cx).is_ready());
         queue.remove();
-        assert_eq!(receive(&queue, 1, 0, 0, &cx), Poll::Ready(Err(LxError::EIDRM)));
+        assert_eq!(
+            receive(&queue, 1, 0, 0, &cx),
+            Poll::Ready(Err(LxError::EIDRM))
+        );
     }
 }

@@ -260,13 +260,21 @@ impl SemSet {
     /// `GETVAL` of semaphore `num`.
     pub fn value(&self, num: usize) -> LxResult<i32> {
         let state = self.state.lock();
-        state.sems.get(num).map(|sem| sem.value).ok_or(LxError::EINVAL)
+        state
+            .sems
+            .get(num)
+            .map(|sem| sem.value)
+            .ok_or(LxError::EINVAL)
     }
 
     /// `GETPID` of semaphore `num`.
     pub fn last_pid(&self, num: usize) -> LxResult<Pid> {
         let state = self.state.lock();
-        state.sems.get(num).map(|sem| sem.pid).ok_or(LxError::EINVAL)
+        state
+            .sems
+            .get(num)
+            .map(|sem| sem.pid)
+            .ok_or(LxError::EINVAL)
     }
 
     /// `GETALL`.
@@ -286,7 +294,13 @@ impl SemSet {
             .queue
             .iter()
             .filter(|w| w.result.is_none() && usize::from(w.blocking.num) == num)
-            .filter(|w| if zero { w.blocking.op == 0 } else { w.blocking.op < 0 })
+            .filter(|w| {
+                if zero {
+                    w.blocking.op == 0
+                } else {
+                    w.blocking.op < 0
+                }
+            })
             .count())
     }
 
@@ -321,7 +335,9 @@ impl SemSet {
             sem.pid = pid;
         }
         for adjustments in state.undos.values_mut() {
-            adjustments.iter_mut().for_each(|adjustment| *adjustment = 0);
+            adjustments
+                .iter_mut()
+                .for_each(|adjustment| *adjustment = 0);
         }
         state.ctime = now_seconds();
         let wakers = state.retry_queue();
@@ -370,7 +386,11 @@ impl State {
             let num = usize::from(op.num);
             let value = current(&values, &self.sems, num).ok_or(Blocked::Fail(LxError::EFBIG))?;
             let op_value = i32::from(op.op);
-            let wait = if op_value == 0 { value != 0 } else { value + op_value < 0 };
+            let wait = if op_value == 0 {
+                value != 0
+            } else {
+                value + op_value < 0
+            };
             if wait {
                 return Err(if u32::from(op.flags) & IPC_NOWAIT != 0 {
                     Blocked::Fail(LxError::EAGAIN)
@@ -477,15 +497,24 @@ mod tests {
     fn operations_apply_all_or_none() {
         let ns = IpcNamespace::new();
         let set = set(2);
-        assert!(matches!(set.semop(&ns, 1, vec![op(0, 2, 0)]), Ok(SemopOutcome::Done)));
+        assert!(matches!(
+            set.semop(&ns, 1, vec![op(0, 2, 0)]),
+            Ok(SemopOutcome::Done)
+        ));
         let nowait = IPC_NOWAIT as u16;
         assert!(matches!(
             set.semop(&ns, 1, vec![op(0, -1, 0), op(1, -1, nowait)]),
             Err(LxError::EAGAIN)
         ));
         assert_eq!(set.values(), vec![2, 0], "nothing of a failed semop stays");
-        assert!(matches!(set.semop(&ns, 1, vec![op(0, 32766, 0)]), Err(LxError::ERANGE)));
-        assert!(matches!(set.semop(&ns, 7, vec![op(1, 3, 0)]), Ok(SemopOutcome::Done)));
+        assert!(matches!(
+            set.semop(&ns, 1, vec![op(0, 32766, 0)]),
+            Err(LxError::ERANGE)
+        ));
+        assert!(matches!(
+            set.semop(&ns, 7, vec![op(1, 3, 0)]),
+            Ok(SemopOutcome::Done)
+        ));
         assert_eq!(set.last_pid(1), Ok(7));
     }
 

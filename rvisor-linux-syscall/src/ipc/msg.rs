@@ -6,11 +6,15 @@
 //! handler, as signal(7) says).
 
 use core::future::poll_fn;
-use linux_object::ipc::msg::{Message, MsgQueue, Select, MSGMAX, MSGMNB, MSGMNI, MSG_COPY, MSG_EXCEPT};
+use linux_object::ipc::msg::{
+    Message, MsgQueue, Select, MSGMAX, MSGMNB, MSGMNI, MSG_COPY, MSG_EXCEPT,
+};
 use linux_object::ipc::{Got, IpcObject, IPC_NOWAIT};
 use linux_object::LxError;
 
-use super::{get_u64, put, put_perm, read_ds, write_out, IPC_INFO, IPC_RMID, IPC_SET, IPC_STAT, PERM_SIZE};
+use super::{
+    get_u64, put, put_perm, read_ds, write_out, IPC_INFO, IPC_RMID, IPC_SET, IPC_STAT, PERM_SIZE,
+};
 use crate::user::{UserInPtr, UserOutPtr};
 use crate::{SysResult, Syscall};
 
@@ -49,7 +53,13 @@ impl Syscall<'_> {
     /// `msgsnd(msqid, msgp, msgsz, msgflg)`: `EINVAL` for a type below 1, a size past
     /// `MSGMAX` or a negative id; `EFAULT`; `EINVAL` for an unknown id; then as
     /// [`MsgQueue::poll_send`].
-    pub async fn sys_msgsnd(&self, msqid: i32, msgp: UserInPtr<u8>, msgsz: usize, msgflg: i32) -> SysResult {
+    pub async fn sys_msgsnd(
+        &self,
+        msqid: i32,
+        msgp: UserInPtr<u8>,
+        msgsz: usize,
+        msgflg: i32,
+    ) -> SysResult {
         let mtype = UserInPtr::<i64>::from(msgp.addr()).read()?;
         if mtype < 1 {
             return Err(LxError::EINVAL);
@@ -162,9 +172,17 @@ impl Syscall<'_> {
                 put(&mut out, PERM_SIZE, &stat.stime.to_le_bytes());
                 put(&mut out, PERM_SIZE + 8, &stat.rtime.to_le_bytes());
                 put(&mut out, PERM_SIZE + 16, &stat.ctime.to_le_bytes());
-                put(&mut out, PERM_SIZE + 24, &(stat.cbytes as u64).to_le_bytes());
+                put(
+                    &mut out,
+                    PERM_SIZE + 24,
+                    &(stat.cbytes as u64).to_le_bytes(),
+                );
                 put(&mut out, PERM_SIZE + 32, &(stat.qnum as u64).to_le_bytes());
-                put(&mut out, PERM_SIZE + 40, &(stat.qbytes as u64).to_le_bytes());
+                put(
+                    &mut out,
+                    PERM_SIZE + 40,
+                    &(stat.qbytes as u64).to_le_bytes(),
+                );
                 put(&mut out, PERM_SIZE + 48, &stat.lspid.to_le_bytes());
                 put(&mut out, PERM_SIZE + 52, &stat.lrpid.to_le_bytes());
                 write_out(UserOutPtr::from(buf), &out)?;

@@ -85,7 +85,8 @@ impl Syscall<'_> {
 
     /// `semop(semid, sops, nsops)`: `semtimedop` without a timeout.
     pub async fn sys_semop(&self, semid: i32, sops: UserInPtr<u8>, nsops: u32) -> SysResult {
-        self.sys_semtimedop(semid, sops, nsops, UserPtr::from(0)).await
+        self.sys_semtimedop(semid, sops, nsops, UserPtr::from(0))
+            .await
     }
 
     /// `semtimedop(semid, sops, nsops, timeout)`: `EINVAL` for no operation or a negative id,
@@ -146,7 +147,8 @@ impl Syscall<'_> {
             return Err(LxError::EFBIG);
         }
         let creds = self.process.credentials();
-        set.perm().check(&creds, if alter { 0o222 } else { 0o444 })?;
+        set.perm()
+            .check(&creds, if alter { 0o222 } else { 0o444 })?;
         let ticket = match set.semop(container.ipc(), self.process.pid(), ops)? {
             SemopOutcome::Done => return Ok(0),
             SemopOutcome::Queued(ticket) => ticket,

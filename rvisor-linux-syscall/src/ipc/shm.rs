@@ -135,10 +135,7 @@ impl Syscall<'_> {
         let shms = container.ipc().shms();
         let segment = shms
             .objects()
-            .find(|segment| {
-                self.host
-                    .maps_start_of(segment.memory().as_ref(), shmaddr)
-            })
+            .find(|segment| self.host.maps_start_of(segment.memory().as_ref(), shmaddr))
             .cloned()
             .ok_or(LxError::EINVAL)?;
         drop(shms);
@@ -203,7 +200,11 @@ impl Syscall<'_> {
                 put(&mut out, PERM_SIZE + 24, &stat.ctime.to_le_bytes());
                 put(&mut out, PERM_SIZE + 32, &stat.cpid.to_le_bytes());
                 put(&mut out, PERM_SIZE + 36, &stat.lpid.to_le_bytes());
-                put(&mut out, PERM_SIZE + 40, &(stat.nattch as u64).to_le_bytes());
+                put(
+                    &mut out,
+                    PERM_SIZE + 40,
+                    &(stat.nattch as u64).to_le_bytes(),
+                );
                 write_out(UserOutPtr::from(buf), &out)?;
                 Ok(if cmd == IPC_STAT { 0 } else { id as usize })
             }

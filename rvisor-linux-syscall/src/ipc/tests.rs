@@ -39,14 +39,20 @@ fn semaphores_through_the_table() {
     assert_eq!(run(SEMCTL, [0, 1, 16, 3, 0, 0]), 0);
     let ops: Vec<u8> = [(1u16, -2i16, 0u16), (0, -1, 0o4000)]
         .iter()
-        .flat_map(|(num, op, flg)| [num.to_le_bytes(), op.to_le_bytes(), flg.to_le_bytes()].concat())
+        .flat_map(|(num, op, flg)| {
+            [num.to_le_bytes(), op.to_le_bytes(), flg.to_le_bytes()].concat()
+        })
         .collect();
     let sops = arena.put_bytes(&ops);
     assert_eq!(run(SEMOP, [0, sops, 2, 0, 0, 0]), errno(LxError::EAGAIN));
     assert_eq!(run(SEMCTL, [0, 1, 12, 0, 0, 0]), 3);
     assert_eq!(run(SEMOP, [0, sops, 1, 0, 0, 0]), 0);
     assert_eq!(run(SEMCTL, [0, 1, 12, 0, 0, 0]), 1);
-    assert_eq!(run(SEMCTL, [0, 1, 11, 0, 0, 0]), 1, "GETPID: the container pid");
+    assert_eq!(
+        run(SEMCTL, [0, 1, 11, 0, 0, 0]),
+        1,
+        "GETPID: the container pid"
+    );
     let ds = arena.alloc(104);
     assert_eq!(run(SEMCTL, [0, 0, 2, ds, 0, 0]), 0);
     let bytes = arena.get_bytes(ds, 104);
@@ -68,10 +74,19 @@ fn messages_through_the_table() {
     let message = arena.put_bytes(&[5i64.to_le_bytes().as_slice(), b"hello"].concat());
     assert_eq!(run(MSGSND, [id, message, 5, 0, 0, 0]), 0);
     let buf = arena.alloc(16);
-    assert_eq!(run(MSGRCV, [id, buf, 3, 0, 0o4000, 0]), errno(LxError::E2BIG));
+    assert_eq!(
+        run(MSGRCV, [id, buf, 3, 0, 0o4000, 0]),
+        errno(LxError::E2BIG)
+    );
     assert_eq!(run(MSGRCV, [id, buf, 8, 5, 0o4000, 0]), 5);
-    assert_eq!(arena.get_bytes(buf, 13), [5i64.to_le_bytes().as_slice(), b"hello"].concat());
-    assert_eq!(run(MSGRCV, [id, buf, 8, 0, 0o4000, 0]), errno(LxError::ENOMSG));
+    assert_eq!(
+        arena.get_bytes(buf, 13),
+        [5i64.to_le_bytes().as_slice(), b"hello"].concat()
+    );
+    assert_eq!(
+        run(MSGRCV, [id, buf, 8, 0, 0o4000, 0]),
+        errno(LxError::ENOMSG)
+    );
     let ds = arena.alloc(120);
     assert_eq!(run(MSGCTL, [id, 2, ds, 0, 0, 0]), 0);
     let bytes = arena.get_bytes(ds, 120);
@@ -79,7 +94,10 @@ fn messages_through_the_table() {
     assert_eq!(get_u32(&bytes, 96), 1, "msg_lspid");
     assert_eq!(get_u32(&bytes, 100), 1, "msg_lrpid");
     assert_eq!(run(MSGCTL, [id, 0, 0, 0, 0, 0]), 0);
-    assert_eq!(run(MSGSND, [id, message, 5, 0, 0, 0]), errno(LxError::EINVAL));
+    assert_eq!(
+        run(MSGSND, [id, message, 5, 0, 0, 0]),
+        errno(LxError::EINVAL)
+    );
 }
 
 #[test]
@@ -101,7 +119,10 @@ fn shared_memory_attachments_and_removal() {
         (word(&bytes, 48), word(&bytes, 88), get_u32(&bytes, 20))
     };
     assert_eq!(nattch(ds), (5000, 1, 0o600));
-    assert_eq!(run(SHMDT, [addr as usize + 4096, 0, 0, 0, 0, 0]), errno(LxError::EINVAL));
+    assert_eq!(
+        run(SHMDT, [addr as usize + 4096, 0, 0, 0, 0, 0]),
+        errno(LxError::EINVAL)
+    );
     // Removed while attached: still there, marked, its key free.
     assert_eq!(run(SHMCTL, [0, 0, 0, 0, 0, 0]), 0);
     assert_eq!(nattch(ds), (5000, 1, 0o1600));
