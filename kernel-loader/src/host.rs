@@ -430,6 +430,19 @@ impl TaskHost for KernelTaskHost<'_> {
         }
     }
 
+    fn send_queue_signal(&self, pid: Pid, signal: u32, value: u64) -> LxResult {
+        let container = self.container.id();
+        let Some(task) = MEMBERS.find_in(container, |m| m.pid == pid) else {
+            return Ok(());
+        };
+        let sender = SignalSender {
+            pid: self.process.pid(),
+            uid: self.process.credentials().uid,
+        };
+        task.send_queue_signal(signal, sender, value, pid == INIT_PID)
+            .map_err(lx_error)
+    }
+
     fn signal_ignored_or_blocked(&self, signal: u32) -> bool {
         process::signal_ignored_or_blocked(signal)
     }

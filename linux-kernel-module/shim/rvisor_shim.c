@@ -1958,6 +1958,26 @@ int rvisor_send_process_signal(struct task_struct *t, int sig, int from_pid, uns
 	return send_sig_info(sig, &info, t);
 }
 
+int rvisor_send_queue_signal(struct task_struct *t, int sig, int from_pid, unsigned int from_uid,
+			     __u64 value, bool to_init)
+{
+	struct kernel_siginfo info;
+
+	if (!valid_signal(sig) || sig == 0)
+		return -EINVAL;
+	if (to_init && signal_is_default(t, sig))
+		return 0;
+	/* As ipc/mqueue.c's __do_notify fills it. */
+	clear_siginfo(&info);
+	info.si_signo = sig;
+	info.si_errno = 0;
+	info.si_code = SI_MESGQ;
+	info.si_pid = from_pid;
+	info.si_uid = from_uid;
+	info.si_value.sival_ptr = (void __user *)(unsigned long)value;
+	return send_sig_info(sig, &info, t);
+}
+
 int rvisor_send_kernel_signal(struct task_struct *t, int sig, bool to_init)
 {
 	if (!valid_signal(sig) || sig == 0)

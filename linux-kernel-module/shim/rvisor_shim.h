@@ -379,6 +379,11 @@ int rvisor_reap_host_child(int host_pid, unsigned long rusage);
  * init (to_init) only if it handles sig. */
 int rvisor_send_process_signal(struct task_struct *t, int sig, int from_pid, unsigned int from_uid,
 			       bool to_init);
+/* sig (1..64) to t's process as a POSIX message queue's notification: SI_MESGQ from from_pid
+ * and from_uid (container ids), with value as si_value; an init (to_init) only gets a signal
+ * it has a handler for. */
+int rvisor_send_queue_signal(struct task_struct *t, int sig, int from_pid, unsigned int from_uid,
+			     __u64 value, bool to_init);
 /* Sends sig to t's process from the kernel (SI_KERNEL), as a terminal does; with to_init, only
  * if t has a handler for it (a pid namespace's init). */
 int rvisor_send_kernel_signal(struct task_struct *t, int sig, bool to_init);

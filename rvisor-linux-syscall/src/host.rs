@@ -419,6 +419,11 @@ pub trait TaskHost: Sync {
     /// for is dropped, as for a pid namespace's init signalled from inside.
     fn send_signal(&self, target: SignalTarget, signal: u32) -> LxResult;
 
+    /// Sends `signal` (1..=64) to process `pid` of the container as a POSIX message queue's
+    /// notification would: `si_code` `SI_MESGQ`, `si_value` `value`, `si_pid` and `si_uid` the
+    /// caller's container pid and real uid. A process that has exited since is not an error.
+    fn send_queue_signal(&self, pid: Pid, signal: u32, value: u64) -> LxResult;
+
     /// Whether the calling thread blocks or ignores `signal` (a terminal's job control then
     /// lets a background read fail with `EIO` and a background write through, rather than
     /// stopping the process).

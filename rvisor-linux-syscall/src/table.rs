@@ -281,6 +281,12 @@ syscall_table! {
     233 epoll_ctl sync sys_epoll_ctl(a0, a1, a2, a3);
     234 tgkill sync sys_tgkill(a0, a1, a2);
     235 utimes sync sys_utimes(a0, a1);
+    240 mq_open sync sys_mq_open(a0, a1, a2, a3);
+    241 mq_unlink sync sys_mq_unlink(a0);
+    242 mq_timedsend async sys_mq_timedsend(a0, a1, a2, a3, a4);
+    243 mq_timedreceive async sys_mq_timedreceive(a0, a1, a2, a3, a4);
+    244 mq_notify sync sys_mq_notify(a0, a1);
+    245 mq_getsetattr sync sys_mq_getsetattr(a0, a1, a2);
     247 waitid async sys_waitid(a0, a1, a2, a3, a4);
     257 openat split sys_openat_now or sys_openat(a0, a1, a2, a3);
     258 mkdirat sync sys_mkdirat(a0, a1, a2);

@@ -940,6 +940,10 @@ impl TaskHost for TestTask {
         Ok(())
     }
 
+    fn send_queue_signal(&self, pid: Pid, signal: u32, _value: u64) -> LxResult {
+        self.send_signal(SignalTarget::Process(pid), signal)
+    }
+
     fn signal_ignored_or_blocked(&self, _signal: u32) -> bool {
         false
     }

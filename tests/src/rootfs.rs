@@ -1394,9 +1394,34 @@ wait"#,
             },
         },
         Case {
+            name: "posix-message-queues",
+            covers: &[
+                "mq_open",
+                "mq_unlink",
+                "mq_timedsend",
+                "mq_timedreceive",
+                "mq_notify",
+                "mq_getsetattr",
+            ],
+            script: ". /tests/lib.sh\nnative_ipc native /tests/posixmq\ncontained contained /tests/posixmq",
+            check: |o| {
+                o.same_as_native(&[
+                    "posixmq: done",
+                    "first: 1 'b' prio 5",
+                    "timed receive: ETIMEDOUT",
+                    "full nonblocking: EAGAIN",
+                    "child: woken sender: 0",
+                    "epoll_wait: 1 data 7 IN yes",
+                    "child: woken receiver: 13 'for the child' prio 4",
+                    "notified 1 code SI_MESGQ yes value 42 pid is the child yes",
+                    "child: notify: EBUSY",
+                ])
+            },
+        },
+        Case {
             // One key in two containers and on the host: three objects that never meet.
             name: "sysv-ipc-isolated",
-            covers: &["semget", "msgget", "semctl", "msgctl"],
+            covers: &["semget", "msgget", "semctl", "msgctl", "mq_open"],
             script: r#". /tests/lib.sh
 mkfifo "$SCRATCH.in"
 rvisor run --root /rootfs -- /tests/sysvkey hold <"$SCRATCH.in" >"$SCRATCH.hold" 2>&1 &
@@ -1412,12 +1437,12 @@ cat "$SCRATCH.hold""#,
             check: |o| {
                 o.exactly(&[
                     "another container:",
-                    "probe: semget ENOENT msgget ENOENT",
+                    "probe: semget ENOENT msgget ENOENT mq_open ENOENT",
                     "probe: own semget 0 own msgget 0 GETVAL 0",
                     "the host:",
-                    "probe: semget ENOENT msgget ENOENT",
+                    "probe: semget ENOENT msgget ENOENT mq_open ENOENT",
                     "probe: own semget 0 own msgget 0 GETVAL 0",
-                    "hold: semget 0 msgget 0 SETVAL 0",
+                    "hold: semget 0 msgget 0 SETVAL 0 mq_open 0",
                     "holding",
                     "hold: value still 42",
                 ])

@@ -1,6 +1,6 @@
 //! A container's IPC namespace: its System V semaphore sets ([`sem`]), message queues
 //! ([`msg`]) and shared memory segments ([`shm`]), as Linux's `ipc/util.c` keeps them per
-//! `ipc_namespace`.
+//! `ipc_namespace`, and its POSIX message queues ([`mqueue`]).
 //!
 //! Every kind has a table of its own ([`IdTable`]): a key names at most one object, an
 //! object's id is `seq * 32768 + index` with the index allocated cyclically and the sequence
@@ -8,6 +8,7 @@
 //! not reused at once. Another container's objects, and the host's, are never reachable: the
 //! namespace belongs to the [`Container`](crate::container::Container).
 
+pub mod mqueue;
 pub mod msg;
 pub mod sem;
 pub mod shm;
@@ -306,6 +307,8 @@ pub struct IpcNamespace {
     pub msgs: Mutex<IdTable<msg::MsgQueue>>,
     /// Its shared memory segments.
     shms: Mutex<IdTable<shm::ShmSegment>>,
+    /// Its POSIX message queues.
+    pub mqueues: mqueue::MqNamespace,
     /// The semaphore sets each process has `SEM_UNDO` adjustments in, to apply at its exit.
     undos: Mutex<BTreeMap<Pid, Vec<Weak<sem::SemSet>>>>,
 }
@@ -318,11 +321,12 @@ impl Default for IpcNamespace {
 
 impl IpcNamespace {
     /// An empty namespace.
-    pub const fn new() -> Self {
+    pub fn new() -> Self {
         Self {
             sems: Mutex::new(IdTable::new(sem::SEMMNI)),
             msgs: Mutex::new(IdTable::new(msg::MSGMNI)),
             shms: Mutex::new(IdTable::new(shm::SHMMNI)),
+            mqueues: mqueue::MqNamespace::new(),
             undos: Mutex::new(BTreeMap::new()),
         }
     }
@@ -359,8 +363,10 @@ impl IpcNamespace {
         Ok(())
     }
 
-    /// Process `pid` exits: its `SEM_UNDO` adjustments are applied (Linux's `exit_sem`).
+    /// Process `pid` exits: its `SEM_UNDO` adjustments are applied (Linux's `exit_sem`), and
+    /// its message queue notification registrations end.
     pub fn process_exited(&self, pid: Pid) {
+        self.mqueues.process_exited(pid);
         let sets = self.undos.lock().remove(&pid).unwrap_or_default();
         for set in sets.iter().filter_map(Weak::upgrade) {
             set.apply_undo(pid);

@@ -1,8 +1,9 @@
 //! System V IPC calls: semaphores ([`sem`]), message queues ([`msg`]) and shared memory
-//! ([`shm`]), served from the
+//! ([`shm`]), and POSIX message queues ([`mqueue`]), served from the
 //! caller's container's [`IpcNamespace`](linux_object::ipc::IpcNamespace), with the
 //! structures' x86-64 layouts.
 
+mod mqueue;
 mod msg;
 mod sem;
 mod shm;
