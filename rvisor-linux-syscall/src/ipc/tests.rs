@@ -130,3 +130,83 @@ fn shared_memory_attachments_and_removal() {
     assert_eq!(run(SHMDT, [addr as usize, 0, 0, 0, 0, 0]), 0);
     assert_eq!(run(SHMCTL, [0, 2, ds, 0, 0, 0]), errno(LxError::EINVAL));
 }
+
+#[test]
+fn posix_message_queues_through_the_table() {
+    const MQ_OPEN: u32 = 240;
+    const MQ_UNLINK: u32 = 241;
+    const MQ_TIMEDSEND: u32 = 242;
+    const MQ_TIMEDRECEIVE: u32 = 243;
+    const MQ_NOTIFY: u32 = 244;
+    const MQ_GETSETATTR: u32 = 245;
+    let machine = TestMachine::new();
+    let init = machine.init();
+    let arena = UserArena::new(4);
+    let run = |nr, args| machine.run(&init, 1, nr, args);
+    let name = arena.put_cstr("queue");
+    assert_eq!(
+        run(MQ_OPEN, [name, 2, 0o600, 0, 0, 0]),
+        errno(LxError::ENOENT)
+    );
+    let fd = run(MQ_OPEN, [name, 0o4102, 0o600, 0, 0, 0]);
+    assert!(fd >= 0);
+    assert!(
+        init.files().cloexec(fd as i32).unwrap(),
+        "always close-on-exec"
+    );
+    let fd = fd as usize;
+    let text = arena.put_bytes(b"hi");
+    assert_eq!(
+        run(MQ_TIMEDSEND, [fd, text, 2, 32768, 0, 0]),
+        errno(LxError::EINVAL)
+    );
+    assert_eq!(run(MQ_TIMEDSEND, [fd, text, 2, 3, 0, 0]), 0);
+    let attr = arena.alloc(64);
+    assert_eq!(run(MQ_GETSETATTR, [fd, 0, attr, 0, 0, 0]), 0);
+    let bytes = arena.get_bytes(attr, 64);
+    assert_eq!(
+        (
+            word(&bytes, 0),
+            word(&bytes, 8),
+            word(&bytes, 16),
+            word(&bytes, 24)
+        ),
+        (0o4000, 10, 8192, 1)
+    );
+    let buf = arena.alloc(8192);
+    let prio = arena.alloc(4);
+    assert_eq!(
+        run(MQ_TIMEDRECEIVE, [fd, buf, 100, prio, 0, 0]),
+        errno(LxError::EMSGSIZE)
+    );
+    assert_eq!(run(MQ_TIMEDRECEIVE, [fd, buf, 8192, prio, 0, 0]), 2);
+    assert_eq!(arena.get_bytes(buf, 2), b"hi");
+    assert_eq!(get_u32(&arena.get_bytes(prio, 4), 0), 3);
+    assert_eq!(
+        run(MQ_TIMEDRECEIVE, [fd, buf, 8192, 0, 0, 0]),
+        errno(LxError::EAGAIN)
+    );
+    // SIGEV_SIGNAL with SIGUSR1, then a message to the empty queue notifies once.
+    let sigevent = arena.put_bytes(
+        &[
+            &7u64.to_le_bytes()[..],
+            &10u32.to_le_bytes(),
+            &0u32.to_le_bytes(),
+            &[0; 48],
+        ]
+        .concat(),
+    );
+    assert_eq!(run(MQ_NOTIFY, [fd, sigevent, 0, 0, 0, 0]), 0);
+    assert_eq!(
+        run(MQ_NOTIFY, [fd, sigevent, 0, 0, 0, 0]),
+        errno(LxError::EBUSY)
+    );
+    assert_eq!(run(MQ_TIMEDSEND, [fd, text, 2, 0, 0, 0]), 0);
+    assert_eq!(machine.signals().len(), 1);
+    assert_eq!(run(MQ_NOTIFY, [99, 0, 0, 0, 0, 0]), errno(LxError::EBADF));
+    assert_eq!(run(MQ_UNLINK, [name, 0, 0, 0, 0, 0]), 0);
+    assert_eq!(
+        run(MQ_UNLINK, [name, 0, 0, 0, 0, 0]),
+        errno(LxError::ENOENT)
+    );
+}
