@@ -1419,6 +1419,22 @@ wait"#,
             },
         },
         Case {
+            // Four processes contend for a SysV semaphore guarding a counter in a SysV
+            // segment and pass tokens through a SysV queue: exact totals on every CPU count.
+            name: "sysv-ipc-contention",
+            covers: &["semop", "shmat", "msgsnd", "msgrcv"],
+            script: ". /tests/lib.sh\nnative_ipc native /tests/sysvstress\ncontained contained /tests/sysvstress",
+            check: |o| {
+                o.same_as_native(&[
+                    "sysvstress: done",
+                    "workers failed: 0",
+                    "counter: 4000",
+                    "tokens: 100 100 100 100",
+                    "semaphore: 1 nattch left: 1",
+                ])
+            },
+        },
+        Case {
             // One key in two containers and on the host: three objects that never meet.
             name: "sysv-ipc-isolated",
             covers: &["semget", "msgget", "semctl", "msgctl", "mq_open"],
