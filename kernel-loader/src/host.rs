@@ -345,6 +345,18 @@ impl TaskHost for KernelTaskHost<'_> {
         }
     }
 
+    fn unmap_shared_memory(&self, memory: &dyn SharedMemory, addr: usize, len: usize) -> LxResult {
+        let memory = memory
+            .as_any()
+            .downcast_ref::<HostSharedMemory>()
+            .ok_or(LxError::EINVAL)?;
+        memory
+            .0
+            .unmap_range_from_current(addr, len)
+            .map(drop)
+            .map_err(lx_error)
+    }
+
     fn maps_start_of(&self, memory: &dyn SharedMemory, addr: usize) -> bool {
         memory
             .as_any()

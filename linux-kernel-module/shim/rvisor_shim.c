@@ -844,6 +844,42 @@ long rvisor_vm_map_shared(struct file *f, unsigned long addr, unsigned long len,
 	return (long)vm_mmap(f, addr, len, prot, MAP_SHARED | flags, 0);
 }
 
+long rvisor_vm_unmap_file_range(struct file *f, unsigned long addr, unsigned long size)
+{
+	enum { BATCH = 16 };
+	struct mm_struct *mm = current->mm;
+	struct vm_area_struct *vma;
+	unsigned long starts[BATCH], ends[BATCH];
+	long done = 0;
+	int n, i, err;
+
+	if (!mm || addr + size < addr)
+		return -EINVAL;
+	do {
+		/* Found under the lock, unmapped after it: vm_munmap takes it for writing. */
+		n = 0;
+		mmap_read_lock(mm);
+		for (vma = find_vma(mm, addr); vma && vma->vm_start < addr + size && n < BATCH;
+		     vma = find_vma(mm, vma->vm_end)) {
+			if (vma->vm_file == f && vma->vm_start >= addr &&
+			    (vma->vm_start - addr) >> PAGE_SHIFT == vma->vm_pgoff &&
+			    vma->vm_end - addr <= size) {
+				starts[n] = vma->vm_start;
+				ends[n] = vma->vm_end;
+				n++;
+			}
+		}
+		mmap_read_unlock(mm);
+		for (i = 0; i < n; i++) {
+			err = vm_munmap(starts[i], ends[i] - starts[i]);
+			if (err)
+				return err;
+			done++;
+		}
+	} while (n == BATCH);
+	return done;
+}
+
 long rvisor_file_mappings(struct file *f)
 {
 	struct address_space *mapping = f->f_mapping;

@@ -172,6 +172,9 @@ int rvisor_vm_query(struct file *f, unsigned long addr, __u64 *offset, unsigned 
  * exact with MAP_FIXED or MAP_FIXED_NOREPLACE in flags): the address, or -errno. */
 long rvisor_vm_map_shared(struct file *f, unsigned long addr, unsigned long len,
 			  unsigned int prot, unsigned int flags);
+/* Unmaps from the caller the areas mapping f within addr..addr + size that sit where an
+ * attachment at addr puts them (vm_pgoff pages past addr), as Linux's shmdt: how many. */
+long rvisor_vm_unmap_file_range(struct file *f, unsigned long addr, unsigned long size);
 /* How many memory areas of any process map f (its mapping's i_mmap tree). */
 long rvisor_file_mappings(struct file *f);
 /* The end of the current process's user address space (TASK_SIZE). */

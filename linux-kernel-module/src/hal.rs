@@ -109,6 +109,16 @@ impl ShmemFile {
         Error::check(ret).map(|addr| addr as usize)
     }
 
+    /// Unmaps from the current process the areas mapping this file within `addr..addr +
+    /// len` that sit where an attachment at `addr` puts them (Linux's `shmdt`, which leaves
+    /// other mappings in the range alone); how many it unmapped.
+    pub fn unmap_range_from_current(&self, addr: usize, len: usize) -> Result<usize> {
+        // SAFETY: the file is held; vm_munmap changes only the current process's user
+        // mappings, which no Rust object lives in.
+        let ret = unsafe { bindings::rvisor_vm_unmap_file_range(self.raw(), addr as _, len as _) };
+        Error::check(ret).map(|count| count as usize)
+    }
+
     /// How many memory areas of any process map this file (what System V's `shm_nattch`
     /// counts: an attachment, a forked copy of one, each piece `mprotect` splits one into).
     pub fn mappings(&self) -> usize {

@@ -393,6 +393,10 @@ pub trait TaskHost: Sync {
     /// Whether `addr` of the calling process is mapped to the first byte of `memory`.
     fn maps_start_of(&self, memory: &dyn SharedMemory, addr: usize) -> bool;
 
+    /// Unmaps from the calling process what maps `memory` within `addr..addr + len` where an
+    /// attachment at `addr` puts it (`shmdt`: other mappings in the range stay).
+    fn unmap_shared_memory(&self, memory: &dyn SharedMemory, addr: usize, len: usize) -> LxResult;
+
     /// CPU time used so far by the calling thread or its process.
     fn cpu_time(&self, clock: CpuClock) -> Duration;
 

@@ -799,6 +799,24 @@ impl TaskHost for TestTask {
         Ok(addr)
     }
 
+    fn unmap_shared_memory(
+        &self,
+        memory: &dyn linux_object::ipc::shm::SharedMemory,
+        addr: usize,
+        len: usize,
+    ) -> LxResult {
+        let memory = memory
+            .as_any()
+            .downcast_ref::<TestSharedMemory>()
+            .ok_or(LxError::EINVAL)?;
+        let end = addr.saturating_add(len);
+        memory
+            .attached
+            .lock()
+            .retain(|&(pid, at)| pid != self.pid || !(addr..end).contains(&at));
+        Ok(())
+    }
+
     fn maps_start_of(
         &self,
         memory: &dyn linux_object::ipc::shm::SharedMemory,

@@ -150,6 +150,18 @@ int main(int argc, char **argv)
 	printf("shmat id -1: %s\n", attach_result(shmat(-1, NULL, 0)));
 	printf("shmat unknown id: %s\n", attach_result(shmat(id + 1000, NULL, 0)));
 
+	/* shmdt unmaps the segment's pieces only: a mapping put in a hole of it stays. */
+	q = shmat(id, NULL, 0);
+	long before = nattch(id);
+	munmap(q + 4096, 4096);
+	printf("a hole splits the attachment: nattch %ld more\n", nattch(id) - before);
+	char *filler = mmap(q + 4096, 4096, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+	filler[0] = 'Z';
+	printf("shmdt around a mapping: %s", result(shmdt(q)));
+	printf(" the mapping kept '%c' nattch back %s\n", filler[0], nattch(id) == before - 1 ? "yes" : "no");
+	munmap(filler, 4096);
+
 	/* Read-only: a write faults. */
 	char *ro = shmat(id, NULL, SHM_RDONLY);
 	printf("shmat SHM_RDONLY: %s reads '%.9s'\n", attach_result(ro), ro);

@@ -139,8 +139,11 @@ impl Syscall<'_> {
             .cloned()
             .ok_or(LxError::EINVAL)?;
         drop(shms);
-        self.host
-            .munmap(shmaddr, pages(segment.size()) * PAGE_SIZE)?;
+        self.host.unmap_shared_memory(
+            segment.memory().as_ref(),
+            shmaddr,
+            pages(segment.size()) * PAGE_SIZE,
+        )?;
         segment.detached(self.process.pid());
         Ok(0)
     }
