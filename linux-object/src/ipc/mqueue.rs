@@ -230,6 +230,7 @@ impl MqNamespace {
                 gid: creds.fsgid,
                 senders: Waiters::new(),
                 receivers: Waiters::new(),
+                blocked_receivers: 0,
                 registration: None,
                 times: (now, now),
             }),
@@ -270,6 +271,9 @@ struct State {
     gid: u32,
     senders: Waiters,
     receivers: Waiters,
+    /// Receivers blocked in `mq_timedreceive` (not pollers): a send while one waits notifies
+    /// nobody, as Linux hands the message to the waiter.
+    blocked_receivers: usize,
     registration: Option<Registration>,
     /// Last access and change (realtime seconds), as the queue's inode keeps them.
     times: (i64, i64),
@@ -335,7 +339,8 @@ impl MessageQueue {
     }
 
     /// One try of a send of `message` at `priority` (the caller checked the size and the
-    /// priority): `Pending` (with `cx` woken by the next receive) while the queue is full.
+    /// priority): `Pending` (with `cx`, if given, woken by the next receive) while the queue
+    /// is full.
     /// Returns the registration to notify if the message made the queue non-empty and nobody
     /// was waiting to receive (Linux's `__do_notify`), which ends it.
     pub fn poll_send(
@@ -346,9 +351,8 @@ impl MessageQueue {
     ) -> Poll<LxResult<Option<Registration>>> {
         let mut state = self.state.lock();
         if state.messages.len() >= self.attr.maxmsg {
-            match cx {
-                Some(cx) => state.senders.register(cx),
-                None => return Poll::Ready(Err(LxError::EAGAIN)),
+            if let Some(cx) = cx {
+                state.senders.register(cx);
             }
             return Poll::Pending;
         }
@@ -367,7 +371,7 @@ impl MessageQueue {
         state.messages.insert(at, (priority, text));
         let now = now_seconds();
         state.times = (now, now);
-        let notify = if state.messages.len() == 1 && state.receivers.is_empty() {
+        let notify = if state.messages.len() == 1 && state.blocked_receivers == 0 {
             state.registration.take()
         } else {
             None
@@ -378,14 +382,13 @@ impl MessageQueue {
         Poll::Ready(Ok(notify))
     }
 
-    /// One try of a receive: the first message and its priority, or `Pending` (with `cx`
-    /// woken by the next send) while the queue is empty.
+    /// One try of a receive: the first message and its priority, or `Pending` (with `cx`, if
+    /// given, woken by the next send) while the queue is empty.
     pub fn poll_receive(&self, cx: Option<&Context<'_>>) -> Poll<LxResult<(Vec<u8>, u32)>> {
         let mut state = self.state.lock();
         if state.messages.is_empty() {
-            match cx {
-                Some(cx) => state.receivers.register(cx),
-                None => return Poll::Ready(Err(LxError::EAGAIN)),
+            if let Some(cx) = cx {
+                state.receivers.register(cx);
             }
             return Poll::Pending;
         }
@@ -397,6 +400,12 @@ impl MessageQueue {
         drop(state);
         woken.wake();
         Poll::Ready(Ok((text, priority)))
+    }
+
+    /// A receiver blocks until the guard goes (see [`State`]'s `blocked_receivers`).
+    pub fn blocked_receiver(self: &Arc<Self>) -> BlockedReceiver {
+        self.state.lock().blocked_receivers += 1;
+        BlockedReceiver(self.clone())
     }
 
     /// `mq_notify` by process `pid`: `None` removes its registration (nothing if another
@@ -444,6 +453,16 @@ impl MessageQueue {
             state.bytes, notify, signal, pid
         )
         .into_bytes()
+    }
+}
+
+/// A receiver blocked on a queue, while it lives.
+pub struct BlockedReceiver(Arc<MessageQueue>);
+
+impl Drop for BlockedReceiver {
+    fn drop(&mut self) {
+        let mut state = self.0.state.lock();
+        state.blocked_receivers = state.blocked_receivers.saturating_sub(1);
     }
 }
 
@@ -555,10 +574,7 @@ mod tests {
             assert!(queue.poll_send(&mut message, priority, None).is_ready());
         }
         let mut extra = Some(b"d".to_vec());
-        assert_eq!(
-            queue.poll_send(&mut extra, 0, None),
-            Poll::Ready(Err(LxError::EAGAIN))
-        );
+        assert_eq!(queue.poll_send(&mut extra, 0, None), Poll::Pending);
         let order: Vec<(Vec<u8>, u32)> = (0..3)
             .filter_map(|_| match queue.poll_receive(None) {
                 Poll::Ready(Ok(got)) => Some(got),

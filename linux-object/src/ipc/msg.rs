@@ -209,15 +209,15 @@ impl MsgQueue {
 
     /// One try of `msgsnd` of `message` by process `pid` with `creds`, as Linux's
     /// `do_msgsnd` loop: `EACCES` without write permission, `EIDRM` once removed; if the
-    /// queue has no room, `EAGAIN` with `IPC_NOWAIT`, else `Pending` (with `cx` woken by the
-    /// next receive). `message` is taken when it is queued.
+    /// queue has no room, `EAGAIN` with `IPC_NOWAIT`, else `Pending` (with `cx`, if given,
+    /// woken by the next receive). `message` is taken when it is queued.
     pub fn poll_send(
         &self,
         creds: &Credentials,
         pid: Pid,
         message: &mut Option<Message>,
         flags: u32,
-        cx: &Context<'_>,
+        cx: Option<&Context<'_>>,
     ) -> Poll<LxResult> {
         let mut state = self.state.lock();
         if let Err(error) = state.perm.check(creds, 0o222) {
@@ -232,7 +232,9 @@ impl MsgQueue {
             if flags & IPC_NOWAIT != 0 {
                 return Poll::Ready(Err(LxError::EAGAIN));
             }
-            state.senders.register(cx);
+            if let Some(cx) = cx {
+                state.senders.register(cx);
+            }
             return Poll::Pending;
         }
         if state.messages.try_reserve(1).is_err() {
@@ -254,8 +256,8 @@ impl MsgQueue {
     /// One try of `msgrcv` by process `pid` with `creds` into a buffer of `size` bytes, as
     /// Linux's `do_msgrcv` loop: `EACCES` without read permission, `EIDRM` once removed,
     /// `E2BIG` for a longer message without `MSG_NOERROR` (it stays queued); with no message
-    /// to take, `ENOMSG` with `IPC_NOWAIT`, else `Pending` (with `cx` woken by the next send).
-    /// `MSG_COPY` copies instead of taking.
+    /// to take, `ENOMSG` with `IPC_NOWAIT`, else `Pending` (with `cx`, if given, woken by the
+    /// next send). `MSG_COPY` copies instead of taking.
     pub fn poll_receive(
         &self,
         creds: &Credentials,
@@ -263,7 +265,7 @@ impl MsgQueue {
         size: usize,
         select: Select,
         flags: u32,
-        cx: &Context<'_>,
+        cx: Option<&Context<'_>>,
     ) -> Poll<LxResult<Message>> {
         let mut state = self.state.lock();
         if let Err(error) = state.perm.check(creds, 0o444) {
@@ -276,7 +278,9 @@ impl MsgQueue {
             if flags & IPC_NOWAIT != 0 {
                 return Poll::Ready(Err(LxError::ENOMSG));
             }
-            state.receivers.register(cx);
+            if let Some(cx) = cx {
+                state.receivers.register(cx);
+            }
             return Poll::Pending;
         };
         let Some(found) = state.messages.get(index) else {
@@ -331,7 +335,7 @@ mod tests {
             mtype,
             text: text.to_vec(),
         });
-        queue.poll_send(&Credentials::default(), 1, &mut message, flags, cx)
+        queue.poll_send(&Credentials::default(), 1, &mut message, flags, Some(cx))
     }
 
     fn receive(
@@ -347,7 +351,7 @@ mod tests {
             size,
             Select::new(msgtyp, flags),
             flags,
-            cx,
+            Some(cx),
         )
     }
 

@@ -89,6 +89,8 @@ pub enum SemopOutcome {
     Done,
     /// Queued: wait with [`SemSet::poll_wait`] for this ticket.
     Queued(u64),
+    /// It would have to wait, and was asked not to queue: nothing was done.
+    WouldWait,
 }
 
 /// What the status fields of a set are (`struct semid64_ds`).
@@ -187,12 +189,13 @@ impl SemSet {
     /// `semop` by process `pid` (`IPC_NOWAIT` and `SEM_UNDO` per operation; the caller
     /// checked the numbers against [`len`](Self::len) and the permissions): `EIDRM` if the set
     /// is gone, `ERANGE` past `SEMVMX` or the undo range, `EAGAIN` if it would wait with
-    /// `IPC_NOWAIT`.
+    /// `IPC_NOWAIT`; an operation that must wait is queued if `queue`, else nothing is done.
     pub fn semop(
         self: &Arc<Self>,
         ns: &IpcNamespace,
         pid: Pid,
         ops: Vec<SemBuf>,
+        queue: bool,
     ) -> LxResult<SemopOutcome> {
         let undo = ops.iter().any(|op| op.flags & SEM_UNDO != 0);
         if undo {
@@ -219,6 +222,7 @@ impl SemSet {
                 Ok(SemopOutcome::Done)
             }
             Err(Blocked::Fail(error)) => Err(error),
+            Err(Blocked::Wait(_)) if !queue => Ok(SemopOutcome::WouldWait),
             Err(Blocked::Wait(blocking)) => {
                 state.queue.try_reserve(1).map_err(|_| LxError::ENOMEM)?;
                 let ticket = state.next_ticket;
@@ -498,21 +502,21 @@ mod tests {
         let ns = IpcNamespace::new();
         let set = set(2);
         assert!(matches!(
-            set.semop(&ns, 1, vec![op(0, 2, 0)]),
+            set.semop(&ns, 1, vec![op(0, 2, 0)], true),
             Ok(SemopOutcome::Done)
         ));
         let nowait = IPC_NOWAIT as u16;
         assert!(matches!(
-            set.semop(&ns, 1, vec![op(0, -1, 0), op(1, -1, nowait)]),
+            set.semop(&ns, 1, vec![op(0, -1, 0), op(1, -1, nowait)], true),
             Err(LxError::EAGAIN)
         ));
         assert_eq!(set.values(), vec![2, 0], "nothing of a failed semop stays");
         assert!(matches!(
-            set.semop(&ns, 1, vec![op(0, 32766, 0)]),
+            set.semop(&ns, 1, vec![op(0, 32766, 0)], true),
             Err(LxError::ERANGE)
         ));
         assert!(matches!(
-            set.semop(&ns, 7, vec![op(1, 3, 0)]),
+            set.semop(&ns, 7, vec![op(1, 3, 0)], true),
             Ok(SemopOutcome::Done)
         ));
         assert_eq!(set.last_pid(1), Ok(7));
@@ -522,7 +526,7 @@ mod tests {
     fn a_waiter_is_served_by_the_change_that_lets_it_go_on() {
         let ns = IpcNamespace::new();
         let set = set(1);
-        let Ok(SemopOutcome::Queued(ticket)) = set.semop(&ns, 2, vec![op(0, -2, 0)]) else {
+        let Ok(SemopOutcome::Queued(ticket)) = set.semop(&ns, 2, vec![op(0, -2, 0)], true) else {
             panic!("must wait");
         };
         let (counter, waker) = CountingWaker::new();
@@ -530,9 +534,9 @@ mod tests {
         assert_eq!(set.poll_wait(ticket, &cx), None);
         assert_eq!(set.waiting(0, false), Ok(1));
         assert_eq!(set.waiting(0, true), Ok(0));
-        set.semop(&ns, 3, vec![op(0, 1, 0)]).unwrap();
+        set.semop(&ns, 3, vec![op(0, 1, 0)], true).unwrap();
         assert_eq!(counter.wakes(), 0);
-        set.semop(&ns, 3, vec![op(0, 1, 0)]).unwrap();
+        set.semop(&ns, 3, vec![op(0, 1, 0)], true).unwrap();
         assert_eq!(counter.wakes(), 1);
         assert_eq!(set.values(), vec![0], "taken for the waiter");
         assert_eq!(set.last_pid(0), Ok(2));
@@ -543,12 +547,12 @@ mod tests {
     fn removal_ends_waits_with_eidrm_and_undo_applies_at_exit() {
         let ns = IpcNamespace::new();
         let set = set(1);
-        set.semop(&ns, 4, vec![op(0, 5, SEM_UNDO)]).unwrap();
-        set.semop(&ns, 4, vec![op(0, -1, SEM_UNDO)]).unwrap();
+        set.semop(&ns, 4, vec![op(0, 5, SEM_UNDO)], true).unwrap();
+        set.semop(&ns, 4, vec![op(0, -1, SEM_UNDO)], true).unwrap();
         assert_eq!(set.values(), vec![4]);
         ns.process_exited(4);
         assert_eq!(set.values(), vec![0]);
-        let Ok(SemopOutcome::Queued(ticket)) = set.semop(&ns, 2, vec![op(0, -1, 0)]) else {
+        let Ok(SemopOutcome::Queued(ticket)) = set.semop(&ns, 2, vec![op(0, -1, 0)], true) else {
             panic!("must wait");
         };
         set.remove();
@@ -561,7 +565,7 @@ mod tests {
     fn setval_clears_adjustments() {
         let ns = IpcNamespace::new();
         let set = set(1);
-        set.semop(&ns, 4, vec![op(0, 5, SEM_UNDO)]).unwrap();
+        set.semop(&ns, 4, vec![op(0, 5, SEM_UNDO)], true).unwrap();
         set.set_value(9, 0, 1).unwrap();
         ns.process_exited(4);
         assert_eq!(set.values(), vec![1]);

@@ -8,6 +8,7 @@
 //! runs through a netlink socket the kernel writes to, is refused with `ENOSYS`.
 
 use alloc::sync::Arc;
+use alloc::vec::Vec;
 use core::future::{poll_fn, Future};
 use core::pin::Pin;
 use core::task::Poll;
@@ -43,7 +44,21 @@ const NSIG: u32 = 64;
 /// Nanoseconds in a second.
 const NSEC_PER_SEC: i64 = 1_000_000_000;
 
-/// When a wait gives up: a deadline of the realtime clock, as the time left now.
+/// The absolute `CLOCK_REALTIME` time at `ptr` (null: none): `EFAULT`, or `EINVAL` for a
+/// negative second count or nanoseconds outside `0..1e9` (Linux's `prepare_timeout`).
+fn read_deadline(ptr: UserInPtr<i64>) -> LxResult<Option<Duration>> {
+    if ptr.is_null() {
+        return Ok(None);
+    }
+    let (sec, nsec) = read_time(ptr)?;
+    let sec = u64::try_from(sec).map_err(|_| LxError::EINVAL)?;
+    if !(0..NSEC_PER_SEC).contains(&nsec) {
+        return Err(LxError::EINVAL);
+    }
+    Ok(Some(Duration::new(sec, nsec as u32)))
+}
+
+/// When a wait gives up: a deadline of the realtime clock, as the time left when it starts.
 enum Deadline {
     Never,
     /// Passed already: one try, then `ETIMEDOUT`.
@@ -52,18 +67,11 @@ enum Deadline {
 }
 
 impl Deadline {
-    /// The absolute `CLOCK_REALTIME` time at `ptr` (null: none): `EFAULT`, or `EINVAL` for a
-    /// negative second count or nanoseconds outside `0..1e9` (`prepare_timeout`).
-    fn read(ptr: UserInPtr<i64>) -> LxResult<Self> {
-        if ptr.is_null() {
+    /// A wait until the realtime clock reads `at` (`None`: forever).
+    fn start(at: Option<Duration>) -> LxResult<Self> {
+        let Some(at) = at else {
             return Ok(Self::Never);
-        }
-        let (sec, nsec) = read_time(ptr)?;
-        let sec = u64::try_from(sec).map_err(|_| LxError::EINVAL)?;
-        if !(0..NSEC_PER_SEC).contains(&nsec) {
-            return Err(LxError::EINVAL);
-        }
-        let at = Duration::new(sec, nsec as u32);
+        };
         let now = platform()
             .map(|platform| platform.realtime_now())
             .map_err(|_| LxError::EIO)?;
@@ -83,6 +91,13 @@ impl Deadline {
             Self::At(sleep) => Pin::new(sleep).poll(cx).is_ready(),
         }
     }
+}
+
+/// A checked `mq_timedsend` or `mq_timedreceive`.
+struct Transfer {
+    queue: Arc<MessageQueue>,
+    nonblocking: bool,
+    deadline: Option<Duration>,
 }
 
 impl Syscall<'_> {
@@ -151,6 +166,74 @@ impl Syscall<'_> {
         Ok(0)
     }
 
+    /// `mq_timedsend`'s arguments checked in Linux's order and its message read.
+    fn mq_send_call(
+        &self,
+        mqdes: i32,
+        msg_ptr: UserInPtr<u8>,
+        msg_len: usize,
+        msg_prio: u32,
+        abs_timeout: UserInPtr<i64>,
+    ) -> LxResult<(Transfer, Option<Vec<u8>>)> {
+        let deadline = read_deadline(abs_timeout)?;
+        if msg_prio >= MQ_PRIO_MAX {
+            return Err(LxError::EINVAL);
+        }
+        let file = self.mq_file(mqdes)?;
+        let queue = queue_of(&file)?;
+        if !file.flags().writable() {
+            return Err(LxError::EBADF);
+        }
+        if msg_len > queue.attr().msgsize {
+            return Err(LxError::EMSGSIZE);
+        }
+        let message = Some(msg_ptr.read_bytes(msg_len)?);
+        let nonblocking = file.flags().contains(OpenFlags::NONBLOCK);
+        let transfer = Transfer {
+            queue,
+            nonblocking,
+            deadline,
+        };
+        Ok((transfer, message))
+    }
+
+    /// Sends the notification a send made due (signal 0, which `mq_notify` accepts, sends
+    /// nothing).
+    fn notify(&self, registration: Option<Registration>) -> SysResult {
+        if let Some(Registration {
+            pid,
+            notify: Notify::Signal { signal, value },
+        }) = registration
+        {
+            if signal != 0 {
+                self.host.send_queue_signal(pid, signal, value)?;
+            }
+        }
+        Ok(0)
+    }
+
+    /// `mq_timedsend`, where it does not wait: `None` (nothing sent) if it must.
+    pub fn sys_mq_timedsend_now(
+        &self,
+        mqdes: i32,
+        msg_ptr: UserInPtr<u8>,
+        msg_len: usize,
+        msg_prio: u32,
+        abs_timeout: UserInPtr<i64>,
+    ) -> Option<SysResult> {
+        let (transfer, mut message) =
+            match self.mq_send_call(mqdes, msg_ptr, msg_len, msg_prio, abs_timeout) {
+                Ok(call) => call,
+                Err(error) => return Some(Err(error)),
+            };
+        match transfer.queue.poll_send(&mut message, msg_prio, None) {
+            Poll::Ready(Ok(registration)) => Some(self.notify(registration)),
+            Poll::Ready(Err(error)) => Some(Err(error)),
+            Poll::Pending if transfer.nonblocking => Some(Err(LxError::EAGAIN)),
+            Poll::Pending => None,
+        }
+    }
+
     /// `mq_timedsend(mqdes, msg_ptr, msg_len, msg_prio, abs_timeout)`: `EINVAL` for a bad
     /// timeout or a priority past `MQ_PRIO_MAX`, `EBADF` for a descriptor not open for
     /// writing, `EMSGSIZE` past the queue's message size, `EFAULT`; on a full queue `EAGAIN`
@@ -163,41 +246,64 @@ impl Syscall<'_> {
         msg_prio: u32,
         abs_timeout: UserInPtr<i64>,
     ) -> SysResult {
-        let mut deadline = Deadline::read(abs_timeout)?;
-        if msg_prio >= MQ_PRIO_MAX {
-            return Err(LxError::EINVAL);
-        }
-        let file = self.mq_file(mqdes)?;
-        let queue = queue_of(&file)?;
-        if !file.flags().writable() {
-            return Err(LxError::EBADF);
-        }
-        if msg_len > queue.attr().msgsize {
-            return Err(LxError::EMSGSIZE);
-        }
-        let mut message = Some(msg_ptr.read_bytes(msg_len)?);
-        let nonblocking = file.flags().contains(OpenFlags::NONBLOCK);
-        let sent = poll_fn(|cx| {
-            if nonblocking {
-                return queue.poll_send(&mut message, msg_prio, None);
-            }
-            match queue.poll_send(&mut message, msg_prio, Some(cx)) {
+        let (transfer, mut message) =
+            self.mq_send_call(mqdes, msg_ptr, msg_len, msg_prio, abs_timeout)?;
+        let mut deadline = Deadline::start(transfer.deadline)?;
+        let queue = transfer.queue;
+        let registration = poll_fn(
+            |cx| match queue.poll_send(&mut message, msg_prio, Some(cx)) {
+                Poll::Pending if transfer.nonblocking => Poll::Ready(Err(LxError::EAGAIN)),
                 Poll::Pending if deadline.passed(cx) => Poll::Ready(Err(LxError::ETIMEDOUT)),
                 other => other,
-            }
-        })
+            },
+        )
         .await?;
-        if let Some(Registration {
-            pid,
-            notify: Notify::Signal { signal, value },
-        }) = sent
-        {
-            // Signal 0 is accepted by mq_notify and sends nothing.
-            if signal != 0 {
-                self.host.send_queue_signal(pid, signal, value)?;
-            }
+        self.notify(registration)
+    }
+
+    /// `mq_timedreceive`'s arguments checked in Linux's order.
+    fn mq_receive_call(
+        &self,
+        mqdes: i32,
+        msg_len: usize,
+        abs_timeout: UserInPtr<i64>,
+    ) -> LxResult<Transfer> {
+        let deadline = read_deadline(abs_timeout)?;
+        let file = self.mq_file(mqdes)?;
+        let queue = queue_of(&file)?;
+        if !file.flags().readable() {
+            return Err(LxError::EBADF);
         }
-        Ok(0)
+        if msg_len < queue.attr().msgsize {
+            return Err(LxError::EMSGSIZE);
+        }
+        let nonblocking = file.flags().contains(OpenFlags::NONBLOCK);
+        Ok(Transfer {
+            queue,
+            nonblocking,
+            deadline,
+        })
+    }
+
+    /// `mq_timedreceive`, where it does not wait: `None` (nothing taken) if it must.
+    pub fn sys_mq_timedreceive_now(
+        &self,
+        mqdes: i32,
+        msg_ptr: UserOutPtr<u8>,
+        msg_len: usize,
+        msg_prio: UserOutPtr<u32>,
+        abs_timeout: UserInPtr<i64>,
+    ) -> Option<SysResult> {
+        let transfer = match self.mq_receive_call(mqdes, msg_len, abs_timeout) {
+            Ok(transfer) => transfer,
+            Err(error) => return Some(Err(error)),
+        };
+        match transfer.queue.poll_receive(None) {
+            Poll::Ready(Ok((text, priority))) => Some(deliver(msg_ptr, msg_prio, &text, priority)),
+            Poll::Ready(Err(error)) => Some(Err(error)),
+            Poll::Pending if transfer.nonblocking => Some(Err(LxError::EAGAIN)),
+            Poll::Pending => None,
+        }
     }
 
     /// `mq_timedreceive(mqdes, msg_ptr, msg_len, msg_prio, abs_timeout)`: `EINVAL` for a bad
@@ -213,29 +319,23 @@ impl Syscall<'_> {
         msg_prio: UserOutPtr<u32>,
         abs_timeout: UserInPtr<i64>,
     ) -> SysResult {
-        let mut deadline = Deadline::read(abs_timeout)?;
-        let file = self.mq_file(mqdes)?;
-        let queue = queue_of(&file)?;
-        if !file.flags().readable() {
-            return Err(LxError::EBADF);
+        let transfer = self.mq_receive_call(mqdes, msg_len, abs_timeout)?;
+        let mut deadline = Deadline::start(transfer.deadline)?;
+        let queue = transfer.queue;
+        if transfer.nonblocking {
+            return match queue.poll_receive(None) {
+                Poll::Ready(Ok((text, priority))) => deliver(msg_ptr, msg_prio, &text, priority),
+                Poll::Ready(Err(error)) => Err(error),
+                Poll::Pending => Err(LxError::EAGAIN),
+            };
         }
-        if msg_len < queue.attr().msgsize {
-            return Err(LxError::EMSGSIZE);
-        }
-        let nonblocking = file.flags().contains(OpenFlags::NONBLOCK);
-        let (text, priority) = poll_fn(|cx| {
-            if nonblocking {
-                return queue.poll_receive(None);
-            }
-            match queue.poll_receive(Some(cx)) {
-                Poll::Pending if deadline.passed(cx) => Poll::Ready(Err(LxError::ETIMEDOUT)),
-                other => other,
-            }
+        let _blocked = queue.blocked_receiver();
+        let (text, priority) = poll_fn(|cx| match queue.poll_receive(Some(cx)) {
+            Poll::Pending if deadline.passed(cx) => Poll::Ready(Err(LxError::ETIMEDOUT)),
+            other => other,
         })
         .await?;
-        msg_prio.write_if_not_null(priority)?;
-        msg_ptr.write_bytes(&text)?;
-        Ok(text.len())
+        deliver(msg_ptr, msg_prio, &text, priority)
     }
 
     /// `mq_notify(mqdes, sevp)`: `EINVAL` for an unknown `sigev_notify` or a `SIGEV_SIGNAL`
@@ -311,4 +411,16 @@ fn queue_of(file: &Arc<dyn linux_object::fs::FileLike>) -> LxResult<Arc<MessageQ
         .downcast_ref::<MqFile>()
         .map(|file| file.queue().clone())
         .ok_or(LxError::EBADF)
+}
+
+/// Writes a received message's priority (unless `msg_prio` is null) and text; its length.
+fn deliver(
+    msg_ptr: UserOutPtr<u8>,
+    msg_prio: UserOutPtr<u32>,
+    text: &[u8],
+    priority: u32,
+) -> SysResult {
+    msg_prio.write_if_not_null(priority)?;
+    msg_ptr.write_bytes(text)?;
+    Ok(text.len())
 }

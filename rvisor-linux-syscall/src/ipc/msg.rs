@@ -5,12 +5,14 @@
 //! and a signal with `EINTR` once a handler ran (`ERESTARTNOHAND`: never restarted after a
 //! handler, as signal(7) says).
 
+use alloc::sync::Arc;
 use core::future::poll_fn;
+use core::task::Poll;
 use linux_object::ipc::msg::{
     Message, MsgQueue, Select, MSGMAX, MSGMNB, MSGMNI, MSG_COPY, MSG_EXCEPT,
 };
 use linux_object::ipc::{Got, IpcObject, IPC_NOWAIT};
-use linux_object::LxError;
+use linux_object::{LxError, LxResult};
 
 use super::{
     get_u64, put, put_perm, read_ds, write_out, IPC_INFO, IPC_RMID, IPC_SET, IPC_STAT, PERM_SIZE,
@@ -50,6 +52,31 @@ impl Syscall<'_> {
         }
     }
 
+    /// `msgsnd`, where it does not wait: `None` (nothing done) if it must.
+    pub fn sys_msgsnd_now(
+        &self,
+        msqid: i32,
+        msgp: UserInPtr<u8>,
+        msgsz: usize,
+        msgflg: i32,
+    ) -> Option<SysResult> {
+        let (queue, mut message) = match self.msgsnd_call(msqid, msgp, msgsz) {
+            Ok(call) => call,
+            Err(error) => return Some(Err(error)),
+        };
+        let creds = self.process.credentials();
+        match queue.poll_send(
+            &creds,
+            self.process.pid(),
+            &mut message,
+            msgflg as u32,
+            None,
+        ) {
+            Poll::Ready(result) => Some(result.map(|()| 0)),
+            Poll::Pending => None,
+        }
+    }
+
     /// `msgsnd(msqid, msgp, msgsz, msgflg)`: `EINVAL` for a type below 1, a size past
     /// `MSGMAX` or a negative id; `EFAULT`; `EINVAL` for an unknown id; then as
     /// [`MsgQueue::poll_send`].
@@ -60,6 +87,20 @@ impl Syscall<'_> {
         msgsz: usize,
         msgflg: i32,
     ) -> SysResult {
+        let (queue, mut message) = self.msgsnd_call(msqid, msgp, msgsz)?;
+        let creds = self.process.credentials();
+        let pid = self.process.pid();
+        poll_fn(|cx| queue.poll_send(&creds, pid, &mut message, msgflg as u32, Some(cx))).await?;
+        Ok(0)
+    }
+
+    /// `msgsnd`'s message read and its queue found, in Linux's order.
+    fn msgsnd_call(
+        &self,
+        msqid: i32,
+        msgp: UserInPtr<u8>,
+        msgsz: usize,
+    ) -> LxResult<(Arc<MsgQueue>, Option<Message>)> {
         let mtype = UserInPtr::<i64>::from(msgp.addr()).read()?;
         if mtype < 1 {
             return Err(LxError::EINVAL);
@@ -70,11 +111,29 @@ impl Syscall<'_> {
         let text = msgp.offset(MTYPE_SIZE)?.read_bytes(msgsz)?;
         let container = self.ipc_container()?;
         let queue = container.ipc().msgs.lock().by_id(msqid)?;
+        Ok((queue, Some(Message { mtype, text })))
+    }
+
+    /// `msgrcv`, where it does not wait: `None` (nothing taken) if it must.
+    pub fn sys_msgrcv_now(
+        &self,
+        msqid: i32,
+        msgp: UserOutPtr<u8>,
+        msgsz: isize,
+        msgtyp: i64,
+        msgflg: i32,
+    ) -> Option<SysResult> {
+        let (queue, size, select) = match self.msgrcv_call(msqid, msgsz, msgtyp, msgflg) {
+            Ok(call) => call,
+            Err(error) => return Some(Err(error)),
+        };
         let creds = self.process.credentials();
-        let pid = self.process.pid();
-        let mut message = Some(Message { mtype, text });
-        poll_fn(|cx| queue.poll_send(&creds, pid, &mut message, msgflg as u32, cx)).await?;
-        Ok(0)
+        let flags = msgflg as u32;
+        match queue.poll_receive(&creds, self.process.pid(), size, select, flags, None) {
+            Poll::Ready(Ok(message)) => Some(deliver(msgp, &message)),
+            Poll::Ready(Err(error)) => Some(Err(error)),
+            Poll::Pending => None,
+        }
     }
 
     /// `msgrcv(msqid, msgp, msgsz, msgtyp, msgflg)`: `EINVAL` for a negative id or size, and
@@ -89,6 +148,23 @@ impl Syscall<'_> {
         msgtyp: i64,
         msgflg: i32,
     ) -> SysResult {
+        let (queue, size, select) = self.msgrcv_call(msqid, msgsz, msgtyp, msgflg)?;
+        let creds = self.process.credentials();
+        let pid = self.process.pid();
+        let flags = msgflg as u32;
+        let message =
+            poll_fn(|cx| queue.poll_receive(&creds, pid, size, select, flags, Some(cx))).await?;
+        deliver(msgp, &message)
+    }
+
+    /// `msgrcv`'s arguments checked in Linux's order and its queue found.
+    fn msgrcv_call(
+        &self,
+        msqid: i32,
+        msgsz: isize,
+        msgtyp: i64,
+        msgflg: i32,
+    ) -> LxResult<(Arc<MsgQueue>, usize, Select)> {
         let flags = msgflg as u32;
         let size = usize::try_from(msgsz).map_err(|_| LxError::EINVAL)?;
         if msqid < 0 {
@@ -102,16 +178,9 @@ impl Syscall<'_> {
         } else {
             size
         };
-        let select = Select::new(msgtyp, flags);
         let container = self.ipc_container()?;
         let queue = container.ipc().msgs.lock().by_id(msqid)?;
-        let creds = self.process.credentials();
-        let pid = self.process.pid();
-        let message =
-            poll_fn(|cx| queue.poll_receive(&creds, pid, size, select, flags, cx)).await?;
-        UserOutPtr::<i64>::from(msgp.addr()).write(message.mtype)?;
-        msgp.offset(MTYPE_SIZE)?.write_bytes(&message.text)?;
-        Ok(message.text.len())
+        Ok((queue, size, Select::new(msgtyp, flags)))
     }
 
     /// `msgctl(msqid, cmd, buf)`.
@@ -218,4 +287,11 @@ impl Syscall<'_> {
             _ => Err(LxError::EINVAL),
         }
     }
+}
+
+/// Writes a received message's type and text to `msgp`; the text's length.
+fn deliver(msgp: UserOutPtr<u8>, message: &Message) -> SysResult {
+    UserOutPtr::<i64>::from(msgp.addr()).write(message.mtype)?;
+    msgp.offset(MTYPE_SIZE)?.write_bytes(&message.text)?;
+    Ok(message.text.len())
 }

@@ -5,10 +5,13 @@
 //! changer applies it), the set is removed (`EIDRM`), `semtimedop`'s timeout passes
 //! (`EAGAIN`) or a signal ends it (`EINTR`, never restarted, as signal(7) says).
 
+use alloc::sync::Arc;
+use alloc::vec::Vec;
 use core::future::{poll_fn, Future};
 use core::pin::Pin;
 use core::task::Poll;
 use core::time::Duration;
+use linux_object::container::Container;
 use linux_object::ipc::sem::{
     SemBuf, SemSet, SemopOutcome, SEMMNI, SEMMNS, SEMMSL, SEMOPM, SEMVMX,
 };
@@ -40,6 +43,14 @@ const SEMBUF_SIZE: usize = 6;
 const SEMINFO_SIZE: usize = 40;
 /// `SEMUSZ`, which `IPC_INFO` reports.
 const SEMUSZ: i32 = 20;
+
+/// A checked `semtimedop`.
+struct SemopCall {
+    container: Arc<Container>,
+    set: Arc<SemSet>,
+    ops: Vec<SemBuf>,
+    timeout: Option<Duration>,
+}
 
 /// Ends a queued wait that is dropped (a signal): its ticket leaves the queue.
 struct Queued<'a> {
@@ -83,10 +94,42 @@ impl Syscall<'_> {
         }
     }
 
+    /// `semop(semid, sops, nsops)`, where it does not wait.
+    pub fn sys_semop_now(&self, semid: i32, sops: UserInPtr<u8>, nsops: u32) -> Option<SysResult> {
+        self.sys_semtimedop_now(semid, sops, nsops, UserPtr::from(0))
+    }
+
     /// `semop(semid, sops, nsops)`: `semtimedop` without a timeout.
     pub async fn sys_semop(&self, semid: i32, sops: UserInPtr<u8>, nsops: u32) -> SysResult {
         self.sys_semtimedop(semid, sops, nsops, UserPtr::from(0))
             .await
+    }
+
+    /// `semtimedop`, where it does not wait: `None` (nothing done) if it must.
+    pub fn sys_semtimedop_now(
+        &self,
+        semid: i32,
+        sops: UserInPtr<u8>,
+        nsops: u32,
+        timeout: UserInPtr<i64>,
+    ) -> Option<SysResult> {
+        let call = match self.semop_call(semid, sops, nsops, timeout) {
+            Ok(call) => call,
+            Err(error) => return Some(Err(error)),
+        };
+        match call
+            .set
+            .semop(call.container.ipc(), self.process.pid(), call.ops, false)
+        {
+            Ok(SemopOutcome::Done) => Some(Ok(0)),
+            Ok(SemopOutcome::WouldWait) => None,
+            Ok(SemopOutcome::Queued(ticket)) => {
+                // Not asked for; leave the queue and wait as the later half does.
+                let _ = call.set.cancel(ticket);
+                None
+            }
+            Err(error) => Some(Err(error)),
+        }
     }
 
     /// `semtimedop(semid, sops, nsops, timeout)`: `EINVAL` for no operation or a negative id,
@@ -100,6 +143,44 @@ impl Syscall<'_> {
         nsops: u32,
         timeout: UserInPtr<i64>,
     ) -> SysResult {
+        let call = self.semop_call(semid, sops, nsops, timeout)?;
+        let set = call.set;
+        let ticket = match set.semop(call.container.ipc(), self.process.pid(), call.ops, true)? {
+            SemopOutcome::Done => return Ok(0),
+            SemopOutcome::Queued(ticket) => ticket,
+            SemopOutcome::WouldWait => return Err(LxError::EAGAIN),
+        };
+        let queued = Queued { set: &set, ticket };
+        let mut sleep = match call.timeout {
+            Some(duration) if duration.is_zero() => {
+                return finish(&queued, Err(LxError::EAGAIN));
+            }
+            Some(duration) => Some(kernel_async::sleep(duration).map_err(|_| LxError::EIO)?),
+            None => None,
+        };
+        let result = poll_fn(|cx| {
+            if let Some(result) = set.poll_wait(ticket, cx) {
+                return Poll::Ready(result);
+            }
+            if let Some(sleep) = sleep.as_mut() {
+                if Pin::new(sleep).poll(cx).is_ready() {
+                    return Poll::Ready(Err(LxError::EAGAIN));
+                }
+            }
+            Poll::Pending
+        })
+        .await;
+        finish(&queued, result)
+    }
+
+    /// `semtimedop`'s arguments read and checked, in Linux's order, and its set found.
+    fn semop_call(
+        &self,
+        semid: i32,
+        sops: UserInPtr<u8>,
+        nsops: u32,
+        timeout: UserInPtr<i64>,
+    ) -> LxResult<SemopCall> {
         let timeout = if timeout.is_null() {
             None
         } else {
@@ -149,31 +230,12 @@ impl Syscall<'_> {
         let creds = self.process.credentials();
         set.perm()
             .check(&creds, if alter { 0o222 } else { 0o444 })?;
-        let ticket = match set.semop(container.ipc(), self.process.pid(), ops)? {
-            SemopOutcome::Done => return Ok(0),
-            SemopOutcome::Queued(ticket) => ticket,
-        };
-        let queued = Queued { set: &set, ticket };
-        let mut sleep = match timeout {
-            Some(duration) if duration.is_zero() => {
-                return finish(&queued, Err(LxError::EAGAIN));
-            }
-            Some(duration) => Some(kernel_async::sleep(duration).map_err(|_| LxError::EIO)?),
-            None => None,
-        };
-        let result = poll_fn(|cx| {
-            if let Some(result) = set.poll_wait(ticket, cx) {
-                return Poll::Ready(result);
-            }
-            if let Some(sleep) = sleep.as_mut() {
-                if Pin::new(sleep).poll(cx).is_ready() {
-                    return Poll::Ready(Err(LxError::EAGAIN));
-                }
-            }
-            Poll::Pending
+        Ok(SemopCall {
+            container,
+            set,
+            ops,
+            timeout,
         })
-        .await;
-        finish(&queued, result)
     }
 
     /// `semctl(semid, semnum, cmd, arg)`, `arg` being the `union semun` in the register.
