@@ -65,6 +65,14 @@ impl<B: Backend> HostFs<B> {
     pub fn root(&self) -> Arc<HostINode<B>> {
         HostINode::new_root(&self.mount)
     }
+
+    /// An object of this filesystem that no name in it reaches (a memfd's unlinked file on
+    /// the host's internal shmem mount): a node whose `..` is the root, reached only through
+    /// the descriptor it is opened as.
+    pub fn adopt(&self, handle: B::Handle) -> FsResult<Arc<HostINode<B>>> {
+        let type_ = self.mount.backend.metadata(&handle)?.type_;
+        Ok(self.root().new_child(handle, type_))
+    }
 }
 
 impl<B: Backend> FileSystem for HostFs<B> {

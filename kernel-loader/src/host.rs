@@ -19,7 +19,7 @@ use linux_kernel_module::hal;
 use linux_kernel_module::path::HostDir;
 use linux_kernel_module::process::{self, ExecStart, SignalSender, WorkRun};
 use linux_kernel_module::task::{self, HeldTask, IdCall, TaskId};
-use linux_kernel_module::vfs::ExecFile;
+use linux_kernel_module::vfs::{ExecFile, VfsObject};
 use linux_kernel_module::Error;
 use linux_object::container::{Pid, INIT_PID};
 use linux_object::credentials::Credentials;
@@ -522,6 +522,24 @@ impl TaskHost for KernelTaskHost<'_> {
             soft: old.soft,
             hard: old.hard,
         })
+    }
+
+    fn memfd_flags(&self) -> u32 {
+        linux_kernel_module::vfs::memfd_flags()
+    }
+
+    fn new_memfd(&self, name: &[u8], flags: u32) -> LxResult<Arc<dyn INode>> {
+        let (root, file) = VfsObject::new_memfd(name, flags).map_err(lx_error)?;
+        let fs = HostFs::with_backend(KernelBackend, root).map_err(LxError::from)?;
+        let inode: Arc<dyn INode> = fs.adopt(file).map_err(LxError::from)?;
+        Ok(inode)
+    }
+
+    fn seals(&self, inode: &Arc<dyn INode>, add: Option<u32>) -> LxResult<u32> {
+        let host = inode
+            .downcast_ref::<HostINode<KernelBackend>>()
+            .ok_or(LxError::EINVAL)?;
+        host.handle().seals(add).map_err(lx_error)
     }
 
     fn new_tmpfs(&self, options: &str, read_only: bool) -> LxResult<Arc<dyn INode>> {

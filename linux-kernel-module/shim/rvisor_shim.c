@@ -43,6 +43,8 @@
 #include <linux/utsname.h>
 #include <linux/statfs.h>
 #include <linux/shmem_fs.h>
+#include <linux/memfd.h>
+#include <uapi/linux/memfd.h>
 #include <linux/falloc.h>
 #include <linux/timekeeping.h>
 #include <linux/wait.h>
@@ -1728,6 +1730,100 @@ int rvisor_vfs_tmpfile(struct rvisor_path *dir, unsigned int mode, bool exclusiv
 	return 0;
 }
 
+/* ---------------------------------------------------------------- memfd */
+
+/* The seals Linux's memfd knows (F_ALL_SEALS of mm/memfd.c, which gained F_SEAL_EXEC in 6.3). */
+#ifdef F_SEAL_EXEC
+#define RVISOR_ALL_SEALS                                                                   \
+	(F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_FUTURE_WRITE | \
+	 F_SEAL_EXEC)
+#else
+#define RVISOR_ALL_SEALS \
+	(F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)
+#endif
+
+unsigned int rvisor_memfd_flags(void)
+{
+	unsigned int flags = MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_HUGETLB;
+
+#ifdef MFD_NOEXEC_SEAL
+	flags |= MFD_EXEC | MFD_NOEXEC_SEAL;
+#endif
+	return flags;
+}
+
+int rvisor_memfd_new(const char *name, unsigned int flags, struct rvisor_path *root,
+		     struct rvisor_path *out)
+{
+	struct file *file = shmem_file_setup(name, 0, VM_NORESERVE);
+	struct inode *inode;
+	struct path mount_root;
+
+	if (IS_ERR(file))
+		return PTR_ERR(file);
+	inode = file_inode(file);
+#ifdef MFD_NOEXEC_SEAL
+	if (flags & MFD_NOEXEC_SEAL) {
+		inode->i_mode &= ~0111;
+		SHMEM_I(inode)->seals = (SHMEM_I(inode)->seals & ~F_SEAL_SEAL) | F_SEAL_EXEC;
+	} else if (flags & MFD_ALLOW_SEALING) {
+		SHMEM_I(inode)->seals &= ~F_SEAL_SEAL;
+	}
+#else
+	if (flags & MFD_ALLOW_SEALING)
+		SHMEM_I(inode)->seals &= ~F_SEAL_SEAL;
+#endif
+	mount_root.mnt = file->f_path.mnt;
+	mount_root.dentry = file->f_path.mnt->mnt_root;
+	path_get(&mount_root);
+	hold(root, &mount_root);
+	path_get(&file->f_path);
+	hold(out, &file->f_path);
+	/* The memfd's own file, open for reading and writing yet counted as no writer (shmem's
+	 * files are made so), does the holder's I/O and mappings: a file opened for writing
+	 * would count as one, and running the memfd (execveat) would be ETXTBSY. */
+	out->reader = get_file(file);
+	out->writer = file;
+	return 0;
+}
+
+int rvisor_vfs_seals(struct rvisor_path *p, bool adding, unsigned int seals)
+{
+	struct inode *inode = d_inode(p->path.dentry);
+	unsigned int *held;
+	int ret = 0;
+
+	if (adding && (seals & ~(unsigned int)RVISOR_ALL_SEALS))
+		return -EINVAL;
+	/* Where memfd_file_seals_ptr finds seals: a shmem regular file. */
+	if (inode->i_sb->s_magic != TMPFS_MAGIC || !S_ISREG(inode->i_mode))
+		return -EINVAL;
+	held = &SHMEM_I(inode)->seals;
+	if (!adding)
+		return READ_ONCE(*held);
+	inode_lock(inode);
+	if (*held & F_SEAL_SEAL) {
+		ret = -EPERM;
+		goto unlock;
+	}
+#ifdef F_SEAL_EXEC
+	/* Sealing an executable file's mode seals its contents too (W^X from then on). */
+	if ((seals & F_SEAL_EXEC) && (inode->i_mode & 0111))
+		seals |= F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_FUTURE_WRITE;
+#endif
+	/* No new writable shared mapping from now on, and none may exist now (EBUSY). Pages
+	 * pinned by direct I/O are not waited for, as memfd_wait_for_pins would. */
+	if ((seals & F_SEAL_WRITE) && !(*held & F_SEAL_WRITE)) {
+		ret = mapping_deny_writable(inode->i_mapping);
+		if (ret)
+			goto unlock;
+	}
+	*held |= seals;
+unlock:
+	inode_unlock(inode);
+	return ret;
+}
+
 /* ---------------------------------------------------------------- extended attributes */
 
 /* Each with the caller's credentials, the host's permission checks (xattr_permission) and its
@@ -2983,10 +3079,17 @@ long rvisor_vfs_mmap(struct rvisor_path *p, unsigned long addr, unsigned long le
 {
 	/* A shared writable mapping writes the file: it needs a file open for writing too. */
 	bool writes = (flags & MAP_TYPE) != MAP_PRIVATE && (prot & PROT_WRITE);
-	struct file *file = dentry_open(&p->path, (writes ? O_RDWR : O_RDONLY) | O_LARGEFILE,
-					current_cred());
+	struct file *own = READ_ONCE(p->writer);
+	struct file *file;
 	unsigned long ret;
 
+	/* A memfd maps through its own file (the only holder whose writer also reads), as a
+	 * native memfd does: a new writable open would make running it ETXTBSY. */
+	if (own && (own->f_mode & FMODE_READ))
+		file = get_file(own);
+	else
+		file = dentry_open(&p->path, (writes ? O_RDWR : O_RDONLY) | O_LARGEFILE,
+				   current_cred());
 	if (IS_ERR(file))
 		return PTR_ERR(file);
 	ret = vm_mmap(file, addr, len, prot, flags, offset);
@@ -3313,6 +3416,20 @@ static const char *rvisor_container_path(struct file *file, const char *root,
 	return path + root_len;
 }
 
+/* A memfd of the container's (a shmem file named "memfd:…", which rVisor's own files never
+ * are), named as Linux's maps names it: "/memfd:NAME (deleted)". NULL for any other file. */
+static const char *rvisor_memfd_path(struct file *file, char *page)
+{
+	/* A memfd's dentry is never renamed: its name is stable without the dentry's lock. */
+	const char *dname = (const char *)file->f_path.dentry->d_name.name;
+	char *path;
+
+	if (file_inode(file)->i_sb->s_magic != TMPFS_MAGIC || strncmp(dname, "memfd:", 6))
+		return NULL;
+	path = d_path(&file->f_path, page, PAGE_SIZE);
+	return IS_ERR(path) ? NULL : path;
+}
+
 /* The spaces between a maps line's header of `header` bytes and its name: the header is
  * padded to 72 columns (seq_setwidth(25 + 6 * sizeof(void *) - 1)), then one space. */
 static int used_pad(int header)
@@ -3354,7 +3471,9 @@ long rvisor_task_maps(struct task_struct *t, const char *root, unsigned long roo
 				struct inode *inode = file_inode(file);
 
 				name = rvisor_container_path(file, root, root_len, page);
-				/* A file outside the root is rVisor's own (the container's
+				if (!name)
+					name = rvisor_memfd_path(file, page);
+				/* Any other file outside the root is rVisor's own (the container's
 				 * physical memory): its pages are the program's anonymous
 				 * memory as far as the container can tell. */
 				if (name) {

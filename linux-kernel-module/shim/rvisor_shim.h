@@ -352,6 +352,24 @@ void rvisor_vfs_put_write_access(struct rvisor_path *p);
  * *out: it may later be given a name (linkat) unless exclusive (O_EXCL). 0 or -errno. */
 int rvisor_vfs_tmpfile(struct rvisor_path *dir, unsigned int mode, bool exclusive,
 		       struct rvisor_path *out);
+/* A memfd as Linux's memfd_create makes it: an unlinked shmem file named `name` ("memfd:…",
+ * NUL-terminated), of size 0, held in *file, with *root holding the root of the internal
+ * mount it lives on; the file itself does the holder's I/O and mappings, as it does for a
+ * native memfd (it counts as no writer: running it is not ETXTBSY). `flags` are MFD_ flags
+ * the caller checked against rvisor_memfd_flags(): MFD_ALLOW_SEALING leaves the file open to
+ * seals (shmem gives every file F_SEAL_SEAL); MFD_NOEXEC_SEAL (6.3+) clears its execute bits
+ * and seals them. 0 or -errno. */
+int rvisor_memfd_new(const char *name, unsigned int flags, struct rvisor_path *root,
+		     struct rvisor_path *file);
+/* The MFD_ flags this kernel's memfd_create takes (MFD_EXEC and MFD_NOEXEC_SEAL since 6.3);
+ * MFD_HUGETLB included, which rVisor refuses. */
+unsigned int rvisor_memfd_flags(void);
+/* The seals of p, a shmem (tmpfs, memfd) regular file, as fcntl(F_GET_SEALS) reads them; with
+ * `adding`, after adding `seals` as F_ADD_SEALS does on a description the caller checked is
+ * open for writing: EINVAL for unknown seals or a file of another filesystem, EPERM once
+ * F_SEAL_SEAL is set, EBUSY for F_SEAL_WRITE while the file has a writable shared mapping.
+ * The seals are the host's own (SHMEM_I(inode)->seals), so its shmem enforces them. */
+int rvisor_vfs_seals(struct rvisor_path *p, bool adding, unsigned int seals);
 /* Extended attributes of the object, with the caller's credentials and the host's checks and
  * errors: a size (or a length filled), 0, or -errno. A zero size asks for the size. */
 long rvisor_vfs_getxattr(struct rvisor_path *p, const char *name, void *value,

@@ -193,7 +193,53 @@ impl HostDir {
     }
 }
 
+/// The `MFD_*` flags the running kernel's `memfd_create` takes (`MFD_EXEC` and
+/// `MFD_NOEXEC_SEAL` since 6.3).
+pub fn memfd_flags() -> u32 {
+    // SAFETY: reads constants only.
+    unsafe { bindings::rvisor_memfd_flags() }
+}
+
 impl VfsObject {
+    /// A new memfd named `memfd:NAME` as Linux's `memfd_create` makes it (`name` without NUL
+    /// bytes, `flags` among [`memfd_flags`]: `MFD_ALLOW_SEALING`, `MFD_NOEXEC_SEAL`): an
+    /// unlinked shmem file, and the root directory of the internal mount it lives on.
+    pub fn new_memfd(name: &[u8], flags: u32) -> Result<(VfsObject, VfsObject)> {
+        const PREFIX: &[u8] = b"memfd:";
+        if name.contains(&0) {
+            return Err(Error::EINVAL);
+        }
+        let mut full = Vec::new();
+        full.try_reserve_exact(PREFIX.len() + name.len() + 1)
+            .map_err(|_| Error::ENOMEM)?;
+        full.extend_from_slice(PREFIX);
+        full.extend_from_slice(name);
+        full.push(0);
+        let mut root = MaybeUninit::<bindings::rvisor_path>::uninit();
+        // SAFETY: `full` is NUL-terminated; on success the shim fills both storages with
+        // counted paths (the file's and its mount root's), on failure neither.
+        let file = unsafe {
+            Holder::fill(|out| {
+                bindings::rvisor_memfd_new(full.as_ptr().cast(), flags, root.as_mut_ptr(), out)
+                    .into()
+            })
+        }?;
+        // SAFETY: the shim succeeded, so it filled the root's storage too.
+        let root = Holder(UnsafeCell::new(unsafe { root.assume_init() }));
+        Ok((VfsObject(root), VfsObject(file)))
+    }
+
+    /// The seals of this shmem regular file (`F_GET_SEALS`), or, with `add`, those after
+    /// adding these (`F_ADD_SEALS`, the description checked writable by the caller), with
+    /// the host's own seal field and errors (`EINVAL`, `EPERM`, `EBUSY`).
+    pub fn seals(&self, add: Option<u32>) -> Result<u32> {
+        // SAFETY: the object is held; the shim takes the inode's lock to change the seals.
+        let ret =
+            unsafe { bindings::rvisor_vfs_seals(self.raw(), add.is_some(), add.unwrap_or(0)) };
+        let seals = Error::check(ret.into())?;
+        Ok(u32::try_from(seals).unwrap_or(0))
+    }
+
     fn raw(&self) -> *mut bindings::rvisor_path {
         self.0.raw()
     }

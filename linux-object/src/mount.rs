@@ -192,14 +192,13 @@ impl Mounts {
     }
 
     /// Whether a walk of `path` (names alone, no `.` or `..`) from the directory at `start`
-    /// (an absolute path; `/` when `path` is absolute) reaches a mount point on the way, so
+    /// (an absolute path: the walker's root when `path` is absolute) reaches a mount point on the way, so
     /// that it must go one name at a time rather than ask one filesystem for the whole path.
     /// Symbolic links on the way are not seen here: a one-step lookup stops at them.
     pub fn may_cross(&self, start: &str, path: &str) -> bool {
         if self.only_root() {
             return false;
         }
-        let start = if path.starts_with('/') { "/" } else { start };
         let path = path.trim_matches('/');
         self.0.iter().skip(1).any(|mount| {
             let Some(below) = mount.point.strip_prefix(start) else {
@@ -455,6 +454,9 @@ mod tests {
         assert!(!mounts.may_cross("/", "/etc/passwd"));
         assert!(!mounts.may_cross("/dev", "null"));
         assert!(!mounts.may_cross("/home", "proc"));
+        // From a root a process changed to, absolute paths start there.
+        assert!(mounts.may_cross("/dev", "/pts/0"));
+        assert!(!mounts.may_cross("/dev", "/proc"));
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

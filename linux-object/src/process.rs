@@ -146,6 +146,48 @@ pub struct WorkingDir {
     pub path: String,
 }
 
+/// A process's root directory (`chroot`): where absolute paths start and `..` stops.
+pub struct RootDir {
+    /// The directory.
+    pub inode: Arc<dyn INode>,
+    /// Its absolute path inside the container: `/` unless the process changed its root.
+    pub path: String,
+    /// Its `(dev, inode)` when it is not the container's root, whose filesystem keeps `..`
+    /// inside it by itself: a walk compares a directory's identity with it before `..`.
+    pub identity: Option<(u64, u64)>,
+}
+
+impl RootDir {
+    /// The container's root directory, `root`.
+    pub fn container(root: Arc<dyn INode>) -> Self {
+        Self {
+            inode: root,
+            path: String::from("/"),
+            identity: None,
+        }
+    }
+
+    /// `path` (an absolute path inside the container) as seen from this root, as Linux's
+    /// `d_path` names it: relative to the root when at or below it, else unchanged (reached
+    /// from outside the root, as `d_path` names what lies beyond a process's root from the
+    /// top of its mount tree).
+    pub fn show<'p>(&self, path: &'p str) -> &'p str {
+        self.beneath(path).unwrap_or(path)
+    }
+
+    /// `path` relative to this root (`/` for the root itself), if it is at or below it.
+    pub fn beneath<'p>(&self, path: &'p str) -> Option<&'p str> {
+        if self.path == "/" {
+            return Some(path);
+        }
+        match path.strip_prefix(self.path.as_str())? {
+            "" => Some("/"),
+            below if below.starts_with('/') => Some(below),
+            _ => None,
+        }
+    }
+}
+
 /// A one-shot event: completed once, awaited by any number of tasks. A `vfork` parent waits
 /// on its child's until the child execs or exits.
 #[derive(Default)]
@@ -224,7 +266,8 @@ struct Family {
 pub struct LinuxProcess {
     pid: Pid,
     container: Weak<Container>,
-    root: Arc<dyn INode>,
+    /// The root directory; a child starts with its parent's.
+    root: Mutex<Arc<RootDir>>,
     /// The container's mount tree, which every path walk of the process crosses.
     mounts: Arc<MountTable>,
     cwd: Mutex<WorkingDir>,
@@ -269,7 +312,10 @@ impl LinuxProcess {
         Arc::new(Self {
             pid,
             container: Arc::downgrade(container),
-            root: container.root().clone(),
+            root: Mutex::new(parent.map_or_else(
+                || Arc::new(RootDir::container(container.root().clone())),
+                |p| p.root(),
+            )),
             mounts: container.mounts().clone(),
             cwd: Mutex::new(cwd),
             exec_path: Mutex::new(exec_path),
@@ -366,8 +412,14 @@ impl LinuxProcess {
     }
 
     /// The root directory.
-    pub fn root(&self) -> &Arc<dyn INode> {
-        &self.root
+    pub fn root(&self) -> Arc<RootDir> {
+        self.root.lock().clone()
+    }
+
+    /// Changes the root directory (`chroot`; the caller checked it is a directory the
+    /// process may search).
+    pub fn set_root(&self, root: RootDir) {
+        *self.root.lock() = Arc::new(root);
     }
 
     /// The working directory.

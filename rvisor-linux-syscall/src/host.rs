@@ -509,6 +509,31 @@ pub trait TaskHost: Sync {
         None
     }
 
+    /// The `MFD_*` flags the host kernel's `memfd_create` takes. Hosts without memfds keep
+    /// the default, those of Linux before 6.3 (`MFD_CLOEXEC`, `MFD_ALLOW_SEALING`,
+    /// `MFD_HUGETLB`).
+    fn memfd_flags(&self) -> u32 {
+        0x7
+    }
+
+    /// A new memfd file named `memfd:NAME` (`name` without NUL bytes), as Linux's
+    /// `memfd_create` makes it with `flags` (`MFD_ALLOW_SEALING`, `MFD_NOEXEC_SEAL`): an
+    /// unlinked regular file of size 0 in host memory. Hosts without memfds keep the default,
+    /// `ENOSYS`.
+    fn new_memfd(&self, _name: &[u8], _flags: u32) -> LxResult<Arc<dyn INode>> {
+        Err(linux_object::LxError::ENOSYS)
+    }
+
+    /// The seals of the file `inode` (`F_GET_SEALS`), or, with `add`, those after adding
+    /// these (`F_ADD_SEALS`, on a description the caller checked is writable), kept and
+    /// enforced by the host: `EINVAL` for a file that cannot be sealed (not a host shmem
+    /// file) or an unknown seal, `EPERM` once `F_SEAL_SEAL` is set, `EBUSY` for
+    /// `F_SEAL_WRITE` while a writable shared mapping exists. Hosts without seals keep the
+    /// default, `EINVAL` for every file.
+    fn seals(&self, _inode: &Arc<dyn INode>, _add: Option<u32>) -> LxResult<u32> {
+        Err(linux_object::LxError::EINVAL)
+    }
+
     /// The pending signals of whichever thread uses it, for a new `signalfd` (signals are
     /// queued by the host to the contained process's host tasks). Hosts that cannot take
     /// them keep the default, `ENOSYS`, as Linux without `CONFIG_SIGNALFD`.

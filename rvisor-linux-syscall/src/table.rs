@@ -250,6 +250,7 @@ syscall_table! {
     137 statfs sync sys_statfs(a0, a1);
     138 fstatfs sync sys_fstatfs(a0, a1);
     160 setrlimit sync sys_setrlimit(a0, a1);
+    161 chroot sync sys_chroot(a0);
     162 sync sync sys_sync();
     165 mount sync sys_mount(a0, a1, a2, a3, a4);
     166 umount2 sync sys_umount2(a0, a1);
@@ -303,6 +304,9 @@ syscall_table! {
     269 faccessat sync sys_faccessat(a0, a1, a2);
     270 pselect6 async sys_pselect6(a0, a1, a2, a3, a4, a5);
     271 ppoll async sys_ppoll(a0, a1, a2, a3, a4);
+    275 splice async sys_splice(a0, a1, a2, a3, a4, a5);
+    276 tee async sys_tee(a0, a1, a2, a3);
+    278 vmsplice async sys_vmsplice(a0, a1, a2, a3);
     280 utimensat sync sys_utimensat(a0, a1, a2, a3);
     281 epoll_pwait async sys_epoll_pwait(a0, a1, a2, a3, a4, a5);
     282 signalfd sync sys_signalfd(a0, a1, a2);
@@ -324,6 +328,7 @@ syscall_table! {
     306 syncfs sync sys_syncfs(a0);
     307 sendmmsg async sys_sendmmsg(a0, a1, a2, a3);
     316 renameat2 sync sys_renameat2(a0, a1, a2, a3, a4);
+    319 memfd_create sync sys_memfd_create(a0, a1);
     322 execveat sync sys_execveat(a0, a1, a2, a3, a4);
     326 copy_file_range async sys_copy_file_range(a0, a1, a2, a3, a4, a5);
     327 preadv2 async sys_preadv2(a0, a1, a2, a3, a4, a5);

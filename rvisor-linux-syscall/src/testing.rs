@@ -1007,6 +1007,15 @@ impl TaskHost for TestTask {
         Ok(old)
     }
 
+    fn new_memfd(&self, name: &[u8], flags: u32) -> LxResult<Arc<dyn INode>> {
+        // An unlinked file in a fresh directory stands in for a shmem file (no seals here).
+        let _ = (name, flags);
+        let dir = self.new_tmpfs("", false)?;
+        let file = dir.create("memfd", kernel_hostfs::FileType::File, 0o777)?;
+        dir.unlink("memfd")?;
+        Ok(file)
+    }
+
     fn new_tmpfs(&self, options: &str, read_only: bool) -> LxResult<Arc<dyn INode>> {
         // A fresh directory stands in for a tmpfs instance; options are not enforced here.
         let _ = (options, read_only);

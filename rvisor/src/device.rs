@@ -48,6 +48,12 @@ fn uapi_path() -> &'static str {
 /// An open `/dev/rvisor` (close-on-exec: a contained program never inherits it).
 pub struct Device(File);
 
+impl AsRawFd for Device {
+    fn as_raw_fd(&self) -> std::os::fd::RawFd {
+        self.0.as_raw_fd()
+    }
+}
+
 /// One container, as listed.
 pub struct ContainerInfo {
     pub id: u32,

@@ -4,11 +4,14 @@
 //! rvisor run [OPTIONS] -- CMD [ARGS...]
 //! rvisor ps
 //! rvisor rm ID
+//! rvisor [GLOBAL OPTIONS] spec|create|start|state|kill|delete|run|list|ps|exec ...  (OCI)
 //! ```
 
 mod console;
 mod device;
 mod mounts;
+mod oci;
+mod publish;
 mod uapi;
 
 use std::ffi::CString;
@@ -18,6 +21,7 @@ use std::process::ExitCode;
 
 use device::{c_string, Device};
 use mounts::MountSpec;
+use publish::{PortSpec, Publisher};
 
 const USAGE: &str = "usage:
   rvisor run [OPTIONS] -- CMD [ARGS...]
@@ -38,11 +42,21 @@ const USAGE: &str = "usage:
         --net none|host|ns:PATH the network: none (default), a new network namespace with
                                 only loopback, up; host, this one; ns:PATH, the namespace of
                                 PATH (/proc/PID/ns/net, /var/run/netns/NAME)
+        -p, --publish [IP:]HOST_PORT:CONTAINER_PORT[/tcp]
+                                relay connections to HOST_PORT of the host (every
+                                address, or IP) to CONTAINER_PORT on the container's
+                                loopback (not with --net host)
   rvisor ps          list containers
-  rvisor rm ID       kill what is left in container ID and remove it";
+  rvisor rm ID       kill what is left in container ID and remove it
+  rvisor [--root STATE_DIR] [--log FILE] [--log-format text|json] [--debug] COMMAND ...
+        the OCI runtime, with runc's commands: spec, create, start, state, kill, delete,
+        run ID (without `--`), list, ps ID, exec; `rvisor --root /run/rvisor help` lists them";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if oci::is_oci_command_line(&args) {
+        return ExitCode::from(oci::main(&args));
+    }
     let result = match args.first().map(String::as_str) {
         Some("run") => run(&args[1..]),
         Some("ps") if args.len() == 1 => ps(),
@@ -95,6 +109,7 @@ struct RunOptions {
     env: Vec<(String, String)>,
     user: Option<(u32, u32)>,
     net: Network,
+    publish: Vec<PortSpec>,
     tty: bool,
     interactive: bool,
     command: Vec<String>,
@@ -132,6 +147,7 @@ fn parse_run(args: &[String]) -> Result<RunOptions, String> {
         env: Vec::new(),
         user: None,
         net: Network::None,
+        publish: Vec::new(),
         tty: false,
         interactive: false,
         command: Vec::new(),
@@ -148,7 +164,8 @@ fn parse_run(args: &[String]) -> Result<RunOptions, String> {
                 i += 1;
             }
             option @ ("--root" | "--hostname" | "-v" | "--volume" | "--tmpfs" | "-w"
-            | "--workdir" | "-e" | "--env" | "-u" | "--user" | "--net") => {
+            | "--workdir" | "-e" | "--env" | "-u" | "--user" | "--net" | "-p"
+            | "--publish") => {
                 let value = args
                     .get(i + 1)
                     .ok_or_else(|| format!("{option} needs a value"))?
@@ -161,6 +178,7 @@ fn parse_run(args: &[String]) -> Result<RunOptions, String> {
                     "-w" | "--workdir" => opts.workdir = Some(value),
                     "-e" | "--env" => opts.env.extend(parse_env(&value)?),
                     "--net" => opts.net = Network::parse(&value)?,
+                    "-p" | "--publish" => opts.publish.push(PortSpec::parse(&value)?),
                     _ => opts.user = Some(parse_user(&value)?),
                 }
                 i += 2;
@@ -189,6 +207,13 @@ fn parse_run(args: &[String]) -> Result<RunOptions, String> {
     }
     if opts.command.is_empty() {
         return Err(format!("no command to run\n{USAGE}"));
+    }
+    if !opts.publish.is_empty() && opts.net == Network::Host {
+        return Err(
+            "--publish relays into a network namespace of the container's: with --net host \
+             its servers are on the host's ports already"
+                .into(),
+        );
     }
     Ok(opts)
 }
@@ -222,6 +247,8 @@ fn run(args: &[String]) -> Result<u8, String> {
         .collect::<Result<_, _>>()?;
 
     let device = Device::open().map_err(|e| e.to_string())?;
+    // The host's ports are listened on from the host's namespace, before leaving it.
+    let publisher = Publisher::listen(&opts.publish)?;
     // This process's namespace is the one its child, the container's first process, takes
     // into the container; contained processes cannot change it.
     enter_network(&opts.net)?;
@@ -253,7 +280,7 @@ fn run(args: &[String]) -> Result<u8, String> {
         None
     };
     let status = mounts::mount_all(&device, id, &opts.mounts)
-        .and_then(|()| spawn_in(&device, id, &launch, terminal));
+        .and_then(|()| spawn_in(&device, id, &launch, terminal, publisher));
     let removed = device.remove(id);
     let status = status?;
     removed.map_err(|e| e.to_string())?;
@@ -339,6 +366,7 @@ fn spawn_in(
     id: u32,
     launch: &Launch,
     terminal: Option<(std::os::fd::OwnedFd, bool)>,
+    publisher: Publisher,
 ) -> Result<u8, String> {
     let argv = &launch.argv;
     let mut ptrs: Vec<*const libc::c_char> = argv.iter().map(|a| a.as_ptr()).collect();
@@ -368,6 +396,8 @@ fn spawn_in(
     if pid > 0 {
         // SAFETY: as in the child; whichever runs first makes the group.
         unsafe { libc::setpgid(pid, pid) };
+        // Threads only now: the child above is forked from a single-threaded process.
+        publisher.start();
     }
     if pid == 0 {
         // SAFETY: our own process group; SIGTTOU ignored around tcsetpgrp, as shells do.

@@ -11,17 +11,20 @@ use crate::device::{c_string, Device};
 
 /// `MS_RDONLY`, `MS_NOSUID`, `MS_NODEV`, `MS_NOEXEC`: the flags a mount keeps.
 const MS_RDONLY: u32 = 1;
-const MS_NOSUID: u32 = 2;
-const MS_NODEV: u32 = 4;
-const MS_NOEXEC: u32 = 8;
+pub const MS_NOSUID: u32 = 2;
+pub const MS_NODEV: u32 = 4;
+pub const MS_NOEXEC: u32 = 8;
 
-/// One mount asked for on the command line.
+/// One mount asked for on the command line (or in an OCI bundle's config.json).
+#[derive(Debug)]
 pub enum MountSpec {
-    /// `-v HOST:CONT[:ro]`.
+    /// `-v HOST:CONT[:ro]`; `flags` are `MS_NOSUID`, `MS_NODEV`, `MS_NOEXEC` (an OCI bind
+    /// mount's options).
     Volume {
         host: String,
         target: String,
         read_only: bool,
+        flags: u32,
     },
     /// `--tmpfs PATH[:OPTIONS]`: tmpfs options (`size=`, `nr_inodes=`, `mode=`) and the
     /// flags `ro`, `nosuid`, `nodev`, `noexec`.
@@ -49,6 +52,7 @@ impl MountSpec {
             host: host.into(),
             target: target.into(),
             read_only,
+            flags: 0,
         })
     }
 
@@ -165,11 +169,16 @@ pub fn mount_all(device: &Device, id: u32, specs: &[MountSpec]) -> Result<(), St
                 host,
                 target,
                 read_only,
+                flags,
             } => (
                 Some(host_path(Path::new(host))?),
                 target,
                 None,
-                if *read_only { MS_RDONLY } else { 0 },
+                if *read_only {
+                    MS_RDONLY | flags
+                } else {
+                    *flags
+                },
             ),
             MountSpec::Tmpfs { target, options } => {
                 let mut flags = 0;

@@ -21,6 +21,7 @@
 #include <netinet/tcp.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/socket.h>
@@ -334,19 +335,25 @@ static int unix_teardown(void)
 /* tcp_roundtrip: as pipe_roundtrip, over a TCP connection on loopback (TCP_NODELAY). */
 static int tcp_fd;
 
-/* A listener on 127.0.0.1 (any port, in *a), with loopback brought up if it is down. */
-static int tcp_setup_listener(int *server, struct sockaddr_in *a, socklen_t *len)
+/* Brings loopback up if it is down: natively the guest's may be; a container's is up (and
+ * not ours to set). */
+static void loopback_up(void)
 {
 	struct ifreq lo = { .ifr_name = "lo" };
 	int probe;
 
-	/* Natively the guest's loopback may be down; a container's is up (and not ours to set). */
 	probe = socket(AF_INET, SOCK_DGRAM, 0);
 	if (probe >= 0 && ioctl(probe, SIOCGIFFLAGS, &lo) == 0 && !(lo.ifr_flags & IFF_UP)) {
 		lo.ifr_flags |= IFF_UP;
 		ioctl(probe, SIOCSIFFLAGS, &lo);
 	}
 	close(probe);
+}
+
+/* A listener on 127.0.0.1 (any port, in *a), with loopback brought up if it is down. */
+static int tcp_setup_listener(int *server, struct sockaddr_in *a, socklen_t *len)
+{
+	loopback_up();
 	*server = socket(AF_INET, SOCK_STREAM, 0);
 	if (*server < 0 || bind(*server, (struct sockaddr *)a, sizeof(*a)) || listen(*server, 1) ||
 	    getsockname(*server, (struct sockaddr *)a, len))
@@ -577,6 +584,143 @@ static int proc_self_stat_run(long n)
 	return 0;
 }
 
+/* tmpfs_write_4k: pwrite64 of 4 KiB to a file on tmpfs at /bench-tmpfs (natively the guest's
+ * own tmpfs mount there; contained, the tmpfs `rvisor run --tmpfs` gave the container). */
+#define TMPFS_PATH "/bench-tmpfs/bench-write"
+
+static int tmpfs_write_setup(void)
+{
+	return open_setup(TMPFS_PATH, BLOCK, O_WRONLY);
+}
+
+/* Runs ARGV (an absolute path first) in a child whose stdout and stderr go to a pipe this
+ * process drains, and waits for it. */
+static int run_drained(char *const argv[], const char *what)
+{
+	static char sink[4096];
+	char *envp[] = { "PATH=/usr/bin:/bin", NULL };
+	int out[2];
+	pid_t pid;
+
+	if (pipe(out))
+		return fail_call("pipe", -1);
+	pid = fork();
+	if (pid < 0)
+		return fail_call("fork", pid);
+	if (pid == 0) {
+		dup2(out[1], 1);
+		dup2(out[1], 2);
+		close(out[0]);
+		close(out[1]);
+		execve(argv[0], argv, envp);
+		_exit(127);
+	}
+	close(out[1]);
+	while (read(out[0], sink, sizeof(sink)) > 0)
+		;
+	close(out[0]);
+	return wait_ok(pid, what);
+}
+
+/* ps_e_100: Debian's `ps -e` with 100 more processes (asleep) in its pid namespace (natively
+ * a new one, with its own /proc; contained, the container's). */
+#define SLEEPERS 100
+static pid_t sleepers[SLEEPERS];
+
+static int ps_setup(void)
+{
+	int i;
+
+	for (i = 0; i < SLEEPERS; i++) {
+		sleepers[i] = fork();
+		if (sleepers[i] < 0)
+			return fail_call("fork", sleepers[i]);
+		if (sleepers[i] == 0) {
+			pause();
+			_exit(0);
+		}
+	}
+	return 0;
+}
+
+static int ps_run(long n)
+{
+	char *argv[] = { "/usr/bin/ps", "-e", NULL };
+	long i;
+
+	for (i = 0; i < n; i++)
+		if (run_drained(argv, "ps -e (127: execve failed)"))
+			return -1;
+	return 0;
+}
+
+static int ps_teardown(void)
+{
+	int i, status;
+
+	for (i = 0; i < SLEEPERS; i++)
+		kill(sleepers[i], SIGKILL);
+	for (i = 0; i < SLEEPERS; i++)
+		waitpid(sleepers[i], &status, 0);
+	return 0;
+}
+
+/* redis_set_get: one request of `redis-benchmark -t set,get` (its 50 clients, half SETs and
+ * half GETs) to a redis-server on loopback port 6399, both Debian's; the benchmark's start
+ * and end are spread over the requests of a run. */
+#define REDIS_PORT 6399
+static pid_t redis_pid;
+
+static int redis_setup(void)
+{
+	char *argv[] = { "/usr/bin/redis-server", "--port", "6399", "--bind", "127.0.0.1",
+			 "--save", "", "--appendonly", "no", "--loglevel", "warning", NULL };
+	char *envp[] = { NULL };
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(REDIS_PORT),
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	int tries, probe, null;
+
+	loopback_up();
+	redis_pid = fork();
+	if (redis_pid < 0)
+		return fail_call("fork", redis_pid);
+	if (redis_pid == 0) {
+		null = open("/tmp/redis-bench.log", O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		dup2(null, 1);
+		dup2(null, 2);
+		execve(argv[0], argv, envp);
+		_exit(127);
+	}
+	for (tries = 0; tries < 3000; tries++) {
+		probe = socket(AF_INET, SOCK_STREAM, 0);
+		if (probe < 0)
+			return fail_call("socket", probe);
+		if (!connect(probe, (struct sockaddr *)&a, sizeof(a))) {
+			close(probe);
+			return 0;
+		}
+		close(probe);
+		usleep(10000);
+	}
+	return fail("redis-server never listened on port %d", REDIS_PORT);
+}
+
+static int redis_run(long n)
+{
+	char requests[32];
+	char *argv[] = { "/usr/bin/redis-benchmark", "-p", "6399", "-q", "-n", requests,
+			 "-t", "set,get", NULL };
+
+	snprintf(requests, sizeof(requests), "%ld", n / 2 ? n / 2 : 1);
+	return run_drained(argv, "redis-benchmark (127: execve failed)");
+}
+
+static int redis_teardown(void)
+{
+	kill(redis_pid, SIGTERM);
+	return wait_ok(redis_pid, "redis-server");
+}
+
 struct bench {
 	const char *name;
 	long n; /* operations per round */
@@ -604,6 +748,9 @@ static const struct bench benches[] = {
 	{ "python_start", 3, NULL, python_start_run, NULL },
 	{ "proc_self_stat", 1000, NULL, proc_self_stat_run, NULL },
 	{ "epoll_wait_ready", 10000, epoll_ready_setup, epoll_ready_run, NULL },
+	{ "tmpfs_write_4k", 10000, tmpfs_write_setup, write_run, NULL },
+	{ "ps_e_100", 3, ps_setup, ps_run, ps_teardown },
+	{ "redis_set_get", 20000, redis_setup, redis_run, redis_teardown },
 };
 
 /* The best of ROUNDS: a round that a timer tick or deferred kernel work lands in is not

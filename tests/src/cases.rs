@@ -2,7 +2,8 @@
 
 use crate::{Case, Outcome};
 
-/// Every case: these, then those over the container root (`rootfs.rs`).
+/// Every case: these, then those over the container root (`rootfs.rs`), then the OCI
+/// runtime commands' (`oci.rs`).
 pub fn cases() -> Vec<Case> {
     let mut all = vec![
         Case {
@@ -189,6 +190,7 @@ pub fn cases() -> Vec<Case> {
         },
     ];
     all.extend(crate::rootfs::cases());
+    all.extend(crate::oci::cases());
     all
 }
 

@@ -15,6 +15,7 @@
 use std::path::{Path, PathBuf};
 
 mod cases;
+mod oci;
 mod rootfs;
 
 pub use cases::cases;

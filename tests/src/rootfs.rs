@@ -883,6 +883,87 @@ print(libc.umount2(b\"/proc\", 0), os.strerror(ctypes.get_errno()))"'"#,
             },
         },
         Case {
+            name: "chroot",
+            covers: &["chroot", "getcwd", "readlink"],
+            // A root changed inside the container: absolute paths and `..` stop at it, a
+            // procfs mounted inside shows paths and mounts from it — as natively.
+            script: r#". /tests/lib.sh
+differential /bin/sh -c '
+rm -rf /tmp/jail; mkdir -p /tmp/jail/bin /tmp/jail/etc /tmp/jail/proc /tmp/jail/sub
+cp /bin/busybox /tmp/jail/bin/; echo jailed > /tmp/jail/etc/name
+chroot /tmp/jail /bin/busybox sh -c "
+/bin/busybox cat /etc/name /../../etc/name
+/bin/busybox ls /.. /sub/../..
+cd /sub/../..; /bin/busybox realpath .
+/bin/busybox mount -t proc proc /proc; echo mount \$?
+cd /sub; for l in root cwd exe; do /bin/busybox readlink /proc/self/\$l; done
+/bin/busybox cut -d\" \" -f2,3 /proc/self/mounts
+cd /; /bin/busybox umount /proc; echo umount \$?"
+cat /tmp/jail/etc/name; rm -rf /tmp/jail; echo chroot: done'"#,
+            check: |o| o.same_as_native(&["chroot: done"]),
+        },
+        Case {
+            name: "escape-chroot-dot-dot",
+            covers: &["chroot", "fchdir"],
+            // The classic way out of a chroot (a descriptor or working directory kept
+            // outside, then `..` and chroot again) leads back to the container's root and
+            // no further; the working directory outside a new root is "unreachable".
+            script: r#"rvisor run --root /debian -- /usr/bin/python3 -c '
+import os
+os.makedirs("/tmp/j/k", exist_ok=True)
+outside = os.open("/", os.O_RDONLY)
+os.chroot("/tmp/j")
+try:
+    os.getcwd()
+except OSError as e:
+    print("getcwd:", e.strerror)
+print(os.listdir("/"), os.listdir("/.."), os.listdir("/k/../.."))
+os.chdir("/k")
+print(os.getcwd(), os.readlink("/proc/self/cwd") if os.path.exists("/proc") else "no proc")
+os.fchdir(outside)
+for _ in range(20):
+    os.chdir("..")
+os.chroot(".")
+print(os.getcwd(), os.path.exists("/etc/debian_version"), os.path.exists("/rootfs"))
+'"#,
+            check: |o| {
+                o.exactly(&[
+                    "getcwd: No such file or directory",
+                    "['k'] ['k'] ['k']",
+                    "/k no proc",
+                    "/ True False",
+                ])
+            },
+        },
+        Case {
+            name: "procfs-namespaces",
+            covers: &["readlink", "newfstatat", "openat"],
+            // `/proc/PID/ns/`: every process of a container names the same namespaces, a
+            // link leads to a read-only nsfs file numbered as it says, another container's
+            // are others (the user namespace, the host's first, aside).
+            script: r#"rvisor run --root /debian -- /bin/bash -c '
+ls /proc/self/ns | tr "\n" " "; echo
+[ "$(readlink /proc/self/ns/pid)" = "$(readlink /proc/1/ns/pid)" ] && echo same pid namespace as pid 1
+[ "$(readlink /proc/self/ns/net)" = "net:[$(stat -L -c %i /proc/self/ns/net)]" ] && echo the link names the namespace
+stat -L -c "%F %a" /proc/self/ns/uts
+readlink /proc/self/ns/user
+exec 3</proc/self/ns/uts && echo opened; cat <&3 2>&1
+readlink /proc/self/ns/mnt > /tmp/mnt-ns'
+rvisor run --root /debian -- /bin/sh -c '[ "$(readlink /proc/self/ns/mnt)" != "$(cat /tmp/mnt-ns)" ] && echo another container: another namespace'"#,
+            check: |o| {
+                o.exactly(&[
+                    "cgroup ipc mnt net pid pid_for_children time time_for_children user uts ",
+                    "same pid namespace as pid 1",
+                    "the link names the namespace",
+                    "regular empty file 444",
+                    "user:[4026531837]",
+                    "opened",
+                    "cat: -: Invalid argument",
+                    "another container: another namespace",
+                ])
+            },
+        },
+        Case {
             name: "procfs-isolated",
             covers: &["getdents64", "openat"],
             // A container's /proc lists its own processes only: not another container's
@@ -1308,6 +1389,62 @@ wait"#,
             },
         },
         Case {
+            name: "memfd-seals",
+            covers: &["memfd_create", "fcntl", "mmap", "ftruncate"],
+            // memfd_create's flags and names, the file it makes (fstat, F_GETFL, its
+            // /proc/self/fd link), MAP_SHARED across fork and through a reopen of
+            // /proc/self/fd/N, and each seal's effect and errnos; the seals are the host
+            // shmem's own. Compared with the same program run natively in the guest (MFD_EXEC
+            // and MFD_NOEXEC_SEAL answer as the running kernel does).
+            script: ". /tests/lib.sh\ndifferential /tests/memfd",
+            check: |o| {
+                o.same_as_native(&[
+                    "memfd: done",
+                    "after the child wrote the mapping: child!, file says child!",
+                    "first mapping sees: HELLO, memfd",
+                    "F_SEAL_WRITE while mapped shared writable: EBUSY",
+                    "seals: 15",
+                ])
+            },
+        },
+        Case {
+            name: "splice-from-host-pipe",
+            covers: &["splice"],
+            // Standard input a pipe of the host's (`echo … | rvisor run …`): a pipe to splice,
+            // through to an rVisor pipe and to the output file; the same program run natively
+            // with the same pipe.
+            script: r#". /tests/lib.sh
+printf '0123456789 rest\n' | chroot $ROOTFS /tests/splice stdin >$SCRATCH.out 2>&1
+side native $? $SCRATCH.out
+printf '0123456789 rest\n' | rvisor run --root $ROOTFS -- /tests/splice stdin >$SCRATCH.out 2>&1
+side contained $? $SCRATCH.out"#,
+            check: |o| {
+                o.same_as_native(&[
+                    "splice from stdin: done",
+                    "offset on the stdin pipe: ESPIPE",
+                    "read back: 01234",
+                    "stdin to the output file: 56789 rest",
+                ])
+            },
+        },
+        Case {
+            name: "splice-tee-vmsplice",
+            covers: &["splice", "tee", "vmsplice"],
+            // Pipe to pipe, file and socket to pipe and back, offsets, partial counts, the
+            // non-blocking forms, waits ended by data, a closing writer and a signal, and the
+            // errnos; compared with the same program run natively in the guest.
+            script: ". /tests/lib.sh\ndifferential /tests/splice",
+            check: |o| {
+                o.same_as_native(&[
+                    "splice: done",
+                    "b after splices: 11 \"hello world\"",
+                    "positions: src 65536 dst 65541",
+                    "splice waited for: 4",
+                    "tee interrupted: EINTR alarms 1",
+                ])
+            },
+        },
+        Case {
             name: "record-locks",
             covers: &["fcntl"],
             script: ". /tests/lib.sh\ndifferential /tests/locks",
@@ -1516,6 +1653,20 @@ echo "after both: $(chroot /rootfs /tests/locks probe | head -1)""#,
             check: |o| o.same_as_native(&["python epoll: done", "woken ['pipe']"]),
         },
         Case {
+            name: "debian-python3-memfd-splice",
+            covers: &["memfd_create", "splice", "fcntl"],
+            // Debian's python3: os.memfd_create, a shared mmap written by a forked child, the
+            // seal fcntls, os.splice from a memfd at an offset and into one.
+            script: ". /tests/lib.sh\nROOTFS=/debian\ndifferential /usr/bin/python3 /rvisor-tests/memfd_splice.py",
+            check: |o| {
+                o.same_as_native(&[
+                    "python memfd splice: done",
+                    "the file reads b'hello child'",
+                    "through the pipe: b'child'",
+                ])
+            },
+        },
+        Case {
             name: "unnamed-files",
             covers: &["openat", "linkat", "fstat"],
             script: ". /tests/lib.sh\ndifferential /tests/tmpfile",
@@ -1647,6 +1798,66 @@ rvisor run --root /rootfs --net bogus -- true; echo "bad --net: $?"
                     "connect 127.0.0.1: ECONNREFUSED",
                     "rvisor: --net takes none, host or ns:PATH, not `bogus`",
                     "bad --net: 125",
+                ])
+            },
+        },
+        Case {
+            name: "servers-reached-from-outside",
+            covers: &["accept4", "epoll_wait", "sendfile"],
+            // Clients on the guest's own side (Debian's wget and redis tools run under a
+            // plain chroot, in the guest's network namespace) reach servers in containers:
+            // nginx and redis through published ports (`-p`), python's http.server with
+            // `--net host`; an unpublished port of a container is not reachable.
+            script: r#". /tests/lib.sh
+ip link set lo up
+fetch() {
+	for i in $(seq 1 150); do
+		out=$(chroot /debian wget -T 5 -qO- "$1" 2>/dev/null) && { echo "$out"; return; }
+		sleep 0.2
+	done
+	echo "no answer from $1"
+}
+rvisor run -p 8080:8080 -p 127.0.0.1:8090:8090 --root /debian -- /bin/sh -c '
+mkdir -p /tmp/www; echo served-by-nginx > /tmp/www/index.html
+head -c 300000 /dev/urandom > /tmp/www/big
+sha256sum /tmp/www/big > /tmp/big.sum
+printf "daemon off; worker_processes 2; pid /tmp/nginx.pid; error_log /tmp/e.log; events {} http { access_log off; server { listen 8080; root /tmp/www; } }" > /tmp/ng.conf
+exec nginx -c /tmp/ng.conf -p /tmp' &
+ng=$!
+fetch http://127.0.0.1:8080/index.html
+chroot /debian wget -T 10 -qO /tmp/big.got http://127.0.0.1:8080/big
+[ "$(chroot /debian sha256sum /tmp/big.got | cut -d" " -f1)" = "$(cut -d" " -f1 /debian/tmp/big.sum)" ] && echo "300000 bytes: same sha256"
+chroot /debian wget -t 1 -T 5 -qO- http://127.0.0.1:8090/ >/dev/null 2>&1 || echo "published but not listening: refused"
+chroot /debian wget -t 1 -T 5 -qO- http://127.0.0.1:8081/ >/dev/null 2>&1 || echo "not published: refused"
+kill $(children_of $ng); wait $ng; echo "nginx: $?"
+rvisor run --net host --root /debian -- python3 -m http.server 8001 --bind 127.0.0.1 --directory /etc >/dev/null 2>&1 &
+py=$!
+[ "$(fetch http://127.0.0.1:8001/debian_version)" = "$(cat /debian/etc/debian_version)" ] && echo "python http.server: debian_version"
+kill $(children_of $py); wait $py
+rvisor run -p 6390:6379 --root /debian -- redis-server --save "" --appendonly no >/dev/null &
+rd=$!
+for i in $(seq 1 100); do chroot /debian redis-cli -p 6390 ping 2>/dev/null | grep -q PONG && break; sleep 0.2; done
+chroot /debian redis-benchmark -p 6390 -q -n 2000 -t set,get 2>&1 | tr -s "\r" "\n" | grep "requests per second" | cut -d: -f1 | tr -d " "
+chroot /debian redis-cli -p 6390 shutdown nosave 2>&1; wait $rd; echo "redis: $?"
+rvisor run -p 8080:80 --net host --root /rootfs -- true 2>&1; echo "publish with --net host: $?"
+rvisor run -p 80 --root /rootfs -- true 2>&1; echo "bad publish: $?""#,
+            check: |o| {
+                o.exactly(&[
+                    "served-by-nginx",
+                    "300000 bytes: same sha256",
+                    "published but not listening: refused",
+                    "not published: refused",
+                    "nginx: 0",
+                    "python http.server: debian_version",
+                    "SET",
+                    "GET",
+                    "redis: 0",
+                    "rvisor: --publish relays into a network namespace of the container's: with \
+                     --net host its servers are on the host's ports already",
+                    "publish with --net host: 125",
+                    "rvisor: --publish takes [IP:]HOST_PORT:CONTAINER_PORT[/tcp], not `80` (e.g. \
+                     -p 8080:80)",
+                    "bad publish: 125",
                 ])
             },
         },

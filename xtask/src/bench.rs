@@ -21,8 +21,12 @@ const RUNS: [&str; 3] = ["native", "host_tax", "contained"];
 enum Root {
     /// The guest's own `/` (natively) and a container rooted there.
     Guest,
-    /// The Debian root at `/debian` (natively chrooted into it) and a container rooted there.
+    /// The Debian root at `/debian` and a container rooted there; natively chrooted into it
+    /// in a new pid namespace with its own `/proc` there, as a container has.
     Debian,
+    /// The guest's own `/` with a tmpfs on `/bench-tmpfs`: natively the guest's mount,
+    /// contained a tmpfs the container gets with `--tmpfs`.
+    GuestTmpfs,
 }
 
 /// One measurement of `tests/guest/bench.c`.
@@ -141,6 +145,24 @@ const CALLS: &[Call] = &[
         target: Some(2.0),
         root: Root::Guest,
     },
+    Call {
+        name: "tmpfs_write_4k",
+        what: "pwrite64 4 KiB to a tmpfs file",
+        target: Some(1.2),
+        root: Root::GuestTmpfs,
+    },
+    Call {
+        name: "ps_e_100",
+        what: "Debian's `ps -e` among 100 sleeping processes (fork+execve+wait4)",
+        target: Some(2.0),
+        root: Root::Debian,
+    },
+    Call {
+        name: "redis_set_get",
+        what: "one request of `redis-benchmark -t set,get` to `redis-server` (Debian, loopback)",
+        target: Some(1.25),
+        root: Root::Debian,
+    },
 ];
 
 /// Seconds (host) qemu may take for one kernel's whole bench.
@@ -155,10 +177,23 @@ struct Row {
 }
 
 pub fn run(args: &[String]) -> Result<u8, String> {
-    let (selected, object, userland) = guest::prepare(args)?;
-    let names: Vec<&str> = CALLS.iter().map(|c| c.name).collect();
+    let mut args = args.to_vec();
+    // `--only TEXT`: the measurements whose name contains TEXT (for working on one).
+    let mut filters = Vec::new();
+    while let Some(filter) = util::take_option(&mut args, "--only")? {
+        filters.push(filter);
+    }
+    let calls: Vec<&Call> = CALLS
+        .iter()
+        .filter(|c| filters.is_empty() || filters.iter().any(|f| c.name.contains(f.as_str())))
+        .collect();
+    if calls.is_empty() {
+        return Err(format!("no measurement name contains any of {filters:?}"));
+    }
+    let (selected, object, userland) = guest::prepare(&args)?;
+    let names: Vec<&str> = calls.iter().map(|c| c.name).collect();
     let names_in = |root: Root| {
-        CALLS
+        calls
             .iter()
             .filter(|c| c.root == root)
             .map(|c| c.name)
@@ -169,19 +204,31 @@ pub fn run(args: &[String]) -> Result<u8, String> {
     let debian = crate::debian::GUEST_PATH;
     let in_debian = format!("{debian}/rvisor-tests/bench");
     let each = |run: &str, contained: bool| {
-        let [guest, debian_command] = if contained {
+        let [guest, debian_command, tmpfs] = if contained {
             [
                 "rvisor run --root / -- /tests/bench".to_string(),
                 format!("rvisor run --root {debian} -- /rvisor-tests/bench"),
+                "rvisor run --root / --tmpfs /bench-tmpfs -- /tests/bench".to_string(),
             ]
         } else {
             [
                 "/tests/bench".to_string(),
-                format!("chroot {debian} /rvisor-tests/bench"),
+                // (busybox's `--mount-proc` would first make the mount point a private
+                // mount, which it is not.)
+                format!(
+                    "unshare -p -f -m sh -c 'mount -t proc proc {debian}/proc && \
+                     exec chroot {debian} /rvisor-tests/bench \"$@\"' sh"
+                ),
+                "/tests/bench".to_string(),
             ]
         };
-        [(Root::Guest, guest), (Root::Debian, debian_command)]
+        [
+            (Root::Guest, guest),
+            (Root::Debian, debian_command),
+            (Root::GuestTmpfs, tmpfs),
+        ]
             .iter()
+            .filter(|(root, _)| !names_in(*root).is_empty())
             .map(|(root, command)| {
                 format!(
                     "for m in {}; do {command} {run} $m 2>/tmp/bench-err || \
@@ -195,7 +242,8 @@ pub fn run(args: &[String]) -> Result<u8, String> {
     // measured then, getpid..fstat read twice their cost, as if sharing it half and half. Idle
     // 5 guest seconds first (free in host time with sleep=off); -icount makes it repeat exactly.
     let body = format!(
-        "cp /tests/bench {in_debian}\nsleep 5\n{}if insmod /rvisor.ko; then\n{}{}else for m in {}; do \
+        "cp /tests/bench {in_debian}\nmkdir -p /bench-tmpfs && mount -t tmpfs tmpfs /bench-tmpfs\n\
+         sleep 5\n{}if insmod /rvisor.ko; then\n{}{}else for m in {}; do \
          echo \"BENCH-FAIL host_tax $m insmod failed\"; echo \"BENCH-FAIL contained $m insmod failed\"; \
          done; fi\necho \"{EXIT_MARK}0@@\"",
         each("native", false),
@@ -229,7 +277,7 @@ pub fn run(args: &[String]) -> Result<u8, String> {
         fs::write(&log, boot.lines.join("\n") + "\n")
             .map_err(|e| format!("{}: {e}", log.display()))?;
         let first = rows.len();
-        rows.extend(CALLS.iter().map(|call| Row {
+        rows.extend(calls.iter().map(|&call| Row {
             call,
             kernel: kernel.series.to_string(),
             values: [None; 3],

@@ -422,33 +422,39 @@ impl Epoll {
         Some(longest)
     }
 
-    /// Takes the ready events, at most `max` of them: `epoll_wait` without the waiting. With
-    /// `cx`, its waker is first registered to be woken when an item may have become ready.
-    pub fn collect(&self, max: usize, cx: Option<&Context<'_>>) -> LxResult<Vec<EpollEvent>> {
-        let mut out = Vec::new();
-        let queued = {
-            let mut state = self.shared.state.lock();
-            if let Some(cx) = cx {
-                state.waiters.register(cx);
-            }
-            state.ready.len()
-        };
-        out.try_reserve(max.min(queued))
-            .map_err(|_| LxError::ENOMEM)?;
-        self.scan(Scan::Deliver, max, &mut out);
-        Ok(out)
+    /// Takes the ready events, at most `max` of them, handing each to `deliver` with its
+    /// index (which copies it out): `epoll_wait` without the waiting. With `cx`, its waker
+    /// is first registered to be woken when an item may have become ready. Returns how many
+    /// were delivered; an event `deliver` refuses is put back first in line, as Linux's
+    /// `ep_send_events` does, and its error is returned if it was the first.
+    pub fn collect(
+        &self,
+        max: usize,
+        cx: Option<&Context<'_>>,
+        deliver: &mut dyn FnMut(usize, EpollEvent) -> LxResult,
+    ) -> LxResult<usize> {
+        if let Some(cx) = cx {
+            self.shared.state.lock().waiters.register(cx);
+        }
+        self.scan(Scan::Deliver, max, deliver)
     }
 
     /// One pass over the items on the ready list when it starts (items a level-triggered
-    /// report puts back are not looked at twice), until `max` are reported or, peeking, one
-    /// is found ready. Items found not ready leave the list.
-    fn scan(&self, mode: Scan, max: usize, out: &mut Vec<EpollEvent>) -> bool {
+    /// report puts back are not looked at twice), until `max` are delivered or, peeking, one
+    /// is found ready (counted, not delivered). Items found not ready leave the list.
+    fn scan(
+        &self,
+        mode: Scan,
+        max: usize,
+        deliver: &mut dyn FnMut(usize, EpollEvent) -> LxResult,
+    ) -> LxResult<usize> {
         let _ops = self.shared.ops.lock();
         let mut left = self.shared.state.lock().ready.len();
-        while left > 0 && out.len() < max {
+        let mut delivered = 0;
+        while left > 0 && delivered < max {
             left -= 1;
             // Take the next item off the list; a wake while it is polled queues it again.
-            let (key, file, waker, interest) = {
+            let (key, file, waker, interest, data) = {
                 let mut state = self.shared.state.lock();
                 let state = &mut *state;
                 let Some(key) = state.ready.pop_front() else {
@@ -466,7 +472,7 @@ impl Epoll {
                     state.items.remove(&key);
                     continue;
                 };
-                (key, file, item.waker.clone(), item.events)
+                (key, file, item.waker.clone(), item.events, item.data)
             };
             let events = file.poll_events(Some(&Context::from_waker(&waker)));
             // Dropped with no lock held: if the description was closed meanwhile, its release
@@ -476,23 +482,31 @@ impl Epoll {
             if ready.is_empty() {
                 continue;
             }
+            if mode == Scan::Peek {
+                // Leave it first in line for the wait that will report it.
+                self.requeue_first(key);
+                return Ok(1);
+            }
+            // Copied out with no lock but `ops` held (a control operation cannot change the
+            // item meanwhile); the copy may fault in a page and sleep.
+            let event = EpollEvent {
+                events: ready.bits(),
+                data,
+            };
+            if let Err(error) = deliver(delivered, event) {
+                self.requeue_first(key);
+                return if delivered == 0 {
+                    Err(error)
+                } else {
+                    Ok(delivered)
+                };
+            }
+            delivered += 1;
             let mut state = self.shared.state.lock();
             let state = &mut *state;
             let Some(item) = state.items.get_mut(&key) else {
                 continue;
             };
-            if mode == Scan::Peek {
-                // Leave it first in line for the wait that will report it.
-                if !item.queued && state.ready.try_reserve(1).is_ok() {
-                    item.queued = true;
-                    state.ready.push_front(key);
-                }
-                return true;
-            }
-            out.push(EpollEvent {
-                events: ready.bits(),
-                data: item.data,
-            });
             if item.events.contains(EpollEvents::ONESHOT) {
                 item.events &= EpollEvents::PRIVATE;
             } else if !item.events.contains(EpollEvents::ET)
@@ -503,7 +517,19 @@ impl Epoll {
                 state.ready.push_back(key);
             }
         }
-        !out.is_empty()
+        Ok(delivered)
+    }
+
+    /// Puts item `key` back first on the ready list, unless it is there or gone.
+    fn requeue_first(&self, key: Key) {
+        let mut state = self.shared.state.lock();
+        let state = &mut *state;
+        if let Some(item) = state.items.get_mut(&key) {
+            if !item.queued && state.ready.try_reserve(1).is_ok() {
+                item.queued = true;
+                state.ready.push_front(key);
+            }
+        }
     }
 }
 
@@ -526,7 +552,7 @@ impl FileLike for Epoll {
         if let Some(cx) = cx {
             self.shared.state.lock().waiters.register(cx);
         }
-        if self.scan(Scan::Peek, 1, &mut Vec::new()) {
+        if self.scan(Scan::Peek, 1, &mut |_, _| Ok(())).unwrap_or(0) > 0 {
             PollEvents::IN | PollEvents::RDNORM
         } else {
             PollEvents::empty()
@@ -566,12 +592,42 @@ mod tests {
     }
 
     fn ready(epoll: &Epoll) -> Vec<(u64, u32)> {
-        epoll
-            .collect(16, None)
-            .unwrap()
-            .into_iter()
-            .map(|event| (event.data, event.events))
-            .collect()
+        let mut out = Vec::new();
+        let count = epoll
+            .collect(16, None, &mut |index, event| {
+                assert_eq!(index, out.len());
+                out.push((event.data, event.events));
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(count, out.len());
+        out
+    }
+
+    #[test]
+    fn an_event_that_cannot_be_delivered_stays_first_in_line() {
+        let epoll = Epoll::new();
+        let (reader, writer) = pipe();
+        let (reader2, writer2) = pipe();
+        epoll.add(3, &reader, IN | EpollEvents::ET, 3).unwrap();
+        epoll.add(4, &reader2, IN | EpollEvents::ET, 4).unwrap();
+        writer.write(b"x").unwrap();
+        writer2.write(b"y").unwrap();
+        let refuse = &mut |_: usize, _: EpollEvent| Err(LxError::EFAULT);
+        assert_eq!(epoll.collect(16, None, refuse), Err(LxError::EFAULT));
+        // The second is refused after the first went out: one delivered, the other kept.
+        let mut calls = 0;
+        let second_fails = &mut |_: usize, _: EpollEvent| {
+            calls += 1;
+            if calls == 2 {
+                Err(LxError::EFAULT)
+            } else {
+                Ok(())
+            }
+        };
+        assert_eq!(epoll.collect(16, None, second_fails), Ok(1));
+        assert_eq!(ready(&epoll), [(4, IN.bits())]);
+        assert!(ready(&epoll).is_empty(), "edge-triggered: reported once");
     }
 
     #[test]
@@ -616,7 +672,7 @@ mod tests {
         for (fd, (reader, _)) in pipes.iter().enumerate() {
             epoll.add(fd as i32, reader, IN, fd as u64).unwrap();
         }
-        assert!(epoll.collect(16, Some(&cx)).unwrap().is_empty());
+        assert_eq!(epoll.collect(16, Some(&cx), &mut |_, _| Ok(())), Ok(0));
         assert_eq!(epoll.shared.state.lock().ready.len(), 0);
         pipes[42].1.write(b"!").unwrap();
         assert_eq!(counter.wakes(), 1);
@@ -674,7 +730,7 @@ mod tests {
         assert_eq!(inner.add(5, &outer_file, IN, 0), Err(LxError::ELOOP));
         let (counter, waker) = CountingWaker::new();
         let cx = Context::from_waker(&waker);
-        assert!(outer.collect(4, Some(&cx)).unwrap().is_empty());
+        assert_eq!(outer.collect(4, Some(&cx), &mut |_, _| Ok(())), Ok(0));
         assert_eq!(outer.poll_events(None), PollEvents::empty());
         writer.write(b"z").unwrap();
         assert_eq!(counter.wakes(), 1, "the wake went through both instances");

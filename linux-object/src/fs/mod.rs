@@ -51,7 +51,7 @@ pub use flock::{FlockKind, FlockTable, InodeKey, LockOwner};
 pub use host_socket::{HostSocket, HostSocketOps, RecvCall, SendCall};
 pub use owner::{FileOwners, Owner, OwnerKind};
 pub use pidfd::PidFd;
-pub use pipe::{FifoTable, Pipe, PIPE_BUF, PIPE_CAPACITY};
+pub use pipe::{FifoTable, Pipe, Reservation, Taken, PIPE_BUF, PIPE_CAPACITY};
 pub use signalfd::{SignalFd, SignalQueue, SIGINFO_SIZE};
 pub use stdio::{HostStdio, StdioFile};
 pub use timerfd::{TimerClock, TimerFd, TimerSpec};

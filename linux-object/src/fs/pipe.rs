@@ -36,6 +36,9 @@ struct Channel {
 
 struct ChannelState {
     buffer: VecDeque<u8>,
+    /// Room promised to splices that are reading their data from elsewhere (see
+    /// [`Reservation`]): no other writer may take it meanwhile.
+    reserved: usize,
     readers: usize,
     writers: usize,
     /// How many times a reader and a writer opened a named pipe (Linux's `r_counter` and
@@ -48,6 +51,15 @@ struct ChannelState {
     read_wakers: Vec<Waker>,
     /// Writers waiting for room or for the last reader to go.
     write_wakers: Vec<Waker>,
+}
+
+impl ChannelState {
+    /// Bytes a writer may put in now.
+    fn room(&self) -> usize {
+        PIPE_CAPACITY
+            .saturating_sub(self.buffer.len())
+            .saturating_sub(self.reserved)
+    }
 }
 
 /// Adds `cx`'s waker to `wakers` unless an equivalent one is already there.
@@ -100,6 +112,7 @@ impl Pipe {
             inode: NEXT_PIPE_INODE.fetch_add(1, Ordering::Relaxed),
             state: Mutex::new(ChannelState {
                 buffer: VecDeque::new(),
+                reserved: 0,
                 readers: 1,
                 writers: 1,
                 reader_opens: 0,
@@ -176,7 +189,7 @@ impl Pipe {
         if buf.is_empty() {
             return Some(Ok(0));
         }
-        let room = PIPE_CAPACITY.saturating_sub(state.buffer.len());
+        let room = state.room();
         if room == 0 {
             if let Some(cx) = cx {
                 register(&mut state.write_wakers, cx);
@@ -189,6 +202,237 @@ impl Pipe {
         drop(state);
         wake_all(wakers);
         Some(Ok(count))
+    }
+}
+
+impl Pipe {
+    /// Whether `other` is an end of the same pipe (a named pipe's opens share one).
+    pub fn same_pipe(&self, other: &Pipe) -> bool {
+        Arc::ptr_eq(&self.channel, &other.channel)
+    }
+
+    /// A splice's wait for data in this pipe (Linux's `ipipe_prep`): `Ok(true)` once there
+    /// is some, `Ok(false)` when it is empty with no writer left, `EAGAIN` when it is empty
+    /// and `nonblock`; `Pending`, with `cx` registered, otherwise.
+    pub fn poll_splice_input(&self, cx: &Context<'_>, nonblock: bool) -> Poll<LxResult<bool>> {
+        let mut state = self.channel.state.lock();
+        if !state.buffer.is_empty() {
+            return Poll::Ready(Ok(true));
+        }
+        if state.writers == 0 {
+            return Poll::Ready(Ok(false));
+        }
+        if nonblock {
+            return Poll::Ready(Err(LxError::EAGAIN));
+        }
+        register(&mut state.read_wakers, cx);
+        Poll::Pending
+    }
+
+    /// A splice's wait for room in this pipe (Linux's `wait_for_space`): the room once there
+    /// is some; `EPIPE` with no reader left (looked at first), `EAGAIN` when it is full and
+    /// `nonblock`; `Pending`, with `cx` registered, otherwise.
+    pub fn poll_splice_output(&self, cx: &Context<'_>, nonblock: bool) -> Poll<LxResult<usize>> {
+        let mut state = self.channel.state.lock();
+        if state.readers == 0 {
+            return Poll::Ready(Err(LxError::EPIPE));
+        }
+        let room = state.room();
+        if room > 0 {
+            return Poll::Ready(Ok(room));
+        }
+        if nonblock {
+            return Poll::Ready(Err(LxError::EAGAIN));
+        }
+        register(&mut state.write_wakers, cx);
+        Poll::Pending
+    }
+
+    /// Moves up to `len` bytes from this pipe into `out` (`splice`), or copies them leaving
+    /// this pipe as it is (`tee`, with `keep`), holding both pipes' locks: they are taken in
+    /// address order, so two splices between the same pipes in opposite directions cannot
+    /// deadlock. `EPIPE` if `out` has no reader; `Some(0)` at the end of the data (empty, no
+    /// writer). When this pipe is empty or `out` full (a racing reader or writer came after
+    /// the waits), `tee` gives `Some(0)` and `splice` `None`: its caller waits again, as
+    /// Linux's `splice_pipe_to_pipe` and `link_pipe` do.
+    pub fn transfer_to(&self, out: &Pipe, len: usize, keep: bool) -> LxResult<Option<usize>> {
+        if self.same_pipe(out) {
+            return Err(LxError::EINVAL);
+        }
+        if !self.end.reads() || !out.end.writes() {
+            return Err(LxError::EBADF);
+        }
+        let (mut input, mut output) = if Arc::as_ptr(&self.channel) < Arc::as_ptr(&out.channel) {
+            let input = self.channel.state.lock();
+            (input, out.channel.state.lock())
+        } else {
+            let output = out.channel.state.lock();
+            (self.channel.state.lock(), output)
+        };
+        if output.readers == 0 {
+            return Err(LxError::EPIPE);
+        }
+        if input.buffer.is_empty() && input.writers == 0 {
+            return Ok(Some(0));
+        }
+        let count = len.min(input.buffer.len()).min(output.room());
+        if count == 0 {
+            return Ok(if keep { Some(0) } else { None });
+        }
+        output
+            .buffer
+            .try_reserve(count)
+            .map_err(|_| LxError::ENOMEM)?;
+        let mut wakers = core::mem::take(&mut output.read_wakers);
+        if keep {
+            output.buffer.extend(input.buffer.range(..count));
+        } else {
+            output.buffer.extend(input.buffer.drain(..count));
+            wakers.append(&mut input.write_wakers);
+        }
+        drop(input);
+        drop(output);
+        wake_all(wakers);
+        Ok(Some(count))
+    }
+
+    /// Takes up to `max` bytes out without waiting (none if the pipe is empty), for a splice
+    /// to a file or to user memory; what it does not deliver goes back to the front of the
+    /// pipe when the [`Taken`] is dropped, as Linux only consumes what was written.
+    pub fn take(&self, max: usize) -> LxResult<Taken<'_>> {
+        if !self.end.reads() {
+            return Err(LxError::EBADF);
+        }
+        let mut state = self.channel.state.lock();
+        let count = max.min(state.buffer.len());
+        let mut data = Vec::new();
+        data.try_reserve_exact(count).map_err(|_| LxError::ENOMEM)?;
+        data.extend(state.buffer.drain(..count));
+        let wakers = if count > 0 {
+            core::mem::take(&mut state.write_wakers)
+        } else {
+            Vec::new()
+        };
+        drop(state);
+        wake_all(wakers);
+        Ok(Taken {
+            pipe: self,
+            data,
+            delivered: 0,
+        })
+    }
+
+    /// Promises up to `max` bytes of this pipe's room to a splice that reads its data from
+    /// a file or socket, as Linux holds the pipe's lock across that read: other writers see
+    /// the room taken. `EPIPE` with no reader left; `None` if the pipe is full.
+    pub fn reserve(&self, max: usize) -> LxResult<Option<Reservation>> {
+        if !self.end.writes() {
+            return Err(LxError::EBADF);
+        }
+        let mut state = self.channel.state.lock();
+        if state.readers == 0 {
+            return Err(LxError::EPIPE);
+        }
+        let len = max.min(state.room());
+        if len == 0 {
+            return Ok(None);
+        }
+        state.reserved += len;
+        Ok(Some(Reservation {
+            channel: self.channel.clone(),
+            len,
+        }))
+    }
+}
+
+/// Bytes a splice took out of a pipe (see [`Pipe::take`]).
+pub struct Taken<'a> {
+    pipe: &'a Pipe,
+    data: Vec<u8>,
+    delivered: usize,
+}
+
+impl Taken<'_> {
+    /// The bytes not delivered yet.
+    pub fn data(&self) -> &[u8] {
+        self.data.get(self.delivered..).unwrap_or_default()
+    }
+
+    /// Counts `count` more bytes as delivered: they will not go back.
+    pub fn deliver(&mut self, count: usize) {
+        self.delivered = self.delivered.saturating_add(count).min(self.data.len());
+    }
+}
+
+impl Drop for Taken<'_> {
+    /// Puts the undelivered bytes back at the front of the pipe, where they were (the pipe
+    /// may hold more than its capacity for a moment if writers filled the room meanwhile).
+    fn drop(&mut self) {
+        let rest = self.data.get(self.delivered..).unwrap_or_default();
+        if rest.is_empty() {
+            return;
+        }
+        let mut state = self.pipe.channel.state.lock();
+        for byte in rest.iter().rev() {
+            state.buffer.push_front(*byte);
+        }
+        let wakers = core::mem::take(&mut state.read_wakers);
+        drop(state);
+        wake_all(wakers);
+    }
+}
+
+/// Room of a pipe promised to one splice (see [`Pipe::reserve`]); dropping it unused gives
+/// the room back.
+pub struct Reservation {
+    channel: Arc<Channel>,
+    len: usize,
+}
+
+impl Reservation {
+    /// How many bytes were promised.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether nothing was promised (never, for a reservation [`Pipe::reserve`] made).
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Puts `data` (at most [`Reservation::len`] bytes of it) in the promised room and wakes
+    /// the readers; returns the count put in.
+    pub fn fill(mut self, data: &[u8]) -> LxResult<usize> {
+        let data = data.get(..self.len.min(data.len())).unwrap_or_default();
+        let mut state = self.channel.state.lock();
+        state
+            .buffer
+            .try_reserve(data.len())
+            .map_err(|_| LxError::ENOMEM)?;
+        state.reserved = state.reserved.saturating_sub(self.len);
+        self.len = 0;
+        state.buffer.extend(data.iter());
+        let mut wakers = core::mem::take(&mut state.write_wakers);
+        if !data.is_empty() {
+            wakers.append(&mut state.read_wakers);
+        }
+        drop(state);
+        wake_all(wakers);
+        Ok(data.len())
+    }
+}
+
+impl Drop for Reservation {
+    /// The room not filled goes back to the writers.
+    fn drop(&mut self) {
+        if self.len == 0 {
+            return;
+        }
+        let mut state = self.channel.state.lock();
+        state.reserved = state.reserved.saturating_sub(self.len);
+        let wakers = core::mem::take(&mut state.write_wakers);
+        drop(state);
+        wake_all(wakers);
     }
 }
 
@@ -218,6 +462,7 @@ impl FifoTable {
             inode: key.1,
             state: Mutex::new(ChannelState {
                 buffer: VecDeque::new(),
+                reserved: 0,
                 readers: 0,
                 writers: 0,
                 reader_opens: 0,
@@ -378,7 +623,7 @@ impl FileLike for Pipe {
             if let Some(cx) = cx {
                 register(&mut state.write_wakers, cx);
             }
-            if PIPE_CAPACITY.saturating_sub(state.buffer.len()) >= PIPE_BUF {
+            if state.room() >= PIPE_BUF {
                 events |= PollEvents::OUT | PollEvents::WRNORM;
             }
             if state.readers == 0 {
@@ -631,5 +876,77 @@ mod tests {
         }
         drop(writer);
         assert_eq!(consumer.join().unwrap(), b"hello from another thread");
+    }
+
+    #[test]
+    fn a_reservation_holds_room_until_filled_or_dropped() {
+        let (reader, writer) = Pipe::new_pair(OpenFlags::empty());
+        writer.write(&vec![0; PIPE_CAPACITY - 10]).unwrap();
+        let reservation = writer.reserve(100).unwrap().unwrap();
+        assert_eq!(reservation.len(), 10);
+        assert_eq!(
+            writer.write(b"x"),
+            Err(LxError::EAGAIN),
+            "the room is promised"
+        );
+        assert!(writer.reserve(1).unwrap().is_none());
+        assert_eq!(reservation.fill(b"0123"), Ok(4));
+        assert_eq!(writer.write(b"0123456789"), Ok(6), "the rest came back");
+        let reservation = writer.reserve(1);
+        assert!(matches!(reservation, Ok(None)));
+        reader.read(&mut vec![0; PIPE_CAPACITY - 10]).unwrap();
+        let reservation = writer.reserve(3).unwrap().unwrap();
+        drop(reservation);
+        assert_eq!(
+            writer.write(&vec![1; PIPE_CAPACITY]),
+            Ok(PIPE_CAPACITY - 10)
+        );
+        drop(reader);
+        assert!(matches!(writer.reserve(1), Err(LxError::EPIPE)));
+    }
+
+    #[test]
+    fn taken_bytes_not_delivered_go_back_to_the_front() {
+        let (reader, writer) = Pipe::new_pair(OpenFlags::empty());
+        writer.write(b"abcdef").unwrap();
+        {
+            let mut taken = reader.take(4).unwrap();
+            assert_eq!(taken.data(), b"abcd");
+            taken.deliver(1);
+            assert_eq!(taken.data(), b"bcd");
+            writer.write(b"g").unwrap();
+        }
+        let mut buf = [0; 8];
+        assert_eq!(reader.read(&mut buf), Ok(6));
+        assert_eq!(&buf[..6], b"bcdefg");
+    }
+
+    #[test]
+    fn transfers_lock_both_pipes_in_either_direction() {
+        let (a_reader, a_writer) = Pipe::new_pair(OpenFlags::empty());
+        let (b_reader, b_writer) = Pipe::new_pair(OpenFlags::empty());
+        a_writer.write(&[1; 1000]).unwrap();
+        b_writer.write(&[2; 1000]).unwrap();
+        let there = {
+            let (a_reader, b_writer) = (a_reader.clone(), b_writer.clone());
+            thread::spawn(move || {
+                for _ in 0..2000 {
+                    a_reader.transfer_to(&b_writer, 7, true).unwrap();
+                }
+            })
+        };
+        for _ in 0..2000 {
+            b_reader.transfer_to(&a_writer, 7, true).unwrap();
+        }
+        there.join().unwrap();
+        assert!(a_reader.queued() >= 1000 && b_reader.queued() >= 1000);
+        assert_eq!(
+            a_reader.transfer_to(&a_writer, 1, false),
+            Err(LxError::EINVAL)
+        );
+        assert_eq!(
+            a_writer.transfer_to(&b_writer, 1, false),
+            Err(LxError::EBADF)
+        );
     }
 }

@@ -158,6 +158,76 @@ enum PidLink {
     Root,
 }
 
+/// A namespace of `/proc/PID/ns/`, in Linux's order there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum NsKind {
+    Net,
+    Uts,
+    Ipc,
+    Pid,
+    PidForChildren,
+    User,
+    Mnt,
+    Cgroup,
+    Time,
+    TimeForChildren,
+}
+
+/// The entries of `/proc/PID/ns/`.
+const NS_ENTRIES: &[(&str, NsKind)] = &[
+    ("net", NsKind::Net),
+    ("uts", NsKind::Uts),
+    ("ipc", NsKind::Ipc),
+    ("pid", NsKind::Pid),
+    ("pid_for_children", NsKind::PidForChildren),
+    ("user", NsKind::User),
+    ("mnt", NsKind::Mnt),
+    ("cgroup", NsKind::Cgroup),
+    ("time", NsKind::Time),
+    ("time_for_children", NsKind::TimeForChildren),
+];
+
+/// `nsfs`'s device number (an anonymous device, as Linux's usually is: `0:4`).
+const NSFS_DEV: u64 = 4;
+
+impl NsKind {
+    /// The type name its link shows (`pid` for `pid_for_children` too).
+    fn label(self) -> &'static str {
+        match self {
+            Self::Net => "net",
+            Self::Uts => "uts",
+            Self::Ipc => "ipc",
+            Self::Pid | Self::PidForChildren => "pid",
+            Self::User => "user",
+            Self::Mnt => "mnt",
+            Self::Cgroup => "cgroup",
+            Self::Time | Self::TimeForChildren => "time",
+        }
+    }
+
+    /// The namespace's inode number for the processes of container `id`. Every process of
+    /// a container shares one of each (and a child the same `*_for_children`), and no two
+    /// containers share one, but the user namespace, which is the host's first: rVisor
+    /// gives a container no ids of its own (Linux's `PROC_USER_INIT_INO`).
+    fn inode_number(self, id: u64) -> u32 {
+        let index = match self {
+            Self::Net => 0,
+            Self::Uts => 1,
+            Self::Ipc => 2,
+            Self::Pid | Self::PidForChildren => 3,
+            Self::User => return 0xEFFF_FFFD,
+            Self::Mnt => 4,
+            Self::Cgroup => 5,
+            Self::Time | Self::TimeForChildren => 6,
+        };
+        // Above the numbers Linux hands out first (from 0xF0000000), in a block per
+        // container.
+        0xF010_0000u32
+            .wrapping_add((id as u32).wrapping_mul(8))
+            .wrapping_add(index)
+    }
+}
+
 /// The entries of a process's directory (and of a thread's, `task` aside).
 const PID_ENTRIES: &[(&str, PidEntry)] = &[
     ("cgroup", PidEntry::File(PidFile::Cgroup)),
@@ -173,6 +243,7 @@ const PID_ENTRIES: &[(&str, PidEntry)] = &[
     ("maps", PidEntry::File(PidFile::Maps)),
     ("mountinfo", PidEntry::File(PidFile::MountInfo)),
     ("mounts", PidEntry::File(PidFile::Mounts)),
+    ("ns", PidEntry::Nss),
     ("oom_score_adj", PidEntry::File(PidFile::OomScoreAdj)),
     ("root", PidEntry::Link(PidLink::Root)),
     ("stat", PidEntry::File(PidFile::Stat)),
@@ -188,6 +259,7 @@ enum PidEntry {
     Fds,
     FdInfos,
     Tasks,
+    Nss,
 }
 
 /// A system-wide file.
@@ -365,6 +437,21 @@ enum Node {
     Tasks {
         pid: Pid,
     },
+    /// `ns/` of a process.
+    Nss {
+        pid: Pid,
+        tid: Option<Pid>,
+    },
+    /// `ns/NAME`: a link to the namespace.
+    Ns {
+        pid: Pid,
+        tid: Option<Pid>,
+        kind: NsKind,
+    },
+    /// A namespace itself, where an `ns/NAME` link leads (an `nsfs` file).
+    Namespace {
+        kind: NsKind,
+    },
 }
 
 /// One object of a container's procfs.
@@ -397,6 +484,21 @@ impl ProcINode {
     /// The calling thread: `(pid, tid)`.
     fn caller(&self) -> FsResult<(Pid, Pid)> {
         self.container()?.view().caller().ok_or(FsError::NotFound)
+    }
+
+    /// `path`, an absolute path inside the container, as the caller's `d_path` names it:
+    /// relative to the root the caller changed to (`chroot`), if any. Other link targets
+    /// (`pipe:[…]`) are left alone.
+    fn seen_by_caller(&self, path: String) -> FsResult<String> {
+        if !path.starts_with('/') {
+            return Ok(path);
+        }
+        let (pid, _) = self.caller()?;
+        let root = self.process(pid)?.root();
+        Ok(match root.beneath(&path) {
+            Some(below) if below.len() != path.len() => String::from(below),
+            _ => path,
+        })
     }
 
     /// The caller's credentials, for the checks Linux makes with `ptrace_may_access`.
@@ -434,6 +536,12 @@ impl ProcINode {
             Node::Link { pid, tid, link } => per_pid(pid, tid, 48 + link as u64),
             Node::Fds { pid, tid, info } => per_pid(pid, tid, 2 + 2 * u64::from(info)),
             Node::Tasks { pid } => per_pid(pid, None, 3),
+            Node::Nss { pid, tid } => per_pid(pid, tid, 5),
+            Node::Ns { pid, tid, kind } => per_pid(pid, tid, 64 + kind as u64),
+            Node::Namespace { kind } => self
+                .container
+                .upgrade()
+                .map_or(0, |container| u64::from(kind.inode_number(container.id()))),
             Node::Fd { pid, tid, fd, info } => {
                 ((1 + u64::from(info)) << 40)
                     | (u64::from(tid.unwrap_or(pid)) << 20)
@@ -444,12 +552,16 @@ impl ProcINode {
 
     fn type_(&self) -> FileType {
         match self.node {
-            Node::Root | Node::Process { .. } | Node::Fds { .. } | Node::Tasks { .. } => {
-                FileType::Dir
-            }
+            Node::Root
+            | Node::Process { .. }
+            | Node::Fds { .. }
+            | Node::Tasks { .. }
+            | Node::Nss { .. } => FileType::Dir,
             Node::Fd { info: true, .. } => FileType::File,
-            Node::SelfLink { .. } | Node::Link { .. } | Node::Fd { .. } => FileType::SymLink,
-            Node::File { .. } => FileType::File,
+            Node::SelfLink { .. } | Node::Link { .. } | Node::Fd { .. } | Node::Ns { .. } => {
+                FileType::SymLink
+            }
+            Node::File { .. } | Node::Namespace { .. } => FileType::File,
             Node::Static { entry, .. } => match entry.kind {
                 EntryKind::Dir(_) => FileType::Dir,
                 EntryKind::File(_) => FileType::File,
@@ -512,6 +624,18 @@ impl ProcINode {
                     },
                     PidEntry::Tasks if tid.is_none() => Node::Tasks { pid },
                     PidEntry::Tasks => return Err(FsError::NotFound),
+                    PidEntry::Nss => Node::Nss { pid, tid },
+                })
+            }
+            Node::Nss { pid, tid } => {
+                let (_, kind) = NS_ENTRIES
+                    .iter()
+                    .find(|(entry, _)| *entry == name)
+                    .ok_or(FsError::NotFound)?;
+                Ok(Node::Ns {
+                    pid,
+                    tid,
+                    kind: *kind,
                 })
             }
             Node::Tasks { pid } => {
@@ -599,6 +723,12 @@ impl ProcINode {
                     )?;
                 }
             }
+            Node::Nss { pid, tid } => {
+                for (name, kind) in NS_ENTRIES {
+                    let kind = *kind;
+                    push((*name).into(), Node::Ns { pid, tid, kind })?;
+                }
+            }
             Node::Fds { pid, tid, info } => {
                 let process = self.process(pid)?;
                 self.may_inspect(&process)?;
@@ -629,7 +759,11 @@ impl ProcINode {
             Node::Process { pid, tid: Some(_) } => Node::Tasks { pid },
             Node::File { pid, tid, .. }
             | Node::Link { pid, tid, .. }
-            | Node::Fds { pid, tid, .. } => Node::Process { pid, tid },
+            | Node::Fds { pid, tid, .. }
+            | Node::Nss { pid, tid } => Node::Process { pid, tid },
+            Node::Ns { pid, tid, .. } => Node::Nss { pid, tid },
+            // A namespace is in no directory of procfs; as nsfs's root, its own.
+            Node::Namespace { kind } => Node::Namespace { kind },
             Node::Tasks { pid } => Node::Process { pid, tid: None },
             Node::Fd { pid, tid, info, .. } => Node::Fds { pid, tid, info },
         }
@@ -651,9 +785,13 @@ impl ProcINode {
                 }
                 render::process_file(&container, &process, tid, file)?
             }
-            Node::Root | Node::Process { .. } | Node::Fds { .. } | Node::Tasks { .. } => {
-                return Err(FsError::IsDir)
-            }
+            Node::Root
+            | Node::Process { .. }
+            | Node::Fds { .. }
+            | Node::Tasks { .. }
+            | Node::Nss { .. } => return Err(FsError::IsDir),
+            // An nsfs file opens but has nothing to read.
+            Node::Namespace { .. } => return Err(FsError::InvalidArgument),
             Node::Fd {
                 pid,
                 fd,
@@ -664,7 +802,7 @@ impl ProcINode {
                 self.may_inspect(&process)?;
                 render::fd_info(&container, &process, fd)?
             }
-            Node::SelfLink { .. } | Node::Link { .. } | Node::Fd { .. } => {
+            Node::SelfLink { .. } | Node::Link { .. } | Node::Fd { .. } | Node::Ns { .. } => {
                 return Err(FsError::InvalidArgument)
             }
         };
@@ -680,7 +818,9 @@ impl ProcINode {
             | Node::Link { pid, .. }
             | Node::Fds { pid, .. }
             | Node::Fd { pid, .. }
-            | Node::Tasks { pid } => pid,
+            | Node::Tasks { pid }
+            | Node::Nss { pid, .. }
+            | Node::Ns { pid, .. } => pid,
             _ => return (0, 0),
         };
         match self.process(pid) {
@@ -696,7 +836,9 @@ impl ProcINode {
         match self.node {
             Node::Root | Node::Process { .. } | Node::Tasks { .. } => 0o555,
             Node::Fds { .. } => 0o500,
-            Node::SelfLink { .. } | Node::Link { .. } => 0o777,
+            Node::Nss { .. } => 0o511,
+            Node::SelfLink { .. } | Node::Link { .. } | Node::Ns { .. } => 0o777,
+            Node::Namespace { .. } => 0o444,
             Node::Fd { info: true, .. } => 0o444,
             Node::Fd { .. } => 0o700,
             Node::File { file, .. } => match file {
@@ -714,27 +856,42 @@ impl ProcINode {
     }
 }
 
-/// The open file description a `/proc/PID/fd/N` link names, if `link` is one: opening the
-/// link opens that description's object even when no path leads to it (a pipe, a socket, an
-/// unlinked file), as Linux's magic links do. `EACCES` where the caller may not inspect the
-/// process, `ENOENT` if the descriptor was closed meanwhile.
-pub fn fd_link_file(link: &dyn INode) -> Option<FsResult<Arc<dyn crate::fs::FileLike>>> {
+/// Where a magic link leads, if `link` is one: `/proc/PID/fd/N` to the open file
+/// description (opening the link opens its object even when no path leads to it: a pipe, a
+/// socket, an unlinked file), `/proc/PID/ns/NAME` to the namespace, as Linux's magic links
+/// do. `EACCES` where the caller may not inspect the process, `ENOENT` if the descriptor
+/// was closed meanwhile.
+pub fn magic_link_target(link: &dyn INode) -> Option<FsResult<MagicTarget>> {
     let proc_inode = link.downcast_ref::<ProcINode>()?;
-    let Node::Fd {
-        pid,
-        fd,
-        info: false,
-        ..
-    } = proc_inode.node
-    else {
-        return None;
-    };
-    Some((|| {
-        let process = proc_inode.process(pid)?;
-        proc_inode.may_inspect(&process)?;
-        let file = process.files().get(fd).map_err(|_| FsError::NotFound)?;
-        Ok(file)
-    })())
+    match proc_inode.node {
+        Node::Fd {
+            pid,
+            fd,
+            info: false,
+            ..
+        } => Some((|| {
+            let process = proc_inode.process(pid)?;
+            proc_inode.may_inspect(&process)?;
+            let file = process.files().get(fd).map_err(|_| FsError::NotFound)?;
+            Ok(MagicTarget::File(file))
+        })()),
+        Node::Ns { pid, kind, .. } => Some((|| {
+            let process = proc_inode.process(pid)?;
+            proc_inode.may_inspect(&process)?;
+            Ok(MagicTarget::Object(
+                proc_inode.with_node(Node::Namespace { kind }),
+            ))
+        })()),
+        _ => None,
+    }
+}
+
+/// Where a magic link of procfs leads.
+pub enum MagicTarget {
+    /// An open file description (`fd/N`).
+    File(Arc<dyn crate::fs::FileLike>),
+    /// An object no path names (a namespace, from `ns/NAME`).
+    Object(Arc<dyn INode>),
 }
 
 /// Entry `name` of the static directory `entries`, whose own entry is `dir`.
@@ -839,9 +996,10 @@ impl INode for ProcINode {
             _ => 1,
         };
         let size = match self.node {
-            Node::SelfLink { .. } | Node::Link { .. } | Node::Fd { info: false, .. } => {
-                self.read_link().map_or(0, |target| target.len() as u64)
-            }
+            Node::SelfLink { .. }
+            | Node::Link { .. }
+            | Node::Fd { info: false, .. }
+            | Node::Ns { .. } => self.read_link().map_or(0, |target| target.len() as u64),
             Node::Static {
                 entry:
                     Entry {
@@ -852,8 +1010,12 @@ impl INode for ProcINode {
             } => target.len() as u64,
             _ => 0,
         };
+        let dev = match self.node {
+            Node::Namespace { .. } => NSFS_DEV,
+            _ => self.tree.dev(),
+        };
         Ok(Metadata {
-            dev: self.tree.dev(),
+            dev,
             inode: self.inode_number(),
             size,
             blk_size: 1024,
@@ -970,11 +1132,12 @@ impl INode for ProcINode {
                 if process.exit_status().is_some() {
                     return Err(FsError::NotFound);
                 }
-                Ok(match link {
+                let path = match link {
                     PidLink::Exe => process.exec_path(),
                     PidLink::Cwd => process.cwd().path,
-                    PidLink::Root => String::from("/"),
-                })
+                    PidLink::Root => process.root().path.clone(),
+                };
+                self.seen_by_caller(path)
             }
             Node::Fd {
                 pid,
@@ -985,7 +1148,13 @@ impl INode for ProcINode {
                 let process = self.process(pid)?;
                 self.may_inspect(&process)?;
                 let file = process.files().get(fd).map_err(|_| FsError::NotFound)?;
-                render::fd_target(&*file)
+                self.seen_by_caller(render::fd_target(&*file)?)
+            }
+            Node::Ns { pid, kind, .. } => {
+                let process = self.process(pid)?;
+                self.may_inspect(&process)?;
+                let id = self.container()?.id();
+                Ok(format!("{}:[{}]", kind.label(), kind.inode_number(id)))
             }
             _ => Err(FsError::InvalidArgument),
         }

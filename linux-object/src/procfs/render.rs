@@ -4,7 +4,7 @@
 use super::{PidFile, SysFile, TaskStat};
 use crate::container::{Container, Pid};
 use crate::fs::{File, FileLike};
-use crate::process::LinuxProcess;
+use crate::process::{LinuxProcess, RootDir};
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -386,7 +386,9 @@ pub(super) fn process_file(
             });
         }
         PidFile::Maps => return Ok(view.maps(tid.unwrap_or(process.pid()))),
-        PidFile::Mounts | PidFile::MountInfo => mounts(container, file == PidFile::MountInfo),
+        PidFile::Mounts | PidFile::MountInfo => {
+            mounts(container, &process.root(), file == PidFile::MountInfo)
+        }
         PidFile::Cgroup => String::from("0::/\n"),
         PidFile::OomScoreAdj => format!("{}\n", view.oom_score_adj(process.pid())),
         PidFile::Limits => limits(process, view.limits(tid.unwrap_or(process.pid()))),
@@ -534,10 +536,15 @@ pub(super) fn fd_info(container: &Container, process: &LinuxProcess, fd: i32) ->
     )
 }
 
-/// `/proc/PID/mounts` (as `/etc/mtab`) or `mountinfo`.
-fn mounts(container: &Container, info: bool) -> String {
+/// `/proc/PID/mounts` (as `/etc/mtab`) or `mountinfo`, as the process sees them from its
+/// root: mount points relative to it, and the mounts outside it left out (Linux skips what
+/// its root cannot reach).
+fn mounts(container: &Container, root: &RootDir, info: bool) -> String {
     let mut out = String::new();
     for mount in container.mounts().snapshot().iter() {
+        let Some(point) = root.beneath(mount.point()) else {
+            continue;
+        };
         let options = mount.flags().options();
         if info {
             let _ = writeln!(
@@ -546,7 +553,7 @@ fn mounts(container: &Container, info: bool) -> String {
                 mount.id(),
                 mount.parent_id(),
                 mount.id(),
-                mount.point(),
+                point,
                 options,
                 mount.fstype(),
                 mount.source(),
@@ -561,7 +568,7 @@ fn mounts(container: &Container, info: bool) -> String {
                 out,
                 "{} {} {} {} 0 0",
                 mount.source(),
-                mount.point(),
+                point,
                 mount.fstype(),
                 options
             );

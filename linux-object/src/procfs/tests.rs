@@ -184,3 +184,70 @@ fn system_files_show_the_container_view() {
     );
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn namespace_links_name_the_containers_namespaces_and_lead_to_them() {
+    let (container, dir) = container("ns");
+    let init = container.spawn_init("/bin/sh".into()).unwrap();
+    let child = init.fork().unwrap();
+    let proc = ProcFs::new(&container).root_inode();
+    let ns = proc.lookup("1/ns").unwrap();
+    let names: Vec<String> = ns.read_dir().map(|e| e.unwrap().name).collect();
+    assert_eq!(
+        names,
+        [
+            ".",
+            "..",
+            "net",
+            "uts",
+            "ipc",
+            "pid",
+            "pid_for_children",
+            "user",
+            "mnt",
+            "cgroup",
+            "time",
+            "time_for_children"
+        ]
+    );
+    let link = |path: &str| proc.lookup(path).unwrap().read_link().unwrap();
+    assert_eq!(link("1/ns/user"), "user:[4026531837]");
+    assert_eq!(link("1/ns/pid"), link("2/ns/pid"));
+    assert_eq!(link("1/ns/pid"), link("1/ns/pid_for_children"));
+    assert!(link("1/ns/net").starts_with("net:[") && link("1/ns/net") != link("1/ns/uts"));
+
+    // Another container's namespaces are others (its user namespace aside).
+    let other_dir = dir.join("other");
+    std::fs::create_dir_all(&other_dir).unwrap();
+    let memory = kernel_hal_lkm::platform()
+        .unwrap()
+        .new_physical_memory(16)
+        .unwrap();
+    let other = Container::new(2, HostFs::new(&other_dir).unwrap().root_inode(), memory);
+    other.set_view(Arc::new(FakeView));
+    let other_init = other.spawn_init("/bin/sh".into()).unwrap();
+    let other_proc = ProcFs::new(&other).root_inode();
+    let other_link = |path: &str| other_proc.lookup(path).unwrap().read_link().unwrap();
+    for name in ["net", "uts", "ipc", "pid", "mnt", "cgroup", "time"] {
+        let path = format!("1/ns/{name}");
+        assert_ne!(other_link(&path), link(&path), "{name}");
+    }
+    assert_eq!(other_link("1/ns/user"), link("1/ns/user"));
+
+    // Followed, a link leads to the namespace: a read-only file numbered as the link says.
+    let Some(Ok(MagicTarget::Object(target))) =
+        magic_link_target(&*proc.lookup("1/ns/net").unwrap())
+    else {
+        panic!("ns/net is not a magic link to an object");
+    };
+    let metadata = target.metadata().unwrap();
+    assert_eq!(metadata.type_, FileType::File);
+    assert_eq!(metadata.mode, 0o444);
+    assert_eq!(format!("net:[{}]", metadata.inode), link("1/ns/net"));
+    assert_eq!(
+        target.read_at(0, &mut [0u8; 8]).err(),
+        Some(FsError::InvalidArgument)
+    );
+    drop((child, other_init));
+    std::fs::remove_dir_all(dir).unwrap();
+}

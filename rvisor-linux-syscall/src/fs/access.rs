@@ -33,7 +33,7 @@ impl Syscall<'_> {
         };
         path.with_cstring(PATH_MAX - 1, |path| {
             let mut walker = Walker::new(
-                self.process.root().clone(),
+                self.process.root(),
                 self.process.mounts().snapshot(),
                 credentials,
             );

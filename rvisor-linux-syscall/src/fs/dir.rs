@@ -108,19 +108,27 @@ impl Syscall<'_> {
     /// `ERANGE` if it does not fit in `size` (0 included).
     pub fn sys_getcwd(&self, buf: UserOutPtr<u8>, size: usize) -> SysResult {
         let path = self.cwd_path()?;
-        let len = path.len() + 1;
+        // From a root the process changed to; a directory outside it is "unreachable".
+        let root = self.process.root();
+        let (unreachable, path) = match root.beneath(&path) {
+            Some(below) => ("", below),
+            None => ("(unreachable)", path.as_str()),
+        };
+        let len = unreachable.len() + path.len() + 1;
         if size < len {
             return Err(LxError::ERANGE);
         }
         let mut bytes = Vec::new();
         bytes.try_reserve_exact(len).map_err(|_| LxError::ENOMEM)?;
+        bytes.extend_from_slice(unreachable.as_bytes());
         bytes.extend_from_slice(path.as_bytes());
         bytes.push(0);
         buf.write_bytes(&bytes)?;
         Ok(len)
     }
 
-    /// The working directory's path as it is now, as Linux's `d_path` finds it: `ENOENT` if
+    /// The working directory's absolute path inside the container as it is now, as Linux's
+    /// `d_path` finds it: `ENOENT` if
     /// it was removed or cannot be named. The path recorded at `chdir` is used while it still
     /// leads to the directory; after a rename of the directory or of one above it, the path
     /// is found again by climbing `..` and looking each directory up in its parent.
@@ -132,7 +140,7 @@ impl Syscall<'_> {
         }
         let identity = (metadata.dev, metadata.inode);
         if !cwd.path.is_empty() {
-            let mut walker = self.walker();
+            let mut walker = self.container_walker()?;
             if let Ok(found) = walker.walk(walker.root(0)?, &cwd.path, false) {
                 let found = found.inode.metadata()?;
                 if (found.dev, found.inode) == identity {
@@ -148,9 +156,10 @@ impl Syscall<'_> {
         Ok(path)
     }
 
-    /// The absolute path of `dir`, found by climbing `..` to the root.
+    /// The absolute path of `dir`, found by climbing `..` to the container's root.
     fn climb_to_root(&self, dir: &Arc<dyn INode>) -> LxResult<String> {
-        let root = self.process.root().metadata()?;
+        let container = self.process.container().ok_or(LxError::ENOENT)?;
+        let root = container.root().metadata()?;
         let mut names: Vec<String> = Vec::new();
         let mut len = 0;
         let mut current = dir.clone();

@@ -7,7 +7,6 @@
 //! signal mask of `epoll_pwait`/`epoll_pwait2` is installed as `ppoll` installs its own.
 
 use alloc::sync::Arc;
-use alloc::vec::Vec;
 use core::future::{poll_fn, Future};
 use core::pin::Pin;
 use core::task::Poll;
@@ -116,18 +115,19 @@ impl Syscall<'_> {
         access_ok(events.addr(), max * EVENT_SIZE)?;
         let file = self.epoll_target(epfd)?;
         let epoll = Epoll::of(&*file).ok_or(LxError::EINVAL)?;
-        let ready = match &mut timeout {
-            Timeout::Immediately => epoll.collect(max, None)?,
+        let deliver = &mut |index, event| copy_event(events, index, event);
+        let count = match &mut timeout {
+            Timeout::Immediately => epoll.collect(max, None, deliver)?,
             timeout => {
                 poll_fn(|cx| {
-                    match epoll.collect(max, Some(cx)) {
-                        Ok(ready) if ready.is_empty() => {}
+                    match epoll.collect(max, Some(cx), deliver) {
+                        Ok(0) => {}
                         result => return Poll::Ready(result),
                     }
                     if let Timeout::At(sleep) = timeout {
                         if Pin::new(sleep).poll(cx).is_ready() {
                             // One last look, as Linux makes after its timeout.
-                            return Poll::Ready(epoll.collect(max, None));
+                            return Poll::Ready(epoll.collect(max, None, deliver));
                         }
                     }
                     Poll::Pending
@@ -135,8 +135,7 @@ impl Syscall<'_> {
                 .await?
             }
         };
-        write_events(events, &ready)?;
-        Ok(ready.len())
+        Ok(count)
     }
 
     /// `epoll_wait(epfd, events, maxevents, timeout)` where it does not wait: events are
@@ -157,12 +156,13 @@ impl Syscall<'_> {
             access_ok(events.addr(), max * EVENT_SIZE)?;
             let file = self.epoll_target(epfd)?;
             let epoll = Epoll::of(&*file).ok_or(LxError::EINVAL)?;
-            epoll.collect(max, None)
+            epoll.collect(max, None, &mut |index, event| {
+                copy_event(events, index, event)
+            })
         })();
         match found {
-            Ok(ready) if ready.is_empty() && timeout_ms != 0 => None,
-            Ok(ready) => Some(write_events(events, &ready).map(|()| ready.len())),
-            Err(error) => Some(Err(error)),
+            Ok(0) if timeout_ms != 0 => None,
+            found => Some(found),
         }
     }
 
@@ -237,22 +237,14 @@ fn milliseconds(timeout_ms: i32) -> Result<Timeout, LxError> {
     }
 }
 
-/// Copies `ready` out as packed `struct epoll_event`s. A buffer that cannot be written is
-/// `EFAULT`; the events taken are then lost for edge-triggered and one-shot items (Linux puts
-/// back the one it failed on).
-fn write_events(events: UserOutPtr<u8>, ready: &[EpollEvent]) -> Result<(), LxError> {
-    if ready.is_empty() {
-        return Ok(());
-    }
-    let mut bytes = Vec::new();
-    bytes
-        .try_reserve_exact(ready.len() * EVENT_SIZE)
-        .map_err(|_| LxError::ENOMEM)?;
-    for event in ready {
-        bytes.extend_from_slice(&event.events.to_le_bytes());
-        bytes.extend_from_slice(&event.data.to_le_bytes());
-    }
-    events.write_bytes(&bytes)
+/// Copies `event` out as the `index`-th packed `struct epoll_event` of `events` (the range
+/// was checked to be user memory; a page that cannot be written is `EFAULT`).
+fn copy_event(events: UserOutPtr<u8>, index: usize, event: EpollEvent) -> Result<(), LxError> {
+    let mut bytes = [0; EVENT_SIZE];
+    let (mask, data) = bytes.split_at_mut(4);
+    mask.copy_from_slice(&event.events.to_le_bytes());
+    data.copy_from_slice(&event.data.to_le_bytes());
+    UserOutPtr::<u8>::from(events.addr() + index * EVENT_SIZE).write_bytes(&bytes)
 }
 
 #[cfg(test)]

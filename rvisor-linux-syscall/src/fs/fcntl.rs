@@ -25,7 +25,7 @@
 //! `security_file_lock` is not exported, so it is not consulted.
 
 use kernel_hostfs::{FsError, LockOp, RecordLock};
-use linux_object::fs::{FileLike, OpenFlags, OwnerKind, Pipe, PIPE_CAPACITY};
+use linux_object::fs::{File, FileLike, OpenFlags, OwnerKind, Pipe, PIPE_CAPACITY};
 use linux_object::{LxError, LxResult};
 
 use crate::user::{UserInOutPtr, UserInPtr, UserOutPtr};
@@ -50,6 +50,8 @@ const F_GETSIG: u32 = 11;
 const F_SETOWN_EX: u32 = 15;
 const F_GETOWN_EX: u32 = 16;
 const F_DUPFD_CLOEXEC: u32 = 1030;
+const F_ADD_SEALS: u32 = 1033;
+const F_GET_SEALS: u32 = 1034;
 /// `F_OWNER_TID`, `F_OWNER_PID`, `F_OWNER_PGRP` of `struct f_owner_ex`.
 const F_OWNER_TID: i32 = 0;
 const F_OWNER_PID: i32 = 1;
@@ -245,8 +247,9 @@ impl Syscall<'_> {
     /// `fcntl(fd, cmd, arg)`. On an `O_PATH` descriptor only the duplicate and flag queries
     /// work (`EBADF` otherwise), as Linux. The owner and signal of signal-driven I/O
     /// (`F_SETOWN`, `F_SETOWN_EX`, `F_SETSIG` and their `GET`s) are kept per description
-    /// (no `SIGIO` is sent). Unknown commands, and the lease, notification and seal commands
-    /// this kernel does not model, are `EINVAL`.
+    /// (no `SIGIO` is sent). The seals of a memfd or other host shmem file (`F_ADD_SEALS`,
+    /// `F_GET_SEALS`) are the host's. Unknown commands, and the lease and notification
+    /// commands this kernel does not model, are `EINVAL`.
     pub fn sys_fcntl(&self, fd: i32, cmd: u32, arg: usize) -> SysResult {
         let file = self.file_raw(fd)?;
         let path_ok = matches!(cmd, F_DUPFD | F_DUPFD_CLOEXEC | F_GETFD | F_SETFD | F_GETFL);
@@ -411,6 +414,21 @@ impl Syscall<'_> {
                     return Err(LxError::EPERM);
                 }
                 Ok(PIPE_CAPACITY)
+            }
+            F_ADD_SEALS | F_GET_SEALS => {
+                // As Linux's `memfd_fcntl`: the seal bits are the argument's low 32 bits;
+                // adding needs a description open for writing (`EPERM`) before anything
+                // else; a file the host cannot seal is `EINVAL`.
+                let add = (cmd == F_ADD_SEALS).then_some(arg as u32);
+                if add.is_some() && !file.flags().writable() {
+                    return Err(LxError::EPERM);
+                }
+                let inode = file
+                    .as_any()
+                    .downcast_ref::<File>()
+                    .and_then(File::inode)
+                    .ok_or(LxError::EINVAL)?;
+                Ok(self.host.seals(&inode, add)? as usize)
             }
             _ => Err(LxError::EINVAL),
         }

@@ -182,7 +182,8 @@ impl Syscall<'_> {
             Some(0) | None => "/",
             Some(slash) => node.path.get(..slash).unwrap_or("/"),
         };
-        let mut walker = self.walker();
+        // Mount points are the container's paths, whatever root the caller has.
+        let mut walker = self.container_walker()?;
         let root = walker.root(0)?;
         Ok(walker.walk(root, parent_path, true)?.inode)
     }

@@ -21,6 +21,8 @@ use kernel_hostfs::{FileType, FsError, INode, Metadata, MAX_SYMLINK_FOLLOWS, NAM
 use linux_object::credentials::{Access, Credentials};
 use linux_object::fs::{DescribedInode, File, FileLike};
 use linux_object::mount::Mounts;
+use linux_object::process::RootDir;
+use linux_object::procfs::MagicTarget;
 use linux_object::{LxError, LxResult};
 
 use crate::Syscall;
@@ -109,11 +111,19 @@ impl Located {
         Ok(())
     }
 
-    /// Goes back to `root` (for an absolute path or link target): the path becomes `/`, in
-    /// its buffer.
-    fn restart_at(&mut self, root: Arc<dyn INode>) -> LxResult {
-        set_root_path(&mut self.path)?;
-        self.inode = root;
+    /// Goes back to `root` (for an absolute path or link target): the path becomes the
+    /// root's, in its buffer.
+    fn restart_at(&mut self, root: &RootDir) -> LxResult {
+        if root.path == "/" {
+            set_root_path(&mut self.path)?;
+        } else {
+            self.path.clear();
+            self.path
+                .try_reserve(root.path.len())
+                .map_err(|_| LxError::ENOMEM)?;
+            self.path.push_str(&root.path);
+        }
+        self.inode = root.inode.clone();
         Ok(())
     }
 }
@@ -275,7 +285,7 @@ impl Parent {
 /// One path resolution: the root, the credentials permissions are checked with, and the
 /// links followed so far (shared by the re-walks `open` does through a final link).
 pub(crate) struct Walker {
-    root: Arc<dyn INode>,
+    root: Arc<RootDir>,
     /// The container's mounts when the walk began.
     mounts: Mounts,
     credentials: Credentials,
@@ -284,7 +294,7 @@ pub(crate) struct Walker {
 
 impl Walker {
     /// A walk from `root` across `mounts` checking permissions for `credentials`.
-    pub fn new(root: Arc<dyn INode>, mounts: Mounts, credentials: Credentials) -> Self {
+    pub fn new(root: Arc<RootDir>, mounts: Mounts, credentials: Credentials) -> Self {
         Self {
             root,
             mounts,
@@ -312,7 +322,27 @@ impl Walker {
     /// The root, as a place to start, with room in its path for `room` bytes more (see
     /// [`walk_room`]).
     pub fn root(&self, room: usize) -> LxResult<Located> {
-        Located::with_room(self.root.clone(), "/", room)
+        Located::with_room(self.root.inode.clone(), &self.root.path, room)
+    }
+
+    /// Whether `dir` is the root, where `..` stays (`follow_dotdot`'s `path_equal(root)`).
+    /// The container's root filesystem keeps `..` at its root by itself; a root a process
+    /// chose is recognised by its identity.
+    fn at_root(&self, dir: &Located) -> LxResult<bool> {
+        let Some(root) = self.root.identity else {
+            return Ok(false);
+        };
+        let below_by_name = dir
+            .path
+            .strip_prefix(self.root.path.as_str())
+            .is_some_and(|below| below.starts_with('/'));
+        if below_by_name {
+            return Ok(false);
+        }
+        // At the root by name, or reached from outside it (a working directory there, or a
+        // name a rename made stale): the identity decides.
+        let metadata = dir.inode.metadata()?;
+        Ok((metadata.dev, metadata.inode) == root)
     }
 
     /// Checks that names may be looked up in `dir`: `ENOTDIR` if it is not a directory,
@@ -363,7 +393,7 @@ impl Walker {
     pub fn walk(&mut self, start: Located, path: &str, follow_last: bool) -> LxResult<Located> {
         let mut current = start;
         if path.starts_with('/') {
-            current.restart_at(self.root.clone())?;
+            current.restart_at(&self.root)?;
         }
         // Links aside, the walk then appends to the path without reallocating it; a start
         // made for this path has that room already.
@@ -380,7 +410,11 @@ impl Walker {
                     // Still a lookup: a non-directory fails here as in Linux.
                     current.inode.find(".")?;
                 }
-                ".." => current.up(&self.mounts)?,
+                ".." => {
+                    if !self.at_root(&current)? {
+                        current.up(&self.mounts)?;
+                    }
+                }
                 name => {
                     if name.len() > NAME_MAX {
                         return Err(LxError::ENAMETOOLONG);
@@ -388,10 +422,16 @@ impl Walker {
                     let child = current.inode.find(name)?;
                     let follow = !is_last || follow_last || must_be_dir;
                     if follow {
-                        // `/proc/PID/fd/N`: a magic link, which goes to the object itself.
-                        if let Some(file) = linux_object::procfs::fd_link_file(&*child) {
+                        // `/proc/PID/fd/N`, `/proc/PID/ns/NAME`: magic links, which go to the object itself.
+                        if let Some(target) = linux_object::procfs::magic_link_target(&*child) {
                             self.count_link()?;
-                            current = described(file?)?;
+                            current = match target? {
+                                MagicTarget::File(file) => described(file)?,
+                                MagicTarget::Object(inode) => Located {
+                                    inode,
+                                    path: String::new(),
+                                },
+                            };
                             continue;
                         }
                     }
@@ -406,7 +446,7 @@ impl Walker {
                                 must_be_dir = true;
                             }
                             if target.starts_with('/') {
-                                current.restart_at(self.root.clone())?;
+                                current.restart_at(&self.root)?;
                             }
                             components.follow(target)?;
                         }
@@ -509,10 +549,29 @@ impl Syscall<'_> {
     /// A walker with the process's credentials.
     pub(crate) fn walker(&self) -> Walker {
         Walker::new(
-            self.process.root().clone(),
+            self.process.root(),
             self.process.mounts().snapshot(),
             self.process.credentials(),
         )
+    }
+
+    /// A walker from the container's root rather than the process's (for the absolute
+    /// paths rVisor records, which are the container's).
+    pub(crate) fn container_walker(&self) -> LxResult<Walker> {
+        let root = self.process.root();
+        if root.identity.is_none() {
+            return Ok(Walker::new(
+                root,
+                self.process.mounts().snapshot(),
+                self.process.credentials(),
+            ));
+        }
+        let container = self.process.container().ok_or(LxError::ESRCH)?;
+        Ok(Walker::new(
+            Arc::new(RootDir::container(container.root().clone())),
+            self.process.mounts().snapshot(),
+            self.process.credentials(),
+        ))
     }
 
     /// Where a path relative to `dirfd` starts: the working directory for `AT_FDCWD`, or the
@@ -577,7 +636,8 @@ impl Syscall<'_> {
         if walker.may_find_in_one_step(path) {
             // A path reaching a mount point is walked, to cross it.
             let start = if path.starts_with('/') {
-                Some(walker.root.clone()).filter(|_| !walker.mounts.may_cross("/", path))
+                Some(walker.root.inode.clone())
+                    .filter(|_| !walker.mounts.may_cross(&walker.root.path, path))
             } else if walker.mounts.only_root() {
                 Some(self.start_inode(dirfd)?)
             } else {

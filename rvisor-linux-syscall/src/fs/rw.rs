@@ -254,7 +254,7 @@ fn single(buf: usize, count: usize) -> LxResult<[IoVec; 1]> {
 /// Reads an `iovec` array as Linux's `import_iovec`: `EINVAL` for more than `UIO_MAXIOV`
 /// entries or a length that is negative as `ssize_t`, `EFAULT` for an unreadable array or a
 /// buffer outside user space; lengths past [`MAX_RW_COUNT`] in total are cut.
-fn import_iovec(iov: UserInPtr<IoVec>, count: usize) -> LxResult<Vec<IoVec>> {
+pub(crate) fn import_iovec(iov: UserInPtr<IoVec>, count: usize) -> LxResult<Vec<IoVec>> {
     if count > UIO_MAXIOV {
         return Err(LxError::EINVAL);
     }
@@ -540,7 +540,7 @@ mod tests {
 
     fn open(sandbox: &Sandbox, path: &str, flags: OpenFlags) -> usize {
         let sys = sandbox.syscall();
-        let inode = sandbox.process.root().lookup(path).unwrap();
+        let inode = sandbox.process.root().inode.lookup(path).unwrap();
         let fd = sys
             .process
             .files()

@@ -59,7 +59,7 @@ mod tests {
         let sandbox = Sandbox::new("seek");
         sandbox.write("f", b"0123456789");
         let sys = sandbox.syscall();
-        let inode = sandbox.process.root().lookup("f").unwrap();
+        let inode = sandbox.process.root().inode.lookup("f").unwrap();
         let fd = sys
             .process
             .files()

@@ -64,7 +64,7 @@ impl Syscall<'_> {
             return Ok(PIPEFS_INFO);
         }
         if any.is::<Device>() {
-            return Ok(self.process.root().fs_info()?);
+            return Ok(self.process.root().inode.fs_info()?);
         }
         match any.downcast_ref::<StdioFile>() {
             Some(stdio) => stdio.fs_info(),

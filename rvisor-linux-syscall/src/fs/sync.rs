@@ -6,7 +6,7 @@ impl Syscall<'_> {
     /// `sync()`: flushes the container's filesystem. Linux's `sync` cannot fail, so neither
     /// does this: a flush error is logged.
     pub fn sys_sync(&self) -> SysResult {
-        if let Err(error) = self.process.root().fs().sync() {
+        if let Err(error) = self.process.root().inode.fs().sync() {
             log::warn!("rvisor: sync: {error}");
         }
         Ok(0)

@@ -318,6 +318,9 @@ pub enum Op {
     Fchdir {
         fd: Fd,
     },
+    Chroot {
+        path: P,
+    },
     Rename {
         old: P,
         new: P,
@@ -418,6 +421,25 @@ pub enum Op {
         fd_out: Fd,
         off_out: Off,
         len: usize,
+        flags: u32,
+    },
+    Splice {
+        fd_in: Fd,
+        off_in: Off,
+        fd_out: Fd,
+        off_out: Off,
+        len: usize,
+        flags: u32,
+    },
+    Tee {
+        fd_in: Fd,
+        fd_out: Fd,
+        len: usize,
+        flags: u32,
+    },
+    Vmsplice {
+        fd: Fd,
+        iov: Iov,
         flags: u32,
     },
     Sync,
@@ -853,6 +875,7 @@ impl Op {
             ),
             Op::Chdir { path: pa } => ("chdir", SYS_chdir, vec![path(pa)], none, false),
             Op::Fchdir { fd: f } => ("fchdir", SYS_fchdir, vec![fd(f)], none, false),
+            Op::Chroot { path: pa } => ("chroot", SYS_chroot, vec![path(pa)], none, false),
             Op::Rename { old, new } => (
                 "rename",
                 SYS_rename,
@@ -1039,6 +1062,47 @@ impl Op {
                     int(*flags),
                 ],
                 Capture::Offsets(1, 3),
+                false,
+            ),
+            Op::Splice {
+                fd_in,
+                off_in,
+                fd_out,
+                off_out,
+                len,
+                flags,
+            } => (
+                "splice",
+                SYS_splice,
+                vec![
+                    fd(fd_in),
+                    Arg::Off(*off_in),
+                    fd(fd_out),
+                    Arg::Off(*off_out),
+                    int(*len),
+                    int(*flags),
+                ],
+                Capture::Offsets(1, 3),
+                false,
+            ),
+            Op::Tee {
+                fd_in,
+                fd_out,
+                len,
+                flags,
+            } => (
+                "tee",
+                SYS_tee,
+                vec![fd(fd_in), fd(fd_out), int(*len), int(*flags)],
+                none,
+                false,
+            ),
+            // The count's register, filled in from the iovec array.
+            Op::Vmsplice { fd: f, iov, flags } => (
+                "vmsplice",
+                SYS_vmsplice,
+                vec![fd(f), Arg::Iov(iov.clone()), int(0), int(*flags)],
+                Capture::Iov(1),
                 false,
             ),
             Op::Sync => ("sync", SYS_sync, vec![], none, false),

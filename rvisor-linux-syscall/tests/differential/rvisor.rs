@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use linux_object::credentials::Credentials;
 use linux_object::fs::{OpenFlags, Pipe};
 use linux_object::process::LinuxProcess;
+use rvisor_linux_syscall::host::{Capabilities, TaskHost};
 use rvisor_linux_syscall::testing::{TestMachine, UserArena};
 use rvisor_linux_syscall::Syscall;
 
@@ -101,6 +102,15 @@ pub fn run(root: &Path, creds: Creds, ops: &[Op]) -> Result<Vec<Outcome>, String
     set_credentials(&init, creds);
     let arena = UserArena::new(ARENA_PAGES);
     let host = machine.task(init.pid(), init.pid());
+    if creds.uid != 0 {
+        // As the native child's `setresuid` from root: every capability goes.
+        host.set_own_capabilities(Capabilities {
+            effective: 0,
+            permitted: 0,
+            inheritable: 0,
+        })
+        .map_err(|e| format!("dropping capabilities: {e:?}"))?;
+    }
     let mut side = RvisorSide {
         arena: &arena,
         syscall: Syscall {

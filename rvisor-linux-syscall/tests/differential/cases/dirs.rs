@@ -176,6 +176,14 @@ pub fn cases() -> Vec<Case> {
             "getdents64/eacces-open-unreadable-dir",
             vec![open("/locked", O_RDONLY)],
         ),
+        case(
+            "getdents64/position-after-the-end",
+            vec![
+                open("/d", O_RDONLY),
+                dents(h(0), Out::Ok, 4096),
+                lseek(h(0), 0, SEEK_CUR),
+            ],
+        ),
         // getcwd
         case("getcwd/root", vec![getcwd(), cwd_buf(Out::Ok, 2)]),
         case(
@@ -213,6 +221,40 @@ pub fn cases() -> Vec<Case> {
         case("chdir/enametoolong", vec![chdir(&ln)]),
         case("chdir/efault", vec![Op::Chdir { path: P::Bad }]),
         nobody("chdir/eacces", vec![chdir("/locked")]),
+        // chroot: the working directory stays outside the new root until a chdir; absolute
+        // paths and `..` stop at the new root. (`getcwd` outside it is not compared: the
+        // native side's root is itself a chroot, whose outside a container does not have.)
+        case(
+            "chroot/dir",
+            vec![
+                chroot("/d"),
+                open("/g", O_RDONLY),
+                open("/../../g", O_RDONLY),
+                chdir("/sub/../.."),
+                getcwd(),
+                open("g", O_RDONLY),
+                open("/f", O_RDONLY),
+                chroot("sub"),
+                chdir("/"),
+                getcwd(),
+            ],
+        ),
+        case(
+            "chroot/cwd-outside",
+            vec![chroot("/d"), open("f", O_RDONLY), open("d/g", O_RDONLY)],
+        ),
+        case(
+            "chroot/errors",
+            vec![
+                chroot("/nope"),
+                chroot("/f"),
+                chroot("/loop1"),
+                chroot(""),
+                Op::Chroot { path: P::Bad },
+            ],
+        ),
+        nobody("chroot/eacces", vec![chroot("/locked")]),
+        nobody("chroot/eperm", vec![chroot("/d")]),
         // fchdir
         case(
             "fchdir/dir",

@@ -179,6 +179,9 @@ pub fn getcwd() -> Op {
 pub fn chdir(path: &str) -> Op {
     Op::Chdir { path: p(path) }
 }
+pub fn chroot(path: &str) -> Op {
+    Op::Chroot { path: p(path) }
+}
 pub fn mkdir(path: &str, mode: u32) -> Op {
     Op::Mkdir {
         path: p(path),

@@ -1,4 +1,4 @@
-//! `sendfile`, `copy_file_range`, `fsync`, `fdatasync`, `sync`.
+//! `sendfile`, `copy_file_range`, `splice`, `tee`, `vmsplice`, `fsync`, `fdatasync`, `sync`.
 
 use super::*;
 
@@ -20,6 +20,33 @@ fn cfr(fd_in: Fd, off_in: Off, fd_out: Fd, off_out: Off, len: usize) -> Op {
         flags: 0,
     }
 }
+fn splice(fd_in: Fd, off_in: Off, fd_out: Fd, off_out: Off, len: usize, flags: u32) -> Op {
+    Op::Splice {
+        fd_in,
+        off_in,
+        fd_out,
+        off_out,
+        len,
+        flags,
+    }
+}
+fn tee(fd_in: Fd, fd_out: Fd, len: usize, flags: u32) -> Op {
+    Op::Tee {
+        fd_in,
+        fd_out,
+        len,
+        flags,
+    }
+}
+fn vmsplice(fd: Fd, segs: Vec<Seg>, flags: u32) -> Op {
+    Op::Vmsplice {
+        fd,
+        iov: Iov::V(segs, None),
+        flags,
+    }
+}
+/// `SPLICE_F_NONBLOCK`.
+const NONBLOCK: u32 = 2;
 fn fsync(fd: Fd) -> Op {
     Op::Fsync { fd }
 }
@@ -34,6 +61,103 @@ pub fn cases() -> Vec<Case> {
         ops
     };
     vec![
+        // splice: a file (h0) and a new file (h1) through a pipe (h2 reads, h3 writes)
+        case(
+            "splice/file-pipe-file",
+            with(
+                src_dst(),
+                vec![
+                    Op::Pipe { buf: Out::Ok },
+                    splice(h(0), Off::Null, h(3), Off::Null, 5, 0),
+                    lseek(h(0), 0, SEEK_CUR),
+                    splice(h(0), Off::At(7), h(3), Off::Null, 100, 4),
+                    lseek(h(0), 0, SEEK_CUR),
+                    splice(h(0), Off::At(13), h(3), Off::Null, 100, 0),
+                    splice(h(2), Off::Null, h(1), Off::Null, 7, 1),
+                    splice(h(2), Off::Null, h(1), Off::At(20), 100, 0),
+                    lseek(h(1), 0, SEEK_CUR),
+                    splice(h(2), Off::Null, h(1), Off::Null, 1, NONBLOCK),
+                    read(h(1), 64),
+                ],
+            ),
+        ),
+        case(
+            "splice/errors",
+            with(
+                src_dst(),
+                vec![
+                    Op::Pipe { buf: Out::Ok },
+                    splice(h(0), Off::Null, h(1), Off::Null, 1, 0),
+                    splice(h(2), Off::At(0), h(1), Off::Null, 1, 0),
+                    splice(h(0), Off::Null, h(3), Off::At(0), 1, 0),
+                    splice(h(0), Off::Null, h(3), Off::Null, 1, 0x10),
+                    splice(h(0), Off::Bad, h(3), Off::Null, 1, 0),
+                    splice(h(0), Off::At(-1), h(3), Off::Null, 1, 0),
+                    splice(h(3), Off::Null, h(1), Off::Null, 1, 0),
+                    splice(h(1), Off::Null, h(3), Off::Null, 1, 0),
+                    splice(BADFD, Off::Null, h(3), Off::Null, 1, 0),
+                    splice(BADFD, Off::Null, BADFD, Off::Null, 0, 0),
+                    splice(h(2), Off::Null, h(3), Off::Null, 1, 0),
+                ],
+            ),
+        ),
+        case(
+            "splice/append-and-directory",
+            vec![
+                Op::Pipe { buf: Out::Ok },
+                write(h(1), "x"),
+                open("/f", O_WRONLY | O_APPEND),
+                splice(h(0), Off::Null, h(2), Off::Null, 1, 0),
+                open("/d", O_RDONLY),
+                splice(h(3), Off::Null, h(1), Off::Null, 1, 0),
+            ],
+        ),
+        // tee: two pipes (h0/h1 and h2/h3)
+        case(
+            "tee/pipes",
+            vec![
+                Op::Pipe { buf: Out::Ok },
+                Op::Pipe { buf: Out::Ok },
+                write(h(1), "hello"),
+                tee(h(0), h(3), 3, 0),
+                read(h(2), 64),
+                splice(h(0), Off::Null, h(3), Off::Null, 100, 0),
+                read(h(2), 64),
+                tee(h(0), h(3), 1, NONBLOCK),
+                tee(h(0), h(1), 1, 0),
+                tee(h(3), h(0), 1, 0),
+                tee(h(0), h(3), 1, 0x10),
+                tee(h(0), h(3), 0, 0),
+                open("/f", O_RDONLY),
+                tee(h(4), h(3), 1, 0),
+            ],
+        ),
+        // vmsplice into a pipe and out of it
+        case(
+            "vmsplice/in-and-out",
+            vec![
+                Op::Pipe { buf: Out::Ok },
+                vmsplice(
+                    h(1),
+                    vec![Seg::In(b"abc".to_vec()), Seg::In(b"de".to_vec())],
+                    8,
+                ),
+                vmsplice(h(0), vec![Seg::Out(4)], 0),
+                read(h(0), 64),
+                vmsplice(h(0), vec![Seg::Out(4)], NONBLOCK),
+                vmsplice(h(0), vec![], 0),
+                vmsplice(h(0), vec![Seg::Out(4)], 0x20),
+                Op::Vmsplice {
+                    fd: h(1),
+                    iov: Iov::Bad(1),
+                    flags: 0,
+                },
+                vmsplice(h(1), vec![Seg::Bad(4)], 0),
+                vmsplice(BADFD, vec![Seg::Out(4)], 0),
+                open("/f", O_RDONLY),
+                vmsplice(h(2), vec![Seg::Out(4)], 0),
+            ],
+        ),
         // sendfile
         case(
             "sendfile/file-to-file",
