@@ -25,6 +25,7 @@ use linux_object::container::{Pid, INIT_PID};
 use linux_object::credentials::Credentials;
 use linux_object::elf::{AddressSpace, LoadedProgram, Machine, Protection};
 use linux_object::fs::{File, FileLike, SignalQueue};
+use linux_object::ipc::shm::SharedMemory;
 use linux_object::process::{ChildState, ExitStatus, LinuxProcess};
 use linux_object::vm::{Randomization, VmarSpace};
 use linux_object::{LxError, LxResult};
@@ -66,6 +67,20 @@ pub struct KernelTaskHost<'a> {
     pub process: &'a Arc<LinuxProcess>,
     /// The exit the call asked for, if any.
     exit: Mutex<Option<Exit>>,
+}
+
+/// A System V segment's pages: an unlinked shmem file, as Linux's own segments are, mapped
+/// shared by `shmat`; its attachments are the memory areas mapping it, in any process.
+struct HostSharedMemory(hal::ShmemFile);
+
+impl SharedMemory for HostSharedMemory {
+    fn attachments(&self) -> usize {
+        self.0.mappings()
+    }
+
+    fn as_any(&self) -> &dyn core::any::Any {
+        self
+    }
 }
 
 impl<'a> KernelTaskHost<'a> {
@@ -295,6 +310,61 @@ impl TaskHost for KernelTaskHost<'_> {
         hal::protect_current(addr, len, prot.bits()).map_err(lx_error)
     }
 
+    fn new_shared_memory(&self, key: i32, size: usize) -> LxResult<Arc<dyn SharedMemory>> {
+        let name = alloc::format!("SYSV{:08x}\0", key as u32);
+        let name =
+            core::ffi::CStr::from_bytes_with_nul(name.as_bytes()).map_err(|_| LxError::EINVAL)?;
+        let file = hal::ShmemFile::new(name, size as u64).map_err(lx_error)?;
+        Ok(Arc::new(HostSharedMemory(file)))
+    }
+
+    fn map_shared_memory(
+        &self,
+        memory: &dyn SharedMemory,
+        addr: usize,
+        len: usize,
+        prot: MmapProt,
+        replace: bool,
+    ) -> LxResult<usize> {
+        let memory = memory
+            .as_any()
+            .downcast_ref::<HostSharedMemory>()
+            .ok_or(LxError::EINVAL)?;
+        let flags = match (addr, replace) {
+            (0, _) => 0,
+            (_, true) => MmapFlags::FIXED.bits(),
+            (_, false) => MmapFlags::FIXED_NOREPLACE.bits(),
+        };
+        match memory
+            .0
+            .map_shared_into_current(addr, len, prot.bits(), flags)
+        {
+            // shmat without SHM_REMAP over a mapping: EINVAL, as Linux's do_shmat.
+            Err(Error::EEXIST) => Err(LxError::EINVAL),
+            other => other.map_err(lx_error),
+        }
+    }
+
+    fn unmap_shared_memory(&self, memory: &dyn SharedMemory, addr: usize, len: usize) -> LxResult {
+        let memory = memory
+            .as_any()
+            .downcast_ref::<HostSharedMemory>()
+            .ok_or(LxError::EINVAL)?;
+        memory
+            .0
+            .unmap_range_from_current(addr, len)
+            .map(drop)
+            .map_err(lx_error)
+    }
+
+    fn maps_start_of(&self, memory: &dyn SharedMemory, addr: usize) -> bool {
+        memory
+            .as_any()
+            .downcast_ref::<HostSharedMemory>()
+            .and_then(|memory| memory.0.query_current(addr).ok())
+            .is_some_and(|(offset, _)| offset == 0)
+    }
+
     fn cpu_time(&self, clock: CpuClock) -> Duration {
         Duration::from_nanos(process::cpu_time_ns(clock == CpuClock::Process))
     }
@@ -370,6 +440,19 @@ impl TaskHost for KernelTaskHost<'_> {
             Err(Error::ESRCH) | Ok(()) => Ok(()),
             Err(error) => Err(lx_error(error)),
         }
+    }
+
+    fn send_queue_signal(&self, pid: Pid, signal: u32, value: u64) -> LxResult {
+        let container = self.container.id();
+        let Some(task) = MEMBERS.find_in(container, |m| m.pid == pid) else {
+            return Ok(());
+        };
+        let sender = SignalSender {
+            pid: self.process.pid(),
+            uid: self.process.credentials().uid,
+        };
+        task.send_queue_signal(signal, sender, value, pid == INIT_PID)
+            .map_err(lx_error)
     }
 
     fn signal_ignored_or_blocked(&self, signal: u32) -> bool {

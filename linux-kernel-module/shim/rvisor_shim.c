@@ -837,6 +837,66 @@ int rvisor_vm_query(struct file *f, unsigned long addr, __u64 *offset, unsigned 
 	return ret;
 }
 
+long rvisor_vm_map_shared(struct file *f, unsigned long addr, unsigned long len,
+			  unsigned int prot, unsigned int flags)
+{
+	if (prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC))
+		return -EINVAL;
+	flags &= MAP_FIXED | MAP_FIXED_NOREPLACE;
+	return (long)vm_mmap(f, addr, len, prot, MAP_SHARED | flags, 0);
+}
+
+long rvisor_vm_unmap_file_range(struct file *f, unsigned long addr, unsigned long size)
+{
+	enum { BATCH = 16 };
+	struct mm_struct *mm = current->mm;
+	struct vm_area_struct *vma;
+	unsigned long starts[BATCH], ends[BATCH];
+	long done = 0;
+	int n, i, err;
+
+	if (!mm || addr + size < addr)
+		return -EINVAL;
+	do {
+		/* Found under the lock, unmapped after it: vm_munmap takes it for writing. */
+		n = 0;
+		mmap_read_lock(mm);
+		for (vma = find_vma(mm, addr); vma && vma->vm_start < addr + size && n < BATCH;
+		     vma = find_vma(mm, vma->vm_end)) {
+			if (vma->vm_file == f && vma->vm_start >= addr &&
+			    (vma->vm_start - addr) >> PAGE_SHIFT == vma->vm_pgoff &&
+			    vma->vm_end - addr <= size) {
+				starts[n] = vma->vm_start;
+				ends[n] = vma->vm_end;
+				n++;
+			}
+		}
+		mmap_read_unlock(mm);
+		for (i = 0; i < n; i++) {
+			err = vm_munmap(starts[i], ends[i] - starts[i]);
+			if (err)
+				return err;
+			done++;
+		}
+	} while (n == BATCH);
+	return done;
+}
+
+long rvisor_file_mappings(struct file *f)
+{
+	struct address_space *mapping = f->f_mapping;
+	struct rb_node *node;
+	long count = 0;
+
+	/* Every shared mapping of the file is a node of the interval tree: walk it as the plain
+	 * red-black tree it is (the interval iterators are not exported). */
+	i_mmap_lock_read(mapping);
+	for (node = rb_first_cached(&mapping->i_mmap); node; node = rb_next(node))
+		count++;
+	i_mmap_unlock_read(mapping);
+	return count;
+}
+
 unsigned long rvisor_task_size(void)
 {
 	return TASK_SIZE;
@@ -2027,6 +2087,26 @@ int rvisor_send_process_signal(struct task_struct *t, int sig, int from_pid, uns
 	info.si_code = SI_USER;
 	info.si_pid = from_pid;
 	info.si_uid = from_uid;
+	return send_sig_info(sig, &info, t);
+}
+
+int rvisor_send_queue_signal(struct task_struct *t, int sig, int from_pid, unsigned int from_uid,
+			     __u64 value, bool to_init)
+{
+	struct kernel_siginfo info;
+
+	if (!valid_signal(sig) || sig == 0)
+		return -EINVAL;
+	if (to_init && signal_is_default(t, sig))
+		return 0;
+	/* As ipc/mqueue.c's __do_notify fills it. */
+	clear_siginfo(&info);
+	info.si_signo = sig;
+	info.si_errno = 0;
+	info.si_code = SI_MESGQ;
+	info.si_pid = from_pid;
+	info.si_uid = from_uid;
+	info.si_value.sival_ptr = (void __user *)(unsigned long)value;
 	return send_sig_info(sig, &info, t);
 }
 

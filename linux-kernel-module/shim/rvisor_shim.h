@@ -168,6 +168,15 @@ int rvisor_vm_protect(unsigned long addr, unsigned long len, unsigned int prot);
 /* The offset in `f` and the PROT_* bits of the page at `addr` of the current process; -ENOENT
  * if no mapping of `f` covers it. */
 int rvisor_vm_query(struct file *f, unsigned long addr, __u64 *offset, unsigned int *prot);
+/* vm_mmap of all len bytes of f from offset 0, MAP_SHARED, into the caller at addr (a hint, or
+ * exact with MAP_FIXED or MAP_FIXED_NOREPLACE in flags): the address, or -errno. */
+long rvisor_vm_map_shared(struct file *f, unsigned long addr, unsigned long len,
+			  unsigned int prot, unsigned int flags);
+/* Unmaps from the caller the areas mapping f within addr..addr + size that sit where an
+ * attachment at addr puts them (vm_pgoff pages past addr), as Linux's shmdt: how many. */
+long rvisor_vm_unmap_file_range(struct file *f, unsigned long addr, unsigned long size);
+/* How many memory areas of any process map f (its mapping's i_mmap tree). */
+long rvisor_file_mappings(struct file *f);
 /* The end of the current process's user address space (TASK_SIZE). */
 unsigned long rvisor_task_size(void);
 __u64 rvisor_monotonic_ns(void);
@@ -391,6 +400,11 @@ int rvisor_reap_host_child(int host_pid, unsigned long rusage);
  * init (to_init) only if it handles sig. */
 int rvisor_send_process_signal(struct task_struct *t, int sig, int from_pid, unsigned int from_uid,
 			       bool to_init);
+/* sig (1..64) to t's process as a POSIX message queue's notification: SI_MESGQ from from_pid
+ * and from_uid (container ids), with value as si_value; an init (to_init) only gets a signal
+ * it has a handler for. */
+int rvisor_send_queue_signal(struct task_struct *t, int sig, int from_pid, unsigned int from_uid,
+			     __u64 value, bool to_init);
 /* Sends sig to t's process from the kernel (SI_KERNEL), as a terminal does; with to_init, only
  * if t has a handler for it (a pid namespace's init). */
 int rvisor_send_kernel_signal(struct task_struct *t, int sig, bool to_init);

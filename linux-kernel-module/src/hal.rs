@@ -92,6 +92,41 @@ impl ShmemFile {
         Error::check(ret.into()).map(drop)
     }
 
+    /// Maps all `len` bytes of the file shared (`MAP_SHARED`) into the current process at
+    /// `addr` (a hint unless `flags` has `MAP_FIXED` or `MAP_FIXED_NOREPLACE`, the only flags
+    /// kept); returns the address.
+    pub fn map_shared_into_current(
+        &self,
+        addr: usize,
+        len: usize,
+        prot: u32,
+        flags: u32,
+    ) -> Result<usize> {
+        // SAFETY: the file is held; vm_mmap changes only the current process's user mappings,
+        // which no Rust object lives in, and checks every argument.
+        let ret =
+            unsafe { bindings::rvisor_vm_map_shared(self.raw(), addr as _, len as _, prot, flags) };
+        Error::check(ret).map(|addr| addr as usize)
+    }
+
+    /// Unmaps from the current process the areas mapping this file within `addr..addr +
+    /// len` that sit where an attachment at `addr` puts them (Linux's `shmdt`, which leaves
+    /// other mappings in the range alone); how many it unmapped.
+    pub fn unmap_range_from_current(&self, addr: usize, len: usize) -> Result<usize> {
+        // SAFETY: the file is held; vm_munmap changes only the current process's user
+        // mappings, which no Rust object lives in.
+        let ret = unsafe { bindings::rvisor_vm_unmap_file_range(self.raw(), addr as _, len as _) };
+        Error::check(ret).map(|count| count as usize)
+    }
+
+    /// How many memory areas of any process map this file (what System V's `shm_nattch`
+    /// counts: an attachment, a forked copy of one, each piece `mprotect` splits one into).
+    pub fn mappings(&self) -> usize {
+        // SAFETY: the file is held; the walk takes the mapping's own lock.
+        let count = unsafe { bindings::rvisor_file_mappings(self.raw()) };
+        usize::try_from(count).unwrap_or(0)
+    }
+
     /// The offset in this file and the `PROT_*` bits of the page at `addr` of the current
     /// process; `ENOENT` if no mapping of this file covers it.
     pub fn query_current(&self, addr: usize) -> Result<(u64, u32)> {

@@ -79,6 +79,31 @@ impl HeldTask {
         Error::check(ret.into()).map(drop)
     }
 
+    /// Sends `signal` (1..=64) to the task's process as a POSIX message queue's
+    /// notification (`SI_MESGQ`, from `sender`, `si_value` `value`). An init (`to_init`) only
+    /// gets a signal it has a handler for.
+    pub fn send_queue_signal(
+        &self,
+        signal: u32,
+        sender: SignalSender,
+        value: u64,
+        to_init: bool,
+    ) -> Result {
+        let signal = i32::try_from(signal).map_err(|_| Error::EINVAL)?;
+        // SAFETY: the task is held alive by our reference; the shim checks the signal number.
+        let ret = unsafe {
+            bindings::rvisor_send_queue_signal(
+                self.as_ptr(),
+                signal,
+                sender.pid as i32,
+                sender.uid,
+                value,
+                to_init,
+            )
+        };
+        Error::check(ret.into()).map(drop)
+    }
+
     /// The stop or continue of the task's process that no wait reported yet, among those asked
     /// for, consumed if `consume`.
     pub fn stop_state(&self, stopped: bool, continued: bool, consume: bool) -> Option<StopState> {

@@ -25,6 +25,7 @@
 use crate::error::{LxError, LxResult};
 use crate::fd_table::FdTable;
 use crate::fs::{FifoTable, FileOwners, FlockTable, HostStdio};
+use crate::ipc::IpcNamespace;
 use crate::mount::{MountFlags, MountTable};
 use crate::net::unix::UnixNamespace;
 use crate::process::{GroupIds, LinuxProcess, WorkingDir};
@@ -168,6 +169,8 @@ pub struct Container {
     /// The names its unix sockets are bound to (pathname and abstract): its own, so no
     /// other container's abstract names are visible.
     unix_names: Arc<UnixNamespace>,
+    /// Its System V IPC objects: its own, so no other container's keys are visible.
+    ipc: IpcNamespace,
 }
 
 impl Container {
@@ -201,7 +204,13 @@ impl Container {
             },
             hostname: Mutex::new(Vec::from(DEFAULT_HOSTNAME.as_bytes())),
             unix_names: UnixNamespace::new(unix_autobind_seed(id)),
+            ipc: IpcNamespace::new(),
         })
+    }
+
+    /// Its IPC namespace.
+    pub fn ipc(&self) -> &IpcNamespace {
+        &self.ipc
     }
 
     /// The host name its processes see, as text (bytes that are not UTF-8 replaced).

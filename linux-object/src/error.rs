@@ -134,6 +134,10 @@ linux_errors! {
     ENOTEMPTY = 39,
     /// too many levels of symbolic links
     ELOOP = 40,
+    /// no message of desired type
+    ENOMSG = 42,
+    /// identifier removed
+    EIDRM = 43,
     /// no data available (no such extended attribute)
     ENODATA = 61,
     /// protocol error

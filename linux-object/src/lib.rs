@@ -45,6 +45,7 @@ pub mod elf;
 pub mod error;
 pub mod fd_table;
 pub mod fs;
+pub mod ipc;
 pub mod mount;
 pub mod net;
 pub mod process;

@@ -664,6 +664,10 @@ impl LinuxProcess {
         // Dropping the table outside its lock: closing a pipe end wakes other tasks.
         let files = core::mem::take(&mut *self.files.lock());
         drop(files);
+        // Its semaphore adjustments are undone (`SEM_UNDO`), as Linux's `exit_sem`.
+        if let Some(container) = self.container.upgrade() {
+            container.ipc().process_exited(self.pid);
+        }
         // A session leader's exit gives its controlling terminal up: its foreground group gets
         // SIGHUP (Linux's `disassociate_ctty(1)` for a pty).
         if self.pid == self.sid() {

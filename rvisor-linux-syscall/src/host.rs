@@ -21,6 +21,7 @@ use linux_object::credentials::Credentials;
 use linux_object::elf::Machine;
 use linux_object::elf::{AddressSpace, LoadedProgram};
 use linux_object::fs::{FileLike, HostSocketOps, SignalQueue};
+use linux_object::ipc::shm::SharedMemory;
 use linux_object::process::{ChildState, ExitStatus, LinuxProcess};
 use linux_object::vm::Randomization;
 use linux_object::LxResult;
@@ -373,6 +374,29 @@ pub trait TaskHost: Sync {
     /// `addr`; `ENOMEM` if part of the range is not mapped.
     fn mprotect(&self, addr: usize, len: usize, prot: MmapProt) -> LxResult;
 
+    /// New host pages for a System V shared memory segment of `size` bytes with key `key`
+    /// (named as Linux names them: `SYSV` and the key in eight hex digits).
+    fn new_shared_memory(&self, key: i32, size: usize) -> LxResult<Arc<dyn SharedMemory>>;
+
+    /// Maps all `len` bytes of `memory` shared into the calling process with `prot`: at `addr`
+    /// exactly (replacing what is mapped there only with `replace`, else `EINVAL`) or, for 0,
+    /// where the host chooses; returns the address.
+    fn map_shared_memory(
+        &self,
+        memory: &dyn SharedMemory,
+        addr: usize,
+        len: usize,
+        prot: MmapProt,
+        replace: bool,
+    ) -> LxResult<usize>;
+
+    /// Whether `addr` of the calling process is mapped to the first byte of `memory`.
+    fn maps_start_of(&self, memory: &dyn SharedMemory, addr: usize) -> bool;
+
+    /// Unmaps from the calling process what maps `memory` within `addr..addr + len` where an
+    /// attachment at `addr` puts it (`shmdt`: other mappings in the range stay).
+    fn unmap_shared_memory(&self, memory: &dyn SharedMemory, addr: usize, len: usize) -> LxResult;
+
     /// CPU time used so far by the calling thread or its process.
     fn cpu_time(&self, clock: CpuClock) -> Duration;
 
@@ -398,6 +422,11 @@ pub trait TaskHost: Sync {
     /// signal to a dying task. The container's pid 1 is an init: a signal it has no handler
     /// for is dropped, as for a pid namespace's init signalled from inside.
     fn send_signal(&self, target: SignalTarget, signal: u32) -> LxResult;
+
+    /// Sends `signal` (1..=64) to process `pid` of the container as a POSIX message queue's
+    /// notification would: `si_code` `SI_MESGQ`, `si_value` `value`, `si_pid` and `si_uid` the
+    /// caller's container pid and real uid. A process that has exited since is not an error.
+    fn send_queue_signal(&self, pid: Pid, signal: u32, value: u64) -> LxResult;
 
     /// Whether the calling thread blocks or ignores `signal` (a terminal's job control then
     /// lets a background read fail with `EIO` and a background write through, rather than

@@ -26,6 +26,7 @@ pub mod user;
 
 mod fs;
 mod inet;
+mod ipc;
 mod mm;
 mod net;
 mod process;

@@ -164,6 +164,9 @@ syscall_table! {
     21 access sync sys_access(a0, a1);
     22 pipe sync sys_pipe(a0);
     23 select async sys_select(a0, a1, a2, a3, a4);
+    29 shmget sync sys_shmget(a0, a1, a2);
+    30 shmat sync sys_shmat(a0, a1, a2);
+    31 shmctl sync sys_shmctl(a0, a1, a2);
     32 dup sync sys_dup(a0);
     33 dup2 sync sys_dup2(a0, a1);
     39 getpid sync sys_getpid();
@@ -191,6 +194,14 @@ syscall_table! {
     61 wait4 async sys_wait4(a0, a1, a2, a3);
     62 kill sync sys_kill(a0, a1);
     63 uname sync sys_uname(a0);
+    64 semget sync sys_semget(a0, a1, a2);
+    65 semop split sys_semop_now or sys_semop(a0, a1, a2);
+    66 semctl sync sys_semctl(a0, a1, a2, a3);
+    67 shmdt sync sys_shmdt(a0);
+    68 msgget sync sys_msgget(a0, a1);
+    69 msgsnd split sys_msgsnd_now or sys_msgsnd(a0, a1, a2, a3);
+    70 msgrcv split sys_msgrcv_now or sys_msgrcv(a0, a1, a2, a3, a4);
+    71 msgctl sync sys_msgctl(a0, a1, a2);
     72 fcntl sync sys_fcntl(a0, a1, a2);
     73 flock async sys_flock(a0, a1);
     74 fsync sync sys_fsync(a0);
@@ -263,6 +274,7 @@ syscall_table! {
     213 epoll_create sync sys_epoll_create(a0);
     217 getdents64 sync sys_getdents64(a0, a1, a2);
     218 set_tid_address sync sys_set_tid_address(a0);
+    220 semtimedop split sys_semtimedop_now or sys_semtimedop(a0, a1, a2, a3);
     221 fadvise64 sync sys_fadvise64(a0, a1, a2, a3);
     228 clock_gettime sync sys_clock_gettime(a0, a1);
     231 exit_group sync sys_exit_group(a0);
@@ -270,6 +282,12 @@ syscall_table! {
     233 epoll_ctl sync sys_epoll_ctl(a0, a1, a2, a3);
     234 tgkill sync sys_tgkill(a0, a1, a2);
     235 utimes sync sys_utimes(a0, a1);
+    240 mq_open sync sys_mq_open(a0, a1, a2, a3);
+    241 mq_unlink sync sys_mq_unlink(a0);
+    242 mq_timedsend split sys_mq_timedsend_now or sys_mq_timedsend(a0, a1, a2, a3, a4);
+    243 mq_timedreceive split sys_mq_timedreceive_now or sys_mq_timedreceive(a0, a1, a2, a3, a4);
+    244 mq_notify sync sys_mq_notify(a0, a1);
+    245 mq_getsetattr sync sys_mq_getsetattr(a0, a1, a2);
     247 waitid async sys_waitid(a0, a1, a2, a3, a4);
     257 openat split sys_openat_now or sys_openat(a0, a1, a2, a3);
     258 mkdirat sync sys_mkdirat(a0, a1, a2);

@@ -328,6 +328,24 @@ struct MachineState {
     limits: BTreeMap<(Pid, u32), ResourceLimit>,
     /// Each thread's ids once an id change reached the host, by tid.
     ids: BTreeMap<Pid, Credentials>,
+    /// The System V segments' pages made, to drop their attachments at `munmap`.
+    shared_memory: Vec<std::sync::Weak<TestSharedMemory>>,
+}
+
+/// A System V segment's pages on the test machine: only where each attachment is (process
+/// and address); the tests look at the bookkeeping, not at the bytes.
+pub struct TestSharedMemory {
+    attached: Mutex<Vec<(Pid, usize)>>,
+}
+
+impl linux_object::ipc::shm::SharedMemory for TestSharedMemory {
+    fn attachments(&self) -> usize {
+        self.attached.lock().len()
+    }
+
+    fn as_any(&self) -> &dyn core::any::Any {
+        self
+    }
 }
 
 /// A [`TaskHost`] over the host HAL for tests: a container, its processes' address spaces,
@@ -404,6 +422,7 @@ impl TestMachine {
                 fail_next_start: None,
                 limits: BTreeMap::new(),
                 ids: BTreeMap::new(),
+                shared_memory: Vec::new(),
             }),
         })
     }
@@ -697,6 +716,20 @@ impl TaskHost for TestTask {
             addr,
             len,
         });
+        let end = addr.saturating_add(len);
+        for memory in self
+            .machine
+            .state
+            .lock()
+            .shared_memory
+            .iter()
+            .filter_map(|m| m.upgrade())
+        {
+            memory
+                .attached
+                .lock()
+                .retain(|&(pid, at)| pid != self.pid || !(addr..end).contains(&at));
+        }
         match self.machine.space(self.pid).vmar().unmap(addr, len) {
             // Nothing of this space is mapped outside its region.
             Ok(()) | Err(VmError::OutOfRange) => Ok(()),
@@ -719,6 +752,80 @@ impl TaskHost for TestTask {
                 VmError::NotMapped | VmError::OutOfRange => LxError::ENOMEM,
                 other => vm_error(other),
             })
+    }
+
+    fn new_shared_memory(
+        &self,
+        _key: i32,
+        _size: usize,
+    ) -> LxResult<Arc<dyn linux_object::ipc::shm::SharedMemory>> {
+        let memory = Arc::new(TestSharedMemory {
+            attached: Mutex::new(Vec::new()),
+        });
+        self.machine
+            .state
+            .lock()
+            .shared_memory
+            .push(Arc::downgrade(&memory));
+        Ok(memory)
+    }
+
+    fn map_shared_memory(
+        &self,
+        memory: &dyn linux_object::ipc::shm::SharedMemory,
+        addr: usize,
+        len: usize,
+        _prot: MmapProt,
+        replace: bool,
+    ) -> LxResult<usize> {
+        let memory = memory
+            .as_any()
+            .downcast_ref::<TestSharedMemory>()
+            .ok_or(LxError::EINVAL)?;
+        let mut attached = memory.attached.lock();
+        // Where the host would choose: one slot of 1 GiB per attachment made so far.
+        let addr = if addr == 0 {
+            0x4000_0000_0000 + attached.len() * 0x4000_0000
+        } else {
+            addr
+        };
+        let taken = attached
+            .iter()
+            .any(|&(pid, at)| pid == self.pid && at < addr + len && addr < at + len);
+        if taken && !replace {
+            return Err(LxError::EINVAL);
+        }
+        attached.push((self.pid, addr));
+        Ok(addr)
+    }
+
+    fn unmap_shared_memory(
+        &self,
+        memory: &dyn linux_object::ipc::shm::SharedMemory,
+        addr: usize,
+        len: usize,
+    ) -> LxResult {
+        let memory = memory
+            .as_any()
+            .downcast_ref::<TestSharedMemory>()
+            .ok_or(LxError::EINVAL)?;
+        let end = addr.saturating_add(len);
+        memory
+            .attached
+            .lock()
+            .retain(|&(pid, at)| pid != self.pid || !(addr..end).contains(&at));
+        Ok(())
+    }
+
+    fn maps_start_of(
+        &self,
+        memory: &dyn linux_object::ipc::shm::SharedMemory,
+        addr: usize,
+    ) -> bool {
+        memory
+            .as_any()
+            .downcast_ref::<TestSharedMemory>()
+            .is_some_and(|memory| memory.attached.lock().contains(&(self.pid, addr)))
     }
 
     fn cpu_time(&self, clock: CpuClock) -> Duration {
@@ -849,6 +956,10 @@ impl TaskHost for TestTask {
             signal,
         });
         Ok(())
+    }
+
+    fn send_queue_signal(&self, pid: Pid, signal: u32, _value: u64) -> LxResult {
+        self.send_signal(SignalTarget::Process(pid), signal)
     }
 
     fn signal_ignored_or_blocked(&self, _signal: u32) -> bool {

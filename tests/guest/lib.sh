@@ -55,6 +55,15 @@ detached() {
 	side "$_name" "$(cat "$SCRATCH.done" 2>/dev/null)" "$SCRATCH.out"
 }
 
+# native_ipc NAME CMD...: as native, in a new IPC namespace (a container is one), so that the
+# System V ids CMD gets are those of a fresh namespace.
+native_ipc() {
+	_name=$1
+	shift
+	unshare -i chroot "$ROOTFS" "$@" >"$SCRATCH.out" 2>&1 </dev/null
+	side "$_name" $? "$SCRATCH.out"
+}
+
 # differential CMD...: CMD natively, then contained.
 differential() {
 	native native "$@"

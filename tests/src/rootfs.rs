@@ -1482,6 +1482,138 @@ side contained $? $SCRATCH.out"#,
             },
         },
         Case {
+            name: "sysv-semaphores",
+            covers: &["semget", "semop", "semctl", "semtimedop"],
+            script: ". /tests/lib.sh\nnative_ipc native /tests/sysvsem\ncontained contained /tests/sysvsem",
+            check: |o| {
+                o.same_as_native(&[
+                    "sysvsem: done",
+                    "semget create: 0",
+                    "semop both or none: EAGAIN sem1 2",
+                    "GETNCNT with a waiter: 1",
+                    "child: took 2: 0",
+                    "after the undoing child: sem1 2 GETPID is child: yes",
+                    "undo after SETVAL cleared it: sem1 7",
+                    "semop interrupted: EINTR",
+                    "semtimedop timeout: EAGAIN",
+                    "user: GETVAL: EACCES",
+                    "user: IPC_RMID: EPERM",
+                    "child: waiting on a removed set: EIDRM",
+                ])
+            },
+        },
+        Case {
+            name: "sysv-message-queues",
+            covers: &["msgget", "msgsnd", "msgrcv", "msgctl"],
+            script: ". /tests/lib.sh\nnative_ipc native /tests/sysvmsg\ncontained contained /tests/sysvmsg",
+            check: |o| {
+                o.same_as_native(&[
+                    "sysvmsg: done",
+                    "msgget create: 0",
+                    "type -4: 3 type 1 text 'one'",
+                    "except 3: 4 type 5 text 'five'",
+                    "child: sent after waiting: 0",
+                    "child: woken: 6 type 9 text 'for it'",
+                    "interrupted: EINTR",
+                    "IPC_SET past MSGMNB as root: 0",
+                    "user: msgsnd to 0622: 0",
+                    "child: waiting on a removed queue: EIDRM",
+                ])
+            },
+        },
+        Case {
+            name: "sysv-shared-memory",
+            covers: &["shmget", "shmat", "shmdt", "shmctl"],
+            script: ". /tests/lib.sh\nnative_ipc native /tests/sysvshm\ncontained contained /tests/sysvshm",
+            check: |o| {
+                o.same_as_native(&[
+                    "sysvshm: done",
+                    "shmget create: 0",
+                    "parent reads 'written by the child'",
+                    "nattch with the child: 2",
+                    "exec'd: reads 'written by the child' nattch 2",
+                    "parent reads 'written by the exec'd process' nattch 1",
+                    "writing a read-only attachment: killed by SEGV",
+                    "a hole splits the attachment: nattch 1 more",
+                    "shmdt around a mapping: 0 the mapping kept 'Z' nattch back yes",
+                    "IPC_STAT removed: key 0 mode 1644 nattch 1",
+                    "IPC_STAT after the last detach: EINVAL",
+                    "nattch after an attached child's exit: 0",
+                ])
+            },
+        },
+        Case {
+            name: "posix-message-queues",
+            covers: &[
+                "mq_open",
+                "mq_unlink",
+                "mq_timedsend",
+                "mq_timedreceive",
+                "mq_notify",
+                "mq_getsetattr",
+            ],
+            script: ". /tests/lib.sh\nnative_ipc native /tests/posixmq\ncontained contained /tests/posixmq",
+            check: |o| {
+                o.same_as_native(&[
+                    "posixmq: done",
+                    "first: 1 'b' prio 5",
+                    "timed receive: ETIMEDOUT",
+                    "full nonblocking: EAGAIN",
+                    "child: woken sender: 0",
+                    "epoll_wait: 1 data 7 IN yes",
+                    "child: woken receiver: 13 'for the child' prio 4",
+                    "notified 1 code SI_MESGQ yes value 42 pid is the child yes",
+                    "child: notify: EBUSY",
+                ])
+            },
+        },
+        Case {
+            // Four processes contend for a SysV semaphore guarding a counter in a SysV
+            // segment and pass tokens through a SysV queue: exact totals on every CPU count.
+            name: "sysv-ipc-contention",
+            covers: &["semop", "shmat", "msgsnd", "msgrcv"],
+            script: ". /tests/lib.sh\nnative_ipc native /tests/sysvstress\ncontained contained /tests/sysvstress",
+            check: |o| {
+                o.same_as_native(&[
+                    "sysvstress: done",
+                    "workers failed: 0",
+                    "counter: 4000",
+                    "tokens: 100 100 100 100",
+                    "semaphore: 1 nattch left: 1",
+                ])
+            },
+        },
+        Case {
+            // One key in two containers and on the host: three objects that never meet.
+            name: "sysv-ipc-isolated",
+            covers: &["semget", "msgget", "semctl", "msgctl", "mq_open"],
+            script: r#". /tests/lib.sh
+mkfifo "$SCRATCH.in"
+rvisor run --root /rootfs -- /tests/sysvkey hold <"$SCRATCH.in" >"$SCRATCH.hold" 2>&1 &
+exec 3>"$SCRATCH.in"
+wait_for holding "$SCRATCH.hold"
+echo "another container:"
+rvisor run --root /rootfs -- /tests/sysvkey probe
+echo "the host:"
+chroot /rootfs /tests/sysvkey probe
+exec 3>&-
+wait
+cat "$SCRATCH.hold""#,
+            check: |o| {
+                o.exactly(&[
+                    "another container:",
+                    "probe: semget ENOENT msgget ENOENT mq_open ENOENT",
+                    "probe: own semget 0 own msgget 0 GETVAL 0",
+                    "the host:",
+                    "probe: semget ENOENT msgget ENOENT mq_open ENOENT",
+                    "probe: own semget 0 own msgget 0 GETVAL 0",
+                    "hold: semget 0 msgget 0 SETVAL 0 mq_open 0",
+                    "holding",
+                    "hold: value still 42",
+                ])
+            },
+        },
+        Case {
             // A host process and a contained one lock the same file: each sees the other's
             // lock; the container sees the host's holder as pid 0 (outside its pids).
             name: "record-locks-host",

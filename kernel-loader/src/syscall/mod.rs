@@ -203,13 +203,15 @@ const SOCKET_CALLS: [u32; 18] = [
 ];
 
 /// The waits that Linux never restarts once a signal handler ran, whatever its `SA_RESTART`
-/// (signal(7)): `poll`, `select`, `pselect6`, `ppoll`. A program that unblocks a signal only
-/// for such a wait (GNU make's `SIGCHLD` around `pselect`) relies on seeing `EINTR`.
-const NOT_RESTARTED_AFTER_A_HANDLER: [u32; 4] = [7, 23, 270, 271];
+/// (signal(7)): `poll`, `select`, `msgsnd`, `msgrcv`, `pselect6`, `ppoll`. A program that
+/// unblocks a signal only for such a wait (GNU make's `SIGCHLD` around `pselect`) relies on
+/// seeing `EINTR`.
+const NOT_RESTARTED_AFTER_A_HANDLER: [u32; 6] = [7, 23, 69, 70, 270, 271];
 
-/// The waits that a signal always ends with `EINTR`, handler or not (signal(7)):
-/// `epoll_wait`, `epoll_pwait`, `epoll_pwait2`.
-const NEVER_RESTARTED: [u32; 3] = [232, 281, 441];
+/// The waits that a signal always ends with `EINTR`, handler or not (signal(7), and
+/// `ipc/sem.c`, which returns `EINTR` itself): `semop`, `semtimedop`, `epoll_wait`,
+/// `epoll_pwait`, `epoll_pwait2`.
+const NEVER_RESTARTED: [u32; 5] = [65, 220, 232, 281, 441];
 
 /// What a wait of call `nr` that a signal ended returns: a restart the kernel turns into
 /// `EINTR` as Linux would for that call.

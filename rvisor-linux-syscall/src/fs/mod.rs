@@ -49,6 +49,7 @@ mod xattr;
 pub(crate) mod testing;
 
 pub(crate) use path::{Located, Object, AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW};
+pub(crate) use poll::read_time;
 pub use rw::IoVec;
 pub use stat::Stat;
 pub use statfs::StatFs;
