@@ -36,9 +36,9 @@ const TMPFS_MAGIC: u64 = 0x0102_1994;
 const DEVPTS_SUPER_MAGIC: u64 = 0x1cd1;
 
 /// The device number `/dev`'s objects report (an anonymous device).
-const DEVFS_DEV: u64 = 0x18;
+const DEVFS_DEV: u64 = crate::fs::pseudo_fs_dev(2);
 /// The device number devpts's objects report.
-const DEVPTS_DEV: u64 = 0x19;
+pub(crate) const DEVPTS_DEV: u64 = crate::fs::pseudo_fs_dev(3);
 
 /// What a `/dev` entry is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -810,6 +810,7 @@ echo written > /mnt/f && echo volume written
 cat /srv/f; (echo x > /srv/g) 2>&1 | sed "s/.*: //"
 dd if=/dev/zero of=/tmp/big bs=64k count=32 2>&1 | grep -o "No space left on device"
 df /tmp | awk "NR==2 {print \$2}"
+stat -c %d / /tmp /mnt /dev /dev/pts /proc /sys | sort -u | wc -l
 mount | grep -E " /(mnt|srv|tmp) " | cut -d" " -f3,6
 cd /mnt/..; pwd'
 echo "host sees: $(cat /tmp/vol/f)"
@@ -827,6 +828,7 @@ rvisor run --root /debian -v /tmp/vol:/nonexistent -- true; echo "exit $?""#,
                     "Read-only file system",
                     "No space left on device",
                     "1024",
+                    "7",
                     "/mnt (rw,relatime)",
                     "/srv (ro,relatime)",
                     "/tmp (rw,relatime)",

@@ -194,6 +194,18 @@ impl PollEvents {
 
 /// What `fstat` reports for an object of Linux's anonymous inode filesystem (an epoll,
 /// eventfd, timerfd, signalfd or pidfd): one shared inode, mode 0600, owned by root.
+/// The device number (`st_dev`, encoding `0:minor`) of rVisor's own filesystem number
+/// `index` (procfs, sysfs, devfs, devpts): an anonymous device, as Linux's pseudo filesystems
+/// have, numbered down from the top of the anonymous range so that it never meets one the
+/// host gives its own filesystems (a tmpfs volume, an overlay), which it numbers up from the
+/// bottom: tools take two objects with the same device and inode for one.
+pub const fn pseudo_fs_dev(index: u64) -> u64 {
+    /// The anonymous devices' minors end below `1 << 20` (`MINORMASK`).
+    const FIRST: u64 = (1 << 20) - 16;
+    let minor = FIRST + index;
+    (minor & 0xff) | ((minor >> 8) << 20)
+}
+
 pub(crate) fn anonymous_inode_metadata() -> Metadata {
     Metadata {
         dev: 0,

@@ -74,8 +74,8 @@ impl Tree {
     /// The device number its objects report (anonymous devices, as Linux's).
     fn dev(self) -> u64 {
         match self {
-            Self::Proc => 0x16,
-            Self::Sys => 0x15,
+            Self::Proc => crate::fs::pseudo_fs_dev(0),
+            Self::Sys => crate::fs::pseudo_fs_dev(1),
         }
     }
 }

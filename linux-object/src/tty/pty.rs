@@ -13,6 +13,7 @@
 use super::ldisc::{Effects, LineDiscipline};
 use super::termios::{cc, lflag, Termios, WinSize};
 use crate::container::Pid;
+use crate::devfs::DEVPTS_DEV;
 use crate::error::{LxError, LxResult};
 use crate::fs::{FileLike, OpenFlags, PollEvents};
 use alloc::collections::{BTreeMap, VecDeque};
@@ -581,9 +582,6 @@ impl Pty {
         });
     }
 }
-
-/// The device number devpts objects report (an anonymous device).
-const DEVPTS_DEV: u64 = 0x19;
 
 /// A container's devpts instance: its ptys by number.
 pub struct DevPts {
