@@ -728,10 +728,15 @@ int rvisor_path_name(struct rvisor_path *p, char *buf, int len)
 
 void rvisor_path_put(struct rvisor_path *p)
 {
-	if (p->reader)
+	/* The contained processes' closes were reported as each of their descriptions ended. */
+	if (p->reader) {
+		rvisor_file_quiet(p->reader);
 		fput(p->reader);
-	if (p->writer)
+	}
+	if (p->writer) {
+		rvisor_file_quiet(p->writer);
 		fput(p->writer);
+	}
 	path_put(&p->path);
 }
 
@@ -1585,6 +1590,8 @@ long rvisor_vfs_readdir(struct rvisor_path *dir, __s64 *pos, void *buf, unsigned
 		ret = iterate_dir(file, &r.ctx);
 	} while (ret >= 0 && !r.full && r.ctx.pos != before);
 	*pos = r.ctx.pos;
+	/* Opened for this listing only: the directory's open and close are its descriptions'. */
+	rvisor_file_quiet(file);
 	fput(file);
 	if (ret < 0)
 		return ret;
@@ -1838,6 +1845,7 @@ static int __init rvisor_init(void)
 static void __exit rvisor_exit(void)
 {
 	rvisor_rs_exit();
+	rvisor_notify_exit();
 }
 
 module_init(rvisor_init);

@@ -194,7 +194,7 @@ impl HostDir {
 }
 
 impl VfsObject {
-    fn raw(&self) -> *mut bindings::rvisor_path {
+    pub(crate) fn raw(&self) -> *mut bindings::rvisor_path {
         self.0.raw()
     }
 

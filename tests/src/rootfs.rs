@@ -1308,6 +1308,27 @@ wait"#,
             },
         },
         Case {
+            name: "inotify",
+            covers: &[
+                "inotify_init",
+                "inotify_init1",
+                "inotify_add_watch",
+                "inotify_rm_watch",
+            ],
+            script: ". /tests/lib.sh\ndifferential /tests/inotify",
+            check: |o| {
+                o.same_as_native(&[
+                    "inotify: done",
+                    "  wd 1 CREATE 'a' (len 16)",
+                    "  wd 1 MOVED_TO 'b' (len 16) same cookie",
+                    "poll: 1 revents 0x1",
+                    "FIONREAD: 0 32",
+                    "blocking read: 32",
+                    "events 16385, overflows 1, last wd -1 mask 0x4000",
+                ])
+            },
+        },
+        Case {
             name: "record-locks",
             covers: &["fcntl"],
             script: ". /tests/lib.sh\ndifferential /tests/locks",

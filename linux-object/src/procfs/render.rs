@@ -585,6 +585,10 @@ pub(super) fn fd_target(file: &dyn FileLike) -> FsResult<String> {
             return Ok(format!("{path}{deleted}"));
         }
     }
+    if file.as_any().is::<crate::fs::Inotify>() {
+        // Linux names the anonymous inode of an instance by its kind.
+        return Ok(String::from("anon_inode:inotify"));
+    }
     let (major, minor) = device_numbers(metadata.rdev);
     Ok(match metadata.type_ {
         FileType::NamedPipe => format!("pipe:[{}]", metadata.inode),

@@ -271,6 +271,8 @@ impl Syscall<'_> {
             &victim.inode.metadata()?,
             true,
         )?;
+        // Unheld, as in Linux's own rmdir (see `sys_unlinkat`).
+        drop(victim);
         parent.dir.inode.rmdir(name)?;
         Ok(0)
     }

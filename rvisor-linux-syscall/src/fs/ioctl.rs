@@ -4,7 +4,7 @@
 //! wraps. Anything else is `ENOTTY`, as for a regular file.
 
 use kernel_hostfs::FileType;
-use linux_object::fs::{File, FileLike, OpenFlags, Pipe, StdioFile};
+use linux_object::fs::{File, FileLike, Inotify, OpenFlags, Pipe, StdioFile};
 use linux_object::LxError;
 
 use crate::user::{UserInPtr, UserOutPtr};
@@ -74,6 +74,18 @@ impl Syscall<'_> {
             return match request {
                 FIONREAD => {
                     let queued = pipe.queued();
+                    UserOutPtr::<i32>::from(arg)
+                        .write(i32::try_from(queued).unwrap_or(i32::MAX))?;
+                    Ok(0)
+                }
+                _ => Err(LxError::ENOTTY),
+            };
+        }
+        if let Some(inotify) = file.as_any().downcast_ref::<Inotify>() {
+            // Linux's inotify_ioctl: the bytes of the queued events, as an int.
+            return match request {
+                FIONREAD => {
+                    let queued = inotify.queued_bytes();
                     UserOutPtr::<i32>::from(arg)
                         .write(i32::try_from(queued).unwrap_or(i32::MAX))?;
                     Ok(0)

@@ -19,6 +19,7 @@ mod fadvise;
 mod fallocate;
 mod fcntl;
 mod flock;
+mod inotify;
 mod ioctl;
 mod link;
 mod mknod;

@@ -1,0 +1,262 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * rVisor's inotify instances on the host's fsnotify (see rvisor_notify.h): what
+ * fs/notify/inotify/inotify_user.c and inotify_fsnotify.c do with a group's marks, for a
+ * group whose event queue is rVisor's.
+ */
+#include <linux/module.h>
+#include <linux/version.h>
+#include <linux/fs.h>
+#include <linux/fsnotify.h>
+#include <linux/fsnotify_backend.h>
+#include <linux/inotify.h>
+#include <linux/slab.h>
+#include <linux/cred.h>
+#include <linux/user_namespace.h>
+#include "rvisor_shim.h"
+
+struct rvisor_notify_mark {
+	struct fsnotify_mark fsn;
+	/* The watch descriptor, fixed at creation. */
+	int wd;
+};
+
+static struct rvisor_notify_mark *to_mark(struct fsnotify_mark *fsn)
+{
+	return container_of(fsn, struct rvisor_notify_mark, fsn);
+}
+
+static struct fsnotify_group *to_group(struct rvisor_notify_group *group)
+{
+	return (struct fsnotify_group *)group;
+}
+
+/* inotify_handle_inode_event, queueing into rVisor's queue. */
+static int rvisor_notify_handle(struct fsnotify_mark *fsn, u32 mask, struct inode *inode,
+				struct inode *dir, const struct qstr *name, u32 cookie)
+{
+	struct fsnotify_group *group = fsn->group;
+
+	/* inotify never reports IN_ISDIR with IN_MOVE_SELF and IN_DELETE_SELF. */
+	if (mask & (FS_MOVE_SELF | FS_DELETE_SELF))
+		mask &= ~FS_ISDIR;
+	rvisor_rs_notify_event(group->private, to_mark(fsn)->wd, mask, cookie,
+			       name ? (const char *)name->name : NULL, name ? name->len : 0);
+	if (fsn->flags & FSNOTIFY_MARK_FLAG_IN_ONESHOT)
+		fsnotify_destroy_mark(fsn, group);
+	return 0;
+}
+
+/* The mark ends (inotify_ignored_and_remove_idr): the Rust side queues IN_IGNORED and drops
+ * the reference it holds (the caller holds another). */
+static void rvisor_notify_freeing(struct fsnotify_mark *fsn, struct fsnotify_group *group)
+{
+	struct rvisor_notify_mark *mark = to_mark(fsn);
+
+	rvisor_rs_notify_gone(group->private, mark->wd, mark);
+}
+
+static void rvisor_notify_free_mark(struct fsnotify_mark *fsn)
+{
+	kfree(to_mark(fsn));
+}
+
+/* The group's last reference is gone, so are its marks: nothing calls back any more. */
+static void rvisor_notify_free_group(struct fsnotify_group *group)
+{
+	rvisor_rs_notify_release(group->private);
+}
+
+static const struct fsnotify_ops rvisor_notify_ops = {
+	.handle_inode_event = rvisor_notify_handle,
+	.freeing_mark = rvisor_notify_freeing,
+	.free_mark = rvisor_notify_free_mark,
+	.free_group_priv = rvisor_notify_free_group,
+};
+
+struct rvisor_notify_group *rvisor_notify_group_new(void *owner)
+{
+	struct fsnotify_group *group = fsnotify_alloc_group(&rvisor_notify_ops, FSNOTIFY_GROUP_USER);
+
+	if (IS_ERR(group))
+		return NULL;
+	group->private = owner;
+	return (struct rvisor_notify_group *)group;
+}
+
+void rvisor_notify_group_put(struct rvisor_notify_group *group)
+{
+	fsnotify_put_group(to_group(group));
+}
+
+/* inotify_arg_to_mask: every watch hears its filesystem's unmount, a directory its children. */
+static u32 arg_to_mask(struct inode *inode, u32 arg)
+{
+	u32 mask = FS_UNMOUNT | (arg & IN_ALL_EVENTS);
+
+	if (S_ISDIR(inode->i_mode))
+		mask |= FS_EVENT_ON_CHILD;
+	return mask;
+}
+
+#define RVISOR_NOTIFY_MARK_FLAGS (FSNOTIFY_MARK_FLAG_EXCL_UNLINK | FSNOTIFY_MARK_FLAG_IN_ONESHOT)
+
+static unsigned int arg_to_flags(u32 arg)
+{
+	unsigned int flags = 0;
+
+	if (arg & IN_EXCL_UNLINK)
+		flags |= FSNOTIFY_MARK_FLAG_EXCL_UNLINK;
+	if (arg & IN_ONESHOT)
+		flags |= FSNOTIFY_MARK_FLAG_IN_ONESHOT;
+	return flags;
+}
+
+/* The marks of the group that only recalculates inode masks hear nothing. */
+static int rvisor_recalc_handle(struct fsnotify_mark *fsn, u32 mask, struct inode *inode,
+				struct inode *dir, const struct qstr *name, u32 cookie)
+{
+	return 0;
+}
+
+static void rvisor_recalc_free_mark(struct fsnotify_mark *fsn)
+{
+	kfree(fsn);
+}
+
+static const struct fsnotify_ops rvisor_recalc_ops = {
+	.handle_inode_event = rvisor_recalc_handle,
+	.free_mark = rvisor_recalc_free_mark,
+};
+
+/*
+ * Makes the inode's summary of its marks' masks (i_fsnotify_mask, which fsnotify() tests
+ * before reaching any group) include a mark's new bits. fsnotify_recalc_mask is not exported,
+ * but adding a mark with a mask recalculates it: a mark of a throw-away group is added and
+ * removed at once.
+ */
+static int recalc_inode_mask(struct inode *inode)
+{
+	struct fsnotify_group *group = fsnotify_alloc_group(&rvisor_recalc_ops, 0);
+	struct fsnotify_mark *fsn;
+	int ret = -ENOMEM;
+
+	if (IS_ERR(group))
+		return PTR_ERR(group);
+	fsn = kzalloc(sizeof(*fsn), GFP_KERNEL);
+	if (fsn) {
+		fsnotify_init_mark(fsn, group);
+		fsn->mask = FS_UNMOUNT;
+		ret = fsnotify_add_inode_mark(fsn, inode, 0);
+		if (!ret)
+			fsnotify_destroy_mark(fsn, group);
+		fsnotify_put_mark(fsn);
+	}
+	fsnotify_put_group(group);
+	return ret;
+}
+
+/* inotify_update_existing_watch, for a mark found on the inode. */
+static int update_mark(struct fsnotify_mark *fsn, struct inode *inode, u32 arg)
+{
+	u32 new_mask;
+
+	spin_lock(&fsn->lock);
+	if (!(arg & IN_MASK_ADD)) {
+		fsn->mask = 0;
+		fsn->flags &= ~RVISOR_NOTIFY_MARK_FLAGS;
+	}
+	fsn->mask |= arg_to_mask(inode, arg);
+	fsn->flags |= arg_to_flags(arg);
+	new_mask = fsn->mask;
+	spin_unlock(&fsn->lock);
+	/* Bits dropped only make fsnotify() look at the mark for nothing: it filters by mask. */
+	if (new_mask & ~READ_ONCE(inode->i_fsnotify_mask)) {
+		int ret = recalc_inode_mask(inode);
+
+		if (ret)
+			return ret;
+	}
+	return to_mark(fsn)->wd;
+}
+
+int rvisor_notify_watch(struct rvisor_notify_group *g, struct rvisor_path *p, __u32 arg, int wd,
+			bool create, struct rvisor_notify_mark **created)
+{
+	struct fsnotify_group *group = to_group(g);
+	struct inode *inode = d_inode(p->path.dentry);
+	struct fsnotify_mark *found;
+	struct rvisor_notify_mark *mark;
+	int ret;
+
+	*created = NULL;
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 11, 0)
+	found = fsnotify_find_inode_mark(inode, group);
+#else
+	found = fsnotify_find_mark(&inode->i_fsnotify_marks, group);
+#endif
+	if (found) {
+		ret = (arg & IN_MASK_CREATE) ? -EEXIST : update_mark(found, inode, arg);
+		fsnotify_put_mark(found);
+		return ret;
+	}
+	if (!create)
+		return -ENOSPC;
+	mark = kzalloc(sizeof(*mark), GFP_KERNEL_ACCOUNT);
+	if (!mark)
+		return -ENOMEM;
+	fsnotify_init_mark(&mark->fsn, group);
+	mark->fsn.mask = arg_to_mask(inode, arg);
+	mark->fsn.flags = arg_to_flags(arg);
+	mark->wd = wd;
+	ret = fsnotify_add_inode_mark(&mark->fsn, inode, 0);
+	if (ret) {
+		/* Never attached: this frees it. */
+		fsnotify_put_mark(&mark->fsn);
+		return ret;
+	}
+	/* The reference fsnotify_init_mark gave is the caller's. */
+	*created = mark;
+	return wd;
+}
+
+void rvisor_notify_unwatch(struct rvisor_notify_mark *mark)
+{
+	fsnotify_destroy_mark(&mark->fsn, mark->fsn.group);
+}
+
+void rvisor_notify_mark_put(struct rvisor_notify_mark *mark)
+{
+	fsnotify_put_mark(&mark->fsn);
+}
+
+void rvisor_notify_path(struct rvisor_path *p, __u32 mask)
+{
+	struct dentry *dentry = p->path.dentry;
+
+	if (d_is_dir(dentry))
+		mask |= FS_ISDIR;
+	fsnotify_parent(dentry, mask, &p->path, FSNOTIFY_EVENT_PATH);
+}
+
+void rvisor_file_quiet(struct file *file)
+{
+#ifdef FMODE_FSNOTIFY_MASK
+	/* Both bits set would mean "only pre-content events suppressed". */
+	file->f_mode = (file->f_mode & ~FMODE_FSNOTIFY_MASK) | FMODE_NONOTIFY;
+#else
+	file->f_mode |= FMODE_NONOTIFY;
+#endif
+}
+
+long rvisor_notify_max_user_watches(void)
+{
+	return READ_ONCE(current_user_ns()->ucount_max[UCOUNT_INOTIFY_WATCHES]);
+}
+
+void rvisor_notify_exit(void)
+{
+	/* Marks are freed by fsnotify's reaper, which calls rvisor_notify_free_mark (and the
+	 * groups' free_group_priv): it must be done before this code goes. */
+	fsnotify_wait_marks_destroyed();
+}

@@ -1,0 +1,310 @@
+// SPDX-License-Identifier: GPL-2.0
+/* inotify: an instance's flags and errnos, the events of creating, writing, changing,
+ * reading, moving (the two halves' cookies paired) and deleting files in a watched directory,
+ * a watched file's own deletion and its IN_IGNORED, one-shot watches, IN_MASK_ADD and
+ * IN_MASK_CREATE, IN_ONLYDIR, IN_DONT_FOLLOW, IN_EXCL_UNLINK, the merging of identical events,
+ * a too-small read buffer, FIONREAD, poll and epoll readiness, a blocking read woken by
+ * another process's change, and the queue's overflow. Printed as the kernel answers, so that
+ * native and contained runs can be compared. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/inotify.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define DIR "/tmp/inotify-test"
+
+static const char *result(long ret)
+{
+	static char text[32];
+
+	if (ret < 0)
+		return strerrorname_np(errno);
+	snprintf(text, sizeof(text), "%ld", ret);
+	return text;
+}
+
+static const char *const names[] = {
+	"ACCESS", "MODIFY", "ATTRIB", "CLOSE_WRITE", "CLOSE_NOWRITE", "OPEN", "MOVED_FROM",
+	"MOVED_TO", "CREATE", "DELETE", "DELETE_SELF", "MOVE_SELF", "?", "UNMOUNT", "Q_OVERFLOW",
+	"IGNORED",
+};
+
+static void print_mask(uint32_t mask)
+{
+	const char *sep = "";
+	int bit;
+
+	for (bit = 0; bit < 16; bit++) {
+		if (mask & (1u << bit)) {
+			printf("%s%s", sep, names[bit]);
+			sep = "|";
+		}
+	}
+	if (mask & IN_ISDIR)
+		printf("%sISDIR", sep);
+	if (mask & ~(0xffffu | IN_ISDIR))
+		printf("%s0x%x", sep, mask & ~(0xffffu | IN_ISDIR));
+}
+
+static uint32_t last_from_cookie;
+
+/* Prints the events in `buf` (`len` bytes), one a line. */
+static void print_events(const char *buf, long len)
+{
+	const struct inotify_event *ev;
+	long at;
+
+	for (at = 0; at < len; at += sizeof(*ev) + ev->len) {
+		ev = (const struct inotify_event *)(buf + at);
+		printf("  wd %d ", ev->wd);
+		print_mask(ev->mask);
+		if (ev->len)
+			printf(" '%s' (len %u)", ev->name, ev->len);
+		if (ev->mask & IN_MOVED_FROM) {
+			last_from_cookie = ev->cookie;
+			printf(ev->cookie ? " cookie set" : " cookie 0");
+		} else if (ev->mask & IN_MOVED_TO) {
+			printf(ev->cookie && ev->cookie == last_from_cookie ? " same cookie"
+									   : " other cookie");
+		} else if (ev->cookie) {
+			printf(" cookie %u", ev->cookie);
+		}
+		printf("\n");
+	}
+}
+
+/* Reads and prints what is queued on the non-blocking `fd`. */
+static void drain(int fd, const char *what)
+{
+	char buf[4096] __attribute__((aligned(8)));
+	long n;
+
+	printf("%s:\n", what);
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		print_events(buf, n);
+	printf("  read: %s\n", result(n));
+}
+
+static void touch(const char *path, const char *data)
+{
+	int fd = open(path, O_CREAT | O_WRONLY | O_TRUNC, 0644);
+
+	if (data)
+		write(fd, data, strlen(data));
+	close(fd);
+}
+
+int main(void)
+{
+	char buf[256] __attribute__((aligned(8)));
+	struct pollfd pfd;
+	struct epoll_event event = { .events = EPOLLIN, .data.u64 = 7 };
+	int fd, blocking, wd, wd2, p[2], ep, queued, n, i;
+	long got;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	system("rm -rf " DIR);
+	mkdir(DIR, 0755);
+
+	printf("init1 bad flags: %s\n", result(inotify_init1(IN_NONBLOCK | 1)));
+	fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	printf("init1: %s\n", fd >= 0 ? "ok" : result(fd));
+	printf("nonblock: %d, cloexec: %d\n", !!(fcntl(fd, F_GETFL) & O_NONBLOCK),
+	       !!(fcntl(fd, F_GETFD) & FD_CLOEXEC));
+	printf("access mode: %d\n", fcntl(fd, F_GETFL) & O_ACCMODE);
+	printf("empty read: %s\n", result(read(fd, buf, sizeof(buf))));
+	printf("write: %s\n", result(write(fd, "x", 1)));
+
+	pipe(p);
+	printf("mask 0: %s\n", result(inotify_add_watch(fd, DIR, 0)));
+	printf("unknown bit: %s\n", result(inotify_add_watch(fd, DIR, IN_CREATE | 0x1000)));
+	printf("bad fd: %s\n", result(inotify_add_watch(99, DIR, IN_CREATE)));
+	printf("add|create: %s\n",
+	       result(inotify_add_watch(fd, DIR, IN_CREATE | IN_MASK_ADD | IN_MASK_CREATE)));
+	printf("not inotify: %s\n", result(inotify_add_watch(p[0], DIR, IN_CREATE)));
+	printf("missing: %s\n", result(inotify_add_watch(fd, DIR "/none", IN_CREATE)));
+	printf("empty path: %s\n", result(inotify_add_watch(fd, "", IN_CREATE)));
+	printf("bad path pointer: %s\n", result(inotify_add_watch(fd, (char *)8, IN_CREATE)));
+	touch(DIR "/file", NULL);
+	printf("onlydir on a file: %s\n",
+	       result(inotify_add_watch(fd, DIR "/file", IN_ATTRIB | IN_ONLYDIR)));
+	unlink(DIR "/file");
+	printf("rm_watch bad wd: %s\n", result(inotify_rm_watch(fd, 42)));
+	printf("rm_watch bad fd: %s\n", result(inotify_rm_watch(99, 1)));
+	printf("rm_watch not inotify: %s\n", result(inotify_rm_watch(p[0], 1)));
+
+	wd = inotify_add_watch(fd, DIR, IN_ALL_EVENTS | IN_ONLYDIR);
+	printf("watch dir: %s\n", result(wd));
+	printf("again: %s\n", result(inotify_add_watch(fd, DIR, IN_ALL_EVENTS)));
+	printf("mask_create on it: %s\n",
+	       result(inotify_add_watch(fd, DIR, IN_ALL_EVENTS | IN_MASK_CREATE)));
+
+	/* Create, write twice (merged), close. */
+	n = open(DIR "/a", O_CREAT | O_WRONLY, 0644);
+	write(n, "hello", 5);
+	write(n, "hello", 5);
+	close(n);
+	drain(fd, "create, write, write, close");
+	chmod(DIR "/a", 0600);
+	drain(fd, "chmod");
+	n = open(DIR "/a", O_RDONLY);
+	read(n, buf, sizeof(buf));
+	close(n);
+	drain(fd, "open, read, close");
+	rename(DIR "/a", DIR "/b");
+	drain(fd, "rename");
+	unlink(DIR "/b");
+	drain(fd, "unlink");
+	mkdir(DIR "/sub", 0755);
+	rmdir(DIR "/sub");
+	drain(fd, "mkdir, rmdir");
+	n = open(DIR, O_RDONLY | O_DIRECTORY);
+	close(n);
+	drain(fd, "open and close the directory");
+
+	/* A watched file's own events: attrib, move, deletion, IN_IGNORED. */
+	touch(DIR "/c", "x");
+	drain(fd, "touch c");
+	wd2 = inotify_add_watch(fd, DIR "/c", IN_ALL_EVENTS);
+	printf("watch c: %s\n", result(wd2));
+	rename(DIR "/c", DIR "/d");
+	unlink(DIR "/d");
+	drain(fd, "move and delete c");
+
+	/* One-shot. */
+	touch(DIR "/e", NULL);
+	printf("rm_watch dir: %s\n", result(inotify_rm_watch(fd, wd)));
+	printf("rm_watch dir again: %s\n", result(inotify_rm_watch(fd, wd)));
+	wd2 = inotify_add_watch(fd, DIR "/e", IN_ATTRIB | IN_ONESHOT);
+	printf("oneshot watch: %s\n", result(wd2));
+	chmod(DIR "/e", 0600);
+	chmod(DIR "/e", 0644);
+	drain(fd, "rm_watch, then two chmods under a one-shot watch");
+	printf("rm_watch of the one-shot: %s\n", result(inotify_rm_watch(fd, wd2)));
+
+	/* IN_MASK_ADD and replacing a mask. */
+	wd = inotify_add_watch(fd, DIR, IN_CREATE);
+	printf("watch dir for create: %s\n", result(wd));
+	printf("mask_add delete: %s\n", result(inotify_add_watch(fd, DIR, IN_DELETE | IN_MASK_ADD)));
+	touch(DIR "/f", NULL);
+	unlink(DIR "/f");
+	drain(fd, "create and delete f");
+	printf("replace with delete: %s\n", result(inotify_add_watch(fd, DIR, IN_DELETE)));
+	touch(DIR "/g", NULL);
+	unlink(DIR "/g");
+	drain(fd, "create and delete g");
+
+	/* IN_DONT_FOLLOW: the link's own watch. */
+	touch(DIR "/target", NULL);
+	symlink("target", DIR "/link");
+	wd2 = inotify_add_watch(fd, DIR "/link", IN_ATTRIB | IN_DONT_FOLLOW);
+	n = inotify_add_watch(fd, DIR "/link", IN_ATTRIB);
+	printf("dont_follow and follow give two watches: %s\n", wd2 != n ? "yes" : "no");
+	printf("onlydir on a link to a file: %s\n",
+	       result(inotify_add_watch(fd, DIR "/link", IN_ATTRIB | IN_ONLYDIR)));
+	chmod(DIR "/target", 0600);
+	drain(fd, "chmod the target");
+	inotify_rm_watch(fd, wd2);
+	inotify_rm_watch(fd, n);
+	drain(fd, "both removed");
+
+	/* IN_EXCL_UNLINK: no events of an unlinked child. */
+	printf("modify only: %s\n", result(inotify_add_watch(fd, DIR, IN_MODIFY | IN_EXCL_UNLINK)));
+	n = open(DIR "/h", O_CREAT | O_WRONLY, 0644);
+	write(n, "1", 1);
+	unlink(DIR "/h");
+	write(n, "2", 1);
+	close(n);
+	drain(fd, "write, unlink, write (excl_unlink)");
+	printf("modify, without excl_unlink: %s\n", result(inotify_add_watch(fd, DIR, IN_MODIFY)));
+	n = open(DIR "/h", O_CREAT | O_WRONLY, 0644);
+	unlink(DIR "/h");
+	write(n, "2", 1);
+	close(n);
+	drain(fd, "unlink, write");
+
+	/* Read buffers, FIONREAD, poll, epoll. */
+	printf("create only: %s\n", result(inotify_add_watch(fd, DIR, IN_CREATE)));
+	pfd.fd = fd;
+	pfd.events = POLLIN;
+	printf("poll, empty: %s\n", result(poll(&pfd, 1, 0)));
+	ep = epoll_create1(0);
+	printf("epoll add: %s\n", result(epoll_ctl(ep, EPOLL_CTL_ADD, fd, &event)));
+	printf("epoll, empty: %s\n", result(epoll_wait(ep, &event, 1, 0)));
+	touch(DIR "/abc", NULL);
+	n = poll(&pfd, 1, 0);
+	printf("poll: %s revents 0x%x\n", result(n), pfd.revents);
+	event.data.u64 = 0;
+	n = epoll_wait(ep, &event, 1, 0);
+	printf("epoll: %s data %llu\n", result(n), (unsigned long long)event.data.u64);
+	queued = -1;
+	n = ioctl(fd, FIONREAD, &queued);
+	printf("FIONREAD: %s %d\n", result(n), queued);
+	printf("read 16: %s\n", result(read(fd, buf, 16)));
+	printf("read 31: %s\n", result(read(fd, buf, 31)));
+	got = read(fd, buf, 32);
+	printf("read 32: %s\n", result(got));
+	print_events(buf, got);
+	touch(DIR "/x1", NULL);
+	touch(DIR "/x2", NULL);
+	printf("two queued, read 40: %s\n", result(got = read(fd, buf, 40)));
+	print_events(buf, got);
+	drain(fd, "the rest");
+
+	/* A blocking read, woken by another process's change. */
+	blocking = inotify_init();
+	printf("blocking instance watch: %s\n", result(inotify_add_watch(blocking, DIR, IN_CREATE)));
+	if (fork() == 0) {
+		usleep(200000);
+		touch(DIR "/from-child", NULL);
+		_exit(0);
+	}
+	got = read(blocking, buf, sizeof(buf));
+	printf("blocking read: %s\n", result(got));
+	print_events(buf, got);
+	wait(NULL);
+	close(blocking);
+
+	/* Overflow: alternating events are never merged. */
+	printf("create and delete: %s\n",
+	       result(inotify_add_watch(fd, DIR, IN_CREATE | IN_DELETE)));
+	for (i = 0; i < 8200; i++) {
+		touch(DIR "/o", NULL);
+		unlink(DIR "/o");
+	}
+	ioctl(fd, FIONREAD, &queued);
+	printf("queued bytes: %d\n", queued);
+	{
+		long events = 0, overflows = 0, last_mask = 0, last_wd = 0;
+		const struct inotify_event *ev;
+
+		while ((got = read(fd, buf, sizeof(buf))) > 0) {
+			for (i = 0; i < got; i += sizeof(*ev) + ev->len) {
+				ev = (const struct inotify_event *)(buf + i);
+				events++;
+				overflows += !!(ev->mask & IN_Q_OVERFLOW);
+				last_mask = ev->mask;
+				last_wd = ev->wd;
+			}
+		}
+		printf("events %ld, overflows %ld, last wd %ld mask 0x%lx\n", events, overflows,
+		       last_wd, last_mask);
+	}
+	touch(DIR "/after", NULL);
+	drain(fd, "after the overflow");
+
+	close(fd);
+	system("rm -rf " DIR);
+	printf("inotify: done\n");
+	return 0;
+}
