@@ -5,7 +5,8 @@
  * IN_MASK_CREATE, IN_ONLYDIR, IN_DONT_FOLLOW, IN_EXCL_UNLINK, the merging of identical events,
  * a too-small read buffer, FIONREAD, poll and epoll readiness, a blocking read woken by
  * another process's change, and the queue's overflow. Printed as the kernel answers, so that
- * native and contained runs can be compared. */
+ * native and contained runs can be compared. With an argument, the helpers of the case that
+ * watches changes made by the host and unloads the module after watches were left behind. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -104,7 +105,29 @@ static void touch(const char *path, const char *data)
 	close(fd);
 }
 
-int main(void)
+/* `host-watch`: waits for a file the host makes in /tmp/inotify-host; `hold`: leaves watches
+ * on /tmp/inotify-hold and a file in it behind at exit, for the host to delete afterwards. */
+static int helper(const char *mode)
+{
+	char buf[256] __attribute__((aligned(8)));
+	int fd = inotify_init();
+	long got;
+
+	if (strcmp(mode, "host-watch") == 0) {
+		printf("watch: %s\n", result(inotify_add_watch(fd, "/tmp/inotify-host", IN_CREATE)));
+		printf("watching\n");
+		got = read(fd, buf, sizeof(buf));
+		printf("read: %s\n", result(got));
+		print_events(buf, got);
+		return 0;
+	}
+	printf("watch dir: %s\n", result(inotify_add_watch(fd, "/tmp/inotify-hold", IN_ALL_EVENTS)));
+	printf("watch file: %s\n",
+	       result(inotify_add_watch(fd, "/tmp/inotify-hold/f", IN_ALL_EVENTS)));
+	_exit(0);
+}
+
+int main(int argc, char **argv)
 {
 	char buf[256] __attribute__((aligned(8)));
 	struct pollfd pfd;
@@ -113,6 +136,8 @@ int main(void)
 	long got;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (argc > 1)
+		return helper(argv[1]);
 	system("rm -rf " DIR);
 	mkdir(DIR, 0755);
 

@@ -1329,6 +1329,36 @@ wait"#,
             },
         },
         Case {
+            name: "inotify-host-and-unload",
+            covers: &["inotify_init", "inotify_add_watch"],
+            script: r#". /tests/lib.sh
+mkdir -p /rootfs/tmp/inotify-host /rootfs/tmp/inotify-hold
+: > /rootfs/tmp/inotify-hold/f
+rvisor run --root /rootfs -- /tests/inotify host-watch >/tmp/inotify-host.out 2>&1 &
+wait_for watching /tmp/inotify-host.out
+echo data > /rootfs/tmp/inotify-host/from-host
+wait
+cat /tmp/inotify-host.out
+rvisor run --root /rootfs -- /tests/inotify hold
+rm -rf /rootfs/tmp/inotify-host /rootfs/tmp/inotify-hold
+echo "containers left: $(containers)"
+rmmod rvisor; echo "rmmod: $?"
+insmod /rvisor.ko; echo "reload: $?""#,
+            check: |o| {
+                o.exactly(&[
+                    "watch: 1",
+                    "watching",
+                    "read: 32",
+                    "  wd 1 CREATE 'from-host' (len 16)",
+                    "watch dir: 1",
+                    "watch file: 2",
+                    "containers left: 0",
+                    "rmmod: 0",
+                    "reload: 0",
+                ])
+            },
+        },
+        Case {
             name: "record-locks",
             covers: &["fcntl"],
             script: ". /tests/lib.sh\ndifferential /tests/locks",
