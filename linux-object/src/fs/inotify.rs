@@ -389,6 +389,14 @@ impl InotifyQueue {
     }
 }
 
+impl Drop for InotifyQueue {
+    /// The instance's count ends with its queue, which its host side may hold a little longer
+    /// (as Linux's ends with its group).
+    fn drop(&mut self) {
+        uncharge(self.uid, instances);
+    }
+}
+
 fn ignored(wd: i32) -> Event {
     Event {
         wd,
@@ -561,7 +569,6 @@ impl Drop for Inotify {
             }
             uncharge(self.queue.uid, watches);
         }
-        uncharge(self.queue.uid, instances);
     }
 }
 
@@ -610,5 +617,295 @@ impl FileLike for Inotify {
 
     fn as_any(&self) -> &dyn Any {
         self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fs::read_file;
+    use crate::test_executor::{poll_once, CountingWaker};
+    use kernel_hostfs::{FileSystem, FileType, HostFs};
+    use std::pin::pin;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Mutex as StdMutex;
+
+    /// A scratch directory with the files `names`, removed when dropped.
+    struct Scratch(std::path::PathBuf, Vec<Arc<dyn INode>>);
+
+    impl Drop for Scratch {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    fn scratch(test: &str, names: &[&str]) -> Scratch {
+        let dir = std::env::temp_dir().join(format!(
+            "linux-object-inotify-{}-{test}",
+            std::process::id()
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        let root = HostFs::new(&dir).unwrap().root_inode();
+        let inodes = names
+            .iter()
+            .map(|name| root.create(name, FileType::File, 0o644).unwrap())
+            .collect();
+        Scratch(dir, inodes)
+    }
+
+    /// A host whose marks are recorded, to be fired or ended by the test.
+    #[derive(Default)]
+    struct FakeHost {
+        /// (inode address, wd, mark id) of each live mark.
+        marks: StdMutex<Vec<(usize, i32, usize)>>,
+        removed: AtomicUsize,
+        queue: StdMutex<Option<Arc<InotifyQueue>>>,
+    }
+
+    struct FakeMark(Arc<FakeHost>, usize, i32);
+
+    impl HostMark for FakeMark {
+        fn remove(&self) {
+            self.0.removed.fetch_add(1, Ordering::SeqCst);
+            self.0.marks.lock().unwrap().retain(|mark| mark.2 != self.1);
+            let queue = self.0.queue.lock().unwrap().clone();
+            if let Some(queue) = queue {
+                queue.watch_gone(self.2, self.1);
+            }
+        }
+
+        fn id(&self) -> usize {
+            self.1
+        }
+    }
+
+    struct FakeMarks(Arc<FakeHost>);
+
+    impl InotifyMarks for FakeMarks {
+        fn watch(&self, inode: &dyn INode, arg: u32, wd: i32, create: bool) -> LxResult<HostWatch> {
+            let key = inode as *const dyn INode as *const () as usize;
+            let mut marks = self.0.marks.lock().unwrap();
+            if let Some(&(_, existing, _)) = marks.iter().find(|mark| mark.0 == key) {
+                return if arg & IN_MASK_CREATE != 0 {
+                    Err(LxError::EEXIST)
+                } else {
+                    Ok(HostWatch::Updated(existing))
+                };
+            }
+            if !create {
+                return Err(LxError::ENOSPC);
+            }
+            let id = 1000 + wd as usize;
+            marks.push((key, wd, id));
+            Ok(HostWatch::Created(Box::new(FakeMark(
+                self.0.clone(),
+                id,
+                wd,
+            ))))
+        }
+    }
+
+    fn instance(uid: u32, flags: OpenFlags) -> (Arc<Inotify>, Arc<FakeHost>) {
+        let host = Arc::new(FakeHost::default());
+        let queue = Inotify::new_queue(uid).unwrap();
+        *host.queue.lock().unwrap() = Some(queue.clone());
+        let inotify = Inotify::new(queue, Box::new(FakeMarks(host.clone())), flags, 8);
+        (inotify, host)
+    }
+
+    fn watch(inotify: &Inotify, inode: &Arc<dyn INode>, arg: u32) -> LxResult<i32> {
+        inotify.add_watch(&**inode, &inode.metadata().unwrap(), arg)
+    }
+
+    /// The records of one read: (wd, mask, cookie, name, record length field).
+    fn records(buf: &[u8]) -> Vec<(i32, u32, u32, Vec<u8>, u32)> {
+        let field = |at: usize| u32::from_ne_bytes(buf[at..at + 4].try_into().unwrap());
+        let mut out = Vec::new();
+        let mut at = 0;
+        while at < buf.len() {
+            let len = field(at + 12);
+            let name = &buf[at + 16..at + 16 + len as usize];
+            let name = name.split(|&b| b == 0).next().unwrap_or(&[]).to_vec();
+            out.push((field(at) as i32, field(at + 4), field(at + 8), name, len));
+            at += 16 + len as usize;
+        }
+        out
+    }
+
+    fn read_all(inotify: &Inotify) -> Vec<(i32, u32, u32, Vec<u8>, u32)> {
+        let mut buf = vec![0u8; 4096];
+        let n = inotify.read(&mut buf).unwrap();
+        records(&buf[..n])
+    }
+
+    #[test]
+    fn descriptors_count_from_one_and_an_object_keeps_its_own() {
+        let files = scratch("wd", &["a", "b"]);
+        let (inotify, host) = instance(70_001, OpenFlags::NONBLOCK);
+        assert_eq!(watch(&inotify, &files.1[0], IN_MODIFY), Ok(1));
+        assert_eq!(watch(&inotify, &files.1[1], IN_MODIFY), Ok(2));
+        assert_eq!(watch(&inotify, &files.1[0], IN_ATTRIB), Ok(1));
+        assert_eq!(
+            watch(&inotify, &files.1[0], IN_ATTRIB | IN_MASK_CREATE),
+            Err(LxError::EEXIST)
+        );
+        assert_eq!(host.marks.lock().unwrap().len(), 2);
+        // Removed descriptors are not reused before the cursor wraps.
+        assert_eq!(inotify.remove_watch(2), Ok(()));
+        assert_eq!(inotify.remove_watch(2), Err(LxError::EINVAL));
+        assert_eq!(watch(&inotify, &files.1[1], IN_MODIFY), Ok(3));
+        assert_eq!(read_all(&inotify), vec![(2, IN_IGNORED, 0, vec![], 0)]);
+    }
+
+    #[test]
+    fn objects_without_a_host_inode_are_watched_by_identity() {
+        let files = scratch("own", &["a", "b"]);
+        let queue = Inotify::new_queue(70_002).unwrap();
+        let inotify = Inotify::new(queue, Box::new(NoHostMarks), OpenFlags::NONBLOCK, 8);
+        assert_eq!(watch(&inotify, &files.1[0], IN_MODIFY), Ok(1));
+        assert_eq!(watch(&inotify, &files.1[0], IN_MODIFY), Ok(1));
+        assert_eq!(
+            watch(&inotify, &files.1[0], IN_MODIFY | IN_MASK_CREATE),
+            Err(LxError::EEXIST)
+        );
+        assert_eq!(watch(&inotify, &files.1[1], IN_MODIFY), Ok(2));
+        assert_eq!(inotify.watch_descriptors(), vec![1, 2]);
+    }
+
+    #[test]
+    fn records_are_padded_and_identical_events_merge() {
+        let files = scratch("merge", &["d"]);
+        let (inotify, _host) = instance(70_003, OpenFlags::NONBLOCK);
+        let wd = watch(&inotify, &files.1[0], IN_ALL_EVENTS).unwrap();
+        let queue = &inotify.queue;
+        queue.deliver(wd, IN_MODIFY, 0, b"name");
+        queue.deliver(wd, IN_MODIFY, 0, b"name");
+        queue.deliver(wd, IN_MODIFY, 0, b"other");
+        queue.deliver(wd, IN_MODIFY, 0, b"name");
+        // The flags inotify does not report are masked at read.
+        queue.deliver(wd, IN_ATTRIB | 0x0800_0000, 0, b"");
+        queue.deliver(wd, IN_MOVED_FROM, 7, b"fifteen-chars-x");
+        queue.deliver(wd, IN_MOVED_TO, 7, b"sixteen-chars-xx");
+        assert_eq!(inotify.queued_bytes(), 32 * 3 + 16 + 32 + 48);
+        assert_eq!(
+            read_all(&inotify),
+            vec![
+                (wd, IN_MODIFY, 0, b"name".to_vec(), 16),
+                (wd, IN_MODIFY, 0, b"other".to_vec(), 16),
+                (wd, IN_MODIFY, 0, b"name".to_vec(), 16),
+                (wd, IN_ATTRIB, 0, vec![], 0),
+                (wd, IN_MOVED_FROM, 7, b"fifteen-chars-x".to_vec(), 16),
+                (wd, IN_MOVED_TO, 7, b"sixteen-chars-xx".to_vec(), 32),
+            ]
+        );
+        assert_eq!(inotify.read(&mut [0; 64]), Err(LxError::EAGAIN));
+    }
+
+    #[test]
+    fn a_buffer_too_small_for_the_first_event_is_einval() {
+        let files = scratch("small", &["d"]);
+        let (inotify, _host) = instance(70_004, OpenFlags::NONBLOCK);
+        let wd = watch(&inotify, &files.1[0], IN_ALL_EVENTS).unwrap();
+        inotify.queue.deliver(wd, IN_CREATE, 0, b"abc");
+        inotify.queue.deliver(wd, IN_DELETE, 0, b"abc");
+        assert_eq!(inotify.read(&mut [0; 31]), Err(LxError::EINVAL));
+        // Only whole events: 40 bytes take one of the two.
+        let mut buf = [0; 40];
+        assert_eq!(inotify.read(&mut buf), Ok(32));
+        assert_eq!(records(&buf[..32])[0].1, IN_CREATE);
+        assert_eq!(inotify.queued_bytes(), 32);
+    }
+
+    #[test]
+    fn a_full_queue_ends_with_one_overflow_event() {
+        let files = scratch("overflow", &["d"]);
+        let (inotify, _host) = instance(70_005, OpenFlags::NONBLOCK);
+        let wd = watch(&inotify, &files.1[0], IN_ALL_EVENTS).unwrap();
+        for i in 0..MAX_QUEUED_EVENTS + 10 {
+            let mask = if i % 2 == 0 { IN_CREATE } else { IN_DELETE };
+            inotify.queue.deliver(wd, mask, 0, b"");
+        }
+        assert_eq!(inotify.queued_bytes(), (MAX_QUEUED_EVENTS + 1) * EVENT_SIZE);
+        let mut buf = vec![0u8; (MAX_QUEUED_EVENTS + 1) * EVENT_SIZE];
+        assert_eq!(inotify.read(&mut buf), Ok(buf.len()));
+        let last = records(&buf).pop().unwrap();
+        assert_eq!(last, (-1, IN_Q_OVERFLOW, 0, vec![], 0));
+        // Read, the overflow event may come again.
+        inotify.queue.deliver(wd, IN_CREATE, 0, b"");
+        assert_eq!(read_all(&inotify), vec![(wd, IN_CREATE, 0, vec![], 0)]);
+    }
+
+    #[test]
+    fn an_ended_mark_gives_ignored_once_and_its_late_events_are_dropped() {
+        let files = scratch("gone", &["f"]);
+        let (inotify, host) = instance(70_006, OpenFlags::NONBLOCK);
+        let wd = watch(&inotify, &files.1[0], IN_ALL_EVENTS).unwrap();
+        let id = host.marks.lock().unwrap()[0].2;
+        inotify.queue.deliver(wd, IN_DELETE_SELF, 0, b"");
+        inotify.queue.watch_gone(wd, id + 1); // another mark's end: not this watch's
+        inotify.queue.watch_gone(wd, id);
+        inotify.queue.watch_gone(wd, id);
+        inotify.queue.deliver(wd, IN_ATTRIB, 0, b"");
+        assert_eq!(
+            read_all(&inotify),
+            vec![
+                (wd, IN_DELETE_SELF, 0, vec![], 0),
+                (wd, IN_IGNORED, 0, vec![], 0)
+            ]
+        );
+        assert_eq!(inotify.remove_watch(wd), Err(LxError::EINVAL));
+    }
+
+    #[test]
+    fn a_blocking_read_waits_for_an_event_and_poll_reports_it() {
+        let files = scratch("block", &["d"]);
+        let (inotify, _host) = instance(70_007, OpenFlags::empty());
+        let wd = watch(&inotify, &files.1[0], IN_CREATE).unwrap();
+        assert_eq!(inotify.poll_events(None), PollEvents::empty());
+        let (counter, waker) = CountingWaker::new();
+        let mut buf = [0; 64];
+        {
+            let mut read = pin!(read_file(&*inotify, &mut buf));
+            assert!(poll_once(read.as_mut(), &waker).is_pending());
+            inotify.queue.deliver(wd, IN_CREATE, 0, b"x");
+            assert_eq!(counter.wakes(), 1);
+            assert_eq!(poll_once(read.as_mut(), &waker), Poll::Ready(Ok(32)));
+        }
+        inotify.queue.deliver(wd, IN_CREATE, 0, b"y");
+        assert_eq!(
+            inotify.poll_events(None),
+            PollEvents::IN | PollEvents::RDNORM
+        );
+    }
+
+    #[test]
+    fn limits_are_per_user_and_closing_removes_every_mark() {
+        let files = scratch("limits", &["a", "b", "c", "d", "e", "f", "g", "h", "i"]);
+        let uid = 70_008;
+        let (inotify, host) = instance(uid, OpenFlags::NONBLOCK);
+        for (i, inode) in files.1.iter().take(8).enumerate() {
+            assert_eq!(watch(&inotify, inode, IN_MODIFY), Ok(i as i32 + 1));
+        }
+        // The user's eight watches are all it may have; updating one is still fine.
+        assert_eq!(
+            watch(&inotify, &files.1[8], IN_MODIFY),
+            Err(LxError::ENOSPC)
+        );
+        assert_eq!(watch(&inotify, &files.1[0], IN_ATTRIB), Ok(1));
+        assert_eq!(inotify.remove_watch(1), Ok(()));
+        assert_eq!(watch(&inotify, &files.1[8], IN_MODIFY), Ok(9));
+        drop(inotify);
+        assert_eq!(host.removed.load(Ordering::SeqCst), 9);
+        assert!(host.marks.lock().unwrap().is_empty());
+        // The host side lets the queue go once its marks are freed: the instance's count ends.
+        host.queue.lock().unwrap().take();
+        // Instances: 128 per user.
+        let held: Vec<_> = (0..MAX_USER_INSTANCES)
+            .map(|_| Inotify::new_queue(uid).unwrap())
+            .collect();
+        assert!(matches!(Inotify::new_queue(uid), Err(LxError::EMFILE)));
+        assert!(Inotify::new_queue(uid + 1).is_ok());
+        drop(held);
+        assert!(Inotify::new_queue(uid).is_ok());
     }
 }

@@ -96,3 +96,135 @@ impl Syscall<'_> {
         Ok(0)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fs::testing::{err, run, Sandbox};
+    use linux_object::fs::inotify::{IN_ATTRIB, IN_CREATE, IN_IGNORED};
+
+    const INOTIFY_INIT: u32 = 253;
+    const INOTIFY_ADD_WATCH: u32 = 254;
+    const INOTIFY_RM_WATCH: u32 = 255;
+    const INOTIFY_INIT1: u32 = 294;
+    const READ: u32 = 0;
+    const IOCTL: u32 = 16;
+    const FIONREAD: usize = 0x541B;
+    const PIPE: u32 = 22;
+
+    #[test]
+    fn init_flags_and_the_description() {
+        let sandbox = Sandbox::new("inotify-init");
+        let sys = sandbox.syscall();
+        assert_eq!(run(&sys, INOTIFY_INIT1, &[1]), err(LxError::EINVAL));
+        let fd = run(&sys, INOTIFY_INIT1, &[(IN_NONBLOCK | IN_CLOEXEC) as usize]);
+        assert!(fd >= 0);
+        assert!(sys.process.files().cloexec(fd as i32).unwrap());
+        let file = sys.file(fd as i32).unwrap();
+        assert_eq!(file.flags(), OpenFlags::NONBLOCK);
+        let buf = sandbox.buf(64);
+        assert_eq!(
+            run(&sys, READ, &[fd as usize, buf, 64]),
+            err(LxError::EAGAIN)
+        );
+        let plain = run(&sys, INOTIFY_INIT, &[]);
+        assert!(plain >= 0);
+        assert!(!sys.process.files().cloexec(plain as i32).unwrap());
+        let out = sandbox.buf(4);
+        assert_eq!(run(&sys, IOCTL, &[plain as usize, FIONREAD, out]), 0);
+        assert_eq!(sandbox.user.get_bytes(out, 4), 0i32.to_le_bytes());
+    }
+
+    #[test]
+    fn add_watch_checks_in_linux_order() {
+        let sandbox = Sandbox::new("inotify-add");
+        sandbox.mkdir("d");
+        sandbox.write("d/f", b"");
+        sandbox.symlink("f", "d/link");
+        let sys = sandbox.syscall();
+        let fd = run(&sys, INOTIFY_INIT1, &[0]) as usize;
+        let dir = sandbox.cstr("d");
+        let add = |fd: usize, path: usize, mask: u32| {
+            run(&sys, INOTIFY_ADD_WATCH, &[fd, path, mask as usize])
+        };
+        // The mask first, even before the descriptor.
+        assert_eq!(add(99, dir, 0), err(LxError::EINVAL));
+        assert_eq!(add(99, dir, IN_CREATE | 0x1000), err(LxError::EINVAL));
+        assert_eq!(add(99, dir, IN_CREATE), err(LxError::EBADF));
+        assert_eq!(
+            add(fd, dir, IN_CREATE | IN_MASK_ADD | IN_MASK_CREATE),
+            err(LxError::EINVAL)
+        );
+        let pipe = sandbox.buf(8);
+        assert_eq!(run(&sys, PIPE, &[pipe]), 0);
+        let reader = i32::from_le_bytes(sandbox.user.get_bytes(pipe, 4).try_into().unwrap());
+        assert_eq!(add(reader as usize, dir, IN_CREATE), err(LxError::EINVAL));
+        // Then the path.
+        assert_eq!(
+            add(fd, sandbox.user.unmapped(), IN_CREATE),
+            err(LxError::EFAULT)
+        );
+        assert_eq!(add(fd, sandbox.cstr(""), IN_CREATE), err(LxError::ENOENT));
+        assert_eq!(
+            add(fd, sandbox.cstr("d/none"), IN_CREATE),
+            err(LxError::ENOENT)
+        );
+        assert_eq!(
+            add(fd, sandbox.cstr("d/f"), IN_ATTRIB | IN_ONLYDIR),
+            err(LxError::ENOTDIR)
+        );
+        // A symbolic link is followed unless IN_DONT_FOLLOW: two objects, two watches.
+        assert_eq!(add(fd, dir, IN_CREATE | IN_ONLYDIR), 1);
+        assert_eq!(add(fd, dir, IN_ATTRIB), 1);
+        assert_eq!(
+            add(fd, dir, IN_ATTRIB | IN_MASK_CREATE),
+            err(LxError::EEXIST)
+        );
+        assert_eq!(add(fd, sandbox.cstr("d/link"), IN_ATTRIB), 2);
+        assert_eq!(add(fd, sandbox.cstr("d/f"), IN_ATTRIB), 2);
+        assert_eq!(
+            add(fd, sandbox.cstr("d/link"), IN_ATTRIB | IN_DONT_FOLLOW),
+            3
+        );
+    }
+
+    #[test]
+    fn watching_needs_read_permission() {
+        let sandbox = Sandbox::new("inotify-perm");
+        sandbox.write("secret", b"");
+        sandbox.chmod("secret", 0o200);
+        let sys = sandbox.syscall_as(1000, 1000);
+        let fd = run(&sys, INOTIFY_INIT1, &[0]) as usize;
+        assert_eq!(
+            run(
+                &sys,
+                INOTIFY_ADD_WATCH,
+                &[fd, sandbox.cstr("secret"), IN_ATTRIB as usize]
+            ),
+            err(LxError::EACCES)
+        );
+    }
+
+    #[test]
+    fn rm_watch_ends_a_watch_with_ignored() {
+        let sandbox = Sandbox::new("inotify-rm");
+        sandbox.mkdir("d");
+        let sys = sandbox.syscall();
+        let fd = run(&sys, INOTIFY_INIT1, &[IN_NONBLOCK as usize]) as usize;
+        assert_eq!(run(&sys, INOTIFY_RM_WATCH, &[99, 1]), err(LxError::EBADF));
+        assert_eq!(run(&sys, INOTIFY_RM_WATCH, &[fd, 1]), err(LxError::EINVAL));
+        let wd = run(
+            &sys,
+            INOTIFY_ADD_WATCH,
+            &[fd, sandbox.cstr("d"), IN_CREATE as usize],
+        );
+        assert_eq!(wd, 1);
+        assert_eq!(run(&sys, INOTIFY_RM_WATCH, &[fd, 1]), 0);
+        assert_eq!(run(&sys, INOTIFY_RM_WATCH, &[fd, 1]), err(LxError::EINVAL));
+        let buf = sandbox.buf(64);
+        assert_eq!(run(&sys, READ, &[fd, buf, 64]), 16);
+        let record = sandbox.user.get_bytes(buf, 16);
+        assert_eq!(record[0..4], 1i32.to_ne_bytes());
+        assert_eq!(record[4..8], IN_IGNORED.to_ne_bytes());
+    }
+}
