@@ -2918,7 +2918,9 @@ long rvisor_vfs_mmap(struct rvisor_path *p, unsigned long addr, unsigned long le
 	if (IS_ERR(file))
 		return PTR_ERR(file);
 	ret = vm_mmap(file, addr, len, prot, flags, offset);
-	/* The mapping holds its own reference. */
+	/* The mapping holds its own reference. Opened for the mapping only: the file's open and
+	 * close are its description's, reported by rVisor. */
+	rvisor_file_quiet(file);
 	fput(file);
 	return (long)ret;
 }

@@ -113,6 +113,8 @@ static int helper(const char *mode)
 	int fd = inotify_init();
 	long got;
 
+	if (strcmp(mode, "noop") == 0)
+		return 0;
 	if (strcmp(mode, "host-watch") == 0) {
 		printf("watch: %s\n", result(inotify_add_watch(fd, "/tmp/inotify-host", IN_CREATE)));
 		printf("watching\n");
@@ -299,6 +301,19 @@ int main(int argc, char **argv)
 	print_events(buf, got);
 	wait(NULL);
 	close(blocking);
+
+	/* A program's execution: its open, reads, and close when its last mapping goes. */
+	wd2 = inotify_add_watch(fd, "/tests/inotify", IN_OPEN | IN_ACCESS | IN_CLOSE);
+	printf("watch the program: %s\n", result(wd2 > 0 ? 0 : wd2));
+	if (fork() == 0) {
+		execl("/tests/inotify", "inotify", "noop", (char *)NULL);
+		_exit(127);
+	}
+	wait(&n);
+	printf("exec status: %d\n", n);
+	drain(fd, "exec");
+	inotify_rm_watch(fd, wd2);
+	drain(fd, "program watch removed");
 
 	/* Overflow: alternating events are never merged. */
 	printf("create and delete: %s\n",
