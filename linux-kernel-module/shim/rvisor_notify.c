@@ -31,12 +31,62 @@ static struct fsnotify_group *to_group(struct rvisor_notify_group *group)
 	return (struct fsnotify_group *)group;
 }
 
+/*
+ * The tasks in the middle of an open rVisor makes for its own use: the FS_OPEN such an open
+ * reports (synchronously, from the opening task) is not a contained process's. A task that
+ * finds no free slot opens without one: its open is then reported, which is all it costs.
+ */
+#define RVISOR_QUIET_SLOTS 64
+static DEFINE_SPINLOCK(quiet_lock);
+static struct task_struct *quiet_tasks[RVISOR_QUIET_SLOTS];
+
+static int quiet_slot(struct task_struct *task)
+{
+	int i;
+
+	for (i = 0; i < RVISOR_QUIET_SLOTS; i++)
+		if (quiet_tasks[i] == task)
+			return i;
+	return -1;
+}
+
+static bool opening_quietly(void)
+{
+	bool found;
+
+	spin_lock(&quiet_lock);
+	found = quiet_slot(current) >= 0;
+	spin_unlock(&quiet_lock);
+	return found;
+}
+
+struct file *rvisor_quiet_dentry_open(const struct path *path, int flags)
+{
+	struct file *file;
+	int slot;
+
+	spin_lock(&quiet_lock);
+	slot = quiet_slot(NULL);
+	if (slot >= 0)
+		quiet_tasks[slot] = current;
+	spin_unlock(&quiet_lock);
+	file = dentry_open(path, flags, current_cred());
+	if (slot >= 0) {
+		spin_lock(&quiet_lock);
+		quiet_tasks[slot] = NULL;
+		spin_unlock(&quiet_lock);
+	}
+	return file;
+}
+
 /* inotify_handle_inode_event, queueing into rVisor's queue. */
 static int rvisor_notify_handle(struct fsnotify_mark *fsn, u32 mask, struct inode *inode,
 				struct inode *dir, const struct qstr *name, u32 cookie)
 {
 	struct fsnotify_group *group = fsn->group;
 
+	if ((mask & FS_OPEN) && opening_quietly())
+		return 0;
 	/* inotify never reports IN_ISDIR with IN_MOVE_SELF and IN_DELETE_SELF. */
 	if (mask & (FS_MOVE_SELF | FS_DELETE_SELF))
 		mask &= ~FS_ISDIR;

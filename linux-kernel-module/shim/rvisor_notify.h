@@ -49,6 +49,12 @@ void rvisor_notify_mark_put(struct rvisor_notify_mark *mark);
  * watchers and its parent directory's, as the host's open and close do (FS_ISDIR added for a
  * directory). */
 void rvisor_notify_path(struct rvisor_path *p, __u32 mask);
+/* dentry_open for rVisor's own use (its shared readers and writers, a listing, a mapping, an
+ * exec): the open the host reports (6.12's vfs_open reports every open) is kept from rVisor's
+ * groups, since a contained process's opens are reported by rVisor per description. */
+#ifdef __KERNEL__
+struct file *rvisor_quiet_dentry_open(const struct path *path, int flags);
+#endif
 /* Makes the host file report no more events (its close included): for the files rVisor opens
  * for its own use, whose opens and closes are not a contained process's (rVisor reports those
  * with rvisor_notify_path). Its reads and writes report through the host's VFS. */

@@ -1115,7 +1115,7 @@ static struct file *opened(struct rvisor_path *p, struct file **slot, int flags)
 
 	if (file)
 		return file;
-	file = dentry_open(&p->path, flags | O_LARGEFILE | O_NONBLOCK | O_NOATIME, current_cred());
+	file = rvisor_quiet_dentry_open(&p->path, flags | O_LARGEFILE | O_NONBLOCK | O_NOATIME);
 	if (IS_ERR(file))
 		return file;
 	if (cmpxchg(slot, NULL, file) != NULL) {
@@ -1578,7 +1578,7 @@ long rvisor_vfs_readdir(struct rvisor_path *dir, __s64 *pos, void *buf, unsigned
 	int ret;
 
 	*end = false;
-	file = dentry_open(&dir->path, O_RDONLY | O_DIRECTORY | O_LARGEFILE, current_cred());
+	file = rvisor_quiet_dentry_open(&dir->path, O_RDONLY | O_DIRECTORY | O_LARGEFILE);
 	if (IS_ERR(file))
 		return PTR_ERR(file);
 	r.ctx.pos = *pos;
@@ -2911,8 +2911,8 @@ long rvisor_vfs_mmap(struct rvisor_path *p, unsigned long addr, unsigned long le
 {
 	/* A shared writable mapping writes the file: it needs a file open for writing too. */
 	bool writes = (flags & MAP_TYPE) != MAP_PRIVATE && (prot & PROT_WRITE);
-	struct file *file = dentry_open(&p->path, (writes ? O_RDWR : O_RDONLY) | O_LARGEFILE,
-					current_cred());
+	struct file *file = rvisor_quiet_dentry_open(&p->path,
+						     (writes ? O_RDWR : O_RDONLY) | O_LARGEFILE);
 	unsigned long ret;
 
 	if (IS_ERR(file))
@@ -2936,7 +2936,7 @@ int rvisor_exec_open(struct rvisor_path *p, struct file **out)
 	/* path_noexec(), which is not exported. */
 	if ((mnt->mnt_flags & MNT_NOEXEC) || (mnt->mnt_sb->s_iflags & SB_I_NOEXEC))
 		return -EACCES;
-	file = dentry_open(&p->path, O_RDONLY | O_LARGEFILE | __FMODE_EXEC, current_cred());
+	file = rvisor_quiet_dentry_open(&p->path, O_RDONLY | O_LARGEFILE | __FMODE_EXEC);
 	if (IS_ERR(file))
 		return PTR_ERR(file);
 	err = deny_write_access(file);

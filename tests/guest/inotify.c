@@ -19,6 +19,7 @@
 #include <sys/inotify.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -198,6 +199,24 @@ int main(int argc, char **argv)
 	n = open(DIR, O_RDONLY | O_DIRECTORY);
 	close(n);
 	drain(fd, "open and close the directory");
+	/* The file's first read comes after another event. */
+	touch(DIR "/r", "data");
+	n = open(DIR "/r", O_RDONLY);
+	touch(DIR "/between", NULL);
+	read(n, buf, sizeof(buf));
+	close(n);
+	unlink(DIR "/between");
+	unlink(DIR "/r");
+	drain(fd, "open, another file made, read, close");
+	/* A listing, then another event, then more of the listing. */
+	n = open(DIR, O_RDONLY | O_DIRECTORY);
+	syscall(SYS_getdents64, n, buf, sizeof(buf));
+	touch(DIR "/between", NULL);
+	lseek(n, 0, SEEK_SET);
+	syscall(SYS_getdents64, n, buf, sizeof(buf));
+	close(n);
+	unlink(DIR "/between");
+	drain(fd, "list, make a file, list again");
 
 	/* A watched file's own events: attrib, move, deletion, IN_IGNORED. */
 	touch(DIR "/c", "x");
