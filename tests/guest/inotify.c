@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,7 @@
 #include <sys/inotify.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -59,6 +61,13 @@ static void print_mask(uint32_t mask)
 }
 
 static uint32_t last_from_cookie;
+static volatile int alarms;
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+	alarms++;
+}
 
 /* Prints the events in `buf` (`len` bytes), one a line. */
 static void print_events(const char *buf, long len)
@@ -319,6 +328,16 @@ int main(int argc, char **argv)
 	printf("blocking read: %s\n", result(got));
 	print_events(buf, got);
 	wait(NULL);
+	/* A signal ends a blocking read: EINTR without SA_RESTART. */
+	{
+		struct sigaction sa = { .sa_handler = on_alarm };
+		struct itimerval tick = { .it_value = { .tv_usec = 100000 } };
+
+		sigaction(SIGALRM, &sa, NULL);
+		setitimer(ITIMER_REAL, &tick, NULL);
+		got = read(blocking, buf, sizeof(buf));
+		printf("blocking read, a signal: %s, alarms %d\n", result(got), alarms);
+	}
 	close(blocking);
 
 	/* A program's execution: its open, reads, and close when its last mapping goes. */

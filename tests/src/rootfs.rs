@@ -1324,6 +1324,7 @@ wait"#,
                     "poll: 1 revents 0x1",
                     "FIONREAD: 0 32",
                     "blocking read: 32",
+                    "blocking read, a signal: EINTR, alarms 1",
                     "events 16385, overflows 1, last wd -1 mask 0x4000",
                 ])
             },
