@@ -115,6 +115,9 @@ static void rvisor_notify_free_mark(struct fsnotify_mark *fsn)
 static void rvisor_notify_free_group(struct fsnotify_group *group)
 {
 	rvisor_rs_notify_release(group->private);
+	/* Taken by rvisor_notify_group_new. Should this be the last, rvisor_notify_exit waits for
+	 * the caller (fsnotify's reaper, when not rvisor_notify_group_put) to return. */
+	module_put(THIS_MODULE);
 }
 
 static const struct fsnotify_ops rvisor_notify_ops = {
@@ -126,16 +129,27 @@ static const struct fsnotify_ops rvisor_notify_ops = {
 
 struct rvisor_notify_group *rvisor_notify_group_new(void *owner)
 {
-	struct fsnotify_group *group = fsnotify_alloc_group(&rvisor_notify_ops, FSNOTIFY_GROUP_USER);
+	struct fsnotify_group *group;
 
-	if (IS_ERR(group))
+	/* A live group keeps the module: its marks call into it (a group whose descriptor is
+	 * never closed, say kept in a unix socket's queue, keeps the module loaded rather than
+	 * leave callbacks into freed code). */
+	if (!try_module_get(THIS_MODULE))
 		return NULL;
+	group = fsnotify_alloc_group(&rvisor_notify_ops, FSNOTIFY_GROUP_USER);
+	if (IS_ERR(group)) {
+		module_put(THIS_MODULE);
+		return NULL;
+	}
 	group->private = owner;
 	return (struct rvisor_notify_group *)group;
 }
 
 void rvisor_notify_group_put(struct rvisor_notify_group *group)
 {
+	/* As inotify's release (fsnotify_destroy_group): the marks removed before are freed now,
+	 * so the group goes with this reference, and the module may go right after. */
+	fsnotify_wait_marks_destroyed();
 	fsnotify_put_group(to_group(group));
 }
 

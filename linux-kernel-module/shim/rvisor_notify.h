@@ -27,8 +27,9 @@ struct rvisor_notify_mark;
 
 /* A new group calling back with `owner`; NULL without memory. */
 struct rvisor_notify_group *rvisor_notify_group_new(void *owner);
-/* Drops the caller's reference: the group is freed (and rvisor_rs_notify_release called) once
- * its last mark is. */
+/* Drops the caller's reference after waiting for the marks removed so far to be freed: the
+ * group is freed (and rvisor_rs_notify_release called) once its last mark is, at once if the
+ * caller removed them all. Process context (it sleeps). A group holds a module reference. */
 void rvisor_notify_group_put(struct rvisor_notify_group *group);
 /*
  * Watches the object of `p` with an inotify_add_watch `arg` (event bits, IN_ONESHOT,

@@ -25,7 +25,8 @@ pub trait NotifySink: Send + Sync {
     fn gone(&self, wd: i32, mark: usize);
 }
 
-/// One fsnotify group of rVisor's, reporting to its sink until its last mark is freed.
+/// One fsnotify group of rVisor's, reporting to its sink until its last mark is freed. While it
+/// lives the module stays loaded.
 pub struct NotifyGroup {
     raw: NonNull<bindings::rvisor_notify_group>,
 }
@@ -88,6 +89,8 @@ impl NotifyGroup {
 }
 
 impl Drop for NotifyGroup {
+    /// Waits for the marks removed so far to be freed (process context), then drops the
+    /// reference: with every mark removed, the group and its sink go now.
     fn drop(&mut self) {
         // SAFETY: the reference is ours; the shim frees the group with its last mark.
         unsafe { bindings::rvisor_notify_group_put(self.raw.as_ptr()) }
