@@ -26,6 +26,9 @@
 #include <unistd.h>
 
 #define DIR "/tmp/inotify-test"
+#ifndef INOTIFY_IOC_SETNEXTWD
+#define INOTIFY_IOC_SETNEXTWD _IOW('I', 0, __u32)
+#endif
 
 static const char *result(long ret)
 {
@@ -318,6 +321,8 @@ int main(int argc, char **argv)
 
 	/* A blocking read, woken by another process's change. */
 	blocking = inotify_init();
+	printf("set next wd 0: %s\n", result(ioctl(blocking, INOTIFY_IOC_SETNEXTWD, 0)));
+	printf("set next wd 10: %s\n", result(ioctl(blocking, INOTIFY_IOC_SETNEXTWD, 10)));
 	printf("blocking instance watch: %s\n", result(inotify_add_watch(blocking, DIR, IN_CREATE)));
 	if (fork() == 0) {
 		usleep(200000);

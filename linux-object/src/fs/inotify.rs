@@ -549,6 +549,18 @@ impl Inotify {
         self.queue.queued_bytes()
     }
 
+    /// `INOTIFY_IOC_SETNEXTWD`: the next watch descriptor is the first free one from `wd`
+    /// (1 to `i32::MAX`, else `EINVAL`), as Linux's `idr_set_cursor`.
+    pub fn set_next_wd(&self, wd: usize) -> LxResult {
+        let wd = i32::try_from(wd)
+            .ok()
+            .filter(|&wd| wd >= 1)
+            .ok_or(LxError::EINVAL)?;
+        let _update = self.update.lock();
+        self.queue.state.lock().last_wd = wd - 1;
+        Ok(())
+    }
+
     /// The watch descriptors, for `/proc/PID/fdinfo`.
     pub fn watch_descriptors(&self) -> Vec<i32> {
         self.queue.state.lock().watches.keys().copied().collect()
@@ -755,6 +767,21 @@ mod tests {
         assert_eq!(inotify.remove_watch(2), Err(LxError::EINVAL));
         assert_eq!(watch(&inotify, &files.1[1], IN_MODIFY), Ok(3));
         assert_eq!(read_all(&inotify), vec![(2, IN_IGNORED, 0, vec![], 0)]);
+    }
+
+    #[test]
+    fn the_next_descriptor_can_be_set() {
+        let files = scratch("setnext", &["a", "b", "c"]);
+        let (inotify, _host) = instance(70_009, OpenFlags::NONBLOCK);
+        assert_eq!(inotify.set_next_wd(0), Err(LxError::EINVAL));
+        assert_eq!(inotify.set_next_wd(1 << 31), Err(LxError::EINVAL));
+        assert_eq!(inotify.set_next_wd(7), Ok(()));
+        assert_eq!(watch(&inotify, &files.1[0], IN_MODIFY), Ok(7));
+        // A taken descriptor is skipped.
+        assert_eq!(inotify.set_next_wd(7), Ok(()));
+        assert_eq!(watch(&inotify, &files.1[1], IN_MODIFY), Ok(8));
+        assert_eq!(inotify.set_next_wd(i32::MAX as usize), Ok(()));
+        assert_eq!(watch(&inotify, &files.1[2], IN_MODIFY), Ok(i32::MAX));
     }
 
     #[test]

@@ -133,6 +133,22 @@ mod tests {
         let out = sandbox.buf(4);
         assert_eq!(run(&sys, IOCTL, &[plain as usize, FIONREAD, out]), 0);
         assert_eq!(sandbox.user.get_bytes(out, 4), 0i32.to_le_bytes());
+        assert_eq!(
+            run(&sys, IOCTL, &[plain as usize, 0x4004_4900, 0]),
+            err(LxError::EINVAL)
+        );
+        assert_eq!(run(&sys, IOCTL, &[plain as usize, 0x4004_4900, 5]), 0);
+        sandbox.mkdir("d");
+        let wd = run(
+            &sys,
+            INOTIFY_ADD_WATCH,
+            &[plain as usize, sandbox.cstr("d"), IN_CREATE as usize],
+        );
+        assert_eq!(wd, 5);
+        assert_eq!(
+            run(&sys, IOCTL, &[plain as usize, 0x5401, out]),
+            err(LxError::ENOTTY)
+        );
     }
 
     #[test]
