@@ -386,6 +386,20 @@ int main(int argc, char **argv)
 	touch(DIR "/after", NULL);
 	drain(fd, "after the overflow");
 
+	/* The user's instances: 128 (this one included), then EMFILE. */
+	{
+		int fds[200], made = 0;
+
+		while (made < 200 && (fds[made] = inotify_init1(IN_CLOEXEC)) >= 0)
+			made++;
+		printf("more instances: %d, then %s\n", made, made < 200 ? strerrorname_np(errno) : "none");
+		while (made > 0)
+			close(fds[--made]);
+		n = inotify_init1(0);
+		printf("after closing them: %s\n", n >= 0 ? "ok" : result(n));
+		close(n);
+	}
+
 	close(fd);
 	system("rm -rf " DIR);
 	printf("inotify: done\n");

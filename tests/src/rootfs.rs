@@ -1327,6 +1327,7 @@ wait"#,
                     "blocking read: 32",
                     "blocking read, a signal: EINTR, alarms 1",
                     "events 16385, overflows 1, last wd -1 mask 0x4000",
+                    "more instances: 127, then EMFILE",
                 ])
             },
         },
