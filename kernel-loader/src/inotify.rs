@@ -3,6 +3,7 @@
 
 use alloc::boxed::Box;
 use alloc::sync::Arc;
+use alloc::vec::Vec;
 
 use kernel_hostfs::{HostINode, INode, KernelBackend};
 use linux_kernel_module::notify::{self, NotifyGroup, NotifyMark, NotifySink, Watched};
@@ -34,6 +35,10 @@ impl HostMark for KernelMark {
 
     fn id(&self) -> usize {
         self.0.id()
+    }
+
+    fn fdinfo(&self) -> Vec<u8> {
+        self.0.fdinfo()
     }
 }
 

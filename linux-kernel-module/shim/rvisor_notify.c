@@ -11,6 +11,7 @@
 #include <linux/fsnotify_backend.h>
 #include <linux/inotify.h>
 #include <linux/slab.h>
+#include <linux/exportfs.h>
 #include <linux/cred.h>
 #include <linux/user_namespace.h>
 #include "rvisor_shim.h"
@@ -19,6 +20,8 @@ struct rvisor_notify_mark {
 	struct fsnotify_mark fsn;
 	/* The watch descriptor, fixed at creation. */
 	int wd;
+	/* The watched inode, held by the mark's connector while a reference to the mark is. */
+	struct inode *inode;
 };
 
 static struct rvisor_notify_mark *to_mark(struct fsnotify_mark *fsn)
@@ -273,6 +276,7 @@ int rvisor_notify_watch(struct rvisor_notify_group *g, struct rvisor_path *p, __
 	mark->fsn.mask = arg_to_mask(inode, arg);
 	mark->fsn.flags = arg_to_flags(arg);
 	mark->wd = wd;
+	mark->inode = inode;
 	ret = fsnotify_add_inode_mark(&mark->fsn, inode, 0);
 	if (ret) {
 		/* Never attached: this frees it. */
@@ -292,6 +296,45 @@ void rvisor_notify_unwatch(struct rvisor_notify_mark *mark)
 void rvisor_notify_mark_put(struct rvisor_notify_mark *mark)
 {
 	fsnotify_put_mark(&mark->fsn);
+}
+
+int rvisor_notify_mark_show(struct rvisor_notify_mark *mark, char *buf, int len)
+{
+	struct fsnotify_mark *fsn = &mark->fsn;
+	struct inode *inode = mark->inode;
+	struct {
+		struct file_handle handle;
+		u8 pad[MAX_HANDLE_SZ];
+	} f;
+	unsigned int flags;
+	int at, size, type, i;
+	u32 mask;
+
+	spin_lock(&fsn->lock);
+	mask = fsn->mask & IN_ALL_EVENTS;
+	flags = fsn->flags;
+	spin_unlock(&fsn->lock);
+	/* inotify_mark_user_mask */
+	if (flags & FSNOTIFY_MARK_FLAG_EXCL_UNLINK)
+		mask |= IN_EXCL_UNLINK;
+	if (flags & FSNOTIFY_MARK_FLAG_IN_ONESHOT)
+		mask |= IN_ONESHOT;
+	at = scnprintf(buf, len, "inotify wd:%x ino:%lx sdev:%x mask:%x ignored_mask:0 ", mark->wd,
+		       inode->i_ino, inode->i_sb->s_dev, mask);
+	/* show_mark_fhandle */
+	size = sizeof(f.pad) >> 2;
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 5, 0)
+	type = exportfs_encode_fid(inode, (struct fid *)f.handle.f_handle, &size);
+#else
+	type = exportfs_encode_inode_fh(inode, (struct fid *)f.handle.f_handle, &size, NULL);
+#endif
+	if (type != FILEID_INVALID && type >= 0) {
+		at += scnprintf(buf + at, len - at, "fhandle-bytes:%x fhandle-type:%x f_handle:",
+				size * 4, type);
+		for (i = 0; i < size * 4 && i < (int)sizeof(f.pad); i++)
+			at += scnprintf(buf + at, len - at, "%02x", (int)f.handle.f_handle[i]);
+	}
+	return at;
 }
 
 void rvisor_notify_path(struct rvisor_path *p, __u32 mask)

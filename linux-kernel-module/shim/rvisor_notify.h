@@ -44,6 +44,10 @@ int rvisor_notify_watch(struct rvisor_notify_group *group, struct rvisor_path *p
 /* Removes the mark from its inode (rvisor_rs_notify_gone follows, unless it had ended). The
  * caller holds a reference. */
 void rvisor_notify_unwatch(struct rvisor_notify_mark *mark);
+/* Linux's /proc/PID/fdinfo line of an inotify mark (inotify_fdinfo: "inotify wd:… ino:… sdev:…
+ * mask:… ignored_mask:0 " and the file handle, without the newline) into `buf` of `len` bytes
+ * (NUL-terminated, cut short if need be); its length. The caller holds a reference. */
+int rvisor_notify_mark_show(struct rvisor_notify_mark *mark, char *buf, int len);
 /* Drops a reference to the mark. */
 void rvisor_notify_mark_put(struct rvisor_notify_mark *mark);
 /* Reports `mask` (FS_OPEN, FS_CLOSE_WRITE, FS_CLOSE_NOWRITE…) on the object of `p` to its

@@ -5,6 +5,8 @@
 
 use alloc::boxed::Box;
 use alloc::sync::Arc;
+use alloc::vec;
+use alloc::vec::Vec;
 use core::ffi::c_void;
 use core::ptr::NonNull;
 
@@ -97,6 +99,9 @@ impl Drop for NotifyGroup {
     }
 }
 
+/// Room for an fdinfo line: its fields and a 128-byte file handle in hexadecimal.
+const FDINFO_LINE: usize = 512;
+
 /// A counted reference to a mark of a [`NotifyGroup`].
 pub struct NotifyMark {
     raw: NonNull<bindings::rvisor_notify_mark>,
@@ -118,6 +123,22 @@ impl NotifyMark {
     /// What [`NotifySink::gone`] names this mark by.
     pub fn id(&self) -> usize {
         self.raw.as_ptr() as usize
+    }
+
+    /// Linux's `/proc/PID/fdinfo` line of the mark, without its newline.
+    pub fn fdinfo(&self) -> Vec<u8> {
+        let mut line = vec![0u8; FDINFO_LINE];
+        // SAFETY: the reference held keeps the mark (and its inode) alive; `line` is writable
+        // for its length, which the shim stays within.
+        let len = unsafe {
+            bindings::rvisor_notify_mark_show(
+                self.raw.as_ptr(),
+                line.as_mut_ptr().cast(),
+                FDINFO_LINE as i32,
+            )
+        };
+        line.truncate(usize::try_from(len).unwrap_or(0).min(FDINFO_LINE));
+        line
     }
 }
 

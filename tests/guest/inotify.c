@@ -20,6 +20,7 @@
 #include <sys/inotify.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/time.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -95,6 +96,43 @@ static void print_events(const char *buf, long len)
 		}
 		printf("\n");
 	}
+}
+
+/* The watch lines of /proc/self/fdinfo/FD, their inode and device checked against `stat` of
+ * the watched paths (the numbers differ between runs). */
+static void show_fdinfo(int fd, const char *const *paths, int count)
+{
+	char path[64], line[512], handle[300];
+	unsigned int wd, sdev, mask, ignored, bytes, type;
+	unsigned long ino;
+	struct stat st;
+	FILE *info;
+	int i, fields;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	info = fopen(path, "r");
+	if (!info) {
+		printf("fdinfo: %s\n", strerrorname_np(errno));
+		return;
+	}
+	while (fgets(line, sizeof(line), info)) {
+		if (strncmp(line, "inotify", 7) != 0)
+			continue;
+		fields = sscanf(line,
+				"inotify wd:%x ino:%lx sdev:%x mask:%x ignored_mask:%x fhandle-bytes:%x "
+				"fhandle-type:%x f_handle:%299s",
+				&wd, &ino, &sdev, &mask, &ignored, &bytes, &type, handle);
+		printf("fdinfo: %d fields, wd %x mask %x ignored %x", fields, wd, mask, ignored);
+		for (i = 0; i < count; i++) {
+			if (stat(paths[i], &st) == 0 && st.st_ino == ino)
+				printf(" ino of %s, sdev %s", paths[i],
+				       sdev == (major(st.st_dev) << 20 | minor(st.st_dev)) ? "same" : "other");
+		}
+		if (fields == 8)
+			printf(" handle %u bytes type %u (%zu digits)", bytes, type, strlen(handle));
+		printf("\n");
+	}
+	fclose(info);
 }
 
 /* Reads and prints what is queued on the non-blocking `fd`. */
@@ -233,8 +271,13 @@ int main(int argc, char **argv)
 	/* A watched file's own events: attrib, move, deletion, IN_IGNORED. */
 	touch(DIR "/c", "x");
 	drain(fd, "touch c");
-	wd2 = inotify_add_watch(fd, DIR "/c", IN_ALL_EVENTS);
+	wd2 = inotify_add_watch(fd, DIR "/c", IN_ALL_EVENTS | IN_EXCL_UNLINK);
 	printf("watch c: %s\n", result(wd2));
+	{
+		static const char *const watched[] = { DIR, DIR "/c" };
+
+		show_fdinfo(fd, watched, 2);
+	}
 	rename(DIR "/c", DIR "/d");
 	unlink(DIR "/d");
 	drain(fd, "move and delete c");

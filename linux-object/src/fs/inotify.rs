@@ -103,6 +103,10 @@ pub trait HostMark: Send + Sync {
 
     /// What [`InotifyQueue::watch_gone`] names the mark by.
     fn id(&self) -> usize;
+
+    /// Its `/proc/PID/fdinfo` line (`inotify wd:… ino:… sdev:… mask:… ignored_mask:0 …`),
+    /// without the newline.
+    fn fdinfo(&self) -> Vec<u8>;
 }
 
 /// What the host did with a watch request.
@@ -561,9 +565,23 @@ impl Inotify {
         Ok(())
     }
 
-    /// The watch descriptors, for `/proc/PID/fdinfo`.
+    /// The watch descriptors.
     pub fn watch_descriptors(&self) -> Vec<i32> {
         self.queue.state.lock().watches.keys().copied().collect()
+    }
+
+    /// The lines `/proc/PID/fdinfo` shows of the watches of host files, newest first as
+    /// Linux lists its marks (rVisor's own watches have no host mark to describe).
+    pub fn fdinfo(&self) -> Vec<u8> {
+        let state = self.queue.state.lock();
+        let mut out = Vec::new();
+        for watch in state.watches.values().rev() {
+            if let Watch::Host(mark) = watch {
+                out.extend_from_slice(&mark.fdinfo());
+                out.push(b'\n');
+            }
+        }
+        out
     }
 
     fn nonblocking(&self) -> bool {
@@ -689,6 +707,10 @@ mod tests {
         fn id(&self) -> usize {
             self.1
         }
+
+        fn fdinfo(&self) -> Vec<u8> {
+            format!("inotify wd:{:x}", self.2).into_bytes()
+        }
     }
 
     struct FakeMarks(Arc<FakeHost>);
@@ -762,6 +784,7 @@ mod tests {
             Err(LxError::EEXIST)
         );
         assert_eq!(host.marks.lock().unwrap().len(), 2);
+        assert_eq!(inotify.fdinfo(), b"inotify wd:2\ninotify wd:1\n");
         // Removed descriptors are not reused before the cursor wraps.
         assert_eq!(inotify.remove_watch(2), Ok(()));
         assert_eq!(inotify.remove_watch(2), Err(LxError::EINVAL));
