@@ -565,11 +565,6 @@ impl Inotify {
         Ok(())
     }
 
-    /// The watch descriptors.
-    pub fn watch_descriptors(&self) -> Vec<i32> {
-        self.queue.state.lock().watches.keys().copied().collect()
-    }
-
     /// The lines `/proc/PID/fdinfo` shows of the watches of host files, newest first as
     /// Linux lists its marks (rVisor's own watches have no host mark to describe).
     pub fn fdinfo(&self) -> Vec<u8> {
@@ -819,7 +814,13 @@ mod tests {
             Err(LxError::EEXIST)
         );
         assert_eq!(watch(&inotify, &files.1[1], IN_MODIFY), Ok(2));
-        assert_eq!(inotify.watch_descriptors(), vec![1, 2]);
+        assert_eq!(inotify.remove_watch(1), Ok(()));
+        assert_eq!(inotify.remove_watch(2), Ok(()));
+        assert_eq!(inotify.remove_watch(1), Err(LxError::EINVAL));
+        assert_eq!(
+            read_all(&inotify),
+            vec![(1, IN_IGNORED, 0, vec![], 0), (2, IN_IGNORED, 0, vec![], 0)]
+        );
     }
 
     #[test]
