@@ -16,6 +16,10 @@ fn main() {
         "cargo:rerun-if-changed={}",
         dir.join("shim/rvisor_net.h").display()
     );
+    println!(
+        "cargo:rerun-if-changed={}",
+        dir.join("shim/rvisor_notify.h").display()
+    );
 
     let bindings = bindgen::Builder::default()
         .header(shim.to_string_lossy())

@@ -245,6 +245,10 @@ pub trait Backend: Send + Sync + 'static {
     /// Releases every record lock `owner` holds on the object.
     fn release_record_locks(&self, _handle: &Self::Handle, _owner: usize) {}
 
+    /// Reports an inotify event of a description of the object (see
+    /// [`INode::notify`](crate::INode::notify)); nothing by default.
+    fn notify(&self, _handle: &Self::Handle, _mask: u32) {}
+
     /// Sets access and modification times of the object itself.
     fn set_times(
         &self,

@@ -324,6 +324,10 @@ impl<B: Backend> INode for HostINode<B> {
         }
     }
 
+    fn notify(&self, mask: u32) {
+        self.mount.backend.notify(self.handle(), mask);
+    }
+
     fn write_access(&self) -> FsResult<Option<crate::WriteAccess>> {
         if self.file_type() != FileType::File {
             return Ok(None);

@@ -212,6 +212,10 @@ impl Backend for KernelBackend {
         handle.release_record_locks(owner);
     }
 
+    fn notify(&self, handle: &VfsObject, mask: u32) {
+        linux_kernel_module::notify::notify_object(handle, mask);
+    }
+
     fn sync(&self, handle: &VfsObject, data_only: bool) -> FsResult<()> {
         handle.fsync(data_only).map_err(fs_error)
     }

@@ -173,6 +173,12 @@ pub trait INode: Any + Send + Sync {
     /// descriptors of it, an open file description's end).
     fn release_record_locks(&self, _owner: usize) {}
 
+    /// Reports an inotify event (`IN_OPEN`, `IN_CLOSE_WRITE`, `IN_CLOSE_NOWRITE`) of a
+    /// description of the object, which the filesystem's own operations do not report, to
+    /// its watchers and its directory's. Filesystems whose objects no host process can watch
+    /// keep the default, which reports nothing.
+    fn notify(&self, _mask: u32) {}
+
     /// What `stat` reports about the object `path` names below this directory, where the
     /// filesystem can find it in one step: `path` is names separated by `/`, none `.` or `..`;
     /// a symbolic link on the way (or a final one, if `follow_last`) or anything else a walk

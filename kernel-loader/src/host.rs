@@ -495,6 +495,13 @@ impl TaskHost for KernelTaskHost<'_> {
         Ok(crate::signalfd::KernelSignalQueue::new())
     }
 
+    fn inotify_marks(
+        &self,
+        queue: &Arc<linux_object::fs::InotifyQueue>,
+    ) -> LxResult<(Box<dyn linux_object::fs::InotifyMarks>, usize)> {
+        crate::inotify::KernelInotifyMarks::new(queue)
+    }
+
     fn resource_limit(&self, request: &LimitRequest) -> LxResult<ResourceLimit> {
         let task = if request.pid == self.process.pid() {
             None

@@ -16,6 +16,7 @@ extern crate alloc;
 mod console;
 mod container;
 mod host;
+mod inotify;
 mod ioctl;
 mod members;
 mod signalfd;

@@ -730,10 +730,15 @@ int rvisor_path_name(struct rvisor_path *p, char *buf, int len)
 
 void rvisor_path_put(struct rvisor_path *p)
 {
-	if (p->reader)
+	/* The contained processes' closes were reported as each of their descriptions ended. */
+	if (p->reader) {
+		rvisor_file_quiet(p->reader);
 		fput(p->reader);
-	if (p->writer)
+	}
+	if (p->writer) {
+		rvisor_file_quiet(p->writer);
 		fput(p->writer);
+	}
 	path_put(&p->path);
 }
 
@@ -1172,7 +1177,7 @@ static struct file *opened(struct rvisor_path *p, struct file **slot, int flags)
 
 	if (file)
 		return file;
-	file = dentry_open(&p->path, flags | O_LARGEFILE | O_NONBLOCK | O_NOATIME, current_cred());
+	file = rvisor_quiet_dentry_open(&p->path, flags | O_LARGEFILE | O_NONBLOCK | O_NOATIME);
 	if (IS_ERR(file))
 		return file;
 	if (cmpxchg(slot, NULL, file) != NULL) {
@@ -1635,7 +1640,7 @@ long rvisor_vfs_readdir(struct rvisor_path *dir, __s64 *pos, void *buf, unsigned
 	int ret;
 
 	*end = false;
-	file = dentry_open(&dir->path, O_RDONLY | O_DIRECTORY | O_LARGEFILE, current_cred());
+	file = rvisor_quiet_dentry_open(&dir->path, O_RDONLY | O_DIRECTORY | O_LARGEFILE);
 	if (IS_ERR(file))
 		return PTR_ERR(file);
 	r.ctx.pos = *pos;
@@ -1647,6 +1652,8 @@ long rvisor_vfs_readdir(struct rvisor_path *dir, __s64 *pos, void *buf, unsigned
 		ret = iterate_dir(file, &r.ctx);
 	} while (ret >= 0 && !r.full && r.ctx.pos != before);
 	*pos = r.ctx.pos;
+	/* Opened for this listing only: the directory's open and close are its descriptions'. */
+	rvisor_file_quiet(file);
 	fput(file);
 	if (ret < 0)
 		return ret;
@@ -1994,6 +2001,7 @@ static int __init rvisor_init(void)
 static void __exit rvisor_exit(void)
 {
 	rvisor_rs_exit();
+	rvisor_notify_exit();
 }
 
 module_init(rvisor_init);
@@ -3085,15 +3093,19 @@ long rvisor_vfs_mmap(struct rvisor_path *p, unsigned long addr, unsigned long le
 
 	/* A memfd maps through its own file (the only holder whose writer also reads), as a
 	 * native memfd does: a new writable open would make running it ETXTBSY. */
-	if (own && (own->f_mode & FMODE_READ))
+	if (own && (own->f_mode & FMODE_READ)) {
 		file = get_file(own);
-	else
-		file = dentry_open(&p->path, (writes ? O_RDWR : O_RDONLY) | O_LARGEFILE,
-				   current_cred());
+		ret = vm_mmap(file, addr, len, prot, flags, offset);
+		fput(file);
+		return (long)ret;
+	}
+	file = rvisor_quiet_dentry_open(&p->path, (writes ? O_RDWR : O_RDONLY) | O_LARGEFILE);
 	if (IS_ERR(file))
 		return PTR_ERR(file);
 	ret = vm_mmap(file, addr, len, prot, flags, offset);
-	/* The mapping holds its own reference. */
+	/* The mapping holds its own reference. Opened for the mapping only: the file's open and
+	 * close are its description's, reported by rVisor. */
+	rvisor_file_quiet(file);
 	fput(file);
 	return (long)ret;
 }
@@ -3109,7 +3121,7 @@ int rvisor_exec_open(struct rvisor_path *p, struct file **out)
 	/* path_noexec(), which is not exported. */
 	if ((mnt->mnt_flags & MNT_NOEXEC) || (mnt->mnt_sb->s_iflags & SB_I_NOEXEC))
 		return -EACCES;
-	file = dentry_open(&p->path, O_RDONLY | O_LARGEFILE | __FMODE_EXEC, current_cred());
+	file = rvisor_quiet_dentry_open(&p->path, O_RDONLY | O_LARGEFILE | __FMODE_EXEC);
 	if (IS_ERR(file))
 		return PTR_ERR(file);
 	err = deny_write_access(file);

@@ -630,6 +630,7 @@ void rvisor_rs_run_work(void *data);
 void rvisor_rs_file_watch_wake(void *ctx);
 
 #include "rvisor_net.h"
+#include "rvisor_notify.h"
 
 #endif /* RVISOR_SHIM_H */
 

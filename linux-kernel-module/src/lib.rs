@@ -22,6 +22,7 @@ pub mod host_file;
 pub mod host_socket;
 pub mod miscdev;
 pub mod module;
+pub mod notify;
 pub mod path;
 pub mod printk;
 pub mod process;

@@ -240,7 +240,7 @@ impl VfsObject {
         Ok(u32::try_from(seals).unwrap_or(0))
     }
 
-    fn raw(&self) -> *mut bindings::rvisor_path {
+    pub(crate) fn raw(&self) -> *mut bindings::rvisor_path {
         self.0.raw()
     }
 

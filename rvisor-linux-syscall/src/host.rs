@@ -540,4 +540,14 @@ pub trait TaskHost: Sync {
     fn signal_queue(&self) -> LxResult<Arc<dyn SignalQueue>> {
         Err(linux_object::LxError::ENOSYS)
     }
+
+    /// The host marks of a new inotify instance reporting to `queue`, and the watch limit of
+    /// its user (Linux's `max_user_watches`). Hosts without host inodes keep the default:
+    /// every watch is rVisor's own (and never fires), 8192 of them (Linux's least).
+    fn inotify_marks(
+        &self,
+        _queue: &Arc<linux_object::fs::InotifyQueue>,
+    ) -> LxResult<(Box<dyn linux_object::fs::InotifyMarks>, usize)> {
+        Ok((Box::new(linux_object::fs::NoHostMarks), 8192))
+    }
 }

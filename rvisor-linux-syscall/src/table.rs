@@ -289,6 +289,9 @@ syscall_table! {
     244 mq_notify sync sys_mq_notify(a0, a1);
     245 mq_getsetattr sync sys_mq_getsetattr(a0, a1, a2);
     247 waitid async sys_waitid(a0, a1, a2, a3, a4);
+    253 inotify_init sync sys_inotify_init();
+    254 inotify_add_watch sync sys_inotify_add_watch(a0, a1, a2);
+    255 inotify_rm_watch sync sys_inotify_rm_watch(a0, a1);
     257 openat split sys_openat_now or sys_openat(a0, a1, a2, a3);
     258 mkdirat sync sys_mkdirat(a0, a1, a2);
     259 mknodat sync sys_mknodat(a0, a1, a2, a3);
@@ -321,6 +324,7 @@ syscall_table! {
     291 epoll_create1 sync sys_epoll_create1(a0);
     292 dup3 sync sys_dup3(a0, a1, a2);
     293 pipe2 sync sys_pipe2(a0, a1);
+    294 inotify_init1 sync sys_inotify_init1(a0);
     295 preadv async sys_preadv(a0, a1, a2, a3, a4);
     296 pwritev async sys_pwritev(a0, a1, a2, a3, a4);
     299 recvmmsg async sys_recvmmsg(a0, a1, a2, a3, a4);

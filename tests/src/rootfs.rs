@@ -1420,6 +1420,33 @@ wait"#,
             },
         },
         Case {
+            name: "inotify",
+            covers: &[
+                "inotify_init",
+                "inotify_init1",
+                "inotify_add_watch",
+                "inotify_rm_watch",
+            ],
+            // The native run reads /proc/self/fdinfo: the host's procfs inside the root (the
+            // contained one reads rVisor's, which is mounted over it).
+            script: ". /tests/lib.sh\nmount -t proc proc /rootfs/proc\ndifferential /tests/inotify\numount /rootfs/proc",
+            check: |o| {
+                o.same_as_native(&[
+                    "inotify: done",
+                    "  wd 1 CREATE 'a' (len 16)",
+                    "  wd 1 MOVED_TO 'b' (len 16) same cookie",
+                    "fdinfo: 8 fields, wd 1 mask fff ignored 0 ino of /tmp/inotify-test, sdev same handle 12 bytes type 1 (24 digits)",
+                    "poll: 1 revents 0x1",
+                    "FIONREAD: 0 32",
+                    "blocking instance watch: 10",
+                    "blocking read: 32",
+                    "blocking read, a signal: EINTR, alarms 1",
+                    "events 16385, overflows 1, last wd -1 mask 0x4000",
+                    "more instances: 127, then EMFILE",
+                ])
+            },
+        },
+        Case {
             name: "splice-from-host-pipe",
             covers: &["splice"],
             // Standard input a pipe of the host's (`echo … | rvisor run …`): a pipe to splice,
@@ -1453,6 +1480,36 @@ side contained $? $SCRATCH.out"#,
                     "positions: src 65536 dst 65541",
                     "splice waited for: 4",
                     "tee interrupted: EINTR alarms 1",
+                ])
+            },
+        },
+        Case {
+            name: "inotify-host-and-unload",
+            covers: &["inotify_init", "inotify_add_watch"],
+            script: r#". /tests/lib.sh
+mkdir -p /rootfs/tmp/inotify-host /rootfs/tmp/inotify-hold
+: > /rootfs/tmp/inotify-hold/f
+rvisor run --root /rootfs -- /tests/inotify host-watch >/tmp/inotify-host.out 2>&1 &
+wait_for watching /tmp/inotify-host.out
+echo data > /rootfs/tmp/inotify-host/from-host
+wait
+cat /tmp/inotify-host.out
+rvisor run --root /rootfs -- /tests/inotify hold
+rm -rf /rootfs/tmp/inotify-host /rootfs/tmp/inotify-hold
+echo "containers left: $(containers)"
+rmmod rvisor; echo "rmmod: $?"
+insmod /rvisor.ko; echo "reload: $?""#,
+            check: |o| {
+                o.exactly(&[
+                    "watch: 1",
+                    "watching",
+                    "read: 32",
+                    "  wd 1 CREATE 'from-host' (len 16)",
+                    "watch dir: 1",
+                    "watch file: 2",
+                    "containers left: 0",
+                    "rmmod: 0",
+                    "reload: 0",
                 ])
             },
         },

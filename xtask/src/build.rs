@@ -32,6 +32,9 @@ const ENTRY_SYMBOLS: &[&str] = &[
     "rvisor_rs_task_stop_report",
     "rvisor_rs_run_work",
     "rvisor_rs_file_watch_wake",
+    "rvisor_rs_notify_event",
+    "rvisor_rs_notify_gone",
+    "rvisor_rs_notify_release",
     "rvisor_rs_anon_parker",
     "rvisor_rs_anon_read",
     "rvisor_rs_anon_write",
@@ -234,13 +237,21 @@ pub fn build_ko(object: &Path, release: &str, kdir: &Path) -> Result<PathBuf, St
     copy_if_changed(&lkm.join("shim/rvisor_net.c"), &dir.join("rvisor_net.c"))?;
     copy_if_changed(&lkm.join("shim/rvisor_net.h"), &dir.join("rvisor_net.h"))?;
     copy_if_changed(
+        &lkm.join("shim/rvisor_notify.c"),
+        &dir.join("rvisor_notify.c"),
+    )?;
+    copy_if_changed(
+        &lkm.join("shim/rvisor_notify.h"),
+        &dir.join("rvisor_notify.h"),
+    )?;
+    copy_if_changed(
         &lkm.join("include/uapi/linux/rvisor.h"),
         &dir.join("include/uapi/linux/rvisor.h"),
     )?;
     copy_if_changed(object, &dir.join("rust_part.o_shipped"))?;
     write_if_changed(
         &dir.join("Kbuild"),
-        "obj-m := rvisor.o\nrvisor-y := rvisor_shim.o rvisor_net.o rust_part.o\nccflags-y := -I$(src)/include\n",
+        "obj-m := rvisor.o\nrvisor-y := rvisor_shim.o rvisor_net.o rvisor_notify.o rust_part.o\nccflags-y := -I$(src)/include\n",
     )?;
     // modpost reads .<object>.cmd for every object; a shipped one needs an empty file.
     write_if_changed(&dir.join(".rust_part.o.cmd"), "")?;

@@ -1,6 +1,7 @@
 //! [`File`]: an open file description over an [`INode`], with its own offset.
 
 use super::flock::{FlockKind, FlockTable, InodeKey, LockOwner};
+use super::inotify::{IN_CLOSE_NOWRITE, IN_CLOSE_WRITE, IN_OPEN};
 use super::{FileLike, OpenFlags, SeekFrom};
 use crate::error::{LxError, LxResult};
 use alloc::string::String;
@@ -46,6 +47,9 @@ pub struct File {
     /// For a regular file opened for writing, its count as a writer (see
     /// [`File::open`]), ended with the description.
     _writer: Option<WriteAccess>,
+    /// Whether the description came from `open` (not `O_PATH`): its end is reported to
+    /// inotify watchers as a close, as its start was as an open.
+    reports_close: bool,
 }
 
 impl File {
@@ -72,11 +76,15 @@ impl File {
         let writes = flags.intersects(OpenFlags::WRONLY | OpenFlags::RDWR)
             && !flags.contains(OpenFlags::PATH);
         let writer = if writes { inode.write_access()? } else { None };
-        Ok(Self::build_with(inode, flags, Some(path), writer))
+        let reports = !flags.contains(OpenFlags::PATH);
+        if reports {
+            inode.notify(IN_OPEN);
+        }
+        Ok(Self::build_with(inode, flags, Some(path), writer, reports))
     }
 
     fn build(inode: Arc<dyn INode>, flags: OpenFlags, path: Option<String>) -> Arc<Self> {
-        Self::build_with(inode, flags, path, None)
+        Self::build_with(inode, flags, path, None, false)
     }
 
     fn build_with(
@@ -84,6 +92,7 @@ impl File {
         flags: OpenFlags,
         path: Option<String>,
         writer: Option<WriteAccess>,
+        reports_close: bool,
     ) -> Arc<Self> {
         Arc::new(Self {
             inode,
@@ -93,6 +102,7 @@ impl File {
             listing: Mutex::new(None),
             flock: Mutex::new(None),
             _writer: writer,
+            reports_close,
         })
     }
 
@@ -212,6 +222,16 @@ impl Drop for File {
             if let Some(table) = table.upgrade() {
                 table.unlock(inode, owner);
             }
+        }
+        if self.reports_close {
+            // As Linux's `fsnotify_close`, by the access mode the description was opened with.
+            let flags = *self.flags.lock();
+            let wrote = flags.intersects(OpenFlags::WRONLY | OpenFlags::RDWR);
+            self.inode.notify(if wrote {
+                IN_CLOSE_WRITE
+            } else {
+                IN_CLOSE_NOWRITE
+            });
         }
     }
 }

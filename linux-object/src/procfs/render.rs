@@ -530,10 +530,14 @@ pub(super) fn fd_info(container: &Container, process: &LinuxProcess, fd: i32) ->
     let mount_id = path
         .and_then(|path| mounts.holding(path))
         .map_or(0, |mount| mount.id());
-    Ok(
+    let mut info =
         format!("pos:\t{position}\nflags:\t0{flags:o}\nmnt_id:\t{mount_id}\nino:\t{inode}\n")
-            .into_bytes(),
-    )
+            .into_bytes();
+    if let Some(inotify) = file.as_any().downcast_ref::<crate::fs::Inotify>() {
+        // Linux's inotify_fdinfo: a line per watch.
+        info.extend_from_slice(&inotify.fdinfo());
+    }
+    Ok(info)
 }
 
 /// `/proc/PID/mounts` (as `/etc/mtab`) or `mountinfo`, as the process sees them from its
@@ -591,6 +595,10 @@ pub(super) fn fd_target(file: &dyn FileLike) -> FsResult<String> {
             };
             return Ok(format!("{path}{deleted}"));
         }
+    }
+    if file.as_any().is::<crate::fs::Inotify>() {
+        // Linux names the anonymous inode of an instance by its kind.
+        return Ok(String::from("anon_inode:inotify"));
     }
     let (major, minor) = device_numbers(metadata.rdev);
     Ok(match metadata.type_ {

@@ -283,6 +283,8 @@ impl Syscall<'_> {
                 true,
             ),
         )?;
+        // Unheld, as in Linux's own rmdir (see `sys_unlinkat`).
+        drop(victim);
         parent.dir.inode.rmdir(name)?;
         Ok(0)
     }

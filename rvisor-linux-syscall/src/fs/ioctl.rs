@@ -4,7 +4,7 @@
 //! wraps. Anything else is `ENOTTY`, as for a regular file.
 
 use kernel_hostfs::FileType;
-use linux_object::fs::{File, FileLike, OpenFlags, Pipe, StdioFile};
+use linux_object::fs::{File, FileLike, Inotify, OpenFlags, Pipe, StdioFile};
 use linux_object::LxError;
 
 use crate::user::{UserInPtr, UserOutPtr};
@@ -16,6 +16,8 @@ const FIONBIO: u32 = 0x5421;
 const FIOASYNC: u32 = 0x5452;
 const FIOQSIZE: u32 = 0x5460;
 const FIONREAD: u32 = 0x541B;
+/// `_IOW('I', 0, __u32)`: an inotify instance's next watch descriptor.
+const INOTIFY_IOC_SETNEXTWD: u32 = 0x4004_4900;
 
 impl Syscall<'_> {
     /// `ioctl(fd, request, arg)`.
@@ -78,6 +80,20 @@ impl Syscall<'_> {
                         .write(i32::try_from(queued).unwrap_or(i32::MAX))?;
                     Ok(0)
                 }
+                _ => Err(LxError::ENOTTY),
+            };
+        }
+        if let Some(inotify) = file.as_any().downcast_ref::<Inotify>() {
+            // Linux's inotify_ioctl: the bytes of the queued events, as an int, and the next
+            // watch descriptor (with CONFIG_CHECKPOINT_RESTORE, as Debian's kernels have).
+            return match request {
+                FIONREAD => {
+                    let queued = inotify.queued_bytes();
+                    UserOutPtr::<i32>::from(arg)
+                        .write(i32::try_from(queued).unwrap_or(i32::MAX))?;
+                    Ok(0)
+                }
+                INOTIFY_IOC_SETNEXTWD => inotify.set_next_wd(arg).map(|()| 0),
                 _ => Err(LxError::ENOTTY),
             };
         }

@@ -210,6 +210,9 @@ impl Syscall<'_> {
                 false,
             ),
         )?;
+        // Unheld, as in Linux's own unlink: with no other reference to its dentry, the host
+        // reports the object's deletion (IN_DELETE_SELF, IN_IGNORED) before its directory's.
+        drop(victim);
         parent.dir.inode.unlink(name)?;
         Ok(0)
     }

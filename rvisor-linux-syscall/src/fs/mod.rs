@@ -20,6 +20,7 @@ mod fadvise;
 mod fallocate;
 mod fcntl;
 mod flock;
+mod inotify;
 mod ioctl;
 mod link;
 mod memfd;

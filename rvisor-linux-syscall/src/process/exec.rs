@@ -18,6 +18,7 @@ use alloc::vec::Vec;
 use kernel_hostfs::{FileType, INode};
 use linux_object::credentials::{Access, Credentials as ProcessCredentials};
 use linux_object::elf::{self, ExecParams, DEFAULT_STACK_SIZE, MAX_ARG_STRLEN};
+use linux_object::fs::inotify::IN_OPEN;
 
 use crate::fs::{Located, Object, AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW};
 use alloc::format;
@@ -165,6 +166,8 @@ impl Syscall<'_> {
     fn open_exec(&self, path: &str) -> LxResult<Located> {
         let located = self.resolve(AT_FDCWD, path, true)?;
         check_executable(&*located.inode, &self.process.credentials())?;
+        // Reported before the headers are read, as Linux's do_open_execat reports it.
+        located.inode.notify(IN_OPEN);
         Ok(located)
     }
 
@@ -184,6 +187,10 @@ impl Syscall<'_> {
             return Err(LxError::ELOOP);
         }
         check_executable(&*located.inode, &self.process.credentials())?;
+        // As Linux's do_open_execat, which reports no open of a descriptor's file (`fexecve`).
+        if !path.is_empty() {
+            located.inode.notify(IN_OPEN);
+        }
         Ok(located)
     }
 
