@@ -101,7 +101,7 @@ impl<'a> KernelTaskHost<'a> {
     /// The host task of the container's thread `tid` (`ESRCH` if the container has none).
     fn thread(&self, tid: Pid) -> LxResult<HeldTask> {
         MEMBERS
-            .find_in(self.container.id(), |m| m.tid == tid)
+            .find_thread(self.container.id(), None, tid)
             .ok_or(LxError::ESRCH)
     }
 }
@@ -184,7 +184,7 @@ impl TaskHost for KernelTaskHost<'_> {
         consume: bool,
     ) -> Option<ChildState> {
         // Any thread of the process: its signal state is the process's.
-        let task = MEMBERS.find_in(self.container.id(), |m| m.pid == pid)?;
+        let task = MEMBERS.find_process(self.container.id(), pid)?;
         match task.stop_state(stopped, continued, consume)? {
             process::StopState::Stopped(signal) => Some(ChildState::Stopped(signal)),
             process::StopState::Continued => Some(ChildState::Continued),
@@ -405,11 +405,10 @@ impl TaskHost for KernelTaskHost<'_> {
     fn send_signal(&self, target: SignalTarget, signal: u32) -> LxResult {
         let container = self.container.id();
         let (pid, found) = match target {
-            SignalTarget::Process(pid) => (pid, MEMBERS.find_in(container, |m| m.pid == pid)),
-            SignalTarget::Thread { pid, tid } => (
-                pid,
-                MEMBERS.find_in(container, |m| m.pid == pid && m.tid == tid),
-            ),
+            SignalTarget::Process(pid) => (pid, MEMBERS.find_process(container, pid)),
+            SignalTarget::Thread { pid, tid } => {
+                (pid, MEMBERS.find_thread(container, Some(pid), tid))
+            }
         };
         // No task left: dropped, as Linux drops a signal to a dying task.
         let Some(task) = found else {
@@ -444,7 +443,7 @@ impl TaskHost for KernelTaskHost<'_> {
 
     fn send_queue_signal(&self, pid: Pid, signal: u32, value: u64) -> LxResult {
         let container = self.container.id();
-        let Some(task) = MEMBERS.find_in(container, |m| m.pid == pid) else {
+        let Some(task) = MEMBERS.find_process(container, pid) else {
             return Ok(());
         };
         let sender = SignalSender {
@@ -507,7 +506,7 @@ impl TaskHost for KernelTaskHost<'_> {
             None
         } else {
             let pid = request.pid;
-            let found = MEMBERS.find_in(self.container.id(), |m| m.pid == pid);
+            let found = MEMBERS.find_process(self.container.id(), pid);
             Some(found.ok_or(LxError::ESRCH)?)
         };
         let limit = |new: Option<process::ResourceLimit>| match &task {

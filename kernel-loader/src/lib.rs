@@ -124,7 +124,9 @@ impl Rvisor {
                     image: None,
                     spawning: None,
                 };
-                self.admit(Box::new(Node::new(thread.clone(), member)))?;
+                let mut node = Box::new(Node::new(thread.clone(), member));
+                node.set_pid_entry(Box::new(node.pid_entry()));
+                self.admit(node)?;
                 added += 1;
             }
             if added == 0 {
@@ -331,7 +333,7 @@ impl KernelModule for Rvisor {
     fn task_execed(&self, task: TaskRef<'_>) {
         // A thread that executes becomes its process's leader and takes over the process id.
         if task.is_thread_group_leader() {
-            MEMBERS.update(task.id(), |m| m.tid = m.pid);
+            MEMBERS.became_leader(task.id());
         }
     }
 }
@@ -353,7 +355,11 @@ fn register_child(
         image,
         spawning: None,
     };
-    let node = linux_kernel_module::allocator::try_box_atomic(Node::new(child.hold(), member))?;
+    let mut node = linux_kernel_module::allocator::try_box_atomic(Node::new(child.hold(), member))?;
+    // Without memory for its index entry the task is still a member, found by a walk.
+    if let Ok(entry) = linux_kernel_module::allocator::try_box_atomic(node.pid_entry()) {
+        node.set_pid_entry(entry);
+    }
     rvisor.admit(node)
 }
 

@@ -89,6 +89,9 @@ pub struct Node {
     held: HeldTask,
     member: Member,
     next: Option<Box<Node>>,
+    /// The task's entry in the index by container pid while the node is out of the table
+    /// (`None` in it, or if there was no memory for one: the task is then found by a walk).
+    by_pid: Option<Box<PidEntry>>,
 }
 
 impl Node {
@@ -99,6 +102,7 @@ impl Node {
             held: task,
             member,
             next: None,
+            by_pid: None,
         }
     }
 
@@ -106,6 +110,35 @@ impl Node {
     pub fn member(&self) -> &Member {
         &self.member
     }
+
+    /// The node's entry in the index by container pid, to be allocated by the caller (in
+    /// atomic context, atomically) and given with [`Node::set_pid_entry`].
+    pub fn pid_entry(&self) -> PidEntry {
+        PidEntry {
+            task: self.task,
+            container: self.member.container.id(),
+            pid: self.member.pid,
+            tid: self.member.tid,
+            held: self.held.clone(),
+            next: None,
+        }
+    }
+
+    /// Gives the node its entry in the index by container pid.
+    pub fn set_pid_entry(&mut self, entry: Box<PidEntry>) {
+        self.by_pid = Some(entry);
+    }
+}
+
+/// A member in the index by container ids: the calls that name another task by its pid
+/// (`kill`, `/proc/PID/…`) find it in one chain rather than by walking the whole table.
+pub struct PidEntry {
+    task: TaskId,
+    container: u32,
+    pid: u32,
+    tid: u32,
+    held: HeldTask,
+    next: Option<Box<PidEntry>>,
 }
 
 const BUCKET_BITS: u32 = 8;
@@ -114,9 +147,13 @@ const BUCKETS: usize = 1 << BUCKET_BITS;
 /// Every contained task.
 pub static MEMBERS: MemberTable = MemberTable::new();
 
-/// Every contained task, keyed by [`TaskId`].
+/// Every contained task, keyed by [`TaskId`], and indexed by container and pid.
+///
+/// A change takes a task's bucket lock, then its pid bucket's lock (never the other way);
+/// a look-up by ids takes only the latter.
 pub struct MemberTable {
     buckets: [SpinLock<Option<Box<Node>>>; BUCKETS],
+    by_pid: [SpinLock<Option<Box<PidEntry>>>; BUCKETS],
 }
 
 impl MemberTable {
@@ -124,6 +161,62 @@ impl MemberTable {
     pub const fn new() -> Self {
         MemberTable {
             buckets: [const { SpinLock::new(None) }; BUCKETS],
+            by_pid: [const { SpinLock::new(None) }; BUCKETS],
+        }
+    }
+
+    fn pid_bucket(&self, container: u32, pid: u32) -> &SpinLock<Option<Box<PidEntry>>> {
+        let key = (u64::from(container) << 32) | u64::from(pid);
+        let hash = key.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        // The shift leaves BUCKET_BITS bits: always a valid index.
+        &self.by_pid[(hash >> (64 - BUCKET_BITS)) as usize]
+    }
+
+    /// Thread `tid` of container `container` (of process `pid`, if given), held. Found in
+    /// the index when `pid` is given or `tid` leads its process; otherwise, or if it is not
+    /// indexed, by walking the whole table.
+    pub fn find_thread(&self, container: u32, pid: Option<u32>, tid: u32) -> Option<HeldTask> {
+        let key = pid.unwrap_or(tid);
+        let indexed = find_indexed(&self.pid_bucket(container, key).lock(), |e| {
+            e.container == container && e.pid == key && e.tid == tid
+        });
+        indexed.or_else(|| {
+            self.find_in(container, |m| {
+                m.tid == tid && pid.map_or(true, |pid| m.pid == pid)
+            })
+        })
+    }
+
+    /// A thread of process `pid` of container `container`, held.
+    pub fn find_process(&self, container: u32, pid: u32) -> Option<HeldTask> {
+        let indexed = find_indexed(&self.pid_bucket(container, pid).lock(), |e| {
+            e.container == container && e.pid == pid
+        });
+        indexed.or_else(|| self.find_in(container, |m| m.pid == pid))
+    }
+
+    /// Makes `task`, which executed a program as its process's leader, have the process's id
+    /// as its own (`de_thread`).
+    pub fn became_leader(&self, task: TaskId) {
+        let mut bucket = self.bucket(task).lock();
+        let mut node = bucket.as_deref_mut();
+        while let Some(n) = node {
+            if n.task == task {
+                n.member.tid = n.member.pid;
+                let mut entries = self
+                    .pid_bucket(n.member.container.id(), n.member.pid)
+                    .lock();
+                let mut entry = entries.as_deref_mut();
+                while let Some(e) = entry {
+                    if e.task == task {
+                        e.tid = e.pid;
+                        break;
+                    }
+                    entry = e.next.as_deref_mut();
+                }
+                return;
+            }
+            node = n.next.as_deref_mut();
         }
     }
 
@@ -174,8 +267,8 @@ impl MemberTable {
     }
 
     /// A task of container `container` whose record satisfies `matches`, held. Walks the whole
-    /// table: for the rare calls that name another task by its container ids.
-    pub fn find_in(&self, container: u32, matches: impl Fn(&Member) -> bool) -> Option<HeldTask> {
+    /// table (the look-ups by ids above use the index first).
+    fn find_in(&self, container: u32, matches: impl Fn(&Member) -> bool) -> Option<HeldTask> {
         self.buckets.iter().find_map(|bucket| {
             let chain = bucket.lock();
             let mut node = chain.as_deref();
@@ -216,6 +309,11 @@ impl MemberTable {
             }
             cursor = n.next.as_deref();
         }
+        if let Some(mut entry) = node.by_pid.take() {
+            let mut entries = self.pid_bucket(entry.container, entry.pid).lock();
+            entry.next = entries.take();
+            *entries = Some(entry);
+        }
         node.next = bucket.take();
         *bucket = Some(node);
         Ok(())
@@ -231,12 +329,46 @@ impl MemberTable {
                 Some(n) if n.task == task => {
                     let mut removed = link.take()?;
                     *link = removed.next.take();
+                    let (container, pid) = (removed.member.container.id(), removed.member.pid);
+                    removed.by_pid =
+                        unlink_entry(&mut self.pid_bucket(container, pid).lock(), task);
                     return Some(removed);
                 }
                 Some(n) => link = &mut n.next,
             }
         }
     }
+}
+
+/// Takes `task`'s entry out of an index chain (dropped with its node, out of the locks).
+fn unlink_entry(chain: &mut Option<Box<PidEntry>>, task: TaskId) -> Option<Box<PidEntry>> {
+    let mut link = chain;
+    loop {
+        match link {
+            None => return None,
+            Some(e) if e.task == task => {
+                let mut removed = link.take()?;
+                *link = removed.next.take();
+                return Some(removed);
+            }
+            Some(e) => link = &mut e.next,
+        }
+    }
+}
+
+/// The first entry of an index chain that satisfies `matches`, its task held.
+fn find_indexed(
+    chain: &Option<Box<PidEntry>>,
+    matches: impl Fn(&PidEntry) -> bool,
+) -> Option<HeldTask> {
+    let mut entry = chain.as_deref();
+    while let Some(e) = entry {
+        if matches(e) {
+            return Some(e.held.clone());
+        }
+        entry = e.next.as_deref();
+    }
+    None
 }
 
 /// `task`'s record in a bucket's chain.

@@ -66,7 +66,7 @@ impl SystemView for KernelView {
     }
 
     fn task(&self, tid: Pid, group: bool) -> Option<TaskStat> {
-        let task = MEMBERS.find_in(self.container, |m| m.tid == tid)?;
+        let task = MEMBERS.find_thread(self.container, None, tid)?;
         let stat = sysview::task_stat(&task, group);
         let memory = (stat.has_mm != 0).then_some(TaskMemory {
             size: stat.vm_size,
@@ -120,7 +120,7 @@ impl SystemView for KernelView {
     }
 
     fn read_memory(&self, tid: Pid, addr: u64, len: usize) -> Vec<u8> {
-        match MEMBERS.find_in(self.container, |m| m.tid == tid) {
+        match MEMBERS.find_thread(self.container, None, tid) {
             Some(task) => sysview::read_task_memory(&task, addr, len),
             None => Vec::new(),
         }
@@ -156,7 +156,7 @@ impl SystemView for KernelView {
     }
 
     fn maps(&self, tid: Pid) -> Vec<u8> {
-        match MEMBERS.find_in(self.container, |m| m.tid == tid) {
+        match MEMBERS.find_thread(self.container, None, tid) {
             Some(task) => sysview::task_maps(&task, &self.root).unwrap_or_default(),
             None => Vec::new(),
         }
@@ -164,7 +164,7 @@ impl SystemView for KernelView {
 
     fn set_comm(&self, tid: Pid, name: &[u8]) -> LxResult {
         let task = MEMBERS
-            .find_in(self.container, |m| m.tid == tid)
+            .find_thread(self.container, None, tid)
             .ok_or(LxError::ESRCH)?;
         sysview::set_task_comm(&task, name);
         Ok(())
@@ -172,20 +172,20 @@ impl SystemView for KernelView {
 
     fn oom_score_adj(&self, tid: Pid) -> i32 {
         MEMBERS
-            .find_in(self.container, |m| m.tid == tid)
+            .find_thread(self.container, None, tid)
             .map_or(0, |task| sysview::oom_score_adj(&task))
     }
 
     fn set_oom_score_adj(&self, tid: Pid, value: i32) -> LxResult {
         let task = MEMBERS
-            .find_in(self.container, |m| m.tid == tid)
+            .find_thread(self.container, None, tid)
             .ok_or(LxError::ESRCH)?;
         sysview::set_oom_score_adj(&task, value).map_err(lx_error)
     }
 
     fn limits(&self, tid: Pid) -> Option<[(u64, u64); 16]> {
         MEMBERS
-            .find_in(self.container, |m| m.tid == tid)
+            .find_thread(self.container, None, tid)
             .map(|task| sysview::task_limits(&task))
     }
 

@@ -29,7 +29,7 @@ impl TtySignals for KernelTtySignals {
     }
 
     fn signal_process(&self, pid: Pid, signal: u32) {
-        let Some(task) = MEMBERS.find_in(self.id, |member| member.pid == pid) else {
+        let Some(task) = MEMBERS.find_process(self.id, pid) else {
             return;
         };
         // From the kernel (`SI_KERNEL`), as a terminal's signals come on Linux.
