@@ -187,12 +187,20 @@ impl MemberTable {
         })
     }
 
-    /// A thread of process `pid` of container `container`, held.
+    /// A thread of process `pid` of container `container`, held: its leader while it lives
+    /// (a signal the module sends a process is queued on the thread it is given, and a
+    /// program's other threads often block what its main thread handles), else another.
     pub fn find_process(&self, container: u32, pid: u32) -> Option<HeldTask> {
-        let indexed = find_indexed(&self.pid_bucket(container, pid).lock(), |e| {
-            e.container == container && e.pid == pid
-        });
-        indexed.or_else(|| self.find_in(container, |m| m.pid == pid))
+        let indexed = {
+            let chain = self.pid_bucket(container, pid).lock();
+            let of_process = |e: &PidEntry| e.container == container && e.pid == pid;
+            find_indexed(&chain, |e| of_process(e) && e.tid == pid)
+                .or_else(|| find_indexed(&chain, of_process))
+        };
+        indexed.or_else(|| {
+            self.find_in(container, |m| m.pid == pid && m.tid == pid)
+                .or_else(|| self.find_in(container, |m| m.pid == pid))
+        })
     }
 
     /// Makes `task`, which executed a program as its process's leader, have the process's id

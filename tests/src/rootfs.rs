@@ -976,6 +976,36 @@ rvisor run --root /debian -- /bin/sh -c '[ "$(readlink /proc/self/ns/mnt)" != "$
             },
         },
         Case {
+            name: "signal-to-a-multithreaded-process",
+            covers: &["kill"],
+            // A process-directed signal reaches the thread that can take it: the main thread
+            // of a process whose other threads (started first, the newest last) block it.
+            script: r#"rvisor run --root /debian -- /usr/bin/python3 -c '
+import os, signal, threading, time
+def worker():
+    signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGTERM, signal.SIGUSR1])
+    time.sleep(60)
+for _ in range(4):
+    threading.Thread(target=worker, daemon=True).start()
+time.sleep(0.5)
+got = []
+signal.signal(signal.SIGUSR1, lambda *a: got.append("SIGUSR1"))
+signal.signal(signal.SIGTERM, lambda *a: got.append("SIGTERM"))
+child = os.fork()
+if child == 0:
+    os.kill(os.getppid(), signal.SIGUSR1)
+    os.kill(os.getppid(), signal.SIGTERM)
+    os._exit(0)
+os.waitpid(child, 0)
+for _ in range(100):
+    if len(got) == 2:
+        break
+    time.sleep(0.1)
+print("main thread got", sorted(got))
+'"#,
+            check: |o| o.exactly(&["main thread got ['SIGTERM', 'SIGUSR1']"]),
+        },
+        Case {
             name: "procfs-isolated",
             covers: &["getdents64", "openat"],
             // A container's /proc lists its own processes only: not another container's
