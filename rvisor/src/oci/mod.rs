@@ -10,6 +10,7 @@
 //! is a host process joined to an rvisor.ko container (see `first_process`).
 
 mod config;
+mod exec;
 mod first_process;
 mod state;
 
@@ -123,22 +124,8 @@ enum Command {
     },
     /// Print what this runtime supports (JSON).
     Features,
-    /// Run a new process in a container (not available yet: see the error).
-    Exec {
-        #[arg(short, long)]
-        tty: bool,
-        #[arg(short, long)]
-        detach: bool,
-        #[arg(long)]
-        console_socket: Option<PathBuf>,
-        #[arg(long)]
-        pid_file: Option<PathBuf>,
-        #[arg(short, long)]
-        process: Option<PathBuf>,
-        id: String,
-        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
-        command: Vec<String>,
-    },
+    /// Run a new process in a running container.
+    Exec(exec::ExecArgs),
 }
 
 /// Where log lines go, in which format.
@@ -256,11 +243,7 @@ fn run_command(command: Command, states: &StateDir, log: &mut Log) -> Result<u8,
             println!("{text}");
             Ok(0)
         }
-        Command::Exec { id, .. } => Err(format!(
-            "exec {id}: rvisor.ko lets only a container's first process join it (RVISOR_IOC_ADDSELF \
-             of a second process fails with EBUSY); exec needs an ioctl that joins a process to a \
-             running container as a new member, which the module does not have yet"
-        )),
+        Command::Exec(args) => exec::exec(states, &args, log),
     }
 }
 
