@@ -159,7 +159,9 @@ pub fn terminal_stdio(process: &LinuxProcess, index: u32) -> Result {
     }
     let mut files = process.files();
     for fd in 0..3usize {
-        files.add_from(slave.clone(), fd, false).map_err(kernel_error)?;
+        files
+            .add_from(slave.clone(), fd, false)
+            .map_err(kernel_error)?;
     }
     Ok(())
 }

@@ -241,6 +241,9 @@ pub fn list(rvisor: &Rvisor, arg: usize) -> Result<isize> {
         } else {
             0
         };
+        info.init_pid = crate::members::MEMBERS
+            .find_in(c.id(), |m| m.pid == linux_object::container::INIT_PID)
+            .map_or(0, |task| task.host_pid_seen_by_caller());
         copy_cstr(&mut info.hostname, c.hostname().as_bytes());
         copy_cstr(&mut info.root, c.root_name());
         let at = entries

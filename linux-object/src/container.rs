@@ -932,7 +932,10 @@ mod tests {
         assert!(entered.files().is_empty());
         assert_eq!(container.pids(), [1, 2, 3]);
         assert!(container.processes().iter().any(|p| p.pid() == 3));
-        assert!(init.children().iter().all(|&pid| pid != 3), "not init's child");
+        assert!(
+            init.children().iter().all(|&pid| pid != 3),
+            "not init's child"
+        );
         // Its own child is its to reap; when it exits first, pid 1 adopts that child.
         let grandchild = entered.fork().unwrap();
         assert_eq!(grandchild.ppid(), 3);

@@ -59,6 +59,8 @@ pub struct ContainerInfo {
     pub id: u32,
     pub members: u32,
     pub dying: bool,
+    /// Its first process's host pid (0: none).
+    pub init_pid: i32,
     pub hostname: String,
     pub root: String,
 }
@@ -230,6 +232,7 @@ impl Device {
                     id: e.id,
                     members: e.members,
                     dying: e.flags & uapi::RVISOR_CONTAINER_DYING != 0,
+                    init_pid: e.init_pid,
                     hostname: c_chars(&e.hostname),
                     root: c_chars(&e.root),
                 })

@@ -99,7 +99,11 @@ fn check_fields(file: &str, path: &str, value: &Value) -> Result<(), String> {
                     if is_empty(field) {
                         continue;
                     }
-                    let whose = if file == "config.json" { "the bundle's " } else { "" };
+                    let whose = if file == "config.json" {
+                        "the bundle's "
+                    } else {
+                        ""
+                    };
                     return Err(format!(
                         "{file}: `{name}` is set, but {}: remove it from {whose}{file}",
                         refusal_reason(&name)

@@ -64,6 +64,8 @@ struct Target {
     rvisor_id: u32,
     /// The host process group of its tasks (0: none to join).
     group: libc::pid_t,
+    /// The host pid of its first process, whose network namespace is the container's.
+    init_pid: libc::pid_t,
     /// The process `exec`'s flags change: `config.json`'s, or a default one.
     base: ProcessPlan,
 }
@@ -100,12 +102,13 @@ fn target(states: &StateDir, id: &str, device: &Device) -> Result<Target, String
                 return Err(error);
             };
             let listed = device.list().map_err(|e| e.to_string())?;
-            if !listed.iter().any(|c| c.id == number && !c.dying) {
+            let Some(found) = listed.iter().find(|c| c.id == number && !c.dying) else {
                 return Err(error);
-            }
+            };
             return Ok(Target {
                 rvisor_id: number,
                 group: 0,
+                init_pid: found.init_pid,
                 base: default_process(),
             });
         }
@@ -117,6 +120,7 @@ fn target(states: &StateDir, id: &str, device: &Device) -> Result<Target, String
     Ok(Target {
         rvisor_id: record.rvisor_id,
         group: record.pid,
+        init_pid: record.pid,
         base: plan.process,
     })
 }
@@ -129,7 +133,9 @@ fn process_plan(args: &ExecArgs, base: ProcessPlan) -> Result<ProcessPlan, Strin
         return config::plan_process_file(&text);
     }
     if args.command.is_empty() {
-        return Err("exec: name the program to run after the container id (or give --process FILE)".into());
+        return Err(
+            "exec: name the program to run after the container id (or give --process FILE)".into(),
+        );
     }
     let mut plan = base;
     plan.args = args.command.clone();
@@ -184,6 +190,17 @@ pub fn exec(states: &StateDir, args: &ExecArgs, log: &mut Log) -> Result<u8, Str
         );
     }
     let id = target.rvisor_id;
+    if target.init_pid > 0 {
+        // The process must be in the container's network namespace (its sockets are made
+        // there), as runc's exec joins the container's namespaces.
+        let path = format!("/proc/{}/ns/net", target.init_pid);
+        crate::enter_network(&crate::Network::Namespace(path)).map_err(|e| {
+            format!(
+                "cannot exec in container {}: joining its network namespace: {e}",
+                args.id
+            )
+        })?;
+    }
     let (master, tty) = if plan.terminal {
         let master = device.new_pty(id).map_err(|e| gone(&args.id, e))?;
         if let Some(size) = plan.console_size {

@@ -134,12 +134,9 @@ pub fn spawn(
     token: i32,
 ) -> Result<libc::pid_t, String> {
     let launch = Launch::new(process)?;
-    fork_joining(
-        device,
-        "the container's first process",
-        0,
-        |report| first_process(device, id, process, &launch, token, report),
-    )
+    fork_joining(device, "the container's first process", 0, |report| {
+        first_process(device, id, process, &launch, token, report)
+    })
 }
 
 /// Forks a child that runs `child` (with stdio, `device` and no other descriptor of ours),

@@ -222,8 +222,8 @@ fn run_command(command: Command, states: &StateDir, log: &mut Log) -> Result<u8,
         Command::Start { id } => start(states, &id, log).map(|_| 0),
         Command::State { id } => {
             let record = states.load(&id)?;
-            let text = serde_json::to_string_pretty(&record.runc_state(""))
-                .map_err(|e| e.to_string())?;
+            let text =
+                serde_json::to_string_pretty(&record.runc_state("")).map_err(|e| e.to_string())?;
             println!("{text}");
             Ok(0)
         }
@@ -231,7 +231,10 @@ fn run_command(command: Command, states: &StateDir, log: &mut Log) -> Result<u8,
             kill(states, &id, signal.as_deref().unwrap_or("SIGTERM"), all).map(|()| 0)
         }
         Command::Delete { force, id } => delete(states, &id, force, log).map(|()| 0),
-        Command::Run { create: args, detach } => run(states, &args, detach, log),
+        Command::Run {
+            create: args,
+            detach,
+        } => run(states, &args, detach, log),
         Command::List { format, quiet } => list(states, &format, quiet).map(|()| 0),
         Command::Ps {
             format,

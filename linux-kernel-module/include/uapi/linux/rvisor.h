@@ -39,7 +39,9 @@ struct rvisor_container_info {
 	__u32 id;
 	__u32 members;        /* live tasks (threads included) in the container */
 	__u32 flags;          /* RVISOR_CONTAINER_* */
-	__u32 reserved;
+	__s32 init_pid;       /* its first process's host pid, as the caller's pid namespace
+			       * numbers it (0: none, or not visible there): where its network
+			       * namespace is found (/proc/PID/ns/net) for RVISOR_IOC_ENTER */
 	char hostname[RVISOR_HOSTNAME_MAX + 1];
 	char root[RVISOR_ROOT_MAX];
 };
