@@ -62,7 +62,7 @@ pub struct ExecArgs {
 struct Target {
     /// Its rvisor.ko id.
     rvisor_id: u32,
-    /// The host process group of its tasks (0: none to join).
+    /// The host process group the process joins.
     group: libc::pid_t,
     /// The host pid of its first process, whose network namespace is the container's.
     init_pid: libc::pid_t,
@@ -107,7 +107,10 @@ fn target(states: &StateDir, id: &str, device: &Device) -> Result<Target, String
             };
             return Ok(Target {
                 rvisor_id: number,
-                group: 0,
+                // `rvisor run`'s tasks have no group to join: the process stays in ours, so
+                // it can use the user's terminal as our child would.
+                // SAFETY: getpgrp has no preconditions.
+                group: unsafe { libc::getpgrp() },
                 init_pid: found.init_pid,
                 base: default_process(),
             });

@@ -162,8 +162,9 @@ pub(super) fn fork_joining(
         // SAFETY: leaving the forked child without running the parent's destructors.
         unsafe { libc::_exit(1) };
     }
-    // SAFETY: as in the child (whichever runs first makes the group): the container's host
-    // tasks get a process group of their own, which `kill --all` signals.
+    // SAFETY: setpgid on our own child. As in the child (whichever runs first makes or
+    // joins the group): the container's host tasks share a process group of their own (its
+    // first process's), which `kill --all` signals.
     unsafe { libc::setpgid(pid, if group == 0 { pid } else { group }) };
     let deadline = Instant::now() + READY_TIMEOUT;
     loop {
