@@ -1,4 +1,4 @@
-//! Cases of the OCI runtime commands (`rvisor create/start/state/kill/delete/run/list/ps`, as
+//! Cases of the OCI runtime commands (`rvisor create/start/state/kill/delete/run/list/ps/exec`, as
 //! engines call them): a bundle made in the guest from `rvisor spec`, edited with sed, its
 //! root the busybox `/rootfs` (or the Debian root), and the programs it runs written into a
 //! directory of the bundle that config.json binds on `/data`.
