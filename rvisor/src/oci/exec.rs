@@ -11,7 +11,7 @@
 //! `rvisor exec [-t] [-i] ID -- CMD...`.
 
 use std::os::fd::{AsRawFd, OwnedFd};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 
 use super::config::{self, ProcessPlan};
@@ -66,8 +66,8 @@ struct Target {
     group: libc::pid_t,
     /// The host pid of its first process, whose network namespace is the container's.
     init_pid: libc::pid_t,
-    /// The process `exec`'s flags change: `config.json`'s, or a default one.
-    base: ProcessPlan,
+    /// The bundle whose `config.json` process `exec`'s flags change (none: a default one).
+    bundle: Option<PathBuf>,
 }
 
 /// The process of a container made by `rvisor run`, where flags say nothing: root in `/`.
@@ -112,24 +112,24 @@ fn target(states: &StateDir, id: &str, device: &Device) -> Result<Target, String
                 // SAFETY: getpgrp has no preconditions.
                 group: unsafe { libc::getpgrp() },
                 init_pid: found.init_pid,
-                base: default_process(),
+                bundle: None,
             });
         }
     };
     if record.status() == Status::Stopped {
         return Err(format!("cannot exec in a stopped container {id}"));
     }
-    let plan = config::load(&record.bundle)?;
     Ok(Target {
         rvisor_id: record.rvisor_id,
         group: record.pid,
         init_pid: record.pid,
-        base: plan.process,
+        bundle: Some(record.bundle),
     })
 }
 
-/// The process to run: the `--process` file's, or `base` changed by the flags.
-fn process_plan(args: &ExecArgs, base: ProcessPlan) -> Result<ProcessPlan, String> {
+/// The process to run: the `--process` file's, or the flags' changes to `bundle`'s
+/// `config.json` process (or, without a bundle, to a default one).
+fn process_plan(args: &ExecArgs, bundle: Option<&Path>) -> Result<ProcessPlan, String> {
     if let Some(file) = &args.process {
         let text = std::fs::read_to_string(file)
             .map_err(|e| format!("--process {}: {e}", file.display()))?;
@@ -140,7 +140,10 @@ fn process_plan(args: &ExecArgs, base: ProcessPlan) -> Result<ProcessPlan, Strin
             "exec: name the program to run after the container id (or give --process FILE)".into(),
         );
     }
-    let mut plan = base;
+    let mut plan = match bundle {
+        Some(bundle) => config::load(bundle)?.process,
+        None => default_process(),
+    };
     plan.args = args.command.clone();
     for setting in &args.env {
         let Some((name, _)) = setting.split_once('=') else {
@@ -177,7 +180,7 @@ pub fn exec(states: &StateDir, args: &ExecArgs, log: &mut Log) -> Result<u8, Str
     }
     let device = Device::open().map_err(|e| e.to_string())?;
     let target = target(states, &args.id, &device)?;
-    let plan = process_plan(args, target.base)?;
+    let plan = process_plan(args, target.bundle.as_deref())?;
     if plan.terminal && args.console_socket.is_none() && args.detach {
         return Err(
             "exec: a detached process with a terminal needs --console-socket SOCKET to receive \
@@ -302,4 +305,80 @@ fn entered(
     let program = first_process::set_up(plan, launch)?;
     report.report().state.store(READY, Ordering::Release);
     first_process::execute(launch, &program)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Exec {
+        #[command(flatten)]
+        args: ExecArgs,
+    }
+
+    fn parse(args: &[&str]) -> ExecArgs {
+        Exec::try_parse_from(std::iter::once("exec").chain(args.iter().copied()))
+            .unwrap()
+            .args
+    }
+
+    #[test]
+    fn flags_change_the_base_process() {
+        let args = parse(&[
+            "-e",
+            "TERM=dumb",
+            "-e",
+            "X=1",
+            "--cwd",
+            "/srv",
+            "-u",
+            "7:8",
+            "-t",
+            "c1",
+            "--",
+            "sh",
+            "-c",
+            "true",
+        ]);
+        assert_eq!(args.id, "c1");
+        let plan = process_plan(&args, None).unwrap();
+        assert_eq!(plan.args, ["sh", "-c", "true"]);
+        assert!(plan.env.contains(&"TERM=dumb".to_string()));
+        assert!(!plan.env.contains(&"TERM=xterm".to_string()));
+        assert!(plan.env.contains(&"X=1".to_string()));
+        assert_eq!(
+            (plan.cwd.as_str(), plan.uid, plan.gid, plan.terminal),
+            ("/srv", 7, 8, true)
+        );
+        assert!(process_plan(&parse(&["c1"]), None).is_err(), "no program");
+        assert!(process_plan(&parse(&["--cwd", "rel", "c1", "--", "true"]), None).is_err());
+        assert!(process_plan(&parse(&["-e", "NOVALUE", "c1", "--", "true"]), None).is_err());
+    }
+
+    #[test]
+    fn process_files_are_checked_as_config_json_s_process() {
+        let plan = config::plan_process_file(
+            r#"{"terminal": true, "consoleSize": {"height": 24, "width": 90}, "args": ["ls"],
+                "env": ["A=b"], "cwd": "/tmp", "user": {"uid": 5, "gid": 6}}"#,
+        )
+        .unwrap();
+        assert_eq!(plan.args, ["ls"]);
+        assert_eq!((plan.uid, plan.gid, plan.terminal), (5, 6, true));
+        assert_eq!(
+            plan.console_size.map(|s| (s.height, s.width)),
+            Some((24, 90))
+        );
+        let refused = config::plan_process_file(
+            r#"{"args": ["ls"], "capabilities": {"bounding": ["CAP_KILL"]}}"#,
+        )
+        .unwrap_err();
+        assert!(
+            refused.starts_with("--process file: `process.capabilities` is set"),
+            "{refused}"
+        );
+        assert!(config::plan_process_file(r#"{"args": []}"#).is_err());
+        assert!(config::plan_process_file("not json").is_err());
+    }
 }
