@@ -1,6 +1,8 @@
 //! `rvisor run -t`: the container's console pty, whose master the CLI gets as a host file
 //! ([`open_pty`], `RVISOR_IOC_OPENPTY`) and whose slave the container's first process gets as
-//! its stdio and controlling terminal ([`console_stdio`]).
+//! its stdio and controlling terminal ([`console_stdio`]); and `rvisor exec -t`: a new pty
+//! of a running container ([`new_pty`], `RVISOR_IOC_NEWPTY`) whose slave becomes the
+//! entering process's ([`terminal_stdio`]).
 
 use alloc::boxed::Box;
 use alloc::sync::Arc;
@@ -97,7 +99,28 @@ pub fn open_pty(container: &Arc<Container>) -> Result<isize> {
     if linux.console().is_some() || !linux.pids().is_empty() {
         return Err(Error::EBUSY);
     }
-    let master = linux
+    let master = unlocked_master(container)?;
+    linux.set_console(master.pty().clone());
+    install_master(master)
+}
+
+/// NEWPTY: makes a new pty in running `container`'s devpts and returns the caller's new
+/// descriptor of its master; `ESRCH` if its first process has not joined or has ended.
+pub fn new_pty(container: &Arc<Container>) -> Result<isize> {
+    let running = container
+        .linux()
+        .process(linux_object::container::INIT_PID)
+        .is_some_and(|init| init.exit_status().is_none());
+    if !running {
+        return Err(Error::ESRCH);
+    }
+    install_master(unlocked_master(container)?)
+}
+
+/// A new pty of `container`'s, its slave unlocked.
+fn unlocked_master(container: &Container) -> Result<Arc<PtyMaster>> {
+    let master = container
+        .linux()
         .devpts()
         .open_master(
             ptmx_node(),
@@ -107,9 +130,40 @@ pub fn open_pty(container: &Arc<Container>) -> Result<isize> {
         )
         .map_err(kernel_error)?;
     master.pty().set_locked(false);
-    linux.set_console(master.pty().clone());
+    Ok(master)
+}
+
+/// The caller's new descriptor of `master`, a host file.
+fn install_master(master: Arc<PtyMaster>) -> Result<isize> {
     let fd = anon_file::install(c"rvisor-pty", Box::new(HostMaster(master)))?;
     Ok(fd as isize)
+}
+
+/// A process entering its container with a terminal gets the slave of the container's pty
+/// `index` as its descriptors 0, 1 and 2 and as its session's controlling terminal. `ENXIO`
+/// if there is no such pty (or it is hung up, or another session's controlling terminal).
+pub fn terminal_stdio(process: &LinuxProcess, index: u32) -> Result {
+    let container = process.container().ok_or(Error::ESRCH)?;
+    let no_tty = || kernel_error(linux_object::LxError::ENXIO);
+    let pty = container.devpts().get(index).ok_or_else(no_tty)?;
+    let slave: Arc<dyn FileLike> = match container
+        .devpts()
+        .open_slave(index, OpenFlags::RDWR | OpenFlags::LARGEFILE)
+    {
+        Ok(slave) => slave,
+        Err(linux_object::LxError::ENOENT) => return Err(no_tty()),
+        Err(error) => return Err(kernel_error(error)),
+    };
+    if !pty.attach(process.sid(), process.pgid(), false) {
+        return Err(no_tty());
+    }
+    let mut files = process.files();
+    for fd in 0..3usize {
+        files
+            .add_from(slave.clone(), fd, false)
+            .map_err(kernel_error)?;
+    }
+    Ok(())
 }
 
 /// The container's first process gets the console's slave as its descriptors 0, 1 and 2,

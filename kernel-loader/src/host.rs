@@ -392,6 +392,9 @@ impl TaskHost for KernelTaskHost<'_> {
         match process::reap_host_child(host_pid, rusage.addr()) {
             Ok(()) => Ok(()),
             Err(Error::EFAULT) => Err(LxError::EFAULT),
+            // Not the caller's on the host: an orphan of a process that entered from outside
+            // went to its host parent's reaper, which reaps its task.
+            Err(Error::ECHILD) => write_no_rusage(rusage),
             Err(error) => {
                 log::warn!(
                     "container {}: reaping pid {pid}'s task: {error:?}",

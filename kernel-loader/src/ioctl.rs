@@ -4,17 +4,20 @@ use linux_kernel_module::allocator::try_box_zeroed;
 use linux_kernel_module::path::HostDir;
 use linux_kernel_module::task;
 use linux_kernel_module::uapi::{
-    rvisor_container_info, rvisor_create, rvisor_list, rvisor_mount, RVISOR_CONTAINER_DYING,
-    RVISOR_HOSTNAME_MAX, RVISOR_MOUNT_FLAGS, RVISOR_ROOT_MAX,
+    rvisor_container_info, rvisor_create, rvisor_enter, rvisor_list, rvisor_mount,
+    RVISOR_CONTAINER_DYING, RVISOR_ENTER_TTY, RVISOR_HOSTNAME_MAX, RVISOR_MOUNT_FLAGS,
+    RVISOR_ROOT_MAX,
 };
 use linux_kernel_module::user_ptr::UserInPtr;
 use linux_kernel_module::user_ptr::{read_user_cstr, UserInOutPtr, UserOutPtr};
 use linux_kernel_module::{Error, Result};
 use linux_object::mount::MountFlags;
 
-use crate::container::Hostname;
+use alloc::sync::Arc;
+
+use crate::container::{Container, Hostname};
 use crate::host::kernel_error;
-use crate::Rvisor;
+use crate::{Joining, Rvisor};
 
 /// The hostname of a container created without one.
 const DEFAULT_HOSTNAME: &[u8] = b"rvisor";
@@ -67,6 +70,30 @@ pub fn create(rvisor: &Rvisor, arg: usize) -> Result<isize> {
 /// ADDSELF: the calling process, all its threads, joins container `id`.
 pub fn add_self(rvisor: &Rvisor, id: usize) -> Result<isize> {
     let id = u32::try_from(id).map_err(|_| Error::ENOENT)?;
+    let container = joinable(rvisor, id)?;
+    rvisor.join_current(&container, Joining::First)?;
+    Ok(0)
+}
+
+/// ENTER: the calling process, all its threads, enters running container `args.id` as a new
+/// process.
+pub fn enter(rvisor: &Rvisor, arg: usize) -> Result<isize> {
+    let args = UserInPtr::<rvisor_enter>::new(arg).read()?;
+    if args.flags & !RVISOR_ENTER_TTY != 0
+        || args.reserved != 0
+        || (args.flags & RVISOR_ENTER_TTY == 0 && args.tty != 0)
+    {
+        return Err(Error::EINVAL);
+    }
+    let container = joinable(rvisor, args.id)?;
+    let tty = (args.flags & RVISOR_ENTER_TTY != 0).then_some(args.tty);
+    rvisor.join_current(&container, Joining::Entering { tty })?;
+    Ok(0)
+}
+
+/// Container `id` if the caller may join it: `ENOENT` unknown or dying, `EPERM` neither
+/// CAP_SYS_ADMIN nor its creator's uid, `EINVAL` from another network namespace.
+fn joinable(rvisor: &Rvisor, id: u32) -> Result<Arc<Container>> {
     let container = rvisor
         .containers
         .get(id)
@@ -79,8 +106,22 @@ pub fn add_self(rvisor: &Rvisor, id: usize) -> Result<isize> {
     if !container.network().is_current() {
         return Err(Error::EINVAL);
     }
-    rvisor.join_current(&container)?;
-    Ok(0)
+    Ok(container)
+}
+
+/// NEWPTY: a new pty of running container `id` for a process that is to enter it, its master
+/// as a new descriptor of the caller.
+pub fn new_pty(rvisor: &Rvisor, id: usize) -> Result<isize> {
+    let id = u32::try_from(id).map_err(|_| Error::ENOENT)?;
+    let container = rvisor
+        .containers
+        .get(id)
+        .filter(|c| !c.is_dying())
+        .ok_or(Error::ENOENT)?;
+    if !task::capable_sys_admin() && task::current_euid() != container.creator_euid() {
+        return Err(Error::EPERM);
+    }
+    crate::console::new_pty(&container)
 }
 
 /// OPENPTY: the console pty of container `id`, its master as a new descriptor of the caller.
@@ -200,6 +241,9 @@ pub fn list(rvisor: &Rvisor, arg: usize) -> Result<isize> {
         } else {
             0
         };
+        info.init_pid = crate::members::MEMBERS
+            .find_process(c.id(), linux_object::container::INIT_PID)
+            .map_or(0, |task| task.host_pid_seen_by_caller());
         copy_cstr(&mut info.hostname, c.hostname().as_bytes());
         copy_cstr(&mut info.root, c.root_name());
         let at = entries

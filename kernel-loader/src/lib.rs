@@ -35,8 +35,8 @@ use linux_kernel_module::module::KernelModule;
 use linux_kernel_module::sync::AtomicContext;
 use linux_kernel_module::task::{self, TaskId, TaskRef};
 use linux_kernel_module::uapi::{
-    RVISOR_IOC_ADDSELF, RVISOR_IOC_CREATE, RVISOR_IOC_LIST, RVISOR_IOC_MOUNT, RVISOR_IOC_OPENPTY,
-    RVISOR_IOC_REMOVE,
+    RVISOR_IOC_ADDSELF, RVISOR_IOC_CREATE, RVISOR_IOC_ENTER, RVISOR_IOC_LIST, RVISOR_IOC_MOUNT,
+    RVISOR_IOC_NEWPTY, RVISOR_IOC_OPENPTY, RVISOR_IOC_REMOVE,
 };
 use linux_kernel_module::{Error, Result};
 
@@ -46,6 +46,16 @@ use linux_kernel_module::user_ptr::UserOutPtr;
 use linux_object::process::ExitStatus;
 use members::{Member, Node, Spawn, MEMBERS};
 use syscall::Served;
+
+/// How a process joins a container.
+#[derive(Clone, Copy)]
+enum Joining {
+    /// As its first process, pid 1 (ADDSELF).
+    First,
+    /// From outside, into a running container (ENTER); with `tty`, the number of the pty of
+    /// the container's whose slave becomes its stdio and controlling terminal.
+    Entering { tty: Option<u32> },
+}
 
 /// The module.
 pub struct Rvisor {
@@ -77,24 +87,60 @@ impl Rvisor {
         FilterId::of_current().is_some_and(|f| self.gates.contains(f))
     }
 
-    /// Makes the calling process, all its threads, members of `container`: its first process
-    /// in rVisor, with the caller's stdio and credentials.
-    fn join_current(&self, container: &Arc<Container>) -> Result {
+    /// Makes the calling process, all its threads, members of `container`, as `how` says:
+    /// its first process in rVisor, or a process entering it from outside; with the caller's
+    /// credentials and its stdio (or a terminal of the container's).
+    fn join_current(&self, container: &Arc<Container>, how: Joining) -> Result {
         if self.current_is_contained() {
             return Err(Error::EPERM);
         }
-        // One process joins a container: the rest are its descendants.
-        let process = container
-            .linux()
-            .spawn_init(alloc::string::String::new())
-            .map_err(|_| Error::EBUSY)?;
-        process.set_credentials(host::current_credentials()?);
-        if !console::console_stdio(&process).map_err(host::kernel_error)? {
-            stdio::inherit(&process).map_err(host::kernel_error)?;
+        let process = match how {
+            // One process joins a container: the rest are its descendants.
+            Joining::First => container
+                .linux()
+                .spawn_init(alloc::string::String::new())
+                .map_err(|_| Error::EBUSY)?,
+            Joining::Entering { .. } => container
+                .linux()
+                .enter(alloc::string::String::new())
+                .map_err(host::kernel_error)?,
+        };
+        let mut admitted = false;
+        let joined = self.join_as(container, &process, how, &mut admitted);
+        if joined.is_err() && !admitted && matches!(how, Joining::Entering { .. }) {
+            // No task is its: its pid and descriptors go. (A first process stays, as the
+            // container cannot be joined again.)
+            process.abandon();
         }
-        // rVisor reparents orphans to pid 1, whose wait4 then reaps them on the host too: the
-        // host must have reparented them to the same task.
-        process::become_subreaper();
+        joined
+    }
+
+    /// [`join_current`](Self::join_current) once `process` is made; `admitted` says whether
+    /// a task of the caller became its member (then its exit records the process's).
+    fn join_as(
+        &self,
+        container: &Arc<Container>,
+        process: &Arc<linux_object::process::LinuxProcess>,
+        how: Joining,
+        admitted: &mut bool,
+    ) -> Result {
+        process.set_credentials(host::current_credentials()?);
+        match how {
+            Joining::First => {
+                if !console::console_stdio(process).map_err(host::kernel_error)? {
+                    stdio::inherit(process).map_err(host::kernel_error)?;
+                }
+                // rVisor reparents orphans to pid 1, whose wait4 then reaps them on the host
+                // too: the host must have reparented them to the same task.
+                process::become_subreaper();
+            }
+            Joining::Entering { tty: Some(index) } => {
+                console::terminal_stdio(process, index)?;
+            }
+            Joining::Entering { tty: None } => {
+                stdio::inherit(process).map_err(host::kernel_error)?;
+            }
+        }
         process::disable_core_dumps();
         let gate = Gate::attach_current()?;
         let filter = gate.filter();
@@ -127,10 +173,24 @@ impl Rvisor {
                 let mut node = Box::new(Node::new(thread.clone(), member));
                 node.set_pid_entry(Box::new(node.pid_entry()));
                 self.admit(node)?;
+                *admitted = true;
                 added += 1;
             }
             if added == 0 {
                 break;
+            }
+        }
+        if matches!(how, Joining::Entering { .. }) {
+            // Pid 1 may have ended since `enter` looked, its kill of every gated task coming
+            // before our gate was kept: then we are in a container that is ending. (Pid 1's
+            // exit is recorded before its kill takes the gates' lock, and our gate was kept
+            // under that lock before this look.)
+            let running = container
+                .linux()
+                .process(linux_object::container::INIT_PID)
+                .is_some_and(|init| init.exit_status().is_none());
+            if !running {
+                return Err(Error::ESRCH);
             }
         }
         Ok(())
@@ -187,6 +247,8 @@ impl KernelModule for Rvisor {
             RVISOR_IOC_LIST => ioctl::list(self, arg),
             RVISOR_IOC_MOUNT => ioctl::mount(self, arg),
             RVISOR_IOC_OPENPTY => ioctl::open_pty(self, arg),
+            RVISOR_IOC_ENTER => ioctl::enter(self, arg),
+            RVISOR_IOC_NEWPTY => ioctl::new_pty(self, arg),
             _ => Err(Error::ENOTTY),
         }
     }

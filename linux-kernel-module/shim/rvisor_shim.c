@@ -251,6 +251,11 @@ int rvisor_task_host_pid(struct task_struct *t)
 	return task_pid_nr(t);
 }
 
+int rvisor_task_tgid_vnr(struct task_struct *t)
+{
+	return task_tgid_vnr(t);
+}
+
 int rvisor_task_host_tgid(struct task_struct *t)
 {
 	return task_tgid_nr(t);

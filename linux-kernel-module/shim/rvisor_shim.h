@@ -113,6 +113,8 @@ void rvisor_kill_current(void);
 /* the current task's parent process (real_parent), for getppid; valid while current lives */
 struct task_struct *rvisor_current_real_parent(void);
 int rvisor_task_host_pid(struct task_struct *t);
+/* The tgid of `t` in the calling task's pid namespace; 0 if it is not visible there. */
+int rvisor_task_tgid_vnr(struct task_struct *t);
 int rvisor_task_host_tgid(struct task_struct *t);
 bool rvisor_task_is_thread_group_leader(struct task_struct *t);
 void rvisor_set_clear_child_tid(unsigned long tidptr);

@@ -40,9 +40,9 @@ pub use spin;
 /// The ioctl ABI of `/dev/rvisor` (`include/uapi/linux/rvisor.h`).
 pub mod uapi {
     pub use crate::bindings::{
-        rvisor_container_info, rvisor_create, rvisor_list, rvisor_mount, RVISOR_CONTAINER_DYING,
-        RVISOR_HOSTNAME_MAX, RVISOR_IOC_ADDSELF, RVISOR_IOC_CREATE, RVISOR_IOC_LIST,
-        RVISOR_IOC_MOUNT, RVISOR_IOC_OPENPTY, RVISOR_IOC_REMOVE, RVISOR_MOUNT_FLAGS,
-        RVISOR_ROOT_MAX,
+        rvisor_container_info, rvisor_create, rvisor_enter, rvisor_list, rvisor_mount,
+        RVISOR_CONTAINER_DYING, RVISOR_ENTER_TTY, RVISOR_HOSTNAME_MAX, RVISOR_IOC_ADDSELF,
+        RVISOR_IOC_CREATE, RVISOR_IOC_ENTER, RVISOR_IOC_LIST, RVISOR_IOC_MOUNT, RVISOR_IOC_NEWPTY,
+        RVISOR_IOC_OPENPTY, RVISOR_IOC_REMOVE, RVISOR_MOUNT_FLAGS, RVISOR_ROOT_MAX,
     };
 }

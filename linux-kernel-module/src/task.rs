@@ -107,6 +107,13 @@ impl HeldTask {
         TaskId(self.0.as_ptr() as usize)
     }
 
+    /// The host process id of the task's thread group as the calling (host) task's pid
+    /// namespace numbers it, 0 if it is not visible there; never shown to a container.
+    pub fn host_pid_seen_by_caller(&self) -> i32 {
+        // SAFETY: the task is held alive by our reference.
+        unsafe { bindings::rvisor_task_tgid_vnr(self.0.as_ptr()) }
+    }
+
     /// The host's pid (thread id) of the task; for logs only, never shown to a container.
     pub fn host_tid(&self) -> i32 {
         // SAFETY: the task is held alive by our reference.

@@ -60,6 +60,8 @@ unsafe impl Pod for bindings::rvisor_container_info {}
 unsafe impl Pod for bindings::rvisor_utsname {}
 // SAFETY: as above.
 unsafe impl Pod for bindings::rvisor_mount {}
+// SAFETY: as above (four u32s).
+unsafe impl Pod for bindings::rvisor_enter {}
 
 /// `len` values of `T` at user address `addr`, usable as the policy `P` allows.
 pub struct UserSlicePtr<T, P: Policy> {

@@ -505,6 +505,30 @@ impl Container {
         Ok(init)
     }
 
+    /// Creates a process entering the container from outside (`rvisor exec`), as a process
+    /// joining a pid namespace with `setns` and forking: the next free pid, no parent in the
+    /// container (`getppid` is 0; whoever waits for it is outside), at the root with no
+    /// descriptors, leading a session and a process group of its own (as runc's `exec`
+    /// makes it with `setsid`). Nobody inside reaps it: its pid is freed when it exits.
+    /// `ESRCH` if the first process has not been created or has exited (the container is
+    /// ending), `EAGAIN` when every pid is taken.
+    pub fn enter(self: &Arc<Self>, exec_path: String) -> LxResult<Arc<LinuxProcess>> {
+        let running = self
+            .process(INIT_PID)
+            .is_some_and(|init| init.exit_status().is_none());
+        if !running {
+            return Err(LxError::ESRCH);
+        }
+        let cwd = WorkingDir {
+            inode: self.root.clone(),
+            path: String::from("/"),
+        };
+        // Without a parent, `LinuxProcess::new` makes the process its own group and session.
+        self.register(|pid, container| {
+            LinuxProcess::new(pid, container, None, cwd, exec_path, FdTable::new())
+        })
+    }
+
     /// Allocates a pid and registers the process `make` builds with it. `EAGAIN` when every
     /// pid is taken (as `fork` fails), `ESRCH` before the first process exists.
     pub(crate) fn register(
@@ -896,6 +920,48 @@ mod tests {
         let fresh = new_container();
         assert_eq!(
             fresh.register(|_, _| unreachable!()).err(),
+            Some(LxError::ESRCH)
+        );
+    }
+
+    #[test]
+    fn a_process_entering_from_outside_gets_the_next_pid_and_no_parent() {
+        let container = new_container();
+        assert_eq!(
+            container.enter("/bin/sh".into()).err(),
+            Some(LxError::ESRCH),
+            "no first process yet"
+        );
+        let init = container.spawn_init("/init".into()).unwrap();
+        let child = init.fork().unwrap(); // 2
+        let entered = container.enter("/bin/sh".into()).unwrap();
+        assert_eq!((entered.pid(), entered.ppid()), (3, 0));
+        assert_eq!(entered.group_ids(), GroupIds { pgid: 3, sid: 3 });
+        assert_eq!(entered.cwd().path, "/");
+        assert!(entered.files().is_empty());
+        assert_eq!(container.pids(), [1, 2, 3]);
+        assert!(container.processes().iter().any(|p| p.pid() == 3));
+        assert!(
+            init.children().iter().all(|&pid| pid != 3),
+            "not init's child"
+        );
+        // Its own child is its to reap; when it exits first, pid 1 adopts that child.
+        let grandchild = entered.fork().unwrap();
+        assert_eq!(grandchild.ppid(), 3);
+        entered.exit(ExitStatus::Exited(0));
+        assert_eq!(container.pids(), [1, 2, 4], "gone at once: no zombie");
+        assert_eq!(grandchild.ppid(), 1);
+        assert_eq!(init.children(), [2, 4]);
+        // The next one that enters takes the next pid; it exits by a signal the same way.
+        let again = container.enter("/bin/sh".into()).unwrap();
+        assert_eq!(again.pid(), 5);
+        again.exit(ExitStatus::Signaled(9));
+        assert_eq!(container.pids(), [1, 2, 4]);
+        // Nothing enters a container whose first process has ended.
+        child.exit(ExitStatus::Exited(0));
+        init.exit(ExitStatus::Exited(0));
+        assert_eq!(
+            container.enter("/bin/sh".into()).err(),
             Some(LxError::ESRCH)
         );
     }

@@ -689,6 +689,12 @@ impl LinuxProcess {
         };
         if let Some(container) = self.container.upgrade() {
             container.adopt_orphans(self.pid, orphans);
+            // Nobody in the container waits for a process without a parent there (one that
+            // entered from outside, whose parent on the host reaps its task, or an orphan of
+            // an ending container): it leaves no zombie. Pid 1's stays until the end.
+            if parent.is_none() && self.pid != crate::container::INIT_PID {
+                container.release(self.pid);
+            }
         }
         if let Some(parent) = parent {
             parent.wake_child_waiters();

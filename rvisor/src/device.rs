@@ -59,6 +59,8 @@ pub struct ContainerInfo {
     pub id: u32,
     pub members: u32,
     pub dying: bool,
+    /// Its first process's host pid (0: none).
+    pub init_pid: i32,
     pub hostname: String,
     pub root: String,
 }
@@ -97,17 +99,36 @@ impl Device {
     /// Makes container `id`'s console pty (before its first process joins); returns the
     /// master, a descriptor of this process's.
     pub fn open_pty(&self, id: u32) -> Result<std::os::fd::OwnedFd, DeviceError> {
-        // SAFETY: OPENPTY takes the container id by value and returns a new descriptor.
-        let ret = unsafe {
-            libc::ioctl(
-                self.0.as_raw_fd(),
-                uapi::RVISOR_IOC_OPENPTY as _,
-                id as libc::c_ulong,
-            )
-        };
+        self.pty_master(
+            "open the container's terminal",
+            uapi::RVISOR_IOC_OPENPTY,
+            id,
+        )
+    }
+
+    /// Makes a new pty of running container `id` for a process that is to enter it; returns
+    /// the master, a descriptor of this process's.
+    pub fn new_pty(&self, id: u32) -> Result<std::os::fd::OwnedFd, DeviceError> {
+        self.pty_master(
+            "open a terminal in the container",
+            uapi::RVISOR_IOC_NEWPTY,
+            id,
+        )
+    }
+
+    /// OPENPTY or NEWPTY (`cmd`) of container `id`: the new master.
+    fn pty_master(
+        &self,
+        what: &'static str,
+        cmd: u32,
+        id: u32,
+    ) -> Result<std::os::fd::OwnedFd, DeviceError> {
+        // SAFETY: OPENPTY and NEWPTY take the container id by value and return a new
+        // descriptor.
+        let ret = unsafe { libc::ioctl(self.0.as_raw_fd(), cmd as _, id as libc::c_ulong) };
         if ret < 0 {
             return Err(DeviceError::Ioctl {
-                what: "open the container's terminal",
+                what,
                 err: io::Error::last_os_error(),
             });
         }
@@ -160,6 +181,26 @@ impl Device {
         self.ioctl("join the container", uapi::RVISOR_IOC_ADDSELF, id as _)
     }
 
+    /// The calling process enters running container `id` as a new process; with `tty`, the
+    /// container's pty of that number (see [`new_pty`](Self::new_pty)) is its terminal.
+    pub fn enter(&self, id: u32, tty: Option<u32>) -> Result<(), DeviceError> {
+        let mut args = uapi::rvisor_enter {
+            id,
+            flags: if tty.is_some() {
+                uapi::RVISOR_ENTER_TTY
+            } else {
+                0
+            },
+            tty: tty.unwrap_or(0),
+            reserved: 0,
+        };
+        self.ioctl(
+            "enter the container",
+            uapi::RVISOR_IOC_ENTER,
+            &mut args as *mut _ as _,
+        )
+    }
+
     /// Kills what is left in container `id` and frees it.
     pub fn remove(&self, id: u32) -> Result<(), DeviceError> {
         self.ioctl("remove the container", uapi::RVISOR_IOC_REMOVE, id as _)
@@ -191,6 +232,7 @@ impl Device {
                     id: e.id,
                     members: e.members,
                     dying: e.flags & uapi::RVISOR_CONTAINER_DYING != 0,
+                    init_pid: e.init_pid,
                     hostname: c_chars(&e.hostname),
                     root: c_chars(&e.root),
                 })

@@ -3,6 +3,7 @@
 //! ```text
 //! rvisor run [OPTIONS] -- CMD [ARGS...]
 //! rvisor ps
+//! rvisor exec [-t] [-i] ID -- CMD [ARGS...]
 //! rvisor rm ID
 //! rvisor [GLOBAL OPTIONS] spec|create|start|state|kill|delete|run|list|ps|exec ...  (OCI)
 //! ```
@@ -47,6 +48,8 @@ const USAGE: &str = "usage:
                                 address, or IP) to CONTAINER_PORT on the container's
                                 loopback (not with --net host)
   rvisor ps          list containers
+  rvisor exec [-t] [-i] [-e NAME=VALUE] [-u UID[:GID]] [--cwd DIR] ID -- CMD [ARGS...]
+                     run CMD in running container ID as a new process; exits with its status
   rvisor rm ID       kill what is left in container ID and remove it
   rvisor [--root STATE_DIR] [--log FILE] [--log-format text|json] [--debug] COMMAND ...
         the OCI runtime, with runc's commands: spec, create, start, state, kill, delete,

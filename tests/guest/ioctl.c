@@ -31,6 +31,13 @@ static int create(const char *root, const char *hostname, unsigned flags, unsign
 	return ret;
 }
 
+static int enter(unsigned id, unsigned flags, unsigned tty, unsigned reserved)
+{
+	struct rvisor_enter e = { .id = id, .flags = flags, .tty = tty, .reserved = reserved };
+
+	return ioctl(fd, RVISOR_IOC_ENTER, &e);
+}
+
 static void list(const char *what)
 {
 	struct rvisor_container_info info[4];
@@ -67,6 +74,8 @@ static void unprivileged(unsigned id)
 	report("unprivileged create", create("/", NULL, 0, &other));
 	report("unprivileged remove", ioctl(fd, RVISOR_IOC_REMOVE, id));
 	report("unprivileged addself", ioctl(fd, RVISOR_IOC_ADDSELF, id));
+	report("unprivileged enter", enter(id, 0, 0, 0));
+	report("unprivileged newpty", ioctl(fd, RVISOR_IOC_NEWPTY, id));
 }
 
 static void other_network(unsigned id)
@@ -76,6 +85,7 @@ static void other_network(unsigned id)
 		return;
 	}
 	report("addself from another network namespace", ioctl(fd, RVISOR_IOC_ADDSELF, id));
+	report("enter from another network namespace", enter(id, 0, 0, 0));
 }
 
 static void contained(unsigned id)
@@ -119,9 +129,20 @@ int main(void)
 	report("addself unknown id", ioctl(fd, RVISOR_IOC_ADDSELF, 999999));
 	report("remove unknown id", ioctl(fd, RVISOR_IOC_REMOVE, 999999));
 	report("unknown ioctl", ioctl(fd, _IO(RVISOR_IOC_MAGIC, 99), 0));
+	/* A failed ENTER leaves the caller as it was: these run in this process. */
+	report("enter NULL", ioctl(fd, RVISOR_IOC_ENTER, NULL));
+	report("enter unknown id", enter(999999, 0, 0, 0));
+	report("enter bad flags", enter(id, 2, 0, 0));
+	report("enter reserved", enter(id, 0, 0, 1));
+	report("enter tty without the flag", enter(id, 0, 1, 0));
+	report("enter before the first process", enter(id, 0, 0, 0));
+	report("newpty before the first process", ioctl(fd, RVISOR_IOC_NEWPTY, id));
+	report("newpty unknown id", ioctl(fd, RVISOR_IOC_NEWPTY, 999999));
 	in_child(unprivileged, id);
 	in_child(other_network, id);
 	in_child(contained, id);
+	report("enter after the first process ended", enter(id, 0, 0, 0));
+	report("newpty after the first process ended", ioctl(fd, RVISOR_IOC_NEWPTY, id));
 	report("remove", ioctl(fd, RVISOR_IOC_REMOVE, id));
 	report("remove again", ioctl(fd, RVISOR_IOC_REMOVE, id));
 	list("list after remove");

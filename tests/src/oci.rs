@@ -1,4 +1,4 @@
-//! Cases of the OCI runtime commands (`rvisor create/start/state/kill/delete/run/list/ps`, as
+//! Cases of the OCI runtime commands (`rvisor create/start/state/kill/delete/run/list/ps/exec`, as
 //! engines call them): a bundle made in the guest from `rvisor spec`, edited with sed, its
 //! root the busybox `/rootfs` (or the Debian root), and the programs it runs written into a
 //! directory of the bundle that config.json binds on `/data`.
@@ -264,10 +264,168 @@ echo "containers left $(($(containers) - before))""#
                     "config.json: `linux.namespaces`: user namespaces are not supported by rVisor yet; remove the user namespace (and linux.uidMappings/gidMappings)",
                     "create 1",
                     r#"{"level":"error","msg":"config.json: `mounts[0]` (mqueue on /dev/mqueue): rVisor mounts proc on /proc, sysfs on /sys, devpts on /dev/pts, its devfs for a tmpfs on /dev, tmpfs anywhere and bind mounts of host directories; remove this mount from config.json","time":"T"}"#,
-                    "exec r4: rvisor.ko lets only a container's first process join it (RVISOR_IOC_ADDSELF of a second process fails with EBUSY); exec needs an ioctl that joins a process to a running container as a new member, which the module does not have yet",
+                    "container r4 does not exist (no /tmp/oci-refusals/state/r4/state.json; `rvisor --root /tmp/oci-refusals/state list` shows the containers)",
                     "process.args[0] no-such-program: executable file not found in the container's $PATH (/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin)",
                     "process.cwd /no/such/dir in the container: No such file or directory (os error 2)",
                     "0",
+                    "containers left 0",
+                ])
+            },
+        },
+        Case {
+            name: "oci-exec",
+            covers: &[],
+            // `exec` into a running container: the new process has the next pid and no
+            // parent there, sees pid 1 and the others in /proc, and its status is passed
+            // through (exit code, or 128+signal); flags set its environment, working
+            // directory and user; a foreground `--tty` relays its terminal; `--detach
+            // --pid-file` leaves it running, signalled from inside the container; it leaves
+            // no zombie there; `kill` of the container ends what `exec` started; a stopped
+            // or missing container is refused with a clear message; `rvisor run`'s
+            // containers are entered by their number.
+            script: oci_script!(
+                r#"B=/tmp/oci-exec
+bundle $B /rootfs loop.sh
+cat > data/loop.sh <<'EOF'
+echo started
+sleep 60 &
+wait
+EOF
+rvisor run -d --bundle $B e1 >$B/e1.out 2>&1; echo "run -d $?"
+wait_for started $B/e1.out
+rvisor exec e1 -- sh -c 'echo "pid $$ ppid $PPID"; cat /proc/1/comm; pids=$(ps); echo "$pids" | awk "NR > 1 && \$1 <= 3 { printf \"%s \", \$1 } END { print \"\" }"'; echo "exec $?"
+rvisor exec e1 -- sh -c 'exit 42'; echo "exit status $?"
+rvisor exec e1 -- sh -c 'kill -9 $$'; echo "killed $?"
+rvisor exec --cwd /data -e GREETING=hi -u 1000:1000 e1 -- sh -c 'echo "$GREETING $(pwd) $(id -u):$(id -g)"'
+rvisor exec e1 -- sh -c 'test -e /proc/3 || echo "no zombie of pid 3"'
+rvisor exec -t e1 -- sh -c 'tty; exit 5' >$B/tty.out; echo "exec -t $?"
+tr -d '\r' <$B/tty.out
+rvisor exec -d --pid-file $B/exec.pid e1 -- sh -c 'echo "detached $$ $PPID"; exec sleep 60' >$B/d.out 2>&1; echo "exec -d $?"
+wait_for detached $B/d.out
+sed 's/^detached [0-9]* /detached N /' $B/d.out
+host=$(cat $B/exec.pid)
+test -d /proc/$host && echo "the pid file names a live process"
+cpid=$(awk '{ print $2 }' $B/d.out)
+rvisor exec e1 -- sh -c "ps | awk '\$1 == $cpid { print \"listed:\", \$NF }'; kill $cpid"; echo "kill from inside $?"
+wait_gone 10 $host && echo "the detached process ended"
+rvisor exec -d --pid-file $B/exec2.pid e1 -- sleep 60 >/dev/null 2>&1; echo "exec -d $?"
+host=$(cat $B/exec2.pid)
+test "$(rvisor ps --format json e1 | tr ',[]' '\n\n\n' | grep -cx "$host")" = 1 && echo "ps lists it"
+rvisor kill e1 KILL; echo "kill $?"
+stopped e1
+wait_gone 10 $host && echo "the exec'd process died with the container"
+rvisor exec e1 -- true 2>&1 | sed -n 's/.*level=error msg="\(.*\)"$/\1/p'
+rvisor delete e1; echo "delete $?"
+rvisor exec nosuch -- true 2>&1 | grep -o 'container nosuch does not exist'
+rvisor run --root /rootfs --hostname people -- sh -c 'echo up; sleep 60; echo done' >$B/run.out 2>&1 &
+runner=$!
+wait_for up $B/run.out
+id=$(rvisor ps | awk '$4 == "people" { print $1 }')
+rvisor exec $id -- sh -c 'echo "people: pid $$ ppid $PPID, $(hostname), pid 1 is $(cat /proc/1/comm)"'; echo "exec into run $?"
+rvisor rm $id; echo "rm $?"
+wait $runner
+echo "containers left $(($(containers) - before))""#
+            ),
+            check: |o| {
+                o.exactly(&[
+                    "run -d 0",
+                    "pid 3 ppid 0",
+                    "sh",
+                    "1 2 3 ",
+                    "exec 0",
+                    "exit status 42",
+                    "killed 137",
+                    "hi /data 1000:1000",
+                    "no zombie of pid 3",
+                    "exec -t 5",
+                    "/dev/pts/0",
+                    "exec -d 0",
+                    "detached N 0",
+                    "the pid file names a live process",
+                    "listed: 60",
+                    "kill from inside 0",
+                    "the detached process ended",
+                    "exec -d 0",
+                    "ps lists it",
+                    "kill 0",
+                    "the exec'd process died with the container",
+                    "cannot exec in a stopped container e1",
+                    "delete 0",
+                    "container nosuch does not exist",
+                    "people: pid 3 ppid 0, people, pid 1 is sh",
+                    "exec into run 0",
+                    "rm 0",
+                    "containers left 0",
+                ])
+            },
+        },
+        Case {
+            name: "oci-exec-console-socket",
+            covers: &[],
+            // `exec --process FILE --tty --detach --console-socket`, as containerd's shim
+            // and conmon call it: the engine (Debian's python3 here) receives the pty master
+            // of a new terminal of the container's, whose slave is the process's stdio and
+            // controlling terminal, sized as the process file says.
+            script: oci_script!(
+                r#"B=/tmp/oci-exec-tty
+bundle $B /rootfs loop.sh
+cat > data/loop.sh <<'EOF'
+echo started
+exec sleep 60
+EOF
+cat > data/process.json <<'EOF'
+{ "terminal": true, "consoleSize": { "height": 24, "width": 90 }, "user": { "uid": 0, "gid": 0 },
+  "args": ["sh", "-c", "tty; stty size; echo on the exec terminal"],
+  "env": ["PATH=/bin:/usr/bin"], "cwd": "/" }
+EOF
+rvisor run -d --bundle $B x1 >$B/x1.out 2>&1; echo "run -d $?"
+wait_for started $B/x1.out
+rm -f /debian/tmp/exec.sock
+chroot /debian python3 -c '
+import os, signal, socket
+signal.alarm(20)
+server = socket.socket(socket.AF_UNIX)
+server.bind("/tmp/exec.sock")
+server.listen(1)
+print("listening", flush=True)
+connection, _ = server.accept()
+name, fds, _, _ = socket.recv_fds(connection, 100, 1)
+print("received", name.decode(), len(fds), flush=True)
+output = b""
+while True:
+    try:
+        data = os.read(fds[0], 1000)
+    except OSError:
+        break
+    if not data:
+        break
+    output += data
+print(output.decode().replace("\r", ""), end="")
+' >$B/engine.out 2>&1 &
+engine=$!
+wait_for listening $B/engine.out
+rvisor exec --process $B/data/process.json --detach --console-socket /debian/tmp/exec.sock --pid-file $B/exec.pid x1; echo "exec $?"
+test -s $B/exec.pid && echo "pid file written"
+wait $engine
+cat $B/engine.out
+rvisor exec -t -d x1 -- true 2>&1 | sed -n 's/.*level=error msg="\(.*\)"$/\1/p'
+rvisor kill x1 KILL
+stopped x1
+rvisor delete x1; echo "delete $?"
+echo "containers left $(($(containers) - before))""#
+            ),
+            check: |o| {
+                o.exactly(&[
+                    "run -d 0",
+                    "exec 0",
+                    "pid file written",
+                    "listening",
+                    "received /dev/ptmx 1",
+                    "/dev/pts/0",
+                    "24 90",
+                    "on the exec terminal",
+                    "exec: a detached process with a terminal needs --console-socket SOCKET to receive the terminal's pty master",
+                    "delete 0",
                     "containers left 0",
                 ])
             },

@@ -81,9 +81,9 @@ fn is_empty(value: &Value) -> bool {
     }
 }
 
-/// Refuses, naming it, the first non-empty field under `value` (at `path`) that rVisor does
-/// not honour.
-fn check_fields(path: &str, value: &Value) -> Result<(), String> {
+/// Refuses, naming it, the first non-empty field under `value` (at `path`, in the file `file`)
+/// that rVisor does not honour.
+fn check_fields(file: &str, path: &str, value: &Value) -> Result<(), String> {
     let child = |key: &str| {
         if path.is_empty() {
             key.to_string()
@@ -99,13 +99,18 @@ fn check_fields(path: &str, value: &Value) -> Result<(), String> {
                     if is_empty(field) {
                         continue;
                     }
+                    let whose = if file == "config.json" {
+                        "the bundle's "
+                    } else {
+                        ""
+                    };
                     return Err(format!(
-                        "config.json: `{name}` is set, but {}: remove it from the bundle's config.json",
+                        "{file}: `{name}` is set, but {}: remove it from {whose}{file}",
                         refusal_reason(&name)
                     ));
                 }
                 if name != "annotations" {
-                    check_fields(&name, field)?;
+                    check_fields(file, &name, field)?;
                 }
             }
             Ok(())
@@ -114,7 +119,7 @@ fn check_fields(path: &str, value: &Value) -> Result<(), String> {
             let element = format!("{path}[]");
             items
                 .iter()
-                .try_for_each(|item| check_fields(&element, item))
+                .try_for_each(|item| check_fields(file, &element, item))
         }
         _ => Ok(()),
     }
@@ -286,51 +291,13 @@ pub fn load(bundle: &Path) -> Result<Plan, String> {
 pub fn plan(bundle: &Path, text: &str) -> Result<Plan, String> {
     let value: Value =
         serde_json::from_str(text).map_err(|e| format!("config.json is not valid JSON: {e}"))?;
-    check_fields("", &value)?;
+    check_fields("config.json", "", &value)?;
     let config: Config = serde_json::from_value(value)
         .map_err(|e| format!("config.json does not follow the OCI runtime spec: {e}"))?;
     let process = config
         .process
         .ok_or("config.json: `process` is missing: a container needs a process to run")?;
-    if process.args.is_empty() {
-        return Err("config.json: `process.args` is empty: name the program to run".into());
-    }
-    let cwd = if process.cwd.is_empty() {
-        "/".to_string()
-    } else if process.cwd.starts_with('/') {
-        process.cwd
-    } else {
-        return Err(format!(
-            "config.json: `process.cwd` ({}) must be an absolute path",
-            process.cwd
-        ));
-    };
-    let rlimits = process
-        .rlimits
-        .iter()
-        .map(|limit| {
-            let resource = rlimit_resource(&limit.kind).ok_or_else(|| {
-                format!(
-                    "config.json: `process.rlimits`: unknown type {} (expected RLIMIT_NOFILE, RLIMIT_CORE, ...)",
-                    limit.kind
-                )
-            })?;
-            if limit.soft > limit.hard {
-                return Err(format!(
-                    "config.json: `process.rlimits`: {} soft limit {} is above its hard limit {}",
-                    limit.kind, limit.soft, limit.hard
-                ));
-            }
-            Ok((resource, limit.soft, limit.hard))
-        })
-        .collect::<Result<_, String>>()?;
-    for variable in &process.env {
-        if !variable.contains('=') {
-            return Err(format!(
-                "config.json: `process.env` entry `{variable}` is not NAME=VALUE"
-            ));
-        }
-    }
+    let process = plan_process("config.json", process)?;
     let root = config
         .root
         .ok_or("config.json: `root` is missing: name the container's root directory")?;
@@ -358,21 +325,79 @@ pub fn plan(bundle: &Path, text: &str) -> Result<Plan, String> {
         hostname: config.hostname.filter(|h| !h.is_empty()),
         mounts,
         network,
-        process: ProcessPlan {
-            args: process.args,
-            env: process.env,
-            cwd,
-            uid: process.user.uid,
-            gid: process.user.gid,
-            additional_gids: process.user.additional_gids,
-            umask: process.user.umask,
-            rlimits,
-            no_new_privileges: process.no_new_privileges,
-            terminal: process.terminal,
-            console_size: process.console_size,
-        },
+        process,
         annotations: config.annotations,
     })
+}
+
+/// The plan for `process`, from `file` (`config.json`, or `rvisor exec`'s `--process` file).
+fn plan_process(file: &str, process: Process) -> Result<ProcessPlan, String> {
+    if process.args.is_empty() {
+        return Err(format!(
+            "{file}: `process.args` is empty: name the program to run"
+        ));
+    }
+    let cwd = if process.cwd.is_empty() {
+        "/".to_string()
+    } else if process.cwd.starts_with('/') {
+        process.cwd
+    } else {
+        return Err(format!(
+            "{file}: `process.cwd` ({}) must be an absolute path",
+            process.cwd
+        ));
+    };
+    let rlimits = process
+        .rlimits
+        .iter()
+        .map(|limit| {
+            let resource = rlimit_resource(&limit.kind).ok_or_else(|| {
+                format!(
+                    "{file}: `process.rlimits`: unknown type {} (expected RLIMIT_NOFILE, RLIMIT_CORE, ...)",
+                    limit.kind
+                )
+            })?;
+            if limit.soft > limit.hard {
+                return Err(format!(
+                    "{file}: `process.rlimits`: {} soft limit {} is above its hard limit {}",
+                    limit.kind, limit.soft, limit.hard
+                ));
+            }
+            Ok((resource, limit.soft, limit.hard))
+        })
+        .collect::<Result<_, String>>()?;
+    for variable in &process.env {
+        if !variable.contains('=') {
+            return Err(format!(
+                "{file}: `process.env` entry `{variable}` is not NAME=VALUE"
+            ));
+        }
+    }
+    Ok(ProcessPlan {
+        args: process.args,
+        env: process.env,
+        cwd,
+        uid: process.user.uid,
+        gid: process.user.gid,
+        additional_gids: process.user.additional_gids,
+        umask: process.user.umask,
+        rlimits,
+        no_new_privileges: process.no_new_privileges,
+        terminal: process.terminal,
+        console_size: process.console_size,
+    })
+}
+
+/// Checks the text of a process file (`rvisor exec --process FILE`, runtime-spec's `process`
+/// object, as engines write it) and makes the plan for it.
+pub fn plan_process_file(text: &str) -> Result<ProcessPlan, String> {
+    let file = "--process file";
+    let value: Value =
+        serde_json::from_str(text).map_err(|e| format!("{file} is not valid JSON: {e}"))?;
+    check_fields(file, "process", &value)?;
+    let process: Process = serde_json::from_value(value)
+        .map_err(|e| format!("{file} does not follow the OCI runtime spec: {e}"))?;
+    plan_process(file, process)
 }
 
 /// The mount options without a value some mount accepts (`features` lists them).

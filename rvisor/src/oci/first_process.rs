@@ -27,19 +27,19 @@ pub fn start_signal() -> libc::c_int {
 /// How long `create` waits for the first process to be set up.
 const READY_TIMEOUT: Duration = Duration::from_secs(60);
 
-const READY: u32 = 1;
+pub(super) const READY: u32 = 1;
 const FAILED: u32 = 2;
 
 /// The page the child reports on: its state, then (when it failed) a message.
 #[repr(C)]
-struct Report {
-    state: AtomicU32,
+pub(super) struct Report {
+    pub(super) state: AtomicU32,
     length: AtomicU32,
     message: [u8; 4096 - 8],
 }
 
 /// A shared anonymous page holding a [`Report`], unmapped when dropped.
-struct SharedReport(*mut Report);
+pub(super) struct SharedReport(*mut Report);
 
 impl SharedReport {
     fn new() -> Result<Self, String> {
@@ -61,7 +61,7 @@ impl SharedReport {
         Ok(Self(page.cast()))
     }
 
-    fn report(&self) -> &Report {
+    pub(super) fn report(&self) -> &Report {
         // SAFETY: the mapping lives as long as `self`; its fields are atomics or bytes
         // written before the state that publishes them.
         unsafe { &*self.0 }
@@ -97,7 +97,7 @@ impl Drop for SharedReport {
 }
 
 /// What the child needs, made before the fork (no allocation decides anything after it).
-struct Launch {
+pub(super) struct Launch {
     argv: Vec<CString>,
     env: Vec<CString>,
     cwd: CString,
@@ -106,7 +106,7 @@ struct Launch {
 }
 
 impl Launch {
-    fn new(process: &ProcessPlan) -> Result<Self, String> {
+    pub(super) fn new(process: &ProcessPlan) -> Result<Self, String> {
         let strings = |what, values: &[String]| -> Result<Vec<CString>, String> {
             values.iter().map(|v| c_string(what, v)).collect()
         };
@@ -134,22 +134,38 @@ pub fn spawn(
     token: i32,
 ) -> Result<libc::pid_t, String> {
     let launch = Launch::new(process)?;
+    fork_joining(device, "the container's first process", 0, |report| {
+        first_process(device, id, process, &launch, token, report)
+    })
+}
+
+/// Forks a child that runs `child` (with stdio, `device` and no other descriptor of ours),
+/// which joins a container, sets itself up and stores [`READY`] in its report (or returns the
+/// error that is reported); puts it in host process group `group` (0: its own); returns its
+/// host pid once it is ready. `what` names it in errors.
+pub(super) fn fork_joining(
+    device: &Device,
+    what: &str,
+    group: libc::pid_t,
+    child: impl FnOnce(&SharedReport) -> Result<std::convert::Infallible, String>,
+) -> Result<libc::pid_t, String> {
     let report = SharedReport::new()?;
-    // SAFETY: the CLI is single-threaded; the child runs `first_process`, which never returns.
+    // SAFETY: the CLI is single-threaded; the child runs `child`, then leaves with _exit.
     let pid = unsafe { libc::fork() };
     if pid < 0 {
         return Err(format!("fork: {}", std::io::Error::last_os_error()));
     }
     if pid == 0 {
         close_descriptors_but_stdio_and(device.as_raw_fd());
-        let Err(message) = first_process(device, id, process, &launch, token, &report);
+        let Err(message) = child(&report);
         report.fail(&message);
         // SAFETY: leaving the forked child without running the parent's destructors.
         unsafe { libc::_exit(1) };
     }
-    // SAFETY: as in the child (whichever runs first makes the group): the container's host
-    // tasks get a process group of their own, which `kill --all` signals.
-    unsafe { libc::setpgid(pid, pid) };
+    // SAFETY: setpgid on our own child. As in the child (whichever runs first makes or
+    // joins the group): the container's host tasks share a process group of their own (its
+    // first process's), which `kill --all` signals.
+    unsafe { libc::setpgid(pid, if group == 0 { pid } else { group }) };
     let deadline = Instant::now() + READY_TIMEOUT;
     loop {
         match report.report().state.load(Ordering::Acquire) {
@@ -164,7 +180,7 @@ pub fn spawn(
         // SAFETY: polling our own child into a live int.
         if unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG) } == pid {
             return Err(format!(
-                "the container's first process ended before it was set up ({})",
+                "{what} ended before it was set up ({})",
                 describe_status(status)
             ));
         }
@@ -173,7 +189,7 @@ pub fn spawn(
             unsafe { libc::kill(pid, libc::SIGKILL) };
             reap(pid);
             return Err(format!(
-                "the container's first process was not set up within {} s",
+                "{what} was not set up within {} s",
                 READY_TIMEOUT.as_secs()
             ));
         }
@@ -242,7 +258,7 @@ fn first_process(
 ) -> Result<std::convert::Infallible, String> {
     // SAFETY: plain calls on our own process with live arguments; from the join on, rVisor
     // serves them (`rt_sigprocmask` and `rt_sigtimedwait` are passed to the host).
-    unsafe {
+    let program = unsafe {
         libc::setpgid(0, 0);
         let mut start: libc::sigset_t = std::mem::zeroed();
         libc::sigemptyset(&mut start);
@@ -250,6 +266,29 @@ fn first_process(
         // Blocked before joining: a `start` that comes early stays pending.
         libc::sigprocmask(libc::SIG_BLOCK, &start, std::ptr::null_mut());
         device.add_self(id).map_err(|e| e.to_string())?;
+        let program = set_up(process, launch)?;
+        report.report().state.store(READY, Ordering::Release);
+        loop {
+            let mut info: libc::siginfo_t = std::mem::zeroed();
+            let signal = libc::sigtimedwait(&start, &mut info, std::ptr::null());
+            if signal == start_signal()
+                && info.si_code == libc::SI_QUEUE
+                && info.si_value().sival_ptr as isize as i32 == token
+            {
+                break;
+            }
+        }
+        libc::sigprocmask(libc::SIG_UNBLOCK, &start, std::ptr::null_mut());
+        program
+    };
+    execute(launch, &program)
+}
+
+/// In a joined child: sets itself up as `process` says (limits, umask, working directory,
+/// groups, user, `no_new_privs`); returns the program to execute.
+pub(super) fn set_up(process: &ProcessPlan, launch: &Launch) -> Result<CString, String> {
+    // SAFETY: plain calls on our own process with live arguments, served by rVisor.
+    unsafe {
         for &(resource, soft, hard) in &process.rlimits {
             let limit = libc::rlimit {
                 rlim_cur: soft,
@@ -285,19 +324,16 @@ fn first_process(
         if process.no_new_privileges && libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 {
             return Err(os_error("process.noNewPrivileges"));
         }
-        let program = find_program(launch)?;
-        report.report().state.store(READY, Ordering::Release);
-        loop {
-            let mut info: libc::siginfo_t = std::mem::zeroed();
-            let signal = libc::sigtimedwait(&start, &mut info, std::ptr::null());
-            if signal == start_signal()
-                && info.si_code == libc::SI_QUEUE
-                && info.si_value().sival_ptr as isize as i32 == token
-            {
-                break;
-            }
-        }
-        libc::sigprocmask(libc::SIG_UNBLOCK, &start, std::ptr::null_mut());
+    }
+    find_program(launch)
+}
+
+/// In a joined, set-up child: executes `program`; on failure says why on its stderr (too late
+/// for the CLI to hear of it) and exits with 127, as a shell does.
+pub(super) fn execute(launch: &Launch, program: &CString) -> ! {
+    // SAFETY: plain calls on our own process; the argument and environment arrays end with
+    // a null pointer and point into `launch`, alive until exec or exit.
+    unsafe {
         // Rust's runtime ignores SIGPIPE, and an ignored signal stays ignored across exec.
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
         let mut argv: Vec<*const libc::c_char> = launch.argv.iter().map(|a| a.as_ptr()).collect();
@@ -305,7 +341,6 @@ fn first_process(
         let mut envp: Vec<*const libc::c_char> = launch.env.iter().map(|a| a.as_ptr()).collect();
         envp.push(std::ptr::null());
         libc::execve(program.as_ptr(), argv.as_ptr(), envp.as_ptr());
-        // Too late for `create` to hear of it: the program's stderr is where it can be told.
         let message = os_error(&format!("exec {}", program.to_string_lossy()));
         let line = format!("rvisor: {message}\n");
         libc::write(2, line.as_ptr().cast(), line.len());

@@ -10,6 +10,7 @@
 //! is a host process joined to an rvisor.ko container (see `first_process`).
 
 mod config;
+mod exec;
 mod first_process;
 mod state;
 
@@ -123,22 +124,8 @@ enum Command {
     },
     /// Print what this runtime supports (JSON).
     Features,
-    /// Run a new process in a container (not available yet: see the error).
-    Exec {
-        #[arg(short, long)]
-        tty: bool,
-        #[arg(short, long)]
-        detach: bool,
-        #[arg(long)]
-        console_socket: Option<PathBuf>,
-        #[arg(long)]
-        pid_file: Option<PathBuf>,
-        #[arg(short, long)]
-        process: Option<PathBuf>,
-        id: String,
-        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
-        command: Vec<String>,
-    },
+    /// Run a new process in a running container.
+    Exec(exec::ExecArgs),
 }
 
 /// Where log lines go, in which format.
@@ -235,8 +222,8 @@ fn run_command(command: Command, states: &StateDir, log: &mut Log) -> Result<u8,
         Command::Start { id } => start(states, &id, log).map(|_| 0),
         Command::State { id } => {
             let record = states.load(&id)?;
-            let text = serde_json::to_string_pretty(&record.runc_state(""))
-                .map_err(|e| e.to_string())?;
+            let text =
+                serde_json::to_string_pretty(&record.runc_state("")).map_err(|e| e.to_string())?;
             println!("{text}");
             Ok(0)
         }
@@ -244,7 +231,10 @@ fn run_command(command: Command, states: &StateDir, log: &mut Log) -> Result<u8,
             kill(states, &id, signal.as_deref().unwrap_or("SIGTERM"), all).map(|()| 0)
         }
         Command::Delete { force, id } => delete(states, &id, force, log).map(|()| 0),
-        Command::Run { create: args, detach } => run(states, &args, detach, log),
+        Command::Run {
+            create: args,
+            detach,
+        } => run(states, &args, detach, log),
         Command::List { format, quiet } => list(states, &format, quiet).map(|()| 0),
         Command::Ps {
             format,
@@ -256,11 +246,7 @@ fn run_command(command: Command, states: &StateDir, log: &mut Log) -> Result<u8,
             println!("{text}");
             Ok(0)
         }
-        Command::Exec { id, .. } => Err(format!(
-            "exec {id}: rvisor.ko lets only a container's first process join it (RVISOR_IOC_ADDSELF \
-             of a second process fails with EBUSY); exec needs an ioctl that joins a process to a \
-             running container as a new member, which the module does not have yet"
-        )),
+        Command::Exec(args) => exec::exec(states, &args, log),
     }
 }
 

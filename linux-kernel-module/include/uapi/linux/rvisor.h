@@ -39,7 +39,9 @@ struct rvisor_container_info {
 	__u32 id;
 	__u32 members;        /* live tasks (threads included) in the container */
 	__u32 flags;          /* RVISOR_CONTAINER_* */
-	__u32 reserved;
+	__s32 init_pid;       /* its first process's host pid, as the caller's pid namespace
+			       * numbers it (0: none, or not visible there): where its network
+			       * namespace is found (/proc/PID/ns/net) for RVISOR_IOC_ENTER */
 	char hostname[RVISOR_HOSTNAME_MAX + 1];
 	char root[RVISOR_ROOT_MAX];
 };
@@ -72,6 +74,23 @@ struct rvisor_mount {
 
 #define RVISOR_MOUNT_FLAGS 0xf
 
+/* RVISOR_IOC_ENTER: the calling process (all its threads) enters the running container `id` as
+ * a new process (`rvisor exec`), as a process joining a pid namespace with setns and forking:
+ * the next free pid, no parent in the container (getppid() is 0; its host parent reaps it, and
+ * it leaves no zombie inside), leading a session and process group of its own, at the
+ * container's root with "/" as its working directory, with the caller's credentials. Its
+ * descriptors 0, 1 and 2 are the caller's (as ADDSELF gives them), or, with RVISOR_ENTER_TTY,
+ * the slave of the container's pty number `tty` (one RVISOR_IOC_NEWPTY made), which also becomes
+ * its controlling terminal. */
+struct rvisor_enter {
+	__u32 id;
+	__u32 flags;          /* RVISOR_ENTER_* */
+	__u32 tty;            /* with RVISOR_ENTER_TTY: the pty's number (TIOCGPTN of its master) */
+	__u32 reserved;
+};
+
+#define RVISOR_ENTER_TTY 0x1
+
 #define RVISOR_IOC_MAGIC 0xb7
 
 #define RVISOR_IOC_CREATE  _IOWR(RVISOR_IOC_MAGIC, 1, struct rvisor_create)
@@ -92,5 +111,18 @@ struct rvisor_mount {
  * -ENOENT: no such container (or it is dying); -EBUSY: it has a console already, or a first
  * process. */
 #define RVISOR_IOC_OPENPTY _IO(RVISOR_IOC_MAGIC, 6)
+/* -ENOENT: no such container (or it is dying); -ESRCH: its first process has not joined or has
+ * ended; -EPERM: the caller is already contained, or it is neither CAP_SYS_ADMIN nor the
+ * creator's uid; -EINVAL: unknown flags, reserved not 0, a tty without RVISOR_ENTER_TTY, or a
+ * network namespace other than the container's; -ENXIO: no pty `tty` (or it is hung up, or
+ * another session's controlling terminal); -EFAULT: bad pointer. */
+#define RVISOR_IOC_ENTER   _IOW(RVISOR_IOC_MAGIC, 7, struct rvisor_enter)
+/* arg: the container id, by value. Makes a new pseudo-terminal in the running container's
+ * devpts (unlocked) for a process that is to enter with RVISOR_IOC_ENTER and RVISOR_ENTER_TTY,
+ * and returns a new descriptor (O_RDWR | O_CLOEXEC) of the caller's for its master, as OPENPTY
+ * does (TIOCGPTN gives the number ENTER takes). Needs CAP_SYS_ADMIN or the creator's uid
+ * (-EPERM); -ENOENT: no such container (or it is dying); -ESRCH: its first process has not
+ * joined or has ended. */
+#define RVISOR_IOC_NEWPTY  _IO(RVISOR_IOC_MAGIC, 8)
 
 #endif /* _UAPI_LINUX_RVISOR_H */
