@@ -40,6 +40,7 @@ use alloc::sync::{Arc, Weak};
 use alloc::vec::Vec;
 use core::any::Any;
 use kernel_hal_lkm::platform;
+use kernel_hal_lkm::sync::Mutex;
 use kernel_hostfs::{
     FileSystem, FileType, FsError, FsInfo, FsResult, INode, Listing, Metadata, PathParent,
     TimeUpdate, Timespec,
@@ -109,12 +110,12 @@ impl ProcFs {
     }
 
     fn node(&self, node: Node) -> Arc<dyn INode> {
-        Arc::new(ProcINode {
-            fs: self.this.upgrade(),
-            container: self.container.clone(),
-            tree: self.tree,
+        Arc::new(ProcINode::new(
+            self.this.upgrade(),
+            self.container.clone(),
+            self.tree,
             node,
-        })
+        ))
     }
 }
 
@@ -460,20 +461,35 @@ struct ProcINode {
     container: Weak<Container>,
     tree: Tree,
     node: Node,
+    /// The file's text as its first read (at offset 0) rendered it: the reads that follow
+    /// take it from here, as from Linux's `seq_file` buffer, so a file is one snapshot and
+    /// the read that finds its end renders nothing. Every lookup makes a new inode, so this
+    /// is per open file.
+    rendered: Mutex<Option<Vec<u8>>>,
 }
 
 impl ProcINode {
+    fn new(fs: Option<Arc<ProcFs>>, container: Weak<Container>, tree: Tree, node: Node) -> Self {
+        Self {
+            fs,
+            container,
+            tree,
+            node,
+            rendered: Mutex::new(None),
+        }
+    }
+
     fn container(&self) -> FsResult<Arc<Container>> {
         self.container.upgrade().ok_or(FsError::NotFound)
     }
 
     fn with_node(&self, node: Node) -> Arc<dyn INode> {
-        Arc::new(ProcINode {
-            fs: self.fs.clone(),
-            container: self.container.clone(),
-            tree: self.tree,
+        Arc::new(ProcINode::new(
+            self.fs.clone(),
+            self.container.clone(),
+            self.tree,
             node,
-        })
+        ))
     }
 
     /// The process `pid` (any of its threads' ids for `/proc/TID`), alive or a zombie.
@@ -931,7 +947,11 @@ fn static_parent_of(tree: Tree, target: &'static Entry) -> Option<&'static Entry
 
 impl INode for ProcINode {
     fn read_at(&self, offset: usize, buf: &mut [u8]) -> FsResult<usize> {
-        let text = self.render()?;
+        let mut rendered = self.rendered.lock();
+        if offset == 0 || rendered.is_none() {
+            *rendered = Some(self.render()?);
+        }
+        let text = rendered.as_deref().unwrap_or_default();
         let rest = text.get(offset..).unwrap_or_default();
         let len = rest.len().min(buf.len());
         buf.get_mut(..len)
@@ -941,6 +961,8 @@ impl INode for ProcINode {
     }
 
     fn write_at(&self, _offset: usize, buf: &[u8]) -> FsResult<usize> {
+        // What is read next shows the write.
+        *self.rendered.lock() = None;
         let lx = |error: crate::error::LxError| FsError::from_errno(error.errno());
         match self.node {
             Node::File {
@@ -1177,21 +1199,16 @@ impl INode for ProcINode {
     }
 
     fn list(&self) -> FsResult<Listing> {
-        let dot_dot = ProcINode {
-            fs: self.fs.clone(),
-            container: self.container.clone(),
-            tree: self.tree,
-            node: self.parent(),
-        }
+        let dot_dot = ProcINode::new(
+            self.fs.clone(),
+            self.container.clone(),
+            self.tree,
+            self.parent(),
+        )
         .inode_number();
         let mut listing = Listing::with_dots(self.inode_number(), dot_dot)?;
         for (name, node) in self.entries()? {
-            let child = ProcINode {
-                fs: None,
-                container: Weak::new(),
-                tree: self.tree,
-                node,
-            };
+            let child = ProcINode::new(None, Weak::new(), self.tree, node);
             listing.push(&name, child.inode_number(), child.type_())?;
         }
         Ok(listing)

@@ -251,3 +251,25 @@ fn namespace_links_name_the_containers_namespaces_and_lead_to_them() {
     drop((child, other_init));
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn an_open_file_is_one_snapshot_from_its_first_read() {
+    let (container, dir) = container("snapshot");
+    let init = container.spawn_init("/bin/sh".into()).unwrap();
+    let proc = ProcFs::new(&container).root_inode();
+    let rest_of = |node: &Arc<dyn INode>| {
+        let mut buf = vec![0u8; 8192];
+        let len = node.read_at(4, &mut buf).unwrap();
+        String::from_utf8(buf[..len].to_vec()).unwrap()
+    };
+    init.set_umask(0o022);
+    let open = proc.lookup("1/status").unwrap();
+    assert_eq!(open.read_at(0, &mut [0u8; 4]).unwrap(), 4);
+    init.set_umask(0o077);
+    // Read on from where it stopped: the text of the first read.
+    assert!(rest_of(&open).contains("Umask:\t0022\n"));
+    // Read again from the start, or opened again: the process as it is now.
+    assert!(read(&open).contains("Umask:\t0077\n"));
+    assert!(read(&proc.lookup("1/status").unwrap()).contains("Umask:\t0077\n"));
+    std::fs::remove_dir_all(dir).unwrap();
+}
