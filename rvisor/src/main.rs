@@ -465,17 +465,9 @@ fn spawn_in(
         None => false,
     };
     if !relayed {
-        loop {
-            // SAFETY: waiting for our own child into a live int.
-            let r = unsafe { libc::waitpid(pid, &mut status, 0) };
-            if r == pid {
-                break;
-            }
-            let err = std::io::Error::last_os_error();
-            if err.raw_os_error() != Some(libc::EINTR) {
-                return Err(format!("waitpid: {err}"));
-            }
-        }
+        // A SIGTERM (or SIGHUP…) sent to the CLI, as `docker stop` or a supervisor sends
+        // it, goes to the command: the CLI lives on to remove the container once it ends.
+        status = oci::wait_passing_signals(pid);
     }
 
     if foreground {

@@ -584,7 +584,7 @@ const PASSED_SIGNALS: &[libc::c_int] = &[libc::SIGINT, libc::SIGTERM, libc::SIGH
 /// reach of the terminal's ^C); returns its wait status. The signals are blocked and taken
 /// with `sigtimedwait` (with `SIGCHLD` for the child's end), so none comes between a check
 /// and a wait.
-fn wait_passing_signals(pid: libc::pid_t) -> libc::c_int {
+pub(crate) fn wait_passing_signals(pid: libc::pid_t) -> libc::c_int {
     // SAFETY: signal-mask calls on live sigsets; waitpid and kill on our own child.
     unsafe {
         let mut set: libc::sigset_t = std::mem::zeroed();
