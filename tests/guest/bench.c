@@ -721,6 +721,57 @@ static int redis_teardown(void)
 	return wait_ok(redis_pid, "redis-server");
 }
 
+/* proc_pid_files: what `ps` reads of each process, for one other process (asleep):
+ * open+read+close of /proc/PID/{stat,status,cmdline,environ}, reading each to its end. */
+static pid_t sleeper;
+static char proc_paths[4][64];
+
+static int proc_pid_setup(void)
+{
+	static const char *const files[] = { "stat", "status", "cmdline", "environ" };
+	int i;
+
+	sleeper = fork();
+	if (sleeper < 0)
+		return fail_call("fork", sleeper);
+	if (sleeper == 0) {
+		pause();
+		_exit(0);
+	}
+	for (i = 0; i < 4; i++)
+		snprintf(proc_paths[i], sizeof(proc_paths[i]), "/proc/%d/%s", sleeper, files[i]);
+	return 0;
+}
+
+static int proc_pid_run(long n)
+{
+	static char buf[4096];
+	long i, r, fd;
+	int f;
+
+	for (i = 0; i < n; i++)
+		for (f = 0; f < 4; f++) {
+			fd = syscall(SYS_openat, AT_FDCWD, proc_paths[f], O_RDONLY);
+			if (fd < 0)
+				return fail_call("openat", fd);
+			while ((r = syscall(SYS_read, fd, buf, sizeof(buf))) > 0)
+				;
+			if (r < 0)
+				return fail_call("read", r);
+			syscall(SYS_close, fd);
+		}
+	return 0;
+}
+
+static int proc_pid_teardown(void)
+{
+	int status;
+
+	kill(sleeper, SIGKILL);
+	waitpid(sleeper, &status, 0);
+	return 0;
+}
+
 struct bench {
 	const char *name;
 	long n; /* operations per round */
@@ -750,6 +801,7 @@ static const struct bench benches[] = {
 	{ "epoll_wait_ready", 10000, epoll_ready_setup, epoll_ready_run, NULL },
 	{ "tmpfs_write_4k", 10000, tmpfs_write_setup, write_run, NULL },
 	{ "ps_e_100", 3, ps_setup, ps_run, ps_teardown },
+	{ "proc_pid_files", 300, proc_pid_setup, proc_pid_run, proc_pid_teardown },
 	{ "redis_set_get", 20000, redis_setup, redis_run, redis_teardown },
 };
 
