@@ -477,7 +477,9 @@ fn table(rows: &[Row]) -> String {
             ratio(r.values[1], r.values[0]),
             figure(r.values[2]),
             ratio(r.values[2], r.values[0]),
-            r.call.target.map_or("-".into(), |t| format!("≤ {}×", target_figure(t)))
+            r.call
+                .target
+                .map_or("-".into(), |t| format!("≤ {}×", target_figure(t)))
         );
     }
     s

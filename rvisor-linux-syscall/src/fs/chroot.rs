@@ -6,8 +6,6 @@
 use super::{Located, AT_FDCWD};
 use crate::user::UserInPtr;
 use crate::{SysResult, Syscall};
-use kernel_hostfs::FileType;
-use linux_object::credentials::Access;
 use linux_object::process::RootDir;
 use linux_object::LxError;
 
@@ -24,13 +22,7 @@ impl Syscall<'_> {
             // A directory no path names (none is opened so): no place to root walks at.
             return Err(LxError::ENOENT);
         }
-        let metadata = dir.inode.metadata()?;
-        if metadata.type_ != FileType::Dir {
-            return Err(LxError::ENOTDIR);
-        }
-        self.process
-            .credentials()
-            .permission(&metadata, Access::EXEC)?;
+        let metadata = self.searchable_dir(&dir)?;
         if self.host.capabilities(None)?.effective & CAP_SYS_CHROOT == 0 {
             return Err(LxError::EPERM);
         }

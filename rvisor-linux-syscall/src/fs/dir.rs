@@ -4,7 +4,7 @@
 use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
-use kernel_hostfs::{DirEntryRef, FileType, INode};
+use kernel_hostfs::{DirEntryRef, FileType, INode, Metadata};
 use linux_object::credentials::Access;
 use linux_object::fs::{File, FileLike};
 use linux_object::process::WorkingDir;
@@ -197,9 +197,9 @@ impl Syscall<'_> {
         Ok(path)
     }
 
-    /// Makes `dir` the working directory: `ENOTDIR` unless a directory, `EACCES` without
-    /// search permission on it.
-    fn enter(&self, dir: Located) -> SysResult {
+    /// What a directory to stand in (`chdir`, `chroot`) must be: `ENOTDIR` unless a
+    /// directory, `EACCES` without search permission on it; its metadata.
+    pub(crate) fn searchable_dir(&self, dir: &Located) -> LxResult<Metadata> {
         let metadata = dir.inode.metadata()?;
         if metadata.type_ != FileType::Dir {
             return Err(LxError::ENOTDIR);
@@ -207,6 +207,12 @@ impl Syscall<'_> {
         self.process
             .credentials()
             .permission(&metadata, Access::EXEC)?;
+        Ok(metadata)
+    }
+
+    /// Makes `dir` the working directory (see [`searchable_dir`](Self::searchable_dir)).
+    fn enter(&self, dir: Located) -> SysResult {
+        self.searchable_dir(&dir)?;
         self.process.set_cwd(WorkingDir {
             inode: dir.inode,
             path: dir.path,
