@@ -127,8 +127,7 @@ impl FileLike for Device {
     }
 
     fn set_flags(&self, flags: OpenFlags) {
-        let mut current = self.flags.lock();
-        *current = current.with_settable(flags);
+        OpenFlags::set_settable(&self.flags, flags);
     }
 
     /// Of Linux's memory devices only `/dev/random` (1:8) has a `poll` operation.

@@ -363,8 +363,7 @@ impl FileLike for File {
     }
 
     fn set_flags(&self, flags: OpenFlags) {
-        let mut current = self.flags.lock();
-        *current = current.with_settable(flags);
+        OpenFlags::set_settable(&self.flags, flags);
     }
 
     fn inode(&self) -> Option<Arc<dyn INode>> {

@@ -256,8 +256,7 @@ impl FileLike for HostSocket {
     }
 
     fn set_flags(&self, flags: OpenFlags) {
-        let mut current = self.flags.lock();
-        *current = current.with_settable(flags);
+        OpenFlags::set_settable(&self.flags, flags);
     }
 
     fn poll_events(&self, cx: Option<&Context<'_>>) -> PollEvents {

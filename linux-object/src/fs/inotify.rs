@@ -636,8 +636,7 @@ impl FileLike for Inotify {
     }
 
     fn set_flags(&self, flags: OpenFlags) {
-        let mut kept = self.flags.lock();
-        *kept = kept.with_settable(flags);
+        OpenFlags::set_settable(&self.flags, flags);
     }
 
     fn as_any(&self) -> &dyn Any {

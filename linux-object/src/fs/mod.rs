@@ -142,6 +142,13 @@ impl OpenFlags {
         (self - Self::SETTABLE) | (flags & Self::SETTABLE)
     }
 
+    /// Replaces the [`SETTABLE`](Self::SETTABLE) flags of a description's `kept` flags by
+    /// those of `flags`, under its lock (every description's `FileLike::set_flags`).
+    pub fn set_settable(kept: &kernel_hal_lkm::sync::Mutex<Self>, flags: Self) {
+        let mut kept = kept.lock();
+        *kept = kept.with_settable(flags);
+    }
+
     /// The flags `fcntl(F_SETFL)` may change (Linux's `SETFL_MASK`): `O_APPEND`,
     /// `O_NONBLOCK`, `FASYNC`, `O_DIRECT` and `O_NOATIME`.
     pub const SETTABLE: Self = Self::APPEND

@@ -52,8 +52,7 @@ impl FileLike for PidFd {
     }
 
     fn set_flags(&self, flags: OpenFlags) {
-        let mut kept = self.flags.lock();
-        *kept = kept.with_settable(flags);
+        OpenFlags::set_settable(&self.flags, flags);
     }
 
     fn poll_events(&self, cx: Option<&Context<'_>>) -> PollEvents {

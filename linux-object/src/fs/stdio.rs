@@ -148,8 +148,7 @@ impl FileLike for StdioFile {
     }
 
     fn set_flags(&self, flags: OpenFlags) {
-        let mut current = self.flags.lock();
-        *current = current.with_settable(flags);
+        OpenFlags::set_settable(&self.flags, flags);
     }
 
     fn as_any(&self) -> &dyn Any {

@@ -537,8 +537,7 @@ impl FileLike for MqFile {
     }
 
     fn set_flags(&self, flags: OpenFlags) {
-        let mut kept = self.flags.lock();
-        *kept = kept.with_settable(flags);
+        OpenFlags::set_settable(&self.flags, flags);
     }
 
     fn as_any(&self) -> &dyn Any {

@@ -797,8 +797,7 @@ impl FileLike for PtyMaster {
     }
 
     fn set_flags(&self, flags: OpenFlags) {
-        let mut current = self.flags.lock();
-        *current = current.with_settable(flags);
+        OpenFlags::set_settable(&self.flags, flags);
     }
 
     fn as_any(&self) -> &dyn Any {
@@ -952,8 +951,7 @@ impl FileLike for PtySlave {
     }
 
     fn set_flags(&self, flags: OpenFlags) {
-        let mut current = self.flags.lock();
-        *current = current.with_settable(flags);
+        OpenFlags::set_settable(&self.flags, flags);
     }
 
     fn as_any(&self) -> &dyn Any {

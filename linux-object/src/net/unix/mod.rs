@@ -1417,8 +1417,7 @@ impl FileLike for UnixSocket {
     }
 
     fn set_flags(&self, flags: OpenFlags) {
-        let mut current = self.flags.lock();
-        *current = current.with_settable(flags);
+        OpenFlags::set_settable(&self.flags, flags);
     }
 
     fn as_socket(&self) -> Option<&dyn Socket> {
