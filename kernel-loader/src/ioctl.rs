@@ -109,9 +109,9 @@ fn joinable(rvisor: &Rvisor, id: u32) -> Result<Arc<Container>> {
     Ok(container)
 }
 
-/// NEWPTY: a new pty of running container `id` for a process that is to enter it, its master
-/// as a new descriptor of the caller.
-pub fn new_pty(rvisor: &Rvisor, id: usize) -> Result<isize> {
+/// Live container `id` for a pty request: `ENOENT` unless it exists and is not dying,
+/// `EPERM` unless the caller made it or has `CAP_SYS_ADMIN`.
+fn pty_container(rvisor: &Rvisor, id: usize) -> Result<Arc<Container>> {
     let id = u32::try_from(id).map_err(|_| Error::ENOENT)?;
     let container = rvisor
         .containers
@@ -121,21 +121,18 @@ pub fn new_pty(rvisor: &Rvisor, id: usize) -> Result<isize> {
     if !task::capable_sys_admin() && task::current_euid() != container.creator_euid() {
         return Err(Error::EPERM);
     }
-    crate::console::new_pty(&container)
+    Ok(container)
+}
+
+/// NEWPTY: a new pty of running container `id` for a process that is to enter it, its master
+/// as a new descriptor of the caller.
+pub fn new_pty(rvisor: &Rvisor, id: usize) -> Result<isize> {
+    crate::console::new_pty(&pty_container(rvisor, id)?)
 }
 
 /// OPENPTY: the console pty of container `id`, its master as a new descriptor of the caller.
 pub fn open_pty(rvisor: &Rvisor, id: usize) -> Result<isize> {
-    let id = u32::try_from(id).map_err(|_| Error::ENOENT)?;
-    let container = rvisor
-        .containers
-        .get(id)
-        .filter(|c| !c.is_dying())
-        .ok_or(Error::ENOENT)?;
-    if !task::capable_sys_admin() && task::current_euid() != container.creator_euid() {
-        return Err(Error::EPERM);
-    }
-    crate::console::open_pty(&container)
+    crate::console::open_pty(&pty_container(rvisor, id)?)
 }
 
 /// REMOVE: kills what is left in container `id` and frees it once its last task is gone.

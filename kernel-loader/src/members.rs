@@ -7,6 +7,7 @@
 
 use alloc::boxed::Box;
 use alloc::sync::Arc;
+use core::sync::atomic::{AtomicUsize, Ordering};
 
 use linux_kernel_module::sync::{AtomicContext, SpinLock};
 use linux_kernel_module::task::{HeldTask, TaskId};
@@ -154,6 +155,9 @@ pub static MEMBERS: MemberTable = MemberTable::new();
 pub struct MemberTable {
     buckets: [SpinLock<Option<Box<Node>>>; BUCKETS],
     by_pid: [SpinLock<Option<Box<PidEntry>>>; BUCKETS],
+    /// How many members are not in the index (no memory for their entry): only while there
+    /// are some may a task the index lacks still be a member, found by a walk.
+    unindexed: AtomicUsize,
 }
 
 impl MemberTable {
@@ -162,7 +166,13 @@ impl MemberTable {
         MemberTable {
             buckets: [const { SpinLock::new(None) }; BUCKETS],
             by_pid: [const { SpinLock::new(None) }; BUCKETS],
+            unindexed: AtomicUsize::new(0),
         }
+    }
+
+    /// Whether every member is in the index by pid.
+    fn all_indexed(&self) -> bool {
+        self.unindexed.load(Ordering::Acquire) == 0
     }
 
     fn pid_bucket(&self, container: u32, pid: u32) -> &SpinLock<Option<Box<PidEntry>>> {
@@ -173,17 +183,18 @@ impl MemberTable {
     }
 
     /// Thread `tid` of container `container` (of process `pid`, if given), held. Found in
-    /// the index when `pid` is given or `tid` leads its process; otherwise, or if it is not
-    /// indexed, by walking the whole table.
+    /// the index when `pid` is given or `tid` leads its process; otherwise (a thread named by
+    /// its tid alone), or while some member is not indexed, by walking the whole table.
     pub fn find_thread(&self, container: u32, pid: Option<u32>, tid: u32) -> Option<HeldTask> {
         let key = pid.unwrap_or(tid);
         let indexed = find_indexed(&self.pid_bucket(container, key).lock(), |e| {
             e.container == container && e.pid == key && e.tid == tid
         });
-        indexed.or_else(|| {
-            self.find_in(container, |m| {
-                m.tid == tid && pid.map_or(true, |pid| m.pid == pid)
-            })
+        if indexed.is_some() || (pid.is_some() && self.all_indexed()) {
+            return indexed;
+        }
+        self.find_in(container, |m| {
+            m.tid == tid && pid.map_or(true, |pid| m.pid == pid)
         })
     }
 
@@ -197,10 +208,11 @@ impl MemberTable {
             find_indexed(&chain, |e| of_process(e) && e.tid == pid)
                 .or_else(|| find_indexed(&chain, of_process))
         };
-        indexed.or_else(|| {
-            self.find_in(container, |m| m.pid == pid && m.tid == pid)
-                .or_else(|| self.find_in(container, |m| m.pid == pid))
-        })
+        if indexed.is_some() || self.all_indexed() {
+            return indexed;
+        }
+        self.find_in(container, |m| m.pid == pid && m.tid == pid)
+            .or_else(|| self.find_in(container, |m| m.pid == pid))
     }
 
     /// Makes `task`, which executed a program as its process's leader, have the process's id
@@ -317,10 +329,15 @@ impl MemberTable {
             }
             cursor = n.next.as_deref();
         }
-        if let Some(mut entry) = node.by_pid.take() {
-            let mut entries = self.pid_bucket(entry.container, entry.pid).lock();
-            entry.next = entries.take();
-            *entries = Some(entry);
+        match node.by_pid.take() {
+            Some(mut entry) => {
+                let mut entries = self.pid_bucket(entry.container, entry.pid).lock();
+                entry.next = entries.take();
+                *entries = Some(entry);
+            }
+            None => {
+                self.unindexed.fetch_add(1, Ordering::AcqRel);
+            }
         }
         node.next = bucket.take();
         *bucket = Some(node);
@@ -340,6 +357,9 @@ impl MemberTable {
                     let (container, pid) = (removed.member.container.id(), removed.member.pid);
                     removed.by_pid =
                         unlink_entry(&mut self.pid_bucket(container, pid).lock(), task);
+                    if removed.by_pid.is_none() {
+                        self.unindexed.fetch_sub(1, Ordering::AcqRel);
+                    }
                     return Some(removed);
                 }
                 Some(n) => link = &mut n.next,

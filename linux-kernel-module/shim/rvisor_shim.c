@@ -2085,8 +2085,10 @@ static bool signal_is_default(struct task_struct *t, int sig)
 	return dfl;
 }
 
-int rvisor_send_process_signal(struct task_struct *t, int sig, int from_pid, unsigned int from_uid,
-			       bool to_init)
+/* Sends `sig` to `t` from container pid `from_pid` as `from_uid`, with `code` and `value`;
+ * an init (`to_init`) only gets a signal it has a handler for. */
+static int send_signal_from(struct task_struct *t, int sig, int code, int from_pid,
+			    unsigned int from_uid, __u64 value, bool to_init)
 {
 	struct kernel_siginfo info;
 
@@ -2097,30 +2099,24 @@ int rvisor_send_process_signal(struct task_struct *t, int sig, int from_pid, uns
 	clear_siginfo(&info);
 	info.si_signo = sig;
 	info.si_errno = 0;
-	info.si_code = SI_USER;
+	info.si_code = code;
 	info.si_pid = from_pid;
 	info.si_uid = from_uid;
+	info.si_value.sival_ptr = (void __user *)(unsigned long)value;
 	return send_sig_info(sig, &info, t);
+}
+
+int rvisor_send_process_signal(struct task_struct *t, int sig, int from_pid, unsigned int from_uid,
+			       bool to_init)
+{
+	return send_signal_from(t, sig, SI_USER, from_pid, from_uid, 0, to_init);
 }
 
 int rvisor_send_queue_signal(struct task_struct *t, int sig, int from_pid, unsigned int from_uid,
 			     __u64 value, bool to_init)
 {
-	struct kernel_siginfo info;
-
-	if (!valid_signal(sig) || sig == 0)
-		return -EINVAL;
-	if (to_init && signal_is_default(t, sig))
-		return 0;
 	/* As ipc/mqueue.c's __do_notify fills it. */
-	clear_siginfo(&info);
-	info.si_signo = sig;
-	info.si_errno = 0;
-	info.si_code = SI_MESGQ;
-	info.si_pid = from_pid;
-	info.si_uid = from_uid;
-	info.si_value.sival_ptr = (void __user *)(unsigned long)value;
-	return send_sig_info(sig, &info, t);
+	return send_signal_from(t, sig, SI_MESGQ, from_pid, from_uid, value, to_init);
 }
 
 int rvisor_send_kernel_signal(struct task_struct *t, int sig, bool to_init)

@@ -237,6 +237,15 @@ impl<T: UserValue, P: Readable> UserPtr<T, P> {
         Ok(T::from_user_bytes(small))
     }
 
+    /// Reads one `T` unless the pointer is null (Linux's optional in-parameters).
+    pub fn read_if_not_null(self) -> LxResult<Option<T>> {
+        if self.is_null() {
+            Ok(None)
+        } else {
+            self.read().map(Some)
+        }
+    }
+
     /// Reads `len` consecutive `T`s.
     pub fn read_array(self, len: usize) -> LxResult<Vec<T>> {
         let bytes_len = len.checked_mul(T::SIZE).ok_or(LxError::EFAULT)?;

@@ -382,8 +382,6 @@ fn spawn_in(
         libc::signal(libc::SIGINT, libc::SIG_IGN);
         libc::signal(libc::SIGQUIT, libc::SIG_IGN);
     }
-    // SAFETY: fork in a single-threaded program; the child only calls async-signal-safe functions
-    // (ioctl, signal, execvp, write, _exit) before exec.
     // The container gets a process group of the host's of its own, in our session: its
     // first process's parent (us) is then in another group of the same session, so the host
     // does not take the group for orphaned and lets the stop signals of job control
@@ -392,6 +390,9 @@ fn spawn_in(
     // SAFETY: plain calls on our own terminal and process group.
     let foreground = terminal.is_none()
         && unsafe { libc::isatty(0) == 1 && libc::tcgetpgrp(0) == libc::getpgrp() };
+    // SAFETY: fork in a single-threaded program (the relay threads of `--publish` start in
+    // the parent after it); the child only calls async-signal-safe functions (ioctl, signal,
+    // execvp, write, _exit) before exec.
     let pid = unsafe { libc::fork() };
     if pid < 0 {
         return Err(format!("fork: {}", std::io::Error::last_os_error()));

@@ -511,9 +511,11 @@ impl ProcINode {
         }
         let (pid, _) = self.caller()?;
         let root = self.process(pid)?.root();
-        Ok(match root.beneath(&path) {
-            Some(below) if below.len() != path.len() => String::from(below),
-            _ => path,
+        let shown = root.show(&path);
+        Ok(if shown.len() == path.len() {
+            path
+        } else {
+            String::from(shown)
         })
     }
 

@@ -117,11 +117,7 @@ impl Syscall<'_> {
         offset: UserInOutPtr<i64>,
         count: usize,
     ) -> SysResult {
-        let explicit = if offset.is_null() {
-            None
-        } else {
-            Some(offset.read()?)
-        };
+        let explicit = offset.read_if_not_null()?;
         let input = self.file(in_fd)?;
         input.flags().check_readable()?;
         if explicit.is_some() && is_stream(&*input) {
@@ -175,16 +171,8 @@ impl Syscall<'_> {
     ) -> SysResult {
         let input = self.file(fd_in)?;
         let output = self.file(fd_out)?;
-        let in_explicit = if off_in.is_null() {
-            None
-        } else {
-            Some(off_in.read()?)
-        };
-        let out_explicit = if off_out.is_null() {
-            None
-        } else {
-            Some(off_out.read()?)
-        };
+        let in_explicit = off_in.read_if_not_null()?;
+        let out_explicit = off_out.read_if_not_null()?;
         if flags != 0 {
             return Err(LxError::EINVAL);
         }

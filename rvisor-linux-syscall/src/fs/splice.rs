@@ -262,16 +262,8 @@ impl Syscall<'_> {
         {
             return Err(LxError::ESPIPE);
         }
-        let out_explicit = if off_out.is_null() {
-            None
-        } else {
-            Some(off_out.read()?)
-        };
-        let in_explicit = if off_in.is_null() {
-            None
-        } else {
-            Some(off_in.read()?)
-        };
+        let out_explicit = off_out.read_if_not_null()?;
+        let in_explicit = off_in.read_if_not_null()?;
         if !input.flags().readable() || !output.flags().writable() {
             return Err(LxError::EBADF);
         }

@@ -353,6 +353,7 @@ pub(super) fn execute(launch: &Launch, program: &CString) -> ! {
 fn find_program(launch: &Launch) -> Result<CString, String> {
     let name = launch.argv[0].to_string_lossy().into_owned();
     let executable = |path: &CString| {
+        // SAFETY: `stat` is plain data; all zeroes is a valid value.
         let mut stat: libc::stat = unsafe { std::mem::zeroed() };
         // SAFETY: a live C string and stat buffer.
         unsafe {
